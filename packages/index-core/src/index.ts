@@ -1,0 +1,3 @@
+export * from './errors.js';
+export * from './matrix.js';
+export * from './metric.js';

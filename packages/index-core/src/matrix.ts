@@ -1,0 +1,83 @@
+import { LibvqError, invalidArgument } from './errors.js';
+
+/**
+ * A dense row-major float32 matrix: component j of row i is data[i * dim + j].
+ * This is the one vector container of libvq-ts; no number[][] anywhere.
+ */
+export interface Matrix {
+  readonly rows: number;
+  readonly dim: number;
+  readonly data: Float32Array;
+}
+
+export function matrix(rows: number, dim: number, data?: Float32Array): Matrix {
+  if (!Number.isInteger(rows) || rows < 0) throw invalidArgument('rows', 'a non-negative integer', rows);
+  if (!Number.isInteger(dim) || dim <= 0) throw invalidArgument('dim', 'a positive integer', dim);
+  const buf = data ?? new Float32Array(rows * dim);
+  if (buf.length !== rows * dim) {
+    throw new LibvqError('DIMENSION_MISMATCH', `matrix data has ${buf.length} floats, expected rows*dim = ${rows}*${dim} = ${rows * dim}`);
+  }
+  return { rows, dim, data: buf };
+}
+
+/** Row i as a view (no copy). */
+export function row(m: Matrix, i: number): Float32Array {
+  return m.data.subarray(i * m.dim, (i + 1) * m.dim);
+}
+
+/** Rows [start, end) as a view matrix (no copy). */
+export function sliceRows(m: Matrix, start: number, end: number): Matrix {
+  return { rows: end - start, dim: m.dim, data: m.data.subarray(start * m.dim, end * m.dim) };
+}
+
+/** Copies the rows whose indices are given into a new matrix. */
+export function gatherRows(m: Matrix, indices: ArrayLike<number>): Matrix {
+  const out = new Float32Array(indices.length * m.dim);
+  for (let i = 0; i < indices.length; i++) {
+    const r = indices[i];
+    out.set(m.data.subarray(r * m.dim, (r + 1) * m.dim), i * m.dim);
+  }
+  return { rows: indices.length, dim: m.dim, data: out };
+}
+
+/**
+ * Validates a matrix argument: shape, expected dim, and that every value is finite
+ * (a NaN in the input would silently poison every distance computed from it).
+ */
+export function checkMatrix(m: Matrix, name: string, expectedDim?: number): void {
+  if (m == null || !(m.data instanceof Float32Array)) {
+    throw invalidArgument(name, 'a Matrix {rows, dim, data: Float32Array}', m);
+  }
+  if (!Number.isInteger(m.rows) || m.rows < 0 || !Number.isInteger(m.dim) || m.dim <= 0) {
+    throw invalidArgument(`${name}.rows/dim`, 'non-negative integer rows and positive integer dim', `${m.rows}x${m.dim}`);
+  }
+  if (m.data.length !== m.rows * m.dim) {
+    throw new LibvqError('DIMENSION_MISMATCH', `${name}: data has ${m.data.length} floats, expected rows*dim = ${m.rows * m.dim}`);
+  }
+  if (expectedDim !== undefined && m.dim !== expectedDim) {
+    throw new LibvqError('DIMENSION_MISMATCH', `${name}: vectors have dimension ${m.dim}, the index expects ${expectedDim}`);
+  }
+  const d = m.data;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (v - v !== 0) {
+      const r = Math.floor(i / m.dim);
+      throw new LibvqError('NON_FINITE', `${name}: row ${r}, component ${i - r * m.dim} is ${v} (vectors must be finite)`);
+    }
+  }
+}
+
+/** L2-normalises every row in place (zero rows are left as they are). */
+export function normalizeRows(m: Matrix): Matrix {
+  const { dim, data } = m;
+  for (let i = 0; i < m.rows; i++) {
+    const o = i * dim;
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += data[o + j] * data[o + j];
+    if (s > 0) {
+      const inv = 1 / Math.sqrt(s);
+      for (let j = 0; j < dim; j++) data[o + j] *= inv;
+    }
+  }
+  return m;
+}
