@@ -1,0 +1,12 @@
+import { Command } from 'commander';
+import { runCli } from './run.js';
+
+// Each command lives in commands/<name>.ts and registers itself on the program.
+const registrations: Array<(program: Command) => void> = [];
+
+const program = new Command('libvq')
+  .description('libvq-ts: learnable IVF / PQ / OPQ indexes for dense retrieval')
+  .option('--debug', 'print stack traces on errors');
+for (const register of registrations) register(program);
+
+await runCli(program, process.argv);

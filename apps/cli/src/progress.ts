@@ -1,0 +1,68 @@
+/**
+ * A terminal progress bar with rate and ETA, fed by the library's onProgress(done, total) callbacks.
+ * It draws on stderr (stdout stays clean for results) and only when stderr is a TTY; otherwise it prints
+ * a line at most every few seconds so CI logs show the work is alive.
+ */
+export interface ProgressBar {
+  update(done: number, total: number): void;
+  finish(): void;
+}
+
+export function progressBar(label: string, unit = 'it'): ProgressBar {
+  const start = performance.now();
+  const tty = process.stderr.isTTY === true;
+  let lastDraw = 0;
+  let lastDone = 0;
+  let lastTotal = 0;
+  const draw = (final: boolean) => {
+    const elapsed = (performance.now() - start) / 1000;
+    const rate = elapsed > 0 ? lastDone / elapsed : 0;
+    const frac = lastTotal > 0 ? Math.min(1, lastDone / lastTotal) : 0;
+    const eta = rate > 0 && lastTotal > 0 ? (lastTotal - lastDone) / rate : NaN;
+    const width = 24;
+    const filled = Math.round(frac * width);
+    const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
+    const text =
+      `${label} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${lastDone}/${lastTotal} ` +
+      `${formatRate(rate)} ${unit}/s ${final ? `in ${formatSeconds(elapsed)}` : `ETA ${formatSeconds(eta)}`}`;
+    if (tty) process.stderr.write(`\r${text}\x1b[K${final ? '\n' : ''}`);
+    else process.stderr.write(`${text}\n`);
+  };
+  return {
+    update(done, total) {
+      lastDone = done;
+      lastTotal = total;
+      const now = performance.now();
+      if (now - lastDraw > (tty ? 100 : 5000)) {
+        lastDraw = now;
+        draw(false);
+      }
+    },
+    finish() {
+      draw(true);
+    },
+  };
+}
+
+function formatRate(r: number): string {
+  if (r >= 1e6) return `${(r / 1e6).toFixed(2)}M`;
+  if (r >= 1e3) return `${(r / 1e3).toFixed(1)}k`;
+  return r.toFixed(1);
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '--';
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
+}
+
+/** Runs fn with a progress bar and always closes the bar, even when fn throws. */
+export async function withProgress<T>(label: string, unit: string, fn: (onProgress: (done: number, total: number) => void) => Promise<T> | T): Promise<T> {
+  const bar = progressBar(label, unit);
+  try {
+    return await fn((d, t) => bar.update(d, t));
+  } finally {
+    bar.finish();
+  }
+}
