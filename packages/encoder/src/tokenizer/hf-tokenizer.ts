@@ -1,0 +1,75 @@
+import { Tokenizer } from '@huggingface/tokenizers';
+import { LibvqError, invalidArgument } from '@libvq/index-core';
+import { padBatch, type TokenBatch } from '../batch.js';
+import { truncateKeepingSpecial } from './truncate.js';
+
+/** What the model directory's tokenizer files say beyond the vocabulary (resolved by loadTokenizer). */
+export interface HfTokenizerInfo {
+  /** A name for metadata (the model directory's base name). */
+  name: string;
+  padId: number;
+  /** Token joining a document's fields ("[SEP]" for BERT); null joins them with a space. */
+  separator: string | null;
+}
+
+/**
+ * A Hugging Face tokenizer.json (through @huggingface/tokenizers, pure JS) with what that library leaves
+ * out: truncation that keeps the first and last special token, padding and batching.
+ */
+export class HfTokenizer {
+  readonly name: string;
+  readonly padId: number;
+  readonly separator: string | null;
+  private readonly specialIds: Set<number>;
+
+  constructor(
+    private readonly tokenizer: Tokenizer,
+    info: HfTokenizerInfo,
+  ) {
+    this.name = info.name;
+    this.padId = info.padId;
+    this.separator = info.separator;
+    this.specialIds = new Set();
+    for (const [id, tok] of tokenizer.get_added_tokens_decoder()) if (tok.special) this.specialIds.add(id);
+  }
+
+  /** Number of ids the vocabulary holds (added tokens included). */
+  get vocabSize(): number {
+    return this.tokenizer.get_vocab(true).size;
+  }
+
+  isSpecial(id: number): boolean {
+    return this.specialIds.has(id);
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.tokenizer.token_to_id(token);
+  }
+
+  /** Token ids of one text, with the model's special tokens, truncated to maxLength if given. */
+  encode(text: string, maxLength?: number): Int32Array {
+    if (typeof text !== 'string') throw invalidArgument('text', 'a string', text);
+    const enc = this.tokenizer.encode(text, { add_special_tokens: true });
+    const ids = new Int32Array(enc.ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = enc.ids[i];
+      // A WordLevel vocabulary without an unknown token maps unseen words to undefined: refuse rather than
+      // feed 0 (often the pad id) to the model.
+      if (typeof id !== 'number' || !Number.isInteger(id)) {
+        throw new LibvqError('INVALID_ARGUMENT', `tokenizer ${this.name}: token ${JSON.stringify(enc.tokens[i])} has no id and the vocabulary has no unknown token`);
+      }
+      ids[i] = id;
+    }
+    return maxLength === undefined ? ids : truncateKeepingSpecial(ids, maxLength, (id) => this.specialIds.has(id));
+  }
+
+  /** Joins a record's text fields the way the model expects (LibVQ joins title and text with [SEP]). */
+  joinFields(fields: readonly string[]): string {
+    return this.separator === null ? fields.join(' ') : fields.join(` ${this.separator} `);
+  }
+
+  /** Tokenizes, truncates and pads texts into one batch. */
+  encodeBatch(texts: readonly string[], maxLength: number): TokenBatch {
+    return padBatch(texts.map((t) => this.encode(t, maxLength)), this.padId, maxLength);
+  }
+}
