@@ -1,1 +1,2 @@
 export * from './grad/index.js';
+export * from './optim/index.js';
