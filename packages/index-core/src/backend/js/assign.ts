@@ -1,0 +1,26 @@
+import type { Matrix } from '../../matrix.js';
+import { forEachScoreTile } from './dot-tile.js';
+
+/** Nearest centroid in L2 (ties go to the lower centroid number, as in a sequential scan). */
+export function assign(x: Matrix, centroids: Matrix): { labels: Int32Array; distances: Float32Array } {
+  const labels = new Int32Array(x.rows).fill(-1);
+  const distances = new Float32Array(x.rows).fill(Infinity);
+  forEachScoreTile(x.data, x.rows, centroids.data, centroids.rows, x.dim, true, (i0, i1, j0, j1, tile) => {
+    const w = j1 - j0;
+    for (let i = i0; i < i1; i++) {
+      const o = (i - i0) * w;
+      let best = distances[i];
+      let arg = labels[i];
+      for (let j = 0; j < w; j++) {
+        const v = tile[o + j];
+        if (v < best) {
+          best = v;
+          arg = j0 + j;
+        }
+      }
+      distances[i] = best;
+      labels[i] = arg;
+    }
+  });
+  return { labels, distances };
+}

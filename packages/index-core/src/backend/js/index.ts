@@ -1,0 +1,19 @@
+import type { Backend } from '../types.js';
+import { adcScan } from './adc-scan.js';
+import { assign } from './assign.js';
+import { distances } from './distances.js';
+import { ivfAdcScan, ivfFlatScan } from './ivf-scan.js';
+import { knn } from './knn.js';
+import { pqTables } from './pq-tables.js';
+
+/** The default backend: plain TypeScript on typed arrays. */
+export const jsBackend: Backend = {
+  name: 'js',
+  distances,
+  knn,
+  assign,
+  pqTables,
+  adcScan,
+  ivfAdcScan,
+  ivfFlatScan,
+};

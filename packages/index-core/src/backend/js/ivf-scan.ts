@@ -1,0 +1,81 @@
+import type { Matrix } from '../../matrix.js';
+import type { Metric } from '../../metric.js';
+import { TopK } from '../../topk.js';
+import type { KnnResult, ListView, Probes } from '../types.js';
+import { scanCodes } from './adc-scan.js';
+
+export function ivfAdcScan(
+  tables: Float32Array,
+  lists: ListView,
+  probes: Probes,
+  M: number,
+  ksub: number,
+  k: number,
+  metric: Metric,
+  listTables?: (list: number) => Float32Array,
+): KnnResult {
+  const tsize = M * ksub;
+  const nq = tables.length / tsize;
+  const heap = new TopK(k, metric);
+  const combined = listTables ? new Float32Array(tsize) : null;
+  const distances = new Float32Array(nq * k);
+  const labels = new Float64Array(nq * k);
+  const { nprobe } = probes;
+  for (let q = 0; q < nq; q++) {
+    const table = tables.subarray(q * tsize, (q + 1) * tsize);
+    for (let p = 0; p < nprobe; p++) {
+      const l = probes.lists[q * nprobe + p];
+      if (l < 0) continue;
+      const n = lists.sizes[l];
+      if (n === 0) continue;
+      let t = table;
+      if (combined !== null && listTables) {
+        const lt = listTables(l);
+        for (let j = 0; j < tsize; j++) combined[j] = table[j] + lt[j];
+        t = combined;
+      }
+      scanCodes(t, lists.codes[l], n, M, ksub, probes.bias[q * nprobe + p], lists.ids[l], heap);
+    }
+    heap.drainInto(distances, labels, q * k);
+  }
+  return { distances, labels };
+}
+
+export function ivfFlatScan(q: Matrix, lists: ListView, probes: Probes, k: number, metric: Metric): KnnResult {
+  const d = q.dim;
+  const heap = new TopK(k, metric);
+  const distances = new Float32Array(q.rows * k);
+  const labels = new Float64Array(q.rows * k);
+  const hib = metric === 'ip';
+  const { nprobe } = probes;
+  for (let i = 0; i < q.rows; i++) {
+    const qo = i * d;
+    const qd = q.data;
+    for (let p = 0; p < nprobe; p++) {
+      const l = probes.lists[i * nprobe + p];
+      if (l < 0) continue;
+      const n = lists.sizes[l];
+      const vec = new Float32Array(lists.codes[l].buffer, lists.codes[l].byteOffset, n * d);
+      const ids = lists.ids[l];
+      let thr = heap.threshold();
+      for (let r = 0; r < n; r++) {
+        const vo = r * d;
+        let s = 0;
+        if (hib) {
+          for (let t = 0; t < d; t++) s += qd[qo + t] * vec[vo + t];
+        } else {
+          for (let t = 0; t < d; t++) {
+            const diff = qd[qo + t] - vec[vo + t];
+            s += diff * diff;
+          }
+        }
+        if (hib ? s > thr : s < thr) {
+          heap.push(s, ids[r]);
+          thr = heap.threshold();
+        }
+      }
+    }
+    heap.drainInto(distances, labels, i * k);
+  }
+  return { distances, labels };
+}

@@ -1,0 +1,63 @@
+import type { Matrix } from '../matrix.js';
+import type { Metric } from '../metric.js';
+
+/** n×k results, best first; labels are row numbers (kernels) or ids (indexes); -1 pads missing results. */
+export interface KnnResult {
+  distances: Float32Array;
+  labels: Float64Array;
+}
+
+/** Inverted lists as the scan kernels see them: per list a block of codes (or vectors) and their ids. */
+export interface ListView {
+  /** Number of entries in each list. */
+  readonly sizes: Int32Array;
+  /** codes: bytes of list l are codes[l].subarray(0, sizes[l] * codeSize). */
+  readonly codes: readonly Uint8Array[];
+  readonly ids: readonly Float64Array[];
+}
+
+/** Which lists each query probes, and the score its coarse centroid contributes. */
+export interface Probes {
+  readonly nprobe: number;
+  /** nq×nprobe list numbers, -1 when fewer lists exist. */
+  readonly lists: Int32Array;
+  /** nq×nprobe additive terms (ip: <q, c_l>; l2: ||q - c_l||²). */
+  readonly bias: Float32Array;
+}
+
+/**
+ * The coarse kernels every algorithm in index-core is written against (TensorFlow.js's lesson:
+ * one call per batch, so a backend can parallelise or offload the whole batch).
+ */
+export interface Backend {
+  readonly name: string;
+  /** n×m matrix of scores: ip → x·y, l2 → ‖x − y‖². */
+  distances(x: Matrix, y: Matrix, metric: Metric): Float32Array;
+  /** Exact top-k rows of y for each row of x. */
+  knn(x: Matrix, y: Matrix, k: number, metric: Metric): KnnResult;
+  /** Nearest centroid in L2 for each row of x (k-means, IVF assignment, PQ encoding). */
+  assign(x: Matrix, centroids: Matrix): { labels: Int32Array; distances: Float32Array };
+  /**
+   * Per query, the M×ksub table of sub-vector scores against the codewords
+   * (codebooks laid out M×ksub×dsub as in faiss): ip → <q_m, c_mj>, l2 → ‖q_m − c_mj‖².
+   */
+  pqTables(q: Matrix, codebooks: Float32Array, M: number, ksub: number, metric: Metric): Float32Array;
+  /** Top-k over n codes (n×M bytes) by table look-ups, one table per query. */
+  adcScan(tables: Float32Array, codes: Uint8Array, n: number, M: number, ksub: number, k: number, metric: Metric): KnnResult;
+  /**
+   * IVF-PQ scan: per query, scores every code of its probed lists as bias + Σ_m table[m][code_m].
+   * `listTables` (optional, l2 with residuals) adds a per-list M×ksub term to the query's table.
+   */
+  ivfAdcScan(
+    tables: Float32Array,
+    lists: ListView,
+    probes: Probes,
+    M: number,
+    ksub: number,
+    k: number,
+    metric: Metric,
+    listTables?: (list: number) => Float32Array,
+  ): KnnResult;
+  /** IVF-Flat scan: exact scores against the raw vectors stored in the probed lists. */
+  ivfFlatScan(q: Matrix, lists: ListView, probes: Probes, k: number, metric: Metric): KnnResult;
+}

@@ -1,0 +1,149 @@
+import type { Backend } from './backend/types.js';
+import { LibvqError, invalidArgument } from './errors.js';
+import { IndexFlat } from './indexes/index-flat.js';
+import { IndexIVF } from './indexes/index-ivf.js';
+import { IndexIVFFlat } from './indexes/index-ivf-flat.js';
+import { IndexIVFPQ } from './indexes/index-ivf-pq.js';
+import { IndexPQ } from './indexes/index-pq.js';
+import { IndexPreTransform } from './indexes/index-pretransform.js';
+import type { Index } from './indexes/index.js';
+import { checkMetric, type Metric } from './metric.js';
+import { OPQMatrix } from './opq.js';
+import type { VectorTransform } from './transform.js';
+
+/**
+ * Parsed factory description:
+ *   description := (transform ",")* (coarse ",")? code
+ *   transform   := "OPQ" M ("_" dOut)?      coarse := "IVF" nlist      code := "Flat" | "PQ" M ("x" nbits)?
+ */
+export interface FactorySpec {
+  transforms: { kind: 'OPQ'; M: number; dOut?: number }[];
+  ivf?: { nlist: number };
+  code: { kind: 'Flat' } | { kind: 'PQ'; M: number; nbits: number };
+}
+
+export function parseFactory(description: string): FactorySpec {
+  if (typeof description !== 'string' || description.trim() === '') {
+    throw new LibvqError('BAD_FACTORY', `index factory: expected a description like "OPQ32,IVF1024,PQ32x8", got ${JSON.stringify(description)}`);
+  }
+  const parts = description.split(',').map((p) => p.trim());
+  const bad = (frag: string, expected: string) =>
+    new LibvqError('BAD_FACTORY', `index factory: cannot parse "${frag}" in "${description}": expected ${expected}`);
+  const spec: FactorySpec = { transforms: [], code: { kind: 'Flat' } };
+  let i = 0;
+  for (; i < parts.length - 1; i++) {
+    const m = /^OPQ(\d+)(?:_(\d+))?$/.exec(parts[i]);
+    if (!m) break;
+    spec.transforms.push({ kind: 'OPQ', M: Number(m[1]), ...(m[2] !== undefined ? { dOut: Number(m[2]) } : {}) });
+  }
+  if (i < parts.length - 1) {
+    const m = /^IVF(\d+)$/.exec(parts[i]);
+    if (!m) throw bad(parts[i], 'a transform "OPQ<M>[_<d>]" or a coarse quantizer "IVF<nlist>"');
+    spec.ivf = { nlist: Number(m[1]) };
+    i++;
+  }
+  if (i !== parts.length - 1) throw bad(parts[i], 'the code "Flat" or "PQ<M>[x<nbits>]" as the last part');
+  const last = parts[i];
+  if (last === 'Flat') spec.code = { kind: 'Flat' };
+  else {
+    const m = /^PQ(\d+)(?:x(\d+))?$/.exec(last);
+    if (!m) throw bad(last, 'the code "Flat" or "PQ<M>[x<nbits>]"');
+    const nbits = m[2] === undefined ? 8 : Number(m[2]);
+    if (nbits < 1 || nbits > 8) throw bad(last, 'nbits from 1 to 8');
+    spec.code = { kind: 'PQ', M: Number(m[1]), nbits };
+  }
+  for (const t of spec.transforms) if (t.M <= 0) throw bad(`OPQ${t.M}`, 'M ≥ 1');
+  if (spec.ivf && spec.ivf.nlist <= 0) throw bad(`IVF${spec.ivf.nlist}`, 'nlist ≥ 1');
+  if (spec.code.kind === 'PQ' && spec.code.M <= 0) throw bad(last, 'M ≥ 1');
+  return spec;
+}
+
+export function formatFactory(spec: FactorySpec): string {
+  const parts = spec.transforms.map((t) => `OPQ${t.M}${t.dOut !== undefined ? `_${t.dOut}` : ''}`);
+  if (spec.ivf) parts.push(`IVF${spec.ivf.nlist}`);
+  parts.push(spec.code.kind === 'Flat' ? 'Flat' : `PQ${spec.code.M}x${spec.code.nbits}`);
+  return parts.join(',');
+}
+
+/** Builds an untrained index from a faiss factory string (faiss's index_factory). */
+export function indexFactory(d: number, description: string, metric: Metric = 'l2', backend?: string | Backend): Index {
+  if (!Number.isInteger(d) || d <= 0) throw invalidArgument('d (dimension)', 'a positive integer', d);
+  checkMetric(metric);
+  const spec = parseFactory(description);
+  const transforms: VectorTransform[] = [];
+  let dim = d;
+  for (const t of spec.transforms) {
+    const opq = new OPQMatrix(dim, t.M, t.dOut ?? dim);
+    transforms.push(opq);
+    dim = opq.dOut;
+  }
+  let index: Index;
+  const code = spec.code;
+  if (spec.ivf) {
+    index =
+      code.kind === 'Flat'
+        ? new IndexIVFFlat(dim, spec.ivf.nlist, metric, backend)
+        : new IndexIVFPQ(dim, spec.ivf.nlist, code.M, code.nbits, metric, backend);
+  } else {
+    index = code.kind === 'Flat' ? new IndexFlat(dim, metric, backend) : new IndexPQ(dim, code.M, code.nbits, metric, backend);
+  }
+  return transforms.length > 0 ? new IndexPreTransform(transforms, index) : index;
+}
+
+/** The factory string describing an index (the inverse of indexFactory). */
+export function describeIndex(index: Index): string {
+  const spec: FactorySpec = { transforms: [], code: { kind: 'Flat' } };
+  let inner = index;
+  if (inner instanceof IndexPreTransform) {
+    for (const t of inner.chain) {
+      if (!(t instanceof OPQMatrix)) throw new LibvqError('UNSUPPORTED', `describeIndex: transform ${t.constructor.name} has no factory name`);
+      spec.transforms.push({ kind: 'OPQ', M: t.M, ...(t.dOut !== t.dIn ? { dOut: t.dOut } : {}) });
+    }
+    inner = inner.index;
+  }
+  if (inner instanceof IndexIVF) spec.ivf = { nlist: inner.nlist };
+  if (inner instanceof IndexPQ || inner instanceof IndexIVFPQ) spec.code = { kind: 'PQ', M: inner.pq.M, nbits: inner.pq.nbits };
+  else if (!(inner instanceof IndexFlat || inner instanceof IndexIVFFlat)) {
+    throw new LibvqError('UNSUPPORTED', `describeIndex: ${inner.constructor.name} has no factory name`);
+  }
+  return formatFactory(spec);
+}
+
+export type IndexMethod = 'flat' | 'ivf' | 'ivf_pq' | 'ivf_opq' | 'pq' | 'opq';
+
+export interface IndexMethodParams {
+  indexMethod: IndexMethod;
+  /** nlist, for the IVF methods. */
+  ivfCentersNum?: number;
+  /** M, for the PQ methods. */
+  subvectorNum?: number;
+  /** bits per sub-vector code (default 8). */
+  subvectorBits?: number;
+}
+
+/** LibVQ's index_method names mapped to faiss factory strings. */
+export function methodToFactory(p: IndexMethodParams): string {
+  const need = (v: number | undefined, name: string): number => {
+    if (v === undefined || !Number.isInteger(v) || v <= 0) {
+      throw invalidArgument(`${name} (required by index method '${p.indexMethod}')`, 'a positive integer', v);
+    }
+    return v;
+  };
+  const pq = () => `PQ${need(p.subvectorNum, 'subvectorNum')}x${p.subvectorBits ?? 8}`;
+  switch (p.indexMethod) {
+    case 'flat':
+      return 'Flat';
+    case 'ivf':
+      return `IVF${need(p.ivfCentersNum, 'ivfCentersNum')},Flat`;
+    case 'ivf_pq':
+      return `IVF${need(p.ivfCentersNum, 'ivfCentersNum')},${pq()}`;
+    case 'ivf_opq':
+      return `OPQ${need(p.subvectorNum, 'subvectorNum')},IVF${need(p.ivfCentersNum, 'ivfCentersNum')},${pq()}`;
+    case 'pq':
+      return pq();
+    case 'opq':
+      return `OPQ${need(p.subvectorNum, 'subvectorNum')},${pq()}`;
+    default:
+      throw invalidArgument('indexMethod', "one of 'flat', 'ivf', 'ivf_pq', 'ivf_opq', 'pq', 'opq'", p.indexMethod);
+  }
+}

@@ -1,0 +1,65 @@
+import { getBackend } from '../backend/registry.js';
+import type { Backend } from '../backend/types.js';
+import { LibvqError } from '../errors.js';
+import type { Matrix } from '../matrix.js';
+import { checkMetric, type Metric } from '../metric.js';
+import { checkAdd, checkSearch, idToNumber, toBigLabels } from './checks.js';
+import type { Ids, Index, SearchParams, SearchResult } from './index.js';
+
+/** Exact search over raw vectors (faiss's IndexFlatIP / IndexFlatL2). Ids are sequential. */
+export class IndexFlat implements Index {
+  readonly d: number;
+  readonly metric: Metric;
+  readonly isTrained = true;
+  backend: Backend;
+  private data: Float32Array;
+  ntotal = 0;
+
+  constructor(d: number, metric: Metric = 'l2', backend?: string | Backend) {
+    if (!Number.isInteger(d) || d <= 0) throw new LibvqError('INVALID_ARGUMENT', `IndexFlat d: expected a positive integer, got ${d}`);
+    this.d = d;
+    this.metric = checkMetric(metric);
+    this.backend = getBackend(backend);
+    this.data = new Float32Array(0);
+  }
+
+  /** The stored vectors as a matrix view. */
+  get vectors(): Matrix {
+    return { rows: this.ntotal, dim: this.d, data: this.data.subarray(0, this.ntotal * this.d) };
+  }
+
+  train(): void {}
+
+  add(x: Matrix, ids?: Ids): void {
+    checkAdd('IndexFlat', this.d, true, x, undefined);
+    if (ids !== undefined) {
+      throw new LibvqError('UNSUPPORTED', 'IndexFlat.add: custom ids are not supported (vectors are numbered 0..n-1, as in faiss); use an IVF index for ids');
+    }
+    const next = new Float32Array((this.ntotal + x.rows) * this.d);
+    next.set(this.data.subarray(0, this.ntotal * this.d));
+    next.set(x.data, this.ntotal * this.d);
+    this.data = next;
+    this.ntotal += x.rows;
+  }
+
+  search(q: Matrix, params: SearchParams): SearchResult {
+    checkSearch('IndexFlat', this.d, true, q, params);
+    const r = this.backend.knn(q, this.vectors, params.k, this.metric);
+    return { distances: r.distances, labels: toBigLabels(r.labels) };
+  }
+
+  reconstruct(id: number | bigint): Float32Array {
+    const i = idToNumber(id, 'IndexFlat.reconstruct');
+    if (i >= this.ntotal) throw new LibvqError('INVALID_ARGUMENT', `IndexFlat.reconstruct: id ${i} is not in the index (ntotal = ${this.ntotal})`);
+    return this.data.slice(i * this.d, (i + 1) * this.d);
+  }
+
+  reset(): void {
+    this.data = new Float32Array(0);
+    this.ntotal = 0;
+  }
+
+  memoryBytes(): number {
+    return this.data.byteLength;
+  }
+}

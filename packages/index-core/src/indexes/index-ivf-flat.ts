@@ -1,0 +1,30 @@
+import type { Backend, Probes } from '../backend/types.js';
+import type { Matrix } from '../matrix.js';
+import type { Metric } from '../metric.js';
+import { IndexFlat } from './index-flat.js';
+import { IndexIVF } from './index-ivf.js';
+
+/** IVF storing raw float32 vectors in the lists (faiss's IndexIVFFlat). */
+export class IndexIVFFlat extends IndexIVF {
+  constructor(d: number, nlist: number, metric: Metric = 'l2', backend?: string | Backend, quantizer?: IndexFlat) {
+    super(quantizer ?? new IndexFlat(d, metric, backend), d, nlist, d * 4, metric, backend);
+  }
+
+  protected encoderTrained(): boolean {
+    return true;
+  }
+
+  protected trainEncoder(): void {}
+
+  encodeVectors(x: Matrix): Uint8Array {
+    return new Uint8Array(x.data.slice().buffer);
+  }
+
+  protected scan(q: Matrix, probes: Probes, k: number) {
+    return this.backend.ivfFlatScan(q, this.invlists, probes, k, this.metric);
+  }
+
+  protected decodeEntry(_list: number, code: Uint8Array): Float32Array {
+    return new Float32Array(code.slice().buffer);
+  }
+}

@@ -1,0 +1,110 @@
+import type { Backend, Probes } from '../backend/types.js';
+import type { Matrix } from '../matrix.js';
+import { gatherRows } from '../matrix.js';
+import type { Metric } from '../metric.js';
+import { ProductQuantizer } from '../product-quantizer.js';
+import { createRng, randomPermutation } from '../random.js';
+import { IndexFlat } from './index-flat.js';
+import { IndexIVF } from './index-ivf.js';
+import type { TrainOptions } from './index.js';
+
+/**
+ * IVF with PQ-coded residuals to the list centroid (faiss's IndexIVFPQ, by_residual).
+ * ip:  score = <q, c> + Σ_m <q_m, codeword>            (one table per query, shared by all lists)
+ * l2:  ‖q − c − r‖² = ‖q − c‖² + Σ_m (‖cw‖² + 2<c_m, cw> − 2<q_m, cw>)   (faiss's precomputed tables:
+ *      the list term is computed once per list and cached)
+ */
+export class IndexIVFPQ extends IndexIVF {
+  readonly pq: ProductQuantizer;
+  private listTermCache: (Float32Array | undefined)[] = [];
+
+  constructor(d: number, nlist: number, M: number, nbits = 8, metric: Metric = 'l2', backend?: string | Backend, quantizer?: IndexFlat) {
+    const pq = new ProductQuantizer(d, M, nbits);
+    super(quantizer ?? new IndexFlat(d, metric, backend), d, nlist, pq.codeSize, metric, backend);
+    this.pq = pq;
+  }
+
+  protected encoderTrained(): boolean {
+    return this.pq.isTrained;
+  }
+
+  protected trainEncoder(x: Matrix, listNos: Int32Array, opts: TrainOptions): void {
+    // faiss subsamples the PQ training set to 256 points per codeword before taking residuals.
+    const max = 256 * this.pq.ksub;
+    let xs = x;
+    let ls = listNos;
+    if (x.rows > max) {
+      const pick = randomPermutation(x.rows, createRng((opts.seed ?? 1234) + 1)).subarray(0, max);
+      xs = gatherRows(x, pick);
+      ls = new Int32Array(max);
+      for (let i = 0; i < max; i++) ls[i] = listNos[pick[i]];
+    }
+    this.pq.train(this.residuals(xs, ls), { seed: opts.seed, signal: opts.signal, backend: this.backend });
+    this.listTermCache = [];
+  }
+
+  /** Invalidates cached per-list tables after centroids or codebooks change (training write-back). */
+  codebooksChanged(): void {
+    this.listTermCache = [];
+  }
+
+  residuals(x: Matrix, listNos: Int32Array): Matrix {
+    const d = this.d;
+    const c = this.quantizer.vectors.data;
+    const out = new Float32Array(x.rows * d);
+    for (let i = 0; i < x.rows; i++) {
+      const co = listNos[i] * d;
+      for (let j = 0; j < d; j++) out[i * d + j] = x.data[i * d + j] - c[co + j];
+    }
+    return { rows: x.rows, dim: d, data: out };
+  }
+
+  encodeVectors(x: Matrix, listNos: Int32Array): Uint8Array {
+    return this.pq.computeCodes(this.residuals(x, listNos), this.backend);
+  }
+
+  protected scan(q: Matrix, probes: Probes, k: number) {
+    const { M, ksub } = this.pq;
+    const tables = this.pq.computeTables(q, 'ip', this.backend);
+    if (this.metric === 'ip') {
+      return this.backend.ivfAdcScan(tables, this.invlists, probes, M, ksub, k, 'ip');
+    }
+    for (let i = 0; i < tables.length; i++) tables[i] *= -2;
+    return this.backend.ivfAdcScan(tables, this.invlists, probes, M, ksub, k, 'l2', (l) => this.listTerm(l));
+  }
+
+  /** ‖cw_mj‖² + 2<c_l,m, cw_mj> for list l: the query-independent part of the l2 table. */
+  private listTerm(l: number): Float32Array {
+    const cached = this.listTermCache[l];
+    if (cached) return cached;
+    const { M, ksub, dsub, centroids } = this.pq;
+    const c = this.quantizer.vectors.data;
+    const out = new Float32Array(M * ksub);
+    for (let m = 0; m < M; m++) {
+      for (let j = 0; j < ksub; j++) {
+        const cw = (m * ksub + j) * dsub;
+        let s = 0;
+        for (let t = 0; t < dsub; t++) {
+          const v = centroids[cw + t];
+          s += v * v + 2 * c[l * this.d + m * dsub + t] * v;
+        }
+        out[m * ksub + j] = s;
+      }
+    }
+    this.listTermCache[l] = out;
+    return out;
+  }
+
+  protected decodeEntry(list: number, code: Uint8Array): Float32Array {
+    const r = this.pq.decode(code, 1).data;
+    const c = this.quantizer.vectors.data;
+    for (let j = 0; j < this.d; j++) r[j] += c[list * this.d + j];
+    return r;
+  }
+
+  override memoryBytes(): number {
+    let tables = 0;
+    for (const t of this.listTermCache) if (t) tables += t.byteLength;
+    return super.memoryBytes() + this.pq.centroids.byteLength + tables;
+  }
+}

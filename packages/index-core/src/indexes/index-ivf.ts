@@ -1,0 +1,143 @@
+import { getBackend } from '../backend/registry.js';
+import type { Backend, Probes } from '../backend/types.js';
+import { LibvqError, invalidArgument } from '../errors.js';
+import { kmeans } from '../kmeans.js';
+import { type Matrix, checkMatrix } from '../matrix.js';
+import { checkMetric, type Metric } from '../metric.js';
+import type { LongOperationOptions } from '../progress.js';
+import { checkAdd, checkSearch, idToNumber, toBigLabels } from './checks.js';
+import { IndexFlat } from './index-flat.js';
+import type { Ids, Index, SearchParams, SearchResult, TrainOptions } from './index.js';
+import { InvertedLists } from './inverted-lists.js';
+
+const ADD_BATCH = 65536;
+
+/**
+ * Inverted-file index (faiss's IndexIVF): a coarse quantizer — itself an Index (IndexFlat over nlist
+ * centroids) — sends every vector to its nearest list; search probes the nprobe nearest lists. What a
+ * list stores (raw vectors, PQ codes of residuals) is up to the subclass.
+ */
+export abstract class IndexIVF implements Index {
+  readonly d: number;
+  readonly metric: Metric;
+  readonly nlist: number;
+  readonly quantizer: IndexFlat;
+  invlists: InvertedLists;
+  /** Lists probed when search() is not given nprobe (faiss's default: 1). */
+  nprobe = 1;
+  backend: Backend;
+  protected quantizerTrained = false;
+
+  protected constructor(quantizer: IndexFlat, d: number, nlist: number, codeSize: number, metric: Metric, backend?: string | Backend) {
+    if (!Number.isInteger(nlist) || nlist <= 0) throw invalidArgument('nlist (IVF lists)', 'a positive integer', nlist);
+    if (quantizer.d !== d) throw new LibvqError('DIMENSION_MISMATCH', `IVF: quantizer dimension ${quantizer.d} differs from index dimension ${d}`);
+    this.d = d;
+    this.metric = checkMetric(metric);
+    this.nlist = nlist;
+    this.quantizer = quantizer;
+    this.backend = getBackend(backend);
+    this.invlists = new InvertedLists(nlist, codeSize);
+    this.quantizerTrained = quantizer.ntotal === nlist;
+  }
+
+  get ntotal(): number {
+    return this.invlists.ntotal;
+  }
+
+  get isTrained(): boolean {
+    return this.quantizerTrained && this.encoderTrained();
+  }
+
+  protected abstract encoderTrained(): boolean;
+  /** Trains what encodes list entries, on the training vectors and their list assignment. */
+  protected abstract trainEncoder(x: Matrix, listNos: Int32Array, opts: TrainOptions): void;
+  /** Encodes vectors already assigned to lists into codeSize bytes each. */
+  abstract encodeVectors(x: Matrix, listNos: Int32Array): Uint8Array;
+  protected abstract scan(q: Matrix, probes: Probes, k: number): { distances: Float32Array; labels: Float64Array };
+  protected abstract decodeEntry(list: number, code: Uint8Array): Float32Array;
+
+  train(x: Matrix, opts: TrainOptions = {}): void {
+    checkMatrix(x, 'IVF training vectors', this.d);
+    if (!this.quantizerTrained) {
+      if (x.rows < this.nlist) {
+        throw new LibvqError('INSUFFICIENT_DATA', `IVF training: ${x.rows} training vectors for nlist = ${this.nlist} lists; need at least ${this.nlist}`);
+      }
+      // faiss trains an inner-product IVF with spherical k-means assigned by inner product.
+      const { centroids } = kmeans(x, this.nlist, {
+        seed: opts.seed,
+        metric: this.metric,
+        spherical: this.metric === 'ip',
+        backend: this.backend,
+        signal: opts.signal,
+        onProgress: opts.onProgress,
+      });
+      this.quantizer.reset();
+      this.quantizer.add(centroids);
+      this.quantizerTrained = true;
+    }
+    this.trainEncoder(x, this.assignLists(x), opts);
+  }
+
+  /** The nearest list of every vector under the index's metric. */
+  assignLists(x: Matrix): Int32Array {
+    const r = this.backend.knn(x, this.quantizer.vectors, 1, this.metric);
+    const out = new Int32Array(x.rows);
+    for (let i = 0; i < x.rows; i++) out[i] = r.labels[i];
+    return out;
+  }
+
+  get centroids(): Matrix {
+    return this.quantizer.vectors;
+  }
+
+  add(x: Matrix, ids?: Ids, opts: LongOperationOptions = {}): void {
+    checkAdd('IndexIVF', this.d, this.isTrained, x, ids);
+    const start = this.ntotal;
+    for (let b = 0; b < x.rows; b += ADD_BATCH) {
+      const e = Math.min(x.rows, b + ADD_BATCH);
+      const xb: Matrix = { rows: e - b, dim: this.d, data: x.data.subarray(b * this.d, e * this.d) };
+      const listNos = this.assignLists(xb);
+      const batchIds = new Float64Array(e - b);
+      for (let i = b; i < e; i++) batchIds[i - b] = ids === undefined ? start + i : Number(ids[i]);
+      this.addPreassigned(xb, listNos, batchIds);
+      opts.onProgress?.(e, x.rows);
+    }
+  }
+
+  /** Adds vectors whose lists are already chosen (faiss's add_core). */
+  addPreassigned(x: Matrix, listNos: Int32Array, ids: Float64Array): void {
+    this.invlists.appendBatch(listNos, this.encodeVectors(x, listNos), ids);
+  }
+
+  /** The nprobe lists nearest each query and their coarse scores. */
+  probe(q: Matrix, nprobe: number): Probes {
+    const np = Math.min(nprobe, this.nlist);
+    const r = this.backend.knn(q, this.quantizer.vectors, np, this.metric);
+    const lists = new Int32Array(r.labels.length);
+    for (let i = 0; i < lists.length; i++) lists[i] = r.labels[i];
+    return { nprobe: np, lists, bias: r.distances };
+  }
+
+  search(q: Matrix, params: SearchParams): SearchResult {
+    checkSearch('IndexIVF', this.d, this.isTrained, q, params);
+    const probes = this.probe(q, params.nprobe ?? this.nprobe);
+    const r = this.scan(q, probes, params.k);
+    return { distances: r.distances, labels: toBigLabels(r.labels) };
+  }
+
+  reconstruct(id: number | bigint): Float32Array {
+    const i = idToNumber(id, 'IndexIVF.reconstruct');
+    const at = this.invlists.locate(i);
+    if (at === null) throw new LibvqError('INVALID_ARGUMENT', `IndexIVF.reconstruct: id ${i} is not in the index`);
+    const cs = this.invlists.codeSize;
+    return this.decodeEntry(at.list, this.invlists.codes[at.list].subarray(at.offset * cs, (at.offset + 1) * cs));
+  }
+
+  reset(): void {
+    this.invlists.reset();
+  }
+
+  memoryBytes(): number {
+    return this.invlists.memoryBytes() + this.quantizer.memoryBytes();
+  }
+}

@@ -1,0 +1,76 @@
+import { getBackend } from '../backend/registry.js';
+import type { Backend } from '../backend/types.js';
+import { LibvqError } from '../errors.js';
+import type { Matrix } from '../matrix.js';
+import { checkMetric, type Metric } from '../metric.js';
+import { ProductQuantizer } from '../product-quantizer.js';
+import type { LongOperationOptions } from '../progress.js';
+import { checkAdd, checkSearch, idToNumber, toBigLabels } from './checks.js';
+import type { Ids, Index, SearchParams, SearchResult, TrainOptions } from './index.js';
+
+/** PQ codes without a coarse quantizer, searched by ADC (faiss's IndexPQ). Ids are sequential. */
+export class IndexPQ implements Index {
+  readonly d: number;
+  readonly metric: Metric;
+  readonly pq: ProductQuantizer;
+  backend: Backend;
+  codes: Uint8Array = new Uint8Array(0);
+  ntotal = 0;
+
+  constructor(d: number, M: number, nbits = 8, metric: Metric = 'l2', backend?: string | Backend) {
+    this.d = d;
+    this.metric = checkMetric(metric);
+    this.pq = new ProductQuantizer(d, M, nbits);
+    this.backend = getBackend(backend);
+  }
+
+  get isTrained(): boolean {
+    return this.pq.isTrained;
+  }
+
+  train(x: Matrix, opts: TrainOptions = {}): void {
+    this.pq.train(x, { ...opts, backend: this.backend });
+  }
+
+  add(x: Matrix, ids?: Ids, _opts?: LongOperationOptions): void {
+    checkAdd('IndexPQ', this.d, this.isTrained, x, undefined);
+    if (ids !== undefined) {
+      throw new LibvqError('UNSUPPORTED', 'IndexPQ.add: custom ids are not supported (vectors are numbered 0..n-1, as in faiss); use an IVF index for ids');
+    }
+    this.appendCodes(this.pq.computeCodes(x, this.backend), x.rows);
+  }
+
+  /** Appends already-computed codes (used by training write-back and file loading). */
+  appendCodes(codes: Uint8Array, n: number): void {
+    const M = this.pq.M;
+    if (codes.length !== n * M) throw new LibvqError('DIMENSION_MISMATCH', `IndexPQ: ${codes.length} code bytes for ${n} vectors of ${M} bytes`);
+    const next = new Uint8Array((this.ntotal + n) * M);
+    next.set(this.codes);
+    next.set(codes, this.ntotal * M);
+    this.codes = next;
+    this.ntotal += n;
+  }
+
+  search(q: Matrix, params: SearchParams): SearchResult {
+    checkSearch('IndexPQ', this.d, this.isTrained, q, params);
+    const { M, ksub } = this.pq;
+    const tables = this.pq.computeTables(q, this.metric, this.backend);
+    const r = this.backend.adcScan(tables, this.codes, this.ntotal, M, ksub, params.k, this.metric);
+    return { distances: r.distances, labels: toBigLabels(r.labels) };
+  }
+
+  reconstruct(id: number | bigint): Float32Array {
+    const i = idToNumber(id, 'IndexPQ.reconstruct');
+    if (i >= this.ntotal) throw new LibvqError('INVALID_ARGUMENT', `IndexPQ.reconstruct: id ${i} is not in the index (ntotal = ${this.ntotal})`);
+    return this.pq.decode(this.codes.subarray(i * this.pq.M, (i + 1) * this.pq.M), 1).data;
+  }
+
+  reset(): void {
+    this.codes = new Uint8Array(0);
+    this.ntotal = 0;
+  }
+
+  memoryBytes(): number {
+    return this.codes.byteLength + this.pq.centroids.byteLength;
+  }
+}

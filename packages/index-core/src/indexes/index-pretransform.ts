@@ -1,0 +1,89 @@
+import type { Backend } from '../backend/types.js';
+import { LibvqError } from '../errors.js';
+import { type Matrix, checkMatrix } from '../matrix.js';
+import type { Metric } from '../metric.js';
+import type { LongOperationOptions } from '../progress.js';
+import type { VectorTransform } from '../transform.js';
+import type { Ids, Index, SearchParams, SearchResult, TrainOptions } from './index.js';
+
+/** Applies a chain of transforms (e.g. an OPQ rotation) before a wrapped index (faiss's IndexPreTransform). */
+export class IndexPreTransform implements Index {
+  readonly chain: VectorTransform[];
+  readonly index: Index;
+
+  constructor(chain: VectorTransform[], index: Index) {
+    if (chain.length === 0) throw new LibvqError('INVALID_ARGUMENT', 'IndexPreTransform: the transform chain is empty');
+    for (let i = 1; i < chain.length; i++) {
+      if (chain[i].dIn !== chain[i - 1].dOut) {
+        throw new LibvqError('DIMENSION_MISMATCH', `IndexPreTransform: transform ${i} takes ${chain[i].dIn} dims, transform ${i - 1} gives ${chain[i - 1].dOut}`);
+      }
+    }
+    if (chain[chain.length - 1].dOut !== index.d) {
+      throw new LibvqError('DIMENSION_MISMATCH', `IndexPreTransform: the transforms give ${chain[chain.length - 1].dOut} dims, the index expects ${index.d}`);
+    }
+    this.chain = chain;
+    this.index = index;
+  }
+
+  get d(): number {
+    return this.chain[0].dIn;
+  }
+  get metric(): Metric {
+    return this.index.metric;
+  }
+  get ntotal(): number {
+    return this.index.ntotal;
+  }
+  get isTrained(): boolean {
+    return this.index.isTrained && this.chain.every((t) => t.isTrained);
+  }
+  get backend(): Backend {
+    return this.index.backend;
+  }
+  set backend(b: Backend) {
+    this.index.backend = b;
+  }
+
+  /** Applies every transform of the chain. */
+  applyChain(x: Matrix): Matrix {
+    let y = x;
+    for (const t of this.chain) y = t.apply(y);
+    return y;
+  }
+
+  train(x: Matrix, opts: TrainOptions = {}): void {
+    checkMatrix(x, 'IndexPreTransform training vectors', this.d);
+    let y = x;
+    for (const t of this.chain) {
+      if (!t.isTrained) t.train(y, { seed: opts.seed, signal: opts.signal });
+      y = t.apply(y);
+    }
+    this.index.train(y, opts);
+  }
+
+  add(x: Matrix, ids?: Ids, opts?: LongOperationOptions): void {
+    if (!this.isTrained) throw new LibvqError('NOT_TRAINED', 'IndexPreTransform.add: the index is not trained; call train() first');
+    checkMatrix(x, 'IndexPreTransform.add vectors', this.d);
+    this.index.add(this.applyChain(x), ids, opts);
+  }
+
+  search(q: Matrix, params: SearchParams): SearchResult {
+    if (!this.isTrained) throw new LibvqError('NOT_TRAINED', 'IndexPreTransform.search: the index is not trained; call train() first');
+    checkMatrix(q, 'IndexPreTransform.search queries', this.d);
+    return this.index.search(this.applyChain(q), params);
+  }
+
+  reconstruct(id: number | bigint): Float32Array {
+    let v: Matrix = { rows: 1, dim: this.index.d, data: this.index.reconstruct(id) };
+    for (let i = this.chain.length - 1; i >= 0; i--) v = this.chain[i].reverse(v);
+    return v.data;
+  }
+
+  reset(): void {
+    this.index.reset();
+  }
+
+  memoryBytes(): number {
+    return this.index.memoryBytes() + this.chain.reduce((s, t) => s + t.dIn * t.dOut * 4, 0);
+  }
+}

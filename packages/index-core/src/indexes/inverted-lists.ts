@@ -1,0 +1,83 @@
+import type { ListView } from '../backend/types.js';
+
+/**
+ * Per-list codes and ids, stored contiguously per list (faiss's ArrayInvertedLists). Arrays are sized
+ * exactly after each batch so memory is n·(codeSize + 8) bytes, as in faiss.
+ */
+export class InvertedLists implements ListView {
+  readonly nlist: number;
+  readonly codeSize: number;
+  readonly sizes: Int32Array;
+  codes: Uint8Array[];
+  ids: Float64Array[];
+
+  constructor(nlist: number, codeSize: number) {
+    this.nlist = nlist;
+    this.codeSize = codeSize;
+    this.sizes = new Int32Array(nlist);
+    this.codes = Array.from({ length: nlist }, () => new Uint8Array(0));
+    this.ids = Array.from({ length: nlist }, () => new Float64Array(0));
+  }
+
+  get ntotal(): number {
+    let n = 0;
+    for (let l = 0; l < this.nlist; l++) n += this.sizes[l];
+    return n;
+  }
+
+  /** Appends n entries: entry i goes to list listNos[i] with codes[i*codeSize..] and id ids[i]. */
+  appendBatch(listNos: Int32Array, codes: Uint8Array, ids: Float64Array): void {
+    const cs = this.codeSize;
+    const add = new Int32Array(this.nlist);
+    for (let i = 0; i < listNos.length; i++) add[listNos[i]]++;
+    const fill = new Int32Array(this.nlist);
+    for (let l = 0; l < this.nlist; l++) {
+      if (add[l] === 0) continue;
+      const size = this.sizes[l];
+      const c = new Uint8Array((size + add[l]) * cs);
+      c.set(this.codes[l].subarray(0, size * cs));
+      const d = new Float64Array(size + add[l]);
+      d.set(this.ids[l].subarray(0, size));
+      this.codes[l] = c;
+      this.ids[l] = d;
+      fill[l] = size;
+      this.sizes[l] = size + add[l];
+    }
+    for (let i = 0; i < listNos.length; i++) {
+      const l = listNos[i];
+      const at = fill[l]++;
+      this.codes[l].set(codes.subarray(i * cs, (i + 1) * cs), at * cs);
+      this.ids[l][at] = ids[i];
+    }
+  }
+
+  /** Replaces the contents of one list (file loading). */
+  setList(l: number, codes: Uint8Array, ids: Float64Array): void {
+    this.codes[l] = codes;
+    this.ids[l] = ids;
+    this.sizes[l] = ids.length;
+  }
+
+  reset(): void {
+    this.sizes.fill(0);
+    for (let l = 0; l < this.nlist; l++) {
+      this.codes[l] = new Uint8Array(0);
+      this.ids[l] = new Float64Array(0);
+    }
+  }
+
+  memoryBytes(): number {
+    let b = 0;
+    for (let l = 0; l < this.nlist; l++) b += this.codes[l].byteLength + this.ids[l].byteLength;
+    return b;
+  }
+
+  /** Finds where an id is stored (linear in ntotal; reconstruct is not a hot path). */
+  locate(id: number): { list: number; offset: number } | null {
+    for (let l = 0; l < this.nlist; l++) {
+      const ids = this.ids[l];
+      for (let o = 0; o < this.sizes[l]; o++) if (ids[o] === id) return { list: l, offset: o };
+    }
+    return null;
+  }
+}

@@ -1,0 +1,152 @@
+import type { Backend } from './backend/types.js';
+import { getBackend } from './backend/registry.js';
+import { LibvqError, invalidArgument, throwIfAborted } from './errors.js';
+import { type Matrix, checkMatrix, gatherRows } from './matrix.js';
+import type { Metric } from './metric.js';
+import type { LongOperationOptions } from './progress.js';
+import { createRng, randomPermutation, type Rng } from './random.js';
+
+export interface KMeansOptions extends LongOperationOptions {
+  /** Number of Lloyd iterations (faiss default 25). */
+  niter?: number;
+  /** At most k * maxPointsPerCentroid training points are used, sampled with the seed (faiss: 256). */
+  maxPointsPerCentroid?: number;
+  /** faiss default 1234. */
+  seed?: number;
+  /** Assignment metric: 'l2' (default) or 'ip' (max inner product, as faiss's IVF with an IP quantizer). */
+  metric?: Metric;
+  /** Normalise centroids after each update (faiss sets this for inner-product IVF). */
+  spherical?: boolean;
+  /** Initial centroids (hot start); otherwise k distinct random training points. */
+  init?: Matrix;
+  backend?: string | Backend;
+}
+
+export interface KMeansResult {
+  centroids: Matrix;
+  /** Sum of distances of the training points to their centroid, per iteration. */
+  objective: Float64Array;
+}
+
+const SPLIT_EPS = 1 / 1024;
+
+/**
+ * k-means with faiss's semantics: seeded subsampling to k·maxPointsPerCentroid points, random distinct
+ * points as initial centroids, Lloyd iterations, empty clusters split off large ones (picked with
+ * probability proportional to their size) with a symmetric ±1/1024 perturbation.
+ */
+export function kmeans(x: Matrix, k: number, opts: KMeansOptions = {}): KMeansResult {
+  checkMatrix(x, 'kmeans training vectors');
+  if (!Number.isInteger(k) || k <= 0) throw invalidArgument('k (number of centroids)', 'a positive integer', k);
+  const niter = opts.niter ?? 25;
+  if (!Number.isInteger(niter) || niter < 0) throw invalidArgument('niter', 'a non-negative integer', niter);
+  const maxPts = opts.maxPointsPerCentroid ?? 256;
+  const metric = opts.metric ?? 'l2';
+  const backend = getBackend(opts.backend);
+  if (x.rows < k) {
+    throw new LibvqError(
+      'INSUFFICIENT_DATA',
+      `kmeans: ${x.rows} training points for ${k} centroids; need at least as many points as centroids`,
+    );
+  }
+  const rng = createRng(opts.seed ?? 1234);
+  let train = x;
+  if (x.rows > k * maxPts) {
+    const perm = randomPermutation(x.rows, rng);
+    train = gatherRows(x, perm.subarray(0, k * maxPts));
+  }
+  const d = x.dim;
+  const n = train.rows;
+  let centroids: Matrix;
+  if (opts.init) {
+    checkMatrix(opts.init, 'kmeans initial centroids', d);
+    if (opts.init.rows !== k) throw invalidArgument('init', `${k} centroids`, opts.init.rows);
+    centroids = { rows: k, dim: d, data: opts.init.data.slice() };
+  } else {
+    const perm = randomPermutation(n, rng);
+    centroids = gatherRows(train, perm.subarray(0, k));
+  }
+  const objective = new Float64Array(niter);
+  const counts = new Float64Array(k);
+  const sums = new Float64Array(k * d);
+  for (let it = 0; it < niter; it++) {
+    throwIfAborted(opts.signal, 'kmeans');
+    const { labels, distances } = assignPoints(backend, train, centroids, metric);
+    let obj = 0;
+    for (let i = 0; i < n; i++) obj += distances[i];
+    objective[it] = obj;
+    updateCentroids(train, labels, centroids, counts, sums);
+    splitEmptyClusters(centroids, counts, n, rng);
+    if (opts.spherical) normalizeCentroids(centroids);
+    opts.onProgress?.(it + 1, niter);
+  }
+  return { centroids, objective };
+}
+
+/** Assignment by the clustering metric; distances are what the objective sums (ip: the similarity). */
+function assignPoints(backend: Backend, x: Matrix, centroids: Matrix, metric: Metric) {
+  if (metric === 'l2') return backend.assign(x, centroids);
+  const r = backend.knn(x, centroids, 1, 'ip');
+  const labels = new Int32Array(x.rows);
+  for (let i = 0; i < x.rows; i++) labels[i] = r.labels[i];
+  return { labels, distances: r.distances };
+}
+
+function updateCentroids(x: Matrix, labels: Int32Array, centroids: Matrix, counts: Float64Array, sums: Float64Array): void {
+  const d = x.dim;
+  counts.fill(0);
+  sums.fill(0);
+  const xd = x.data;
+  for (let i = 0; i < x.rows; i++) {
+    const c = labels[i];
+    counts[c]++;
+    const so = c * d;
+    const xo = i * d;
+    for (let j = 0; j < d; j++) sums[so + j] += xd[xo + j];
+  }
+  const cd = centroids.data;
+  for (let c = 0; c < centroids.rows; c++) {
+    if (counts[c] === 0) continue;
+    const inv = 1 / counts[c];
+    for (let j = 0; j < d; j++) cd[c * d + j] = sums[c * d + j] * inv;
+  }
+}
+
+function splitEmptyClusters(centroids: Matrix, counts: Float64Array, n: number, rng: Rng): void {
+  const k = centroids.rows;
+  const d = centroids.dim;
+  const cd = centroids.data;
+  for (let ci = 0; ci < k; ci++) {
+    if (counts[ci] !== 0) continue;
+    let cj = 0;
+    for (;;) {
+      const p = (counts[cj] - 1) / (n - k);
+      if (rng.next() < p) break;
+      cj = (cj + 1) % k;
+    }
+    for (let j = 0; j < d; j++) {
+      const v = cd[cj * d + j];
+      if (j % 2 === 0) {
+        cd[ci * d + j] = v * (1 + SPLIT_EPS);
+        cd[cj * d + j] = v * (1 - SPLIT_EPS);
+      } else {
+        cd[ci * d + j] = v * (1 - SPLIT_EPS);
+        cd[cj * d + j] = v * (1 + SPLIT_EPS);
+      }
+    }
+    counts[ci] = Math.floor(counts[cj] / 2);
+    counts[cj] -= counts[ci];
+  }
+}
+
+function normalizeCentroids(c: Matrix): void {
+  const d = c.dim;
+  for (let i = 0; i < c.rows; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += c.data[i * d + j] ** 2;
+    if (s > 0) {
+      const inv = 1 / Math.sqrt(s);
+      for (let j = 0; j < d; j++) c.data[i * d + j] *= inv;
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import { getBackend } from './backend/registry.js';
+import type { Backend } from './backend/types.js';
+import { LibvqError, invalidArgument, throwIfAborted } from './errors.js';
+import { kmeans } from './kmeans.js';
+import { type Matrix, checkMatrix } from './matrix.js';
+import type { Metric } from './metric.js';
+import type { LongOperationOptions } from './progress.js';
+
+export interface PQTrainOptions extends LongOperationOptions {
+  seed?: number;
+  niter?: number;
+  maxPointsPerCentroid?: number;
+  /** Start each sub-space's k-means from the current codebooks (faiss's Train_hot_start). */
+  hotStart?: boolean;
+  backend?: string | Backend;
+}
+
+/**
+ * Product quantizer: d dimensions cut into M sub-spaces of dsub = d/M, each quantized to one of
+ * ksub = 2^nbits codewords. Codebooks are laid out M × ksub × dsub (faiss's `centroids`). Codes are
+ * M bytes per vector for nbits ≤ 8 (faiss packs codes of fewer bits; see codeSize).
+ */
+export class ProductQuantizer {
+  readonly d: number;
+  readonly M: number;
+  readonly nbits: number;
+  readonly dsub: number;
+  readonly ksub: number;
+  centroids: Float32Array;
+  isTrained = false;
+
+  constructor(d: number, M: number, nbits = 8) {
+    if (!Number.isInteger(d) || d <= 0) throw invalidArgument('d (dimension)', 'a positive integer', d);
+    if (!Number.isInteger(M) || M <= 0) throw invalidArgument('M (number of sub-quantizers)', 'a positive integer', M);
+    if (d % M !== 0) {
+      throw new LibvqError('INVALID_ARGUMENT', `M (number of sub-quantizers): d = ${d} is not divisible by M = ${M}`);
+    }
+    if (!Number.isInteger(nbits) || nbits < 1 || nbits > 8) {
+      throw invalidArgument('nbits (bits per sub-quantizer code)', 'an integer from 1 to 8', nbits);
+    }
+    this.d = d;
+    this.M = M;
+    this.nbits = nbits;
+    this.dsub = d / M;
+    this.ksub = 1 << nbits;
+    this.centroids = new Float32Array(M * this.ksub * this.dsub);
+  }
+
+  /** Bytes per encoded vector in memory (one byte per sub-quantizer). */
+  get codeSize(): number {
+    return this.M;
+  }
+
+  /** Bytes per vector in faiss's packed serialisation: ceil(M·nbits / 8). */
+  get packedCodeSize(): number {
+    return Math.ceil((this.M * this.nbits) / 8);
+  }
+
+  /** The M sub-space codebooks as one ksub × dsub matrix each (views, no copy). */
+  codebook(m: number): Matrix {
+    const size = this.ksub * this.dsub;
+    return { rows: this.ksub, dim: this.dsub, data: this.centroids.subarray(m * size, (m + 1) * size) };
+  }
+
+  train(x: Matrix, opts: PQTrainOptions = {}): void {
+    checkMatrix(x, 'PQ training vectors', this.d);
+    if (x.rows < this.ksub) {
+      throw new LibvqError(
+        'INSUFFICIENT_DATA',
+        `PQ training: ${x.rows} training vectors for ${this.ksub} codewords per sub-quantizer (nbits=${this.nbits}); need at least ${this.ksub}`,
+      );
+    }
+    const sub = new Float32Array(x.rows * this.dsub);
+    for (let m = 0; m < this.M; m++) {
+      throwIfAborted(opts.signal, 'PQ training');
+      extractSubvectors(x, m, this.dsub, sub);
+      const res = kmeans({ rows: x.rows, dim: this.dsub, data: sub }, this.ksub, {
+        niter: opts.niter ?? 25,
+        maxPointsPerCentroid: opts.maxPointsPerCentroid ?? 256,
+        seed: opts.seed ?? 1234,
+        init: opts.hotStart && this.isTrained ? this.codebook(m) : undefined,
+        backend: opts.backend,
+      });
+      this.centroids.set(res.centroids.data, m * this.ksub * this.dsub);
+      opts.onProgress?.(m + 1, this.M);
+    }
+    this.isTrained = true;
+  }
+
+  /** n × M code bytes: the nearest codeword (L2) in each sub-space, as in faiss. */
+  computeCodes(x: Matrix, backend?: string | Backend): Uint8Array {
+    this.requireTrained();
+    checkMatrix(x, 'vectors to encode', this.d);
+    const be = getBackend(backend);
+    const codes = new Uint8Array(x.rows * this.M);
+    const sub = new Float32Array(x.rows * this.dsub);
+    for (let m = 0; m < this.M; m++) {
+      extractSubvectors(x, m, this.dsub, sub);
+      const { labels } = be.assign({ rows: x.rows, dim: this.dsub, data: sub }, this.codebook(m));
+      for (let i = 0; i < x.rows; i++) codes[i * this.M + m] = labels[i];
+    }
+    return codes;
+  }
+
+  /** Reconstructs n vectors from their codes. */
+  decode(codes: Uint8Array, n = codes.length / this.M): Matrix {
+    this.requireTrained();
+    const { M, dsub, ksub, d } = this;
+    const out = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) {
+      for (let m = 0; m < M; m++) {
+        const c = codes[i * M + m];
+        if (c >= ksub) throw invalidArgument(`code of vector ${i}, sub-quantizer ${m}`, `a value below ${ksub}`, c);
+        const src = (m * ksub + c) * dsub;
+        out.set(this.centroids.subarray(src, src + dsub), i * d + m * dsub);
+      }
+    }
+    return { rows: n, dim: d, data: out };
+  }
+
+  /** nq × M × ksub ADC tables (ip: <q_m, c>, l2: ‖q_m − c‖²). */
+  computeTables(q: Matrix, metric: Metric, backend?: string | Backend): Float32Array {
+    this.requireTrained();
+    return getBackend(backend).pqTables(q, this.centroids, this.M, this.ksub, metric);
+  }
+
+  private requireTrained(): void {
+    if (!this.isTrained) throw new LibvqError('NOT_TRAINED', 'ProductQuantizer is not trained: call train() first');
+  }
+}
+
+/** Copies sub-space m of every row into out (rows × dsub). */
+function extractSubvectors(x: Matrix, m: number, dsub: number, out: Float32Array): void {
+  const d = x.dim;
+  const xd = x.data;
+  for (let i = 0; i < x.rows; i++) {
+    const src = i * d + m * dsub;
+    for (let j = 0; j < dsub; j++) out[i * dsub + j] = xd[src + j];
+  }
+}
