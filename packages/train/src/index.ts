@@ -1,2 +1,4 @@
 export * from './grad/index.js';
 export * from './optim/index.js';
+export * from './learnable/index.js';
+export * from './checkpoint/index.js';

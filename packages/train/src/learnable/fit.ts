@@ -1,0 +1,189 @@
+import { LibvqError, checkMatrix, gatherRows, invalidArgument, throwIfAborted } from '@libvq/index-core';
+import type { IndexIVFPQ, LongOperationOptions, Matrix } from '@libvq/index-core';
+import { backwardBatch, forwardBatch, totalLoss } from '../grad/batch.js';
+import type { LossMethod, QuantParams, TrainBatch } from '../grad/types.js';
+import { LossWeighting, type LossWeightOptions } from '../grad/weights.js';
+import { AdamW } from '../optim/adamw.js';
+import { RotationOptimizer } from '../optim/cayley.js';
+import { linearWarmupDecay } from '../optim/schedule.js';
+import { gatherGradRows, sgdStepRows } from '../optim/sgd.js';
+import { BatchSampler, checkRelData, virtualLabels, type RelData } from './labels.js';
+import { readAssignments, type IndexParts } from './structure.js';
+
+/** LibVQ's learning rates: codebooks 1e-4 (AdamW), centroids 1e-3 (plain SGD on touched lists). */
+export const DEFAULT_LR = { codebooks: 1e-4, centroids: 1e-3, rotation: 1e-4 } as const;
+
+export interface IndexFitOptions extends LongOperationOptions {
+  /** Training query embeddings (rows = query rows of relData / negData). */
+  queryEmbeddings: Matrix;
+  /** The documents' embeddings, row i = document id i of the index. */
+  docEmbeddings: Matrix;
+  /** Positives per query row; null / absent = virtual labels from the initial index (LibVQ's nolabel). */
+  relData?: RelData | null;
+  /** Hard negatives per query row; absent with relData = random documents; with virtual labels = ranks 2..400. */
+  negData?: RelData | null;
+  lossMethod?: LossMethod;
+  epochs?: number;
+  batchSize?: number;
+  /** Negatives per query in a batch (LibVQ's per_query_neg_num, default 1). */
+  perQueryNegNum?: number;
+  /** Hard negatives taken from the virtual labels (ranks 2..1+this; default 399). */
+  virtualNegNum?: number;
+  temperature?: number;
+  assignTemperature?: number;
+  lr?: { codebooks?: number; centroids?: number; rotation?: number };
+  /** How the centroids are updated: LibVQ's plain SGD on the touched lists (default) or AdamW. */
+  centroidOptimizer?: 'sgd' | 'adamw';
+  freeze?: { centroids?: boolean; codebooks?: boolean; rotation?: boolean };
+  lossWeights?: LossWeightOptions;
+  warmupRatio?: number;
+  /**
+   * 'fixed' (default, JPQ): each document keeps the codes the index gave it and the gradient trains the chosen
+   * codewords. 'nearest' (LibVQ): codes are re-chosen by nearest codeword in every forward pass and the gradient
+   * follows the straight-through estimator.
+   */
+  codeAssignment?: 'fixed' | 'nearest';
+  /**
+   * Documents scored per query: 'batch' (LibVQ: the batch's positives and negatives, in-batch negatives) or
+   * 'corpus' (every document of the index; for small corpora, the distillation that worked best on Cranfield).
+   */
+  docScope?: 'batch' | 'corpus';
+  seed?: number;
+}
+
+export interface FitReport {
+  steps: number;
+  epochs: number;
+  seconds: number;
+  queriesPerSecond: number;
+  /** Mean weighted total loss of each epoch. */
+  epochLoss: number[];
+  weights: { dense: number; pq: number; ivf: number } | null;
+}
+
+export interface ResolvedFit {
+  readonly lossMethod: LossMethod;
+  readonly codeAssignment: 'fixed' | 'nearest';
+}
+
+/**
+ * Trains the index's parameters in place (float32 storage; the rotation through a float64 master copy).
+ * The caller decides the write-back afterwards. Errors propagate (LibVQ swallows them).
+ */
+export function fitIndexParams(parts: IndexParts, o: IndexFitOptions): FitReport {
+  const t0 = performance.now();
+  checkMatrix(o.queryEmbeddings, 'queryEmbeddings', parts.dIn);
+  checkMatrix(o.docEmbeddings, 'docEmbeddings', parts.dIn);
+  const nDocs = parts.index.ntotal;
+  if (o.docEmbeddings.rows !== nDocs) {
+    throw new LibvqError('DIMENSION_MISMATCH', `docEmbeddings: ${o.docEmbeddings.rows} rows, the index holds ${nDocs} documents (row i must be document id i)`);
+  }
+  const lossMethod = o.lossMethod ?? 'distill';
+  const epochs = o.epochs ?? 5;
+  if (!Number.isInteger(epochs) || epochs <= 0) throw invalidArgument('epochs', 'a positive integer', epochs);
+  const docScope = o.docScope ?? 'batch';
+  const codeAssignment = o.codeAssignment ?? 'fixed';
+  if (codeAssignment !== 'fixed' && codeAssignment !== 'nearest') throw invalidArgument('codeAssignment', "'fixed' or 'nearest'", codeAssignment);
+  if (docScope !== 'batch' && docScope !== 'corpus') throw invalidArgument('docScope', "'batch' or 'corpus'", docScope);
+  const seed = o.seed ?? 1234;
+
+  let rels = o.relData ?? null;
+  let negs = o.negData ?? null;
+  if (rels === null) {
+    const nlist = parts.ivf?.nlist ?? 1;
+    const v = virtualLabels(parts.index, o.queryEmbeddings, o.virtualNegNum ?? 399, nlist, { signal: o.signal });
+    rels = v.rels;
+    negs = v.negs;
+  }
+  checkRelData(rels, 'relData', o.queryEmbeddings.rows, nDocs);
+  if (negs) checkRelData(negs, 'negData', o.queryEmbeddings.rows, nDocs);
+
+  const sampler = new BatchSampler(rels, negs, nDocs, docScope === 'corpus' ? 0 : (o.perQueryNegNum ?? 1), o.batchSize ?? 128, seed);
+  const assign = readAssignments(parts);
+  const lr = { ...DEFAULT_LR, ...o.lr };
+  const freeze = o.freeze ?? {};
+  const trainCB = !!parts.pq && !freeze.codebooks;
+  const trainC = !!parts.ivf && !freeze.centroids;
+  const trainR = !!parts.opq && !freeze.rotation;
+  if (!trainCB && !trainC && !trainR) throw new LibvqError('INVALID_ARGUMENT', `fit: nothing to train (method ${parts.method}, freeze ${JSON.stringify(freeze)})`);
+
+  const centroidData = parts.ivf ? parts.ivf.centroids.data : null;
+  const cbOpt = trainCB ? new AdamW(parts.pq!.centroids, parts.pq!.dsub, { lr: lr.codebooks }, 'codebooks') : null;
+  const cOpt = trainC && o.centroidOptimizer === 'adamw' ? new AdamW(centroidData!, parts.d, { lr: lr.centroids }, 'centroids') : null;
+  const rOpt = trainR ? new RotationOptimizer(parts.opq!.A, parts.d, parts.dIn, { lr: lr.rotation }) : null;
+  if (rOpt) rOpt.writeTo(parts.opq!.A); // the re-orthonormalised start
+
+  const params: QuantParams = {
+    metric: parts.metric,
+    rotation: parts.opq ? { dOut: parts.d, dIn: parts.dIn, data: parts.opq.A } : undefined,
+    centroids: parts.ivf ? { nlist: parts.ivf.nlist, dim: parts.d, data: centroidData! } : undefined,
+    codebooks: parts.pq ? { M: parts.pq.M, ksub: parts.pq.ksub, dsub: parts.pq.dsub, data: parts.pq.centroids } : undefined,
+  };
+  const weighting = new LossWeighting(o.lossWeights);
+  const total = epochs * sampler.batchesPerEpoch();
+  const corpusIds = docScope === 'corpus' ? Int32Array.from({ length: nDocs }, (_, i) => i) : null;
+  let step = 0;
+  let queries = 0;
+  const epochLoss: number[] = [];
+  for (let ep = 0; ep < epochs; ep++) {
+    let sum = 0;
+    const batches = sampler.epoch(ep);
+    for (const b of batches) {
+      throwIfAborted(o.signal, 'fit');
+      const B = b.queries.length;
+      const docRows = corpusIds ?? b.docs;
+      let positives: Int32Array | undefined;
+      if (corpusIds) positives = b.docs.subarray(0, B);
+      const docs = corpusIds ? o.docEmbeddings : gatherRows(o.docEmbeddings, docRows);
+      const q = gatherRows(o.queryEmbeddings, b.queries);
+      const batch: TrainBatch = {
+        queries: q,
+        docs,
+        positives,
+        teacherQueries: q,
+        teacherDocs: docs,
+        docLists: assign.lists ? pick(assign.lists, docRows) : undefined,
+        docCodes: codeAssignment === 'fixed' && assign.codes ? pickRows(assign.codes, parts.pq!.M, docRows) : undefined,
+      };
+      // Index-only training: the stored embeddings are fixed, so the dense score trains nothing (it is invariant
+      // under an orthogonal rotation) and is not computed.
+      const fwd = forwardBatch(params, batch, {
+        loss: lossMethod, temperature: o.temperature, assignTemperature: o.assignTemperature, scores: { dense: false },
+      });
+      const w = weighting.resolve(fwd.losses);
+      sum += totalLoss(fwd, w);
+      const g = backwardBatch(fwd, w, { codebooks: trainCB, centroids: trainC, rotation: trainR });
+      const f = linearWarmupDecay(step, total, o.warmupRatio ?? 0.1);
+      if (cbOpt) cbOpt.step(g.codebooks!, f);
+      if (trainC && g.touchedLists) {
+        const rows = g.touchedLists;
+        const gr = gatherGradRows(g.centroids!, parts.d, rows);
+        if (cOpt) cOpt.stepRows(rows, gr, f);
+        else sgdStepRows(centroidData!, parts.d, rows, gr, lr.centroids, 'centroids'); // LibVQ: constant rate
+      }
+      if (rOpt) {
+        rOpt.step(g.rotation!, f);
+        rOpt.writeTo(parts.opq!.A);
+      }
+      step++;
+      queries += B;
+      o.onProgress?.(step, total);
+    }
+    epochLoss.push(sum / batches.length);
+  }
+  (parts.ivf as IndexIVFPQ | null)?.codebooksChanged?.();
+  const seconds = (performance.now() - t0) / 1000;
+  return { steps: step, epochs, seconds, queriesPerSecond: queries / seconds, epochLoss, weights: weighting.current };
+}
+
+function pick(a: Int32Array, rows: Int32Array): Int32Array {
+  const out = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = a[rows[i]];
+  return out;
+}
+
+function pickRows(a: Uint8Array, M: number, rows: Int32Array): Uint8Array {
+  const out = new Uint8Array(rows.length * M);
+  for (let i = 0; i < rows.length; i++) out.set(a.subarray(rows[i] * M, (rows[i] + 1) * M), i * M);
+  return out;
+}

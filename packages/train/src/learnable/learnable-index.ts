@@ -1,0 +1,169 @@
+import {
+  IndexFlat, IndexIVFFlat, IndexIVFPQ, IndexPQ, IndexPreTransform, LibvqError, OPQMatrix,
+  checkMatrix, checkMetric, describeIndex, indexFactory, invalidArgument, methodToFactory,
+} from '@libvq/index-core';
+import type { Index, IndexMethod, LongOperationOptions, Matrix, Metric, SearchParams, SearchResult } from '@libvq/index-core';
+import { loadLearnableIndex, saveLearnableIndex } from '../checkpoint/learnable-checkpoint.js';
+import { orthogonalityError } from '../optim/cayley.js';
+import { assignDocs, snapshotParts, type AssignSnapshot } from './assigner.js';
+import { fitIndexParams, type FitReport, type IndexFitOptions } from './fit.js';
+import { inspectIndex, readAssignments, type IndexParts } from './structure.js';
+
+export type LearnableMethod = Exclude<IndexMethod, 'flat'>;
+export type WriteBack = 'keep' | 'reencode';
+
+export interface CreateLearnableIndexOptions extends LongOperationOptions {
+  docEmbeddings: Matrix;
+  indexMethod: LearnableMethod;
+  ivfCentersNum?: number;
+  subvectorNum?: number;
+  subvectorBits?: number;
+  /** LibVQ's dist_mode; default 'ip' as in LibVQ. */
+  distMode?: Metric;
+  seed?: number;
+  backend?: string;
+}
+
+export interface LearnableFitOptions extends IndexFitOptions {
+  /**
+   * How the trained index is written back. 'keep' (default with fixed codes, JPQ): every document keeps its
+   * list and its codes, the learned centroids / codebooks / rotation replace the old ones. 'reencode' (LibVQ):
+   * every document is re-assigned to its nearest learned centroid and re-encoded by nearest learned codeword.
+   * Default: 'keep' for codeAssignment 'fixed', 'reencode' for 'nearest'.
+   */
+  writeBack?: WriteBack;
+}
+
+/**
+ * An index-core index (any LibVQ method: ivf, ivf_pq, ivf_opq, pq, opq) whose IVF centroids, PQ codebooks and
+ * OPQ rotation are trained by distillation or a contrastive loss. The wrapped `index` is always a complete,
+ * searchable index: training updates its parameters in place and `fit` ends with the write-back.
+ */
+export class LearnableIndex {
+  readonly index: Index;
+  readonly parts: IndexParts;
+  /** The quantizer that places documents (see assigner.ts); every add() goes through it. */
+  snapshot: AssignSnapshot;
+
+  constructor(index: Index, snapshot?: AssignSnapshot) {
+    this.index = index;
+    this.parts = inspectIndex(index);
+    readAssignments(this.parts); // validates that ids are the rows 0..n-1
+    this.snapshot = snapshot ?? snapshotParts(this.parts);
+  }
+
+  /** LibVQ's construction step: build the faiss-style index for the method, train it on the documents, add them. */
+  static create(o: CreateLearnableIndexOptions): LearnableIndex {
+    checkMatrix(o.docEmbeddings, 'docEmbeddings');
+    const metric = checkMetric(o.distMode ?? 'ip', 'distMode');
+    if ((o.indexMethod as string) === 'flat') throw invalidArgument('indexMethod', "a learnable method ('ivf', 'ivf_pq', 'ivf_opq', 'pq', 'opq')", o.indexMethod);
+    const factory = methodToFactory({
+      indexMethod: o.indexMethod, ivfCentersNum: o.ivfCentersNum, subvectorNum: o.subvectorNum, subvectorBits: o.subvectorBits,
+    });
+    const index = indexFactory(o.docEmbeddings.dim, factory, metric, o.backend);
+    index.train(o.docEmbeddings, { seed: o.seed, signal: o.signal, onProgress: o.onProgress });
+    index.add(o.docEmbeddings, undefined, { signal: o.signal });
+    return new LearnableIndex(index);
+  }
+
+  get method(): LearnableMethod {
+    return this.parts.method;
+  }
+
+  get ntotal(): number {
+    return this.index.ntotal;
+  }
+
+  /** Trains the index, then writes it back (see LearnableFitOptions.writeBack). */
+  fit(o: LearnableFitOptions): FitReport {
+    const codeAssignment = o.codeAssignment ?? 'fixed';
+    const writeBack = o.writeBack ?? (codeAssignment === 'fixed' ? 'keep' : 'reencode');
+    if (writeBack !== 'keep' && writeBack !== 'reencode') throw invalidArgument('writeBack', "'keep' or 'reencode'", writeBack);
+    const report = fitIndexParams(this.parts, { ...o, codeAssignment });
+    if (writeBack === 'reencode') this.reencode(o.docEmbeddings, o);
+    return report;
+  }
+
+  /**
+   * LibVQ's write-back: every document is re-assigned and re-encoded with the current (trained) parameters, and
+   * those parameters become the snapshot that places later documents.
+   */
+  reencode(docEmbeddings: Matrix, opts: LongOperationOptions = {}): void {
+    checkMatrix(docEmbeddings, 'docEmbeddings', this.parts.dIn);
+    if (docEmbeddings.rows !== this.index.ntotal) {
+      throw new LibvqError('DIMENSION_MISMATCH', `reencode: ${docEmbeddings.rows} document embeddings for ${this.index.ntotal} stored documents`);
+    }
+    this.snapshot = snapshotParts(this.parts);
+    this.index.reset();
+    this.add(docEmbeddings, opts);
+  }
+
+  /**
+   * Adds documents (ids continue from ntotal), placed by the snapshot quantizer so that they are encoded by
+   * the same rule as the documents already stored (see assigner.ts).
+   */
+  add(docs: Matrix, opts: LongOperationOptions = {}): void {
+    const { rotated, lists, codes } = assignDocs(this.snapshot, docs);
+    const inner = this.parts.inner;
+    const n = docs.rows;
+    const start = this.index.ntotal;
+    if (inner instanceof IndexPQ) inner.appendCodes(codes!, n);
+    else {
+      const ids = new Float64Array(n);
+      for (let i = 0; i < n; i++) ids[i] = start + i;
+      if (inner instanceof IndexIVFPQ) inner.invlists.appendBatch(lists!, codes!, ids);
+      else inner.addPreassigned({ rows: n, dim: this.parts.d, data: Float32Array.from(rotated) }, lists!, ids);
+      (inner as IndexIVFPQ).codebooksChanged?.();
+    }
+    opts.onProgress?.(n, n);
+  }
+
+  search(queries: Matrix, params: SearchParams): SearchResult {
+    return this.index.search(queries, params);
+  }
+
+  /** max |R R^T - I| of the rotation (0 without one). */
+  rotationError(): number {
+    const o = this.parts.opq;
+    return o ? orthogonalityError(o.A, o.dOut, o.dIn) : 0;
+  }
+
+  /** Saves a checkpoint directory (see checkpoint/learnable-checkpoint.ts). */
+  save(dir: string): void {
+    saveLearnableIndex(this, dir);
+  }
+
+  static load(dir: string): LearnableIndex {
+    return loadLearnableIndex(dir);
+  }
+
+  /** The faiss factory string of the wrapped index. */
+  describe(): string {
+    return describeIndex(this.index);
+  }
+}
+
+/** Rebuilds an index of a method from its parameters (checkpoint loading). */
+export function buildIndex(p: {
+  method: LearnableMethod; metric: Metric; dIn: number; d: number; nlist: number; M: number; nbits: number;
+  rotation: Float32Array | null; centroids: Float32Array | null; codebooks: Float32Array | null;
+}): { index: Index; inner: IndexPQ | IndexIVFPQ | IndexIVFFlat } {
+  let quantizer: IndexFlat | undefined;
+  if (p.centroids) {
+    quantizer = new IndexFlat(p.d, p.metric);
+    quantizer.add({ rows: p.nlist, dim: p.d, data: Float32Array.from(p.centroids) });
+  }
+  let inner: IndexPQ | IndexIVFPQ | IndexIVFFlat;
+  if (p.method === 'ivf') inner = new IndexIVFFlat(p.d, p.nlist, p.metric, undefined, quantizer);
+  else if (p.method === 'ivf_pq' || p.method === 'ivf_opq') inner = new IndexIVFPQ(p.d, p.nlist, p.M, p.nbits, p.metric, undefined, quantizer);
+  else inner = new IndexPQ(p.d, p.M, p.nbits, p.metric);
+  if (!(inner instanceof IndexIVFFlat)) {
+    inner.pq.centroids.set(p.codebooks!);
+    inner.pq.isTrained = true;
+  }
+  if (!p.rotation) return { index: inner, inner };
+  const opq = new OPQMatrix(p.dIn, p.M, p.d);
+  opq.A.set(p.rotation);
+  opq.isTrained = true;
+  return { index: new IndexPreTransform([opq], inner), inner };
+}

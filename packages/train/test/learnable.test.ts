@@ -1,0 +1,254 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { IndexIVFPQ, IndexPQ, gatherRows, sliceRows } from '@libvq/index-core';
+import type { Matrix } from '@libvq/index-core';
+import { BatchSampler, LearnableIndex, forwardBatch, readAssignments, totalLoss, virtualLabels, orthogonalityError } from '../src/index.js';
+import type { LearnableMethod } from '../src/index.js';
+import { clustered } from './fixtures.js';
+
+const d = 16;
+const { docs, queries } = clustered(42, 500, 120, d);
+const tmp = mkdtempSync(join(tmpdir(), 'libvq-li-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function create(method: LearnableMethod, metric: 'ip' | 'l2' = 'ip'): LearnableIndex {
+  return LearnableIndex.create({ docEmbeddings: docs, indexMethod: method, subvectorNum: 4, subvectorBits: 4, ivfCentersNum: 6, distMode: metric, seed: 7 });
+}
+
+const fitOpts = {
+  queryEmbeddings: queries, docEmbeddings: docs, relData: null, epochs: 2, batchSize: 16, perQueryNegNum: 3,
+  temperature: 0.1, lr: { codebooks: 3e-3, centroids: 1e-3, rotation: 3e-3 }, seed: 5,
+} as const;
+
+/**
+ * The distillation objective over the whole corpus with the stored assignments (what fit with docScope 'corpus'
+ * and fixed codes descends), evaluated on a fixed set of queries: training must lower it.
+ */
+function corpusDistill(li: LearnableIndex, q: Matrix): number {
+  const p = li.parts;
+  const a = readAssignments(p);
+  const fwd = forwardBatch(
+    {
+      metric: p.metric,
+      rotation: p.opq ? { dOut: p.d, dIn: p.dIn, data: p.opq.A } : undefined,
+      centroids: p.ivf ? { nlist: p.ivf.nlist, dim: p.d, data: p.ivf.centroids.data } : undefined,
+      codebooks: p.pq ? { M: p.pq.M, ksub: p.pq.ksub, dsub: p.pq.dsub, data: p.pq.centroids } : undefined,
+    },
+    { queries: q, docs, teacherQueries: q, teacherDocs: docs, docLists: a.lists ?? undefined, docCodes: a.codes ?? undefined, positives: new Int32Array(q.rows) },
+    { loss: 'distill', temperature: fitOpts.temperature, scores: { dense: false } },
+  );
+  return totalLoss(fwd, { dense: 0, pq: 1, ivf: p.pq ? 0 : 1 });
+}
+
+/** Brute-force scores of the queries against every stored document, from the index's own parameters. */
+function bruteForce(li: LearnableIndex, q: Matrix, k: number): Int32Array {
+  const p = li.parts;
+  const n = li.ntotal;
+  const a = readAssignments(p);
+  const rot = (x: Float32Array): Float64Array => {
+    const y = new Float64Array(p.d);
+    if (!p.opq) y.set(x);
+    else for (let r = 0; r < p.d; r++) for (let c = 0; c < p.dIn; c++) y[r] += p.opq.A[r * p.dIn + c] * x[c];
+    return y;
+  };
+  const recon = new Float64Array(n * p.d);
+  for (let i = 0; i < n; i++) {
+    if (a.lists) for (let t = 0; t < p.d; t++) recon[i * p.d + t] = p.ivf!.centroids.data[a.lists[i] * p.d + t];
+    if (a.codes) {
+      const { M, ksub, dsub, centroids } = p.pq!;
+      for (let m = 0; m < M; m++) for (let t = 0; t < dsub; t++) recon[i * p.d + m * dsub + t] += centroids[(m * ksub + a.codes[i * M + m]) * dsub + t];
+    }
+  }
+  const out = new Int32Array(q.rows * k);
+  for (let i = 0; i < q.rows; i++) {
+    const qr = rot(q.data.subarray(i * q.dim, (i + 1) * q.dim));
+    const sc = Array.from({ length: n }, (_, j) => {
+      let s = 0;
+      for (let t = 0; t < p.d; t++) s += p.metric === 'ip' ? qr[t] * recon[j * p.d + t] : -((qr[t] - recon[j * p.d + t]) ** 2);
+      return { j, s };
+    });
+    sc.sort((x, y) => y.s - x.s);
+    for (let r = 0; r < k; r++) out[i * k + r] = sc[r].j;
+  }
+  return out;
+}
+
+function expectSearchMatchesBruteForce(li: LearnableIndex, q: Matrix): void {
+  const k = 5;
+  const r = li.search(q, { k, nprobe: 64 });
+  const bf = bruteForce(li, q, k);
+  let same = 0;
+  for (let i = 0; i < bf.length; i++) if (Number(r.labels[i]) === bf[i]) same++;
+  // float32 (index) vs float64 (here) may swap near-ties; everything else must agree
+  expect(same / bf.length).toBeGreaterThan(0.97);
+}
+
+describe('virtual labels and the batch sampler', () => {
+  const li = create('pq');
+  it('rank 1 of the full search is the positive and ranks 2.. the hard negatives', () => {
+    const q = sliceRows(queries, 0, 10);
+    const v = virtualLabels(li.index, q, 20);
+    const bf = bruteForce(li, q, 21);
+    let agree = 0;
+    for (let i = 0; i < 10; i++) {
+      if (v.rels.get(i)![0] === bf[i * 21]) agree++;
+      expect(v.negs.get(i)!.length).toBe(20);
+      expect(Array.from(v.negs.get(i)!)).not.toContain(v.rels.get(i)![0]);
+    }
+    expect(agree).toBeGreaterThanOrEqual(9);
+  });
+  it('is deterministic by seed, covers every labelled query once per epoch, and lays out positives then negatives', () => {
+    const rels = new Map<number, number[]>([[0, [5]], [1, [6, 7]], [2, [8]], [4, [9]]]);
+    const negs = new Map<number, number[]>([[0, [1, 2, 3]], [1, [4]]]);
+    const s = new BatchSampler(rels, negs, 20, 2, 3, 11);
+    const a = s.epoch(0);
+    expect(JSON.stringify(new BatchSampler(rels, negs, 20, 2, 3, 11).epoch(0))).toBe(JSON.stringify(a));
+    expect(JSON.stringify(s.epoch(1))).not.toBe(JSON.stringify(a));
+    expect(a.map((b) => b.queries.length)).toEqual([3, 1]);
+    const seen = a.flatMap((b) => Array.from(b.queries)).sort();
+    expect(seen).toEqual([0, 1, 2, 4]);
+    for (const b of a) {
+      const B = b.queries.length;
+      expect(b.docs.length).toBe(3 * B);
+      for (let i = 0; i < B; i++) {
+        const q = b.queries[i];
+        expect(rels.get(q)).toContain(b.docs[i]);
+        const ng = Array.from(b.docs.subarray(B + 2 * i, B + 2 * i + 2));
+        if (q === 0) {
+          expect(new Set(ng).size).toBe(2);
+          for (const x of ng) expect([1, 2, 3]).toContain(x);
+        } else if (q === 1) expect(ng).toEqual([4, 4]);
+        else for (const x of ng) expect(rels.get(q)).not.toContain(x);
+      }
+    }
+  });
+});
+
+describe('LearnableIndex', () => {
+  for (const method of ['pq', 'opq', 'ivf_pq', 'ivf_opq', 'ivf'] as const) {
+    for (const metric of ['ip', 'l2'] as const) {
+      it(`${method} ${metric}: fit lowers the loss, keep holds every assignment, search stays exact`, () => {
+        const li = create(method, metric);
+        const before = readAssignments(li.parts);
+        const cb0 = li.parts.pq ? Float32Array.from(li.parts.pq.centroids) : null;
+        const c0 = li.parts.ivf ? Float32Array.from(li.parts.ivf.centroids.data) : null;
+        const evalQ = sliceRows(queries, 0, 40);
+        const loss0 = corpusDistill(li, evalQ);
+        const rep = li.fit({ ...fitOpts, docScope: 'corpus', epochs: 3, writeBack: 'keep', lr: { codebooks: 1e-2, centroids: 1e-1, rotation: 1e-2 } });
+        expect(rep.steps).toBe(3 * Math.ceil(120 / 16));
+        const loss1 = corpusDistill(li, evalQ);
+        expect(loss1).toBeLessThan(loss0 - 0.02); // decreases of 0.04-0.2 nats are seen; the floor is the teacher entropy
+        const after = readAssignments(li.parts);
+        expect(after.codes).toEqual(before.codes);
+        expect(after.lists).toEqual(before.lists);
+        if (cb0) expect(li.parts.pq!.centroids).not.toEqual(cb0);
+        if (c0) expect(li.parts.ivf!.centroids.data).not.toEqual(c0);
+        expect(li.rotationError()).toBeLessThan(1e-4);
+        if (li.parts.opq) expect(orthogonalityError(li.parts.opq.A, d, d)).toBeLessThan(1e-5);
+        if (method !== 'ivf') expectSearchMatchesBruteForce(li, sliceRows(queries, 0, 30));
+      });
+    }
+  }
+
+  it('reencode: every document gets its nearest learned centroid and codeword (checked with index-core encoders)', () => {
+    const li = create('ivf_opq', 'l2');
+    li.fit({ ...fitOpts, writeBack: 'reencode' });
+    const a = readAssignments(li.parts);
+    const inner = li.parts.inner as IndexIVFPQ;
+    const rotated = li.parts.opq!.apply(docs);
+    const lists = inner.assignLists(rotated);
+    expect(a.lists).toEqual(lists);
+    expect(a.codes).toEqual(inner.pq.computeCodes(inner.residuals(rotated, lists)));
+  });
+
+  it('documents added later are encoded like the stored ones: keep -> pre-training rule, reencode -> learned rule', () => {
+    const extra = gatherRows(docs, Int32Array.from([3, 17, 250]));
+    const keep = create('opq');
+    const stored = readAssignments(keep.parts).codes!;
+    keep.fit({ ...fitOpts, writeBack: 'keep' });
+    keep.add(extra);
+    const k = readAssignments(keep.parts);
+    expect(keep.ntotal).toBe(503);
+    const M = 4;
+    for (const [i, row] of [3, 17, 250].entries()) expect(k.codes!.subarray((500 + i) * M, (501 + i) * M)).toEqual(stored.subarray(row * M, (row + 1) * M));
+
+    const re = create('ivf_pq');
+    re.fit({ ...fitOpts, writeBack: 'reencode' });
+    const r0 = readAssignments(re.parts);
+    re.add(extra);
+    const r1 = readAssignments(re.parts);
+    for (const [i, row] of [3, 17, 250].entries()) {
+      expect(r1.lists![500 + i]).toBe(r0.lists![row]);
+      expect(r1.codes!.subarray((500 + i) * M, (501 + i) * M)).toEqual(r0.codes!.subarray(row * M, (row + 1) * M));
+    }
+  });
+
+  it('is deterministic: the same seed gives the same bytes', () => {
+    const a = create('ivf_opq');
+    const b = create('ivf_opq');
+    a.fit(fitOpts);
+    b.fit(fitOpts);
+    expect(a.parts.pq!.centroids).toEqual(b.parts.pq!.centroids);
+    expect(a.parts.opq!.A).toEqual(b.parts.opq!.A);
+    expect(a.parts.ivf!.centroids.data).toEqual(b.parts.ivf!.centroids.data);
+  });
+
+  it('contrastive training on given labels, corpus scope, nearest codes', () => {
+    const li = create('opq');
+    const rels = new Map<number, number[]>();
+    const v = virtualLabels(li.index, queries, 0);
+    for (const [q, p] of v.rels) rels.set(q, Array.from(p));
+    const rep = li.fit({ ...fitOpts, relData: rels, lossMethod: 'contras', docScope: 'corpus', codeAssignment: 'nearest', epochs: 3 });
+    expect(rep.epochLoss[2]).toBeLessThan(rep.epochLoss[0]);
+    expect(li.rotationError()).toBeLessThan(1e-4);
+  });
+
+  it('errors propagate: abort, nothing to train, wrong shapes', () => {
+    const li = create('pq');
+    const ac = new AbortController();
+    ac.abort();
+    expect(() => li.fit({ ...fitOpts, signal: ac.signal })).toThrow(/aborted/);
+    expect(() => li.fit({ ...fitOpts, freeze: { codebooks: true } })).toThrow(/nothing to train/);
+    expect(() => li.fit({ ...fitOpts, docEmbeddings: sliceRows(docs, 0, 10) })).toThrow(/docEmbeddings: 10 rows/);
+    expect(() => li.fit({ ...fitOpts, relData: new Map([[0, [9999]]]) })).toThrow(/relData: query 0, document row/);
+  });
+
+  it('save / load: identical search, verified checksums and versions', () => {
+    for (const method of ['ivf_opq', 'opq', 'ivf'] as const) {
+      const li = create(method);
+      li.fit(fitOpts);
+      const dir = join(tmp, method);
+      li.save(dir);
+      li.save(dir); // overwriting an existing checkpoint is atomic and leaves nothing behind
+      expect(readdirSync(tmp).filter((f) => f.startsWith('.'))).toEqual([]);
+      const back = LearnableIndex.load(dir);
+      const q = sliceRows(queries, 0, 20);
+      const r1 = li.search(q, { k: 10, nprobe: 3 });
+      const r2 = back.search(q, { k: 10, nprobe: 3 });
+      expect(r2.labels).toEqual(r1.labels);
+      expect(r2.distances).toEqual(r1.distances);
+      expect(back.snapshot).toEqual(li.snapshot);
+      expect(back.describe()).toBe(li.describe());
+    }
+    const dir = join(tmp, 'opq');
+    const f = join(dir, 'tensors.safetensors');
+    const buf = readFileSync(f);
+    buf[buf.length - 3] ^= 0xff;
+    writeFileSync(f, buf);
+    expect(() => LearnableIndex.load(dir)).toThrow(/sha256/);
+    const man = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    man.version = 99;
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(man));
+    expect(() => LearnableIndex.load(dir)).toThrow(/version 99/);
+  });
+
+  it('wraps existing index-core indexes and rejects what it cannot train', () => {
+    const pq = new IndexPQ(d, 4, 4, 'ip');
+    expect(() => new LearnableIndex(pq)).toThrow(/trained/);
+    pq.train(docs, { seed: 1 });
+    pq.add(docs);
+    expect(new LearnableIndex(pq).method).toBe('pq');
+  });
+});
