@@ -1,0 +1,114 @@
+import { DataType, Float32, type FixedSizeList, type Schema } from 'apache-arrow';
+import { LibvqError, checkMatrix, invalidArgument, type Matrix } from '@libvq/index-core';
+import { recordBatch, schemaFor } from './batch.js';
+import { type Ids, fixedSizeListData, flatFixedSizeList, idsData, readIds } from './columns.js';
+import { readArrowTable, writeArrowFile } from './ipc.js';
+import { ID, fixedSizeListOf, metadataInt, optionalField, requireField } from './schema-check.js';
+
+/**
+ * The embeddings table (architecture.md): `id` (optional: Utf8/Int64/Int32) and
+ * `embedding: FixedSizeList<Float32>[d]`, with schema metadata libvq.dim, libvq.encoder, libvq.pooling,
+ * libvq.normalized. Row i is the vector of row offset i of the tokens/id map it was encoded from.
+ */
+export const EMBEDDING_COLUMN = 'embedding';
+export const ID_COLUMN = 'id';
+
+export interface EmbeddingsMetadata {
+  /** Name of the encoder that produced the vectors. */
+  encoder?: string;
+  /** 'cls' | 'mean' | ... */
+  pooling?: string;
+  /** Whether rows are L2-normalised. */
+  normalized?: boolean;
+}
+
+export interface WriteEmbeddingsOptions {
+  ids?: Ids;
+  metadata?: EmbeddingsMetadata;
+  /** Rows per record batch (default 65536). */
+  batchRows?: number;
+}
+
+function metadataMap(dim: number, meta: EmbeddingsMetadata | undefined): Map<string, string> {
+  const m = new Map<string, string>([['libvq.dim', String(dim)]]);
+  if (meta?.encoder !== undefined) m.set('libvq.encoder', meta.encoder);
+  if (meta?.pooling !== undefined) m.set('libvq.pooling', meta.pooling);
+  if (meta?.normalized !== undefined) m.set('libvq.normalized', String(meta.normalized));
+  return m;
+}
+
+/** Writes a matrix (and its ids) as an embeddings Arrow IPC file; the vector column shares the matrix's memory. */
+export async function writeEmbeddings(path: string, m: Matrix, opts: WriteEmbeddingsOptions = {}): Promise<void> {
+  checkMatrix(m, 'writeEmbeddings matrix');
+  const { ids, metadata, batchRows = 65536 } = opts;
+  if (ids !== undefined && ids.length !== m.rows) {
+    throw new LibvqError('DIMENSION_MISMATCH', `writeEmbeddings: ${ids.length} ids for ${m.rows} vectors`);
+  }
+  if (!Number.isInteger(batchRows) || batchRows < 1) throw invalidArgument('batchRows', 'a positive integer', batchRows);
+  const names = ids !== undefined ? [ID_COLUMN, EMBEDDING_COLUMN] : [EMBEDDING_COLUMN];
+  const columnsFor = (start: number, end: number) => {
+    const emb = fixedSizeListData(m.data.subarray(start * m.dim, end * m.dim), m.dim);
+    if (ids === undefined) return [emb];
+    const part = ids instanceof BigInt64Array || ids instanceof Int32Array ? ids.subarray(start, end) : ids.slice(start, end);
+    return [idsData(part), emb];
+  };
+  const schema = schemaFor(names, columnsFor(0, 0), metadataMap(m.dim, metadata));
+  function* batches() {
+    for (let start = 0; start < m.rows; start += batchRows) {
+      const end = Math.min(m.rows, start + batchRows);
+      yield recordBatch(schema, columnsFor(start, end));
+    }
+  }
+  await writeArrowFile(path, schema, batches());
+}
+
+function parseMetadata(schema: Schema, path: string): EmbeddingsMetadata {
+  const out: EmbeddingsMetadata = {};
+  const enc = schema.metadata.get('libvq.encoder');
+  const pool = schema.metadata.get('libvq.pooling');
+  const norm = schema.metadata.get('libvq.normalized');
+  if (enc !== undefined) out.encoder = enc;
+  if (pool !== undefined) out.pooling = pool;
+  if (norm !== undefined) {
+    if (norm !== 'true' && norm !== 'false') throw new LibvqError('BAD_FILE', `${path}: schema metadata "libvq.normalized" is ${JSON.stringify(norm)}, expected "true" or "false"`);
+    out.normalized = norm === 'true';
+  }
+  return out;
+}
+
+/** Picks the vector column: the one named, else "embedding", else the only FixedSizeList<Float32> column. */
+function vectorColumn(schema: Schema, column: string | undefined, path: string): string {
+  if (column !== undefined) return column;
+  if (schema.fields.some((f) => f.name === EMBEDDING_COLUMN)) return EMBEDDING_COLUMN;
+  const candidates = schema.fields.filter((f) => DataType.isFixedSizeList(f.type) && f.type.children[0].type instanceof Float32);
+  if (candidates.length === 1) return candidates[0].name;
+  throw new LibvqError(
+    'BAD_FILE',
+    `${path}: no "${EMBEDDING_COLUMN}" column and ${candidates.length === 0 ? 'no' : 'several'} FixedSizeList<Float32> columns (${candidates.map((f) => f.name).join(', ')}); name the vector column`,
+  );
+}
+
+export interface EmbeddingsFile {
+  matrix: Matrix;
+  ids?: Ids;
+  metadata: EmbeddingsMetadata;
+}
+
+/** Reads an embeddings (or any FixedSizeList<Float32>) Arrow IPC file, checking its schema and values. */
+export async function readEmbeddings(path: string, opts: { column?: string; dim?: number } = {}): Promise<EmbeddingsFile> {
+  const table = await readArrowTable(path);
+  const column = vectorColumn(table.schema, opts.column, path);
+  const field = requireField(table.schema, column, fixedSizeListOf('Float32', opts.dim), path);
+  const dim = (field.type as FixedSizeList).listSize;
+  if (dim <= 0) throw new LibvqError('BAD_FILE', `${path}: column "${column}" has list size ${dim}`);
+  const metaDim = metadataInt(table.schema, 'libvq.dim', path, false);
+  if (metaDim !== undefined && metaDim !== dim) {
+    throw new LibvqError('BAD_FILE', `${path}: schema metadata libvq.dim = ${metaDim} but column "${column}" holds vectors of ${dim}`);
+  }
+  const data = flatFixedSizeList(table.getChild(column)!, Float32Array, path, column);
+  const matrix = { rows: table.numRows, dim, data };
+  checkMatrix(matrix, path);
+  const out: EmbeddingsFile = { matrix, metadata: parseMetadata(table.schema, path) };
+  if (optionalField(table.schema, ID_COLUMN, ID, path)) out.ids = readIds(table.getChild(ID_COLUMN)!, path, ID_COLUMN);
+  return out;
+}
