@@ -6,4 +6,5 @@ export { findModelFile, readModelConfig, type ModelConfig } from './model-dir.js
 export { encodeTexts, type EncodeTextsOptions, type SequenceTokenizer } from './encode-texts.js';
 export * from './tokenizer/index.js';
 export * from './onnx/index.js';
-export { writeFileAtomic } from './util/atomic-write.js';
+// Re-exported for packages that depend on the encoder but not on the dataset (@libvq/glove's caches).
+export { writeFileAtomic } from '@libvq/dataset';

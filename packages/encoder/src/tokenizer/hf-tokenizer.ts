@@ -1,7 +1,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { LibvqError, invalidArgument } from '@libvq/index-core';
 import { padBatch, type TokenBatch } from '../batch.js';
-import { truncateKeepingSpecial } from './truncate.js';
+import { truncateKeepingSpecial, type TextTokenizer, type TokenizerFactory } from '@libvq/dataset';
 
 /** What the model directory's tokenizer files say beyond the vocabulary (resolved by loadTokenizer). */
 export interface HfTokenizerInfo {
@@ -10,16 +10,20 @@ export interface HfTokenizerInfo {
   padId: number;
   /** Token joining a document's fields ("[SEP]" for BERT); null joins them with a space. */
   separator: string | null;
+  /** How a worker thread rebuilds this tokenizer (loadTokenizer on the same directory). */
+  factory?: TokenizerFactory;
 }
 
 /**
  * A Hugging Face tokenizer.json (through @huggingface/tokenizers, pure JS) with what that library leaves
- * out: truncation that keeps the first and last special token, padding and batching.
+ * out: truncation that keeps the first and last special token, padding and batching. It is a
+ * @libvq/dataset TextTokenizer, so preprocessData can use it (in worker threads through `factory`).
  */
-export class HfTokenizer {
+export class HfTokenizer implements TextTokenizer {
   readonly name: string;
   readonly padId: number;
   readonly separator: string | null;
+  readonly factory: TokenizerFactory | undefined;
   private readonly specialIds: Set<number>;
 
   constructor(
@@ -29,6 +33,7 @@ export class HfTokenizer {
     this.name = info.name;
     this.padId = info.padId;
     this.separator = info.separator;
+    this.factory = info.factory;
     this.specialIds = new Set();
     for (const [id, tok] of tokenizer.get_added_tokens_decoder()) if (tok.special) this.specialIds.add(id);
   }
@@ -61,11 +66,6 @@ export class HfTokenizer {
       ids[i] = id;
     }
     return maxLength === undefined ? ids : truncateKeepingSpecial(ids, maxLength, (id) => this.specialIds.has(id));
-  }
-
-  /** Joins a record's text fields the way the model expects (LibVQ joins title and text with [SEP]). */
-  joinFields(fields: readonly string[]): string {
-    return this.separator === null ? fields.join(' ') : fields.join(` ${this.separator} `);
   }
 
   /** Tokenizes, truncates and pads texts into one batch. */

@@ -1,4 +1,3 @@
 export { HfTokenizer, type HfTokenizerInfo } from './hf-tokenizer.js';
 export { loadTokenizer } from './load.js';
-export { truncateKeepingSpecial } from './truncate.js';
 export { wordLevelTokenizerJson, type WordLevelSpec } from './word-level.js';

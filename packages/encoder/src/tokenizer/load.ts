@@ -79,5 +79,7 @@ export async function loadTokenizer(dir: string): Promise<HfTokenizer> {
   if (padId === undefined) {
     throw new LibvqError('BAD_FILE', `${tokPath}: no pad token (expected "padding.pad_id", tokenizer_config.json "pad_token", or a [PAD]/<pad> token)`);
   }
-  return new HfTokenizer(tokenizer, { name: basename(resolve(dir)), padId, separator: findSeparator(tok, config) });
+  // import.meta.url is this module (source) or the bundle (dist): both export loadTokenizer.
+  const factory = { module: import.meta.url, exportName: 'loadTokenizer', args: [resolve(dir)] };
+  return new HfTokenizer(tokenizer, { name: basename(resolve(dir)), padId, separator: findSeparator(tok, config), factory });
 }

