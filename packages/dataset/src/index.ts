@@ -26,3 +26,5 @@ export * from './tokenize/tokenize-texts.js';
 export * from './preprocess/layout.js';
 export * from './preprocess/preprocess-data.js';
 export { TokenizerPool } from './preprocess/worker-pool.js';
+export * from './sampling/training-sampler.js';
+export * from './metrics/ranking-metrics.js';
