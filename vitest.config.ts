@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // so tests never need a build.
 export default defineConfig({
   resolve: { conditions: ['source'] },
+  // Vite 7 resolves test imports through its SSR environment, which reads its own conditions.
+  ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'benchmarks/test/**/*.test.ts'],
     testTimeout: 120_000,

@@ -1,0 +1,29 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Matrix } from '../../src/index.js';
+
+/**
+ * Runs a Python snippet under Debian's faiss (the reference system). Matrices go in as raw float32
+ * files named in `inputs`; the snippet writes JSON to the path in variable `OUT`.
+ */
+export function runFaiss<T>(script: string, inputs: Record<string, Matrix>): T {
+  const dir = mkdtempSync(join(tmpdir(), 'libvq-faiss-'));
+  try {
+    let prelude = 'import faiss, numpy as np, json, sys\nfaiss.omp_set_num_threads(1)\n';
+    for (const [name, m] of Object.entries(inputs)) {
+      const p = join(dir, `${name}.f32`);
+      writeFileSync(p, m.data);
+      prelude += `${name} = np.fromfile(${JSON.stringify(p)}, dtype='float32').reshape(${m.rows}, ${m.dim})\n`;
+    }
+    const out = join(dir, 'out.json');
+    prelude += `OUT = ${JSON.stringify(out)}\n`;
+    const py = join(dir, 'run.py');
+    writeFileSync(py, prelude + script);
+    execFileSync('/usr/bin/python3', [py], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return JSON.parse(readFileSync(out, 'utf8')) as T;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
