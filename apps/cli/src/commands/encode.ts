@@ -1,0 +1,95 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { LibvqError } from '@libvq/index-core';
+import { OnnxEncoder, checkPooling, inference, type BaseEncoder, type Pooling } from '@libvq/encoder';
+import { GLOVE100_MODEL_NAME, loadGlove100Encoder } from '@libvq/glove';
+import { withProgress } from '../progress.js';
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got "${v}"`);
+    return n;
+  };
+}
+
+export interface LoadModelOptions {
+  pooling?: Pooling;
+  normalize?: boolean;
+  threads?: number;
+  cacheDir?: string;
+}
+
+/** `glove-100` (the built-in model, generated into the cache on first use) or a model directory. */
+export async function loadModel(model: string, opts: LoadModelOptions = {}): Promise<BaseEncoder> {
+  if (model === GLOVE100_MODEL_NAME) {
+    if (opts.pooling !== undefined || opts.normalize !== undefined) {
+      throw new LibvqError('INVALID_ARGUMENT', `--pooling/--normalize: the ${GLOVE100_MODEL_NAME} model has its own pooling (mean of known words, L2-normalised)`);
+    }
+    return withProgress(`preparing ${GLOVE100_MODEL_NAME}`, 'steps', (onProgress) =>
+      loadGlove100Encoder({ cacheDir: opts.cacheDir, onProgress, encoder: { intraOpNumThreads: opts.threads } }),
+    );
+  }
+  return OnnxEncoder.fromPretrained(model, { pooling: opts.pooling, normalize: opts.normalize, intraOpNumThreads: opts.threads });
+}
+
+interface EncodeFlags {
+  data: string;
+  prefix: string;
+  model: string;
+  out: string;
+  batchSize: number;
+  maxLength?: number;
+  pooling?: string;
+  normalize?: boolean;
+  query?: boolean;
+  doc?: boolean;
+  threads?: number;
+  cacheDir?: string;
+}
+
+export function registerEncode(program: Command): void {
+  program
+    .command('encode')
+    .description('encode preprocessed token files (libvq preprocess) into {prefix}.embeddings.arrow (LibVQ inference)')
+    .requiredOption('--data <dir>', 'preprocessed directory ({prefix}.tokens.arrow, {prefix}.ids.arrow)')
+    .requiredOption('--prefix <names>', 'prefix(es) to encode, comma-separated: docs, dev-queries, train-queries, ...')
+    .option('--model <name|dir>', `"${GLOVE100_MODEL_NAME}" or a model directory (tokenizer.json, config.json, model.onnx)`, GLOVE100_MODEL_NAME)
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--batch-size <n>', 'rows per model call', positiveInt('--batch-size'), 64)
+    .option('--max-length <n>', 'tokens per row fed to the model (default: the length the tokens were preprocessed to)', positiveInt('--max-length'))
+    .option('--pooling <mode>', 'model directories: cls | mean | none (default: config.json, else cls)')
+    .option('--normalize', 'model directories: L2-normalise the embeddings')
+    .option('--query', 'use the query tower (default: for prefixes ending in "queries")')
+    .option('--doc', 'use the document tower')
+    .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt('--threads'))
+    .option('--cache-dir <dir>', `where ${GLOVE100_MODEL_NAME} is generated (default $LIBVQ_CACHE_DIR, else ~/.cache/libvq)`)
+    .action(async (flags: EncodeFlags) => {
+      if (flags.query && flags.doc) throw new LibvqError('INVALID_ARGUMENT', '--query and --doc: give at most one');
+      const prefixes = flags.prefix.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+      if (prefixes.length === 0) throw new LibvqError('INVALID_ARGUMENT', `--prefix: expected one or more names, got ${JSON.stringify(flags.prefix)}`);
+      const pooling = flags.pooling === undefined ? undefined : checkPooling(flags.pooling, '--pooling');
+      const encoder = await loadModel(flags.model, { pooling, normalize: flags.normalize, threads: flags.threads, cacheDir: flags.cacheDir });
+      try {
+        for (const prefix of prefixes) {
+          const start = performance.now();
+          const r = await withProgress(`encoding ${prefix}`, 'rows', (onProgress) =>
+            inference({
+              dataDir: flags.data,
+              prefix,
+              encoder,
+              isQuery: flags.query ? true : flags.doc ? false : undefined,
+              outputDir: flags.out,
+              maxLength: flags.maxLength,
+              batchSize: flags.batchSize,
+              onProgress,
+            }),
+          );
+          const seconds = (performance.now() - start) / 1000;
+          const rate = seconds > 0 ? (r.rows / seconds).toFixed(0) : 'inf';
+          console.log(`${prefix}: ${r.rows} x ${r.dim} -> ${r.path} (${seconds.toFixed(2)} s, ${rate} rows/s${r.truncated > 0 ? `, ${r.truncated} rows truncated to --max-length` : ''})`);
+        }
+      } finally {
+        await encoder.dispose();
+      }
+    });
+}
