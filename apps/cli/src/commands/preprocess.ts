@@ -1,0 +1,97 @@
+import { stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { LibvqError } from '@libvq/index-core';
+import { preprocessData, type PreprocessResult } from '@libvq/dataset';
+import { loadTokenizer, type HfTokenizer } from '@libvq/encoder';
+import { GLOVE100_MODEL_NAME, ensureGlove100Model } from '@libvq/glove';
+import { withProgress } from '../progress.js';
+
+function intAtLeast(name: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${v}"`);
+    return n;
+  };
+}
+
+/**
+ * `glove-100` (the built-in model's tokenizer, generated into the cache on first use), a model directory
+ * holding tokenizer.json, or a tokenizer.json file.
+ */
+export async function loadTokenizerArg(spec: string, cacheDir?: string): Promise<HfTokenizer> {
+  if (spec === GLOVE100_MODEL_NAME) {
+    const dir = await withProgress(`preparing ${GLOVE100_MODEL_NAME}`, 'steps', (onProgress) => ensureGlove100Model({ cacheDir, onProgress }));
+    return loadTokenizer(dir);
+  }
+  let isDir: boolean;
+  try {
+    isDir = (await stat(spec)).isDirectory();
+  } catch {
+    throw new LibvqError('IO', `--tokenizer: ${spec} is neither "${GLOVE100_MODEL_NAME}" nor an existing model directory or tokenizer.json`);
+  }
+  if (!isDir && basename(spec) !== 'tokenizer.json') {
+    throw new LibvqError('INVALID_ARGUMENT', `--tokenizer: ${spec} is a file but not a tokenizer.json (give the model directory or its tokenizer.json)`);
+  }
+  return loadTokenizer(isDir ? spec : dirname(spec));
+}
+
+interface PreprocessFlags {
+  data: string;
+  out: string;
+  tokenizer: string;
+  maxDocLength: number;
+  maxQueryLength: number;
+  workers: number;
+  batchRows: number;
+  skipBadRows?: boolean;
+  cacheDir?: string;
+}
+
+function report(r: PreprocessResult, seconds: number): void {
+  let rows = 0;
+  for (const [prefix, s] of Object.entries(r.prefixes)) {
+    rows += s.rows;
+    console.log(`${prefix}: ${s.rows} rows, ${s.tokens} tokens (max ${s.maxLength}) from ${s.source}${s.skipped > 0 ? `, ${s.skipped} bad rows skipped` : ''}`);
+    for (const e of s.skippedExamples) console.log(`  skipped ${e}`);
+  }
+  for (const [mode, s] of Object.entries(r.rels)) {
+    console.log(`${mode}-rels: ${s.count} judgments for ${s.queries} queries from ${s.source}${s.skipped > 0 ? `, ${s.skipped} bad rows skipped` : ''}`);
+    for (const e of s.skippedExamples) console.log(`  skipped ${e}`);
+  }
+  const rate = seconds > 0 ? (rows / seconds).toFixed(0) : 'inf';
+  console.log(`tokenizer ${r.tokenizer}; ${rows} rows in ${seconds.toFixed(2)} s (${rate} rows/s) -> ${r.outputDir}`);
+}
+
+export function registerPreprocess(program: Command): void {
+  program
+    .command('preprocess')
+    .description('tokenize a LibVQ data directory (collection.tsv, {mode}-queries.tsv, {mode}-rels.tsv) into Arrow token files and id maps (LibVQ preprocess_data)')
+    .requiredOption('--data <dir>', 'raw data directory in LibVQ layout')
+    .requiredOption('--out <dir>', 'output directory ({prefix}.tokens.arrow, {prefix}.ids.arrow, {mode}-rels.arrow, preprocess.json)')
+    .option('--tokenizer <name|path>', `"${GLOVE100_MODEL_NAME}", a model directory with tokenizer.json, or a tokenizer.json`, GLOVE100_MODEL_NAME)
+    .option('--max-doc-length <n>', 'tokens per document, special tokens included', intAtLeast('--max-doc-length', 2), 256)
+    .option('--max-query-length <n>', 'tokens per query, special tokens included', intAtLeast('--max-query-length', 2), 32)
+    .option('--workers <n>', 'tokenizer worker threads (1 = tokenize in the main thread)', intAtLeast('--workers', 1), 1)
+    .option('--batch-rows <n>', 'rows per tokenization batch and Arrow record batch', intAtLeast('--batch-rows', 1), 2048)
+    .option('--skip-bad-rows', 'skip malformed rows (they are counted and the first ones listed) instead of stopping')
+    .option('--cache-dir <dir>', `where ${GLOVE100_MODEL_NAME} is generated (default $LIBVQ_CACHE_DIR, else ~/.cache/libvq)`)
+    .action(async (flags: PreprocessFlags) => {
+      const tokenizer = await loadTokenizerArg(flags.tokenizer, flags.cacheDir);
+      const start = performance.now();
+      const result = await withProgress('preprocessing', 'lines', (onProgress) =>
+        preprocessData({
+          dataDir: flags.data,
+          outputDir: flags.out,
+          tokenizer,
+          maxDocLength: flags.maxDocLength,
+          maxQueryLength: flags.maxQueryLength,
+          workers: flags.workers,
+          batchRows: flags.batchRows,
+          skipBadRows: flags.skipBadRows === true,
+          onProgress,
+        }),
+      );
+      report(result, (performance.now() - start) / 1000);
+    });
+}
