@@ -21,3 +21,4 @@ export * from './indexes/index-ivf-flat.js';
 export * from './indexes/index-ivf-pq.js';
 export * from './indexes/index-pretransform.js';
 export * from './factory.js';
+export * from './io/index.js';

@@ -1,0 +1,192 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { LibvqError } from '../errors.js';
+import { IndexFlat } from '../indexes/index-flat.js';
+import type { IndexIVF } from '../indexes/index-ivf.js';
+import { IndexIVFFlat } from '../indexes/index-ivf-flat.js';
+import { IndexIVFPQ } from '../indexes/index-ivf-pq.js';
+import { IndexPQ } from '../indexes/index-pq.js';
+import { IndexPreTransform } from '../indexes/index-pretransform.js';
+import type { Index } from '../indexes/index.js';
+import { type Metric, metricToFaiss } from '../metric.js';
+import { OPQMatrix } from '../opq.js';
+import type { ProductQuantizer } from '../product-quantizer.js';
+import { FaissWriter, concatChunks } from './faiss-writer.js';
+import { packCodes, packedCodeSize } from './pq-codes.js';
+
+/*
+ * Writes exactly what faiss's write_index (faiss/impl/index_write.cpp, as in Debian's 1.7.3) writes for
+ * the same structure, field for field, so that faiss reads our files and a file faiss wrote comes back
+ * byte-identical after a read and a write here.
+ */
+
+/** faiss writes this into the two unused header fields (formerly the "dummy" ntotal/metric slots). */
+const HEADER_DUMMY = 1 << 20;
+
+function writeHeader(w: FaissWriter, d: number, ntotal: number, isTrained: boolean, metric: Metric): void {
+  w.i32(d);
+  w.int64(ntotal);
+  w.int64(HEADER_DUMMY);
+  w.int64(HEADER_DUMMY);
+  w.bool(isTrained);
+  w.i32(metricToFaiss(metric)); // metric_arg follows only for metrics > 1, which libvq does not have
+}
+
+function writeFlat(w: FaissWriter, index: IndexFlat): void {
+  w.fourcc(index.metric === 'ip' ? 'IxFI' : 'IxF2');
+  writeHeader(w, index.d, index.ntotal, true, index.metric);
+  // faiss's "xb vector": its size field counts floats, not bytes.
+  w.floatVector(index.vectors.data);
+}
+
+function writePQ(w: FaissWriter, pq: ProductQuantizer): void {
+  w.int64(pq.d);
+  w.int64(pq.M);
+  w.int64(pq.nbits);
+  w.floatVector(pq.centroids);
+}
+
+function writeIndexPQ(w: FaissWriter, index: IndexPQ): void {
+  const { M, nbits } = index.pq;
+  w.fourcc('IxPq');
+  writeHeader(w, index.d, index.ntotal, index.isTrained, index.metric);
+  writePQ(w, index.pq);
+  w.int64(index.ntotal * packedCodeSize(M, nbits));
+  w.raw(packCodes(index.codes, index.ntotal, M, nbits));
+  w.i32(0); // search_type = ST_PQ (plain ADC), the only search libvq does
+  w.bool(false); // encode_signs
+  w.i32(nbits * M + 1); // polysemous_ht: faiss's IndexPQ constructor default
+}
+
+function writeIVFHeader(w: FaissWriter, fourcc: string, index: IndexIVF): void {
+  w.fourcc(fourcc);
+  writeHeader(w, index.d, index.ntotal, index.isTrained, index.metric);
+  w.int64(index.nlist);
+  w.int64(index.nprobe);
+  writeFlat(w, index.quantizer);
+  // Direct map (faiss ≥ 1.6): type byte NoMap, then an empty id array. libvq finds ids by scanning.
+  w.u8(0);
+  w.int64(0);
+}
+
+/** faiss's ArrayInvertedLists ("ilar"), list codes re-encoded through pack (identity for raw codes). */
+function writeInvertedLists(w: FaissWriter, index: IndexIVF, codeSize: number, pack: (codes: Uint8Array, n: number) => Uint8Array): void {
+  const il = index.invlists;
+  const nlist = il.nlist;
+  w.fourcc('ilar');
+  w.int64(nlist);
+  w.int64(codeSize);
+  let nonEmpty = 0;
+  for (let l = 0; l < nlist; l++) if (il.sizes[l] > 0) nonEmpty++;
+  // faiss's rule: "full" (all nlist sizes) when more than half the lists hold entries, else "sprs"
+  // (list number, size) pairs for the non-empty lists only.
+  if (nonEmpty > Math.floor(nlist / 2)) {
+    w.fourcc('full');
+    w.int64(nlist);
+    for (let l = 0; l < nlist; l++) w.int64(il.sizes[l]);
+  } else {
+    w.fourcc('sprs');
+    w.int64(2 * nonEmpty);
+    for (let l = 0; l < nlist; l++) {
+      if (il.sizes[l] === 0) continue;
+      w.int64(l);
+      w.int64(il.sizes[l]);
+    }
+  }
+  for (let l = 0; l < nlist; l++) {
+    const n = il.sizes[l];
+    if (n === 0) continue;
+    w.raw(pack(il.codes[l], n));
+    w.ids(il.ids[l], n);
+  }
+}
+
+function writeIVFFlat(w: FaissWriter, index: IndexIVFFlat): void {
+  writeIVFHeader(w, 'IwFl', index);
+  const cs = index.d * 4;
+  writeInvertedLists(w, index, cs, (codes, n) => codes.subarray(0, n * cs));
+}
+
+function writeIVFPQ(w: FaissWriter, index: IndexIVFPQ): void {
+  const { M, nbits } = index.pq;
+  writeIVFHeader(w, 'IwPQ', index);
+  w.bool(true); // by_residual: libvq's IVF-PQ always encodes residuals
+  w.int64(packedCodeSize(M, nbits));
+  writePQ(w, index.pq);
+  writeInvertedLists(w, index, packedCodeSize(M, nbits), (codes, n) => packCodes(codes, n, M, nbits));
+}
+
+/** faiss has no OPQ tag in its files: an OPQMatrix is written as a generic LinearTransform "LTra". */
+function writeOPQ(w: FaissWriter, t: OPQMatrix): void {
+  w.fourcc('LTra');
+  w.bool(false); // have_bias
+  w.floatVector(t.A);
+  w.int64(0); // b: empty
+  w.i32(t.dIn);
+  w.i32(t.dOut);
+  w.bool(t.isTrained);
+}
+
+function writePreTransform(w: FaissWriter, index: IndexPreTransform): void {
+  w.fourcc('IxPT');
+  writeHeader(w, index.d, index.ntotal, index.isTrained, index.metric);
+  w.i32(index.chain.length);
+  for (const t of index.chain) {
+    if (!(t instanceof OPQMatrix)) {
+      throw new LibvqError('UNSUPPORTED', `writeIndex: transform ${t.constructor.name} cannot be written to a faiss file (only OPQMatrix)`);
+    }
+    writeOPQ(w, t);
+  }
+  writeAny(w, index.index);
+}
+
+function writeAny(w: FaissWriter, index: Index): void {
+  if (index instanceof IndexPreTransform) writePreTransform(w, index);
+  else if (index instanceof IndexFlat) writeFlat(w, index);
+  else if (index instanceof IndexPQ) writeIndexPQ(w, index);
+  else if (index instanceof IndexIVFPQ) writeIVFPQ(w, index);
+  else if (index instanceof IndexIVFFlat) writeIVFFlat(w, index);
+  else {
+    throw new LibvqError(
+      'UNSUPPORTED',
+      `writeIndex: ${(index as object)?.constructor?.name ?? typeof index} cannot be written to a faiss file (supported: IndexFlat, IndexPQ, IndexIVFFlat, IndexIVFPQ, IndexPreTransform)`,
+    );
+  }
+}
+
+function serializeChunks(index: Index): Uint8Array[] {
+  const w = new FaissWriter();
+  writeAny(w, index);
+  return w.finish();
+}
+
+/** The index in faiss's binary format (what faiss.serialize_index returns). */
+export function serializeIndex(index: Index): Uint8Array {
+  return concatChunks(serializeChunks(index));
+}
+
+let tmpCounter = 0;
+
+/**
+ * Writes the index as a faiss file that faiss.read_index opens. The bytes go to a temporary name in the
+ * same directory, are flushed to disk, then renamed over `path`, so a crash never leaves a half file.
+ */
+export function writeIndex(index: Index, path: string): void {
+  const chunks = serializeChunks(index);
+  const tmp = `${path}.tmp-${process.pid}-${++tmpCounter}`;
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'w');
+    for (const c of chunks) {
+      let done = 0;
+      while (done < c.length) done += writeSync(fd, c, done, c.length - done);
+    }
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw new LibvqError('IO', `${path}: cannot write the index: ${(e as Error).message}`, { cause: e });
+  }
+}

@@ -1,0 +1,197 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  IndexIVF,
+  IndexPreTransform,
+  OPQMatrix,
+  deserializeIndex,
+  describeIndex,
+  indexFactory,
+  readIndex,
+  serializeIndex,
+  sliceRows,
+  writeIndex,
+  type Index,
+  type Metric,
+  type SearchResult,
+} from '../src/index.js';
+import { structuredData } from './helpers/data.js';
+import { runFaiss } from './helpers/faiss.js';
+
+/*
+ * Interop with Debian's faiss 1.7.3 (the reference implementation of the file format), both ways:
+ * (a) libvq builds an index and writes it; faiss reads it, searches, and re-serializes it;
+ * (b) faiss builds the same factory string and writes it; libvq reads it and searches.
+ * Labels must be identical and distances equal to 1e-4 relative. All faiss work runs in two Python
+ * processes so the file stays fast.
+ */
+
+const D = 16;
+const N = 2000;
+const NQ = 40;
+const K = 10;
+const NPROBE = 4;
+
+/** n: vectors added (default N); with few vectors most lists are empty and faiss stores list sizes "sprs". */
+const CASES: { factory: string; metric: Metric; n?: number }[] = [
+  { factory: 'Flat', metric: 'ip' },
+  { factory: 'Flat', metric: 'l2' },
+  { factory: 'PQ8x8', metric: 'ip' },
+  { factory: 'PQ8x4', metric: 'l2' },
+  { factory: 'IVF16,Flat', metric: 'ip' },
+  { factory: 'IVF16,Flat', metric: 'l2' },
+  { factory: 'IVF16,PQ8x8', metric: 'ip' },
+  { factory: 'IVF16,PQ8x8', metric: 'l2' },
+  { factory: 'IVF16,PQ8x4', metric: 'ip' },
+  { factory: 'IVF16,PQ8x4', metric: 'l2' },
+  { factory: 'OPQ8,IVF16,PQ8x8', metric: 'ip' },
+  { factory: 'OPQ8,IVF16,PQ8x4', metric: 'l2' },
+  { factory: 'OPQ8,PQ8x8', metric: 'ip' },
+  { factory: 'OPQ8,PQ8x4', metric: 'l2' },
+  { factory: 'IVF16,PQ8x4', metric: 'ip', n: 5 },
+  { factory: 'IVF16,Flat', metric: 'l2', n: 5 },
+];
+
+const label = (c: (typeof CASES)[number]) => `${c.factory} ${c.metric}${c.n !== undefined ? ` (${c.n} vectors)` : ''}`;
+
+interface FaissSearch {
+  D: number[];
+  I: number[];
+}
+
+const xb = structuredData(N, D, 7);
+const xq = structuredData(NQ, D, 99);
+let dir: string;
+
+function ivfOf(index: Index): IndexIVF | null {
+  const inner = index instanceof IndexPreTransform ? index.index : index;
+  return inner instanceof IndexIVF ? inner : null;
+}
+
+/**
+ * Labels must be identical rank by rank, except inside a group of *exactly* equal faiss distances (two
+ * vectors with the same PQ code in the same list score bit-identically; faiss's heap and our top-k order
+ * such ties differently). Inside a tie group the label sets must match; a tie group cut by rank k cannot
+ * be compared (either side may have kept a different member), so only its distances are checked.
+ * Distances must agree to 1e-4 relative (different float summation orders).
+ */
+function expectSameResults(ours: SearchResult, theirs: FaissSearch, k: number, what: string): void {
+  expect(ours.labels.length, what).toBe(theirs.I.length);
+  for (let i = 0; i < theirs.D.length; i++) {
+    if (theirs.I[i] === -1) {
+      // padding (fewer results than k): faiss pads with ±FLT_MAX, we with ±Infinity
+      expect(Number(ours.labels[i]), `${what}: result ${i} should be padding`).toBe(-1);
+      continue;
+    }
+    const a = ours.distances[i];
+    const b = theirs.D[i];
+    if (Math.abs(a - b) > 1e-4 * Math.max(1, Math.abs(b))) throw new Error(`${what}: distance ${i} is ${a}, faiss ${b}`);
+  }
+  const nq = theirs.I.length / k;
+  for (let q = 0; q < nq; q++) {
+    for (let s = q * k; s < (q + 1) * k; ) {
+      let e = s + 1;
+      while (e < (q + 1) * k && theirs.D[e] === theirs.D[s]) e++;
+      const mine = Array.from(ours.labels.subarray(s, e), Number);
+      const ref = theirs.I.slice(s, e);
+      if (e - s === 1) expect(mine[0], `${what}: query ${q}, rank ${s - q * k}`).toBe(ref[0]);
+      else if (e < (q + 1) * k) expect(mine.sort((x, y) => x - y), `${what}: query ${q}, tie at ranks ${s - q * k}..${e - 1 - q * k}`).toEqual(ref.sort((x, y) => x - y));
+      s = e;
+    }
+  }
+}
+
+describe('faiss file interop (Debian faiss 1.7.3)', () => {
+  // (a) built here
+  const ours: Index[] = [];
+  const oursResults: SearchResult[] = [];
+  let faissOnOurs: { search: FaissSearch; ntotal: number; nprobe: number }[] = [];
+  // (b) built by faiss
+  let faissBuilt: FaissSearch[] = [];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'libvq-faiss-io-'));
+    CASES.forEach((c, i) => {
+      const index = indexFactory(D, c.factory, c.metric);
+      if (index instanceof IndexPreTransform) for (const t of index.chain) if (t instanceof OPQMatrix) t.niter = 12;
+      index.train(xb, { seed: 3 + i });
+      index.add(sliceRows(xb, 0, c.n ?? N));
+      const ivf = ivfOf(index);
+      if (ivf) ivf.nprobe = NPROBE;
+      ours.push(index);
+      oursResults.push(index.search(xq, { k: K, nprobe: NPROBE }));
+      writeIndex(index, join(dir, `ours-${i}.faiss`));
+    });
+    const files = CASES.map((_, i) => join(dir, `ours-${i}.faiss`));
+    faissOnOurs = runFaiss(
+      `
+res = []
+for p in ${JSON.stringify(files)}:
+    idx = faiss.read_index(p)
+    Dd, Ii = idx.search(xq, ${K})
+    faiss.write_index(idx, p + '.rewritten')
+    ivf = faiss.try_extract_index_ivf(idx)
+    res.append({'search': {'D': Dd.ravel().tolist(), 'I': Ii.ravel().tolist()}, 'ntotal': int(idx.ntotal),
+                'nprobe': int(ivf.nprobe) if ivf is not None else 0})
+json.dump(res, open(OUT, 'w'))
+`,
+      { xb, xq },
+    );
+    faissBuilt = runFaiss(
+      `
+res = []
+for i, (fac, metric, n) in enumerate(${JSON.stringify(CASES.map((c) => [c.factory, c.metric, c.n ?? N]))}):
+    # "np": no polysemous training (a codeword re-ordering for Hamming search, which takes ~40 s here
+    # and does not change ADC results). OPQ iterations are cut to 12 on both sides, for time.
+    if 'PQ' in fac.split(',')[-1]:
+        fac += 'np'
+    idx = faiss.index_factory(${D}, fac, faiss.METRIC_INNER_PRODUCT if metric == 'ip' else faiss.METRIC_L2)
+    if fac.startswith('OPQ'):
+        faiss.downcast_VectorTransform(idx.chain.at(0)).niter = 12
+    idx.train(xb)
+    idx.add(xb[:n])
+    if faiss.try_extract_index_ivf(idx) is not None:
+        faiss.ParameterSpace().set_index_parameter(idx, 'nprobe', ${NPROBE})
+    faiss.write_index(idx, ${JSON.stringify(dir)} + '/faiss-%d.faiss' % i)
+    Dd, Ii = idx.search(xq, ${K})
+    res.append({'D': Dd.ravel().tolist(), 'I': Ii.ravel().tolist()})
+json.dump(res, open(OUT, 'w'))
+`,
+      { xb, xq },
+    );
+  });
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  CASES.forEach((c, i) => {
+    it(`${label(c)}: faiss reads our file and finds what we find`, () => {
+      const got = faissOnOurs[i];
+      expect(got.ntotal).toBe(c.n ?? N);
+      if (ivfOf(ours[i])) expect(got.nprobe).toBe(NPROBE);
+      expectSameResults(oursResults[i], got.search, K, `${label(c)} (faiss on our file)`);
+      // faiss's own writer, given the index it read from our file, produces our bytes exactly.
+      const mine = readFileSync(join(dir, `ours-${i}.faiss`));
+      const rewritten = readFileSync(join(dir, `ours-${i}.faiss.rewritten`));
+      expect(Buffer.compare(mine, rewritten), `${label(c)}: faiss re-serialization differs`).toBe(0);
+    });
+
+    it(`${label(c)}: we read faiss's file and find what faiss finds`, () => {
+      const path = join(dir, `faiss-${i}.faiss`);
+      const index = readIndex(path);
+      expect(index.ntotal).toBe(c.n ?? N);
+      expect(index.metric).toBe(c.metric);
+      expect(index.isTrained).toBe(true);
+      expect(describeIndex(index)).toBe(c.factory);
+      // No nprobe given: the one stored in the file (set by faiss) must be used.
+      expectSameResults(index.search(xq, { k: K }), faissBuilt[i], K, `${label(c)} (our search of faiss's file)`);
+      const bytes = readFileSync(path);
+      if (ivfOf(index)) expect(bytes.includes(c.n === undefined ? 'full' : 'sprs'), 'list size layout').toBe(true);
+      const again = serializeIndex(deserializeIndex(bytes));
+      expect(Buffer.compare(Buffer.from(again), bytes), `${label(c)}: serialize(deserialize(faiss bytes)) differs`).toBe(0);
+    });
+  });
+});
