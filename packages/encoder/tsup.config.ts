@@ -6,5 +6,7 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // The CJS build needs import.meta.url (a tokenizer's worker factory names the module that loads it).
+  shims: true,
   target: 'node20',
 });

@@ -1,6 +1,7 @@
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LibvqError } from '@libvq/index-core';
+import { readJsonObject } from './json-file.js';
 
 /** What fromPretrained reads from a model directory's config.json. */
 export interface ModelConfig {
@@ -33,23 +34,10 @@ function positiveInt(v: unknown): number | undefined {
 
 /** Reads config.json (optional: a directory without one gets defaults). */
 export async function readModelConfig(dir: string): Promise<ModelConfig> {
-  const path = join(dir, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { raw: {} };
-    throw new LibvqError('IO', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(text) as Record<string, unknown>;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('expected a JSON object');
-  } catch (err) {
-    throw new LibvqError('BAD_FILE', `${path}: not a valid JSON object (${(err as Error).message})`, { cause: err });
-  }
+  const raw = await readJsonObject(join(dir, 'config.json'), false);
+  if (raw === null) return { raw: {} };
   const lv = (raw.libvq ?? undefined) as Record<string, unknown> | undefined;
-  if (lv !== undefined && (typeof lv !== 'object' || lv === null)) throw new LibvqError('BAD_FILE', `${path}: field "libvq" must be an object`);
+  if (lv !== undefined && (typeof lv !== 'object' || lv === null)) throw new LibvqError('BAD_FILE', `${join(dir, 'config.json')}: field "libvq" must be an object`);
   const libvq = lv && {
     pooling: typeof lv.pooling === 'string' ? lv.pooling : undefined,
     output: typeof lv.output === 'string' ? lv.output : undefined,

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder, ProtoWriter, concatChunks, encodeModel } from '../src/onnx/index.js';
+import { GraphBuilder, ProtoWriter, encodeModel } from '../src/onnx/index.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -47,7 +47,7 @@ describe('ONNX models written here run in onnxruntime', () => {
     const zi2 = b.op('Add', [zi, b.init('int64', [1], BigInt64Array.of(-3n))]);
     const zd = b.op('Add', [b.op('Cast', [zi2], { to: { i: 11 } }), b.init('float64', [1], Float64Array.of(0.25))]);
     b.output(zd, 'out', 'float64', [2, 'n']);
-    const session = await ort.InferenceSession.create(concatChunks(encodeModel(b.build('attrs'), { metadata: { k: 'v' } })));
+    const session = await ort.InferenceSession.create(new Uint8Array(Buffer.concat(encodeModel(b.build('attrs'), { metadata: { k: 'v' } }))));
     const r = await session.run({ x: new ort.Tensor('float32', Float32Array.of(2, 4, 6, 1, 1, 1), [2, 3]) });
     // x@w^T rows: [2+12, 4-6] = [14, -2], [1+2, 1-1] = [3, 0]; *0.5 -> [7,-1],[1.5,0]; transposed + [10,20]:
     // [[17, 11.5], [19, 20]]; to int64 (truncation toward zero): [[17, 11], [19, 20]]; -3 then +0.25.

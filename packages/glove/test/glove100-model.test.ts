@@ -51,14 +51,20 @@ describe('glove-100 generation on a small vocabulary', () => {
     vectors: { rows: 6, dim: 3, data: Float32Array.from([1, 0, 0, 0, 2, 0, 9, 9, 9, 0, 0, 3, 1, 1, 1, 5, 5, 5]) },
   };
 
-  it('writes a WordLevel tokenizer of the [a-z0-9]+ words, a config and a graph that run through OnnxEncoder', async () => {
+  /** An empty cache directory and a vector source that counts how often it is asked. */
+  async function freshCache() {
     const cacheDir = await mkdtemp(join(tmpdir(), 'libvq-glove-'));
     tmpDirs.push(cacheDir);
-    let loads = 0;
+    const counter = { n: 0 };
     const loadVectors = async () => {
-      loads++;
+      counter.n++;
       return fake;
     };
+    return { cacheDir, loadVectors, loads: () => counter.n };
+  }
+
+  it('writes a WordLevel tokenizer of the [a-z0-9]+ words, a config and a graph that run through OnnxEncoder', async () => {
+    const { cacheDir, loadVectors, loads } = await freshCache();
     const dir = await ensureGlove100Model({ cacheDir, loadVectors });
     expect(dir).toBe(join(cacheDir, GLOVE100_MODEL_NAME));
     const tok = JSON.parse(await readFile(join(dir, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } };
@@ -68,7 +74,7 @@ describe('glove-100 generation on a small vocabulary', () => {
     expect(Array.from(tokenizer.encode("The U.S. wing-flow, it's 2!"))).toEqual([2, 1, 1, 3, 4, 1, 1, 5]);
 
     const enc = await loadGlove100Encoder({ cacheDir, loadVectors });
-    expect(loads).toBe(1); // the second call found the cached model
+    expect(loads()).toBe(1); // the second call found the cached model
     expect(enc.dim).toBe(3);
     expect(enc.normalized()).toBe(true);
     const texts = ['the wing', 'FLOW flow the', '', 'u.s. unknown', 'wing 2 2'];
@@ -82,26 +88,19 @@ describe('glove-100 generation on a small vocabulary', () => {
   });
 
   it('regenerates a cache of another format version', async () => {
-    const cacheDir = await mkdtemp(join(tmpdir(), 'libvq-glove-'));
-    tmpDirs.push(cacheDir);
-    let loads = 0;
-    const loadVectors = async () => {
-      loads++;
-      return fake;
-    };
+    const { cacheDir, loadVectors, loads } = await freshCache();
     const dir = await ensureGlove100Model({ cacheDir, loadVectors });
     const configPath = join(dir, 'config.json');
     const config = JSON.parse(await readFile(configPath, 'utf8')) as { libvq: { format_version: number } };
     config.libvq.format_version = 0;
     await writeFile(configPath, JSON.stringify(config));
     await ensureGlove100Model({ cacheDir, loadVectors });
-    expect(loads).toBe(2);
+    expect(loads()).toBe(2);
     expect((JSON.parse(await readFile(configPath, 'utf8')) as { libvq: { format_version: number } }).libvq.format_version).toBe(1);
   });
 
   it('refuses word and vector counts that disagree', async () => {
-    const cacheDir = await mkdtemp(join(tmpdir(), 'libvq-glove-'));
-    tmpDirs.push(cacheDir);
+    const { cacheDir } = await freshCache();
     await expect(ensureGlove100Model({ cacheDir, loadVectors: async () => ({ words: ['a'], vectors: fake.vectors }) })).rejects.toThrow(/1 words but 6 vectors/);
   });
 });

@@ -135,15 +135,3 @@ export function encodeModel(g: OnnxGraph, opts: OnnxModelOptions = {}): Uint8Arr
   }
   return w.chunks();
 }
-
-/** Concatenates an encoded model into one buffer (onnxruntime can also take the bytes directly). */
-export function concatChunks(chunks: readonly Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((a, c) => a + c.length, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}

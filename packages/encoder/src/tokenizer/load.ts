@@ -1,27 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { LibvqError } from '@libvq/index-core';
+import { readJsonObject, type JsonObject } from '../json-file.js';
 import { HfTokenizer } from './hf-tokenizer.js';
 
-type Json = Record<string, unknown>;
-
-async function readJson(path: string, required: boolean): Promise<Json | null> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new LibvqError('IO', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('expected a JSON object');
-    return v as Json;
-  } catch (err) {
-    throw new LibvqError('BAD_FILE', `${path}: not a valid JSON object (${(err as Error).message})`, { cause: err });
-  }
-}
+type Json = JsonObject;
 
 /** A special token as tokenizer_config.json spells it: a string or {content: string}. */
 function tokenString(v: unknown): string | undefined {
@@ -55,8 +38,8 @@ function findSeparator(tok: Json, config: Json): string | null {
  */
 export async function loadTokenizer(dir: string): Promise<HfTokenizer> {
   const tokPath = join(dir, 'tokenizer.json');
-  const tok = (await readJson(tokPath, true)) as Json;
-  const config = (await readJson(join(dir, 'tokenizer_config.json'), false)) ?? {};
+  const tok = await readJsonObject(tokPath, true);
+  const config = (await readJsonObject(join(dir, 'tokenizer_config.json'), false)) ?? {};
   const model = tok.model as Json | undefined;
   if (!model || typeof model !== 'object' || !model.vocab) throw new LibvqError('BAD_FILE', `${tokPath}: field "model.vocab" is missing`);
   if (!Array.isArray(tok.added_tokens)) tok.added_tokens = [];

@@ -52,7 +52,10 @@ async function isComplete(dir: string): Promise<boolean> {
 export async function ensureGlove100Model(opts: EnsureGlove100Options = {}): Promise<string> {
   const cacheDir = resolveCacheDir(opts.cacheDir);
   const dir = modelDirOf(cacheDir);
-  if (await isComplete(dir)) return dir;
+  if (await isComplete(dir)) {
+    opts.onProgress?.(3, 3); // nothing to generate: report the steps as done
+    return dir;
+  }
   throwIfAborted(opts.signal, 'generating the glove-100 model');
   const load = opts.loadVectors ?? (() => loadGloveVectors({ cacheDir, signal: opts.signal }));
   const { words, vectors } = await load();
