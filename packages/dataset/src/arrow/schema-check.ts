@@ -10,8 +10,11 @@ export interface TypeSpec {
 export const UTF8: TypeSpec = { test: (t) => DataType.isUtf8(t) || DataType.isLargeUtf8(t), describe: 'Utf8' };
 export const INT32: TypeSpec = { test: (t) => DataType.isInt(t) && t.bitWidth === 32 && t.isSigned, describe: 'Int32' };
 export const INT64: TypeSpec = { test: (t) => DataType.isInt(t) && t.bitWidth === 64 && t.isSigned, describe: 'Int64' };
-/** External ids: strings or integers. */
-export const ID: TypeSpec = { test: (t) => UTF8.test(t) || INT64.test(t) || INT32.test(t), describe: 'Utf8, Int64 or Int32' };
+/** External ids: strings (plain or dictionary-encoded, as pandas categoricals are written) or integers. */
+export const ID: TypeSpec = {
+  test: (t) => UTF8.test(t) || INT64.test(t) || INT32.test(t) || (DataType.isDictionary(t) && UTF8.test(t.dictionary)),
+  describe: 'Utf8, Int64 or Int32',
+};
 export const LIST_INT32: TypeSpec = {
   test: (t) => DataType.isList(t) && INT32.test(t.children[0].type),
   describe: 'List<Int32>',

@@ -16,9 +16,7 @@ function errorReply(id: number, err: unknown): WorkerReply {
   return { type: 'error', id, message: (err as Error).message ?? String(err), code: err instanceof LibvqError ? err.code : undefined };
 }
 
-let tokenizer: TextTokenizer;
-try {
-  tokenizer = await buildTokenizer((workerData as { factory: TokenizerFactory }).factory);
+function serve(tokenizer: TextTokenizer): void {
   port.postMessage({ type: 'ready', name: tokenizer.name, separator: tokenizer.separator } satisfies WorkerReply);
   port.on('message', (req: WorkerRequest) => {
     try {
@@ -29,6 +27,7 @@ try {
       port.postMessage(errorReply(req.id, err));
     }
   });
-} catch (err) {
-  port.postMessage(errorReply(-1, err));
 }
+
+// No top-level await: the package also ships a CommonJS build of this entry.
+buildTokenizer((workerData as { factory: TokenizerFactory }).factory).then(serve, (err: unknown) => port.postMessage(errorReply(-1, err)));
