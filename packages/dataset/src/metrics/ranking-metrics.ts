@@ -69,40 +69,39 @@ function rankedRow(r: RankedList, q: number, cut: number): number[] {
   return out;
 }
 
-/** MRR@cutoff: mean over judged queries of 1 / rank of the first relevant doc within the cutoff (0 if none). */
-export function mrrAt(results: RankedList, rels: OffsetRels, cutoff: number): number {
+/** Mean over judged queries of a per-query score computed on the top `cutoff` results. */
+function meanOverJudged(
+  results: RankedList,
+  rels: OffsetRels,
+  cutoff: number,
+  score: (q: number, docs: ReadonlyMap<number, number>, cut: number) => number,
+): number {
   const nq = rowsOf(results, 'results');
   const cut = cutoffOf(cutoff, results.k);
   const qs = judgedQueries(rels, nq);
   let sum = 0;
-  for (const q of qs) {
-    const docs = rels.get(q)!;
-    const row = rankedRow(results, q, cut);
-    for (let j = 0; j < cut; j++) {
-      if (row[j] >= 0 && (docs.get(row[j]) ?? 0) > 0) {
-        sum += 1 / (j + 1);
-        break;
-      }
-    }
-  }
+  for (const q of qs) sum += score(q, rels.get(q)!, cut);
   return sum / qs.length;
+}
+
+/** MRR@cutoff: mean over judged queries of 1 / rank of the first relevant doc within the cutoff (0 if none). */
+export function mrrAt(results: RankedList, rels: OffsetRels, cutoff: number): number {
+  return meanOverJudged(results, rels, cutoff, (q, docs, cut) => {
+    const row = rankedRow(results, q, cut);
+    for (let j = 0; j < cut; j++) if (row[j] >= 0 && (docs.get(row[j]) ?? 0) > 0) return 1 / (j + 1);
+    return 0;
+  });
 }
 
 /** Recall@cutoff: mean over judged queries of |relevant in top cutoff| / |relevant|. */
 export function recallAt(results: RankedList, rels: OffsetRels, cutoff: number): number {
-  const nq = rowsOf(results, 'results');
-  const cut = cutoffOf(cutoff, results.k);
-  const qs = judgedQueries(rels, nq);
-  let sum = 0;
-  for (const q of qs) {
-    const docs = rels.get(q)!;
+  return meanOverJudged(results, rels, cutoff, (q, docs, cut) => {
     let relevant = 0;
     for (const g of docs.values()) if (g > 0) relevant++;
     let hit = 0;
     for (const d of topDocs(results, q, cut)) if ((docs.get(d) ?? 0) > 0) hit++;
-    sum += hit / relevant;
-  }
-  return sum / qs.length;
+    return hit / relevant;
+  });
 }
 
 /**
@@ -111,12 +110,7 @@ export function recallAt(results: RankedList, rels: OffsetRels, cutoff: number):
  * pytrec_eval's "ndcg_cut_10" computes); grades <= 0 give no gain.
  */
 export function ndcgAt(results: RankedList, rels: OffsetRels, cutoff: number): number {
-  const nq = rowsOf(results, 'results');
-  const cut = cutoffOf(cutoff, results.k);
-  const qs = judgedQueries(rels, nq);
-  let sum = 0;
-  for (const q of qs) {
-    const docs = rels.get(q)!;
+  return meanOverJudged(results, rels, cutoff, (q, docs, cut) => {
     const row = rankedRow(results, q, cut);
     let dcg = 0;
     for (let j = 0; j < cut; j++) {
@@ -126,9 +120,8 @@ export function ndcgAt(results: RankedList, rels: OffsetRels, cutoff: number): n
     const ideal = [...docs.values()].filter((g) => g > 0).sort((a, b) => b - a);
     let idcg = 0;
     for (let j = 0; j < Math.min(cut, ideal.length); j++) idcg += ideal[j] / Math.log2(j + 2);
-    sum += dcg / idcg;
-  }
-  return sum / qs.length;
+    return dcg / idcg;
+  });
 }
 
 /**
