@@ -2,9 +2,10 @@ import { Command } from 'commander';
 import { runCli } from './run.js';
 import { registerEncode } from './commands/encode.js';
 import { registerPreprocess } from './commands/preprocess.js';
+import { registerDemo } from './commands/demo.js';
 
 // Each command lives in commands/<name>.ts and registers itself on the program.
-const registrations: Array<(program: Command) => void> = [registerPreprocess, registerEncode];
+const registrations: Array<(program: Command) => void> = [registerPreprocess, registerEncode, registerDemo];
 
 const program = new Command('libvq')
   .description('libvq-ts: learnable IVF / PQ / OPQ indexes for dense retrieval')
