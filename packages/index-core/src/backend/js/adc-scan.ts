@@ -1,11 +1,12 @@
 import type { Metric } from '../../metric.js';
 import { TopK } from '../../topk.js';
 import type { KnnResult } from '../types.js';
+import { UNROLL_MAX_M, unrolledScan } from './unrolled-scan.js';
 
 /**
  * Scores codes[start..end) of one block against one query's table and offers them to the heap.
  * This is the hottest loop of PQ search: M table look-ups per code, with the heap touched only by
- * candidates that beat its current threshold. Unrolled for the common even-M case.
+ * candidates that beat its current threshold. Fully unrolled (generated) for M ≤ 64.
  */
 export function scanCodes(
   table: Float32Array,
@@ -18,21 +19,12 @@ export function scanCodes(
   heap: TopK,
 ): void {
   const hib = heap.higherIsBetter;
-  let thr = heap.threshold();
-  let o = 0;
-  if (ksub === 256 && (M & 1) === 0) {
-    for (let i = 0; i < n; i++, o += M) {
-      let s = bias;
-      for (let m = 0; m < M; m += 2) {
-        s += table[(m << 8) + codes[o + m]] + table[((m + 1) << 8) + codes[o + m + 1]];
-      }
-      if (hib ? s > thr : s < thr) {
-        heap.push(s, ids === null ? i : ids[i]);
-        thr = heap.threshold();
-      }
-    }
+  if (M <= UNROLL_MAX_M) {
+    unrolledScan(M, ksub, hib)(table, codes, n, bias, ids, heap);
     return;
   }
+  let thr = heap.threshold();
+  let o = 0;
   for (let i = 0; i < n; i++, o += M) {
     let s = bias;
     for (let m = 0; m < M; m++) s += table[m * ksub + codes[o + m]];
