@@ -1,3 +1,4 @@
 export { encodeSafetensors, decodeSafetensors, expectTensor, tensor, type Tensor, type SafeDtype, type TensorData, type DecodedSafetensors } from './safetensors.js';
 export { writeDirAtomic, readFileChecked, sha256 } from './files.js';
-export { saveLearnableIndex, loadLearnableIndex, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointManifest } from './learnable-checkpoint.js';
+export { saveLearnableIndex, loadLearnableIndex, readManifest, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointManifest, type CheckpointExtra } from './learnable-checkpoint.js';
+export { saveTrainCheckpoint, loadTrainCheckpoint, type TrainState, type OptimizerState } from './train-state.js';

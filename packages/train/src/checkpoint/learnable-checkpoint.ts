@@ -1,15 +1,14 @@
 import { join } from 'node:path';
-import { IndexIVFPQ, IndexPQ, LibvqError, checkMetric } from '@libvq/index-core';
+import { LibvqError, checkMetric, deserializeIndex, serializeIndex } from '@libvq/index-core';
 import type { Metric } from '@libvq/index-core';
-import type { AssignSnapshot } from '../learnable/assigner.js';
-import { LearnableIndex, buildIndex, type LearnableMethod } from '../learnable/learnable-index.js';
-import { readAssignments } from '../learnable/structure.js';
+import { LearnableIndex, type LearnableMethod } from '../learnable/learnable-index.js';
 import { decodeSafetensors, encodeSafetensors, expectTensor, tensor, type Tensor } from './safetensors.js';
 import { readFileChecked, sha256, writeDirAtomic } from './files.js';
 
 export const CHECKPOINT_FORMAT = 'libvq-ts.learnable-index';
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
 const TENSORS = 'tensors.safetensors';
+const INDEX = 'index.faiss';
 const MANIFEST = 'manifest.json';
 const METHODS: readonly LearnableMethod[] = ['ivf', 'ivf_pq', 'ivf_opq', 'pq', 'opq'];
 
@@ -28,28 +27,39 @@ export interface CheckpointManifest {
   ntotal: number;
   files: Record<string, { sha256: string; bytes: number }>;
   tensors: Record<string, { dtype: string; shape: number[] }>;
+  extra?: Record<string, unknown>;
+}
+
+/** Extra files and manifest fields a caller (LearnableIndexWithEncoder, per-epoch checkpoints) stores alongside. */
+export interface CheckpointExtra {
+  files?: Record<string, Uint8Array>;
+  /** Free-form JSON stored under manifest.extra. */
+  manifest?: Record<string, unknown>;
 }
 
 /**
- * Saves a learnable index as a checkpoint directory: `tensors.safetensors` (the trained rotation / IVF centres /
- * codebooks, the snapshot quantizer that places new documents, and the stored lists and codes by document id)
- * and `manifest.json` (format, versions, shapes, sha256 of every file). Written atomically (writeDirAtomic).
+ * Saves a learnable index as a checkpoint directory:
+ * - `index.faiss`: the trained index in faiss's binary format (faiss.read_index reads it; ids = document rows);
+ * - `tensors.safetensors`: the trained rotation / IVF centres / codebooks (for tools that want the tensors without
+ *   parsing faiss) and the snapshot quantizer that places documents added later (`assign.*`, see assigner.ts);
+ * - `manifest.json`: format, versions, shapes, sha256 and size of every file.
+ * Written atomically (writeDirAtomic).
  */
-export function saveLearnableIndex(li: LearnableIndex, dir: string): void {
+export function saveLearnableIndex(li: LearnableIndex, dir: string, extra: CheckpointExtra = {}): void {
   const p = li.parts;
-  const a = readAssignments(p);
   const t: Record<string, Tensor> = {};
   if (p.opq) t.rotation = tensor(Float32Array.from(p.opq.A), [p.d, p.dIn]);
   if (p.ivf) t.ivf_centers = tensor(Float32Array.from(p.ivf.centroids.data), [p.ivf.nlist, p.d]);
   if (p.pq) t.codebook = tensor(Float32Array.from(p.pq.centroids), [p.pq.M, p.pq.ksub, p.pq.dsub]);
-  if (a.lists) t.doc_lists = tensor(a.lists, [a.n]);
-  if (a.codes) t.doc_codes = tensor(a.codes, [a.n, p.pq!.M]);
-  if (p.method === 'ivf') t.doc_vectors = tensor(ivfFlatVectors(li), [a.n, p.d]);
   const s = li.snapshot;
   if (s.rotation) t['assign.rotation'] = tensor(s.rotation, [p.d, p.dIn]);
   if (s.centroids) t['assign.ivf_centers'] = tensor(s.centroids, [s.nlist, p.d]);
   if (s.codebooks) t['assign.codebook'] = tensor(s.codebooks, [s.M, s.ksub, s.dsub]);
-  const bytes = encodeSafetensors(t, { format: CHECKPOINT_FORMAT });
+  const files: Record<string, Uint8Array> = {
+    [INDEX]: serializeIndex(li.index),
+    [TENSORS]: encodeSafetensors(t, { format: CHECKPOINT_FORMAT }),
+    ...extra.files,
+  };
   const manifest: CheckpointManifest = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -62,28 +72,15 @@ export function saveLearnableIndex(li: LearnableIndex, dir: string): void {
     nlist: p.ivf?.nlist ?? 0,
     M: p.pq?.M ?? 0,
     nbits: p.pq?.nbits ?? 0,
-    ntotal: a.n,
-    files: { [TENSORS]: { sha256: sha256(bytes), bytes: bytes.length } },
+    ntotal: li.ntotal,
+    files: Object.fromEntries(Object.entries(files).map(([k, b]) => [k, { sha256: sha256(b), bytes: b.length }])),
     tensors: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { dtype: v.dtype, shape: [...v.shape] }])),
+    ...(extra.manifest ? { extra: extra.manifest } : {}),
   };
-  writeDirAtomic(dir, { [TENSORS]: bytes, [MANIFEST]: new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n') });
+  writeDirAtomic(dir, { ...files, [MANIFEST]: new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n') });
 }
 
-function ivfFlatVectors(li: LearnableIndex): Float32Array {
-  const ivf = li.parts.ivf!;
-  const d = li.parts.d;
-  const out = new Float32Array(ivf.ntotal * d);
-  for (let l = 0; l < ivf.nlist; l++) {
-    const ids = ivf.invlists.ids[l];
-    const codes = ivf.invlists.codes[l];
-    for (let o = 0; o < ivf.invlists.sizes[l]; o++) {
-      out.set(new Float32Array(codes.slice(o * d * 4, (o + 1) * d * 4).buffer), ids[o] * d);
-    }
-  }
-  return out;
-}
-
-function readManifest(dir: string): CheckpointManifest {
+export function readManifest(dir: string): CheckpointManifest {
   const path = join(dir, MANIFEST);
   const text = new TextDecoder().decode(readFileChecked(dir, MANIFEST));
   let m: CheckpointManifest;
@@ -99,6 +96,7 @@ function readManifest(dir: string): CheckpointManifest {
   for (const k of ['dIn', 'd', 'nlist', 'M', 'nbits', 'ntotal'] as const) {
     if (!Number.isInteger(m[k]) || m[k] < 0) throw new LibvqError('BAD_FILE', `${path}: ${k} = ${JSON.stringify(m[k])}, expected a non-negative integer`);
   }
+  if (!m.files?.[INDEX]) throw new LibvqError('BAD_FILE', `${path}: no entry for ${INDEX} in files`);
   if (!m.files?.[TENSORS]) throw new LibvqError('BAD_FILE', `${path}: no entry for ${TENSORS} in files`);
   return m;
 }
@@ -108,34 +106,27 @@ export function loadLearnableIndex(dir: string): LearnableIndex {
   const m = readManifest(dir);
   const file = join(dir, TENSORS);
   const dec = decodeSafetensors(readFileChecked(dir, TENSORS, m.files[TENSORS]), file);
-  const hasIvf = m.method.startsWith('ivf');
-  const hasPq = m.method !== 'ivf';
-  const hasRot = m.method === 'ivf_opq' || m.method === 'opq';
+  const indexFile = join(dir, INDEX);
+  const index = deserializeIndex(readFileChecked(dir, INDEX, m.files[INDEX]), { name: indexFile });
+  const li = new LearnableIndex(index, { metric: m.metric, dIn: 0, d: 0, rotation: null, centroids: null, nlist: 0, codebooks: null, M: 0, ksub: 0, dsub: 0 });
+  const p = li.parts;
+  const got = { method: p.method, metric: p.metric, dIn: p.dIn, d: p.d, nlist: p.ivf?.nlist ?? 0, M: p.pq?.M ?? 0, nbits: p.pq?.nbits ?? 0, ntotal: li.ntotal };
+  for (const [k, v] of Object.entries(got)) {
+    if (m[k as keyof typeof got] !== v) throw new LibvqError('BAD_FILE', `${indexFile}: ${k} = ${v}, the manifest says ${m[k as keyof typeof got]}`);
+  }
+  const hasIvf = p.ivf !== null;
+  const hasPq = p.pq !== null;
+  const hasRot = p.opq !== null;
   const ksub = 1 << m.nbits;
   const dsub = hasPq ? m.d / m.M : 0;
-  const get = (name: string, dtype: 'F32' | 'I32' | 'U8', shape: number[]) => expectTensor(dec, file, name, dtype, shape).data;
-  const rotation = hasRot ? (get('rotation', 'F32', [m.d, m.dIn]) as Float32Array) : null;
-  const centroids = hasIvf ? (get('ivf_centers', 'F32', [m.nlist, m.d]) as Float32Array) : null;
-  const codebooks = hasPq ? (get('codebook', 'F32', [m.M, ksub, dsub]) as Float32Array) : null;
-  const { index, inner } = buildIndex({ method: m.method, metric: m.metric, dIn: m.dIn, d: m.d, nlist: m.nlist, M: m.M, nbits: m.nbits, rotation, centroids, codebooks });
-  const n = m.ntotal;
-  const codes = hasPq ? (get('doc_codes', 'U8', [n, m.M]) as Uint8Array) : null;
-  if (codes) for (let i = 0; i < codes.length; i++) if (codes[i] >= ksub) throw new LibvqError('BAD_FILE', `${file}: doc_codes[${i}] = ${codes[i]} >= ksub ${ksub}`);
-  if (inner instanceof IndexPQ) inner.appendCodes(codes!, n);
-  else {
-    const lists = get('doc_lists', 'I32', [n]) as Int32Array;
-    for (let i = 0; i < n; i++) if (!(lists[i] >= 0 && lists[i] < m.nlist)) throw new LibvqError('BAD_FILE', `${file}: doc_lists[${i}] = ${lists[i]} outside [0, ${m.nlist})`);
-    const ids = Float64Array.from({ length: n }, (_, i) => i);
-    if (inner instanceof IndexIVFPQ) inner.invlists.appendBatch(lists, codes!, ids);
-    else inner.addPreassigned({ rows: n, dim: m.d, data: get('doc_vectors', 'F32', [n, m.d]) as Float32Array }, lists, ids);
-  }
-  const snapshot: AssignSnapshot = {
+  const get = (name: string, shape: number[]) => expectTensor(dec, file, name, 'F32', shape).data as Float32Array;
+  li.snapshot = {
     metric: m.metric, dIn: m.dIn, d: m.d,
-    rotation: hasRot ? (get('assign.rotation', 'F32', [m.d, m.dIn]) as Float32Array) : null,
-    centroids: hasIvf ? (get('assign.ivf_centers', 'F32', [m.nlist, m.d]) as Float32Array) : null,
+    rotation: hasRot ? get('assign.rotation', [m.d, m.dIn]) : null,
+    centroids: hasIvf ? get('assign.ivf_centers', [m.nlist, m.d]) : null,
     nlist: hasIvf ? m.nlist : 0,
-    codebooks: hasPq ? (get('assign.codebook', 'F32', [m.M, ksub, dsub]) as Float32Array) : null,
+    codebooks: hasPq ? get('assign.codebook', [m.M, ksub, dsub]) : null,
     M: hasPq ? m.M : 0, ksub: hasPq ? ksub : 0, dsub,
   };
-  return new LearnableIndex(index, snapshot);
+  return li;
 }

@@ -7,6 +7,7 @@ import { AdamW } from '../optim/adamw.js';
 import { RotationOptimizer } from '../optim/cayley.js';
 import { linearWarmupDecay } from '../optim/schedule.js';
 import { gatherGradRows, sgdStepRows } from '../optim/sgd.js';
+import type { TrainState } from '../checkpoint/train-state.js';
 import { BatchSampler, checkRelData, virtualLabels, type RelData } from './labels.js';
 import { readAssignments, type IndexParts } from './structure.js';
 
@@ -49,6 +50,10 @@ export interface IndexFitOptions extends LongOperationOptions {
    */
   docScope?: 'batch' | 'corpus';
   seed?: number;
+  /** Continue a run from the state of a per-epoch checkpoint (loadTrainCheckpoint); epochs counts the whole run. */
+  resumeFrom?: TrainState;
+  /** Called after every completed epoch with the state to resume from (the index's parameters are current). */
+  onEpochEnd?: (state: TrainState) => void;
 }
 
 export interface FitReport {
@@ -87,8 +92,10 @@ export function fitIndexParams(parts: IndexParts, o: IndexFitOptions): FitReport
   if (docScope !== 'batch' && docScope !== 'corpus') throw invalidArgument('docScope', "'batch' or 'corpus'", docScope);
   const seed = o.seed ?? 1234;
 
-  let rels = o.relData ?? null;
-  let negs = o.negData ?? null;
+  const resume = o.resumeFrom;
+  let rels = resume ? resume.rels : (o.relData ?? null);
+  let negs = resume ? resume.negs : (o.negData ?? null);
+  if (resume && !(resume.epochsDone < epochs)) throw invalidArgument('resumeFrom', `a state with fewer than epochs = ${epochs} epochs done`, resume.epochsDone);
   if (rels === null) {
     const nlist = parts.ivf?.nlist ?? 1;
     const v = virtualLabels(parts.index, o.queryEmbeddings, o.virtualNegNum ?? 399, nlist, { signal: o.signal });
@@ -125,7 +132,35 @@ export function fitIndexParams(parts: IndexParts, o: IndexFitOptions): FitReport
   let step = 0;
   let queries = 0;
   const epochLoss: number[] = [];
-  for (let ep = 0; ep < epochs; ep++) {
+  const opts = { codebooks: cbOpt, centroids: cOpt } as const;
+  if (resume) {
+    step = resume.step;
+    if (resume.weights) weighting.restore(resume.weights);
+    for (const [name, opt] of Object.entries(opts)) {
+      const st = resume.optimizers[name];
+      if (opt && st) opt.importState({ t: st.t, m: st.arrays.m, v: st.arrays.v });
+    }
+    const rs = resume.optimizers.rotation;
+    if (rOpt && rs) {
+      rOpt.importState({ t: rs.t, R: rs.arrays.R, m: rs.arrays.m, v: rs.arrays.v });
+      rOpt.writeTo(parts.opq!.A);
+    }
+  }
+  const stateAfter = (ep: number): TrainState => {
+    const optimizers: TrainState['optimizers'] = {};
+    for (const [name, opt] of Object.entries(opts)) {
+      if (opt) {
+        const e = opt.exportState();
+        optimizers[name] = { t: e.t, arrays: { m: e.m, v: e.v } };
+      }
+    }
+    if (rOpt) {
+      const e = rOpt.exportState();
+      optimizers.rotation = { t: e.t, arrays: { R: e.R, m: e.m, v: e.v } };
+    }
+    return { epochsDone: ep + 1, step, weights: weighting.current, rels: rels!, negs, optimizers };
+  };
+  for (let ep = resume ? resume.epochsDone : 0; ep < epochs; ep++) {
     let sum = 0;
     const batches = sampler.epoch(ep);
     for (const b of batches) {
@@ -170,10 +205,14 @@ export function fitIndexParams(parts: IndexParts, o: IndexFitOptions): FitReport
       o.onProgress?.(step, total);
     }
     epochLoss.push(sum / batches.length);
+    if (o.onEpochEnd) {
+      (parts.ivf as IndexIVFPQ | null)?.codebooksChanged?.();
+      o.onEpochEnd(stateAfter(ep));
+    }
   }
   (parts.ivf as IndexIVFPQ | null)?.codebooksChanged?.();
   const seconds = (performance.now() - t0) / 1000;
-  return { steps: step, epochs, seconds, queriesPerSecond: queries / seconds, epochLoss, weights: weighting.current };
+  return { steps: step, epochs: epochLoss.length, seconds, queriesPerSecond: queries / seconds, epochLoss, weights: weighting.current };
 }
 
 function pick(a: Int32Array, rows: Int32Array): Int32Array {

@@ -1,4 +1,4 @@
-export { LearnableIndex, buildIndex, type LearnableMethod, type WriteBack, type CreateLearnableIndexOptions, type LearnableFitOptions } from './learnable-index.js';
+export { LearnableIndex, type LearnableMethod, type WriteBack, type CreateLearnableIndexOptions, type LearnableFitOptions } from './learnable-index.js';
 export { fitIndexParams, DEFAULT_LR, type IndexFitOptions, type FitReport } from './fit.js';
 export { virtualLabels, BatchSampler, checkRelData, type RelData, type VirtualLabels, type SampledBatch } from './labels.js';
 export { inspectIndex, readAssignments, writeAssignments, type IndexParts, type DocAssignments } from './structure.js';

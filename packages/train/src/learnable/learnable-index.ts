@@ -1,9 +1,10 @@
 import {
-  IndexFlat, IndexIVFFlat, IndexIVFPQ, IndexPQ, IndexPreTransform, LibvqError, OPQMatrix,
+  IndexIVFPQ, IndexPQ, LibvqError,
   checkMatrix, checkMetric, describeIndex, indexFactory, invalidArgument, methodToFactory,
 } from '@libvq/index-core';
 import type { Index, IndexMethod, LongOperationOptions, Matrix, Metric, SearchParams, SearchResult } from '@libvq/index-core';
-import { loadLearnableIndex, saveLearnableIndex } from '../checkpoint/learnable-checkpoint.js';
+import { loadLearnableIndex, saveLearnableIndex, type CheckpointExtra } from '../checkpoint/learnable-checkpoint.js';
+import { loadTrainCheckpoint, saveTrainCheckpoint, type TrainState } from '../checkpoint/train-state.js';
 import { orthogonalityError } from '../optim/cayley.js';
 import { assignDocs, snapshotParts, type AssignSnapshot } from './assigner.js';
 import { fitIndexParams, type FitReport, type IndexFitOptions } from './fit.js';
@@ -32,6 +33,11 @@ export interface LearnableFitOptions extends IndexFitOptions {
    * Default: 'keep' for codeAssignment 'fixed', 'reencode' for 'nearest'.
    */
   writeBack?: WriteBack;
+  /**
+   * Per-epoch checkpoints: after every epoch the index and the training state are saved to this directory
+   * (replaced atomically); `LearnableIndex.resume(dir)` continues from it.
+   */
+  checkpointDir?: string;
 }
 
 /**
@@ -79,7 +85,14 @@ export class LearnableIndex {
     const codeAssignment = o.codeAssignment ?? 'fixed';
     const writeBack = o.writeBack ?? (codeAssignment === 'fixed' ? 'keep' : 'reencode');
     if (writeBack !== 'keep' && writeBack !== 'reencode') throw invalidArgument('writeBack', "'keep' or 'reencode'", writeBack);
-    const report = fitIndexParams(this.parts, { ...o, codeAssignment });
+    const dir = o.checkpointDir;
+    const onEpochEnd = dir
+      ? (st: TrainState) => {
+          saveTrainCheckpoint(this, dir, st, { fit: { codeAssignment, writeBack, epochs: o.epochs ?? 5 } });
+          o.onEpochEnd?.(st);
+        }
+      : o.onEpochEnd;
+    const report = fitIndexParams(this.parts, { ...o, codeAssignment, onEpochEnd });
     if (writeBack === 'reencode') this.reencode(o.docEmbeddings, o);
     return report;
   }
@@ -129,41 +142,25 @@ export class LearnableIndex {
   }
 
   /** Saves a checkpoint directory (see checkpoint/learnable-checkpoint.ts). */
-  save(dir: string): void {
-    saveLearnableIndex(this, dir);
+  save(dir: string, extra?: CheckpointExtra): void {
+    saveLearnableIndex(this, dir, extra);
   }
 
   static load(dir: string): LearnableIndex {
     return loadLearnableIndex(dir);
   }
 
+  /**
+   * Opens a per-epoch checkpoint written by fit({checkpointDir}); continue with
+   * `index.fit({...sameOptions, resumeFrom: state})` to finish the run exactly as an uninterrupted one.
+   */
+  static resume(dir: string): { index: LearnableIndex; state: TrainState } {
+    const { index, state } = loadTrainCheckpoint(dir);
+    return { index, state };
+  }
+
   /** The faiss factory string of the wrapped index. */
   describe(): string {
     return describeIndex(this.index);
   }
-}
-
-/** Rebuilds an index of a method from its parameters (checkpoint loading). */
-export function buildIndex(p: {
-  method: LearnableMethod; metric: Metric; dIn: number; d: number; nlist: number; M: number; nbits: number;
-  rotation: Float32Array | null; centroids: Float32Array | null; codebooks: Float32Array | null;
-}): { index: Index; inner: IndexPQ | IndexIVFPQ | IndexIVFFlat } {
-  let quantizer: IndexFlat | undefined;
-  if (p.centroids) {
-    quantizer = new IndexFlat(p.d, p.metric);
-    quantizer.add({ rows: p.nlist, dim: p.d, data: Float32Array.from(p.centroids) });
-  }
-  let inner: IndexPQ | IndexIVFPQ | IndexIVFFlat;
-  if (p.method === 'ivf') inner = new IndexIVFFlat(p.d, p.nlist, p.metric, undefined, quantizer);
-  else if (p.method === 'ivf_pq' || p.method === 'ivf_opq') inner = new IndexIVFPQ(p.d, p.nlist, p.M, p.nbits, p.metric, undefined, quantizer);
-  else inner = new IndexPQ(p.d, p.M, p.nbits, p.metric);
-  if (!(inner instanceof IndexIVFFlat)) {
-    inner.pq.centroids.set(p.codebooks!);
-    inner.pq.isTrained = true;
-  }
-  if (!p.rotation) return { index: inner, inner };
-  const opq = new OPQMatrix(p.dIn, p.M, p.d);
-  opq.A.set(p.rotation);
-  opq.isTrained = true;
-  return { index: new IndexPreTransform([opq], inner), inner };
 }

@@ -110,4 +110,19 @@ export class AdamW {
       p[k] = p[k] * decay - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
     }
   }
+
+  /** Moments and step count, for per-epoch checkpoints. */
+  exportState(): { t: number; m: Float64Array | Float32Array; v: Float64Array | Float32Array } {
+    return { t: this.t, m: this.m.slice(), v: this.v.slice() };
+  }
+
+  /** Restores exportState()'s output (resume). */
+  importState(s: { t: number; m: ArrayLike<number>; v: ArrayLike<number> }): void {
+    if (s.m.length !== this.m.length || s.v.length !== this.v.length) {
+      throw new LibvqError('DIMENSION_MISMATCH', `${this.name}: optimiser state has ${s.m.length}/${s.v.length} moments, expected ${this.m.length}`);
+    }
+    this.m.set(s.m);
+    this.v.set(s.v);
+    this.t = s.t;
+  }
 }

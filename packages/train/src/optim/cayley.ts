@@ -192,6 +192,22 @@ export class RotationOptimizer {
     cayleyRetract(this.R, this.dOut, this.dIn, dir, this.lr * lrFactor);
   }
 
+  /** Master rotation, moments and step count, for per-epoch checkpoints. */
+  exportState(): { t: number; R: Float64Array; m: Float64Array; v: Float64Array } {
+    return { t: this.t, R: this.R.slice(), m: this.m.slice(), v: this.v.slice() };
+  }
+
+  /** Restores exportState()'s output (resume). */
+  importState(s: { t: number; R: ArrayLike<number>; m: ArrayLike<number>; v: ArrayLike<number> }): void {
+    if (s.R.length !== this.R.length || s.m.length !== this.m.length || s.v.length !== this.v.length) {
+      throw new LibvqError('DIMENSION_MISMATCH', `rotation optimiser state: ${s.R.length} values, expected ${this.R.length}`);
+    }
+    this.R.set(s.R);
+    this.m.set(s.m);
+    this.v.set(s.v);
+    this.t = s.t;
+  }
+
   /** Copies the master rotation into a float32 (or float64) target, e.g. the index's OPQMatrix.A. */
   writeTo(target: Floats): void {
     target.set(this.R);
