@@ -1,0 +1,147 @@
+import { stat } from 'node:fs/promises';
+import type { Command } from 'commander';
+import {
+  IndexIVFPQ,
+  IndexPQ,
+  IndexPreTransform,
+  LibvqError,
+  OPQMatrix,
+  createRng,
+  describeIndex,
+  gatherRows,
+  indexFactory,
+  methodToFactory,
+  sampleWithoutReplacement,
+  writeIndex,
+  type Index,
+  type IndexMethod,
+  type Matrix,
+  type Metric,
+} from '@libvq/index-core';
+import { withProgress } from '../progress.js';
+import { VECTORS_FORMATS, formatBytes, intOption, ivfOf, metricOption, readVectorsArg } from '../vectors-arg.js';
+
+const METHODS: readonly IndexMethod[] = ['flat', 'ivf', 'ivf_pq', 'ivf_opq', 'pq', 'opq'];
+
+interface BuildFlags {
+  out: string;
+  factory?: string;
+  method?: string;
+  ivfCenters?: number;
+  subvectors?: number;
+  bits?: number;
+  metric: Metric;
+  seed: number;
+  trainSize?: number;
+  column?: string;
+  dim?: number;
+}
+
+/** The factory string from --factory, or from LibVQ's --method and its parameters (exactly one of the two). */
+export function factoryFromFlags(f: BuildFlags): string {
+  const methodFlags = f.ivfCenters !== undefined || f.subvectors !== undefined || f.bits !== undefined;
+  if (f.factory !== undefined) {
+    if (f.method !== undefined || methodFlags) {
+      throw new LibvqError('INVALID_ARGUMENT', '--factory cannot be combined with --method/--ivf-centers/--subvectors/--bits: give one or the other');
+    }
+    return f.factory;
+  }
+  if (f.method === undefined) throw new LibvqError('INVALID_ARGUMENT', 'give the index as --factory "IVF1024,PQ20x8" or as --method ivf_pq --ivf-centers 1024 --subvectors 20');
+  if (!(METHODS as readonly string[]).includes(f.method)) {
+    throw new LibvqError('INVALID_ARGUMENT', `--method: expected one of ${METHODS.join(', ')}, got "${f.method}"`);
+  }
+  return methodToFactory({ indexMethod: f.method as IndexMethod, ivfCentersNum: f.ivfCenters, subvectorNum: f.subvectors, subvectorBits: f.bits });
+}
+
+/** The training set: every vector, or a seeded sample of trainSize of them (same seed, same sample). */
+function trainingSet(x: Matrix, trainSize: number | undefined, seed: number, path: string): Matrix {
+  if (trainSize === undefined || trainSize === x.rows) return x;
+  if (trainSize > x.rows) {
+    throw new LibvqError('INVALID_ARGUMENT', `--train-size: ${trainSize} exceeds the ${x.rows} vectors in ${path}`);
+  }
+  const picked = sampleWithoutReplacement(x.rows, trainSize, createRng(seed));
+  // Ascending order: the sample is a set; reading it in file order is kinder to caches.
+  picked.sort();
+  return gatherRows(x, picked);
+}
+
+/**
+ * Refuses a training set too small for the index before any training starts: the library would refuse it
+ * too, but only when it reaches the stage (after minutes of OPQ or k-means on a large set).
+ */
+function checkTrainingSize(index: Index, rows: number, factory: string): void {
+  const needs: [number, string][] = [];
+  const ivf = ivfOf(index);
+  if (ivf !== undefined) needs.push([ivf.nlist, `nlist = ${ivf.nlist} IVF lists`]);
+  const inner = index instanceof IndexPreTransform ? index.index : index;
+  if (inner instanceof IndexPQ || inner instanceof IndexIVFPQ) {
+    needs.push([inner.pq.ksub, `${inner.pq.ksub} PQ codewords per sub-quantizer (nbits = ${inner.pq.nbits})`]);
+  }
+  // OPQ's alternating training runs an 8-bit PQ inside.
+  if (index instanceof IndexPreTransform && index.chain.some((t) => t instanceof OPQMatrix)) needs.push([256, 'the OPQ rotation (trained with 256 codewords per sub-quantizer)']);
+  for (const [need, why] of needs) {
+    if (rows < need) throw new LibvqError('INSUFFICIENT_DATA', `${factory}: ${rows} training vectors for ${why}; need at least ${need}`);
+  }
+}
+
+/**
+ * Trains with one bar per stage. IndexPreTransform.train would train the OPQ rotations silently, so they
+ * are trained here first (same seed, so the same rotation), and the index's own train then skips them.
+ */
+async function trainWithProgress(index: Index, x: Matrix, seed: number): Promise<void> {
+  if (index instanceof IndexPreTransform) {
+    let y = x;
+    for (const t of index.chain) {
+      const label = t instanceof OPQMatrix ? `training OPQ${t.M} rotation` : 'training transform';
+      if (!t.isTrained) await withProgress(label, 'iters', (onProgress) => t.train(y, { seed, onProgress }));
+      y = t.apply(y);
+    }
+  }
+  await withProgress('training quantizers', 'iters', (onProgress) => index.train(x, { seed, onProgress }));
+}
+
+export function registerBuild(program: Command): void {
+  program
+    .command('build')
+    .description('train an index on VECTORS, add them (ids = row numbers) and write it in faiss\'s .faiss format')
+    .argument('<vectors>', `vectors to index: ${VECTORS_FORMATS}`)
+    .requiredOption('-o, --out <index>', 'index file to write (.faiss; readable by faiss.read_index)')
+    .option('--factory <spec>', 'faiss factory string: (OPQ<M>,)?(IVF<nlist>,)?(Flat|PQ<M>x<nbits>)')
+    .option('--method <name>', `LibVQ index_method instead of --factory: ${METHODS.join(', ')}`)
+    .option('--ivf-centers <n>', 'with --method: IVF lists (nlist)', intOption('--ivf-centers', 1))
+    .option('--subvectors <n>', 'with --method: PQ sub-vectors M (must divide the dimension)', intOption('--subvectors', 1))
+    .option('--bits <n>', 'with --method: bits per sub-vector code', intOption('--bits', 1, 8))
+    .option('--metric <m>', 'ip (inner product) or l2', metricOption, 'ip' as Metric)
+    .option('--seed <n>', 'seed for every random choice (same seed, same index bytes)', intOption('--seed', 0, 0xffffffff), 1234)
+    .option('--train-size <n>', 'train on a seeded sample of this many vectors (default: all)', intOption('--train-size', 1))
+    .option('--column <name>', 'Arrow files: the vector column (default "embedding" or the only FixedSizeList<Float32> column)')
+    .option('--dim <d>', '.memmap files: the vector dimension', intOption('--dim', 1))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  libvq build docs.npy --factory "OPQ20,IVF1024,PQ20x8" --metric ip -o docs.faiss
+  libvq build docs.embeddings.arrow --method ivf_opq --ivf-centers 1024 --subvectors 20 --bits 8 --train-size 100000 -o docs.faiss
+
+IVF training needs at least nlist training vectors (faiss wants ~39 per list); PQ needs at least 2^bits.`,
+    )
+    .action(async (path: string, flags: BuildFlags) => {
+      const factory = factoryFromFlags(flags);
+      const { matrix: x } = await readVectorsArg(path, 'VECTORS', { dim: flags.dim, column: flags.column });
+      // Built before training so a bad factory or an M that does not divide d fails before any work.
+      const index = indexFactory(x.dim, factory, flags.metric);
+      const train = trainingSet(x, flags.trainSize, flags.seed, path);
+      checkTrainingSize(index, train.rows, factory);
+      const t0 = performance.now();
+      await trainWithProgress(index, train, flags.seed);
+      const t1 = performance.now();
+      await withProgress('adding', 'vectors', (onProgress) => index.add(x, undefined, { onProgress }));
+      const t2 = performance.now();
+      writeIndex(index, flags.out);
+      const bytes = (await stat(flags.out)).size;
+      console.log(
+        `${describeIndex(index)} (${flags.metric}, d = ${x.dim}): ntotal ${index.ntotal}, ${bytes} bytes (${formatBytes(bytes)}) -> ${flags.out}; ` +
+          `trained on ${train.rows} in ${((t1 - t0) / 1000).toFixed(2)} s, added in ${((t2 - t1) / 1000).toFixed(2)} s`,
+      );
+    });
+}

@@ -1,0 +1,72 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { LibvqError, describeIndex, readIndex } from '@libvq/index-core';
+import { writeResults } from '@libvq/dataset';
+import { withProgress } from '../progress.js';
+import { VECTORS_FORMATS, intOption, ivfOf, readVectorsArg, searchInBatches } from '../vectors-arg.js';
+
+interface SearchFlags {
+  index: string;
+  queries: string;
+  out: string;
+  k: number;
+  nprobe?: number;
+  batch: number;
+  column?: string;
+}
+
+export function registerSearch(program: Command): void {
+  program
+    .command('search')
+    .description('search an index with query vectors and write the top-k as a results Arrow table (qid, doc_ids, scores)')
+    .requiredOption('--index <file>', 'index file (libvq build, or faiss.write_index)')
+    .requiredOption('--queries <vectors>', `query vectors: ${VECTORS_FORMATS}; an Arrow "id" column becomes the qid`)
+    .requiredOption('-o, --out <results>', 'results Arrow file: qid, doc_ids FixedSizeList<Int64>[k] (row numbers of the indexed vectors, -1 padded), scores')
+    .option('--k <n>', 'results per query', intOption('--k', 1), 100)
+    .option('--nprobe <n>', 'IVF lists probed per query (default 1, as in faiss); values above nlist are clamped to nlist, as faiss does', intOption('--nprobe', 1))
+    .option('--batch <n>', 'queries per search call', intOption('--batch', 1), 1024)
+    .option('--column <name>', 'Arrow query files: the vector column')
+    .addHelpText(
+      'after',
+      `
+Example:
+  libvq search --index docs.faiss --queries dev-queries.embeddings.arrow --k 100 --nprobe 32 -o dev.results.arrow
+
+qid is the queries file's "id" column when it has one, else the query's row number. Scores are faiss's
+distances: inner products for ip indexes (higher is better), squared distances for l2 (lower is better).`,
+    )
+    .action(async (flags: SearchFlags) => {
+      const index = readIndex(flags.index);
+      const ivf = ivfOf(index);
+      // .memmap queries have no header: they take the index's dimension.
+      const { matrix: q, ids } = await readVectorsArg(flags.queries, '--queries', { column: flags.column, dim: flags.queries.endsWith('.memmap') ? index.d : undefined });
+      if (q.dim !== index.d) {
+        throw new LibvqError('DIMENSION_MISMATCH', `--queries ${flags.queries}: vectors have dimension ${q.dim}, but the index ${flags.index} has d = ${index.d}`);
+      }
+      if (q.rows === 0) throw new LibvqError('INSUFFICIENT_DATA', `--queries ${flags.queries}: the file holds no vectors`);
+      let nprobe = flags.nprobe ?? ivf?.nprobe ?? 1;
+      if (flags.nprobe !== undefined && ivf === undefined) console.error(`libvq: note: --nprobe is ignored: ${describeIndex(index)} has no IVF layer`);
+      if (ivf !== undefined && nprobe > ivf.nlist) {
+        console.error(`libvq: note: --nprobe ${nprobe} > nlist ${ivf.nlist}: every list is probed (nprobe clamped to ${ivf.nlist}, as faiss does)`);
+        nprobe = ivf.nlist;
+      }
+      const t0 = performance.now();
+      const r = await withProgress('searching', 'queries', (onProgress) =>
+        searchInBatches(q, flags.k, flags.batch, (qb) => index.search(qb, { k: flags.k, nprobe }), onProgress),
+      );
+      const secs = (performance.now() - t0) / 1000;
+      const qids = ids ?? BigInt64Array.from({ length: q.rows }, (_, i) => BigInt(i));
+      const metadata: Record<string, string> = {
+        'libvq.index': resolve(flags.index),
+        'libvq.factory': describeIndex(index),
+        'libvq.queries': resolve(flags.queries),
+        'libvq.metric': index.metric,
+        ...(ivf !== undefined ? { 'libvq.nprobe': String(nprobe) } : {}),
+      };
+      await writeResults(flags.out, { qids, k: flags.k, labels: r.labels, distances: r.distances }, metadata);
+      console.log(
+        `${q.rows} queries, k = ${flags.k}${ivf !== undefined ? `, nprobe = ${nprobe}` : ''} on ${describeIndex(index)} (ntotal ${index.ntotal}) ` +
+          `in ${secs.toFixed(2)} s (${secs > 0 ? Math.round(q.rows / secs) : 'inf'} queries/s) -> ${flags.out}`,
+      );
+    });
+}

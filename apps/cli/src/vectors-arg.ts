@@ -1,0 +1,91 @@
+import { InvalidArgumentError } from 'commander';
+import { IndexIVF, IndexPreTransform, LibvqError, type Index, type Matrix, type Metric } from '@libvq/index-core';
+import { readVectors, vectorFormat, type VectorsFile } from '@libvq/dataset';
+
+/**
+ * What the index commands (build, search, eval) share: option parsers, reading a VECTORS argument, and
+ * searching a query matrix in batches so a progress bar can follow a synchronous search.
+ */
+
+export const VECTORS_FORMATS = '.npy (2-D float32/float64), .fvecs, .arrow/.feather/.ipc (a FixedSizeList<Float32> column) or .memmap (with --dim)';
+
+/** Commander parser for an integer option in [min, max]. */
+export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+      throw new InvalidArgumentError(`${name} must be an integer ${range}, got "${v}"`);
+    }
+    return n;
+  };
+}
+
+export function metricOption(v: string): Metric {
+  if (v !== 'ip' && v !== 'l2') throw new InvalidArgumentError(`--metric must be "ip" (inner product) or "l2" (squared Euclidean), got "${v}"`);
+  return v;
+}
+
+export interface VectorsArgOptions {
+  /** Needed for .memmap files; checked against the file elsewhere. */
+  dim?: number;
+  column?: string;
+}
+
+/**
+ * Reads a VECTORS argument. Errors name the option (`flag`) as well as the file, since the library's
+ * messages only know the path.
+ */
+export async function readVectorsArg(path: string, flag: string, opts: VectorsArgOptions = {}): Promise<VectorsFile> {
+  if (vectorFormat(path) === 'memmap' && opts.dim === undefined) {
+    throw new LibvqError('INVALID_ARGUMENT', `${flag} ${path}: a .memmap file has no header; give its dimension with --dim`);
+  }
+  try {
+    return await readVectors(path, opts);
+  } catch (e) {
+    if (e instanceof LibvqError && !e.message.startsWith(flag)) throw new LibvqError(e.code, `${flag}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+/** The IVF layer of an index (under its transforms), if it has one. */
+export function ivfOf(index: Index): IndexIVF | undefined {
+  const inner = index instanceof IndexPreTransform ? index.index : index;
+  return inner instanceof IndexIVF ? inner : undefined;
+}
+
+export interface BatchedResult {
+  distances: Float32Array;
+  labels: BigInt64Array;
+}
+
+/**
+ * Runs `search` over the queries `batch` rows at a time and gathers the nq x k results. The library's
+ * search is one synchronous call; batching is what lets the bar move (and keeps temporaries small).
+ */
+export function searchInBatches(
+  q: Matrix,
+  k: number,
+  batch: number,
+  search: (qb: Matrix) => BatchedResult,
+  onProgress: (done: number, total: number) => void,
+): BatchedResult {
+  const distances = new Float32Array(q.rows * k);
+  const labels = new BigInt64Array(q.rows * k);
+  for (let b = 0; b < q.rows; b += batch) {
+    const e = Math.min(q.rows, b + batch);
+    const r = search({ rows: e - b, dim: q.dim, data: q.data.subarray(b * q.dim, e * q.dim) });
+    distances.set(r.distances, b * k);
+    labels.set(r.labels, b * k);
+    onProgress(e, q.rows);
+  }
+  onProgress(q.rows, q.rows);
+  return { distances, labels };
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
+  return `${n} B`;
+}

@@ -1,0 +1,133 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describeIndex, readIndex } from '@libvq/index-core';
+import { writeVectors } from '@libvq/dataset';
+import { clusteredVectors, libvq, writeRawFvecs } from './index-fixtures.js';
+
+const root = mkdtempSync(join(tmpdir(), 'libvq-cli-build-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => {
+  process.exitCode = 0;
+});
+
+const base = clusteredVectors(1200, 16, 7);
+const npy = join(root, 'base.npy');
+beforeAll(async () => {
+  await writeVectors(npy, base);
+});
+
+describe('libvq build', () => {
+  it('writes a readable index, prints factory, ntotal and the file size, and is byte-identical for one seed', async () => {
+    const a = join(root, 'a.faiss');
+    const b = join(root, 'b.faiss');
+    const r = await libvq('build', npy, '--factory', 'IVF16,PQ4x8', '--metric', 'l2', '-o', a, '--seed', '5');
+    expect(r.code).toBe(0);
+    const size = statSync(a).size;
+    expect(r.out).toContain(`IVF16,PQ4x8 (l2, d = 16): ntotal 1200, ${size} bytes`);
+    expect(r.out).toContain('trained on 1200');
+    expect(r.err).toMatch(/training quantizers \[#+\] 100%/);
+    expect(r.err).toMatch(/adding \[#+\] 100% 1200\/1200/);
+    const index = readIndex(a);
+    expect(describeIndex(index)).toBe('IVF16,PQ4x8');
+    expect(index.ntotal).toBe(1200);
+    expect(index.metric).toBe('l2');
+    expect((await libvq('build', npy, '--factory', 'IVF16,PQ4x8', '--metric', 'l2', '-o', b, '--seed', '5')).code).toBe(0);
+    expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
+    // Another seed, another index (the seed reaches k-means).
+    expect((await libvq('build', npy, '--factory', 'IVF16,PQ4x8', '--metric', 'l2', '-o', b, '--seed', '6')).code).toBe(0);
+    expect(readFileSync(b).equals(readFileSync(a))).toBe(false);
+  });
+
+  it('--method ivf_opq gives the same bytes as the factory string it names, with an OPQ progress bar', async () => {
+    const viaMethod = join(root, 'method.faiss');
+    const viaFactory = join(root, 'factory.faiss');
+    const r = await libvq('build', npy, '--method', 'ivf_opq', '--ivf-centers', '8', '--subvectors', '4', '--bits', '6', '-o', viaMethod);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('OPQ4,IVF8,PQ4x6 (ip, d = 16): ntotal 1200');
+    expect(r.err).toMatch(/training OPQ4 rotation \[#+\] 100% 50\/50/);
+    expect((await libvq('build', npy, '--factory', 'OPQ4,IVF8,PQ4x6', '-o', viaFactory)).code).toBe(0);
+    expect(readFileSync(viaMethod).equals(readFileSync(viaFactory))).toBe(true);
+  });
+
+  it('--train-size trains on a seeded sample and still adds every vector', async () => {
+    const a = join(root, 'sample-a.faiss');
+    const b = join(root, 'sample-b.faiss');
+    const full = join(root, 'sample-full.faiss');
+    const r = await libvq('build', npy, '--factory', 'IVF8,Flat', '--train-size', '300', '-o', a);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('trained on 300');
+    expect(r.out).toContain('ntotal 1200');
+    expect((await libvq('build', npy, '--factory', 'IVF8,Flat', '--train-size', '300', '-o', b)).code).toBe(0);
+    expect((await libvq('build', npy, '--factory', 'IVF8,Flat', '-o', full)).code).toBe(0);
+    expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
+    expect(readFileSync(full).equals(readFileSync(a))).toBe(false);
+  });
+
+  it('reads .fvecs and .arrow vectors too', async () => {
+    const fvecs = join(root, 'base.fvecs');
+    const arrow = join(root, 'base.arrow');
+    await writeVectors(fvecs, base);
+    await writeVectors(arrow, base, { ids: Array.from({ length: base.rows }, (_, i) => `doc${i}`) });
+    const ref = join(root, 'ref.faiss');
+    expect((await libvq('build', npy, '--factory', 'PQ4x4', '-o', ref)).code).toBe(0);
+    for (const src of [fvecs, arrow]) {
+      const out = join(root, `from-${src.split('.').pop()}.faiss`);
+      const r = await libvq('build', src, '--factory', 'PQ4x4', '-o', out);
+      expect(r.code).toBe(0);
+      expect(readFileSync(out).equals(readFileSync(ref))).toBe(true);
+    }
+  });
+
+  describe('bad input: one clear line on stderr, non-zero exit, no index written', () => {
+    const expectError = async (args: string[], code: number, message: RegExp) => {
+      const out = join(root, 'bad.faiss');
+      const r = await libvq('build', ...args, '-o', out);
+      expect(r.code).toBe(code);
+      const lines = r.err.split('\n').filter((l) => l.trim() !== '' && !/\[[#-]+\]/.test(l));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      expect(existsSync(out)).toBe(false);
+    };
+
+    it('missing file', async () => {
+      await expectError([join(root, 'nope.npy'), '--factory', 'Flat'], 2, /libvq: error \[IO\]: VECTORS: .*nope\.npy/);
+    });
+    it('unknown extension', async () => {
+      await expectError([join(root, 'base.csv'), '--factory', 'Flat'], 2, /\[UNSUPPORTED\].*base\.csv: unknown vector file extension ".csv"/);
+    });
+    it('d not divisible by M', async () => {
+      await expectError([npy, '--factory', 'IVF8,PQ5'], 2, /\[INVALID_ARGUMENT\].*d = 16 is not divisible by M = 5/);
+      await expectError([npy, '--method', 'opq', '--subvectors', '3'], 2, /\[INVALID_ARGUMENT\].*OPQ M: output dimension 16 is not divisible by M = 3/);
+    });
+    it('nbits > 8', async () => {
+      await expectError([npy, '--factory', 'IVF8,PQ4x9'], 2, /\[BAD_FACTORY\].*cannot parse "PQ4x9" in "IVF8,PQ4x9": expected nbits from 1 to 8/);
+      await expectError([npy, '--method', 'pq', '--subvectors', '4', '--bits', '9'], 1, /--bits must be an integer from 1 to 8, got "9"/);
+    });
+    it('fewer training points than centroids', async () => {
+      await expectError([npy, '--factory', 'IVF2048,Flat'], 2, /\[INSUFFICIENT_DATA\].*1200 training vectors for nlist = 2048 IVF lists; need at least 2048/);
+      await expectError([npy, '--factory', 'IVF64,Flat', '--train-size', '50'], 2, /\[INSUFFICIENT_DATA\].*50 training vectors for nlist = 64/);
+      await expectError([npy, '--factory', 'IVF4,PQ4x8', '--train-size', '200'], 2, /\[INSUFFICIENT_DATA\]: IVF4,PQ4x8: 200 training vectors for 256 PQ codewords per sub-quantizer \(nbits = 8\); need at least 256/);
+      await expectError([npy, '--factory', 'OPQ4,IVF4,PQ4x4', '--train-size', '100'], 2, /100 training vectors for the OPQ rotation/);
+      await expectError([npy, '--factory', 'Flat', '--train-size', '5000'], 2, /--train-size: 5000 exceeds the 1200 vectors in .*base\.npy/);
+    });
+    it('NaN in vectors', async () => {
+      const nan = clusteredVectors(40, 16, 3);
+      nan.data[17 * 16 + 3] = Number.NaN;
+      const path = join(root, 'nan.fvecs');
+      writeRawFvecs(path, nan);
+      await expectError([path, '--factory', 'Flat'], 2, /\[NON_FINITE\]: .*nan\.fvecs: row 17, component 3 is NaN/);
+    });
+    it('unknown factory string, or none, or two', async () => {
+      await expectError([npy, '--factory', 'IVF16,HNSW32'], 2, /\[BAD_FACTORY\].*cannot parse "HNSW32" in "IVF16,HNSW32"/);
+      await expectError([npy], 2, /give the index as --factory .* or as --method/);
+      await expectError([npy, '--factory', 'Flat', '--method', 'flat'], 2, /--factory cannot be combined with --method/);
+      await expectError([npy, '--method', 'hnsw'], 2, /--method: expected one of flat, ivf, ivf_pq, ivf_opq, pq, opq, got "hnsw"/);
+      await expectError([npy, '--method', 'ivf_pq', '--subvectors', '4'], 2, /ivfCentersNum \(required by index method 'ivf_pq'\)/);
+    });
+    it('bad metric', async () => {
+      await expectError([npy, '--factory', 'Flat', '--metric', 'cosine'], 1, /--metric must be "ip" .* or "l2" .*, got "cosine"/);
+    });
+  });
+});
