@@ -2,3 +2,4 @@ export * from './grad/index.js';
 export * from './optim/index.js';
 export * from './learnable/index.js';
 export * from './checkpoint/index.js';
+export * from './tower/index.js';

@@ -1,0 +1,151 @@
+import { LibvqError, invalidArgument, type Matrix } from '@libvq/index-core';
+import { checkTokenBatch, type TokenBatch } from '@libvq/encoder';
+import { GLOVE100_TOKEN_PATTERN, loadGloveVectors } from '@libvq/glove';
+import type { Floats } from '../grad/types.js';
+import { AdamW } from '../optim/adamw.js';
+import { LinearHead, l2NormalizeRows, l2NormalizeRowsBackward, toMatrix32 } from './linear-head.js';
+import type { TrainableTower } from './types.js';
+
+export interface GloveTowerOptions {
+  /** Learning rate of the embedding rows (sparse AdamW). Default 1e-3; 0 freezes the table. */
+  lrEmbeddings?: number;
+  /** Add a trainable dim x dim head (identity at start) after the mean. Default false. */
+  head?: boolean;
+  lrHead?: number;
+  padId?: number;
+  unkId?: number;
+}
+
+/**
+ * The glove-100 bag-of-words tower in TypeScript, trainable. Its forward is the glove-100 ONNX graph
+ * (packages/glove/src/model/bow-graph.ts): mean of the embedding rows of the known tokens (attention mask 1,
+ * id != [UNK]), then (optional head) and L2 normalisation. Backward sends the gradient into the rows the batch
+ * touched only; step() updates just those rows (sparse AdamW with float32 moments: the table has ~400k rows).
+ */
+export class GloveTower implements TrainableTower {
+  readonly dim: number;
+  readonly rows: number;
+  readonly head: LinearHead | null;
+  private readonly padId: number;
+  private readonly unkId: number;
+  private readonly lrEmb: number;
+  private opt: AdamW | null = null;
+  /** Sparse gradient of the table: row -> dim values. */
+  private readonly gradRows = new Map<number, Float64Array>();
+  private saved: { batch: TokenBatch; counts: Float64Array; out: Float64Array; norms: Float64Array } | null = null;
+
+  constructor(readonly table: Floats, dim: number, opts: GloveTowerOptions = {}) {
+    if (!Number.isInteger(dim) || dim < 1 || table.length % dim !== 0) throw invalidArgument('GloveTower dim', `a divisor of the table length ${table.length}`, dim);
+    this.dim = dim;
+    this.rows = table.length / dim;
+    this.padId = opts.padId ?? 0;
+    this.unkId = opts.unkId ?? 1;
+    this.lrEmb = opts.lrEmbeddings ?? 1e-3;
+    if (!(this.lrEmb >= 0)) throw invalidArgument('lrEmbeddings', 'a number >= 0', this.lrEmb);
+    this.head = opts.head ? new LinearHead(dim, opts.lrHead ?? 1e-3) : null;
+  }
+
+  /**
+   * Builds the table exactly as ensureGlove100Model builds the ONNX initializer: row 0 [PAD], row 1 [UNK]
+   * (zeros), then the GloVe words of the token pattern in file order (the tokenizer's ids 2..).
+   */
+  static async fromGlove100(opts: GloveTowerOptions & { cacheDir?: string; signal?: AbortSignal } = {}): Promise<GloveTower> {
+    const { words, vectors } = await loadGloveVectors({ cacheDir: opts.cacheDir, signal: opts.signal });
+    const re = new RegExp(`^${GLOVE100_TOKEN_PATTERN}$`);
+    const d = vectors.dim;
+    let kept = 0;
+    for (const w of words) if (re.test(w)) kept++;
+    const table = new Float32Array((kept + 2) * d);
+    let k = 2;
+    for (let i = 0; i < words.length; i++) {
+      if (!re.test(words[i])) continue;
+      table.set(vectors.data.subarray(i * d, (i + 1) * d), k * d);
+      k++;
+    }
+    return new GloveTower(table, d, opts);
+  }
+
+  describe(): string {
+    return `glove-100-trainable${this.head ? '+head' : ''}`;
+  }
+
+  private weight(id: number, mask: number): number {
+    return mask !== 0 && id !== this.unkId ? 1 : 0;
+  }
+
+  forward(batch: TokenBatch): Matrix {
+    checkTokenBatch(batch);
+    const { batchSize: B, seqLength: L, inputIds: ids, attentionMask: mask } = batch;
+    const d = this.dim;
+    const T = this.table;
+    const mean = new Float64Array(B * d);
+    const counts = new Float64Array(B);
+    for (let b = 0; b < B; b++) {
+      let c = 0;
+      for (let t = 0; t < L; t++) {
+        const id = ids[b * L + t];
+        if (!this.weight(id, mask[b * L + t])) continue;
+        if (!(id >= 0 && id < this.rows)) throw invalidArgument(`inputIds[${b}][${t}]`, `a token id in [0, ${this.rows})`, id);
+        c++;
+        for (let j = 0; j < d; j++) mean[b * d + j] += T[id * d + j];
+      }
+      counts[b] = Math.max(c, 1);
+      for (let j = 0; j < d; j++) mean[b * d + j] /= counts[b];
+    }
+    const y = this.head ? this.head.forward(mean, B) : mean;
+    const { out, norms } = l2NormalizeRows(y, B, d);
+    this.saved = { batch, counts, out, norms };
+    return toMatrix32(out, B, d);
+  }
+
+  async embed(batch: TokenBatch): Promise<Matrix> {
+    const m = this.forward(batch);
+    this.saved = null;
+    return m;
+  }
+
+  backward(gradOut: Float64Array): void {
+    const s = this.saved;
+    if (!s) throw new LibvqError('INVALID_ARGUMENT', 'GloveTower.backward: no forward pass to differentiate');
+    const { batch, counts, out, norms } = s;
+    const { batchSize: B, seqLength: L, inputIds: ids, attentionMask: mask } = batch;
+    const d = this.dim;
+    if (gradOut.length !== B * d) throw new LibvqError('DIMENSION_MISMATCH', `GloveTower.backward: gradient has ${gradOut.length} values, expected ${B}x${d}`);
+    const dy = l2NormalizeRowsBackward(out, norms, gradOut, B, d);
+    const dMean = this.head ? this.head.backward(dy) : dy;
+    if (this.lrEmb === 0) return;
+    for (let b = 0; b < B; b++) {
+      const inv = 1 / counts[b];
+      for (let t = 0; t < L; t++) {
+        const id = ids[b * L + t];
+        if (!this.weight(id, mask[b * L + t])) continue;
+        let g = this.gradRows.get(id);
+        if (!g) this.gradRows.set(id, (g = new Float64Array(d)));
+        for (let j = 0; j < d; j++) g[j] += dMean[b * d + j] * inv;
+      }
+    }
+  }
+
+  /** The accumulated gradient of the table as a dense copy (tests). */
+  tableGrad(): Float64Array {
+    const g = new Float64Array(this.table.length);
+    for (const [r, v] of this.gradRows) g.set(v, r * this.dim);
+    return g;
+  }
+
+  step(lrFactor = 1): void {
+    if (this.lrEmb > 0 && this.gradRows.size > 0) {
+      this.opt ??= new AdamW(this.table, this.dim, { lr: this.lrEmb, stateDtype: 'float32' }, 'glove embeddings');
+      const rows = Int32Array.from([...this.gradRows.keys()].sort((a, b) => a - b));
+      const g = new Float64Array(rows.length * this.dim);
+      rows.forEach((r, i) => g.set(this.gradRows.get(r)!, i * this.dim));
+      this.opt.stepRows(rows, g, lrFactor);
+    }
+    this.gradRows.clear();
+    this.head?.step(lrFactor);
+  }
+
+  parameters(): Record<string, Floats> {
+    return this.head ? { embedding: this.table, head: this.head.W } : { embedding: this.table };
+  }
+}
