@@ -1,12 +1,3 @@
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.library.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  // The CJS build needs import.meta.url (a tokenizer's worker factory names the module that loads it).
-  shims: true,
-  target: 'node20',
-});
+export default libraryConfig();
