@@ -76,6 +76,36 @@ export interface ResolvedFit {
  * The caller decides the write-back afterwards. Errors propagate (LibVQ swallows them).
  */
 export function fitIndexParams(parts: IndexParts, o: IndexFitOptions): FitReport {
+  const it = fitSteps(parts, o, null);
+  let r = it.next();
+  while (!r.done) r = it.next(gatherRows(o.queryEmbeddings, r.value));
+  return r.value;
+}
+
+/**
+ * What fit needs from a trainable query tower, by query row: the current embeddings of the batch's queries,
+ * the gradient of the loss with respect to them, and a step with the schedule's factor.
+ */
+export interface QueryTowerHook {
+  forward(rows: Int32Array): Matrix | Promise<Matrix>;
+  backward(gradQueries: Float64Array): void;
+  step(lrFactor: number): void;
+}
+
+/**
+ * fitIndexParams with the query tower trained jointly: queries come from the tower, the dense score
+ * (current query vs stored document) joins the loss, and the query gradient flows back into the tower.
+ * `queryEmbeddings` stays the teacher's (original) query embeddings.
+ */
+export async function fitWithQueryTower(parts: IndexParts, o: IndexFitOptions, tower: QueryTowerHook): Promise<FitReport> {
+  const it = fitSteps(parts, o, tower);
+  let r = it.next();
+  while (!r.done) r = it.next(await tower.forward(r.value));
+  return r.value;
+}
+
+/** The training loop as a generator: it yields the query rows of each batch and receives their current embeddings. */
+function* fitSteps(parts: IndexParts, o: IndexFitOptions, tower: QueryTowerHook | null): Generator<Int32Array, FitReport, Matrix> {
   const t0 = performance.now();
   checkMatrix(o.queryEmbeddings, 'queryEmbeddings', parts.dIn);
   checkMatrix(o.docEmbeddings, 'docEmbeddings', parts.dIn);
@@ -112,7 +142,7 @@ export function fitIndexParams(parts: IndexParts, o: IndexFitOptions): FitReport
   const trainCB = !!parts.pq && !freeze.codebooks;
   const trainC = !!parts.ivf && !freeze.centroids;
   const trainR = !!parts.opq && !freeze.rotation;
-  if (!trainCB && !trainC && !trainR) throw new LibvqError('INVALID_ARGUMENT', `fit: nothing to train (method ${parts.method}, freeze ${JSON.stringify(freeze)})`);
+  if (!trainCB && !trainC && !trainR && !tower) throw new LibvqError('INVALID_ARGUMENT', `fit: nothing to train (method ${parts.method}, freeze ${JSON.stringify(freeze)})`);
 
   const centroidData = parts.ivf ? parts.ivf.centroids.data : null;
   const cbOpt = trainCB ? new AdamW(parts.pq!.centroids, parts.pq!.dsub, { lr: lr.codebooks }, 'codebooks') : null;
@@ -170,25 +200,31 @@ export function fitIndexParams(parts: IndexParts, o: IndexFitOptions): FitReport
       let positives: Int32Array | undefined;
       if (corpusIds) positives = b.docs.subarray(0, B);
       const docs = corpusIds ? o.docEmbeddings : gatherRows(o.docEmbeddings, docRows);
-      const q = gatherRows(o.queryEmbeddings, b.queries);
+      const teacherQ = gatherRows(o.queryEmbeddings, b.queries);
+      const q: Matrix = yield b.queries;
+      if (q.rows !== B || q.dim !== parts.dIn) throw new LibvqError('DIMENSION_MISMATCH', `query tower: ${q.rows}x${q.dim} embeddings for ${B} queries of dimension ${parts.dIn}`);
       const batch: TrainBatch = {
         queries: q,
         docs,
         positives,
-        teacherQueries: q,
+        teacherQueries: teacherQ,
         teacherDocs: docs,
         docLists: assign.lists ? pick(assign.lists, docRows) : undefined,
         docCodes: codeAssignment === 'fixed' && assign.codes ? pickRows(assign.codes, parts.pq!.M, docRows) : undefined,
       };
       // Index-only training: the stored embeddings are fixed, so the dense score trains nothing (it is invariant
-      // under an orthogonal rotation) and is not computed.
+      // under an orthogonal rotation) and is not computed. With a query tower it trains the tower (w_enc).
       const fwd = forwardBatch(params, batch, {
-        loss: lossMethod, temperature: o.temperature, assignTemperature: o.assignTemperature, scores: { dense: false },
+        loss: lossMethod, temperature: o.temperature, assignTemperature: o.assignTemperature, scores: { dense: tower !== null },
       });
       const w = weighting.resolve(fwd.losses);
       sum += totalLoss(fwd, w);
-      const g = backwardBatch(fwd, w, { codebooks: trainCB, centroids: trainC, rotation: trainR });
+      const g = backwardBatch(fwd, w, { codebooks: trainCB, centroids: trainC, rotation: trainR, queries: tower !== null });
       const f = linearWarmupDecay(step, total, o.warmupRatio ?? 0.1);
+      if (tower) {
+        tower.backward(g.queries!);
+        tower.step(f);
+      }
       if (cbOpt) cbOpt.step(g.codebooks!, f);
       if (trainC && g.touchedLists) {
         const rows = g.touchedLists;

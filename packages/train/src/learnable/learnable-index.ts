@@ -7,7 +7,7 @@ import { loadLearnableIndex, saveLearnableIndex, type CheckpointExtra } from '..
 import { loadTrainCheckpoint, saveTrainCheckpoint, type TrainState } from '../checkpoint/train-state.js';
 import { orthogonalityError } from '../optim/cayley.js';
 import { assignDocs, snapshotParts, type AssignSnapshot } from './assigner.js';
-import { fitIndexParams, type FitReport, type IndexFitOptions } from './fit.js';
+import { fitIndexParams, fitWithQueryTower, type FitReport, type IndexFitOptions, type QueryTowerHook } from './fit.js';
 import { inspectIndex, readAssignments, type IndexParts } from './structure.js';
 
 export type LearnableMethod = Exclude<IndexMethod, 'flat'>;
@@ -82,6 +82,24 @@ export class LearnableIndex {
 
   /** Trains the index, then writes it back (see LearnableFitOptions.writeBack). */
   fit(o: LearnableFitOptions): FitReport {
+    const { opts, writeBack } = this.fitSetup(o);
+    const report = fitIndexParams(this.parts, opts);
+    if (writeBack === 'reencode') this.reencode(o.docEmbeddings, o);
+    return report;
+  }
+
+  /**
+   * fit with a trainable query tower (LearnableIndexWithEncoder): the tower's embeddings of each batch's
+   * queries are scored, and the query gradient trains it. Per-epoch checkpoints hold the index only.
+   */
+  async fitWithQueryTower(o: LearnableFitOptions, tower: QueryTowerHook): Promise<FitReport> {
+    const { opts, writeBack } = this.fitSetup(o);
+    const report = await fitWithQueryTower(this.parts, opts, tower);
+    if (writeBack === 'reencode') this.reencode(o.docEmbeddings, o);
+    return report;
+  }
+
+  private fitSetup(o: LearnableFitOptions): { opts: IndexFitOptions; writeBack: WriteBack } {
     const codeAssignment = o.codeAssignment ?? 'fixed';
     const writeBack = o.writeBack ?? (codeAssignment === 'fixed' ? 'keep' : 'reencode');
     if (writeBack !== 'keep' && writeBack !== 'reencode') throw invalidArgument('writeBack', "'keep' or 'reencode'", writeBack);
@@ -92,9 +110,7 @@ export class LearnableIndex {
           o.onEpochEnd?.(st);
         }
       : o.onEpochEnd;
-    const report = fitIndexParams(this.parts, { ...o, codeAssignment, onEpochEnd });
-    if (writeBack === 'reencode') this.reencode(o.docEmbeddings, o);
-    return report;
+    return { opts: { ...o, codeAssignment, onEpochEnd }, writeBack };
   }
 
   /**
