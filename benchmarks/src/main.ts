@@ -1,6 +1,7 @@
 /** `pnpm bench <name> [options]`: runs one benchmark of the suite. */
 const benches: Record<string, () => Promise<{ main: (argv: string[]) => Promise<void> }>> = {
   glove: () => import('./glove-ann.js'),
+  cranfield: () => import('./train-cranfield.js'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -6,9 +6,10 @@ import { registerDemo } from './commands/demo.js';
 import { registerBuild } from './commands/build.js';
 import { registerSearch } from './commands/search.js';
 import { registerEval } from './commands/eval.js';
+import { registerTrain } from './commands/train.js';
 
 // Each command lives in commands/<name>.ts and registers itself on the program.
-const registrations: Array<(program: Command) => void> = [registerPreprocess, registerEncode, registerDemo, registerBuild, registerSearch, registerEval];
+const registrations: Array<(program: Command) => void> = [registerPreprocess, registerEncode, registerDemo, registerBuild, registerSearch, registerEval, registerTrain];
 
 const program = new Command('libvq')
   .description('libvq-ts: learnable IVF / PQ / OPQ indexes for dense retrieval')

@@ -1,0 +1,92 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { matrix, normalizeRows, sliceRows, type Matrix } from '@libvq/index-core';
+import { writeVectors } from '@libvq/dataset';
+import { LearnableIndex } from '@libvq/train';
+import { registerTrain } from '../src/commands/train.js';
+import { runCli } from '../src/run.js';
+
+const root = mkdtempSync(join(tmpdir(), 'libvq-cli-train-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => {
+  process.exitCode = 0;
+});
+
+function vectors(n: number, d: number, seed: number): Matrix {
+  let s = seed >>> 0;
+  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296) - 0.5;
+  const m = matrix(n, d);
+  for (let i = 0; i < m.data.length; i++) m.data[i] = u() + (i % d < 4 ? Math.floor(i / d) % 3 : 0);
+  normalizeRows(m);
+  return m;
+}
+
+async function libvq(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
+  const program = new Command('libvq').option('--debug');
+  program.configureOutput({ writeErr: (x) => err.push(x), writeOut: (x) => out.push(x) });
+  registerTrain(program);
+  try {
+    await runCli(program, ['node', 'libvq', ...args]);
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    stderr.mockRestore();
+  }
+  return { code: Number(process.exitCode ?? 0), out: out.join('\n'), err: err.join('') };
+}
+
+const d = 16;
+const docs = vectors(600, d, 3);
+const queries = vectors(80, d, 9);
+const docsPath = join(root, 'docs.npy');
+const qPath = join(root, 'q.npy');
+beforeAll(async () => {
+  await writeVectors(docsPath, docs);
+  await writeVectors(qPath, queries);
+});
+
+const flags = ['--docs', docsPath, '--queries', qPath, '--method', 'opq', '--subvectors', '4', '--bits', '6', '--loss', 'distill', '--epochs', '2', '--batch-size', '16', '--temperature', '0.1', '--lr-codebooks', '0.003', '--seed', '4'];
+
+describe('libvq train', () => {
+  it('writes a checkpoint equal to the library trained with the same options, with a progress bar', async () => {
+    const out = join(root, 'ckpt');
+    const r = await libvq('train', ...flags, '-o', out);
+    expect(r.err).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/training \[#+\] 100% 10\/10/);
+    expect(r.out).toMatch(/OPQ4,PQ4x6 \(ip\): 2 epochs, 10 steps, loss .* -> .*ckpt/);
+    expect(existsSync(join(out, 'index.faiss'))).toBe(true);
+    const li = LearnableIndex.create({ docEmbeddings: docs, indexMethod: 'opq', subvectorNum: 4, subvectorBits: 6, distMode: 'ip', seed: 4 });
+    li.fit({ queryEmbeddings: queries, docEmbeddings: docs, relData: null, lossMethod: 'distill', epochs: 2, batchSize: 16, perQueryNegNum: 7, temperature: 0.1, docScope: 'batch', lr: { codebooks: 0.003, centroids: 1e-3, rotation: 1e-4 }, seed: 4 });
+    const back = LearnableIndex.load(out);
+    const q = sliceRows(queries, 0, 20);
+    expect(back.search(q, { k: 10 }).labels).toEqual(li.search(q, { k: 10 }).labels);
+    expect(Array.from(back.parts.pq!.centroids)).toEqual(Array.from(li.parts.pq!.centroids));
+  });
+
+  it('per-epoch checkpoints and --resume', async () => {
+    const ck = join(root, 'run');
+    const r1 = await libvq('train', ...flags, '--epochs', '1', '--checkpoint-dir', ck, '-o', join(root, 'one'));
+    expect(r1.code).toBe(0);
+    const r2 = await libvq('train', ...flags, '--checkpoint-dir', ck, '--resume', '-o', join(root, 'two'));
+    expect(r2.code).toBe(0);
+    expect(r2.err).toContain('resuming after epoch 1');
+    expect(r2.out).toMatch(/1 epochs, 10 steps/);
+  });
+
+  it('refuses bad flags with a message naming them', async () => {
+    const r = await libvq('train', ...flags, '--loss', 'kl', '-o', join(root, 'x'));
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain('--loss: expected one of distill, contras, got "kl"');
+    const r2 = await libvq('train', '--method', 'opq', '-o', join(root, 'x'));
+    expect(r2.err).toContain('give --data DIR, or --docs and --queries');
+  });
+});
