@@ -2,6 +2,7 @@
 const benches: Record<string, () => Promise<{ main: (argv: string[]) => Promise<void> }>> = {
   glove: () => import('./glove-ann.js'),
   cranfield: () => import('./train-cranfield.js'),
+  'glove-train': () => import('./train-glove.js'),
 };
 
 const [name, ...rest] = process.argv.slice(2);
