@@ -111,7 +111,7 @@ describe('faiss file interop (Debian faiss 1.7.3)', () => {
   // (b) built by faiss
   let faissBuilt: FaissSearch[] = [];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'libvq-faiss-io-'));
     CASES.forEach((c, i) => {
       const index = indexFactory(D, c.factory, c.metric);
@@ -125,7 +125,7 @@ describe('faiss file interop (Debian faiss 1.7.3)', () => {
       writeIndex(index, join(dir, `ours-${i}.faiss`));
     });
     const files = CASES.map((_, i) => join(dir, `ours-${i}.faiss`));
-    faissOnOurs = runFaiss(
+    faissOnOurs = await runFaiss(
       `
 res = []
 for p in ${JSON.stringify(files)}:
@@ -139,7 +139,7 @@ json.dump(res, open(OUT, 'w'))
 `,
       { xb, xq },
     );
-    faissBuilt = runFaiss(
+    faissBuilt = await runFaiss(
       `
 res = []
 for i, (fac, metric, n) in enumerate(${JSON.stringify(CASES.map((c) => [c.factory, c.metric, c.n ?? N]))}):

@@ -1,14 +1,18 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Matrix } from '../../src/index.js';
 
+const execFileAsync = promisify(execFile);
+
 /**
  * Runs a Python snippet under Debian's faiss (the reference system). Matrices go in as raw float32
- * files named in `inputs`; the snippet writes JSON to the path in variable `OUT`.
+ * files named in `inputs`; the snippet writes JSON to the path in variable `OUT`. Asynchronous, so the
+ * test worker's event loop keeps answering vitest while faiss trains.
  */
-export function runFaiss<T>(script: string, inputs: Record<string, Matrix>): T {
+export async function runFaiss<T>(script: string, inputs: Record<string, Matrix>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'libvq-faiss-'));
   try {
     let prelude = 'import faiss, numpy as np, json, sys\nfaiss.omp_set_num_threads(1)\n';
@@ -21,7 +25,7 @@ export function runFaiss<T>(script: string, inputs: Record<string, Matrix>): T {
     prelude += `OUT = ${JSON.stringify(out)}\n`;
     const py = join(dir, 'run.py');
     writeFileSync(py, prelude + script);
-    execFileSync('/usr/bin/python3', [py], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await execFileAsync('/usr/bin/python3', [py], { maxBuffer: 64 * 1024 * 1024 });
     return JSON.parse(readFileSync(out, 'utf8')) as T;
   } finally {
     rmSync(dir, { recursive: true, force: true });
