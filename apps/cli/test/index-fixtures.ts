@@ -1,47 +1,19 @@
 import { writeFileSync } from 'node:fs';
-import { Command } from 'commander';
-import { vi } from 'vitest';
 import { createRng, gaussian, type Matrix } from '@libvq/index-core';
 import { registerBuild } from '../src/commands/build.js';
 import { registerEval } from '../src/commands/eval.js';
 import { registerSearch } from '../src/commands/search.js';
-import { runCli } from '../src/run.js';
+import { runLibvq } from './cli-runner.js';
 
 /**
  * Shared by the build / search / eval tests: an in-process `libvq`, seeded test vectors, and the
  * independent references (float64 brute force, recall counted by hand) the CLI's figures are checked against.
  */
 
-export interface CliRun {
-  code: number;
-  out: string;
-  err: string;
-}
+export type { CliRun } from './cli-runner.js';
 
-/** Runs `libvq <args>` in-process with the index commands; returns the exit code and what was printed. */
-export async function libvq(...args: string[]): Promise<CliRun> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
-  // No exitOverride here: runCli must set it on the subcommands itself (a usage error would otherwise
-  // end the test process through commander's process.exit).
-  const program = new Command('libvq').option('--debug');
-  program.configureOutput({ writeErr: (s) => err.push(s), writeOut: (s) => out.push(s) });
-  registerBuild(program);
-  registerSearch(program);
-  registerEval(program);
-  try {
-    await runCli(program, ['node', 'libvq', ...args]);
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    stderr.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, out: out.join('\n'), err: err.join('\n') };
+export function libvq(...args: string[]) {
+  return runLibvq([registerBuild, registerSearch, registerEval], args);
 }
 
 /** Gaussian vectors around a few seeded centres, so IVF lists and PQ codes have structure to find. */

@@ -2,12 +2,11 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readIdMap, readTokens, tokenRow } from '@libvq/dataset';
 import { wordLevelTokenizerJson } from '@libvq/encoder';
 import { registerPreprocess } from '../src/commands/preprocess.js';
-import { runCli } from '../src/run.js';
+import { runLibvq } from './cli-runner.js';
 
 const root = mkdtempSync(join(tmpdir(), 'libvq-cli-preprocess-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -27,28 +26,8 @@ function dataDir(name: string, collection: string): string {
   return d;
 }
 
-/** Runs `libvq <args>` in-process; returns the exit code and what was printed. */
-async function libvq(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
-  // exitOverride before the subcommands exist, so they inherit it (commander copies settings on creation)
-  // and a usage error comes back as an exception instead of process.exit.
-  const program = new Command('libvq').option('--debug').exitOverride();
-  program.configureOutput({ writeErr: (s) => err.push(s), writeOut: (s) => out.push(s) });
-  registerPreprocess(program);
-  try {
-    await runCli(program, ['node', 'libvq', ...args]);
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    stderr.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, out: out.join('\n'), err: err.join('\n') };
+function libvq(...args: string[]) {
+  return runLibvq([registerPreprocess], args);
 }
 
 afterEach(() => {

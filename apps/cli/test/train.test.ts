@@ -1,13 +1,12 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { matrix, normalizeRows, sliceRows, type Matrix } from '@libvq/index-core';
 import { writeVectors } from '@libvq/dataset';
 import { LearnableIndex } from '@libvq/train';
 import { registerTrain } from '../src/commands/train.js';
-import { runCli } from '../src/run.js';
+import { runLibvq } from './cli-runner.js';
 
 const root = mkdtempSync(join(tmpdir(), 'libvq-cli-train-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -24,23 +23,8 @@ function vectors(n: number, d: number, seed: number): Matrix {
   return m;
 }
 
-async function libvq(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
-  const program = new Command('libvq').option('--debug');
-  program.configureOutput({ writeErr: (x) => err.push(x), writeOut: (x) => out.push(x) });
-  registerTrain(program);
-  try {
-    await runCli(program, ['node', 'libvq', ...args]);
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    stderr.mockRestore();
-  }
-  return { code: Number(process.exitCode ?? 0), out: out.join('\n'), err: err.join('') };
+function libvq(...args: string[]) {
+  return runLibvq([registerTrain], args);
 }
 
 const d = 16;
