@@ -1,50 +1,117 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { gloveAnnSet } from '@libvq/glove';
-import { indexFactory, invalidArgument } from '@libvq/index-core';
-import { knnRecall } from '@libvq/dataset';
+import { LibvqError } from '@libvq/index-core';
+import { GloveTower, compareQuantizers, type CompareMethod } from '@libvq/train';
 import { withProgress } from '../progress.js';
+import { intOption } from '../vectors-arg.js';
+import { prepareDemoData } from '../demo/prepare.js';
+import { markdownTable, writeDemoOutputs } from '../demo/report.js';
 
-/**
- * The README's main job on the embedded default data: the GloVe-100 ANN set (340k words, 1,000
- * held-out query words, exact inner-product ground truth), an IVF-PQ index built, searched and scored.
- * (The whole LibVQ pipeline — encode, train, evaluate — joins this command with the training issue.)
- */
+/** The rows the demo trains per byte budget (the benchmark adds more: see benchmarks/src/train-cranfield.ts). */
+const DEMO_METHODS: CompareMethod[] = ['pq', 'opq', 'distill-index', 'distill-encoder'];
+
+/** The repository root: the nearest ancestor of this file holding pnpm-workspace.yaml (works from src and dist). */
+function repoRoot(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
+}
+
+/** The embedded default: Cranfield, shipped beside the repository at ../shared/data/cranfield. */
+export function defaultDemoData(): string {
+  const root = repoRoot();
+  const dir = root ? resolve(root, '..', 'shared', 'data', 'cranfield') : null;
+  if (!dir || !existsSync(join(dir, 'collection.tsv'))) {
+    throw new LibvqError('IO', `the default demo data (../shared/data/cranfield beside the repository${dir ? `: ${dir}` : ''}) is not there; give --data DIR (a LibVQ-layout directory)`);
+  }
+  return dir;
+}
+
+function parseBytes(v: string): number[] {
+  const list = v.split(',').map((s) => Number(s.trim()));
+  if (list.length === 0 || list.some((b) => !Number.isInteger(b) || b < 1)) throw new LibvqError('INVALID_ARGUMENT', `--bytes: expected comma-separated positive integers (bytes per vector), got "${v}"`);
+  return list;
+}
+
+interface DemoFlags {
+  data?: string;
+  out: string;
+  bytes: string;
+  epochs: number;
+  maxDocLength: number;
+  maxQueryLength: number;
+  cacheDir?: string;
+}
+
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('build an IVF-PQ index over the GloVe-100 vectors, search it and print recall')
-    .option('--factory <spec>', 'index factory string', 'IVF256,PQ20x8')
-    .option('--nprobe <list>', 'comma-separated nprobe values to search with', '4,16,64')
-    .option('--seed <n>', 'seed for every random choice', '1234')
-    .option('--cache-dir <dir>', 'where the GloVe binary cache and ground truth live (default ~/.cache/libvq)')
-    .addHelpText('after', '\nExample:\n  libvq demo --factory "OPQ20,IVF256,PQ20x8" --nprobe 8,32\n')
-    .action(async (o: { factory: string; nprobe: string; seed: string; cacheDir?: string }) => {
-      const nprobes = o.nprobe.split(',').map((s) => Number(s));
-      for (const n of nprobes) if (!Number.isInteger(n) || n <= 0) throw invalidArgument('--nprobe', 'comma-separated positive integers', o.nprobe);
-      const seed = Number(o.seed);
-      const set = await withProgress('loading GloVe-100', 'steps', (onProgress) =>
-        gloveAnnSet({ seed, cacheDir: o.cacheDir, onProgress: (d, t) => onProgress(d, t) }),
-      );
-      const { base, queries, groundTruth, k } = set;
-      console.error(`GloVe-100: ${base.rows} base vectors, ${queries.rows} queries, d = ${base.dim}, inner product`);
-      const index = indexFactory(base.dim, o.factory, 'ip');
+    .description('the whole LibVQ pipeline on real data: preprocess, encode (glove-100), build PQ / OPQ, train learned indexes, evaluate, report')
+    .option('--data <dir>', 'a LibVQ-layout directory (collection.tsv, dev-queries.tsv, dev-rels.tsv, optionally train-*) (default: Cranfield)')
+    .option('--out <dir>', 'where results.json, report.md, chart.svg (and the work/ files) go', 'demo-out')
+    .option('--bytes <list>', 'bytes per vector to compare (PQ sub-vectors of 8 bits; each must divide the dimension)', '4,10')
+    .option('--epochs <n>', 'training epochs of each learned index', intOption('--epochs', 1), 10)
+    .option('--max-doc-length <n>', 'tokens per document', intOption('--max-doc-length', 2), 1024)
+    .option('--max-query-length <n>', 'tokens per query (and per pseudo-query)', intOption('--max-query-length', 2), 64)
+    .option('--cache-dir <dir>', 'where glove-100 is generated (default $LIBVQ_CACHE_DIR, else ~/.cache/libvq)')
+    .addHelpText(
+      'after',
+      `
+Rows per byte budget: unsupervised PQ and OPQ (faiss's algorithms), then OPQ learned by distilling the dense
+ranking — the index only (virtual labels from the initial index), and the index with the query encoder
+trained jointly — plus the dense row. Scored with MRR@10, R@100 and nDCG@10 on the judged dev queries.
+Examples:
+  libvq demo
+  libvq demo --data my-collection --out my-demo --bytes 5,10,20 --epochs 4`,
+    )
+    .action(async (f: DemoFlags) => {
+      const bytes = parseBytes(f.bytes);
+      const dataDir = f.data ?? defaultDemoData();
+      const out = resolve(f.out);
       const t0 = performance.now();
-      await withProgress(`training ${o.factory}`, 'iters', (onProgress) => index.train(base, { seed, onProgress }));
-      const t1 = performance.now();
-      await withProgress('adding', 'vectors', (onProgress) => index.add(base, undefined, { onProgress }));
-      const t2 = performance.now();
-      console.log(`\n${o.factory}: trained in ${((t1 - t0) / 1000).toFixed(1)} s, added in ${((t2 - t1) / 1000).toFixed(1)} s, ${(index.memoryBytes() / 1e6).toFixed(1)} MB\n`);
-      console.log('| nprobe | R@1 | 10-R@100 | queries/s |');
-      console.log('|---|---|---|---|');
-      for (const nprobe of nprobes) {
-        const s0 = performance.now();
-        const r = index.search(queries, { k: 100, nprobe });
-        const secs = (performance.now() - s0) / 1000;
-        const approx = { labels: r.labels, k: 100 };
-        const exact = { labels: groundTruth, k };
-        const r1 = knnRecall(approx, exact, 1, 1);
-        const r10 = knnRecall(approx, exact, 10, 100);
-        console.log(`| ${nprobe} | ${r1.toFixed(3)} | ${r10.toFixed(3)} | ${Math.round(queries.rows / secs)} |`);
+      // Ctrl-C aborts at the next step boundary; every file is written through a temporary name, so the
+      // outputs are either complete or absent.
+      const ac = new AbortController();
+      const onSigint = () => {
+        console.error('\nlibvq demo: interrupted, stopping at the next step (no file is left half-written)');
+        ac.abort(new LibvqError('ABORTED', 'interrupted by Ctrl-C'));
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const d = await prepareDemoData({ dataDir, workDir: join(out, 'work'), maxDocLength: f.maxDocLength, maxQueryLength: f.maxQueryLength, cacheDir: f.cacheDir, signal: ac.signal });
+        let rows;
+        try {
+          const base: GloveTower = d.baseTower;
+          rows = await compareQuantizers(
+            {
+              docs: d.docs, trainQueries: d.trainQueries, trainTokens: d.trainTokens, devQueries: d.devQueries, devTokens: d.devTokens, devRels: d.devRels,
+              encoder: d.encoder, makeQueryTower: () => new GloveTower(Float32Array.from(base.table), base.dim, { lrEmbeddings: 1e-3 }),
+            },
+            {
+              bytes, methods: DEMO_METHODS, epochs: f.epochs, maxQueryLength: f.maxQueryLength, signal: ac.signal,
+              stage: (label, run) => withProgress(`3/5 ${label}`, 'steps', run),
+              onRow: (r) => console.error(`4/5 ${String(r.bytes).padStart(3)} B  ${r.method.padEnd(46)} MRR@10 ${r.mrr10.toFixed(3)}  R@100 ${r.recall100.toFixed(3)}  nDCG@10 ${r.ndcg10.toFixed(3)}`),
+            },
+          );
+        } finally {
+          await d.encoder.dispose();
+        }
+        const seconds = (performance.now() - t0) / 1000;
+        const header =
+          `# libvq demo: ${d.docs.rows} documents, glove-100 (d = ${d.docs.dim}), ${d.devRels.size} judged dev queries\n\n` +
+          `Data: ${dataDir}. Training queries: ${d.trainQueryCount} train queries + ${d.docs.rows} document pseudo-queries ` +
+          `(first ${f.maxQueryLength} tokens), ${f.epochs} epochs; dev queries are never trained on. Total ${seconds.toFixed(0)} s.`;
+        const paths = await writeDemoOutputs(out, rows, header);
+        console.error(`5/5 wrote ${paths.results}, ${paths.report}, ${paths.chart}`);
+        console.log(`\n${header}\n\n${markdownTable(rows)}`);
+      } finally {
+        process.off('SIGINT', onSigint);
       }
     });
 }

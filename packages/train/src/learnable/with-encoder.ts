@@ -1,22 +1,18 @@
 import { join } from 'node:path';
-import { LibvqError, checkMatrix, invalidArgument, throwIfAborted } from '@libvq/index-core';
+import { LibvqError, checkMatrix, invalidArgument } from '@libvq/index-core';
 import type { Matrix, SearchParams, SearchResult } from '@libvq/index-core';
-import { Encoder, padBatch, type BaseEncoder, type Tower } from '@libvq/encoder';
+import { Encoder, type BaseEncoder, type Tower } from '@libvq/encoder';
 import { readTokens } from '@libvq/dataset';
 import { decodeSafetensors, encodeSafetensors, tensor, type Tensor } from '../checkpoint/safetensors.js';
 import { readFileChecked } from '../checkpoint/files.js';
 import { readManifest } from '../checkpoint/learnable-checkpoint.js';
 import { HeadTower } from '../tower/head-tower.js';
 import { isTrainableTower, type TrainableTower } from '../tower/types.js';
+import { embedTokenRows, tokenBatchOf as batchOf, type QueryTokens } from '../tower/embed-tokens.js';
 import type { FitReport } from './fit.js';
 import { LearnableIndex, type CreateLearnableIndexOptions, type LearnableFitOptions } from './learnable-index.js';
 
-/** Token rows as @libvq/dataset's readTokens gives them (row i = values[offsets[i]..offsets[i+1])). */
-export interface QueryTokens {
-  rows: number;
-  offsets: Int32Array;
-  values: Int32Array;
-}
+export type { QueryTokens } from '../tower/embed-tokens.js';
 
 /** LibVQ's fix_emb: which stored embeddings stay fixed. 'doc' (default): the query tower trains, documents keep theirs. */
 export type FixEmb = 'doc' | 'query' | 'query, doc' | '';
@@ -100,17 +96,7 @@ export class LearnableIndexWithEncoder {
 
   /** Re-embeds token rows with the (trained) query tower: LibVQ's encode step. */
   async encodeTokens(tokens: QueryTokens, o: { maxQueryLength?: number; batchSize?: number; signal?: AbortSignal } = {}): Promise<Matrix> {
-    const maxLen = o.maxQueryLength ?? 32;
-    const bs = o.batchSize ?? 256;
-    const d = this.queryTower.dim;
-    const out = new Float32Array(tokens.rows * d);
-    for (let s = 0; s < tokens.rows; s += bs) {
-      throwIfAborted(o.signal, 'encode');
-      const e = Math.min(tokens.rows, s + bs);
-      const m = await this.queryTower.embed(batchOf(tokens, Int32Array.from({ length: e - s }, (_, i) => s + i), maxLen));
-      out.set(m.data, s * d);
-    }
-    return { rows: tokens.rows, dim: d, data: out };
+    return embedTokenRows(this.queryTower, tokens, o);
   }
 
   search(queries: Matrix, params: SearchParams): SearchResult {
@@ -156,15 +142,4 @@ function defaultQueryTower(encoder: BaseEncoder): TrainableTower {
   const e = encoder;
   const asTower: Tower = { dim: e.dim, embed: (b) => e.queryEmb(b), describe: () => e.describe(), normalized: () => e.normalized() };
   return new HeadTower(asTower);
-}
-
-function batchOf(tokens: QueryTokens, rows: Int32Array, maxLen: number) {
-  const seqs: Int32Array[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    if (!(r >= 0 && r < tokens.rows)) throw invalidArgument('query row', `a row in [0, ${tokens.rows})`, r);
-    const a = tokens.offsets[r];
-    seqs.push(tokens.values.subarray(a, Math.min(tokens.offsets[r + 1], a + maxLen)));
-  }
-  return padBatch(seqs, 0);
 }

@@ -1,0 +1,93 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { LibvqError, type Matrix } from '@libvq/index-core';
+import { concatTokenRows, preprocessData, readIdMap, readRelsTable, readTokens, relsPath, tokensPath, type OffsetRels, relsToOffsets } from '@libvq/dataset';
+import { inference, type BaseEncoder } from '@libvq/encoder';
+import { GloveTower, embedTokenRows, type QueryTokens } from '@libvq/train';
+import { withProgress } from '../progress.js';
+import { loadTokenizerArg } from '../commands/preprocess.js';
+import { loadModel } from '../commands/encode.js';
+
+/** What the demo trains and scores on, read back from the preprocessed + encoded work directory. */
+export interface DemoData {
+  docs: Matrix;
+  /** Training queries: the train queries (if any) followed by one pseudo-query per document. */
+  trainQueries: Matrix;
+  trainTokens: QueryTokens;
+  trainQueryCount: number;
+  devQueries: Matrix;
+  devTokens: QueryTokens;
+  devRels: OffsetRels;
+  encoder: BaseEncoder;
+  /** The glove-100 query tower as the ONNX model computes it (copied for each trained row). */
+  baseTower: GloveTower;
+}
+
+export interface PrepareOptions {
+  dataDir: string;
+  workDir: string;
+  maxDocLength: number;
+  maxQueryLength: number;
+  cacheDir?: string;
+  signal: AbortSignal;
+}
+
+function concatRows(a: Matrix, b: Matrix): Matrix {
+  const data = new Float32Array((a.rows + b.rows) * a.dim);
+  data.set(a.data);
+  data.set(b.data, a.data.length);
+  return { rows: a.rows + b.rows, dim: a.dim, data };
+}
+
+/** Each row cut to its first `n` tokens (a document's opening words as a pseudo-query). */
+function prefixTokens(t: QueryTokens, n: number): QueryTokens {
+  const offsets = new Int32Array(t.rows + 1);
+  for (let i = 0; i < t.rows; i++) offsets[i + 1] = offsets[i] + Math.min(n, t.offsets[i + 1] - t.offsets[i]);
+  const values = new Int32Array(offsets[t.rows]);
+  for (let i = 0; i < t.rows; i++) values.set(t.values.subarray(t.offsets[i], t.offsets[i] + offsets[i + 1] - offsets[i]), offsets[i]);
+  return { rows: t.rows, offsets, values };
+}
+
+/**
+ * LibVQ steps 1 and 4 of the demo's input side: preprocess the raw directory (tokens + id maps, Arrow),
+ * encode docs and queries with glove-100 (embeddings, Arrow), then read what training needs back.
+ * Training queries are the judged train queries plus each document's first `maxQueryLength` tokens
+ * (Cranfield: its title and opening words), so an index learns from the corpus itself; dev queries are
+ * never trained on.
+ */
+export async function prepareDemoData(o: PrepareOptions): Promise<DemoData> {
+  const pre = join(o.workDir, 'preprocessed');
+  const tokenizer = await loadTokenizerArg('glove-100', o.cacheDir);
+  await withProgress('1/5 preprocessing', 'lines', (onProgress) =>
+    preprocessData({ dataDir: o.dataDir, outputDir: pre, tokenizer, maxDocLength: o.maxDocLength, maxQueryLength: o.maxQueryLength, signal: o.signal, onProgress }),
+  );
+  if (!existsSync(tokensPath(pre, 'dev-queries')) || !existsSync(relsPath(pre, 'dev'))) {
+    throw new LibvqError('IO', `--data ${o.dataDir}: the demo scores dev queries; expected dev-queries.tsv and dev-rels.tsv there (LibVQ layout)`);
+  }
+  const hasTrain = existsSync(tokensPath(pre, 'train-queries'));
+  const encoder = await loadModel('glove-100', { cacheDir: o.cacheDir });
+  try {
+    const encode = async (prefix: string): Promise<Matrix> => {
+      const r = await withProgress(`2/5 encoding ${prefix}`, 'rows', (onProgress) =>
+        inference({ dataDir: pre, prefix, encoder, outputDir: pre, returnVecs: true, signal: o.signal, onProgress }),
+      );
+      return r.vectors!;
+    };
+    const docs = await encode('docs');
+    const devQueries = await encode('dev-queries');
+    const trainJudged = hasTrain ? await encode('train-queries') : null;
+    const baseTower = await withProgress('2/5 loading the glove-100 query tower', 'steps', () => GloveTower.fromGlove100({ cacheDir: o.cacheDir, signal: o.signal }));
+    const pseudoTokens = prefixTokens(await readTokens(pre, 'docs'), o.maxQueryLength);
+    const pseudo = await embedTokenRows(baseTower, pseudoTokens, { maxQueryLength: o.maxQueryLength, signal: o.signal });
+    const trainTokens = hasTrain ? concatTokenRows([await readTokens(pre, 'train-queries'), pseudoTokens]) : pseudoTokens;
+    const trainQueries = trainJudged ? concatRows(trainJudged, pseudo) : pseudo;
+    const devTokens = await readTokens(pre, 'dev-queries');
+    const relsFile = relsPath(pre, 'dev');
+    const devRels = relsToOffsets(await readRelsTable(relsFile), await readIdMap(pre, 'dev-queries'), await readIdMap(pre, 'docs'), relsFile);
+    if (devRels.size === 0) throw new LibvqError('INSUFFICIENT_DATA', `--data ${o.dataDir}: dev-rels.tsv judges none of the dev queries against known documents`);
+    return { docs, trainQueries, trainTokens, trainQueryCount: trainJudged?.rows ?? 0, devQueries, devTokens, devRels, encoder, baseTower };
+  } catch (e) {
+    await encoder.dispose();
+    throw e;
+  }
+}

@@ -1,0 +1,91 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+import { writeFileAtomic } from '@libvq/dataset';
+import type { CompareRow } from '@libvq/train';
+
+/** One row of results.json: exactly the fields the demo promises. */
+export interface ResultRow {
+  method: string;
+  bytes: number;
+  mrr10: number;
+  recall100: number;
+  ndcg10: number;
+}
+
+export function resultRows(rows: readonly CompareRow[]): ResultRow[] {
+  return rows.map((r) => ({ method: r.method, bytes: r.bytes, mrr10: r.mrr10, recall100: r.recall100, ndcg10: r.ndcg10 }));
+}
+
+/** The table printed at the end and written to report.md. */
+export function markdownTable(rows: readonly CompareRow[]): string {
+  const f = (x: number) => x.toFixed(3);
+  const lines = ['| bytes/vector | method | MRR@10 | R@100 | nDCG@10 | train s |', '|---|---|---|---|---|---|'];
+  for (const r of rows) lines.push(`| ${r.bytes} | ${r.method} | ${f(r.mrr10)} | ${f(r.recall100)} | ${f(r.ndcg10)} | ${r.trainSeconds === null ? '' : r.trainSeconds.toFixed(1)} |`);
+  return lines.join('\n');
+}
+
+const SHORT: Record<CompareRow['kind'], string> = {
+  dense: 'dense (float32)',
+  pq: 'PQ',
+  opq: 'OPQ',
+  'distill-index': 'learned: index (distill)',
+  'distill-index-reencode': 'learned: index (distill, re-encoded)',
+  'distill-encoder': 'learned: index + query encoder (distill)',
+  'contras-encoder': 'learned: index + query encoder (contrastive)',
+};
+
+/**
+ * A grouped bar chart (vega-lite compiled to vega, rendered headless to SVG): one panel per metric, one
+ * group per byte budget, one bar per method; the dense row is its own group as the ceiling.
+ */
+export async function chartSvg(rows: readonly CompareRow[], title: string): Promise<string> {
+  const values = rows.flatMap((r) => {
+    const group = r.kind === 'dense' ? `dense (${r.bytes} B)` : `${r.bytes} bytes`;
+    return [
+      { group, method: SHORT[r.kind], metric: 'MRR@10', value: r.mrr10 },
+      { group, method: SHORT[r.kind], metric: 'R@100', value: r.recall100 },
+      { group, method: SHORT[r.kind], metric: 'nDCG@10', value: r.ndcg10 },
+    ];
+  });
+  const groups = [...new Set(values.map((v) => v.group))];
+  const methods = [...new Set(values.map((v) => v.method))];
+  const spec: vl.TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values },
+    mark: 'bar',
+    width: 260,
+    height: 220,
+    encoding: {
+      column: { field: 'metric', type: 'nominal', sort: ['MRR@10', 'R@100', 'nDCG@10'], title: null },
+      x: { field: 'group', type: 'nominal', sort: groups, title: null, axis: { labelAngle: 0 } },
+      xOffset: { field: 'method', type: 'nominal', sort: methods },
+      y: { field: 'value', type: 'quantitative', title: 'score (dev queries)' },
+      color: { field: 'method', type: 'nominal', sort: methods, title: 'method', legend: { orient: 'bottom', columns: 2 } },
+      tooltip: [{ field: 'method' }, { field: 'value', format: '.3f' }],
+    },
+    resolve: { scale: { y: 'independent' } },
+  };
+  const compiled = vl.compile(spec).spec;
+  return new vega.View(vega.parse(compiled), { renderer: 'none' }).toSVG();
+}
+
+export interface DemoOutputs {
+  results: string;
+  report: string;
+  chart: string;
+}
+
+/** Writes results.json, report.md and chart.svg, each through a temporary name (Ctrl-C never leaves half a file). */
+export async function writeDemoOutputs(outDir: string, rows: readonly CompareRow[], header: string): Promise<DemoOutputs> {
+  await mkdir(outDir, { recursive: true });
+  const paths = { results: join(outDir, 'results.json'), report: join(outDir, 'report.md'), chart: join(outDir, 'chart.svg') };
+  const svg = await chartSvg(rows, header.split('\n')[0].replace(/^#\s*/, ''));
+  const enc = (s: string) => new TextEncoder().encode(s);
+  await writeFileAtomic(paths.results, [enc(JSON.stringify({ rows: resultRows(rows) }, null, 2) + '\n')]);
+  await writeFileAtomic(paths.report, [enc(`${header}\n\n${markdownTable(rows)}\n\n![chart](chart.svg)\n`)]);
+  await writeFileAtomic(paths.chart, [enc(svg)]);
+  return paths;
+}

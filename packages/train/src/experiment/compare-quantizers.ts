@@ -1,0 +1,144 @@
+import { IndexFlat, invalidArgument, throwIfAborted, type Matrix } from '@libvq/index-core';
+import type { BaseEncoder } from '@libvq/encoder';
+import { evaluateRanking, type OffsetRels } from '@libvq/dataset';
+import type { FitReport } from '../learnable/fit.js';
+import { LearnableIndex } from '../learnable/learnable-index.js';
+import type { RelData } from '../learnable/labels.js';
+import { LearnableIndexWithEncoder } from '../learnable/with-encoder.js';
+import type { QueryTokens } from '../tower/embed-tokens.js';
+import type { TrainableTower } from '../tower/types.js';
+
+/**
+ * The experiment behind `libvq demo` and `pnpm bench cranfield`: at each byte budget (M sub-vectors of 8 bits,
+ * no IVF), unsupervised PQ and OPQ against learned OPQ indexes, all scored on judged dev queries next to the
+ * dense (exact) row. Kept here so the demo and the benchmark run the same code with the same settings.
+ */
+export type CompareMethod =
+  | 'pq'
+  | 'opq'
+  /** Distill, index only, virtual labels, documents keep their codes (the write-back that held on Cranfield). */
+  | 'distill-index'
+  /** The same with every document re-encoded with the learned codebooks. */
+  | 'distill-index-reencode'
+  /** Distill, index + query tower, virtual labels. */
+  | 'distill-encoder'
+  /** Contrastive, index + query tower, on `contrasLabels`. */
+  | 'contras-encoder';
+
+export interface CompareInput {
+  docs: Matrix;
+  /** Teacher embeddings of the training queries (the encoder's, before training). */
+  trainQueries: Matrix;
+  /** Their token rows (the query tower trains on them). */
+  trainTokens: QueryTokens;
+  devQueries: Matrix;
+  devTokens: QueryTokens;
+  /** Judged dev queries: query row -> document row -> grade. */
+  devRels: OffsetRels;
+  /** The encoder the embeddings came from (recorded in LearnableIndexWithEncoder). */
+  encoder: BaseEncoder;
+  /** A fresh trainable query tower starting from the encoder's query tower (one per trained row). */
+  makeQueryTower: () => TrainableTower;
+  /** Positives per training query row, for 'contras-encoder'. */
+  contrasLabels?: RelData;
+}
+
+export interface CompareRow {
+  /** Which row kind (a CompareMethod, or 'dense'). */
+  kind: CompareMethod | 'dense';
+  method: string;
+  /** Bytes per document vector: M for PQ/OPQ at 8 bits, 4·d for the dense float32 row. */
+  bytes: number;
+  mrr10: number;
+  recall100: number;
+  ndcg10: number;
+  trainSeconds: number | null;
+  trainQps: number | null;
+  /** ‖RᵀR − I‖∞ of the learned rotation (stays orthogonal). */
+  rotationError: number | null;
+}
+
+export interface CompareOptions {
+  /** Byte budgets (M sub-vectors at 8 bits each). */
+  bytes: number[];
+  methods: CompareMethod[];
+  epochs: number;
+  /** Tokens per query the tower sees. Default 64. */
+  maxQueryLength?: number;
+  signal?: AbortSignal;
+  /** Wraps each long stage (to draw a progress bar); default runs it silently. */
+  stage?: <T>(label: string, run: (onProgress: (done: number, total: number) => void) => T | Promise<T>) => Promise<T>;
+  /** Called with each row as soon as it is scored. */
+  onRow?: (row: CompareRow) => void;
+}
+
+const ALL_METHODS: readonly CompareMethod[] = ['pq', 'opq', 'distill-index', 'distill-index-reencode', 'distill-encoder', 'contras-encoder'];
+
+export const METHOD_LABELS: Record<CompareMethod, (M: number) => string> = {
+  pq: (M) => `PQ${M}x8`,
+  opq: (M) => `OPQ${M},PQ${M}x8`,
+  'distill-index': () => 'distill index-only (virtual labels, keep)',
+  'distill-index-reencode': () => 'distill index-only (virtual labels, reencode)',
+  'distill-encoder': () => 'distill index + query encoder (virtual labels)',
+  'contras-encoder': () => 'contras index + query encoder (labels)',
+};
+
+const K = 100;
+
+export async function compareQuantizers(input: CompareInput, o: CompareOptions): Promise<CompareRow[]> {
+  const { docs, devQueries, devRels } = input;
+  for (const m of o.methods) if (!ALL_METHODS.includes(m)) throw invalidArgument('methods', `some of ${ALL_METHODS.join(', ')}`, m);
+  for (const b of o.bytes) {
+    if (!Number.isInteger(b) || b < 1 || docs.dim % b !== 0) throw invalidArgument('bytes', `positive divisors of the dimension ${docs.dim} (sub-vectors of 8 bits)`, b);
+  }
+  if (o.methods.includes('contras-encoder') && !input.contrasLabels) throw invalidArgument('contrasLabels', "positives per training query (method 'contras-encoder')", undefined);
+  const stage = o.stage ?? (async (_label, run) => run(() => {}));
+  const maxQ = o.maxQueryLength ?? 64;
+  const rows: CompareRow[] = [];
+  const record = (kind: CompareRow['kind'], bytes: number, method: string, labels: BigInt64Array, fit: FitReport | null, rot: number | null) => {
+    const e = evaluateRanking({ labels, k: K }, devRels, { mrr: [10], recall: [100], ndcg: [10] });
+    const row: CompareRow = {
+      kind, method, bytes, mrr10: e.mrr[10], recall100: e.recall[100], ndcg10: e.ndcg[10],
+      trainSeconds: fit ? fit.seconds : null, trainQps: fit ? fit.queriesPerSecond : null, rotationError: rot,
+    };
+    rows.push(row);
+    o.onRow?.(row);
+  };
+
+  const flat = new IndexFlat(docs.dim, 'ip');
+  flat.add(docs);
+  record('dense', 4 * docs.dim, 'dense (exact)', flat.search(devQueries, { k: K }).labels, null, null);
+
+  // The settings that held on Cranfield: whole-corpus KL, tau 0.05, each document's codes fixed, keep write-back.
+  const common = { docEmbeddings: docs, epochs: o.epochs, batchSize: 32, temperature: 0.05, docScope: 'corpus' as const, lr: { codebooks: 1e-3, rotation: 1e-4 }, seed: 3, signal: o.signal };
+  for (const M of o.bytes) {
+    const create = (method: 'pq' | 'opq', label: string) =>
+      stage(label, (onProgress) => LearnableIndex.create({ docEmbeddings: docs, indexMethod: method, subvectorNum: M, subvectorBits: 8, distMode: 'ip', seed: 1, signal: o.signal, onProgress }));
+    for (const method of o.methods) {
+      throwIfAborted(o.signal, 'compareQuantizers');
+      const label = METHOD_LABELS[method](M);
+      if (method === 'pq' || method === 'opq') {
+        const li = await create(method, `${M} B: training ${label}`);
+        record(method, M, label, li.search(devQueries, { k: K }).labels, null, null);
+      } else if (method === 'distill-index' || method === 'distill-index-reencode') {
+        const li = await create('opq', `${M} B: initial OPQ${M}`);
+        const writeBack = method === 'distill-index' ? 'keep' : 'reencode';
+        const rep = await stage(`${M} B: ${label}`, (onProgress) => li.fit({ ...common, queryEmbeddings: input.trainQueries, relData: null, lossMethod: 'distill', writeBack, onProgress }));
+        record(method, M, label, li.search(devQueries, { k: K }).labels, rep, li.rotationError());
+      } else {
+        const init = await create('opq', `${M} B: initial OPQ${M}`);
+        const lie = new LearnableIndexWithEncoder(init, input.encoder, input.makeQueryTower());
+        const loss = method === 'distill-encoder' ? 'distill' : 'contras';
+        const rep = await stage(`${M} B: ${label}`, (onProgress) =>
+          lie.fit({
+            ...common, queryEmbeddings: input.trainQueries, queryTokens: input.trainTokens, maxQueryLength: maxQ, fixEmb: 'doc', lossMethod: loss,
+            relData: loss === 'distill' ? null : input.contrasLabels, onProgress,
+          }),
+        );
+        const q = await lie.encodeTokens(input.devTokens, { maxQueryLength: maxQ, signal: o.signal });
+        record(method, M, label, lie.search(q, { k: K }).labels, rep, lie.learnable.rotationError());
+      }
+    }
+  }
+  return rows;
+}
