@@ -73,6 +73,9 @@ Examples:
     .action(async (f: DemoFlags) => {
       const bytes = parseBytes(f.bytes);
       const dataDir = f.data ?? defaultDemoData();
+      for (const file of ['collection.tsv', 'dev-queries.tsv', 'dev-rels.tsv']) {
+        if (!existsSync(join(dataDir, file))) throw new LibvqError('IO', `--data ${dataDir}: no ${file} there (the demo needs LibVQ's layout: collection.tsv, dev-queries.tsv, dev-rels.tsv, optionally train-*)`);
+      }
       const out = resolve(f.out);
       const t0 = performance.now();
       // Ctrl-C aborts at the next step boundary; every file is written through a temporary name, so the
