@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { gloveAnnSet } from '@libvq/glove';
 import { type Index, type IndexIVF, IndexPreTransform, indexFactory, type Matrix, sliceRows } from '@libvq/index-core';
 import { runFaissIvf } from './faiss-runner.js';
+import { lanceEntry } from './lancedb-runner.js';
 import { annRecall } from './metrics.js';
+import { gloveAnnPoints, recallQpsSvg } from './plot.js';
 import { markdownTable, writeAtomic } from './report.js';
 
 interface Options {
@@ -17,6 +19,8 @@ interface Options {
   out: string;
   seed: number;
   skipFaiss: boolean;
+  /** LanceDB IVF_PQ side by side (IVF-PQ factories only); on unless --skip-lancedb. */
+  lancedb: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -32,6 +36,7 @@ function parseArgs(argv: string[]): Options {
     out: get('--out') ?? 'bench-out',
     seed: Number(get('--seed') ?? 1234),
     skipFaiss: argv.includes('--skip-faiss'),
+    lancedb: argv.includes('--lancedb') || !argv.includes('--skip-lancedb'),
   };
 }
 
@@ -92,11 +97,17 @@ export async function main(argv: string[]): Promise<void> {
         runs: theirs.runs.map((r) => ({ nprobe: r.nprobe, seconds: r.seconds, ...annRecall(Int32Array.from(r.labels), k, truth, k) })),
       };
     }
+    // LanceDB has no OPQ: only plain IVF-PQ factories get a LanceDB run, with the same nlist and M.
+    if (opts.lancedb && !(index instanceof IndexPreTransform) && M > 0) {
+      console.error(`LanceDB IVF_PQ nlist ${ivf.nlist}, M ${M}: building...`);
+      entry.lancedb = await lanceEntry(base, queries, truth, { nlist: ivf.nlist, M, nprobes: opts.nprobes, k, threads: 1 });
+    }
     results.push(entry);
     ours.forEach((o, i) => {
       const f = (entry.faiss as { runs: { r1: number; r10at100: number; seconds: number }[] } | undefined)?.runs[i];
       const qpsOurs = queries.rows / o.seconds;
       const qpsFaiss = f ? queries.rows / f.seconds : NaN;
+      const l = (entry.lancedb as { runs: { r1: number; r10at100: number; seconds: number }[] } | undefined)?.runs[i];
       rows.push([
         factory,
         o.nprobe,
@@ -107,6 +118,7 @@ export async function main(argv: string[]): Promise<void> {
         Math.round(qpsOurs),
         f ? Math.round(qpsFaiss) : '-',
         f ? (qpsOurs / qpsFaiss).toFixed(2) : '-',
+        ...(opts.lancedb ? [l ? l.r1 : '-', l ? l.r10at100 : '-', l ? Math.round(queries.rows / l.seconds) : '-'] : []),
       ]);
     });
     console.error(
@@ -115,7 +127,8 @@ export async function main(argv: string[]): Promise<void> {
     );
   }
   const table = markdownTable(
-    ['index', 'nprobe', 'R@1 ours', 'R@1 faiss', '10-R@100 ours', '10-R@100 faiss', 'q/s ours', 'q/s faiss', 'ratio'],
+    ['index', 'nprobe', 'R@1 ours', 'R@1 faiss', '10-R@100 ours', '10-R@100 faiss', 'q/s ours', 'q/s faiss', 'ratio',
+      ...(opts.lancedb ? ['R@1 lance', '10-R@100 lance', 'q/s lance'] : [])],
     rows,
   );
   const timing = (results as { factory: string; ours: { trainS: number; addS: number; memoryBytes: number }; faiss?: { trainS: number; addS: number; blas: string; version: string } }[])
@@ -124,8 +137,18 @@ export async function main(argv: string[]): Promise<void> {
       (r.faiss ? ` (${(r.ours.trainS / r.faiss.trainS).toFixed(2)}x faiss), add ${r.ours.addS.toFixed(1)} s (${(r.ours.addS / r.faiss.addS).toFixed(2)}x faiss); faiss ${r.faiss.version}, BLAS: ${r.faiss.blas}` : ''),
     )
     .join('\n');
-  const md = `# GloVe-100 ANN, single thread (${base.rows} base, ${queries.rows} queries, inner product)\n\n${table}\n\n${timing}\n`;
+  const lanceLines = (results as { factory: string; lancedb?: { version: string; writeS: number; indexS: number; diskBytes: number; indexBytes: number } }[])
+    .filter((r) => r.lancedb)
+    .map(({ factory, lancedb: l }) =>
+      `- LanceDB ${l!.version} IVF_PQ (${factory}, one query per call): write ${l!.writeS.toFixed(1)} s, index build ${l!.indexS.toFixed(1)} s, ` +
+      `on disk ${(l!.diskBytes / 1e6).toFixed(1)} MB (index ${(l!.indexBytes / 1e6).toFixed(1)} MB)`,
+    )
+    .join('\n');
+  const plotName = `glove-ann${opts.quick ? '-quick' : ''}.svg`;
+  const md = `# GloVe-100 ANN, single thread (${base.rows} base, ${queries.rows} queries, inner product)\n\n${table}\n\n${timing}\n${lanceLines ? `${lanceLines}\n` : ''}\n![recall vs queries/s](${plotName})\n`;
   console.log(md);
   writeAtomic(join(opts.out, `glove-ann${opts.quick ? '-quick' : ''}.json`), JSON.stringify({ date: new Date().toISOString(), options: opts, results }, null, 2));
   writeAtomic(join(opts.out, `glove-ann${opts.quick ? '-quick' : ''}.md`), md);
+  const points = gloveAnnPoints(results as Parameters<typeof gloveAnnPoints>[0], queries.rows);
+  writeAtomic(join(opts.out, plotName), await recallQpsSvg(points, `GloVe-100 ANN, single thread (${base.rows} base, ${queries.rows} queries)`));
 }
