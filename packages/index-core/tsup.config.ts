@@ -1,3 +1,7 @@
 import { libraryConfig } from '../../tsup.library.js';
 
-export default libraryConfig();
+// The index-thread worker is its own entry: parallel/pool.ts loads it as ./parallel-worker.js next to the bundle.
+export default libraryConfig({
+  entry: { index: 'src/index.ts', 'parallel-worker': 'src/parallel/worker.ts' },
+  dts: { entry: 'src/index.ts' },
+});

@@ -22,3 +22,5 @@ export * from './indexes/index-ivf-pq.js';
 export * from './indexes/index-pretransform.js';
 export * from './factory.js';
 export * from './io/index.js';
+export { closeThreadPool, threadPoolSize } from './parallel/pool.js';
+export { spawnWorker, isTypeScriptModule } from './parallel/spawn-worker.js';

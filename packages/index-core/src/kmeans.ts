@@ -4,6 +4,9 @@ import { LibvqError, invalidArgument, throwIfAborted } from './errors.js';
 import { type Matrix, checkMatrix, gatherRows } from './matrix.js';
 import type { Metric } from './metric.js';
 import type { LongOperationOptions } from './progress.js';
+import { checkThreads } from './parallel/pool.js';
+import { parallelAssign } from './parallel/ops.js';
+import { sharedCopy } from './parallel/shared.js';
 import { createRng, randomPermutation, type Rng } from './random.js';
 
 export interface KMeansOptions extends LongOperationOptions {
@@ -20,6 +23,8 @@ export interface KMeansOptions extends LongOperationOptions {
   /** Initial centroids (hot start); otherwise k distinct random training points. */
   init?: Matrix;
   backend?: string | Backend;
+  /** Threads for the assignment step (default 1: no workers); results are identical for any value. */
+  threads?: number;
 }
 
 export interface KMeansResult {
@@ -43,6 +48,7 @@ export function kmeans(x: Matrix, k: number, opts: KMeansOptions = {}): KMeansRe
   const maxPts = opts.maxPointsPerCentroid ?? 256;
   const metric = opts.metric ?? 'l2';
   const backend = getBackend(opts.backend);
+  const threads = checkThreads(opts.threads, 'kmeans threads');
   if (x.rows < k) {
     throw new LibvqError(
       'INSUFFICIENT_DATA',
@@ -66,12 +72,16 @@ export function kmeans(x: Matrix, k: number, opts: KMeansOptions = {}): KMeansRe
     const perm = randomPermutation(n, rng);
     centroids = gatherRows(train, perm.subarray(0, k));
   }
+  // With threads, the training points go to shared memory once; each iteration shares only the centroids.
+  if (threads > 1 && niter > 0) train = { rows: train.rows, dim: d, data: sharedCopy(train.data) };
   const objective = new Float64Array(niter);
   const counts = new Float64Array(k);
   const sums = new Float64Array(k * d);
   for (let it = 0; it < niter; it++) {
     throwIfAborted(opts.signal, 'kmeans');
-    const { labels, distances } = assignPoints(backend, train, centroids, metric);
+    const { labels, distances } = threads > 1
+      ? parallelAssign(train, centroids, metric, backend, threads)
+      : assignPoints(backend, train, centroids, metric);
     let obj = 0;
     for (let i = 0; i < n; i++) obj += distances[i];
     objective[it] = obj;
@@ -84,7 +94,7 @@ export function kmeans(x: Matrix, k: number, opts: KMeansOptions = {}): KMeansRe
 }
 
 /** Assignment by the clustering metric; distances are what the objective sums (ip: the similarity). */
-function assignPoints(backend: Backend, x: Matrix, centroids: Matrix, metric: Metric) {
+export function assignPoints(backend: Backend, x: Matrix, centroids: Matrix, metric: Metric) {
   if (metric === 'l2') return backend.assign(x, centroids);
   const r = backend.knn(x, centroids, 1, 'ip');
   const labels = new Int32Array(x.rows);

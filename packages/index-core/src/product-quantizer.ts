@@ -5,6 +5,8 @@ import { kmeans } from './kmeans.js';
 import { type Matrix, checkMatrix } from './matrix.js';
 import type { Metric } from './metric.js';
 import type { LongOperationOptions } from './progress.js';
+import { parallelPQTrain } from './parallel/ops.js';
+import { checkThreads } from './parallel/pool.js';
 
 export interface PQTrainOptions extends LongOperationOptions {
   seed?: number;
@@ -13,6 +15,8 @@ export interface PQTrainOptions extends LongOperationOptions {
   /** Start each sub-space's k-means from the current codebooks (faiss's Train_hot_start). */
   hotStart?: boolean;
   backend?: string | Backend;
+  /** Threads training sub-spaces side by side (default 1: no workers); codebooks are identical for any value. */
+  threads?: number;
 }
 
 /**
@@ -70,18 +74,26 @@ export class ProductQuantizer {
         `PQ training: ${x.rows} training vectors for ${this.ksub} codewords per sub-quantizer (nbits=${this.nbits}); need at least ${this.ksub}`,
       );
     }
+    const threads = checkThreads(opts.threads, 'PQ training threads');
+    const niter = opts.niter ?? 25;
+    const maxPointsPerCentroid = opts.maxPointsPerCentroid ?? 256;
+    const seed = opts.seed ?? 1234;
+    const hotStart = opts.hotStart === true && this.isTrained;
+    if (threads > 1 && this.M > 1) {
+      throwIfAborted(opts.signal, 'PQ training');
+      const backend = getBackend(opts.backend).name;
+      this.centroids.set(parallelPQTrain({ x, M: this.M, nbits: this.nbits, niter, maxPointsPerCentroid, seed, backend, codebooks: this.centroids, hotStart }, threads));
+      opts.onProgress?.(this.M, this.M);
+      this.isTrained = true;
+      return;
+    }
     const sub = new Float32Array(x.rows * this.dsub);
     for (let m = 0; m < this.M; m++) {
       throwIfAborted(opts.signal, 'PQ training');
-      extractSubvectors(x, m, this.dsub, sub);
-      const res = kmeans({ rows: x.rows, dim: this.dsub, data: sub }, this.ksub, {
-        niter: opts.niter ?? 25,
-        maxPointsPerCentroid: opts.maxPointsPerCentroid ?? 256,
-        seed: opts.seed ?? 1234,
-        init: opts.hotStart && this.isTrained ? this.codebook(m) : undefined,
-        backend: opts.backend,
+      const c = trainSubspace(x, m, this.dsub, this.ksub, sub, {
+        niter, maxPointsPerCentroid, seed, backend: opts.backend, init: hotStart ? this.codebook(m) : undefined,
       });
-      this.centroids.set(res.centroids.data, m * this.ksub * this.dsub);
+      this.centroids.set(c, m * this.ksub * this.dsub);
       opts.onProgress?.(m + 1, this.M);
     }
     this.isTrained = true;
@@ -127,6 +139,15 @@ export class ProductQuantizer {
   private requireTrained(): void {
     if (!this.isTrained) throw new LibvqError('NOT_TRAINED', 'ProductQuantizer is not trained: call train() first');
   }
+}
+
+/** k-means codebook (ksub × dsub values) of sub-space m of x; `sub` is scratch of x.rows × dsub. */
+export function trainSubspace(
+  x: Matrix, m: number, dsub: number, ksub: number, sub: Float32Array,
+  opts: { niter: number; maxPointsPerCentroid: number; seed: number; backend?: string | Backend; init?: Matrix },
+): Float32Array {
+  extractSubvectors(x, m, dsub, sub);
+  return kmeans({ rows: x.rows, dim: dsub, data: sub }, ksub, opts).centroids.data;
 }
 
 /** Copies sub-space m of every row into out (rows × dsub). */

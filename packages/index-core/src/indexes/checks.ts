@@ -1,5 +1,6 @@
 import { LibvqError, invalidArgument } from '../errors.js';
 import { checkMatrix, type Matrix } from '../matrix.js';
+import { checkThreads } from '../parallel/pool.js';
 import type { Ids, SearchParams } from './index.js';
 
 /** Validation shared by every index's search(). */
@@ -11,6 +12,11 @@ export function checkSearch(name: string, d: number, isTrained: boolean, q: Matr
     throw invalidArgument(`${name}.search nprobe`, 'an integer ≥ 1', params.nprobe);
   }
   checkMatrix(q, `${name}.search queries`, d);
+}
+
+/** Threads for one call: the call's option, else the index's setting; validated. */
+export function threadsFor(name: string, option: number | undefined, own: number): number {
+  return option !== undefined ? checkThreads(option, `${name} threads`) : checkThreads(own, `${name}.threads`);
 }
 
 export function checkAdd(name: string, d: number, isTrained: boolean, x: Matrix, ids: Ids | undefined): void {

@@ -3,7 +3,8 @@ import type { Backend } from '../backend/types.js';
 import { LibvqError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { checkMetric, type Metric } from '../metric.js';
-import { checkAdd, checkSearch, idToNumber, toBigLabels } from './checks.js';
+import { parallelSearch } from '../parallel/ops.js';
+import { checkAdd, checkSearch, idToNumber, threadsFor, toBigLabels } from './checks.js';
 import type { Ids, Index, SearchParams, SearchResult } from './index.js';
 
 /** Exact search over raw vectors (faiss's IndexFlatIP / IndexFlatL2). Ids are sequential. */
@@ -12,6 +13,8 @@ export class IndexFlat implements Index {
   readonly metric: Metric;
   readonly isTrained = true;
   backend: Backend;
+  /** Threads splitting search queries (default 1: no workers). */
+  threads = 1;
   private data: Float32Array;
   ntotal = 0;
 
@@ -26,6 +29,12 @@ export class IndexFlat implements Index {
   /** The stored vectors as a matrix view. */
   get vectors(): Matrix {
     return { rows: this.ntotal, dim: this.d, data: this.data.subarray(0, this.ntotal * this.d) };
+  }
+
+  /** Takes `data` (n×d values) as the stored vectors without copying (worker replicas over shared memory). */
+  adoptVectors(data: Float32Array): void {
+    this.data = data;
+    this.ntotal = data.length / this.d;
   }
 
   train(): void {}
@@ -44,6 +53,8 @@ export class IndexFlat implements Index {
 
   search(q: Matrix, params: SearchParams): SearchResult {
     checkSearch('IndexFlat', this.d, true, q, params);
+    const threads = threadsFor('IndexFlat.search', params.threads, this.threads);
+    if (threads > 1 && q.rows > 1) return parallelSearch(this, q, params, Math.min(threads, q.rows));
     const r = this.backend.knn(q, this.vectors, params.k, this.metric);
     return { distances: r.distances, labels: toBigLabels(r.labels) };
   }

@@ -39,7 +39,7 @@ export class IndexIVFPQ extends IndexIVF {
       ls = new Int32Array(max);
       for (let i = 0; i < max; i++) ls[i] = listNos[pick[i]];
     }
-    this.pq.train(this.residuals(xs, ls), { seed: opts.seed, signal: opts.signal, backend: this.backend });
+    this.pq.train(this.residuals(xs, ls), { seed: opts.seed, signal: opts.signal, backend: this.backend, threads: opts.threads });
     this.listTermCache = [];
   }
 

@@ -5,7 +5,8 @@ import { kmeans } from '../kmeans.js';
 import { type Matrix, checkMatrix } from '../matrix.js';
 import { checkMetric, type Metric } from '../metric.js';
 import type { LongOperationOptions } from '../progress.js';
-import { checkAdd, checkSearch, idToNumber, toBigLabels } from './checks.js';
+import { parallelEncode, parallelSearch } from '../parallel/ops.js';
+import { checkAdd, checkSearch, idToNumber, threadsFor, toBigLabels } from './checks.js';
 import { IndexFlat } from './index-flat.js';
 import type { Ids, Index, SearchParams, SearchResult, TrainOptions } from './index.js';
 import { InvertedLists } from './inverted-lists.js';
@@ -26,6 +27,8 @@ export abstract class IndexIVF implements Index {
   /** Lists probed when search() is not given nprobe (faiss's default: 1). */
   nprobe = 1;
   backend: Backend;
+  /** Threads for search, add and train (default 1: no workers). */
+  threads = 1;
   protected quantizerTrained = false;
 
   protected constructor(quantizer: IndexFlat, d: number, nlist: number, codeSize: number, metric: Metric, backend?: string | Backend) {
@@ -58,6 +61,7 @@ export abstract class IndexIVF implements Index {
 
   train(x: Matrix, opts: TrainOptions = {}): void {
     checkMatrix(x, 'IVF training vectors', this.d);
+    const threads = threadsFor('IndexIVF.train', opts.threads, this.threads);
     if (!this.quantizerTrained) {
       if (x.rows < this.nlist) {
         throw new LibvqError('INSUFFICIENT_DATA', `IVF training: ${x.rows} training vectors for nlist = ${this.nlist} lists; need at least ${this.nlist}`);
@@ -68,6 +72,7 @@ export abstract class IndexIVF implements Index {
         metric: this.metric,
         spherical: this.metric === 'ip',
         backend: this.backend,
+        threads,
         signal: opts.signal,
         onProgress: opts.onProgress,
       });
@@ -75,7 +80,7 @@ export abstract class IndexIVF implements Index {
       this.quantizer.add(centroids);
       this.quantizerTrained = true;
     }
-    this.trainEncoder(x, this.assignLists(x), opts);
+    this.trainEncoder(x, this.assignLists(x), { ...opts, threads });
   }
 
   /** The nearest list of every vector under the index's metric. */
@@ -93,13 +98,18 @@ export abstract class IndexIVF implements Index {
   add(x: Matrix, ids?: Ids, opts: LongOperationOptions = {}): void {
     checkAdd('IndexIVF', this.d, this.isTrained, x, ids);
     const start = this.ntotal;
+    const threads = threadsFor('IndexIVF.add', undefined, this.threads);
     for (let b = 0; b < x.rows; b += ADD_BATCH) {
       const e = Math.min(x.rows, b + ADD_BATCH);
       const xb: Matrix = { rows: e - b, dim: this.d, data: x.data.subarray(b * this.d, e * this.d) };
-      const listNos = this.assignLists(xb);
       const batchIds = new Float64Array(e - b);
       for (let i = b; i < e; i++) batchIds[i - b] = ids === undefined ? start + i : Number(ids[i]);
-      this.addPreassigned(xb, listNos, batchIds);
+      if (threads > 1 && xb.rows > 1) {
+        const r = parallelEncode(this, xb, this.invlists.codeSize, Math.min(threads, xb.rows));
+        this.invlists.appendBatch(r.lists, r.codes, batchIds);
+      } else {
+        this.addPreassigned(xb, this.assignLists(xb), batchIds);
+      }
       opts.onProgress?.(e, x.rows);
     }
   }
@@ -120,6 +130,8 @@ export abstract class IndexIVF implements Index {
 
   search(q: Matrix, params: SearchParams): SearchResult {
     checkSearch('IndexIVF', this.d, this.isTrained, q, params);
+    const threads = threadsFor('IndexIVF.search', params.threads, this.threads);
+    if (threads > 1 && q.rows > 1) return parallelSearch(this, q, params, Math.min(threads, q.rows));
     const probes = this.probe(q, params.nprobe ?? this.nprobe);
     const r = this.scan(q, probes, params.k);
     return { distances: r.distances, labels: toBigLabels(r.labels) };

@@ -5,7 +5,8 @@ import type { Matrix } from '../matrix.js';
 import { checkMetric, type Metric } from '../metric.js';
 import { ProductQuantizer } from '../product-quantizer.js';
 import type { LongOperationOptions } from '../progress.js';
-import { checkAdd, checkSearch, idToNumber, toBigLabels } from './checks.js';
+import { parallelEncode, parallelSearch } from '../parallel/ops.js';
+import { checkAdd, checkSearch, idToNumber, threadsFor, toBigLabels } from './checks.js';
 import type { Ids, Index, SearchParams, SearchResult, TrainOptions } from './index.js';
 
 /** PQ codes without a coarse quantizer, searched by ADC (faiss's IndexPQ). Ids are sequential. */
@@ -14,6 +15,8 @@ export class IndexPQ implements Index {
   readonly metric: Metric;
   readonly pq: ProductQuantizer;
   backend: Backend;
+  /** Threads for search, add and train (default 1: no workers). */
+  threads = 1;
   codes: Uint8Array = new Uint8Array(0);
   ntotal = 0;
 
@@ -29,7 +32,7 @@ export class IndexPQ implements Index {
   }
 
   train(x: Matrix, opts: TrainOptions = {}): void {
-    this.pq.train(x, { ...opts, backend: this.backend });
+    this.pq.train(x, { ...opts, backend: this.backend, threads: threadsFor('IndexPQ.train', opts.threads, this.threads) });
   }
 
   add(x: Matrix, ids?: Ids, _opts?: LongOperationOptions): void {
@@ -37,7 +40,11 @@ export class IndexPQ implements Index {
     if (ids !== undefined) {
       throw new LibvqError('UNSUPPORTED', 'IndexPQ.add: custom ids are not supported (vectors are numbered 0..n-1, as in faiss); use an IVF index for ids');
     }
-    this.appendCodes(this.pq.computeCodes(x, this.backend), x.rows);
+    const threads = threadsFor('IndexPQ.add', undefined, this.threads);
+    const codes = threads > 1 && x.rows > 1
+      ? parallelEncode(this, x, this.pq.M, Math.min(threads, x.rows)).codes
+      : this.pq.computeCodes(x, this.backend);
+    this.appendCodes(codes, x.rows);
   }
 
   /** Appends already-computed codes (used by training write-back and file loading). */
@@ -53,6 +60,8 @@ export class IndexPQ implements Index {
 
   search(q: Matrix, params: SearchParams): SearchResult {
     checkSearch('IndexPQ', this.d, this.isTrained, q, params);
+    const threads = threadsFor('IndexPQ.search', params.threads, this.threads);
+    if (threads > 1 && q.rows > 1) return parallelSearch(this, q, params, Math.min(threads, q.rows));
     const { M, ksub } = this.pq;
     const tables = this.pq.computeTables(q, this.metric, this.backend);
     const r = this.backend.adcScan(tables, this.codes, this.ntotal, M, ksub, params.k, this.metric);

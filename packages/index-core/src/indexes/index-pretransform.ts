@@ -43,6 +43,13 @@ export class IndexPreTransform implements Index {
   set backend(b: Backend) {
     this.index.backend = b;
   }
+  /** The wrapped index's threads (the transforms run on the calling thread). */
+  get threads(): number {
+    return this.index.threads ?? 1;
+  }
+  set threads(n: number) {
+    this.index.threads = n;
+  }
 
   /** Applies every transform of the chain. */
   applyChain(x: Matrix): Matrix {

@@ -9,6 +9,8 @@ export interface SearchParams extends LongOperationOptions {
   k: number;
   /** IVF lists probed per query; clamped to nlist (faiss does the same). Default: the index's nprobe. */
   nprobe?: number;
+  /** Threads splitting the queries (default: the index's `threads`); results are identical for any value. */
+  threads?: number;
 }
 
 /** rows×k results, best first: ip → inner products (descending), l2 → squared distances (ascending). */
@@ -19,6 +21,8 @@ export interface SearchResult {
 
 export interface TrainOptions extends LongOperationOptions {
   seed?: number;
+  /** Threads for k-means assignment and PQ training (default: the index's `threads`). */
+  threads?: number;
 }
 
 export type Ids = BigInt64Array | Int32Array;
@@ -30,6 +34,11 @@ export interface Index {
   readonly ntotal: number;
   readonly isTrained: boolean;
   backend: Backend;
+  /**
+   * Threads used by search, add and train (default 1: the calling thread only, no workers). Results are
+   * byte-identical for any value; see parallel/pool.ts.
+   */
+  threads?: number;
   train(x: Matrix, opts?: TrainOptions): void;
   /** Adds vectors; ids default to ntotal, ntotal+1, ... */
   add(x: Matrix, ids?: Ids, opts?: LongOperationOptions): void;

@@ -10,6 +10,8 @@ export class InvertedLists implements ListView {
   readonly sizes: Int32Array;
   codes: Uint8Array[];
   ids: Float64Array[];
+  /** Bumped by every change, so shared-memory copies for worker threads know when they are stale. */
+  version = 0;
 
   constructor(nlist: number, codeSize: number) {
     this.nlist = nlist;
@@ -27,6 +29,7 @@ export class InvertedLists implements ListView {
 
   /** Appends n entries: entry i goes to list listNos[i] with codes[i*codeSize..] and id ids[i]. */
   appendBatch(listNos: Int32Array, codes: Uint8Array, ids: Float64Array): void {
+    this.version++;
     const cs = this.codeSize;
     const add = new Int32Array(this.nlist);
     for (let i = 0; i < listNos.length; i++) add[listNos[i]]++;
@@ -53,12 +56,14 @@ export class InvertedLists implements ListView {
 
   /** Replaces the contents of one list (file loading). */
   setList(l: number, codes: Uint8Array, ids: Float64Array): void {
+    this.version++;
     this.codes[l] = codes;
     this.ids[l] = ids;
     this.sizes[l] = ids.length;
   }
 
   reset(): void {
+    this.version++;
     this.sizes.fill(0);
     for (let l = 0; l < this.nlist; l++) {
       this.codes[l] = new Uint8Array(0);

@@ -1,0 +1,88 @@
+import type { Metric } from '../metric.js';
+
+/** Everything a worker needs to rebuild an index over shared memory (see snapshot.ts / replica.ts). */
+export interface IndexSnapshot {
+  /** Changes whenever any buffer changes; workers cache their replica under it. */
+  readonly key: number;
+  readonly kind: 'flat' | 'pq' | 'ivf-flat' | 'ivf-pq';
+  readonly d: number;
+  readonly metric: Metric;
+  readonly backend: string;
+  readonly nlist: number;
+  readonly M: number;
+  readonly nbits: number;
+  /** Coarse centroids (IVF), nlist×d. */
+  readonly coarse?: Float32Array;
+  /** PQ codebooks, M×ksub×dsub. */
+  readonly codebooks?: Float32Array;
+  /** Flat: ntotal×d vectors. */
+  readonly vectors?: Float32Array;
+  /** PQ: ntotal×M codes; IVF: every list's codes back to back. */
+  readonly codes?: Uint8Array;
+  /** IVF: every list's ids back to back. */
+  readonly ids?: Float64Array;
+  /** IVF: nlist+1 entry offsets of the lists in codes / ids. */
+  readonly offsets?: Int32Array;
+}
+
+/** Row range [r0, r1) of a shared input that one thread handles. */
+interface RowRange {
+  readonly r0: number;
+  readonly r1: number;
+}
+
+export interface SearchJob extends RowRange {
+  readonly op: 'search';
+  readonly snap: IndexSnapshot;
+  readonly queries: Float32Array;
+  readonly k: number;
+  readonly nprobe?: number;
+  readonly distances: Float32Array;
+  readonly labels: BigInt64Array;
+}
+
+/** IVF: list assignment + codes; PQ: codes (lists left untouched). */
+export interface EncodeJob extends RowRange {
+  readonly op: 'encode';
+  readonly snap: IndexSnapshot;
+  readonly x: Float32Array;
+  readonly lists: Int32Array;
+  readonly codes: Uint8Array;
+}
+
+/** One k-means assignment step. */
+export interface AssignJob extends RowRange {
+  readonly op: 'assign';
+  readonly x: Float32Array;
+  readonly dim: number;
+  readonly centroids: Float32Array;
+  readonly metric: Metric;
+  readonly backend: string;
+  readonly labels: Int32Array;
+  readonly distances: Float32Array;
+}
+
+/** PQ training of the sub-spaces m in [r0, r1). */
+export interface PQTrainJob extends RowRange {
+  readonly op: 'pq-train';
+  readonly x: Float32Array;
+  readonly d: number;
+  readonly M: number;
+  readonly nbits: number;
+  readonly niter: number;
+  readonly maxPointsPerCentroid: number;
+  readonly seed: number;
+  readonly backend: string;
+  /** M×ksub×dsub: read for a hot start, written with the result. */
+  readonly codebooks: Float32Array;
+  readonly hotStart: boolean;
+}
+
+export type Job = SearchJob | EncodeJob | AssignJob | PQTrainJob;
+
+export type Reply = { type: 'done'; id: number } | { type: 'error'; id: number; code?: string; message: string };
+
+export interface Envelope {
+  id: number;
+  job: Job;
+}

@@ -1,0 +1,162 @@
+/**
+ * Multi-core: every operation run with threads 2 and 3 must give exactly the bytes of the single-thread run
+ * (the oracle; its own correctness is tested against brute force and faiss elsewhere), and a failure in a
+ * worker must surface as a LibvqError.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  IndexFlat, IndexIVF, IndexIVFFlat, IndexIVFPQ, IndexPQ, type Index, LibvqError, type Matrix, ProductQuantizer, closeThreadPool,
+  indexFactory, kmeans, threadPoolSize,
+} from '../src/index.js';
+import { runParallel } from '../src/parallel/pool.js';
+import { structuredData } from './helpers/data.js';
+
+afterAll(() => closeThreadPool());
+
+const train = structuredData(3000, 32, 5);
+const base = structuredData(2500, 32, 6);
+const queries = structuredData(37, 32, 7);
+
+function bytes(a: ArrayBufferView): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Everything an index stores, as bytes: centroids, codebooks, lists (codes + ids) or codes. */
+function storage(idx: Index): Buffer {
+  const parts: ArrayBufferView[] = [];
+  if (idx instanceof IndexIVF) {
+    parts.push(idx.quantizer.vectors.data);
+    for (let l = 0; l < idx.nlist; l++) parts.push(idx.invlists.codes[l], idx.invlists.ids[l]);
+  }
+  if (idx instanceof IndexIVFPQ || idx instanceof IndexPQ) parts.push(idx.pq.centroids);
+  if (idx instanceof IndexPQ) parts.push(idx.codes);
+  if (idx instanceof IndexFlat) parts.push(idx.vectors.data);
+  return Buffer.concat(parts.map(bytes));
+}
+
+function build(desc: string, metric: 'l2' | 'ip', threads: number): Index {
+  const idx = indexFactory(32, desc, metric);
+  idx.threads = threads;
+  idx.train(train, { seed: 9 });
+  idx.add(base);
+  if (idx instanceof IndexIVF) idx.nprobe = 4;
+  return idx;
+}
+
+describe.each([
+  ['IVF16,PQ8', 'l2'],
+  ['IVF16,PQ8', 'ip'],
+  ['IVF16,Flat', 'l2'],
+  ['PQ8x6', 'ip'],
+  ['Flat', 'l2'],
+] as const)('%s %s', (desc, metric) => {
+  const one = build(desc, metric, 1);
+  const ref = one.search(queries, { k: 10 });
+
+  it('train + add with threads 2 and 3 store the same bytes as one thread', () => {
+    for (const t of [2, 3]) expect(storage(build(desc, metric, t)).equals(storage(one))).toBe(true);
+  });
+
+  it('search with threads 2 and 3 returns the same distances and labels', () => {
+    for (const t of [2, 3]) {
+      const r = one.search(queries, { k: 10, threads: t });
+      expect(bytes(r.distances).equals(bytes(ref.distances))).toBe(true);
+      expect(bytes(r.labels).equals(bytes(ref.labels))).toBe(true);
+    }
+    expect(ref.labels.some((l) => l >= 0n)).toBe(true);
+  });
+});
+
+describe('shared copies follow the index', () => {
+  it('a threaded search after add and after an in-place codebook change sees the new data', () => {
+    const idx = build('IVF16,PQ8', 'l2', 1) as IndexIVFPQ;
+    idx.search(queries, { k: 5, threads: 2 });
+    idx.add(structuredData(300, 32, 8));
+    let r = idx.search(queries, { k: 5, threads: 2 });
+    let s = idx.search(queries, { k: 5 });
+    expect(bytes(r.labels).equals(bytes(s.labels))).toBe(true);
+    expect(r.labels.some((l) => l >= 2500n)).toBe(true);
+    // training write-back changes codebooks and centroids in place
+    for (let i = 0; i < idx.pq.centroids.length; i += 3) idx.pq.centroids[i] *= 1.5;
+    idx.quantizer.vectors.data[0] += 1;
+    idx.codebooksChanged();
+    r = idx.search(queries, { k: 5, threads: 2 });
+    s = idx.search(queries, { k: 5 });
+    expect(bytes(r.distances).equals(bytes(s.distances))).toBe(true);
+  });
+});
+
+describe('k-means and PQ training', () => {
+  const x: Matrix = structuredData(5000, 24, 12);
+
+  it('kmeans (l2 and spherical ip) gives the same centroids and objective with threads 2 and 3', () => {
+    for (const metric of ['l2', 'ip'] as const) {
+      const a = kmeans(x, 40, { seed: 4, niter: 8, metric, spherical: metric === 'ip' });
+      for (const t of [2, 3]) {
+        const b = kmeans(x, 40, { seed: 4, niter: 8, metric, spherical: metric === 'ip', threads: t });
+        expect(bytes(b.centroids.data).equals(bytes(a.centroids.data))).toBe(true);
+        expect(bytes(b.objective).equals(bytes(a.objective))).toBe(true);
+      }
+    }
+  });
+
+  it('PQ training (cold and hot start) gives the same codebooks with threads 2 and 5', () => {
+    const a = new ProductQuantizer(24, 6, 5);
+    a.train(x, { seed: 2, niter: 6 });
+    for (const t of [2, 5]) {
+      const b = new ProductQuantizer(24, 6, 5);
+      b.train(x, { seed: 2, niter: 6, threads: t });
+      expect(bytes(b.centroids).equals(bytes(a.centroids))).toBe(true);
+    }
+    const hot1 = new ProductQuantizer(24, 6, 5);
+    hot1.centroids.set(a.centroids);
+    hot1.isTrained = true;
+    const hot2 = new ProductQuantizer(24, 6, 5);
+    hot2.centroids.set(a.centroids);
+    hot2.isTrained = true;
+    const y = structuredData(2000, 24, 13);
+    hot1.train(y, { seed: 3, niter: 4, hotStart: true });
+    hot2.train(y, { seed: 3, niter: 4, hotStart: true, threads: 2 });
+    expect(bytes(hot2.centroids).equals(bytes(hot1.centroids))).toBe(true);
+    expect(bytes(hot2.centroids).equals(bytes(a.centroids))).toBe(false);
+  });
+});
+
+describe('errors and lifetime', () => {
+  it('rejects a bad threads value, naming the parameter', () => {
+    const idx = new IndexIVFFlat(32, 4);
+    idx.train(train);
+    expect(() => idx.search(queries, { k: 3, threads: 0 })).toThrow(/IndexIVF.search threads: expected an integer from 1 to 256, got 0/);
+    expect(() => kmeans(train, 4, { threads: 1.5 })).toThrow(LibvqError);
+  });
+
+  it('an error thrown in a worker reaches the caller as a LibvqError with its code', () => {
+    const bad = { op: 'nonsense' } as unknown as Parameters<typeof runParallel>[0][number];
+    const ok = { op: 'pq-train', r0: 0, r1: 0 } as unknown as Parameters<typeof runParallel>[0][number];
+    let err: unknown;
+    try {
+      runParallel([ok, bad], () => undefined);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LibvqError);
+    expect((err as LibvqError).code).toBe('INVALID_ARGUMENT');
+    expect((err as LibvqError).message).toMatch(/index thread 1: index thread: unknown job "nonsense"/);
+    expect(threadPoolSize()).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a process that searched with threads exits without closing the pool', () => {
+    const src = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+    const script = `import { indexFactory } from ${JSON.stringify(src)};
+      const x = { rows: 200, dim: 8, data: Float32Array.from({ length: 1600 }, (_, i) => Math.sin(i)) };
+      const idx = indexFactory(8, 'IVF4,Flat'); idx.train(x); idx.add(x);
+      const r = idx.search(x, { k: 1, nprobe: 4, threads: 2 });
+      console.log('self-hits', r.labels.filter((l, i) => l === BigInt(i)).length);`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('self-hits 200');
+    expect(run.status).toBe(0);
+  });
+});
