@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { gloveAnnSet } from '@libvq/glove';
-import { type Index, type IndexIVF, IndexPreTransform, indexFactory, type Matrix, sliceRows } from '@libvq/index-core';
+import { type Index, type IndexIVF, IndexPreTransform, indexFactory, LibvqError, type Matrix, sliceRows } from '@libvq/index-core';
 import { runFaissIvf } from './faiss-runner.js';
 import { lanceEntry } from './lancedb-runner.js';
 import { annRecall } from './metrics.js';
@@ -21,6 +21,8 @@ interface Options {
   skipFaiss: boolean;
   /** LanceDB IVF_PQ side by side (IVF-PQ factories only); on unless --skip-lancedb. */
   lancedb: boolean;
+  /** libvq-ts threads for train, add and search (--threads, default 1); the peers stay single-threaded. */
+  threads: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -37,7 +39,14 @@ function parseArgs(argv: string[]): Options {
     seed: Number(get('--seed') ?? 1234),
     skipFaiss: argv.includes('--skip-faiss'),
     lancedb: argv.includes('--lancedb') || !argv.includes('--skip-lancedb'),
+    threads: threadsArg(get('--threads')),
   };
+}
+
+function threadsArg(v: string | undefined): number {
+  const n = Number(v ?? 1);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new LibvqError('INVALID_ARGUMENT', `--threads: expected an integer from 1 to 256, got ${JSON.stringify(v)}`);
+  return n;
 }
 
 function ivfOf(index: Index): IndexIVF {
@@ -71,6 +80,7 @@ export async function main(argv: string[]): Promise<void> {
   for (const factory of opts.factories) {
     console.error(`libvq-ts ${factory}: training...`);
     const index = indexFactory(base.dim, factory, 'ip');
+    index.threads = opts.threads;
     const [, trainS] = timeIt(() => index.train(base, { seed: opts.seed }));
     const [, addS] = timeIt(() => index.add(base));
     const ours = opts.nprobes.map((nprobe) => {

@@ -35,6 +35,7 @@ interface BuildFlags {
   trainSize?: number;
   column?: string;
   dim?: number;
+  threads: number;
 }
 
 /** The factory string from --factory, or from LibVQ's --method and its parameters (exactly one of the two). */
@@ -116,6 +117,7 @@ export function registerBuild(program: Command): void {
     .option('--train-size <n>', 'train on a seeded sample of this many vectors (default: all)', intOption('--train-size', 1))
     .option('--column <name>', 'Arrow files: the vector column (default "embedding" or the only FixedSizeList<Float32> column)')
     .option('--dim <d>', '.memmap files: the vector dimension', intOption('--dim', 1))
+    .option('--threads <n>', 'threads for k-means, PQ training and encoding (the index bytes are the same for any value)', intOption('--threads', 1, 256), 1)
     .addHelpText(
       'after',
       `
@@ -130,6 +132,7 @@ IVF training needs at least nlist training vectors (faiss wants ~39 per list); P
       const { matrix: x } = await readVectorsArg(path, 'VECTORS', { dim: flags.dim, column: flags.column });
       // Built before training so a bad factory or an M that does not divide d fails before any work.
       const index = indexFactory(x.dim, factory, flags.metric);
+      index.threads = flags.threads;
       const train = trainingSet(x, flags.trainSize, flags.seed, path);
       checkTrainingSize(index, train.rows, factory);
       const t0 = performance.now();

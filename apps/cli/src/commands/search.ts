@@ -13,6 +13,7 @@ interface SearchFlags {
   nprobe?: number;
   batch: number;
   column?: string;
+  threads: number;
 }
 
 export function registerSearch(program: Command): void {
@@ -26,6 +27,7 @@ export function registerSearch(program: Command): void {
     .option('--nprobe <n>', 'IVF lists probed per query (default 1, as in faiss); values above nlist are clamped to nlist, as faiss does', intOption('--nprobe', 1))
     .option('--batch <n>', 'queries per search call', intOption('--batch', 1), 1024)
     .option('--column <name>', 'Arrow query files: the vector column')
+    .option('--threads <n>', 'threads splitting each batch of queries (results are the same for any value)', intOption('--threads', 1, 256), 1)
     .addHelpText(
       'after',
       `
@@ -37,6 +39,7 @@ distances: inner products for ip indexes (higher is better), squared distances f
     )
     .action(async (flags: SearchFlags) => {
       const index = readIndex(flags.index);
+      index.threads = flags.threads;
       const ivf = ivfOf(index);
       // .memmap queries have no header: they take the index's dimension.
       const { matrix: q, ids } = await readVectorsArg(flags.queries, '--queries', { column: flags.column, dim: flags.queries.endsWith('.memmap') ? index.d : undefined });
