@@ -34,10 +34,16 @@ function normalized(rows: number, seed: number): Matrix {
   return { rows, dim: d, data };
 }
 
+/** Cores actually obtained during the last seconds() call: process CPU time (all threads) / wall time. */
+let cores = 0;
 function seconds(f: () => void): number {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   f();
-  return (performance.now() - t0) / 1000;
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  cores = (c.user + c.system) / 1e6 / wall;
+  return wall;
 }
 
 const base = normalized(n, 1);
@@ -48,8 +54,12 @@ console.log(`IVF256,PQ20x8 on ${n} x ${d} random normalized vectors, ${nq} queri
 kmeans(base, 8, { niter: 1, threads });
 
 const km: Record<number, number> = {};
-for (const t of [1, threads]) km[t] = seconds(() => kmeans(base, 256, { niter: 25, seed: 1234, threads: t }));
-console.log(`k-means 256 x 25 iters (${Math.min(n, 256 * 256)} points): 1 thread ${km[1].toFixed(2)} s, ${threads} threads ${km[threads].toFixed(2)} s (x${(km[1] / km[threads]).toFixed(2)})`);
+const kmCores: Record<number, number> = {};
+for (const t of [1, threads]) {
+  km[t] = seconds(() => kmeans(base, 256, { niter: 25, seed: 1234, threads: t }));
+  kmCores[t] = cores;
+}
+console.log(`k-means 256 x 25 iters (${Math.min(n, 256 * 256)} points): 1 thread ${km[1].toFixed(2)} s, ${threads} threads ${km[threads].toFixed(2)} s (x${(km[1] / km[threads]).toFixed(2)}; cores busy ${kmCores[1].toFixed(2)} / ${kmCores[threads].toFixed(2)})`);
 
 const results: Record<number, { train: number; add: number; qps: number; bytes: Buffer }> = {};
 for (const t of [1, threads]) {
@@ -63,8 +73,9 @@ for (const t of [1, threads]) {
   const s = seconds(() => {
     for (let i = 0; i < reps; i++) r = idx.search(queries, { k: 10, nprobe });
   });
+  const searchCores = cores;
   results[t] = { train, add, qps: (reps * nq) / s, bytes: Buffer.concat([Buffer.from(r.distances.buffer), Buffer.from(r.labels.buffer)]) };
-  console.log(`threads ${t}: train ${train.toFixed(2)} s, add ${add.toFixed(2)} s, search ${results[t].qps.toFixed(0)} q/s`);
+  console.log(`threads ${t}: train ${train.toFixed(2)} s, add ${add.toFixed(2)} s, search ${results[t].qps.toFixed(0)} q/s (cores busy ${searchCores.toFixed(2)})`);
 }
 console.log(`speed-up with ${threads} threads: search x${(results[threads].qps / results[1].qps).toFixed(2)}, train x${(results[1].train / results[threads].train).toFixed(2)}, add x${(results[1].add / results[threads].add).toFixed(2)}`);
 console.log(`results identical: ${results[1].bytes.equals(results[threads].bytes)}`);

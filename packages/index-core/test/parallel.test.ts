@@ -134,7 +134,7 @@ describe('errors and lifetime', () => {
 
   it('an error thrown in a worker reaches the caller as a LibvqError with its code', () => {
     const bad = { op: 'nonsense' } as unknown as Parameters<typeof runParallel>[0][number];
-    const ok = { op: 'pq-train', r0: 0, r1: 0 } as unknown as Parameters<typeof runParallel>[0][number];
+    const ok = { op: "pq-train", n: 0, chunk: 1, next: new Int32Array(new SharedArrayBuffer(4)) } as unknown as Parameters<typeof runParallel>[0][number];
     let err: unknown;
     try {
       runParallel([ok, bad], () => undefined);

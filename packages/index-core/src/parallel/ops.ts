@@ -2,15 +2,15 @@ import type { Backend } from '../backend/types.js';
 import type { SearchParams, SearchResult } from '../indexes/index.js';
 import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
-import { runParallel, splitRows } from './pool.js';
+import { rowRange, runParallel } from './pool.js';
 import { sharedArray, sharedCopy } from './shared.js';
 import { encodeRows, searchRows, type ShareableIndex } from './index-jobs.js';
 import { assignRows, trainSubspaces } from './kernel-jobs.js';
 import { snapshotOf } from './snapshot.js';
 
 // The parallel forms of index operations: inputs copied once into shared memory, rows (or PQ sub-spaces)
-// split into contiguous ranges, one range per thread, results written by each thread into its own rows of
-// shared outputs. Every thread runs the single-thread code on its rows, so results are byte-identical.
+// split into chunks taken by whichever thread is free, results written into the chunk's rows of
+// shared outputs (pool.ts rowRange hands out chunks of rows). Every thread runs the single-thread code on its rows, so results are byte-identical.
 
 /** Search with the queries split across threads. */
 export function parallelSearch(index: ShareableIndex, q: Matrix, params: SearchParams, threads: number): SearchResult {
@@ -19,8 +19,8 @@ export function parallelSearch(index: ShareableIndex, q: Matrix, params: SearchP
   const distances = sharedArray(Float32Array, q.rows * params.k);
   const labels = sharedArray(BigInt64Array, q.rows * params.k);
   const nprobe = params.nprobe ?? ('nprobe' in index ? index.nprobe : undefined);
-  const jobs = splitRows(q.rows, threads).map(([r0, r1]) => ({ op: 'search', snap, queries, k: params.k, nprobe, r0, r1, distances, labels }) as const);
-  runParallel(jobs, () => searchRows(index, jobs[0]));
+  const job = { op: 'search', snap, queries, k: params.k, nprobe, ...rowRange(q.rows, threads, 8), distances, labels } as const;
+  runParallel(Array(threads).fill(job), () => searchRows(index, job));
   return { distances: distances.slice(), labels: labels.slice() };
 }
 
@@ -30,8 +30,8 @@ export function parallelEncode(index: ShareableIndex, x: Matrix, codeSize: numbe
   const xs = sharedCopy(x.data);
   const lists = sharedArray(Int32Array, x.rows);
   const codes = sharedArray(Uint8Array, x.rows * codeSize);
-  const jobs = splitRows(x.rows, threads).map(([r0, r1]) => ({ op: 'encode', snap, x: xs, r0, r1, lists, codes }) as const);
-  runParallel(jobs, () => encodeRows(index, jobs[0]));
+  const job = { op: 'encode', snap, x: xs, ...rowRange(x.rows, threads, 256), lists, codes } as const;
+  runParallel(Array(threads).fill(job), () => encodeRows(index, job));
   return { lists: lists.slice(), codes: codes.slice() };
 }
 
@@ -45,10 +45,10 @@ export function parallelAssign(
   const c = sharedCopy(centroids.data);
   const labels = sharedArray(Int32Array, x.rows);
   const distances = sharedArray(Float32Array, x.rows);
-  const jobs = splitRows(x.rows, threads).map(([r0, r1]) => ({
-    op: 'assign', x: x.data, dim: x.dim, centroids: c, metric, backend: backend.name, r0, r1, labels, distances,
-  }) as const);
-  runParallel(jobs, () => assignRows(jobs[0]));
+  const job = {
+    op: 'assign', x: x.data, dim: x.dim, centroids: c, metric, backend: backend.name, ...rowRange(x.rows, threads, 256), labels, distances,
+  } as const;
+  runParallel(Array(threads).fill(job), () => assignRows(job));
   return { labels, distances };
 }
 
@@ -70,9 +70,9 @@ export function parallelPQTrain(p: ParallelPQTrain, threads: number): Float32Arr
   const x = sharedCopy(p.x.data);
   const codebooks = sharedCopy(p.codebooks);
   const { M, nbits, niter, maxPointsPerCentroid, seed, backend, hotStart } = p;
-  const jobs = splitRows(M, Math.min(threads, M)).map(([r0, r1]) => ({
-    op: 'pq-train', x, d: p.x.dim, M, nbits, niter, maxPointsPerCentroid, seed, backend, codebooks, hotStart, r0, r1,
-  }) as const);
-  runParallel(jobs, () => trainSubspaces(jobs[0]));
+  const job = {
+    op: 'pq-train', x, d: p.x.dim, M, nbits, niter, maxPointsPerCentroid, seed, backend, codebooks, hotStart, n: M, chunk: 1, next: rowRange(M, threads, 1).next,
+  } as const;
+  runParallel(Array(Math.min(threads, M)).fill(job), () => trainSubspaces(job));
   return codebooks.slice();
 }

@@ -1,6 +1,6 @@
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import { LibvqError, type LibvqErrorCode, invalidArgument } from '../errors.js';
-import type { Job, Reply } from './protocol.js';
+import type { Job, Reply, RowRange } from './protocol.js';
 import { isTypeScriptModule, spawnWorker } from './spawn-worker.js';
 
 // Why node:worker_threads and not piscina / tinypool: every index operation in index-core is synchronous
@@ -124,9 +124,12 @@ export function threadPoolSize(): number {
   return workers.length;
 }
 
-/** Splits n rows into `parts` contiguous ranges, as even as possible, in order. */
-export function splitRows(n: number, parts: number): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (let p = 0; p < parts; p++) out.push([Math.floor((n * p) / parts), Math.floor((n * (p + 1)) / parts)]);
-  return out;
+/**
+ * The rows of a job for `threads` threads: a shared counter and a chunk of about n / (8·threads) rows,
+ * at least minChunk (smaller chunks would cost the kernels their blocking), so slow threads take fewer.
+ */
+export function rowRange(n: number, threads: number, minChunk: number): RowRange {
+  const chunk = Math.max(minChunk, Math.ceil(n / (8 * threads)));
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  return { n, chunk, next };
 }

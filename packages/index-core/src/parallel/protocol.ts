@@ -25,10 +25,16 @@ export interface IndexSnapshot {
   readonly offsets?: Int32Array;
 }
 
-/** Row range [r0, r1) of a shared input that one thread handles. */
-interface RowRange {
-  readonly r0: number;
-  readonly r1: number;
+/**
+ * Rows 0..n-1 of a shared input, handed out in chunks: every thread takes the next chunk from the shared
+ * counter until none is left, so a thread slowed down (a busy core) takes fewer chunks instead of holding
+ * everyone up. Each row's result does not depend on which thread or chunk computed it.
+ */
+export interface RowRange {
+  readonly n: number;
+  readonly chunk: number;
+  /** next[0]: the first row not yet taken. */
+  readonly next: Int32Array;
 }
 
 export interface SearchJob extends RowRange {
@@ -62,7 +68,7 @@ export interface AssignJob extends RowRange {
   readonly distances: Float32Array;
 }
 
-/** PQ training of the sub-spaces m in [r0, r1). */
+/** PQ training; the rows handed out are the sub-spaces m. */
 export interface PQTrainJob extends RowRange {
   readonly op: 'pq-train';
   readonly x: Float32Array;
