@@ -1,41 +1,17 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { LibvqError, type LibvqErrorCode, invalidArgument } from '@libvq/index-core';
+import type { Worker } from 'node:worker_threads';
+import { LibvqError, type LibvqErrorCode, invalidArgument, isTypeScriptModule, spawnWorker } from '@libvq/index-core';
 import type { TokenRows } from '../arrow/tokens-table.js';
 import { checkTokenizerFactory } from '../tokenize/build-tokenizer.js';
 import type { TokenizerFactory } from '../tokenize/text-tokenizer.js';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
 
-// Run from TypeScript sources (tests, `node --import tsx`), the worker entry is a .ts file that plain Node
-// cannot load, and hooks registered in the parent do not reach worker threads: a small CommonJS bootstrap
-// registers tsx inside the worker first. Built packages load dist/tokenize-worker.js directly.
-const BOOTSTRAP = `const { workerData } = require('node:worker_threads');
-import(workerData.tsxApi).then((api) => { api.register(); return import(workerData.entry); }).catch((err) => {
-  require('node:worker_threads').parentPort.postMessage({ type: 'error', id: -1, message: 'worker bootstrap failed: ' + (err && err.message) });
-});`;
-
-function tsxApiUrl(): string {
-  try {
-    const req = createRequire(import.meta.url);
-    const pkgPath = req.resolve('tsx/package.json');
-    const pkg = req('tsx/package.json') as { exports: Record<string, { import: { default: string } }> };
-    return new URL(pkg.exports['./esm/api'].import.default, pathToFileURL(pkgPath)).href;
-  } catch (err) {
-    throw new LibvqError('UNSUPPORTED', `tokenizer workers running from TypeScript sources need the tsx package (${(err as Error).message}); use workers: 1 or the built package`, { cause: err });
-  }
-}
-
+// Built packages load dist/tokenize-worker.js; from TypeScript sources (tests, `node --import tsx`) the entry
+// is tokenize-worker.ts, started through index-core's tsx bootstrap (shared with its index threads), which
+// is also needed when the tokenizer factory's module is a .ts file.
 function spawn(factory: TokenizerFactory): Worker {
   const here = import.meta.url;
-  const fromSource = /\.[cm]?ts$/.test(new URL(here).pathname);
-  const entry = new URL(`./tokenize-worker.${fromSource ? 'ts' : 'js'}`, here);
-  if (!fromSource && !/\.[cm]?ts$/.test(factory.module)) return new Worker(entry, { workerData: { factory } });
-  return new Worker(BOOTSTRAP, {
-    eval: true,
-    workerData: { factory, tsxApi: tsxApiUrl(), entry: entry.href },
-    execArgv: ['--conditions=source'],
-  });
+  const entry = new URL(`./tokenize-worker.${isTypeScriptModule(here) ? 'ts' : 'js'}`, here);
+  return spawnWorker(entry, { workerData: { factory }, needsTsx: /\.[cm]?ts$/.test(factory.module), what: 'tokenizer workers' });
 }
 
 interface Pending {
