@@ -1,0 +1,136 @@
+/**
+ * The benchmark suite: the one table that both `pnpm bench <name>` (main.ts) and `libvq bench <name>`
+ * (apps/cli) dispatch through. Each entry declares the options its `main(argv)` reads, so both front ends
+ * refuse a misspelt flag or a malformed value (the benchmarks' own small parsers ignore unknown flags and
+ * read numbers with Number()), and the CLI builds `--help` and `--config` keys from the same list.
+ * benchmarks/test/suite.test.ts checks that the declarations and the flags each benchmark's source reads agree.
+ */
+import { LibvqError } from '@libvq/index-core';
+
+/** 'ints' / 'strings': a list, written on the command line joined by `separator`. */
+export type BenchOptionKind = 'flag' | 'int' | 'number' | 'string' | 'ints' | 'strings';
+
+export interface BenchOption {
+  readonly flag: `--${string}`;
+  readonly kind: BenchOptionKind;
+  readonly description: string;
+  /** Lists only: what separates the items on the command line. */
+  readonly separator?: ',' | ';';
+}
+
+export interface BenchModule {
+  main(argv: string[]): Promise<void>;
+}
+
+export interface Benchmark {
+  readonly description: string;
+  readonly options: readonly BenchOption[];
+  /** Argument lists after the benchmark's name, shown as examples in the help (and parsed by the CLI's tests). */
+  readonly examples: readonly (readonly string[])[];
+  /** The benchmark's module, loaded only when it runs (LanceDB, the GloVe set and faiss stay out of every other command). */
+  load(): Promise<BenchModule>;
+}
+
+const out: BenchOption = { flag: '--out', kind: 'string', description: 'directory for the JSON / markdown results (default bench-out)' };
+const quick: BenchOption = { flag: '--quick', kind: 'flag', description: 'the small version (minutes on 2 cores) instead of the full run' };
+
+export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
+  glove: {
+    description: 'GloVe-100 ANN: libvq-ts against faiss (and LanceDB IVF_PQ) on the same split, factories and nprobe sweep',
+    options: [
+      quick,
+      { flag: '--factories', kind: 'strings', separator: ';', description: 'factory strings, ";"-separated (default IVF1024,PQ20x8;OPQ20,IVF1024,PQ20x8; --quick: IVF256)' },
+      { flag: '--nprobes', kind: 'ints', separator: ',', description: 'nprobe sweep, comma-separated (default 8,32,128; --quick: 4,16,64)' },
+      out,
+      { flag: '--seed', kind: 'int', description: 'seed of the split and of every training (default 1234)' },
+      { flag: '--skip-faiss', kind: 'flag', description: 'do not run faiss (no python3-faiss needed)' },
+      { flag: '--lancedb', kind: 'flag', description: 'run LanceDB IVF_PQ side by side (the default)' },
+      { flag: '--skip-lancedb', kind: 'flag', description: 'do not run LanceDB' },
+      { flag: '--threads', kind: 'int', description: 'libvq-ts threads for train, add and search (default 1; the peers stay single-threaded)' },
+    ],
+    examples: [['--quick', '--skip-lancedb'], ['--factories', 'IVF1024,PQ20x8', '--nprobes', '16,64', '--threads', '2']],
+    load: () => import('./glove-ann.js'),
+  },
+  cranfield: {
+    description: 'Cranfield: dense, PQ, OPQ and learned (distill / contrastive, index-only / with the query encoder) rows at each byte budget',
+    options: [
+      { flag: '--data', kind: 'string', description: 'a LibVQ-layout directory (default ../shared/data/cranfield)' },
+      out,
+      { flag: '--bytes', kind: 'ints', separator: ',', description: 'bytes per vector, comma-separated (default 4,10)' },
+      { flag: '--epochs', kind: 'int', description: 'training epochs of each learned row (default 10)' },
+    ],
+    examples: [['--bytes', '4', '--epochs', '2']],
+    load: () => import('./train-cranfield.js'),
+  },
+  'glove-train': {
+    description: 'GloVe-100 with a learned IVF-PQ index: distill with virtual labels, 10-R@100 before / after training',
+    options: [
+      quick,
+      out,
+      { flag: '--seed', kind: 'int', description: 'seed (default 1234)' },
+      { flag: '--nlist', kind: 'int', description: 'IVF lists (default 1024; --quick: 256)' },
+      { flag: '--train-queries', kind: 'int', description: 'training queries drawn from the base (default 4000; --quick: 2000)' },
+      { flag: '--epochs', kind: 'int', description: 'epochs (default 3)' },
+      { flag: '--nprobes', kind: 'ints', separator: ',', description: 'nprobe values to evaluate, comma-separated (default 32; --quick: 8,32)' },
+      { flag: '--temperature', kind: 'number', description: 'distillation temperature (default 0.05)' },
+      { flag: '--lr-codebooks', kind: 'number', description: 'AdamW rate of the PQ codebooks (default 1e-4)' },
+      { flag: '--lr-centroids', kind: 'number', description: 'SGD rate of the IVF centroids (default 1e-3)' },
+    ],
+    examples: [['--quick'], ['--nlist', '1024', '--epochs', '3', '--lr-codebooks', '1e-4']],
+    load: () => import('./train-glove.js'),
+  },
+};
+
+function benchmark(name: string | undefined): Benchmark {
+  const b = name === undefined ? undefined : Object.hasOwn(BENCHMARKS, name) ? BENCHMARKS[name] : undefined;
+  if (!b) throw new LibvqError('INVALID_ARGUMENT', `benchmark: expected one of ${Object.keys(BENCHMARKS).join(', ')}, got ${name === undefined ? 'nothing' : JSON.stringify(name)}`);
+  return b;
+}
+
+/**
+ * Checks one option value and returns it as the benchmark will read it: a number for 'int' / 'number', the
+ * text otherwise (lists stay joined: main(argv) splits them). Errors name the flag and what was expected.
+ */
+export function parseBenchValue(o: BenchOption, text: string): string | number {
+  const fail = (expected: string): never => {
+    throw new LibvqError('INVALID_ARGUMENT', `${o.flag}: expected ${expected}, got ${JSON.stringify(text)}`);
+  };
+  const isInt = (s: string) => /^-?\d+$/.test(s.trim()) && Number.isSafeInteger(Number(s));
+  switch (o.kind) {
+    case 'int':
+      return isInt(text) ? Number(text) : fail('an integer');
+    case 'number': {
+      const x = Number(text);
+      return text.trim() !== '' && Number.isFinite(x) ? x : fail('a number');
+    }
+    case 'ints':
+      return text.split(o.separator ?? ',').every(isInt) ? text : fail(`integers separated by "${o.separator ?? ','}"`);
+    case 'strings':
+      return text.split(o.separator ?? ',').every((s) => s.trim() !== '') ? text : fail(`non-empty items separated by "${o.separator ?? ','}"`);
+    case 'string':
+      return text !== '' && !text.startsWith('--') ? text : fail('a value');
+    case 'flag':
+      return fail('no value (a flag)');
+  }
+}
+
+/** Refuses flags the benchmark does not read, missing values and malformed ones (main(argv) would ignore or misread them). */
+export function checkBenchArgs(name: string, argv: readonly string[]): void {
+  const b = benchmark(name);
+  for (let i = 0; i < argv.length; i++) {
+    const o = b.options.find((x) => x.flag === argv[i]);
+    if (!o) {
+      throw new LibvqError('INVALID_ARGUMENT', `unknown option ${JSON.stringify(argv[i])}; expected one of ${b.options.map((x) => x.flag).join(', ')}`);
+    }
+    if (o.kind === 'flag') continue;
+    if (i + 1 >= argv.length) throw new LibvqError('INVALID_ARGUMENT', `${o.flag}: expected a value after it`);
+    parseBenchValue(o, argv[++i]);
+  }
+}
+
+/** Runs one benchmark with its own argument list (checked first). */
+export async function runBenchmark(name: string, argv: string[]): Promise<void> {
+  const b = benchmark(name);
+  checkBenchArgs(name, argv);
+  await (await b.load()).main(argv);
+}
