@@ -6,7 +6,7 @@ import { LibvqError } from '@libvq/index-core';
  * exitOverride only to subcommands created after the call, and commands are registered before this runs,
  * so every command in the tree is set here.
  */
-function exitOverrideAll(cmd: Command): void {
+export function exitOverrideAll(cmd: Command): void {
   cmd.exitOverride();
   for (const sub of cmd.commands) exitOverrideAll(sub);
 }

@@ -3,8 +3,8 @@ import { IndexIVF, IndexPreTransform, LibvqError, type Index, type Matrix, type 
 import { readVectors, vectorFormat, type VectorsFile } from '@libvq/dataset';
 
 /**
- * What the index commands (build, search, eval) share: option parsers, reading a VECTORS argument, and
- * searching a query matrix in batches so a progress bar can follow a synchronous search.
+ * What the commands share: option parsers, reading a VECTORS argument (build, search, eval), and searching a
+ * query matrix in batches so a progress bar can follow a synchronous search.
  */
 
 export const VECTORS_FORMATS = '.npy (2-D float32/float64), .fvecs, .arrow/.feather/.ipc (a FixedSizeList<Float32> column) or .memmap (with --dim)';
@@ -18,6 +18,34 @@ export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEG
       throw new InvalidArgumentError(`${name} must be an integer ${range}, got "${v}"`);
     }
     return n;
+  };
+}
+
+/** Commander parser for a finite number > 0 (rates, temperatures). */
+export function positiveNumberOption(name: string) {
+  return (v: string): number => {
+    const x = Number(v);
+    if (v.trim() === '' || !(x > 0 && Number.isFinite(x))) throw new InvalidArgumentError(`${name} must be a number > 0, got "${v}"`);
+    return x;
+  };
+}
+
+/** Commander parser for a comma-separated list of integers >= min (returned as numbers). */
+export function intListOption(name: string, min: number) {
+  return (v: string): number[] => {
+    const list = v.split(',').map((s) => s.trim());
+    if (list.some((s) => s === '' || !Number.isInteger(Number(s)) || Number(s) < min)) {
+      throw new InvalidArgumentError(`${name} must be comma-separated integers >= ${min}, got "${v}"`);
+    }
+    return list.map(Number);
+  };
+}
+
+/** Commander parser for one of a fixed set of words (the checked value, typed). */
+export function choiceOption<T extends string>(name: string, allowed: readonly T[]) {
+  return (v: string): T => {
+    if (!(allowed as readonly string[]).includes(v)) throw new InvalidArgumentError(`${name}: expected one of ${allowed.join(', ')}, got "${v}"`);
+    return v as T;
   };
 }
 

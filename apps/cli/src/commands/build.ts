@@ -18,6 +18,8 @@ import {
   type Matrix,
   type Metric,
 } from '@libvq/index-core';
+import { withConfig } from '../config.js';
+import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
 import { VECTORS_FORMATS, formatBytes, intOption, ivfOf, metricOption, readVectorsArg } from '../vectors-arg.js';
 
@@ -102,7 +104,7 @@ async function trainWithProgress(index: Index, x: Matrix, seed: number): Promise
 }
 
 export function registerBuild(program: Command): void {
-  program
+  const cmd = program
     .command('build')
     .description('train an index on VECTORS, add them (ids = row numbers) and write it in faiss\'s .faiss format')
     .argument('<vectors>', `vectors to index: ${VECTORS_FORMATS}`)
@@ -140,11 +142,13 @@ IVF training needs at least nlist training vectors (faiss wants ~39 per list); P
       const t1 = performance.now();
       await withProgress('adding', 'vectors', (onProgress) => index.add(x, undefined, { onProgress }));
       const t2 = performance.now();
-      writeIndex(index, flags.out);
+      await interruptible(`writing ${flags.out}`, () => writeIndex(index, flags.out));
       const bytes = (await stat(flags.out)).size;
       console.log(
         `${describeIndex(index)} (${flags.metric}, d = ${x.dim}): ntotal ${index.ntotal}, ${bytes} bytes (${formatBytes(bytes)}) -> ${flags.out}; ` +
           `trained on ${train.rows} in ${((t1 - t0) / 1000).toFixed(2)} s, added in ${((t2 - t1) / 1000).toFixed(2)} s`,
       );
     });
+  // Config keys: indexFactory's (factory, metric), index.train's (seed), methodToFactory's (LibVQ's names).
+  withConfig(cmd, { apiNames: { indexMethod: 'method', ivfCentersNum: 'ivfCenters', subvectorNum: 'subvectors', subvectorBits: 'bits' } });
 }

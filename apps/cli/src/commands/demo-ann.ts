@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { gloveAnnSet } from '@libvq/glove';
-import { indexFactory, invalidArgument } from '@libvq/index-core';
+import { indexFactory } from '@libvq/index-core';
 import { knnRecall } from '@libvq/dataset';
+import { withConfig } from '../config.js';
 import { withProgress } from '../progress.js';
+import { intListOption, intOption } from '../vectors-arg.js';
 
 /**
  * An ANN demo on the GloVe-100 set (340k words, 1,000
@@ -10,18 +12,16 @@ import { withProgress } from '../progress.js';
  * (`libvq demo` is the whole LibVQ pipeline on Cranfield.)
  */
 export function registerDemoAnn(program: Command): void {
-  program
+  const cmd = program
     .command('demo-ann')
     .description('build an IVF-PQ index over the GloVe-100 vectors, search it and print recall')
     .option('--factory <spec>', 'index factory string', 'IVF256,PQ20x8')
-    .option('--nprobe <list>', 'comma-separated nprobe values to search with', '4,16,64')
-    .option('--seed <n>', 'seed for every random choice', '1234')
+    .option('--nprobe <list>', 'comma-separated nprobe values to search with', intListOption('--nprobe', 1), [4, 16, 64])
+    .option('--seed <n>', 'seed for every random choice', intOption('--seed', 0, 0xffffffff), 1234)
     .option('--cache-dir <dir>', 'where the GloVe binary cache and ground truth live (default ~/.cache/libvq)')
-    .addHelpText('after', '\nExample:\n  libvq demo-ann --factory "OPQ20,IVF256,PQ20x8" --nprobe 8,32\n')
-    .action(async (o: { factory: string; nprobe: string; seed: string; cacheDir?: string }) => {
-      const nprobes = o.nprobe.split(',').map((s) => Number(s));
-      for (const n of nprobes) if (!Number.isInteger(n) || n <= 0) throw invalidArgument('--nprobe', 'comma-separated positive integers', o.nprobe);
-      const seed = Number(o.seed);
+    .addHelpText('after', '\nExamples:\n  libvq demo-ann\n  libvq demo-ann --factory "OPQ20,IVF256,PQ20x8" --nprobe 8,32')
+    .action(async (o: { factory: string; nprobe: number[]; seed: number; cacheDir?: string }) => {
+      const { nprobe: nprobes, seed } = o;
       const set = await withProgress('loading GloVe-100', 'steps', (onProgress) =>
         gloveAnnSet({ seed, cacheDir: o.cacheDir, onProgress: (d, t) => onProgress(d, t) }),
       );
@@ -47,4 +47,5 @@ export function registerDemoAnn(program: Command): void {
         console.log(`| ${nprobe} | ${r1.toFixed(3)} | ${r10.toFixed(3)} | ${Math.round(queries.rows / secs)} |`);
       }
     });
+  withConfig(cmd, { lists: { nprobe: ',' } });
 }

@@ -4,8 +4,10 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { LibvqError } from '@libvq/index-core';
 import { GloveTower, compareQuantizers, type CompareMethod } from '@libvq/train';
+import { withConfig } from '../config.js';
+import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
-import { intOption } from '../vectors-arg.js';
+import { intListOption, intOption } from '../vectors-arg.js';
 import { prepareDemoData } from '../demo/prepare.js';
 import { markdownTable, writeDemoOutputs } from '../demo/report.js';
 
@@ -33,16 +35,10 @@ export function defaultDemoData(): string {
   return dir;
 }
 
-function parseBytes(v: string): number[] {
-  const list = v.split(',').map((s) => Number(s.trim()));
-  if (list.length === 0 || list.some((b) => !Number.isInteger(b) || b < 1)) throw new LibvqError('INVALID_ARGUMENT', `--bytes: expected comma-separated positive integers (bytes per vector), got "${v}"`);
-  return list;
-}
-
 interface DemoFlags {
   data?: string;
   out: string;
-  bytes: string;
+  bytes: number[];
   epochs: number;
   maxDocLength: number;
   maxQueryLength: number;
@@ -50,12 +46,12 @@ interface DemoFlags {
 }
 
 export function registerDemo(program: Command): void {
-  program
+  const cmd = program
     .command('demo')
     .description('the whole LibVQ pipeline on real data: preprocess, encode (glove-100), build PQ / OPQ, train learned indexes, evaluate, report')
     .option('--data <dir>', 'a LibVQ-layout directory (collection.tsv, dev-queries.tsv, dev-rels.tsv, optionally train-*) (default: Cranfield)')
     .option('--out <dir>', 'where results.json, report.md, chart.svg (and the work/ files) go', 'demo-out')
-    .option('--bytes <list>', 'bytes per vector to compare (PQ sub-vectors of 8 bits; each must divide the dimension)', '4,10')
+    .option('--bytes <list>', 'bytes per vector to compare (PQ sub-vectors of 8 bits; each must divide the dimension)', intListOption('--bytes', 1), [4, 10])
     .option('--epochs <n>', 'training epochs of each learned index', intOption('--epochs', 1), 10)
     .option('--max-doc-length <n>', 'tokens per document', intOption('--max-doc-length', 2), 1024)
     .option('--max-query-length <n>', 'tokens per query (and per pseudo-query)', intOption('--max-query-length', 2), 64)
@@ -66,12 +62,13 @@ export function registerDemo(program: Command): void {
 Rows per byte budget: unsupervised PQ and OPQ (faiss's algorithms), then OPQ learned by distilling the dense
 ranking — the index only (virtual labels from the initial index), and the index with the query encoder
 trained jointly — plus the dense row. Scored with MRR@10, R@100 and nDCG@10 on the judged dev queries.
+
 Examples:
   libvq demo
   libvq demo --data my-collection --out my-demo --bytes 5,10,20 --epochs 4`,
     )
     .action(async (f: DemoFlags) => {
-      const bytes = parseBytes(f.bytes);
+      const bytes = f.bytes;
       const dataDir = f.data ?? defaultDemoData();
       for (const file of ['collection.tsv', 'dev-queries.tsv', 'dev-rels.tsv']) {
         if (!existsSync(join(dataDir, file))) throw new LibvqError('IO', `--data ${dataDir}: no ${file} there (the demo needs LibVQ's layout: collection.tsv, dev-queries.tsv, dev-rels.tsv, optionally train-*)`);
@@ -80,14 +77,8 @@ Examples:
       const t0 = performance.now();
       // Ctrl-C aborts at the next step boundary; every file is written through a temporary name, so the
       // outputs are either complete or absent.
-      const ac = new AbortController();
-      const onSigint = () => {
-        console.error('\nlibvq demo: interrupted, stopping at the next step (no file is left half-written)');
-        ac.abort(new LibvqError('ABORTED', 'interrupted by Ctrl-C'));
-      };
-      process.on('SIGINT', onSigint);
-      try {
-        const d = await prepareDemoData({ dataDir, workDir: join(out, 'work'), maxDocLength: f.maxDocLength, maxQueryLength: f.maxQueryLength, cacheDir: f.cacheDir, signal: ac.signal });
+      await interruptible('running the demo', async (signal) => {
+        const d = await prepareDemoData({ dataDir, workDir: join(out, 'work'), maxDocLength: f.maxDocLength, maxQueryLength: f.maxQueryLength, cacheDir: f.cacheDir, signal });
         let rows;
         try {
           const base: GloveTower = d.baseTower;
@@ -97,7 +88,7 @@ Examples:
               encoder: d.encoder, makeQueryTower: () => new GloveTower(Float32Array.from(base.table), base.dim, { lrEmbeddings: 1e-3 }),
             },
             {
-              bytes, methods: DEMO_METHODS, epochs: f.epochs, maxQueryLength: f.maxQueryLength, signal: ac.signal,
+              bytes, methods: DEMO_METHODS, epochs: f.epochs, maxQueryLength: f.maxQueryLength, signal,
               stage: (label, run) => withProgress(`3/5 ${label}`, 'steps', run),
               onRow: (r) => console.error(`4/5 ${String(r.bytes).padStart(3)} B  ${r.method.padEnd(46)} MRR@10 ${r.mrr10.toFixed(3)}  R@100 ${r.recall100.toFixed(3)}  nDCG@10 ${r.ndcg10.toFixed(3)}`),
             },
@@ -113,8 +104,8 @@ Examples:
         const paths = await writeDemoOutputs(out, rows, header);
         console.error(`5/5 wrote ${paths.results}, ${paths.report}, ${paths.chart}`);
         console.log(`\n${header}\n\n${markdownTable(rows)}`);
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
+      });
     });
+  // Config keys: prepareDemoData's dataDir, compareQuantizers' bytes / epochs / maxQueryLength, and the rest.
+  withConfig(cmd, { apiNames: { dataDir: 'data' }, lists: { bytes: ',' } });
 }

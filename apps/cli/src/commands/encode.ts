@@ -2,6 +2,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { LibvqError } from '@libvq/index-core';
 import { OnnxEncoder, checkPooling, inference, type BaseEncoder, type Pooling } from '@libvq/encoder';
 import { GLOVE100_MODEL_NAME, loadGlove100Encoder } from '@libvq/glove';
+import { withConfig } from '../config.js';
+import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
 
 function positiveInt(name: string) {
@@ -48,7 +50,7 @@ interface EncodeFlags {
 }
 
 export function registerEncode(program: Command): void {
-  program
+  const cmd = program
     .command('encode')
     .description('encode preprocessed token files (libvq preprocess) into {prefix}.embeddings.arrow (LibVQ inference)')
     .requiredOption('--data <dir>', 'preprocessed directory ({prefix}.tokens.arrow, {prefix}.ids.arrow)')
@@ -63,6 +65,13 @@ export function registerEncode(program: Command): void {
     .option('--doc', 'use the document tower')
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt('--threads'))
     .option('--cache-dir <dir>', `where ${GLOVE100_MODEL_NAME} is generated (default $LIBVQ_CACHE_DIR, else ~/.cache/libvq)`)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  libvq encode --data pre --prefix docs,dev-queries --model glove-100 --out pre
+  libvq encode --data pre --prefix docs,train-queries --model my-onnx-model --pooling mean --normalize --batch-size 32 --out emb`,
+    )
     .action(async (flags: EncodeFlags) => {
       if (flags.query && flags.doc) throw new LibvqError('INVALID_ARGUMENT', '--query and --doc: give at most one');
       const prefixes = flags.prefix.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
@@ -70,26 +79,32 @@ export function registerEncode(program: Command): void {
       const pooling = flags.pooling === undefined ? undefined : checkPooling(flags.pooling, '--pooling');
       const encoder = await loadModel(flags.model, { pooling, normalize: flags.normalize, threads: flags.threads, cacheDir: flags.cacheDir });
       try {
-        for (const prefix of prefixes) {
-          const start = performance.now();
-          const r = await withProgress(`encoding ${prefix}`, 'rows', (onProgress) =>
-            inference({
-              dataDir: flags.data,
-              prefix,
-              encoder,
-              isQuery: flags.query ? true : flags.doc ? false : undefined,
-              outputDir: flags.out,
-              maxLength: flags.maxLength,
-              batchSize: flags.batchSize,
-              onProgress,
-            }),
-          );
-          const seconds = (performance.now() - start) / 1000;
-          const rate = seconds > 0 ? (r.rows / seconds).toFixed(0) : 'inf';
-          console.log(`${prefix}: ${r.rows} x ${r.dim} -> ${r.path} (${seconds.toFixed(2)} s, ${rate} rows/s${r.truncated > 0 ? `, ${r.truncated} rows truncated to --max-length` : ''})`);
-        }
+        // Ctrl-C stops at the next batch; the embeddings file being written is removed (finished ones stay).
+        await interruptible(`encoding into ${flags.out}`, async (signal) => {
+          for (const prefix of prefixes) {
+            const start = performance.now();
+            const r = await withProgress(`encoding ${prefix}`, 'rows', (onProgress) =>
+              inference({
+                dataDir: flags.data,
+                prefix,
+                encoder,
+                isQuery: flags.query ? true : flags.doc ? false : undefined,
+                outputDir: flags.out,
+                maxLength: flags.maxLength,
+                batchSize: flags.batchSize,
+                signal,
+                onProgress,
+              }),
+            );
+            const seconds = (performance.now() - start) / 1000;
+            const rate = seconds > 0 ? (r.rows / seconds).toFixed(0) : 'inf';
+            console.log(`${prefix}: ${r.rows} x ${r.dim} -> ${r.path} (${seconds.toFixed(2)} s, ${rate} rows/s${r.truncated > 0 ? `, ${r.truncated} rows truncated to --max-length` : ''})`);
+          }
+        });
       } finally {
         await encoder.dispose();
       }
     });
+  // Config keys: inference's option names (prefix may be an array).
+  withConfig(cmd, { apiNames: { dataDir: 'data', outputDir: 'out' }, lists: { prefix: ',' } });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { LibvqError, jsBackend, type Matrix, type Metric } from '@libvq/index-core';
 import { knnRecall, readResults, type Ids } from '@libvq/dataset';
+import { withConfig } from '../config.js';
 import { withProgress } from '../progress.js';
 import { VECTORS_FORMATS, intOption, metricOption, readVectorsArg, searchInBatches } from '../vectors-arg.js';
 
@@ -41,7 +42,7 @@ function exactTopK(q: Matrix, base: Matrix, k: number, metric: Metric, batch: nu
 }
 
 export function registerEval(program: Command): void {
-  program
+  const cmd = program
     .command('eval')
     .description("score search results against exact search: R@1 and 10-R@100 (faiss's definitions)")
     .requiredOption('--results <file>', 'results Arrow file from libvq search')
@@ -55,8 +56,9 @@ export function registerEval(program: Command): void {
     .addHelpText(
       'after',
       `
-Example:
+Examples:
   libvq eval --results dev.results.arrow --exact docs.npy --queries dev-queries.npy
+  libvq eval --results dev.results.arrow --exact docs.embeddings.arrow --json
 
 R@1: share of queries whose exact nearest neighbour is ranked first. 10-R@100: share of each query's exact
 top-10 found in the returned top-100, averaged. With results of k < 100 the second figure is 10-R@k.`,
@@ -102,4 +104,5 @@ top-10 found in the returned top-100, averaged. With results of k < 100 the seco
         console.log(`${nq} queries, ${metric}, exact top-${k} over ${base.rows} vectors: R@1 = ${r1.toFixed(4)}, ${n}-R@${m} = ${rn.toFixed(4)}`);
       }
     });
+  withConfig(cmd);
 }

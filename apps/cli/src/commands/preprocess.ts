@@ -5,6 +5,8 @@ import { LibvqError } from '@libvq/index-core';
 import { preprocessData, type PreprocessResult } from '@libvq/dataset';
 import { loadTokenizer, type HfTokenizer } from '@libvq/encoder';
 import { GLOVE100_MODEL_NAME, ensureGlove100Model } from '@libvq/glove';
+import { withConfig } from '../config.js';
+import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
 
 function intAtLeast(name: string, min: number) {
@@ -64,7 +66,7 @@ function report(r: PreprocessResult, seconds: number): void {
 }
 
 export function registerPreprocess(program: Command): void {
-  program
+  const cmd = program
     .command('preprocess')
     .description('tokenize a LibVQ data directory (collection.tsv, {mode}-queries.tsv, {mode}-rels.tsv) into Arrow token files and id maps (LibVQ preprocess_data)')
     .requiredOption('--data <dir>', 'raw data directory in LibVQ layout')
@@ -76,22 +78,35 @@ export function registerPreprocess(program: Command): void {
     .option('--batch-rows <n>', 'rows per tokenization batch and Arrow record batch', intAtLeast('--batch-rows', 1), 2048)
     .option('--skip-bad-rows', 'skip malformed rows (they are counted and the first ones listed) instead of stopping')
     .option('--cache-dir <dir>', `where ${GLOVE100_MODEL_NAME} is generated (default $LIBVQ_CACHE_DIR, else ~/.cache/libvq)`)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  libvq preprocess --data ../shared/data/cranfield --out pre --tokenizer glove-100
+  libvq preprocess --data my-collection --out pre --tokenizer my-model/tokenizer.json --max-doc-length 512 --workers 2 --skip-bad-rows`,
+    )
     .action(async (flags: PreprocessFlags) => {
       const tokenizer = await loadTokenizerArg(flags.tokenizer, flags.cacheDir);
       const start = performance.now();
-      const result = await withProgress('preprocessing', 'lines', (onProgress) =>
-        preprocessData({
-          dataDir: flags.data,
-          outputDir: flags.out,
-          tokenizer,
-          maxDocLength: flags.maxDocLength,
-          maxQueryLength: flags.maxQueryLength,
-          workers: flags.workers,
-          batchRows: flags.batchRows,
-          skipBadRows: flags.skipBadRows === true,
-          onProgress,
-        }),
+      // Ctrl-C stops at the next batch; the token file being written is removed (files already finished stay).
+      const result = await interruptible(`preprocessing ${flags.data}`, (signal) =>
+        withProgress('preprocessing', 'lines', (onProgress) =>
+          preprocessData({
+            dataDir: flags.data,
+            outputDir: flags.out,
+            tokenizer,
+            maxDocLength: flags.maxDocLength,
+            maxQueryLength: flags.maxQueryLength,
+            workers: flags.workers,
+            batchRows: flags.batchRows,
+            skipBadRows: flags.skipBadRows === true,
+            signal,
+            onProgress,
+          }),
+        ),
       );
       report(result, (performance.now() - start) / 1000);
     });
+  // Config keys: preprocessData's option names.
+  withConfig(cmd, { apiNames: { dataDir: 'data', outputDir: 'out' } });
 }

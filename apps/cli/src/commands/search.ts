@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { LibvqError, describeIndex, readIndex } from '@libvq/index-core';
 import { writeResults } from '@libvq/dataset';
+import { withConfig } from '../config.js';
+import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
 import { VECTORS_FORMATS, intOption, ivfOf, readVectorsArg, searchInBatches } from '../vectors-arg.js';
 
@@ -17,7 +19,7 @@ interface SearchFlags {
 }
 
 export function registerSearch(program: Command): void {
-  program
+  const cmd = program
     .command('search')
     .description('search an index with query vectors and write the top-k as a results Arrow table (qid, doc_ids, scores)')
     .requiredOption('--index <file>', 'index file (libvq build, or faiss.write_index)')
@@ -31,7 +33,7 @@ export function registerSearch(program: Command): void {
     .addHelpText(
       'after',
       `
-Example:
+Examples:
   libvq search --index docs.faiss --queries dev-queries.embeddings.arrow --k 100 --nprobe 32 -o dev.results.arrow
 
 qid is the queries file's "id" column when it has one, else the query's row number. Scores are faiss's
@@ -66,10 +68,12 @@ distances: inner products for ip indexes (higher is better), squared distances f
         'libvq.metric': index.metric,
         ...(ivf !== undefined ? { 'libvq.nprobe': String(nprobe) } : {}),
       };
-      await writeResults(flags.out, { qids, k: flags.k, labels: r.labels, distances: r.distances }, metadata);
+      await interruptible(`writing ${flags.out}`, () => writeResults(flags.out, { qids, k: flags.k, labels: r.labels, distances: r.distances }, metadata));
       console.log(
         `${q.rows} queries, k = ${flags.k}${ivf !== undefined ? `, nprobe = ${nprobe}` : ''} on ${describeIndex(index)} (ntotal ${index.ntotal}) ` +
           `in ${secs.toFixed(2)} s (${secs > 0 ? Math.round(q.rows / secs) : 'inf'} queries/s) -> ${flags.out}`,
       );
     });
+  // Config keys: index.search's (k, nprobe) and the command's own; the names already match.
+  withConfig(cmd);
 }

@@ -4,8 +4,10 @@ import type { Command } from 'commander';
 import { LibvqError, type Matrix, type Metric } from '@libvq/index-core';
 import { readIdMap, readRelsTable, relsPath, relsToOffsets } from '@libvq/dataset';
 import { LearnableIndex, type LearnableFitOptions, type LearnableMethod, type RelData } from '@libvq/train';
+import { withConfig } from '../config.js';
+import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
-import { VECTORS_FORMATS, intOption, metricOption, readVectorsArg } from '../vectors-arg.js';
+import { VECTORS_FORMATS, choiceOption, intOption, metricOption, positiveNumberOption, readVectorsArg } from '../vectors-arg.js';
 
 const METHODS: readonly LearnableMethod[] = ['ivf', 'ivf_pq', 'ivf_opq', 'pq', 'opq'];
 
@@ -15,20 +17,20 @@ interface TrainFlags {
   queries?: string;
   mode: string;
   out: string;
-  method: string;
+  method: LearnableMethod;
   ivfCenters?: number;
   subvectors?: number;
   bits: number;
   metric: Metric;
-  loss: string;
-  labels?: string;
+  loss: 'distill' | 'contras';
+  labels?: 'virtual' | 'rels';
   epochs: number;
   batchSize: number;
   neg: number;
   temperature: number;
-  scope: string;
-  codes: string;
-  writeBack?: string;
+  scope: 'batch' | 'corpus';
+  codes: 'fixed' | 'nearest';
+  writeBack?: 'keep' | 'reencode';
   lrCodebooks: number;
   lrCentroids: number;
   lrRotation: number;
@@ -36,18 +38,6 @@ interface TrainFlags {
   checkpointDir?: string;
   resume?: boolean;
   seed: number;
-}
-
-function positiveFloat(name: string) {
-  return (v: string): number => {
-    const x = Number(v);
-    if (!(x > 0 && Number.isFinite(x))) throw new LibvqError('INVALID_ARGUMENT', `${name}: expected a number > 0, got "${v}"`);
-    return x;
-  };
-}
-
-function oneOf(name: string, v: string, allowed: readonly string[]): void {
-  if (!allowed.includes(v)) throw new LibvqError('INVALID_ARGUMENT', `${name}: expected one of ${allowed.join(', ')}, got "${v}"`);
 }
 
 /** The judgments of `{mode}-rels.arrow` as query row -> positive document rows (grade > 0). */
@@ -64,7 +54,7 @@ async function readLabels(dir: string, mode: string): Promise<RelData> {
 }
 
 export function registerTrain(program: Command): void {
-  program
+  const cmd = program
     .command('train')
     .description('train a learnable index (IVF centroids, PQ codebooks, OPQ rotation) on stored embeddings and save a checkpoint directory')
     .option('--data <dir>', 'a preprocessed + encoded directory: docs.embeddings.arrow, {mode}-queries.embeddings.arrow, {mode}-rels.arrow')
@@ -72,23 +62,23 @@ export function registerTrain(program: Command): void {
     .option('--queries <vectors>', 'training query embeddings (default: DIR/{mode}-queries.embeddings.arrow)')
     .option('--mode <name>', 'which queries / judgments train', 'train')
     .requiredOption('-o, --out <dir>', 'checkpoint directory to write (index.faiss, tensors.safetensors, manifest.json)')
-    .requiredOption('--method <name>', `LibVQ index_method: ${METHODS.join(', ')}`)
+    .requiredOption('--method <name>', `LibVQ index_method: ${METHODS.join(', ')}`, choiceOption('--method', METHODS))
     .option('--ivf-centers <n>', 'IVF lists (ivf* methods)', intOption('--ivf-centers', 1))
     .option('--subvectors <n>', 'PQ sub-vectors M (bytes per vector at 8 bits)', intOption('--subvectors', 1))
     .option('--bits <n>', 'bits per sub-vector code', intOption('--bits', 1, 8), 8)
     .option('--metric <m>', 'ip or l2 (LibVQ dist_mode)', metricOption, 'ip' as Metric)
-    .option('--loss <name>', 'distill (KL to the dense ranking) or contras (cross-entropy on labels)', 'distill')
-    .option('--labels <kind>', 'virtual (rank 1 of the initial index = positive, ranks 2..400 negatives) or rels (--data judgments); default: virtual for distill, rels for contras')
+    .option('--loss <name>', 'distill (KL to the dense ranking) or contras (cross-entropy on labels)', choiceOption('--loss', ['distill', 'contras'] as const), 'distill' as const)
+    .option('--labels <kind>', 'virtual (rank 1 of the initial index = positive, ranks 2..400 negatives) or rels (--data judgments); default: virtual for distill, rels for contras', choiceOption('--labels', ['virtual', 'rels'] as const))
     .option('--epochs <n>', 'epochs', intOption('--epochs', 1), 5)
     .option('--batch-size <n>', 'queries per batch', intOption('--batch-size', 1), 32)
     .option('--neg <n>', 'hard negatives per query (scope batch)', intOption('--neg', 0), 7)
-    .option('--temperature <t>', 'score temperature tau', positiveFloat('--temperature'), 1)
-    .option('--scope <s>', 'documents scored per query: batch (LibVQ, in-batch negatives) or corpus (all; small corpora)', 'batch')
-    .option('--codes <c>', 'fixed (JPQ: documents keep their codes) or nearest (LibVQ: straight-through)', 'fixed')
-    .option('--write-back <w>', 'keep or reencode (default: keep with fixed codes, reencode with nearest)')
-    .option('--lr-codebooks <x>', 'AdamW rate of the PQ codebooks', positiveFloat('--lr-codebooks'), 1e-4)
-    .option('--lr-centroids <x>', 'SGD rate of the IVF centroids', positiveFloat('--lr-centroids'), 1e-3)
-    .option('--lr-rotation <x>', 'rate of the OPQ rotation (Cayley retraction)', positiveFloat('--lr-rotation'), 1e-4)
+    .option('--temperature <t>', 'score temperature tau', positiveNumberOption('--temperature'), 1)
+    .option('--scope <s>', 'documents scored per query: batch (LibVQ, in-batch negatives) or corpus (all; small corpora)', choiceOption('--scope', ['batch', 'corpus'] as const), 'batch' as const)
+    .option('--codes <c>', 'fixed (JPQ: documents keep their codes) or nearest (LibVQ: straight-through)', choiceOption('--codes', ['fixed', 'nearest'] as const), 'fixed' as const)
+    .option('--write-back <w>', 'keep or reencode (default: keep with fixed codes, reencode with nearest)', choiceOption('--write-back', ['keep', 'reencode'] as const))
+    .option('--lr-codebooks <x>', 'AdamW rate of the PQ codebooks', positiveNumberOption('--lr-codebooks'), 1e-4)
+    .option('--lr-centroids <x>', 'SGD rate of the IVF centroids', positiveNumberOption('--lr-centroids'), 1e-3)
+    .option('--lr-rotation <x>', 'rate of the OPQ rotation (Cayley retraction)', positiveNumberOption('--lr-rotation'), 1e-4)
     .option('--freeze-rotation', 'keep the OPQ rotation fixed (as LibVQ does)')
     .option('--checkpoint-dir <dir>', 'save the index and training state after every epoch here')
     .option('--resume', 'continue the run saved in --checkpoint-dir')
@@ -97,18 +87,14 @@ export function registerTrain(program: Command): void {
       'after',
       `
 Trains the index only, on stored embeddings (the query tower stays as encoded; LearnableIndexWithEncoder in
-@libvq/train trains it jointly). Examples:
+@libvq/train trains it jointly).
+
+Examples:
   libvq train --data prep/ --method opq --subvectors 4 --loss distill --scope corpus --temperature 0.05 --lr-codebooks 1e-3 --epochs 10 -o ckpt
   libvq train --docs docs.npy --queries q.npy --method ivf_pq --ivf-centers 1024 --subvectors 20 -o ckpt`,
     )
     .action(async (f: TrainFlags) => {
-      oneOf('--method', f.method, METHODS);
-      oneOf('--loss', f.loss, ['distill', 'contras']);
-      oneOf('--scope', f.scope, ['batch', 'corpus']);
-      oneOf('--codes', f.codes, ['fixed', 'nearest']);
-      if (f.writeBack !== undefined) oneOf('--write-back', f.writeBack, ['keep', 'reencode']);
       const labelsKind = f.labels ?? (f.loss === 'distill' ? 'virtual' : 'rels');
-      oneOf('--labels', labelsKind, ['virtual', 'rels']);
       if (f.resume && !f.checkpointDir) throw new LibvqError('INVALID_ARGUMENT', '--resume needs --checkpoint-dir (where the run was saved)');
       const docsPath = f.docs ?? (f.data ? join(f.data, 'docs.embeddings.arrow') : undefined);
       const queriesPath = f.queries ?? (f.data ? join(f.data, `${f.mode}-queries.embeddings.arrow`) : undefined);
@@ -129,22 +115,30 @@ Trains the index only, on stored embeddings (the query tower stays as encoded; L
         console.error(`resuming after epoch ${r.state.epochsDone} from ${f.checkpointDir}`);
       } else {
         li = await withProgress('building the initial index', 'iters', (onProgress) =>
-          LearnableIndex.create({ docEmbeddings: docs, indexMethod: f.method as LearnableMethod, ivfCentersNum: f.ivfCenters, subvectorNum: f.subvectors, subvectorBits: f.bits, distMode: f.metric, seed: f.seed, onProgress }),
+          LearnableIndex.create({ docEmbeddings: docs, indexMethod: f.method, ivfCentersNum: f.ivfCenters, subvectorNum: f.subvectors, subvectorBits: f.bits, distMode: f.metric, seed: f.seed, onProgress }),
         );
       }
       const rep = await withProgress('training', 'batches', (onProgress) =>
         li.fit({
-          queryEmbeddings: queries, docEmbeddings: docs, relData, lossMethod: f.loss as 'distill' | 'contras', epochs: f.epochs, batchSize: f.batchSize,
-          perQueryNegNum: f.neg, temperature: f.temperature, docScope: f.scope as 'batch' | 'corpus', codeAssignment: f.codes as 'fixed' | 'nearest',
-          writeBack: f.writeBack as 'keep' | 'reencode' | undefined, lr: { codebooks: f.lrCodebooks, centroids: f.lrCentroids, rotation: f.lrRotation },
+          queryEmbeddings: queries, docEmbeddings: docs, relData, lossMethod: f.loss, epochs: f.epochs, batchSize: f.batchSize,
+          perQueryNegNum: f.neg, temperature: f.temperature, docScope: f.scope, codeAssignment: f.codes,
+          writeBack: f.writeBack, lr: { codebooks: f.lrCodebooks, centroids: f.lrCentroids, rotation: f.lrRotation },
           freeze: { rotation: !!f.freezeRotation }, checkpointDir: f.checkpointDir, resumeFrom, seed: f.seed, onProgress,
         }),
       );
-      li.save(f.out);
+      await interruptible(`writing ${f.out}`, () => li.save(f.out));
       const loss = rep.epochLoss.length ? `loss ${rep.epochLoss[0].toFixed(4)} -> ${rep.epochLoss.at(-1)!.toFixed(4)}, ` : '';
       console.log(
         `${li.describe()} (${f.metric}): ${rep.epochs} epochs, ${rep.steps} steps, ${loss}${rep.queriesPerSecond.toFixed(0)} queries/s, ` +
           `|RtR-I| ${li.rotationError().toExponential(1)} -> ${f.out}`,
       );
     });
+  // Config keys: LearnableIndex.create's and fit's option names (fit's lr and freeze objects nest in the file).
+  withConfig(cmd, {
+    apiNames: {
+      indexMethod: 'method', ivfCentersNum: 'ivfCenters', subvectorNum: 'subvectors', subvectorBits: 'bits', distMode: 'metric',
+      lossMethod: 'loss', perQueryNegNum: 'neg', docScope: 'scope', codeAssignment: 'codes',
+      'lr.codebooks': 'lrCodebooks', 'lr.centroids': 'lrCentroids', 'lr.rotation': 'lrRotation', 'freeze.rotation': 'freezeRotation',
+    },
+  });
 }
