@@ -24,8 +24,10 @@ export async function interruptible<T>(what: string, fn: (signal: AbortSignal) =
   try {
     const result = await fn(ac.signal);
     // A Ctrl-C that came during synchronous work is still queued: let the loop deliver it to this listener
-    // (removing the listener first would drop it, and the user's Ctrl-C with it).
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // (removing the listener first would drop it, and the user's Ctrl-C with it). libuv reads pending signals
+    // in its poll phase; the first immediate may run in this loop iteration's check phase, before any poll,
+    // the second runs after the next poll.
+    for (let i = 0; i < 2; i++) await new Promise<void>((resolve) => setImmediate(resolve));
     if (ac.signal.aborted) throw ac.signal.reason as LibvqError;
     return result;
   } catch (e) {
