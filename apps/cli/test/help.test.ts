@@ -1,3 +1,7 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import { COMMANDS, createProgram } from '../src/program.js';
@@ -82,5 +86,23 @@ describe('libvq --help', () => {
     await expect(parsedCommand(shellWords('search --index x.faiss --queries q.npy'))).rejects.toMatchObject({ code: 'commander.missingMandatoryOptionValue' });
     await expect(parsedCommand(shellWords('bench glove --seed x'))).rejects.toMatchObject({ code: 'commander.invalidArgument' });
     expect(shellWords('build a.npy --factory "OPQ20,IVF1024,PQ20x8" -o b')).toEqual(['build', 'a.npy', '--factory', 'OPQ20,IVF1024,PQ20x8', '-o', 'b']);
+  });
+
+  it("the README's CLI lines parse, with its train.json", async () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+    const lines = [...readme.matchAll(/^pnpm libvq (.*?)(?:\s+#.*)?$/gm)].map((m) => m[1]).filter((l) => l.split(' ')[0] !== 'demo');
+    expect(lines.length).toBeGreaterThanOrEqual(7);
+    const json = /`(\{ "indexMethod".*\})`/.exec(readme)?.[1];
+    expect(json).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'libvq-readme-'));
+    const cwd = process.cwd();
+    try {
+      writeFileSync(join(dir, 'train.json'), json!);
+      process.chdir(dir); // --config train.json is read while parsing
+      for (const line of lines) expect(await parsedCommand(shellWords(line)), line).toBe(line.startsWith('bench ') ? line.split(' ').slice(0, 2).join(' ') : line.split(' ')[0]);
+    } finally {
+      process.chdir(cwd);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
