@@ -47,7 +47,7 @@ describe('libvq bench', () => {
     const r = await runLibvq([(p) => registerBenchFrom(p, null)], ['bench', 'glove', '--quick']);
     expect(r.code).toBe(2);
     expect(r.err.trim().split('\n')).toHaveLength(1);
-    expect(r.err).toMatch(/\[UNSUPPORTED\].*@libvq\/benchmarks.*not installed.*pnpm libvq bench <name>/);
+    expect(r.err).toMatch(/\[UNSUPPORTED\].*cannot load the benchmarks \(@libvq\/benchmarks.*not published\); run `pnpm libvq bench <name>`/);
   });
 
   it('runs a real benchmark: bench cranfield on a small LibVQ-layout collection, with the options given', async () => {

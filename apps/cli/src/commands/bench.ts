@@ -52,7 +52,7 @@ export function registerBenchFrom(program: Command, s: Suite | null): void {
       .action(() => {
         throw new LibvqError(
           'UNSUPPORTED',
-          'libvq bench: the benchmarks package (@libvq/benchmarks, TypeScript sources of the libvq-ts repository) is not installed here; run `pnpm libvq bench <name>` or `pnpm bench <name>` in a clone of the repository',
+          'libvq bench: this libvq cannot load the benchmarks (@libvq/benchmarks: TypeScript sources of the libvq-ts repository, not published); run `pnpm libvq bench <name>` or `pnpm bench <name>` in a clone of the repository',
         );
       });
     return;
