@@ -1,21 +1,41 @@
 /**
  * One conformance suite for every backend (TensorFlow.js's lesson): each kernel against a float64
- * brute-force reference, with stated tolerances. A new backend registers itself and joins here.
+ * brute-force reference, with stated tolerances. A new backend joins by adding a line to `backends`.
  */
-import { describe, expect, it } from 'vitest';
-import { type Backend, InvertedLists, jsBackend, type Matrix, type Metric } from '../src/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Backend, InvertedLists, createGpujsBackend, jsBackend, type Matrix, type Metric } from '../src/index.js';
 import { randomData, refKnn, refScore } from './helpers/data.js';
 
-/** Relative tolerance on scores: float32 accumulation over d ≤ 64 terms. */
+/**
+ * The backends and their relative tolerance on scores. js and gpujs 'cpu' accumulate float32 inputs in
+ * float64 JavaScript numbers; gpujs 'webasm' and 'gpu' accumulate in float32 (d ≤ 64 terms: ~1e-5
+ * relative), so 1e-4 holds for all. The gpujs cases set minWork 0 so every kernel runs in gpu.js, never
+ * the js fallback; 'cpu, tiny calls' caps each kernel call at 97 output cells, so every kernel is split
+ * into many calls (tiles, query blocks, IVF batches, lists cut into pieces, queries spanning batches).
+ * Mode 'gpu' joins only where headless-gl opens a context (a built `gl` module under a display); CI has
+ * none, and runs the cpu and webasm cases.
+ */
 const REL_TOL = 1e-4;
-const backends: Backend[] = [jsBackend];
+const gl = createGpujsBackend({ minWork: 0 });
+const backends: [string, Backend][] = [
+  ['js', jsBackend],
+  ['gpujs cpu', createGpujsBackend({ mode: 'cpu', minWork: 0 })],
+  ['gpujs cpu, tiny calls', createGpujsBackend({ mode: 'cpu', minWork: 0, maxOutput: 97 })],
+  ['gpujs webasm', createGpujsBackend({ mode: 'webasm', minWork: 0 })],
+  ...(gl.mode === 'gpu' ? [['gpujs gpu', gl] as [string, Backend]] : []),
+];
 const metrics: Metric[] = ['ip', 'l2'];
+
+afterAll(async () => {
+  for (const [, b] of backends) if ('dispose' in b) await (b as { dispose(): Promise<void> }).dispose();
+  await gl.dispose();
+});
 
 function close(a: number, b: number, scale: number): boolean {
   return Math.abs(a - b) <= REL_TOL * Math.max(1, scale);
 }
 
-describe.each(backends.map((b) => [b.name, b] as const))('backend %s', (_name, be) => {
+describe.each(backends)('backend %s', (_name, be) => {
   const x = randomData(37, 24, 1);
   const y = randomData(203, 24, 2);
 

@@ -1,10 +1,16 @@
 import { invalidArgument } from '../errors.js';
+import { createGpujsBackend } from './gpujs/index.js';
 import { jsBackend } from './js/index.js';
 import type { Backend } from './types.js';
 
 const backends = new Map<string, Backend>([['js', jsBackend]]);
+/**
+ * Backends made on first use: 'gpujs' loads gpu.js (and, in mode 'gpu', opens a GL context) only when it
+ * is asked for, so importing index-core never does.
+ */
+const lazy = new Map<string, () => Backend>([['gpujs', () => createGpujsBackend()]]);
 
-/** Registers another backend (e.g. gpujs) under its name. */
+/** Registers another backend under its name (replacing one registered, or made, under the same name). */
 export function registerBackend(backend: Backend): void {
   backends.set(backend.name, backend);
 }
@@ -13,7 +19,12 @@ export function registerBackend(backend: Backend): void {
 export function getBackend(name: string | Backend | undefined): Backend {
   if (name === undefined) return jsBackend;
   if (typeof name !== 'string') return name;
-  const b = backends.get(name);
-  if (!b) throw invalidArgument('backend', `one of ${[...backends.keys()].map((k) => `'${k}'`).join(', ')}`, name);
+  let b = backends.get(name);
+  if (!b) {
+    const make = lazy.get(name);
+    if (!make) throw invalidArgument('backend', `one of ${[...backends.keys(), ...lazy.keys()].filter((k, i, a) => a.indexOf(k) === i).map((k) => `'${k}'`).join(', ')}`, name);
+    b = make();
+    backends.set(name, b);
+  }
   return b;
 }
