@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import {
   IndexIVFPQ,
   IndexPQ,
@@ -13,6 +13,7 @@ import {
   methodToFactory,
   sampleWithoutReplacement,
   writeIndex,
+  type Backend,
   type Index,
   type IndexMethod,
   type Matrix,
@@ -38,6 +39,7 @@ interface BuildFlags {
   column?: string;
   dim?: number;
   threads: number;
+  backend: 'js' | 'gpujs';
 }
 
 /** The factory string from --factory, or from LibVQ's --method and its parameters (exactly one of the two). */
@@ -103,6 +105,11 @@ async function trainWithProgress(index: Index, x: Matrix, seed: number): Promise
   await withProgress('training quantizers', 'iters', (onProgress) => index.train(x, { seed, onProgress }));
 }
 
+/** ", backend gpujs (cpu)": which backend ran, and for gpujs the mode it chose; nothing for the default js. */
+export function backendNote(b: Backend): string {
+  return b.name === 'js' ? '' : `, backend ${b.name}${'mode' in b ? ` (${String(b.mode)})` : ''}`;
+}
+
 export function registerBuild(program: Command): void {
   const cmd = program
     .command('build')
@@ -120,6 +127,7 @@ export function registerBuild(program: Command): void {
     .option('--column <name>', 'Arrow files: the vector column (default "embedding" or the only FixedSizeList<Float32> column)')
     .option('--dim <d>', '.memmap files: the vector dimension', intOption('--dim', 1))
     .option('--threads <n>', 'threads for k-means, PQ training and encoding (the index bytes are the same for any value)', intOption('--threads', 1, 256), 1)
+    .addOption(new Option('--backend <name>', 'kernels: js, or gpujs (gpu.js: WebGL through headless-gl where it is built, else its CPU mode; see the index-core README)').choices(['js', 'gpujs']).default('js'))
     .addHelpText(
       'after',
       `
@@ -133,7 +141,7 @@ IVF training needs at least nlist training vectors (faiss wants ~39 per list); P
       const factory = factoryFromFlags(flags);
       const { matrix: x } = await readVectorsArg(path, 'VECTORS', { dim: flags.dim, column: flags.column });
       // Built before training so a bad factory or an M that does not divide d fails before any work.
-      const index = indexFactory(x.dim, factory, flags.metric);
+      const index = indexFactory(x.dim, factory, flags.metric, flags.backend);
       index.threads = flags.threads;
       const train = trainingSet(x, flags.trainSize, flags.seed, path);
       checkTrainingSize(index, train.rows, factory);
@@ -145,7 +153,7 @@ IVF training needs at least nlist training vectors (faiss wants ~39 per list); P
       await interruptible(`writing ${flags.out}`, () => writeIndex(index, flags.out));
       const bytes = (await stat(flags.out)).size;
       console.log(
-        `${describeIndex(index)} (${flags.metric}, d = ${x.dim}): ntotal ${index.ntotal}, ${bytes} bytes (${formatBytes(bytes)}) -> ${flags.out}; ` +
+        `${describeIndex(index)} (${flags.metric}, d = ${x.dim}${backendNote(index.backend)}): ntotal ${index.ntotal}, ${bytes} bytes (${formatBytes(bytes)}) -> ${flags.out}; ` +
           `trained on ${train.rows} in ${((t1 - t0) / 1000).toFixed(2)} s, added in ${((t2 - t1) / 1000).toFixed(2)} s`,
       );
     });

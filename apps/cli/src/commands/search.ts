@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { LibvqError, describeIndex, readIndex } from '@libvq/index-core';
 import { writeResults } from '@libvq/dataset';
 import { withConfig } from '../config.js';
+import { backendNote } from './build.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
 import { VECTORS_FORMATS, intOption, ivfOf, readVectorsArg, searchInBatches } from '../vectors-arg.js';
@@ -16,6 +17,7 @@ interface SearchFlags {
   batch: number;
   column?: string;
   threads: number;
+  backend: 'js' | 'gpujs';
 }
 
 export function registerSearch(program: Command): void {
@@ -30,6 +32,7 @@ export function registerSearch(program: Command): void {
     .option('--batch <n>', 'queries per search call', intOption('--batch', 1), 1024)
     .option('--column <name>', 'Arrow query files: the vector column')
     .option('--threads <n>', 'threads splitting each batch of queries (results are the same for any value)', intOption('--threads', 1, 256), 1)
+    .addOption(new Option('--backend <name>', 'kernels: js, or gpujs (gpu.js: WebGL through headless-gl where it is built, else its CPU mode; see the index-core README)').choices(['js', 'gpujs']).default('js'))
     .addHelpText(
       'after',
       `
@@ -40,7 +43,7 @@ qid is the queries file's "id" column when it has one, else the query's row numb
 distances: inner products for ip indexes (higher is better), squared distances for l2 (lower is better).`,
     )
     .action(async (flags: SearchFlags) => {
-      const index = readIndex(flags.index);
+      const index = readIndex(flags.index, { backend: flags.backend });
       index.threads = flags.threads;
       const ivf = ivfOf(index);
       // .memmap queries have no header: they take the index's dimension.
@@ -70,7 +73,7 @@ distances: inner products for ip indexes (higher is better), squared distances f
       };
       await interruptible(`writing ${flags.out}`, () => writeResults(flags.out, { qids, k: flags.k, labels: r.labels, distances: r.distances }, metadata));
       console.log(
-        `${q.rows} queries, k = ${flags.k}${ivf !== undefined ? `, nprobe = ${nprobe}` : ''} on ${describeIndex(index)} (ntotal ${index.ntotal}) ` +
+        `${q.rows} queries, k = ${flags.k}${ivf !== undefined ? `, nprobe = ${nprobe}` : ''} on ${describeIndex(index)} (ntotal ${index.ntotal}${backendNote(index.backend)}) ` +
           `in ${secs.toFixed(2)} s (${secs > 0 ? Math.round(q.rows / secs) : 'inf'} queries/s) -> ${flags.out}`,
       );
     });

@@ -1,0 +1,54 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readResults, writeVectors } from '@libvq/dataset';
+import { clusteredVectors, libvq } from './index-fixtures.js';
+
+// --backend on build and search: the gpujs backend is chosen, its mode reported, and its results are the js
+// backend's (at this size every kernel call is below gpujs's work threshold and runs the js kernels; the
+// kernels themselves are checked against float64 in index-core's conformance suite).
+const root = mkdtempSync(join(tmpdir(), 'libvq-cli-backend-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => {
+  process.exitCode = 0;
+});
+
+const base = clusteredVectors(800, 16, 21);
+const queries = clusteredVectors(12, 16, 22);
+const baseNpy = join(root, 'base.npy');
+const queriesNpy = join(root, 'queries.npy');
+
+beforeAll(async () => {
+  await writeVectors(baseNpy, base);
+  await writeVectors(queriesNpy, queries);
+});
+
+describe('--backend', () => {
+  it('build and search with gpujs report the backend and mode, and match js byte for byte', async () => {
+    const common = ['--factory', 'IVF8,PQ4x4', '--metric', 'l2', '--seed', '5'];
+    const js = await libvq('build', baseNpy, ...common, '-o', join(root, 'js.faiss'));
+    const gpu = await libvq('build', baseNpy, ...common, '--backend', 'gpujs', '-o', join(root, 'gpujs.faiss'));
+    expect(js.code).toBe(0);
+    expect(gpu.code).toBe(0);
+    expect(js.out).not.toMatch(/, backend /);
+    expect(gpu.out).toMatch(/\(l2, d = 16, backend gpujs \((cpu|gpu)\)\)/);
+    expect(readFileSync(join(root, 'gpujs.faiss')).equals(readFileSync(join(root, 'js.faiss')))).toBe(true);
+
+    const sjs = await libvq('search', '--index', join(root, 'js.faiss'), '--queries', queriesNpy, '--k', '10', '--nprobe', '3', '-o', join(root, 'js.arrow'));
+    const sgpu = await libvq('search', '--index', join(root, 'js.faiss'), '--queries', queriesNpy, '--k', '10', '--nprobe', '3', '--backend', 'gpujs', '-o', join(root, 'gpujs.arrow'));
+    expect(sjs.code).toBe(0);
+    expect(sgpu.code).toBe(0);
+    expect(sgpu.out).toMatch(/ntotal 800, backend gpujs \((cpu|gpu)\)\)/);
+    const a = await readResults(join(root, 'js.arrow'));
+    const b = await readResults(join(root, 'gpujs.arrow'));
+    expect(Array.from(b.labels as BigInt64Array)).toEqual(Array.from(a.labels as BigInt64Array));
+    expect(Array.from(b.distances)).toEqual(Array.from(a.distances));
+  });
+
+  it('refuses a backend that does not exist, naming the choices', async () => {
+    const r = await libvq('search', '--index', 'x.faiss', '--queries', queriesNpy, '--backend', 'cuda', '-o', join(root, 'x.arrow'));
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/--backend <name>' argument 'cuda' is invalid\. Allowed choices are js, gpujs/);
+  });
+});
