@@ -1,40 +1,13 @@
 import type { Metric } from '../../metric.js';
 import { TopK } from '../../topk.js';
 import type { KnnResult } from '../types.js';
-import { UNROLL_MAX_M, unrolledScan } from './unrolled-scan.js';
+import { adcScanner } from './wasm/adc-scanner.js';
 
 /**
- * Scores codes[start..end) of one block against one query's table and offers them to the heap.
- * This is the hottest loop of PQ search: M table look-ups per code, with the heap touched only by
- * candidates that beat its current threshold. Fully unrolled (generated) for M ≤ 64.
+ * PQ search over one flat block of codes: per query, its table goes into the WebAssembly scanner
+ * (the hottest loop of PQ search: M look-ups per code, heap touched only by candidates that beat
+ * its threshold).
  */
-export function scanCodes(
-  table: Float32Array,
-  codes: Uint8Array,
-  n: number,
-  M: number,
-  ksub: number,
-  bias: number,
-  ids: Float64Array | null,
-  heap: TopK,
-): void {
-  const hib = heap.higherIsBetter;
-  if (M <= UNROLL_MAX_M) {
-    unrolledScan(M, ksub, hib)(table, codes, n, bias, ids, heap);
-    return;
-  }
-  let thr = heap.threshold();
-  let o = 0;
-  for (let i = 0; i < n; i++, o += M) {
-    let s = bias;
-    for (let m = 0; m < M; m++) s += table[m * ksub + codes[o + m]];
-    if (hib ? s > thr : s < thr) {
-      heap.push(s, ids === null ? i : ids[i]);
-      thr = heap.threshold();
-    }
-  }
-}
-
 export function adcScan(
   tables: Float32Array,
   codes: Uint8Array,
@@ -44,13 +17,15 @@ export function adcScan(
   k: number,
   metric: Metric,
 ): KnnResult {
-  const nq = tables.length / (M * ksub);
+  const tsize = M * ksub;
+  const nq = tables.length / tsize;
   const heap = new TopK(k, metric);
+  const scanner = adcScanner(M, ksub, heap.higherIsBetter);
   const distances = new Float32Array(nq * k);
   const labels = new Float64Array(nq * k);
   for (let q = 0; q < nq; q++) {
-    const table = tables.subarray(q * M * ksub, (q + 1) * M * ksub);
-    scanCodes(table, codes, n, M, ksub, 0, null, heap);
+    scanner.table.set(tables.subarray(q * tsize, (q + 1) * tsize));
+    scanner.scan(codes, n, 0, null, heap);
     heap.drainInto(distances, labels, q * k);
   }
   return { distances, labels };

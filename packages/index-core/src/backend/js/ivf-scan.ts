@@ -2,7 +2,7 @@ import type { Matrix } from '../../matrix.js';
 import type { Metric } from '../../metric.js';
 import { TopK } from '../../topk.js';
 import type { KnnResult, ListView, Probes } from '../types.js';
-import { scanCodes } from './adc-scan.js';
+import { adcScanner } from './wasm/adc-scanner.js';
 
 export function ivfAdcScan(
   tables: Float32Array,
@@ -17,24 +17,25 @@ export function ivfAdcScan(
   const tsize = M * ksub;
   const nq = tables.length / tsize;
   const heap = new TopK(k, metric);
-  const combined = listTables ? new Float32Array(tsize) : null;
+  const scanner = adcScanner(M, ksub, heap.higherIsBetter);
   const distances = new Float32Array(nq * k);
   const labels = new Float64Array(nq * k);
   const { nprobe } = probes;
   for (let q = 0; q < nq; q++) {
     const table = tables.subarray(q * tsize, (q + 1) * tsize);
+    if (!listTables) scanner.table.set(table);
     for (let p = 0; p < nprobe; p++) {
       const l = probes.lists[q * nprobe + p];
       if (l < 0) continue;
       const n = lists.sizes[l];
       if (n === 0) continue;
-      let t = table;
-      if (combined !== null && listTables) {
+      if (listTables) {
+        // l2 with residuals: the list's own term is added into the scanner's table in place.
         const lt = listTables(l);
-        for (let j = 0; j < tsize; j++) combined[j] = table[j] + lt[j];
-        t = combined;
+        const t = scanner.table;
+        for (let j = 0; j < tsize; j++) t[j] = table[j] + lt[j];
       }
-      scanCodes(t, lists.codes[l], n, M, ksub, probes.bias[q * nprobe + p], lists.ids[l], heap);
+      scanner.scan(lists.codes[l], n, probes.bias[q * nprobe + p], lists.ids[l], heap);
     }
     heap.drainInto(distances, labels, q * k);
   }
