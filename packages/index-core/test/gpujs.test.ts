@@ -30,23 +30,25 @@ describe.each(['ip', 'l2'] as Metric[])('IVF16,PQ8x8 (%s) searched through gpujs
   const params = { k: 10, nprobe: 4 };
   const ref = index.search(queries, params);
 
-  // cpu mode sums the float32 tables in float64, as the js kernels do: the same labels, distances within
-  // float32 rounding. webasm and gpu sum in float32: distances agree to 1e-5 relative; a label may swap
-  // only with a neighbour of the same query whose distance is within that tolerance.
-  it.each(modes)('mode %s returns the js labels and distances', (mode, be) => {
+  // Sums differ in width and order (gpujs cpu: float64; webasm and gpu: float32; js's ADC scan: float32 in
+  // faiss's order), so distances agree to 1e-5 relative, and a label may differ from js's only by swapping
+  // with a neighbour of the same query whose distance is within that tolerance; at most 1% of them do.
+  it.each(modes)('mode %s returns the js labels and distances', (_mode, be) => {
     index.backend = be;
     const r = index.search(queries, params);
     index.backend = jsBackend;
+    let swapped = 0;
     for (let i = 0; i < ref.labels.length; i++) {
       const tol = 1e-5 * Math.max(1, Math.abs(ref.distances[i]));
       expect(Math.abs(r.distances[i] - ref.distances[i])).toBeLessThanOrEqual(tol);
       if (r.labels[i] !== ref.labels[i]) {
-        expect(mode).not.toBe('cpu');
+        swapped++;
         const j = Array.from(ref.labels).indexOf(r.labels[i]);
         expect(Math.floor(j / params.k)).toBe(Math.floor(i / params.k));
         expect(Math.abs(ref.distances[j] - r.distances[i])).toBeLessThanOrEqual(tol);
       }
     }
+    expect(swapped).toBeLessThanOrEqual(0.01 * ref.labels.length);
     expect(r.distances.every((v) => Number.isFinite(v))).toBe(true);
   });
 
