@@ -99,6 +99,25 @@ describe('virtual labels and the batch sampler', () => {
     }
     expect(agree).toBeGreaterThanOrEqual(9);
   });
+  it('queries drawn from the documents (queryDocIds) never get themselves as a label', () => {
+    const rows = [3, 50, 120, 499];
+    const q = gatherRows(docs, rows);
+    const plain = virtualLabels(li.index, q, 20);
+    const v = virtualLabels(li.index, q, 20, 1, { queryDocIds: rows });
+    const bf = bruteForce(li, q, 22);
+    let selfFirst = 0;
+    for (let i = 0; i < rows.length; i++) {
+      if ([...plain.rels.get(i)!, ...Array.from(plain.negs.get(i)!)].includes(rows[i])) selfFirst++;
+      const labels = [...v.rels.get(i)!, ...Array.from(v.negs.get(i)!)];
+      expect(labels).not.toContain(rows[i]);
+      expect(labels.length).toBe(21);
+      // the same ranking as the full search, with the query's own document taken out
+      const expected = Array.from(bf.subarray(i * 22, (i + 1) * 22)).filter((id) => id !== rows[i]).slice(0, 21);
+      expect(labels[0]).toBe(expected[0]);
+    }
+    expect(selfFirst, 'without queryDocIds a document-query is among its own labels').toBe(rows.length);
+    expect(() => virtualLabels(li.index, q, 20, 1, { queryDocIds: [1, 2] })).toThrow(/queryDocIds/);
+  });
   it('is deterministic by seed, covers every labelled query once per epoch, and lays out positives then negatives', () => {
     const rels = new Map<number, number[]>([[0, [5]], [1, [6, 7]], [2, [8]], [4, [9]]]);
     const negs = new Map<number, number[]>([[0, [1, 2, 3]], [1, [4]]]);

@@ -8,6 +8,7 @@ import { RotationOptimizer } from '../optim/cayley.js';
 import { linearWarmupDecay } from '../optim/schedule.js';
 import { gatherGradRows, sgdStepRows } from '../optim/sgd.js';
 import type { TrainState } from '../checkpoint/train-state.js';
+import type { TowerState } from '../tower/types.js';
 import { BatchSampler, checkRelData, virtualLabels, type RelData } from './labels.js';
 import { readAssignments, type IndexParts } from './structure.js';
 
@@ -30,6 +31,11 @@ export interface IndexFitOptions extends LongOperationOptions {
   perQueryNegNum?: number;
   /** Hard negatives taken from the virtual labels (ranks 2..1+this; default 399). */
   virtualNegNum?: number;
+  /**
+   * When the training queries are documents of the index (ANN training from the base vectors): the document id
+   * of each query row, left out of its virtual labels (see virtualLabels).
+   */
+  queryDocIds?: ArrayLike<number>;
   temperature?: number;
   assignTemperature?: number;
   lr?: { codebooks?: number; centroids?: number; rotation?: number };
@@ -76,36 +82,74 @@ export interface ResolvedFit {
  * The caller decides the write-back afterwards. Errors propagate (LibVQ swallows them).
  */
 export function fitIndexParams(parts: IndexParts, o: IndexFitOptions): FitReport {
-  const it = fitSteps(parts, o, null);
+  const it = fitSteps(parts, o, {});
   let r = it.next();
-  while (!r.done) r = it.next(gatherRows(o.queryEmbeddings, r.value));
+  while (!r.done) r = it.next({ queries: gatherRows(o.queryEmbeddings, r.value.queries), docs: null });
   return r.value;
 }
 
 /**
- * What fit needs from a trainable query tower, by query row: the current embeddings of the batch's queries,
- * the gradient of the loss with respect to them, and a step with the schedule's factor.
+ * What fit needs from a trainable tower (query or document), by row: the current embeddings of the batch's rows,
+ * the gradient of the loss with respect to them, a step with the schedule's factor, and (for per-epoch
+ * checkpoints and resume) its state.
  */
-export interface QueryTowerHook {
+export interface TowerHook {
   forward(rows: Int32Array): Matrix | Promise<Matrix>;
-  backward(gradQueries: Float64Array): void;
+  backward(grad: Float64Array): void;
   step(lrFactor: number): void;
+  exportState?(): TowerState;
+  importState?(state: TowerState): void;
+}
+
+/** The hook of a query tower (the same contract as any tower's). */
+export type QueryTowerHook = TowerHook;
+
+/** The towers trained with the index; an absent one keeps its stored embeddings (LibVQ's fix_emb). */
+export interface TowerHooks {
+  /** Queries come from it; `queryEmbeddings` stays the teacher's (original) query embeddings. */
+  readonly query?: TowerHook;
+  /** The batch's documents come from it; `docEmbeddings` stays the teacher's (original) document embeddings. */
+  readonly doc?: TowerHook;
 }
 
 /**
- * fitIndexParams with the query tower trained jointly: queries come from the tower, the dense score
- * (current query vs stored document) joins the loss, and the query gradient flows back into the tower.
- * `queryEmbeddings` stays the teacher's (original) query embeddings.
+ * fitIndexParams with towers trained jointly: the trained side's embeddings come from its tower, the dense score
+ * (current query vs current document) joins the loss, and the gradient with respect to each trained side flows
+ * back into its tower. What the index scores give the documents: with codeAssignment 'fixed' every document's
+ * list and codes are fixed, so its IVF and PQ scores do not depend on its vector and only the dense score trains
+ * the document tower; with 'nearest' the codes are re-chosen from the tower's vector and the PQ score's
+ * straight-through gradient (grad/pq-st.ts) reaches it too (the lists stay fixed, as in LibVQ).
  */
-export async function fitWithQueryTower(parts: IndexParts, o: IndexFitOptions, tower: QueryTowerHook): Promise<FitReport> {
-  const it = fitSteps(parts, o, tower);
+export async function fitWithTowers(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): Promise<FitReport> {
+  const it = fitSteps(parts, o, towers);
   let r = it.next();
-  while (!r.done) r = it.next(await tower.forward(r.value));
+  while (!r.done) {
+    const req = r.value;
+    const queries = towers.query ? await towers.query.forward(req.queries) : gatherRows(o.queryEmbeddings, req.queries);
+    const docs = req.docs && towers.doc ? await towers.doc.forward(req.docs) : null;
+    r = it.next({ queries, docs });
+  }
   return r.value;
 }
 
-/** The training loop as a generator: it yields the query rows of each batch and receives their current embeddings. */
-function* fitSteps(parts: IndexParts, o: IndexFitOptions, tower: QueryTowerHook | null): Generator<Int32Array, FitReport, Matrix> {
+/** fitWithTowers with the query tower only (fixEmb 'doc'). */
+export function fitWithQueryTower(parts: IndexParts, o: IndexFitOptions, tower: TowerHook): Promise<FitReport> {
+  return fitWithTowers(parts, o, { query: tower });
+}
+
+/** What the loop asks for each batch: the rows whose current embeddings it needs (docs: only with a doc tower). */
+interface BatchRequest {
+  queries: Int32Array;
+  docs: Int32Array | null;
+}
+
+interface BatchEmbeddings {
+  queries: Matrix;
+  docs: Matrix | null;
+}
+
+/** The training loop as a generator: it yields the rows of each batch and receives their current embeddings. */
+function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): Generator<BatchRequest, FitReport, BatchEmbeddings> {
   const t0 = performance.now();
   checkMatrix(o.queryEmbeddings, 'queryEmbeddings', parts.dIn);
   checkMatrix(o.docEmbeddings, 'docEmbeddings', parts.dIn);
@@ -128,7 +172,7 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, tower: QueryTowerHook 
   if (resume && !(resume.epochsDone < epochs)) throw invalidArgument('resumeFrom', `a state with fewer than epochs = ${epochs} epochs done`, resume.epochsDone);
   if (rels === null) {
     const nlist = parts.ivf?.nlist ?? 1;
-    const v = virtualLabels(parts.index, o.queryEmbeddings, o.virtualNegNum ?? 399, nlist, { signal: o.signal });
+    const v = virtualLabels(parts.index, o.queryEmbeddings, o.virtualNegNum ?? 399, nlist, { signal: o.signal, queryDocIds: o.queryDocIds });
     rels = v.rels;
     negs = v.negs;
   }
@@ -142,7 +186,10 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, tower: QueryTowerHook 
   const trainCB = !!parts.pq && !freeze.codebooks;
   const trainC = !!parts.ivf && !freeze.centroids;
   const trainR = !!parts.opq && !freeze.rotation;
-  if (!trainCB && !trainC && !trainR && !tower) throw new LibvqError('INVALID_ARGUMENT', `fit: nothing to train (method ${parts.method}, freeze ${JSON.stringify(freeze)})`);
+  const qTower = towers.query ?? null;
+  const dTower = towers.doc ?? null;
+  const anyTower = qTower !== null || dTower !== null;
+  if (!trainCB && !trainC && !trainR && !anyTower) throw new LibvqError('INVALID_ARGUMENT', `fit: nothing to train (method ${parts.method}, freeze ${JSON.stringify(freeze)})`);
 
   const centroidData = parts.ivf ? parts.ivf.centroids.data : null;
   const cbOpt = trainCB ? new AdamW(parts.pq!.centroids, parts.pq!.dsub, { lr: lr.codebooks }, 'codebooks') : null;
@@ -170,6 +217,15 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, tower: QueryTowerHook 
       const st = resume.optimizers[name];
       if (opt && st) opt.importState({ t: st.t, m: st.arrays.m, v: st.arrays.v });
     }
+    for (const [role, hook] of [['query', qTower], ['doc', dTower]] as const) {
+      const st = resume.towers?.[role];
+      if (hook && !st) throw invalidArgument('resumeFrom', `a state holding the ${role} tower (the run being resumed did not train it, or its tower could not export its state)`, 'no tower state');
+      if (!hook && st) throw invalidArgument('resumeFrom', `a state without a ${role} tower (the run being resumed trained it; resume with the same fixEmb)`, `a ${role} tower state`);
+      if (hook && st) {
+        if (!hook.importState) throw new LibvqError('INVALID_ARGUMENT', `resumeFrom: the ${role} tower cannot import its state (TrainableTower.importState)`);
+        hook.importState(st);
+      }
+    }
     const rs = resume.optimizers.rotation;
     if (rOpt && rs) {
       rOpt.importState({ t: rs.t, R: rs.arrays.R, m: rs.arrays.m, v: rs.arrays.v });
@@ -188,7 +244,10 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, tower: QueryTowerHook 
       const e = rOpt.exportState();
       optimizers.rotation = { t: e.t, arrays: { R: e.R, m: e.m, v: e.v } };
     }
-    return { epochsDone: ep + 1, step, weights: weighting.current, rels: rels!, negs, optimizers };
+    const towerStates: Record<string, TowerState> = {};
+    if (qTower?.exportState) towerStates.query = qTower.exportState();
+    if (dTower?.exportState) towerStates.doc = dTower.exportState();
+    return { epochsDone: ep + 1, step, weights: weighting.current, rels: rels!, negs, optimizers, ...(anyTower ? { towers: towerStates } : {}) };
   };
   for (let ep = resume ? resume.epochsDone : 0; ep < epochs; ep++) {
     let sum = 0;
@@ -199,31 +258,40 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, tower: QueryTowerHook 
       const docRows = corpusIds ?? b.docs;
       let positives: Int32Array | undefined;
       if (corpusIds) positives = b.docs.subarray(0, B);
-      const docs = corpusIds ? o.docEmbeddings : gatherRows(o.docEmbeddings, docRows);
+      const stored = corpusIds ? o.docEmbeddings : gatherRows(o.docEmbeddings, docRows);
       const teacherQ = gatherRows(o.queryEmbeddings, b.queries);
-      const q: Matrix = yield b.queries;
+      const got: BatchEmbeddings = yield { queries: b.queries, docs: dTower ? docRows : null };
+      const q = got.queries;
       if (q.rows !== B || q.dim !== parts.dIn) throw new LibvqError('DIMENSION_MISMATCH', `query tower: ${q.rows}x${q.dim} embeddings for ${B} queries of dimension ${parts.dIn}`);
+      const docs = got.docs ?? stored;
+      if (docs.rows !== docRows.length || docs.dim !== parts.dIn) {
+        throw new LibvqError('DIMENSION_MISMATCH', `document tower: ${docs.rows}x${docs.dim} embeddings for ${docRows.length} documents of dimension ${parts.dIn}`);
+      }
       const batch: TrainBatch = {
         queries: q,
         docs,
         positives,
         teacherQueries: teacherQ,
-        teacherDocs: docs,
+        teacherDocs: stored,
         docLists: assign.lists ? pick(assign.lists, docRows) : undefined,
         docCodes: codeAssignment === 'fixed' && assign.codes ? pickRows(assign.codes, parts.pq!.M, docRows) : undefined,
       };
       // Index-only training: the stored embeddings are fixed, so the dense score trains nothing (it is invariant
-      // under an orthogonal rotation) and is not computed. With a query tower it trains the tower (w_enc).
+      // under an orthogonal rotation) and is not computed. With a tower it trains the tower (w_enc).
       const fwd = forwardBatch(params, batch, {
-        loss: lossMethod, temperature: o.temperature, assignTemperature: o.assignTemperature, scores: { dense: tower !== null },
+        loss: lossMethod, temperature: o.temperature, assignTemperature: o.assignTemperature, scores: { dense: anyTower },
       });
       const w = weighting.resolve(fwd.losses);
       sum += totalLoss(fwd, w);
-      const g = backwardBatch(fwd, w, { codebooks: trainCB, centroids: trainC, rotation: trainR, queries: tower !== null });
+      const g = backwardBatch(fwd, w, { codebooks: trainCB, centroids: trainC, rotation: trainR, queries: qTower !== null, docs: dTower !== null });
       const f = linearWarmupDecay(step, total, o.warmupRatio ?? 0.1);
-      if (tower) {
-        tower.backward(g.queries!);
-        tower.step(f);
+      if (qTower) {
+        qTower.backward(g.queries!);
+        qTower.step(f);
+      }
+      if (dTower) {
+        dTower.backward(g.docs!); // one row per batch document, in the order the tower embedded them
+        dTower.step(f);
       }
       if (cbOpt) cbOpt.step(g.codebooks!, f);
       if (trainC && g.touchedLists) {

@@ -12,10 +12,21 @@ export interface VirtualLabels {
 /**
  * LibVQ's "nolabel" training data: search the initial compressed index with every list probed; per query, the
  * rank-1 document becomes the positive and ranks 2..(1 + negNum) the hard negatives (negNum = 399: ranks 2..400).
+ * `queryDocIds` (queries drawn from the indexed documents, as in ANN training): query i is document
+ * queryDocIds[i], which is left out of its own labels — otherwise every query's positive is itself, a match
+ * that teaches the index nothing.
  */
-export function virtualLabels(index: Index, queries: Matrix, negNum = 399, nlist = 1, opts: LongOperationOptions = {}): VirtualLabels {
+export function virtualLabels(
+  index: Index,
+  queries: Matrix,
+  negNum = 399,
+  nlist = 1,
+  opts: LongOperationOptions & { queryDocIds?: ArrayLike<number> } = {},
+): VirtualLabels {
   if (!Number.isInteger(negNum) || negNum < 0) throw invalidArgument('virtualNegNum', 'an integer >= 0', negNum);
-  const k = Math.min(1 + negNum, index.ntotal);
+  const self = opts.queryDocIds;
+  if (self && self.length !== queries.rows) throw invalidArgument('queryDocIds', `one document id per training query (${queries.rows})`, `${self.length} ids`);
+  const k = Math.min(1 + negNum + (self ? 1 : 0), index.ntotal);
   if (k < 1) throw new LibvqError('INSUFFICIENT_DATA', 'virtual labels: the index holds no documents');
   const rels: RelData = new Map();
   const negs: RelData = new Map();
@@ -25,12 +36,14 @@ export function virtualLabels(index: Index, queries: Matrix, negNum = 399, nlist
     const e = Math.min(queries.rows, s + chunk);
     const r = index.search(sliceRows(queries, s, e), { k, nprobe: nlist });
     for (let i = s; i < e; i++) {
-      const row = r.labels.subarray((i - s) * k, (i - s + 1) * k);
-      if (row[0] < 0n) continue; // nothing found (cannot happen with every list probed, but never label -1)
-      rels.set(i, [Number(row[0])]);
-      const ng: number[] = [];
-      for (let j = 1; j < k; j++) if (row[j] >= 0n) ng.push(Number(row[j]));
-      negs.set(i, ng);
+      const found: number[] = [];
+      for (let j = (i - s) * k; j < (i - s + 1) * k; j++) {
+        const id = Number(r.labels[j]);
+        if (id >= 0 && (!self || id !== self[i])) found.push(id); // never label -1 (padding)
+      }
+      if (found.length === 0) continue;
+      rels.set(i, [found[0]]);
+      negs.set(i, found.slice(1, 1 + negNum));
     }
     opts.onProgress?.(e, queries.rows);
   }
