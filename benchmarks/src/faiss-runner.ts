@@ -1,17 +1,25 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Matrix } from '@libvq/index-core';
+import { promisify } from 'node:util';
+import { LibvqError } from '@libvq/index-core';
+import type { SystemRun, SystemSpec } from './system-run.js';
 
-export interface FaissRun {
+/** What python/faiss_ivfpq.py writes (its names). */
+interface FaissOut {
   faiss_version: string;
   blas: string;
   threads: number;
   train_s: number;
+  opq_s: number;
+  kmeans_s: number;
+  pq_s: number;
   add_s: number;
   index_bytes: number;
+  rss_after_load_bytes: number;
+  peak_rss_bytes: number;
   ntotal: number;
   runs: { nprobe: number; seconds: number; labels: number[] }[];
 }
@@ -19,23 +27,54 @@ export interface FaissRun {
 const here = dirname(fileURLToPath(import.meta.url));
 export const FAISS_PYTHON = process.env.LIBVQ_FAISS_PYTHON ?? '/usr/bin/python3';
 
-/** Runs Debian's faiss on the same vectors (the reference system), through /usr/bin/python3. */
-export function runFaissIvf(base: Matrix, queries: Matrix, spec: { factory: string; nprobes: number[]; k: number; threads: number; seed: number }): FaissRun {
-  const dir = mkdtempSync(join(tmpdir(), 'libvq-bench-'));
+/**
+ * Debian's faiss (the reference system) on the same vector files, through /usr/bin/python3, in its own
+ * process (its peak RSS is its own). OMP_NUM_THREADS, omp_set_num_threads and OPENBLAS_NUM_THREADS all get
+ * spec.threads: faiss's k-means and PQ training call BLAS, and Debian's pthread OpenBLAS otherwise starts a
+ * thread per core whatever OpenMP is told (a "single-thread" faiss then trains on every core, and on a busy
+ * 2-core machine its small sgemm calls spin against each other: 3x slower PQ training, measured).
+ */
+export async function runFaiss(spec: SystemSpec): Promise<SystemRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'libvq-bench-faiss-'));
   try {
-    const b = join(dir, 'base.f32');
-    const q = join(dir, 'q.f32');
-    const s = join(dir, 'spec.json');
-    const o = join(dir, 'out.json');
-    writeFileSync(b, base.data);
-    writeFileSync(q, queries.data);
-    writeFileSync(s, JSON.stringify(spec));
-    execFileSync(FAISS_PYTHON, [join(here, '..', 'python', 'faiss_ivfpq.py'), b, q, String(base.dim), s, o], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, OMP_NUM_THREADS: String(spec.threads) },
+    const specPath = join(dir, 'spec.json');
+    const outPath = join(dir, 'out.json');
+    const { opq, ...rest } = spec;
+    const pySpec = {
+      ...rest,
+      base: spec.basePath,
+      queries: spec.queriesPath,
+      opq: opq && { ...(opq.niter !== undefined && { niter: opq.niter }), ...(opq.maxTrainPoints !== undefined && { max_train_points: opq.maxTrainPoints }) },
+    };
+    await writeFile(specPath, JSON.stringify(pySpec));
+    const child = execFile(FAISS_PYTHON, [join(here, '..', 'python', 'faiss_ivfpq.py'), specPath, outPath], {
+      env: { ...process.env, OMP_NUM_THREADS: String(spec.threads), OPENBLAS_NUM_THREADS: String(spec.threads) },
+      maxBuffer: 64 << 20,
     });
-    return JSON.parse(readFileSync(o, 'utf8')) as FaissRun;
+    child.stdout?.pipe(process.stderr);
+    child.stderr?.pipe(process.stderr);
+    await new Promise<void>((resolve, reject) => {
+      child.on('error', (err) => reject(new LibvqError('IO', `faiss ${spec.factory}: could not run ${FAISS_PYTHON}: ${err.message}`, { cause: err })));
+      child.on('exit', (code, signal) =>
+        code === 0 ? resolve() : reject(new LibvqError('IO', `faiss ${spec.factory}: ${FAISS_PYTHON} faiss_ivfpq.py failed (exit code ${code}, signal ${signal}); is python3-faiss installed?`)),
+      );
+    });
+    const o = JSON.parse(await readFile(outPath, 'utf8')) as FaissOut;
+    return {
+      system: 'faiss',
+      label: `faiss${spec.threads > 1 ? ` (${spec.threads} threads)` : ''}`,
+      version: o.faiss_version,
+      threads: o.threads,
+      blas: o.blas,
+      trainS: o.train_s,
+      phases: { opqS: o.opq_s, kmeansS: o.kmeans_s, pqS: o.pq_s },
+      addS: o.add_s,
+      indexBytes: o.index_bytes,
+      rssAfterLoadBytes: o.rss_after_load_bytes,
+      peakRssBytes: o.peak_rss_bytes,
+      runs: o.runs.map((r) => ({ nprobe: r.nprobe, seconds: r.seconds, labels: Int32Array.from(r.labels) })),
+    };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   }
 }

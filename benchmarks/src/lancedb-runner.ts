@@ -8,8 +8,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Field, FixedSizeList, Float32, Int32, makeData, RecordBatch, Schema, Struct, Table } from 'apache-arrow';
-import { LibvqError, type Matrix, throwIfAborted } from '@libvq/index-core';
+import { LibvqError, type Matrix, type Metric, throwIfAborted } from '@libvq/index-core';
 import { annRecall } from './metrics.js';
+import type { SystemRun, SystemSpec } from './system-run.js';
+import { runTsChild } from './ts-child.js';
 
 export interface LanceRun {
   version: string;
@@ -30,6 +32,8 @@ export interface LanceSpec {
   M: number;
   nprobes: number[];
   k: number;
+  /** 'ip' searches and trains with LanceDB's 'dot' distance (the default), 'l2' with its 'l2'. */
+  metric?: Metric;
   /** Compute threads for LanceDB's native runtime; fixed when the module first loads in this process. */
   threads: number;
   signal?: AbortSignal;
@@ -97,13 +101,14 @@ export async function runLanceIvfPq(base: Matrix, queries: Matrix, spec: LanceSp
   const lancedb = await loadLance(spec.threads);
   const dir = mkdtempSync(join(tmpdir(), 'libvq-bench-lance-'));
   try {
+    const distanceType = (spec.metric ?? 'ip') === 'ip' ? 'dot' : 'l2';
     const db = await lancedb.connect(dir);
     let t0 = performance.now();
     const table = await db.createTable('glove', arrowTableOf(base), { mode: 'create' });
     const writeS = (performance.now() - t0) / 1000;
     t0 = performance.now();
     await table.createIndex('vector', {
-      config: lancedb.Index.ivfPq({ numPartitions: spec.nlist, numSubVectors: spec.M, numBits: 8, distanceType: 'dot' }),
+      config: lancedb.Index.ivfPq({ numPartitions: spec.nlist, numSubVectors: spec.M, numBits: 8, distanceType }),
     });
     const indexS = (performance.now() - t0) / 1000;
     const tableDir = join(dir, 'glove.lance');
@@ -112,7 +117,7 @@ export async function runLanceIvfPq(base: Matrix, queries: Matrix, spec: LanceSp
     const runs: LanceRun['runs'] = [];
     const search = async (q: number, nprobe: number) => {
       const vec = queries.data.subarray(q * queries.dim, (q + 1) * queries.dim);
-      return table.vectorSearch(vec).distanceType('dot').nprobes(nprobe).limit(spec.k).select(['id', '_distance']).toArrow();
+      return table.vectorSearch(vec).distanceType(distanceType).nprobes(nprobe).limit(spec.k).select(['id', '_distance']).toArrow();
     };
     for (const nprobe of spec.nprobes) {
       for (let q = 0; q < Math.min(10, queries.rows); q++) await search(q, nprobe); // warm-up: index cache, JIT
@@ -155,4 +160,27 @@ export async function lanceEntry(
 ): Promise<{ version: string; threads: number; writeS: number; indexS: number; diskBytes: number; indexBytes: number; runs: { nprobe: number; seconds: number; r1: number; r10at100: number }[] }> {
   const { runs, ...rest } = await runLanceIvfPq(base, queries, spec);
   return { ...rest, runs: runs.map((r) => ({ nprobe: r.nprobe, seconds: r.seconds, ...annRecall(r.labels, spec.k, truth, spec.k) })) };
+}
+
+/**
+ * LanceDB on the spec's vector files in a child process of its own (lancedb-child.ts), so its peak RSS
+ * (native runtime included) is its own. Its "train" is createIndex (k-means, PQ training and encoding
+ * every row: LanceDB has no separate add), its "add" the table write; it has no phase split.
+ */
+export async function runLanceInChild(spec: SystemSpec & { nlist: number; M: number }): Promise<SystemRun> {
+  const what = `LanceDB IVF_PQ nlist ${spec.nlist}, M ${spec.M}`;
+  type Out = Omit<LanceRun, 'runs'> & { runs: LanceRun['runs']; rssAfterLoadBytes: number; peakRssBytes: number };
+  const r = await runTsChild<Out>(new URL('./lancedb-child.ts', import.meta.url), spec, what);
+  return {
+    system: 'LanceDB',
+    label: `LanceDB${spec.threads > 1 ? ` (${spec.threads} threads)` : ''}`,
+    version: r.version,
+    threads: r.threads,
+    trainS: r.indexS,
+    addS: r.writeS,
+    indexBytes: r.indexBytes,
+    rssAfterLoadBytes: r.rssAfterLoadBytes,
+    peakRssBytes: r.peakRssBytes,
+    runs: r.runs,
+  };
 }

@@ -81,14 +81,9 @@ export async function recallQpsSvg(points: readonly PlotPoint[], title: string):
   return new vega.View(vega.parse(compiled), { renderer: 'none' }).toSVG();
 }
 
-interface RunsOf {
-  runs: { nprobe: number; seconds: number; r10at100: number }[];
-}
-
-/** Plot points from glove-ann.json's `results` (entries with `ours`, and optionally `faiss` and `lancedb`). */
-export function gloveAnnPoints(results: readonly { factory: string; ours: RunsOf; faiss?: RunsOf; lancedb?: RunsOf }[], queries: number): PlotPoint[] {
-  const systems = [['libvq-ts', 'ours'], ['faiss', 'faiss'], ['LanceDB', 'lancedb']] as const;
-  return systems.flatMap(([system, key]) =>
-    results.flatMap((r) => (r[key]?.runs ?? []).map((run) => ({ system, factory: r.factory, nprobe: run.nprobe, qps: queries / run.seconds, recall: run.r10at100 }))),
+/** Plot points from the ANN report's `results`: one series per system row (its label) and factory, one point per nprobe. */
+export function annPoints(results: readonly { factory: string; systems: readonly { label: string; runs: readonly { nprobe: number; qps: number; r10at100: number }[] }[] }[]): PlotPoint[] {
+  return results.flatMap((r) =>
+    r.systems.flatMap((sys) => sys.runs.map((run) => ({ system: sys.label, factory: r.factory, nprobe: run.nprobe, qps: run.qps, recall: run.r10at100 }))),
   );
 }

@@ -34,22 +34,42 @@ export interface Benchmark {
 const out: BenchOption = { flag: '--out', kind: 'string', description: 'directory for the JSON / markdown results (default bench-out)' };
 const quick: BenchOption = { flag: '--quick', kind: 'flag', description: 'the small version (minutes on 2 cores) instead of the full run' };
 
+/** The ANN benchmark's options (glove-ann.ts reads them; `synth` is the same benchmark on the synthetic set). */
+const annOptions: readonly BenchOption[] = [
+  quick,
+  { flag: '--dataset', kind: 'string', description: 'glove (GloVe-100, the default) or synth1m (seeded 1,000,000 × 100 Gaussian mixture, L2)' },
+  { flag: '--factories', kind: 'strings', separator: ';', description: 'factory strings, ";"-separated (default IVF1024,PQ20x8;OPQ20,IVF1024,PQ20x8; --quick: IVF256)' },
+  { flag: '--nprobes', kind: 'ints', separator: ',', description: 'nprobe sweep, comma-separated (default 8,32,128; --quick: 4,16,64)' },
+  { flag: '--rows', kind: 'int', description: 'base vectors: a prefix of GloVe\'s base, or the synthetic set\'s size (--quick: 20,000 GloVe / 50,000 synthetic)' },
+  { flag: '--queries', kind: 'int', description: 'queries (default 1000; --quick: 200)' },
+  { flag: '--dim', kind: 'int', description: 'synthetic set: dimension (default 100)' },
+  { flag: '--components', kind: 'int', description: 'synthetic set: mixture components (default 1000)' },
+  out,
+  { flag: '--seed', kind: 'int', description: 'seed of the data and of every training (default 1234)' },
+  { flag: '--skip-faiss', kind: 'flag', description: 'do not run faiss (no python3-faiss needed)' },
+  { flag: '--lancedb', kind: 'flag', description: 'run LanceDB IVF_PQ side by side (the default)' },
+  { flag: '--skip-lancedb', kind: 'flag', description: 'do not run LanceDB' },
+  { flag: '--threads', kind: 'int', description: 'libvq-ts threads for train, add and search, and for the exact ground truth (default 1; the peers stay single-threaded)' },
+  { flag: '--backends', kind: 'strings', separator: ',', description: 'libvq-ts kernel backends, one row each (default js; e.g. js,gpujs)' },
+  { flag: '--opq-niter', kind: 'int', description: 'OPQ training iterations, both systems (default 50, faiss\'s; --quick: 10)' },
+  { flag: '--opq-train-points', kind: 'int', description: 'OPQ training points, both systems (default 65536, faiss\'s; --quick: 10000)' },
+];
+
 export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   glove: {
-    description: 'GloVe-100 ANN: libvq-ts against faiss (and LanceDB IVF_PQ) on the same split, factories and nprobe sweep',
-    options: [
-      quick,
-      { flag: '--factories', kind: 'strings', separator: ';', description: 'factory strings, ";"-separated (default IVF1024,PQ20x8;OPQ20,IVF1024,PQ20x8; --quick: IVF256)' },
-      { flag: '--nprobes', kind: 'ints', separator: ',', description: 'nprobe sweep, comma-separated (default 8,32,128; --quick: 4,16,64)' },
-      out,
-      { flag: '--seed', kind: 'int', description: 'seed of the split and of every training (default 1234)' },
-      { flag: '--skip-faiss', kind: 'flag', description: 'do not run faiss (no python3-faiss needed)' },
-      { flag: '--lancedb', kind: 'flag', description: 'run LanceDB IVF_PQ side by side (the default)' },
-      { flag: '--skip-lancedb', kind: 'flag', description: 'do not run LanceDB' },
-      { flag: '--threads', kind: 'int', description: 'libvq-ts threads for train, add and search (default 1; the peers stay single-threaded)' },
-    ],
-    examples: [['--quick', '--skip-lancedb'], ['--factories', 'IVF1024,PQ20x8', '--nprobes', '16,64', '--threads', '2']],
+    description: 'ANN: libvq-ts against faiss and LanceDB IVF_PQ on the same vectors, factories and nprobe sweep (GloVe-100, or --dataset synth1m)',
+    options: annOptions,
+    examples: [['--quick', '--skip-lancedb'], ['--factories', 'IVF1024,PQ20x8', '--nprobes', '16,64', '--threads', '2'], ['--dataset', 'synth1m', '--backends', 'js']],
     load: () => import('./glove-ann.js'),
+  },
+  synth: {
+    description: 'ANN at scale: the glove benchmark on the synthetic 1,000,000 × 100 Gaussian mixture (--dataset synth1m)',
+    options: annOptions,
+    examples: [['--quick'], ['--factories', 'IVF1024,PQ20x8', '--skip-lancedb']],
+    load: async () => {
+      const ann = await import('./glove-ann.js');
+      return { main: (argv: string[]) => ann.main(argv.includes('--dataset') ? argv : ['--dataset', 'synth1m', ...argv]) };
+    },
   },
   cranfield: {
     description: 'Cranfield: dense, PQ, OPQ and learned (distill / contrastive, index-only / with the query encoder) rows at each byte budget',

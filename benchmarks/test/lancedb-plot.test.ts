@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { exactInnerProductTopK } from '@libvq/glove';
 import { createRng, type Matrix } from '@libvq/index-core';
 import { lanceEntry, runLanceIvfPq } from '../src/lancedb-runner.js';
-import { gloveAnnPoints, recallQpsSpec, recallQpsSvg } from '../src/plot.js';
+import { annPoints, recallQpsSpec, recallQpsSvg } from '../src/plot.js';
 
 /** Clustered data (seeded): 32 centres, points = centre + small noise, so IVF partitions are meaningful. */
 function clustered(rows: number, dim: number, seed: number): Matrix {
@@ -57,18 +57,21 @@ describe('LanceDB runner', () => {
 });
 
 describe('recall-vs-QPS plot', () => {
+  const run = (nprobe: number, qps: number, r10at100: number) => ({ nprobe, qps, r10at100 });
   const results = [
     {
       factory: 'IVF8,PQ4x8',
-      ours: { runs: [{ nprobe: 1, seconds: 0.5, r10at100: 0.6 }, { nprobe: 4, seconds: 2, r10at100: 0.9 }] },
-      faiss: { runs: [{ nprobe: 1, seconds: 0.25, r10at100: 0.61 }, { nprobe: 4, seconds: 1, r10at100: 0.91 }] },
-      lancedb: { runs: [{ nprobe: 1, seconds: 1, r10at100: 0.55 }, { nprobe: 4, seconds: 4, r10at100: 0.85 }] },
+      systems: [
+        { label: 'libvq-ts', runs: [run(1, 200, 0.6), run(4, 50, 0.9)] },
+        { label: 'faiss', runs: [run(1, 400, 0.61), run(4, 100, 0.91)] },
+        { label: 'LanceDB', runs: [run(1, 100, 0.55), run(4, 25, 0.85)] },
+      ],
     },
-    { factory: 'OPQ4,IVF8,PQ4x8', ours: { runs: [{ nprobe: 1, seconds: 0.5, r10at100: 0.62 }] } },
+    { factory: 'OPQ4,IVF8,PQ4x8', systems: [{ label: 'libvq-ts', runs: [run(1, 200, 0.62)] }] },
   ];
 
-  it('turns benchmark entries into one point per system, factory and nprobe with q/s = queries / seconds', () => {
-    const pts = gloveAnnPoints(results, 100);
+  it('turns benchmark entries into one point per system row, factory and nprobe', () => {
+    const pts = annPoints(results);
     expect(pts).toHaveLength(7);
     expect(pts.find((p) => p.system === 'faiss' && p.nprobe === 4)).toEqual({ system: 'faiss', factory: 'IVF8,PQ4x8', nprobe: 4, qps: 100, recall: 0.91 });
     expect(pts.find((p) => p.system === 'LanceDB' && p.nprobe === 1)?.qps).toBe(100);
@@ -76,7 +79,7 @@ describe('recall-vs-QPS plot', () => {
   });
 
   it('uses a log x scale over the measured q/s and renders an SVG naming every system and factory', async () => {
-    const pts = gloveAnnPoints(results, 100);
+    const pts = annPoints(results);
     const spec = recallQpsSpec(pts, 'test') as { encoding: { x: { scale: { type: string; domain: number[] } } } };
     expect(spec.encoding.x.scale.type).toBe('log');
     expect(spec.encoding.x.scale.domain[0]).toBeLessThan(25);

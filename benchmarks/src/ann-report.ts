@@ -1,0 +1,138 @@
+/** The ANN benchmark's report: JSON shape and markdown (search table, build table, how each figure was measured). */
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { markdownTable } from './report.js';
+import type { SystemRun } from './system-run.js';
+
+/** A system's run with recall against the exact ground truth in place of the raw labels. */
+export type ScoredRun = Omit<SystemRun, 'runs'> & { runs: { nprobe: number; seconds: number; qps: number; r1: number; r10at100: number }[] };
+
+export interface AnnResult {
+  factory: string;
+  systems: ScoredRun[];
+}
+
+export interface AnnReport {
+  date: string;
+  commit: string;
+  command: string;
+  machine: { start: MachineNote; end: MachineNote };
+  options: { quick: boolean; threads: number; nprobes: number[]; opq?: { niter?: number; maxTrainPoints?: number } };
+  dataset: { name: string; description: string; rows: number; dim: number; queries: number; metric: string; k: number; exact?: { seconds: number; threads: number } };
+  results: AnnResult[];
+}
+
+export interface MachineNote {
+  cpus: number;
+  /** 1-minute load average: other jobs on a shared machine show here. */
+  load1: number;
+}
+
+export function machineNote(): MachineNote {
+  return { cpus: cpus().length, load1: Math.round(loadavg()[0] * 100) / 100 };
+}
+
+/** The checked-out commit the run measured (other agents' uncommitted edits may sit on top of it). */
+export function sourceCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+const s = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+/** "12.3 (2.10x)": our figure and its ratio to faiss's, when both exist. */
+const withRatio = (x: number | undefined, ref: number | undefined) => (x === undefined ? '-' : ref === undefined || ref <= 0 ? s(x) : `${s(x)} (${(x / ref).toFixed(2)}x)`);
+
+function searchTable(r: AnnReport): string {
+  const rows: (string | number)[][] = [];
+  for (const { factory, systems } of r.results) {
+    const faiss = systems.find((x) => x.system === 'faiss');
+    r.options.nprobes.forEach((nprobe, i) => {
+      for (const sys of systems) {
+        const run = sys.runs[i];
+        const ref = faiss?.runs[i];
+        rows.push([factory, nprobe, sys.label, run.r1, run.r10at100, Math.round(run.qps), ref && sys !== faiss ? (run.qps / ref.qps).toFixed(2) : '-']);
+      }
+    });
+  }
+  return markdownTable(['index', 'nprobe', 'system', 'R@1', '10-R@100', 'q/s', 'q/s ÷ faiss'], rows);
+}
+
+function buildTable(r: AnnReport): string {
+  const rows: (string | number)[][] = [];
+  for (const { factory, systems } of r.results) {
+    const f = systems.find((x) => x.system === 'faiss');
+    const hasOpq = systems.some((x) => (x.phases?.opqS ?? 0) > 0);
+    for (const sys of systems) {
+      const ref = sys === f ? undefined : f;
+      const p = sys.phases;
+      rows.push([
+        factory,
+        sys.label,
+        withRatio(sys.trainS, ref?.trainS),
+        p ? withRatio(p.kmeansS, ref?.phases?.kmeansS) : '-',
+        p ? withRatio(p.pqS, ref?.phases?.pqS) : '-',
+        p && hasOpq ? withRatio(p.opqS, ref?.phases?.opqS) : '-',
+        withRatio(sys.addS, ref?.addS),
+        mb(sys.indexBytes),
+        mb(sys.peakRssBytes),
+        mb(sys.peakRssBytes - sys.rssAfterLoadBytes),
+      ]);
+    }
+  }
+  return markdownTable(
+    ['index', 'system', 'train s (÷ faiss)', 'k-means s', 'PQ train s', 'OPQ s', 'add s', 'index MB', 'peak RSS MB', 'peak − loaded MB'],
+    rows,
+  );
+}
+
+function notes(r: AnnReport): string {
+  const all = r.results.flatMap((x) => x.systems);
+  const faiss = all.find((x) => x.system === 'faiss');
+  const lance = all.find((x) => x.system === 'LanceDB');
+  const ours = all.find((x) => x.system === 'libvq-ts');
+  const lines = [
+    `- Threads: libvq-ts ${r.options.threads} (train, add, search); faiss and LanceDB 1. Each system runs in a child process of its own, one after the other.`,
+    '- Train = OPQ + k-means + PQ train, timed in pieces that are exactly what index.train does: OPQ rotation (train, then apply to the training set); ' +
+      'coarse k-means over the training set (libvq-ts: until the last k-means progress report of IndexIVF.train; faiss: `train_q1`); ' +
+      'PQ codebooks on the residuals, with the assignment of the training set to lists (libvq-ts: the rest of IndexIVF.train, which assigns every training vector; ' +
+      'faiss: `train_residual`, which subsamples to 256 × 256 first). Both train on the whole base; k-means samples 256 points per centroid in both.',
+    '- Peak RSS: the child process\'s resident-set high-water mark at the end (after train, add and every search): `process.resourceUsage().maxRSS` for ' +
+      'libvq-ts and LanceDB (worker threads and native memory included), `resource.getrusage(RUSAGE_SELF).ru_maxrss` for faiss. It includes the runtime ' +
+      'and the base vectors each process loads; "peak − loaded" is the peak minus the resident set measured right after loading the vectors ' +
+      '(`process.memoryUsage.rss()`, VmRSS of /proc/self/status): what train, add and search added at their worst.',
+    '- Index MB: the serialized index in faiss\'s format (`serializeIndex`, `faiss.serialize_index`; the same format for both); LanceDB: its index files (`_indices/`).',
+  ];
+  if (r.options.opq) lines.push(`- OPQ training budget (both systems): ${r.options.opq.niter ?? 50} iterations on at most ${r.options.opq.maxTrainPoints ?? 65536} points (faiss's defaults: 50, 65,536).`);
+  if (faiss) lines.push(`- faiss ${faiss.version}, BLAS: ${faiss.blas}.`);
+  if (lance) lines.push(`- LanceDB ${lance.version} IVF_PQ, same nlist and M, one query per call (its Node API has no batch search); "train" is createIndex (k-means, PQ and encoding every row), "add" the table write; it has no phase split.`);
+  if (ours) lines.push(`- libvq-ts at commit ${r.commit}; k-means, PQ and search kernels of backend ${[...new Set(all.filter((x) => x.backend).map((x) => x.backend))].join(', ')}.`);
+  if (r.dataset.exact) lines.push(`- Exact ground truth: brute force with index-core's blocked knn kernel, ${r.dataset.exact.threads} thread(s), ${s(r.dataset.exact.seconds)} s (${Math.round(r.dataset.queries / r.dataset.exact.seconds)} q/s).`);
+  lines.push(`- Machine: ${r.machine.start.cpus} cores, shared with other jobs (1-minute load average ${r.machine.start.load1} at the start, ${r.machine.end.load1} at the end): compare ratios, not absolute figures.`);
+  return lines.join('\n');
+}
+
+export function annMarkdown(r: AnnReport, plotFile: string): string {
+  const q = r.options.quick ? ' (quick)' : '';
+  return [
+    `# ANN benchmark${q}: ${r.dataset.description}`,
+    '',
+    `k = ${r.dataset.k}; R@1 and 10-R@100 against the exact top-${r.dataset.k}. Run: \`${r.command}\`, ${r.date.slice(0, 10)}.`,
+    '',
+    '## Search',
+    '',
+    searchTable(r),
+    '',
+    '## Build (times in seconds; ratios to faiss in parentheses)',
+    '',
+    buildTable(r),
+    '',
+    notes(r),
+    '',
+    `![recall vs queries/s](${plotFile})`,
+    '',
+  ].join('\n');
+}
