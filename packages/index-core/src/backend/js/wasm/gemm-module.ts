@@ -1,0 +1,148 @@
+import { ByteWriter } from './bytes.js';
+
+/**
+ * Emits a WebAssembly SIMD module with one export, `gemm(x, yT, out, rows, cols, outStride)`:
+ *
+ *   out[i·outStride + j] = Σ_t x[i·dimP + t] · yT[t·cols + j]      i < rows (multiple of 4), j < cols (multiple of 8)
+ *
+ * x is row-major with the padded dimension dimP (a compile-time constant, so every row offset is an
+ * instruction immediate); yT is the other operand transposed (t-major), so one v128 load brings four
+ * columns. The micro-kernel is the classic register-blocked one: a 4×8 block of float32 accumulators
+ * (8 v128 registers) takes per t two loads of yT, four broadcasts of x and 16 multiply-adds of 4 lanes.
+ * Sums are float32 in t order, as a float32 BLAS would give.
+ */
+export function gemmModuleBytes(dimP: number): Uint8Array {
+  const I32 = 0x7f;
+  const V128 = 0x7b;
+  const w = new ByteWriter();
+  w.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+  w.byte(1).sized(new ByteWriter().u32(1).byte(0x60).u32(6).bytes([I32, I32, I32, I32, I32, I32]).u32(0));
+  w.byte(2).sized(new ByteWriter().u32(1).name('env').name('memory').byte(0x02).byte(0x00).u32(1));
+  w.byte(3).sized(new ByteWriter().u32(1).u32(0));
+  w.byte(7).sized(new ByteWriter().u32(1).name('gemm').byte(0x00).u32(0));
+
+  // params 0 x, 1 yT, 2 out, 3 rows, 4 cols, 5 outStride
+  // locals: 6 i, 7 j, 8 t, 9 xp, 10 yp, 11 op (i32); 12..19 acc (v128); 20 y0, 21 y1, 22 xs (v128)
+  const X = 0, YT = 1, OUT = 2, ROWS = 3, COLS = 4, STRIDE = 5;
+  const I = 6, J = 7, T = 8, XP = 9, YP = 10, OP = 11, ACC = 12, Y0 = 20, Y1 = 21, XS = 22;
+  const f = new ByteWriter();
+  f.u32(2).u32(6).byte(I32).u32(11).byte(V128);
+  const get = (x: number) => f.byte(0x20).u32(x);
+  const set = (x: number) => f.byte(0x21).u32(x);
+  const i32c = (v: number) => f.byte(0x41).i32(v);
+  const add = () => f.byte(0x6a);
+  const mul = () => f.byte(0x6c);
+  const simd = (op: number) => f.byte(0xfd).u32(op);
+  const v128load = (offset: number) => simd(0x00).u32(4).u32(offset);
+  const v128store = (offset: number) => simd(0x0b).u32(4).u32(offset);
+  const F32X4_SPLAT = 0x13, F32X4_ADD = 0xe4, F32X4_MUL = 0xe6;
+  const loopStart = () => f.byte(0x02).byte(0x40).byte(0x03).byte(0x40); // block, loop
+  const loopEnd = () => f.byte(0x0c).u32(0).byte(0x0b).byte(0x0b); // br 0; end loop; end block
+  const exitIfGe = (a: number, b: number) => {
+    get(a);
+    get(b);
+    f.byte(0x4f).byte(0x0d).u32(1); // i32.ge_u; br_if 1
+  };
+
+  i32c(0);
+  set(I);
+  loopStart();
+  exitIfGe(I, ROWS);
+  i32c(0);
+  set(J);
+  loopStart();
+  exitIfGe(J, COLS);
+  for (let a = 0; a < 8; a++) {
+    simd(0x0c).bytes(new Uint8Array(16)); // v128.const 0
+    set(ACC + a);
+  }
+  // xp = x + i·dimP·4; yp = yT + j·4
+  get(X);
+  get(I);
+  i32c(dimP * 4);
+  mul();
+  add();
+  set(XP);
+  get(YT);
+  get(J);
+  i32c(4);
+  mul();
+  add();
+  set(YP);
+  i32c(0);
+  set(T);
+  loopStart();
+  get(T);
+  i32c(dimP);
+  f.byte(0x4f).byte(0x0d).u32(1);
+  get(YP);
+  v128load(0);
+  set(Y0);
+  get(YP);
+  v128load(16);
+  set(Y1);
+  for (let r = 0; r < 4; r++) {
+    get(XP);
+    f.byte(0x2a).u32(2).u32(r * dimP * 4); // f32.load offset = r·dimP·4
+    simd(F32X4_SPLAT);
+    set(XS);
+    for (let c = 0; c < 2; c++) {
+      const acc = ACC + r * 2 + c;
+      get(acc);
+      get(XS);
+      get(c === 0 ? Y0 : Y1);
+      simd(F32X4_MUL);
+      simd(F32X4_ADD);
+      set(acc);
+    }
+  }
+  get(XP);
+  i32c(4);
+  add();
+  set(XP);
+  get(YP);
+  get(COLS);
+  i32c(4);
+  mul();
+  add();
+  set(YP);
+  get(T);
+  i32c(1);
+  add();
+  set(T);
+  loopEnd();
+  // store the block: out + ((i + r)·outStride + j)·4
+  for (let r = 0; r < 4; r++) {
+    get(OUT);
+    get(I);
+    i32c(r);
+    add();
+    get(STRIDE);
+    mul();
+    get(J);
+    add();
+    i32c(4);
+    mul();
+    add();
+    set(OP);
+    get(OP);
+    get(ACC + r * 2);
+    v128store(0);
+    get(OP);
+    get(ACC + r * 2 + 1);
+    v128store(16);
+  }
+  get(J);
+  i32c(8);
+  add();
+  set(J);
+  loopEnd();
+  get(I);
+  i32c(4);
+  add();
+  set(I);
+  loopEnd();
+  f.byte(0x0b);
+  w.byte(10).sized(new ByteWriter().u32(1).sized(f));
+  return w.toBytes();
+}
