@@ -46,8 +46,11 @@ export async function main(argv: string[]): Promise<void> {
   console.error(`untrained: ${nprobes.map((p, i) => `nprobe ${p}: 10-R@100 ${before[i].r10at100.toFixed(3)}`).join(', ')}; training...`);
   let last = -1;
   const rep: FitReport = li.fit({
-    queryEmbeddings: trainQ, docEmbeddings: base, relData: null, lossMethod: 'distill', epochs, batchSize: 128, perQueryNegNum: 7,
-    temperature: Number(arg(argv, '--temperature') ?? 0.05), lr: { codebooks: Number(arg(argv, '--lr-codebooks') ?? 1e-4), centroids: Number(arg(argv, '--lr-centroids') ?? 1e-3) },
+    // The training queries are base vectors: queryDocIds keeps each one's own document out of its labels.
+    // Unit vectors, neighbours' scores a few hundredths apart: a sharp temperature, many hard negatives per query.
+    queryEmbeddings: trainQ, docEmbeddings: base, queryDocIds: trainRows, relData: null, lossMethod: 'distill', epochs,
+    batchSize: 64, perQueryNegNum: 31, virtualNegNum: 199,
+    temperature: Number(arg(argv, '--temperature') ?? 0.01), lr: { codebooks: Number(arg(argv, '--lr-codebooks') ?? 1e-3), centroids: Number(arg(argv, '--lr-centroids') ?? 1e-2) },
     seed, onProgress: (d, t) => {
       const pct = Math.floor((100 * d) / t);
       if (pct >= last + 10) {
