@@ -55,6 +55,7 @@ describe('LearnableIndexWithEncoder', () => {
     const q2 = await back.encodeTokens(tokens);
     expect(q2.data).toEqual(q1.data);
     expect(back.search(q2, { k: 10 }).labels).toEqual(lie.search(q1, { k: 10 }).labels);
-    await expect(lie.fit({ docEmbeddings: docs, queryTokens: tokens, fixEmb: '' })).rejects.toThrow(/not implemented/);
+    // the document tower needs one token row per stored document
+    await expect(lie.fit({ docEmbeddings: docs, queryTokens: tokens, docTokens: tokens, fixEmb: '' })).rejects.toThrow(/document tokens: 120 rows, the index holds 300/);
   });
 });

@@ -3,6 +3,7 @@ import { LibvqError } from '@libvq/index-core';
 import type { Floats, LossWeights } from '../grad/types.js';
 import type { RelData } from '../learnable/labels.js';
 import type { LearnableIndex } from '../learnable/learnable-index.js';
+import type { TowerState } from '../tower/types.js';
 import { loadLearnableIndex, readManifest, saveLearnableIndex } from './learnable-checkpoint.js';
 import { decodeSafetensors, encodeSafetensors, tensor, type Tensor } from './safetensors.js';
 import { readFileChecked } from './files.js';
@@ -27,6 +28,11 @@ export interface TrainState {
   rels: RelData;
   negs: RelData | null;
   optimizers: Record<string, OptimizerState>;
+  /**
+   * The trained towers' states by role ('query', 'doc'): parameters and optimiser moments
+   * (TrainableTower.exportState), so a resumed run continues the towers exactly too.
+   */
+  towers?: Record<string, TowerState>;
 }
 
 function toCsr(r: RelData): { ptr: Int32Array; idx: Int32Array; rows: Int32Array } {
@@ -68,10 +74,15 @@ export function saveTrainCheckpoint(li: LearnableIndex, dir: string, s: TrainSta
     steps[o] = st.t;
     for (const [k, a] of Object.entries(st.arrays)) t[`opt.${o}.${k}`] = tensor(a, [a.length]);
   }
+  const towerSteps: Record<string, Record<string, number>> = {};
+  for (const [role, ts] of Object.entries(s.towers ?? {})) {
+    towerSteps[role] = { ...ts.steps };
+    for (const [k, a] of Object.entries(ts.arrays)) t[`tower.${role}.${k}`] = tensor(a, [a.length]);
+  }
   const bytes = encodeSafetensors(t, { format: 'libvq-ts.train-state' });
   saveLearnableIndex(li, dir, {
     files: { [STATE]: bytes },
-    manifest: { ...extra, train: { epochsDone: s.epochsDone, step: s.step, weights: s.weights, optimizerSteps: steps } },
+    manifest: { ...extra, train: { epochsDone: s.epochsDone, step: s.step, weights: s.weights, optimizerSteps: steps, towerSteps } },
   });
 }
 
@@ -79,7 +90,7 @@ export function saveTrainCheckpoint(li: LearnableIndex, dir: string, s: TrainSta
 export function loadTrainCheckpoint(dir: string): { index: LearnableIndex; state: TrainState; manifestExtra: Record<string, unknown> } {
   const m = readManifest(dir);
   const file = join(dir, STATE);
-  const train = (m.extra as { train?: { epochsDone: number; step: number; weights: LossWeights | null; optimizerSteps: Record<string, number> } } | undefined)?.train;
+  const train = (m.extra as { train?: { epochsDone: number; step: number; weights: LossWeights | null; optimizerSteps: Record<string, number>; towerSteps?: Record<string, Record<string, number>> } } | undefined)?.train;
   if (!train || !m.files[STATE]) throw new LibvqError('BAD_FILE', `${join(dir, 'manifest.json')}: not a training checkpoint (no train state; was it saved by fit with checkpointDir?)`);
   if (!(Number.isInteger(train.epochsDone) && train.epochsDone >= 1 && Number.isInteger(train.step) && train.step >= 0)) {
     throw new LibvqError('BAD_FILE', `${join(dir, 'manifest.json')}: extra.train.epochsDone / step are not valid (${train.epochsDone}, ${train.step})`);
@@ -99,10 +110,21 @@ export function loadTrainCheckpoint(dir: string): { index: LearnableIndex; state
     for (const [name, x] of Object.entries(dec.tensors)) if (name.startsWith(prefix)) arrays[name.slice(prefix.length)] = x.data as Floats;
     optimizers[o] = { t, arrays };
   }
+  const towers: Record<string, TowerState> = {};
+  for (const [role, steps] of Object.entries(train.towerSteps ?? {})) {
+    const arrays: Record<string, Floats | Int32Array> = {};
+    const prefix = `tower.${role}.`;
+    for (const [name, x] of Object.entries(dec.tensors)) {
+      if (!name.startsWith(prefix)) continue;
+      if (!(x.data instanceof Float32Array || x.data instanceof Float64Array || x.data instanceof Int32Array)) throw new LibvqError('BAD_FILE', `${file}: tensor ${name} is ${x.dtype}, expected F32, F64 or I32`);
+      arrays[name.slice(prefix.length)] = x.data;
+    }
+    towers[role] = { arrays, steps };
+  }
   const { train: _t, ...manifestExtra } = m.extra as Record<string, unknown>;
   return {
     index: loadLearnableIndex(dir),
-    state: { epochsDone: train.epochsDone, step: train.step, weights: train.weights, rels, negs, optimizers },
+    state: { epochsDone: train.epochsDone, step: train.step, weights: train.weights, rels, negs, optimizers, ...(Object.keys(towers).length ? { towers } : {}) },
     manifestExtra,
   };
 }

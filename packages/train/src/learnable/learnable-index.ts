@@ -7,7 +7,7 @@ import { loadLearnableIndex, saveLearnableIndex, type CheckpointExtra } from '..
 import { loadTrainCheckpoint, saveTrainCheckpoint, type TrainState } from '../checkpoint/train-state.js';
 import { orthogonalityError } from '../optim/cayley.js';
 import { assignDocs, snapshotParts, type AssignSnapshot } from './assigner.js';
-import { fitIndexParams, fitWithQueryTower, type FitReport, type IndexFitOptions, type QueryTowerHook } from './fit.js';
+import { fitIndexParams, fitWithTowers, type FitReport, type IndexFitOptions, type TowerHook, type TowerHooks } from './fit.js';
 import { inspectIndex, readAssignments, type IndexParts } from './structure.js';
 
 export type LearnableMethod = Exclude<IndexMethod, 'flat'>;
@@ -89,24 +89,42 @@ export class LearnableIndex {
   }
 
   /**
-   * fit with a trainable query tower (LearnableIndexWithEncoder): the tower's embeddings of each batch's
-   * queries are scored, and the query gradient trains it. Per-epoch checkpoints hold the index only.
+   * fit with trainable towers (LearnableIndexWithEncoder): the trained side's embeddings of each batch come from
+   * its tower and the gradient trains it (see fitWithTowers). With a document tower the stored codes were chosen
+   * for the old document vectors, so the write-back must re-encode: `docsAfter` gives every document's
+   * embedding from the trained tower, and those are re-assigned and re-encoded (LibVQ). Per-epoch checkpoints
+   * hold the index and the towers' states (`checkpointManifest` is recorded with them).
    */
-  async fitWithQueryTower(o: LearnableFitOptions, tower: QueryTowerHook): Promise<FitReport> {
-    const { opts, writeBack } = this.fitSetup(o);
-    const report = await fitWithQueryTower(this.parts, opts, tower);
-    if (writeBack === 'reencode') this.reencode(o.docEmbeddings, o);
-    return report;
+  async fitWithTowers(
+    o: LearnableFitOptions,
+    towers: TowerHooks,
+    docsAfter?: () => Promise<Matrix>,
+    checkpointManifest: Record<string, unknown> = {},
+  ): Promise<{ report: FitReport; docEmbeddings: Matrix }> {
+    if (towers.doc && !docsAfter) throw invalidArgument('docsAfter', 'the re-encoding of every document (a document tower trains)', undefined);
+    const { opts, writeBack } = this.fitSetup(o, towers.doc !== undefined, checkpointManifest);
+    const report = await fitWithTowers(this.parts, opts, towers);
+    const docs = towers.doc ? await docsAfter!() : o.docEmbeddings;
+    if (writeBack === 'reencode') this.reencode(docs, o);
+    return { report, docEmbeddings: docs };
   }
 
-  private fitSetup(o: LearnableFitOptions): { opts: IndexFitOptions; writeBack: WriteBack } {
+  /** fitWithTowers with the query tower only. */
+  async fitWithQueryTower(o: LearnableFitOptions, tower: TowerHook): Promise<FitReport> {
+    return (await this.fitWithTowers(o, { query: tower })).report;
+  }
+
+  private fitSetup(o: LearnableFitOptions, docTower = false, checkpointManifest: Record<string, unknown> = {}): { opts: IndexFitOptions; writeBack: WriteBack } {
     const codeAssignment = o.codeAssignment ?? 'fixed';
-    const writeBack = o.writeBack ?? (codeAssignment === 'fixed' ? 'keep' : 'reencode');
+    const writeBack = o.writeBack ?? (codeAssignment === 'fixed' && !docTower ? 'keep' : 'reencode');
     if (writeBack !== 'keep' && writeBack !== 'reencode') throw invalidArgument('writeBack', "'keep' or 'reencode'", writeBack);
+    if (docTower && writeBack === 'keep') {
+      throw invalidArgument('writeBack', "'reencode' when the document tower trains (the stored codes were chosen for the old document vectors; every document is re-encoded, as in LibVQ)", writeBack);
+    }
     const dir = o.checkpointDir;
     const onEpochEnd = dir
       ? (st: TrainState) => {
-          saveTrainCheckpoint(this, dir, st, { fit: { codeAssignment, writeBack, epochs: o.epochs ?? 5 } });
+          saveTrainCheckpoint(this, dir, st, { ...checkpointManifest, fit: { codeAssignment, writeBack, epochs: o.epochs ?? 5 } });
           o.onEpochEnd?.(st);
         }
       : o.onEpochEnd;

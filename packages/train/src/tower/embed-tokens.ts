@@ -13,20 +13,32 @@ export function tokenBatchOf(tokens: QueryTokens, rows: Int32Array, maxLen: numb
   const seqs: Int32Array[] = [];
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
-    if (!(r >= 0 && r < tokens.rows)) throw invalidArgument('query row', `a row in [0, ${tokens.rows})`, r);
+    if (!(r >= 0 && r < tokens.rows)) throw invalidArgument('token row', `a row in [0, ${tokens.rows})`, r);
     const a = tokens.offsets[r];
     seqs.push(tokens.values.subarray(a, Math.min(tokens.offsets[r + 1], a + maxLen)));
   }
   return padBatch(seqs, 0);
 }
 
+export interface EmbedTokenRowsOptions {
+  /** Tokens per row kept (longer rows are cut). Default 32 (LibVQ's query length). */
+  maxLength?: number;
+  /** The same as maxLength (the name LibVQ's query encoding uses). */
+  maxQueryLength?: number;
+  batchSize?: number;
+  signal?: AbortSignal;
+  /** Rows embedded so far, of all. */
+  onProgress?: (done: number, total: number) => void;
+}
+
 /** Embeds every token row with a tower's inference pass, `batchSize` rows per call. */
 export async function embedTokenRows(
   tower: { dim: number; embed(batch: TokenBatch): Promise<Matrix> },
   tokens: QueryTokens,
-  o: { maxQueryLength?: number; batchSize?: number; signal?: AbortSignal } = {},
+  o: EmbedTokenRowsOptions = {},
 ): Promise<Matrix> {
-  const maxLen = o.maxQueryLength ?? 32;
+  const maxLen = o.maxLength ?? o.maxQueryLength ?? 32;
+  if (!Number.isInteger(maxLen) || maxLen < 1) throw invalidArgument('maxLength', 'a positive integer', maxLen);
   const bs = o.batchSize ?? 256;
   const d = tower.dim;
   const out = new Float32Array(tokens.rows * d);
@@ -35,6 +47,7 @@ export async function embedTokenRows(
     const e = Math.min(tokens.rows, s + bs);
     const m = await tower.embed(tokenBatchOf(tokens, Int32Array.from({ length: e - s }, (_, i) => s + i), maxLen));
     out.set(m.data, s * d);
+    o.onProgress?.(e, tokens.rows);
   }
   return { rows: tokens.rows, dim: d, data: out };
 }

@@ -4,7 +4,7 @@ import { GLOVE100_TOKEN_PATTERN, loadGloveVectors } from '@libvq/glove';
 import type { Floats } from '../grad/types.js';
 import { AdamW } from '../optim/adamw.js';
 import { LinearHead, l2NormalizeRows, l2NormalizeRowsBackward, toMatrix32 } from './linear-head.js';
-import type { TrainableTower } from './types.js';
+import { stateArray, stateStep, type TowerState, type TrainableTower } from './types.js';
 
 export interface GloveTowerOptions {
   /** Learning rate of the embedding rows (sparse AdamW). Default 1e-3; 0 freezes the table. */
@@ -135,7 +135,7 @@ export class GloveTower implements TrainableTower {
 
   step(lrFactor = 1): void {
     if (this.lrEmb > 0 && this.gradRows.size > 0) {
-      this.opt ??= new AdamW(this.table, this.dim, { lr: this.lrEmb, stateDtype: 'float32' }, 'glove embeddings');
+      this.opt ??= this.newOptimizer();
       const rows = Int32Array.from([...this.gradRows.keys()].sort((a, b) => a - b));
       const g = new Float64Array(rows.length * this.dim);
       rows.forEach((r, i) => g.set(this.gradRows.get(r)!, i * this.dim));
@@ -147,5 +147,71 @@ export class GloveTower implements TrainableTower {
 
   parameters(): Record<string, Floats> {
     return this.head ? { embedding: this.table, head: this.head.W } : { embedding: this.table };
+  }
+
+  /**
+   * The table, the head, and the sparse optimiser's moments of the rows that ever received a gradient
+   * (`embedding.rows` with their `embedding.m` / `embedding.v` rows): every other row's moments are zero, so
+   * leaving them out is exact, and the full moments of a GloVe table would be ~270 MB per checkpoint.
+   */
+  exportState(): TowerState {
+    const d = this.dim;
+    const arrays: Record<string, Floats | Int32Array> = { embedding: this.table.slice() };
+    const steps: Record<string, number> = { embedding: this.opt?.t ?? 0 };
+    if (this.opt) {
+      const { m, v } = this.opt;
+      const rows: number[] = [];
+      for (let r = 0; r < this.rows; r++) {
+        for (let j = r * d; j < (r + 1) * d; j++) {
+          if (m[j] !== 0 || v[j] !== 0) {
+            rows.push(r);
+            break;
+          }
+        }
+      }
+      const cm = new Float32Array(rows.length * d);
+      const cv = new Float32Array(rows.length * d);
+      rows.forEach((r, i) => {
+        cm.set(m.subarray(r * d, (r + 1) * d), i * d);
+        cv.set(v.subarray(r * d, (r + 1) * d), i * d);
+      });
+      Object.assign(arrays, { 'embedding.rows': Int32Array.from(rows), 'embedding.m': cm, 'embedding.v': cv });
+    }
+    if (this.head) {
+      const h = this.head.exportState('head');
+      Object.assign(arrays, h.arrays);
+      Object.assign(steps, h.steps);
+    }
+    return { arrays, steps };
+  }
+
+  importState(s: TowerState): void {
+    const name = this.describe();
+    const d = this.dim;
+    const Table = this.table instanceof Float64Array ? Float64Array : Float32Array;
+    this.table.set(stateArray<Floats>(s, 'embedding', Table, this.table.length, name));
+    const t = stateStep(s, 'embedding', name);
+    this.opt = null;
+    if (t > 0) {
+      const rows = stateArray(s, 'embedding.rows', Int32Array, null, name);
+      const m = stateArray(s, 'embedding.m', Float32Array, rows.length * d, name);
+      const v = stateArray(s, 'embedding.v', Float32Array, rows.length * d, name);
+      const opt = this.newOptimizer();
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i];
+        if (!(r >= 0 && r < this.rows)) throw new LibvqError('BAD_FILE', `${name} state: embedding.rows[${i}] = ${r}, expected a row in [0, ${this.rows})`);
+        opt.m.set(m.subarray(i * d, (i + 1) * d), r * d);
+        opt.v.set(v.subarray(i * d, (i + 1) * d), r * d);
+      }
+      opt.t = t;
+      this.opt = opt;
+    }
+    this.gradRows.clear();
+    if (this.head) this.head.importState(s, 'head', name);
+    else if ('head' in s.arrays) throw new LibvqError('BAD_FILE', `${name} state: has a head, this tower has none (build it with { head: true })`);
+  }
+
+  private newOptimizer(): AdamW {
+    return new AdamW(this.table, this.dim, { lr: this.lrEmb, stateDtype: 'float32' }, 'glove embeddings');
   }
 }

@@ -2,7 +2,7 @@ import { LibvqError, checkMatrix, type Matrix } from '@libvq/index-core';
 import type { Tower, TokenBatch } from '@libvq/encoder';
 import type { Floats } from '../grad/types.js';
 import { LinearHead, l2NormalizeRows, l2NormalizeRowsBackward, toMatrix32 } from './linear-head.js';
-import type { TrainableTower } from './types.js';
+import type { TowerState, TrainableTower } from './types.js';
 
 export interface HeadTowerOptions {
   lr?: number;
@@ -69,5 +69,13 @@ export class HeadTower implements TrainableTower {
 
   parameters(): Record<string, Floats> {
     return { head: this.head.W };
+  }
+
+  exportState(): TowerState {
+    return this.head.exportState('head');
+  }
+
+  importState(s: TowerState): void {
+    this.head.importState(s, 'head', this.describe());
   }
 }

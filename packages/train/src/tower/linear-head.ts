@@ -1,5 +1,6 @@
 import { LibvqError, invalidArgument } from '@libvq/index-core';
 import { AdamW } from '../optim/adamw.js';
+import { stateArray, stateStep, type TowerState } from './types.js';
 
 /**
  * y = W x, W dim x dim initialised to the identity (so an untrained head changes nothing), trained by AdamW.
@@ -60,6 +61,20 @@ export class LinearHead {
 
   step(lrFactor = 1): void {
     this.opt.step(this.grad, lrFactor);
+    this.grad.fill(0);
+  }
+
+  /** W, its AdamW moments and step count, named `{prefix}`, `{prefix}.m`, `{prefix}.v` (copies). */
+  exportState(prefix: string): TowerState {
+    const o = this.opt.exportState();
+    return { arrays: { [prefix]: this.W.slice(), [`${prefix}.m`]: o.m, [`${prefix}.v`]: o.v }, steps: { [prefix]: o.t } };
+  }
+
+  /** Restores exportState(prefix)'s arrays; `tower` names the owner in errors. */
+  importState(s: TowerState, prefix: string, tower: string): void {
+    const n = this.W.length;
+    this.W.set(stateArray(s, prefix, Float64Array, n, tower));
+    this.opt.importState({ t: stateStep(s, prefix, tower), m: stateArray(s, `${prefix}.m`, Float64Array, n, tower), v: stateArray(s, `${prefix}.v`, Float64Array, n, tower) });
     this.grad.fill(0);
   }
 }
