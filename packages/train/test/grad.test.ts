@@ -149,6 +149,24 @@ describe('forward/backward against central finite differences of a float64 refer
   });
 });
 
+describe('what the index scores give the documents (the document tower trains on it)', () => {
+  it('fixed codes and lists: the IVF and PQ scores do not depend on the document, only the dense score does', () => {
+    let seed = 500;
+    for (const method of ['ivf_pq', 'ivf_opq', 'pq', 'opq', 'ivf'] as const) {
+      for (const metric of ['ip', 'l2'] as const) {
+        for (const fixed of method.includes('pq') ? [true, false] : [true]) {
+          const c: Case = { method, metric, loss: 'distill', fixed, weights: { dense: 0, ivf: 1, pq: 1 }, assignT: 1, tau: 1 };
+          const { params, batch } = build(c, seed++);
+          const g = backwardBatch(forwardBatch(params, batch, { loss: 'distill' }), c.weights, { docs: true });
+          const nonZero = g.docs!.some((x) => x !== 0);
+          // straight-through ('nearest'): the codes are chosen from the document, and the soft assignment carries a gradient
+          expect(nonZero, `${method} ${metric} ${fixed ? 'fixed' : 'straight-through'}`).toBe(!fixed);
+        }
+      }
+    }
+  });
+});
+
 describe('forwardBatch validation', () => {
   const base = build({ method: 'ivf_opq', metric: 'ip', loss: 'contras', fixed: false, weights: { dense: 1, ivf: 1, pq: 1 }, assignT: 1, tau: 1 }, 7);
   it('rejects a list id out of range, naming the field', () => {
