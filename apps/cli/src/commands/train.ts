@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { LibvqError, type Matrix, type Metric } from '@libvq/index-core';
 import { readIdMap, readRelsTable, relsPath, relsToOffsets } from '@libvq/dataset';
-import { LearnableIndex, type LearnableFitOptions, type LearnableMethod, type RelData } from '@libvq/train';
+import { GLOVE100_MODEL_NAME } from '@libvq/glove';
+import { LearnableIndex, type FixEmb, type LearnableFitOptions, type LearnableMethod, type RelData } from '@libvq/train';
+import { fixEmbOption, trainWithTowers } from '../train-towers.js';
 import { withConfig } from '../config.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
@@ -38,6 +40,8 @@ interface TrainFlags {
   checkpointDir?: string;
   resume?: boolean;
   seed: number;
+  fixEmb: FixEmb;
+  model: string;
 }
 
 /** The judgments of `{mode}-rels.arrow` as query row -> positive document rows (grade > 0). */
@@ -83,15 +87,19 @@ export function registerTrain(program: Command): void {
     .option('--checkpoint-dir <dir>', 'save the index and training state after every epoch here')
     .option('--resume', 'continue the run saved in --checkpoint-dir')
     .option('--seed <n>', 'seed for every random choice', intOption('--seed', 0, 0xffffffff), 1234)
+    .option('--fix-emb <which>', "LibVQ fix_emb, the stored embeddings kept fixed: query,doc (the index only), doc (the query tower trains), query (the document tower trains, every document is re-encoded), none (both towers); towers read --data's token files", fixEmbOption, 'query, doc' as FixEmb)
+    .option('--model <name|dir>', `the encoder whose towers train (--fix-emb doc|query|none): "${GLOVE100_MODEL_NAME}" (its word vectors train) or a model directory (a linear head over the frozen ONNX model trains)`, GLOVE100_MODEL_NAME)
     .addHelpText(
       'after',
       `
-Trains the index only, on stored embeddings (the query tower stays as encoded; LearnableIndexWithEncoder in
-@libvq/train trains it jointly).
+By default trains the index only, on stored embeddings. --fix-emb doc / query / none trains the query tower,
+the document tower or both jointly with it (LearnableIndexWithEncoder), from --data's token files; the
+checkpoint then also holds query-tower.safetensors (and doc-tower.safetensors).
 
 Examples:
   libvq train --data prep/ --method opq --subvectors 4 --loss distill --scope corpus --temperature 0.05 --lr-codebooks 1e-3 --epochs 10 -o ckpt
-  libvq train --docs docs.npy --queries q.npy --method ivf_pq --ivf-centers 1024 --subvectors 20 -o ckpt`,
+  libvq train --docs docs.npy --queries q.npy --method ivf_pq --ivf-centers 1024 --subvectors 20 -o ckpt
+  libvq train --data prep/ --method opq --subvectors 4 --labels rels --loss contras --fix-emb none --model glove-100 -o ckpt`,
     )
     .action(async (f: TrainFlags) => {
       const labelsKind = f.labels ?? (f.loss === 'distill' ? 'virtual' : 'rels');
@@ -106,31 +114,44 @@ Examples:
         if (!f.data) throw new LibvqError('INVALID_ARGUMENT', '--labels rels needs --data DIR (its {mode}-rels.arrow)');
         relData = await readLabels(f.data, f.mode);
       }
+      const fit = {
+        relData, lossMethod: f.loss, epochs: f.epochs, batchSize: f.batchSize, perQueryNegNum: f.neg, temperature: f.temperature,
+        docScope: f.scope, codeAssignment: f.codes, writeBack: f.writeBack, lr: { codebooks: f.lrCodebooks, centroids: f.lrCentroids, rotation: f.lrRotation },
+        freeze: { rotation: !!f.freezeRotation }, checkpointDir: f.checkpointDir, seed: f.seed,
+      };
+      const create = { indexMethod: f.method, ivfCentersNum: f.ivfCenters, subvectorNum: f.subvectors, subvectorBits: f.bits, distMode: f.metric, seed: f.seed };
       let li: LearnableIndex;
-      let resumeFrom: LearnableFitOptions['resumeFrom'];
-      if (f.resume) {
-        const r = LearnableIndex.resume(f.checkpointDir!);
-        li = r.index;
-        resumeFrom = r.state;
-        console.error(`resuming after epoch ${r.state.epochsDone} from ${f.checkpointDir}`);
+      let rep: { epochLoss: number[]; epochs: number; steps: number; queriesPerSecond: number };
+      if (f.fixEmb !== 'query, doc') {
+        if (!f.data) throw new LibvqError('INVALID_ARGUMENT', `--fix-emb ${f.fixEmb || 'none'} trains a tower: give --data DIR (its token files)`);
+        const r = await trainWithTowers({
+          dataDir: f.data, mode: f.mode, model: f.model, fixEmb: f.fixEmb, docs, queries, create, fit,
+          resumeDir: f.resume ? f.checkpointDir : undefined, out: f.out,
+        });
+        if (r.resumedAfter !== null) console.error(`resuming after epoch ${r.resumedAfter} from ${f.checkpointDir}`);
+        li = r.model.learnable;
+        rep = r.report;
       } else {
-        li = await withProgress('building the initial index', 'iters', (onProgress) =>
-          LearnableIndex.create({ docEmbeddings: docs, indexMethod: f.method, ivfCentersNum: f.ivfCenters, subvectorNum: f.subvectors, subvectorBits: f.bits, distMode: f.metric, seed: f.seed, onProgress }),
+        let resumeFrom: LearnableFitOptions['resumeFrom'];
+        if (f.resume) {
+          const r = LearnableIndex.resume(f.checkpointDir!);
+          li = r.index;
+          resumeFrom = r.state;
+          console.error(`resuming after epoch ${r.state.epochsDone} from ${f.checkpointDir}`);
+        } else {
+          li = await withProgress('building the initial index', 'iters', (onProgress) => LearnableIndex.create({ ...create, docEmbeddings: docs, onProgress }));
+        }
+        const index = li;
+        rep = await withProgress('training', 'batches', (onProgress) =>
+          index.fit({ ...fit, queryEmbeddings: queries, docEmbeddings: docs, resumeFrom, onProgress }),
         );
+        await interruptible(`writing ${f.out}`, () => index.save(f.out));
       }
-      const rep = await withProgress('training', 'batches', (onProgress) =>
-        li.fit({
-          queryEmbeddings: queries, docEmbeddings: docs, relData, lossMethod: f.loss, epochs: f.epochs, batchSize: f.batchSize,
-          perQueryNegNum: f.neg, temperature: f.temperature, docScope: f.scope, codeAssignment: f.codes,
-          writeBack: f.writeBack, lr: { codebooks: f.lrCodebooks, centroids: f.lrCentroids, rotation: f.lrRotation },
-          freeze: { rotation: !!f.freezeRotation }, checkpointDir: f.checkpointDir, resumeFrom, seed: f.seed, onProgress,
-        }),
-      );
-      await interruptible(`writing ${f.out}`, () => li.save(f.out));
       const loss = rep.epochLoss.length ? `loss ${rep.epochLoss[0].toFixed(4)} -> ${rep.epochLoss.at(-1)!.toFixed(4)}, ` : '';
+      const towers = f.fixEmb === 'query, doc' ? '' : `, towers trained: ${{ doc: 'query', query: 'document', '': 'query + document' }[f.fixEmb]}`;
       console.log(
         `${li.describe()} (${f.metric}): ${rep.epochs} epochs, ${rep.steps} steps, ${loss}${rep.queriesPerSecond.toFixed(0)} queries/s, ` +
-          `|RtR-I| ${li.rotationError().toExponential(1)} -> ${f.out}`,
+          `|RtR-I| ${li.rotationError().toExponential(1)}${towers} -> ${f.out}`,
       );
     });
   // Config keys: LearnableIndex.create's and fit's option names (fit's lr and freeze objects nest in the file).

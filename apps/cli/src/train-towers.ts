@@ -1,0 +1,96 @@
+import { InvalidArgumentError } from 'commander';
+import type { Matrix } from '@libvq/index-core';
+import { readTokens } from '@libvq/dataset';
+import { GLOVE100_MODEL_NAME } from '@libvq/glove';
+import {
+  GloveTower, LearnableIndexWithEncoder,
+  type CreateLearnableIndexOptions, type FixEmb, type QueryTokens, type TrainableTower, type WithEncoderFitOptions, type WithEncoderFitReport,
+} from '@libvq/train';
+import { loadModel } from './commands/encode.js';
+import { interruptible } from './interrupt.js';
+import { progressBar, withProgress, type ProgressBar } from './progress.js';
+
+/**
+ * `--fix-emb`: LibVQ's fix_emb on the command line. 'query,doc' (or LibVQ's 'query, doc') keeps both stored
+ * embeddings (the index only), 'doc' trains the query tower, 'query' the document tower, 'none' (or '') both.
+ */
+export function fixEmbOption(v: string): FixEmb {
+  const s = v.replace(/\s+/g, '');
+  if (s === 'query,doc' || s === 'doc,query') return 'query, doc';
+  if (s === 'doc' || s === 'query') return s;
+  if (s === 'none' || s === '') return '';
+  throw new InvalidArgumentError(`--fix-emb: expected one of query,doc (index only), doc, query, none, got "${v}"`);
+}
+
+/** The longest token row (the tokens were cut when preprocessed; the towers see all of them, as `libvq encode` did). */
+function longestRow(t: QueryTokens): number {
+  let m = 1;
+  for (let i = 0; i < t.rows; i++) m = Math.max(m, t.offsets[i + 1] - t.offsets[i]);
+  return m;
+}
+
+export interface TowerTrainingArgs {
+  dataDir: string;
+  mode: string;
+  model: string;
+  fixEmb: FixEmb;
+  docs: Matrix;
+  queries: Matrix;
+  create: Omit<CreateLearnableIndexOptions, 'docEmbeddings'>;
+  fit: Omit<WithEncoderFitOptions, 'docEmbeddings' | 'queryEmbeddings' | 'fixEmb'>;
+  /** Continue the per-epoch checkpoint in this directory. */
+  resumeDir?: string;
+  out: string;
+}
+
+/**
+ * `libvq train --fix-emb doc|query|none`: LearnableIndexWithEncoder over `--model`'s towers. For glove-100 the
+ * trained towers are GloveTowers (the word vectors train); for a model directory a linear head over each frozen
+ * ONNX tower trains. Token rows come from the preprocessed `--data` directory ({mode}-queries, docs).
+ */
+export async function trainWithTowers(a: TowerTrainingArgs): Promise<{ model: LearnableIndexWithEncoder; report: WithEncoderFitReport; resumedAfter: number | null }> {
+  const trainQ = a.fixEmb === 'doc' || a.fixEmb === '';
+  const trainD = a.fixEmb === 'query' || a.fixEmb === '';
+  const queryTokens = trainQ ? await readTokens(a.dataDir, `${a.mode}-queries`) : undefined;
+  const docTokens = trainD ? await readTokens(a.dataDir, 'docs') : undefined;
+  const encoder = await loadModel(a.model);
+  try {
+    const glove = a.model === GLOVE100_MODEL_NAME ? await GloveTower.fromGlove100() : null;
+    // a second table for the document tower: both towers train, each with its own copy of the word vectors
+    const copy = (g: GloveTower): TrainableTower => new GloveTower(Float32Array.from(g.table), g.dim);
+    const queryTower = glove && trainQ ? glove : undefined;
+    const docTower = glove && trainD ? (trainQ ? copy(glove) : glove) : undefined;
+    let model: LearnableIndexWithEncoder;
+    let resumedAfter: number | null = null;
+    let resumeFrom: WithEncoderFitOptions['resumeFrom'];
+    if (a.resumeDir) {
+      const r = LearnableIndexWithEncoder.resume(a.resumeDir, { encoder, queryTower, docTower });
+      model = r.model;
+      resumeFrom = r.state;
+      resumedAfter = r.state.epochsDone;
+    } else {
+      model = await withProgress('building the initial index', 'iters', (onProgress) =>
+        LearnableIndexWithEncoder.create({ ...a.create, docEmbeddings: a.docs, encoder, queryTower, docTower, onProgress }),
+      );
+    }
+    // drawn once re-encoding starts (after the last epoch), closed even when training fails
+    const bars: { reencode?: ProgressBar } = {};
+    let report: WithEncoderFitReport;
+    try {
+      report = await withProgress('training', 'batches', (onProgress) =>
+        model.fit({
+          ...a.fit, fixEmb: a.fixEmb, docEmbeddings: a.docs, queryEmbeddings: a.queries, resumeFrom, onProgress,
+          queryTokens, maxQueryLength: queryTokens ? longestRow(queryTokens) : undefined,
+          docTokens, maxDocLength: docTokens ? longestRow(docTokens) : undefined,
+          onReencodeProgress: (d, t) => (bars.reencode ??= progressBar('re-encoding the documents', 'docs')).update(d, t),
+        }),
+      );
+    } finally {
+      bars.reencode?.finish();
+    }
+    await interruptible(`writing ${a.out}`, () => model.save(a.out));
+    return { model, report, resumedAfter };
+  } finally {
+    await encoder.dispose();
+  }
+}
