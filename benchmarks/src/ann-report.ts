@@ -5,7 +5,7 @@ import { markdownTable } from './report.js';
 import type { SystemRun } from './system-run.js';
 
 /** A system's run with recall against the exact ground truth in place of the raw labels. */
-export type ScoredRun = Omit<SystemRun, 'runs'> & { runs: { nprobe: number; seconds: number; qps: number; r1: number; r10at100: number }[] };
+export type ScoredRun = Omit<SystemRun, 'runs'> & { runs: { nprobe: number; seconds: number; reps?: number; qps: number; r1: number; r10at100: number }[] };
 
 export interface AnnResult {
   factory: string;
@@ -15,6 +15,8 @@ export interface AnnResult {
 export interface AnnReport {
   date: string;
   commit: string;
+  /** Source files that differed from `commit` when the run started. */
+  uncommitted: string[];
   command: string;
   machine: { start: MachineNote; end: MachineNote };
   options: { quick: boolean; threads: number; nprobes: number[]; opq?: { niter?: number; maxTrainPoints?: number } };
@@ -32,12 +34,22 @@ export function machineNote(): MachineNote {
   return { cpus: cpus().length, load1: Math.round(loadavg()[0] * 100) / 100 };
 }
 
-/** The checked-out commit the run measured (other agents' uncommitted edits may sit on top of it). */
-export function sourceCommit(): string {
+const git = (args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+
+/**
+ * The checked-out commit the run measured, and the source files that differ from it (several people work
+ * in one checkout: an uncommitted kernel change is part of what was measured, so the report names it).
+ */
+export function sourceCommit(): { commit: string; uncommitted: string[] } {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const commit = git(['rev-parse', '--short', 'HEAD']).trim();
+    const uncommitted = git(['status', '--porcelain', '--', 'packages', 'benchmarks/src', 'benchmarks/python'])
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => l.slice(3));
+    return { commit, uncommitted };
   } catch {
-    return 'unknown';
+    return { commit: 'unknown', uncommitted: [] };
   }
 }
 
@@ -96,6 +108,9 @@ function notes(r: AnnReport): string {
   const ours = all.find((x) => x.system === 'libvq-ts');
   const lines = [
     `- Threads: libvq-ts ${r.options.threads} (train, add, search); faiss and LanceDB 1. Each system runs in a child process of its own, one after the other.`,
+    all.some((x) => x.runs.some((run) => run.reps !== undefined))
+      ? '- q/s: all queries in one batch call (libvq-ts, faiss): one untimed pass, then timed passes until they add up to 0.5 s (1 to 10), the median; LanceDB: one timed pass of one call per query after 10 warm-up calls.'
+      : '- q/s: all queries in one batch call (libvq-ts, faiss) after a 10-query warm-up, timed once; LanceDB: one call per query after 10 warm-up calls.',
     '- Train = OPQ + k-means + PQ train, timed in pieces that are exactly what index.train does: OPQ rotation (train, then apply to the training set); ' +
       'coarse k-means over the training set (libvq-ts: until the last k-means progress report of IndexIVF.train; faiss: `train_q1`); ' +
       'PQ codebooks on the residuals, with the assignment of the training set to lists (libvq-ts: the rest of IndexIVF.train, which assigns every training vector; ' +
@@ -109,7 +124,10 @@ function notes(r: AnnReport): string {
   if (r.options.opq) lines.push(`- OPQ training budget (both systems): ${r.options.opq.niter ?? 50} iterations on at most ${r.options.opq.maxTrainPoints ?? 65536} points (faiss's defaults: 50, 65,536).`);
   if (faiss) lines.push(`- faiss ${faiss.version}, BLAS: ${faiss.blas}.`);
   if (lance) lines.push(`- LanceDB ${lance.version} IVF_PQ, same nlist and M, one query per call (its Node API has no batch search); "train" is createIndex (k-means, PQ and encoding every row), "add" the table write; it has no phase split.`);
-  if (ours) lines.push(`- libvq-ts at commit ${r.commit}; k-means, PQ and search kernels of backend ${[...new Set(all.filter((x) => x.backend).map((x) => x.backend))].join(', ')}.`);
+  if (ours) {
+    const dirty = r.uncommitted.length > 0 ? ` plus uncommitted changes to ${r.uncommitted.join(', ')}` : '';
+    lines.push(`- libvq-ts at commit ${r.commit}${dirty}; k-means, PQ and search kernels of backend ${[...new Set(all.filter((x) => x.backend).map((x) => x.backend))].join(', ')}.`);
+  }
   if (r.dataset.exact) lines.push(`- Exact ground truth: brute force with index-core's blocked knn kernel, ${r.dataset.exact.threads} thread(s), ${s(r.dataset.exact.seconds)} s (${Math.round(r.dataset.queries / r.dataset.exact.seconds)} q/s).`);
   lines.push(`- Machine: ${r.machine.start.cpus} cores, shared with other jobs (1-minute load average ${r.machine.start.load1} at the start, ${r.machine.end.load1} at the end): compare ratios, not absolute figures.`);
   return lines.join('\n');

@@ -21,7 +21,7 @@ interface FaissOut {
   rss_after_load_bytes: number;
   peak_rss_bytes: number;
   ntotal: number;
-  runs: { nprobe: number; seconds: number; labels: number[] }[];
+  runs: { nprobe: number; seconds: number; reps: number; labels: number[] }[];
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -72,7 +72,7 @@ export async function runFaiss(spec: SystemSpec): Promise<SystemRun> {
       indexBytes: o.index_bytes,
       rssAfterLoadBytes: o.rss_after_load_bytes,
       peakRssBytes: o.peak_rss_bytes,
-      runs: o.runs.map((r) => ({ nprobe: r.nprobe, seconds: r.seconds, labels: Int32Array.from(r.labels) })),
+      runs: o.runs.map((r) => ({ nprobe: r.nprobe, seconds: r.seconds, reps: r.reps, labels: Int32Array.from(r.labels) })),
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -99,18 +99,29 @@ function lanceShape(dim: number, factory: string): { nlist: number; M: number } 
   return M ? { nlist: index.nlist, M } : undefined;
 }
 
+function plotTitle(data: Pick<AnnData, 'name' | 'rows' | 'dim' | 'queries'>, threads: number): string {
+  const set = data.name === 'glove' ? 'GloVe-100' : `Synthetic Gaussian mixture, ${data.dim}-d`;
+  return `${set}: ${data.rows.toLocaleString('en')} base, ${data.queries} queries, libvq-ts ${threads === 1 ? 'single thread' : `${threads} threads`}`;
+}
+
 function score(run: SystemRun, data: AnnData, k: number): ScoredRun {
   const { runs, ...rest } = run;
   return {
     ...rest,
-    runs: runs.map((r) => ({ nprobe: r.nprobe, seconds: r.seconds, qps: data.queries / r.seconds, ...annRecall(r.labels, k, data.truth, data.k) })),
+    runs: runs.map(({ labels, ...r }) => ({ ...r, qps: data.queries / r.seconds, ...annRecall(labels, k, data.truth, data.k) })),
   };
+}
+
+/** Redraws a report's plot from its JSON (the figures are in `results`). */
+export async function plotOfReport(report: { dataset: Pick<AnnData, 'name' | 'rows' | 'dim' | 'queries'>; options: { threads: number }; results: AnnResult[] }): Promise<string> {
+  return recallQpsSvg(annPoints(report.results), plotTitle(report.dataset, report.options.threads));
 }
 
 export async function main(argv: string[]): Promise<void> {
   const opts = parseArgs(argv);
   const k = 100;
   const loadStart = machineNote();
+  const { commit, uncommitted } = sourceCommit();
   const work = await mkdtemp(join(tmpdir(), 'libvq-bench-ann-'));
   try {
     console.error(`preparing ${opts.dataset}${opts.quick ? ' (quick)' : ''}...`);
@@ -120,7 +131,6 @@ export async function main(argv: string[]): Promise<void> {
     }
     const data = opts.dataset === 'glove' ? await prepareGlove(work, dataOpts) : await prepareSynth(work, dataOpts);
     console.error(`${data.description}${data.exact ? `; exact ground truth ${data.exact.seconds.toFixed(1)} s` : ''}`);
-    const commit = sourceCommit();
     const results: AnnResult[] = [];
     for (const factory of opts.factories) {
       const spec: SystemSpec = {
@@ -145,13 +155,12 @@ export async function main(argv: string[]): Promise<void> {
       results.push({ factory, systems });
     }
     const stem = `${data.name}-ann${opts.quick ? '-quick' : ''}`;
-    const report = { date: new Date().toISOString(), commit, command: `pnpm bench glove ${argv.join(' ')}`.trim(), machine: { start: loadStart, end: machineNote() }, options: opts, dataset: { ...data, truth: undefined, basePath: undefined, queriesPath: undefined }, results };
+    const report = { date: new Date().toISOString(), commit, uncommitted, command: `pnpm bench glove ${argv.join(' ')}`.trim(), machine: { start: loadStart, end: machineNote() }, options: opts, dataset: { ...data, truth: undefined, basePath: undefined, queriesPath: undefined }, results };
     const md = annMarkdown(report, `${stem}.svg`);
     console.log(md);
     writeAtomic(join(opts.out, `${stem}.json`), JSON.stringify(report, null, 2));
     writeAtomic(join(opts.out, `${stem}.md`), md);
-    const title = `${data.name === 'glove' ? 'GloVe-100' : 'synthetic 1M-style mixture'}: ${data.rows} base, ${data.queries} queries`;
-    writeAtomic(join(opts.out, `${stem}.svg`), await recallQpsSvg(annPoints(results), title));
+    writeAtomic(join(opts.out, `${stem}.svg`), await plotOfReport(report));
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -41,7 +41,8 @@ export interface SystemRun {
   rssAfterLoadBytes: number;
   /** Resident-set high-water mark of the whole run. */
   peakRssBytes: number;
-  runs: { nprobe: number; seconds: number; labels: Int32Array }[];
+  /** seconds: one pass over all the queries (libvq-ts, faiss: the median of `reps` timed passes after an untimed one). */
+  runs: { nprobe: number; seconds: number; reps?: number; labels: Int32Array }[];
 }
 
 /** libvq-ts's spec: the kernel backend its index uses ('js', or another registered backend such as 'gpujs'). */

@@ -42,7 +42,7 @@ export function runTsChild<T>(entry: URL, spec: unknown, what: string): Promise<
 
 /**
  * The child side: reads the spec from argv, runs `work`, sends the result (or the error) to the parent
- * and leaves. Errors keep their LibvqError code so a usage error stays a usage error in the parent.
+ * and exits. Errors keep their LibvqError code so a usage error stays a usage error in the parent.
  */
 export function childMain<S, T>(work: (spec: S) => Promise<T>): void {
   const send = (m: ChildMessage<T>) =>
@@ -57,7 +57,12 @@ export function childMain<S, T>(work: (spec: S) => Promise<T>): void {
       console.error(e.stack ?? String(err));
       return send({ ok: false, message: e.message ?? String(err), code: e.code });
     })
-    .finally(() => process.disconnect());
+    .finally(() => {
+      // Leave even if a library keeps a handle open (a GPU context, a native runtime's threads): the
+      // result has been delivered, and the parent waits for this exit.
+      process.disconnect();
+      process.exit();
+    });
 }
 
 /** The process's resident-set high-water mark so far, in bytes (Linux reports maxRSS in KiB). */
