@@ -16,7 +16,7 @@ import { markdownTable, writeAtomic } from './report.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function arg(argv: string[], name: string): string | undefined {
+export function arg(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
 }
@@ -25,13 +25,8 @@ function tsv(file: string): string[][] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => l.split('\t'));
 }
 
-export async function main(argv: string[]): Promise<void> {
-  const dataDir = arg(argv, '--data') ?? join(repoRoot, '..', 'shared', 'data', 'cranfield');
-  const out = arg(argv, '--out') ?? 'bench-out';
-  const bytesList = (arg(argv, '--bytes') ?? '4,10').split(',').map(Number);
-  const epochs = Number(arg(argv, '--epochs') ?? 10);
-  const t0 = performance.now();
-
+/** Cranfield encoded with glove-100: documents, train queries + title pseudo-queries, dev queries, their tokens and labels. */
+export async function loadCranfield(dataDir: string, maxQ: number) {
   const coll = tsv(join(dataDir, 'collection.tsv'));
   const docRow = new Map(coll.map((r, i) => [r[0], i]));
   const split = (name: string) => {
@@ -53,8 +48,8 @@ export async function main(argv: string[]): Promise<void> {
   console.error('encoding Cranfield with glove-100 (ONNX)...');
   const enc = await loadGlove100Encoder();
   const tok = enc.tokenizer!;
-  const maxQ = 64;
-  const docs = await encodeTexts({ encoder: enc, tokenizer: tok, texts: coll.map((r) => r.slice(1).join(' ')), maxLength: 4096 });
+  const docTexts = coll.map((r) => r.slice(1).join(' '));
+  const docs = await encodeTexts({ encoder: enc, tokenizer: tok, texts: docTexts, maxLength: MAX_DOC_LENGTH });
   const titleTexts = coll.map((r) => r[1]);
   const trainTexts = [...train.texts, ...titleTexts];
   const trainQ = await encodeTexts({ encoder: enc, tokenizer: tok, texts: trainTexts, isQuery: true, maxLength: maxQ });
@@ -65,6 +60,20 @@ export async function main(argv: string[]): Promise<void> {
   const labels = new Map<number, number[]>();
   for (const [q, ds] of train.rels) labels.set(q, [...ds.keys()]);
   for (let i = 0; i < coll.length; i++) labels.set(train.texts.length + i, [i]);
+  return { coll, train, dev, enc, tok, docTexts, docs, trainQ, devQ, trainTokens, devTokens, labels };
+}
+
+/** Tokens per document the document embeddings are encoded with (every Cranfield abstract fits). */
+export const MAX_DOC_LENGTH = 4096;
+
+export async function main(argv: string[]): Promise<void> {
+  const dataDir = arg(argv, '--data') ?? join(repoRoot, '..', 'shared', 'data', 'cranfield');
+  const out = arg(argv, '--out') ?? 'bench-out';
+  const bytesList = (arg(argv, '--bytes') ?? '4,10').split(',').map(Number);
+  const epochs = Number(arg(argv, '--epochs') ?? 10);
+  const t0 = performance.now();
+  const maxQ = 64;
+  const { coll, train, dev, enc, docs, trainQ, devQ, trainTokens, devTokens, labels } = await loadCranfield(dataDir, maxQ);
   const baseTower = await GloveTower.fromGlove100();
   const freshTower = () => new GloveTower(Float32Array.from(baseTower.table), baseTower.dim, { lrEmbeddings: 1e-3 });
 

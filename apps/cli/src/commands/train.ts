@@ -31,7 +31,7 @@ interface TrainFlags {
   neg: number;
   temperature: number;
   scope: 'batch' | 'corpus';
-  codes: 'fixed' | 'nearest';
+  codes?: 'fixed' | 'nearest';
   writeBack?: 'keep' | 'reencode';
   lrCodebooks: number;
   lrCentroids: number;
@@ -78,7 +78,7 @@ export function registerTrain(program: Command): void {
     .option('--neg <n>', 'hard negatives per query (scope batch)', intOption('--neg', 0), 7)
     .option('--temperature <t>', 'score temperature tau', positiveNumberOption('--temperature'), 1)
     .option('--scope <s>', 'documents scored per query: batch (LibVQ, in-batch negatives) or corpus (all; small corpora)', choiceOption('--scope', ['batch', 'corpus'] as const), 'batch' as const)
-    .option('--codes <c>', 'fixed (JPQ: documents keep their codes) or nearest (LibVQ: straight-through)', choiceOption('--codes', ['fixed', 'nearest'] as const), 'fixed' as const)
+    .option('--codes <c>', 'fixed (JPQ: documents keep their codes) or nearest (LibVQ: straight-through); default fixed, nearest when the document tower trains', choiceOption('--codes', ['fixed', 'nearest'] as const))
     .option('--write-back <w>', 'keep or reencode (default: keep with fixed codes, reencode with nearest)', choiceOption('--write-back', ['keep', 'reencode'] as const))
     .option('--lr-codebooks <x>', 'AdamW rate of the PQ codebooks', positiveNumberOption('--lr-codebooks'), 1e-4)
     .option('--lr-centroids <x>', 'SGD rate of the IVF centroids', positiveNumberOption('--lr-centroids'), 1e-3)

@@ -34,6 +34,8 @@ const SHORT: Record<CompareRow['kind'], string> = {
   'distill-index-reencode': 'learned: index (distill, re-encoded)',
   'distill-encoder': 'learned: index + query encoder (distill)',
   'contras-encoder': 'learned: index + query encoder (contrastive)',
+  'distill-encoders': 'learned: index + both encoders (distill)',
+  'distill-encoders-nearest': 'learned: index + both encoders (distill, straight-through)',
 };
 
 /**

@@ -23,7 +23,11 @@ export type CompareMethod =
   /** Distill, index + query tower, virtual labels. */
   | 'distill-encoder'
   /** Contrastive, index + query tower, on `contrasLabels`. */
-  | 'contras-encoder';
+  | 'contras-encoder'
+  /** Distill, index + query and document towers (fixEmb ''), virtual labels; codes fixed while training, then every document re-encoded. */
+  | 'distill-encoders'
+  /** The same with LibVQ's straight-through codes (codeAssignment 'nearest') while training. */
+  | 'distill-encoders-nearest';
 
 export interface CompareInput {
   docs: Matrix;
@@ -41,6 +45,10 @@ export interface CompareInput {
   makeQueryTower: () => TrainableTower;
   /** Positives per training query row, for 'contras-encoder'. */
   contrasLabels?: RelData;
+  /** The documents' token rows (row i = document i), for the 'distill-encoders*' rows. */
+  docTokens?: QueryTokens;
+  /** A fresh trainable document tower starting from the encoder's document tower, for the 'distill-encoders*' rows. */
+  makeDocTower?: () => TrainableTower;
 }
 
 export interface CompareRow {
@@ -65,6 +73,8 @@ export interface CompareOptions {
   epochs: number;
   /** Tokens per query the tower sees. Default 64. */
   maxQueryLength?: number;
+  /** Tokens per document the document tower sees (use the length the document embeddings were encoded with). Default 256. */
+  maxDocLength?: number;
   signal?: AbortSignal;
   /** Wraps each long stage (to draw a progress bar); default runs it silently. */
   stage?: <T>(label: string, run: (onProgress: (done: number, total: number) => void) => T | Promise<T>) => Promise<T>;
@@ -72,7 +82,8 @@ export interface CompareOptions {
   onRow?: (row: CompareRow) => void;
 }
 
-const ALL_METHODS: readonly CompareMethod[] = ['pq', 'opq', 'distill-index', 'distill-index-reencode', 'distill-encoder', 'contras-encoder'];
+const ALL_METHODS: readonly CompareMethod[] = ['pq', 'opq', 'distill-index', 'distill-index-reencode', 'distill-encoder', 'contras-encoder', 'distill-encoders', 'distill-encoders-nearest'];
+const BOTH_TOWERS: readonly CompareMethod[] = ['distill-encoders', 'distill-encoders-nearest'];
 
 export const METHOD_LABELS: Record<CompareMethod, (M: number) => string> = {
   pq: (M) => `PQ${M}x8`,
@@ -81,6 +92,8 @@ export const METHOD_LABELS: Record<CompareMethod, (M: number) => string> = {
   'distill-index-reencode': () => 'distill index-only (virtual labels, reencode)',
   'distill-encoder': () => 'distill index + query encoder (virtual labels)',
   'contras-encoder': () => 'contras index + query encoder (labels)',
+  'distill-encoders': () => 'distill index + query & doc encoders (virtual labels, fixed codes, reencode)',
+  'distill-encoders-nearest': () => 'distill index + query & doc encoders (virtual labels, straight-through, reencode)',
 };
 
 const K = 100;
@@ -92,6 +105,9 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
     if (!Number.isInteger(b) || b < 1 || docs.dim % b !== 0) throw invalidArgument('bytes', `positive divisors of the dimension ${docs.dim} (sub-vectors of 8 bits)`, b);
   }
   if (o.methods.includes('contras-encoder') && !input.contrasLabels) throw invalidArgument('contrasLabels', "positives per training query (method 'contras-encoder')", undefined);
+  if (o.methods.some((m) => BOTH_TOWERS.includes(m)) && (!input.docTokens || !input.makeDocTower)) {
+    throw invalidArgument('docTokens / makeDocTower', "the documents' tokens and a document tower (methods 'distill-encoders*')", undefined);
+  }
   const stage = o.stage ?? (async (_label, run) => run(() => {}));
   const maxQ = o.maxQueryLength ?? 64;
   const rows: CompareRow[] = [];
@@ -125,6 +141,17 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
         const writeBack = method === 'distill-index' ? 'keep' : 'reencode';
         const rep = await stage(`${M} B: ${label}`, (onProgress) => li.fit({ ...common, queryEmbeddings: input.trainQueries, relData: null, lossMethod: 'distill', writeBack, onProgress }));
         record(method, M, label, li.search(devQueries, { k: K }).labels, rep, li.rotationError());
+      } else if (BOTH_TOWERS.includes(method)) {
+        const init = await create('opq', `${M} B: initial OPQ${M}`);
+        const lie = new LearnableIndexWithEncoder(init, input.encoder, input.makeQueryTower(), input.makeDocTower!());
+        const rep = await stage(`${M} B: ${label}`, (onProgress) =>
+          lie.fit({
+            ...common, queryEmbeddings: input.trainQueries, queryTokens: input.trainTokens, maxQueryLength: maxQ, fixEmb: '', lossMethod: 'distill', relData: null,
+            docTokens: input.docTokens, maxDocLength: o.maxDocLength ?? 256, codeAssignment: method === 'distill-encoders' ? 'fixed' : 'nearest', onProgress,
+          }),
+        );
+        const q = await lie.encodeTokens(input.devTokens, { maxQueryLength: maxQ, signal: o.signal });
+        record(method, M, label, lie.search(q, { k: K }).labels, rep, lie.learnable.rotationError());
       } else {
         const init = await create('opq', `${M} B: initial OPQ${M}`);
         const lie = new LearnableIndexWithEncoder(init, input.encoder, input.makeQueryTower());
