@@ -107,8 +107,8 @@ describe('virtual labels and the batch sampler', () => {
     const bf = bruteForce(li, q, 22);
     let selfFirst = 0;
     for (let i = 0; i < rows.length; i++) {
-      if ([...plain.rels.get(i)!, ...Array.from(plain.negs.get(i)!)].includes(rows[i])) selfFirst++;
-      const labels = [...v.rels.get(i)!, ...Array.from(v.negs.get(i)!)];
+      if ([...Array.from(plain.rels.get(i)!), ...Array.from(plain.negs.get(i)!)].includes(rows[i])) selfFirst++;
+      const labels = [...Array.from(v.rels.get(i)!), ...Array.from(v.negs.get(i)!)];
       expect(labels).not.toContain(rows[i]);
       expect(labels.length).toBe(21);
       // the same ranking as the full search, with the query's own document taken out

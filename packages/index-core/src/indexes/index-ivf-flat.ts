@@ -14,6 +14,11 @@ export class IndexIVFFlat extends IndexIVF {
     return true;
   }
 
+  /** Raw vectors: nothing to train. */
+  protected encoderTrainingRows(): number {
+    return 0;
+  }
+
   protected trainEncoder(): void {}
 
   encodeVectors(x: Matrix): Uint8Array {

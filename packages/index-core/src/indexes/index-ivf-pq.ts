@@ -1,9 +1,7 @@
 import type { Backend, Probes } from '../backend/types.js';
 import type { Matrix } from '../matrix.js';
-import { gatherRows } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import { ProductQuantizer } from '../product-quantizer.js';
-import { createRng, randomPermutation } from '../random.js';
 import { IndexFlat } from './index-flat.js';
 import { IndexIVF } from './index-ivf.js';
 import type { TrainOptions } from './index.js';
@@ -28,18 +26,13 @@ export class IndexIVFPQ extends IndexIVF {
     return this.pq.isTrained;
   }
 
+  /** faiss trains the PQ on at most 256 points per codeword. */
+  protected encoderTrainingRows(): number {
+    return 256 * this.pq.ksub;
+  }
+
   protected trainEncoder(x: Matrix, listNos: Int32Array, opts: TrainOptions): void {
-    // faiss subsamples the PQ training set to 256 points per codeword before taking residuals.
-    const max = 256 * this.pq.ksub;
-    let xs = x;
-    let ls = listNos;
-    if (x.rows > max) {
-      const pick = randomPermutation(x.rows, createRng((opts.seed ?? 1234) + 1)).subarray(0, max);
-      xs = gatherRows(x, pick);
-      ls = new Int32Array(max);
-      for (let i = 0; i < max; i++) ls[i] = listNos[pick[i]];
-    }
-    this.pq.train(this.residuals(xs, ls), { seed: opts.seed, signal: opts.signal, backend: this.backend, threads: opts.threads });
+    this.pq.train(this.residuals(x, listNos), { seed: opts.seed, signal: opts.signal, backend: this.backend, threads: opts.threads });
     this.listTermCache = [];
   }
 

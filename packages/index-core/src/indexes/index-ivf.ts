@@ -2,7 +2,8 @@ import { getBackend } from '../backend/registry.js';
 import type { Backend, Probes } from '../backend/types.js';
 import { LibvqError, invalidArgument } from '../errors.js';
 import { kmeans } from '../kmeans.js';
-import { type Matrix, checkMatrix } from '../matrix.js';
+import { type Matrix, checkMatrix, gatherRows } from '../matrix.js';
+import { createRng, randomPermutation } from '../random.js';
 import { checkMetric, type Metric } from '../metric.js';
 import type { LongOperationOptions } from '../progress.js';
 import { parallelEncode, parallelSearch } from '../parallel/ops.js';
@@ -80,8 +81,16 @@ export abstract class IndexIVF implements Index {
       this.quantizer.add(centroids);
       this.quantizerTrained = true;
     }
-    this.trainEncoder(x, this.assignLists(x), { ...opts, threads });
+    // Only the sample the encoder trains on is assigned to lists (faiss subsamples before taking residuals):
+    // assigning every training vector first costs a pass and n list numbers for nothing.
+    const max = this.encoderTrainingRows();
+    if (max === 0) return;
+    const xs = x.rows > max ? gatherRows(x, randomPermutation(x.rows, createRng((opts.seed ?? 1234) + 1)).subarray(0, max)) : x;
+    this.trainEncoder(xs, this.assignLists(xs), { ...opts, threads });
   }
+
+  /** How many training vectors the encoder trains on (a seeded sample when there are more; 0: no training). */
+  protected abstract encoderTrainingRows(): number;
 
   /** The nearest list of every vector under the index's metric. */
   assignLists(x: Matrix): Int32Array {
