@@ -113,7 +113,7 @@ function notes(r: AnnReport): string {
       : '- q/s: all queries in one batch call (libvq-ts, faiss) after a 10-query warm-up, timed once; LanceDB: one call per query after 10 warm-up calls.',
     '- Train = OPQ + k-means + PQ train, timed in pieces that are exactly what index.train does: OPQ rotation (train, then apply to the training set); ' +
       'coarse k-means over the training set (libvq-ts: until the last k-means progress report of IndexIVF.train; faiss: `train_q1`); ' +
-      'PQ codebooks on the residuals, with the assignment of the training set to lists (libvq-ts: the rest of IndexIVF.train, which assigns every training vector; ' +
+      'PQ codebooks on the residuals, with the assignment of the training set to lists (libvq-ts: the rest of IndexIVF.train, which like faiss assigns only its 256 × ksub training sample; ' +
       'faiss: `train_residual`, which subsamples to 256 × 256 first). Both train on the whole base; k-means samples 256 points per centroid in both.',
     '- Peak RSS: the child process\'s resident-set high-water mark at the end (after train, add and every search): `process.resourceUsage().maxRSS` for ' +
       'libvq-ts and LanceDB (worker threads and native memory included), `resource.getrusage(RUSAGE_SELF).ru_maxrss` for faiss. It includes the runtime ' +
