@@ -16,6 +16,18 @@ import {
 } from './vectors-fixtures.js';
 
 /** Element-wise identity (tells -0 from 0, unlike toEqual on typed arrays). */
+/**
+ * Scores from the knn kernel (float32 SIMD sums) against a float64 oracle rounded to float32: equal within a
+ * few float32 ulps of the magnitude (d ≤ 100 terms).
+ */
+function expectCloseScores(got: Float32Array, want: Float32Array): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    if (Object.is(got[i], want[i])) continue;
+    if (!(Math.abs(got[i] - want[i]) <= 4e-7 * Math.max(1, Math.abs(want[i])))) expect.fail(`score ${i}: got ${got[i]}, want ${want[i]}`);
+  }
+}
+
 function expectSameFloats(got: Float32Array, want: Float32Array): void {
   expect(got.length).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
@@ -239,7 +251,7 @@ describe('exactInnerProductTopK', () => {
       const got = exactInnerProductTopK({ rows: nb, dim, data: base }, { rows: nq, dim, data: queries }, k);
       const want = naiveTopK(base, queries, dim, k);
       expect(Array.from(got.ids)).toEqual(Array.from(want.ids));
-      expectSameFloats(got.scores, want.scores);
+      expectCloseScores(got.scores, want.scores);
     }
     const r = exactInnerProductTopK({ rows: nb, dim, data: base }, { rows: nq, dim, data: queries }, 3);
     expect(Array.from(r.ids.subarray(3 * 3, 4 * 3))).toEqual([10, 500, 600]);
@@ -303,7 +315,7 @@ describe('gloveAnnSet (on a small synthetic source)', () => {
     expect(set.base.data.every((x) => Number.isFinite(x))).toBe(true);
     const want = naiveTopK(set.base.data, set.queries.data, dim, 10);
     expect(Array.from(set.groundTruth)).toEqual(Array.from(want.ids));
-    expectSameFloats(set.groundTruthScores, want.scores);
+    expectCloseScores(set.groundTruthScores, want.scores);
   });
 
   it('is deterministic per seed and served from the cache the second time', async () => {
