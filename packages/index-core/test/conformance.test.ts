@@ -61,9 +61,15 @@ describe.each(backends)('backend %s', (_name, be) => {
     expect(small.distances[4]).toBe(metric === 'ip' ? -Infinity : Infinity);
   });
 
-  it.each([3, 24])('assign (d=%i) finds the nearest centroid in L2', (dim) => {
-    const xs = randomData(300, dim, 3);
-    const c = randomData(40, dim, 4);
+  // 3 and 24: the small-dim and tiled paths; 1030 × 600 centroids: several row and column tiles (the js tile is
+  // 262144 / d = 254 centroids wide), a dimension that is not a multiple of the SIMD width.
+  it.each([
+    [3, 300, 40],
+    [24, 300, 40],
+    [1030, 70, 600],
+  ])('assign (d=%i, %i vectors, %i centroids) finds the nearest centroid in L2', (dim, n, nc) => {
+    const xs = randomData(n, dim, 3);
+    const c = randomData(nc, dim, 4);
     const { labels, distances } = be.assign(xs, c);
     const ref = refKnn(xs, c, 1, 'l2');
     for (let i = 0; i < xs.rows; i++) {

@@ -1,4 +1,5 @@
 import type { Matrix } from '../../matrix.js';
+import { foldRowMin } from '../fold-row-min.js';
 import type { GpujsContext } from './context.js';
 import { forEachGpuScoreTile } from './score-tiles.js';
 
@@ -8,20 +9,7 @@ export function gpuAssign(ctx: GpujsContext, x: Matrix, centroids: Matrix): { la
   const distances = new Float32Array(x.rows).fill(Infinity);
   forEachGpuScoreTile(ctx, x, centroids, 'l2', null, (i0, i1, j0, j1, rows) => {
     const w = j1 - j0;
-    for (let i = i0; i < i1; i++) {
-      const row = rows[i - i0];
-      let best = distances[i];
-      let arg = labels[i];
-      for (let j = 0; j < w; j++) {
-        const v = row[j];
-        if (v < best) {
-          best = v;
-          arg = j0 + j;
-        }
-      }
-      distances[i] = best;
-      labels[i] = arg;
-    }
+    for (let i = i0; i < i1; i++) foldRowMin(rows[i - i0], 0, w, j0, i, distances, labels);
   });
   return { labels, distances };
 }

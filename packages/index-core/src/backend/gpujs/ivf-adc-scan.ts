@@ -1,8 +1,7 @@
 import type { Metric } from '../../metric.js';
-import { TopK } from '../../topk.js';
+import { SlotResults } from './slot-results.js';
 import type { KnnResult, ListView, Probes } from '../types.js';
 import type { GpujsContext } from './context.js';
-import { offerScores } from './offer-scores.js';
 import { type ScanBatch, forEachScanBatch } from './scan-batches.js';
 
 // One thread per (probe slot, list row): bias + Σ_m table[m][code_m], the query's table chosen by its slot.
@@ -44,19 +43,11 @@ export function gpuIvfAdcScan(
 ): KnnResult {
   const tsize = M * ksub;
   const nq = tables.length / tsize;
-  const distances = new Float32Array(nq * k);
-  const labels = new Float64Array(nq * k);
   const withTerms = listTables !== undefined;
   const kernel = withTerms
     ? ctx.kernel(`ivf-adc-terms:${M}:${ksub}`, SCAN_LIST_TERMS, { M, ksub, tsize })
     : ctx.kernel(`ivf-adc:${M}:${ksub}`, SCAN, { M, ksub, tsize });
-  const heap = new TopK(k, metric);
-  let current = -1; // query whose results the heap holds
-  let drained = 0; // queries 0..drained-1 are written out
-  const finishUpTo = (q: number): void => {
-    // writes the heap (the current query) and pads queries that probed nothing
-    for (; drained < q; drained++) heap.drainInto(distances, labels, drained * k);
-  };
+  const results = new SlotResults(nq, k, metric);
   let terms: Float32Array | null = null;
   forEachScanBatch(lists, probes, nq, { rowBytes: M, rowElements: M, queryElements: tsize, listElements: withTerms ? tsize : 0 }, ctx.maxOutput, (b: ScanBatch) => {
     const tb = tables.subarray(b.q0 * tsize, b.q1 * tsize);
@@ -69,17 +60,7 @@ export function gpuIvfAdcScan(
     } else {
       scores = ctx.run1D(kernel, b.entries, ...common);
     }
-    for (let s = 0; s < b.slots; s++) {
-      const q = b.slotQ[s];
-      if (q !== current) {
-        finishUpTo(q);
-        current = q;
-      }
-      const r0 = b.slotRow0[s];
-      const n = b.slotRows[s];
-      offerScores(heap, scores, b.slotEntry0[s], n, 0, lists.ids[b.slotList[s]].subarray(r0, r0 + n), 0);
-    }
+    results.offerBatch(b, scores, lists);
   });
-  finishUpTo(nq);
-  return { distances, labels };
+  return results.finish();
 }

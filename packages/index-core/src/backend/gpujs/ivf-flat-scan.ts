@@ -1,9 +1,8 @@
 import type { Matrix } from '../../matrix.js';
 import type { Metric } from '../../metric.js';
-import { TopK } from '../../topk.js';
+import { SlotResults } from './slot-results.js';
 import type { KnnResult, ListView, Probes } from '../types.js';
 import type { GpujsContext } from './context.js';
-import { offerScores } from './offer-scores.js';
 import { type ScanBatch, forEachScanBatch } from './scan-batches.js';
 
 // One thread per (probe slot, list row): the exact score of the slot's query against the stored vector.
@@ -31,15 +30,8 @@ const L2 = `function ivfFlatScoresL2(q, vectors, rowOf, slotOf, slotQuery) {
 export function gpuIvfFlatScan(ctx: GpujsContext, q: Matrix, lists: ListView, probes: Probes, k: number, metric: Metric): KnnResult {
   const d = q.dim;
   const nq = q.rows;
-  const distances = new Float32Array(nq * k);
-  const labels = new Float64Array(nq * k);
   const kernel = ctx.kernel(`ivf-flat:${metric}:${d}`, metric === 'l2' ? L2 : IP, { d });
-  const heap = new TopK(k, metric);
-  let current = -1;
-  let drained = 0;
-  const finishUpTo = (upTo: number): void => {
-    for (; drained < upTo; drained++) heap.drainInto(distances, labels, drained * k);
-  };
+  const results = new SlotResults(nq, k, metric);
   forEachScanBatch(lists, probes, nq, { rowBytes: 4 * d, rowElements: d, queryElements: d, listElements: 0 }, ctx.maxOutput, (b: ScanBatch) => {
     const vectors = new Float32Array(b.data.buffer, b.data.byteOffset, b.dataRows * d);
     const scores = ctx.run1D(
@@ -51,17 +43,7 @@ export function gpuIvfFlatScan(ctx: GpujsContext, q: Matrix, lists: ListView, pr
       b.slotOf.subarray(0, b.entries),
       b.slotQuery.subarray(0, b.slots),
     );
-    for (let s = 0; s < b.slots; s++) {
-      const qi = b.slotQ[s];
-      if (qi !== current) {
-        finishUpTo(qi);
-        current = qi;
-      }
-      const r0 = b.slotRow0[s];
-      const n = b.slotRows[s];
-      offerScores(heap, scores, b.slotEntry0[s], n, 0, lists.ids[b.slotList[s]].subarray(r0, r0 + n), 0);
-    }
+    results.offerBatch(b, scores, lists);
   });
-  finishUpTo(nq);
-  return { distances, labels };
+  return results.finish();
 }

@@ -1,4 +1,5 @@
 import type { Matrix } from '../../matrix.js';
+import { foldRowMin } from '../fold-row-min.js';
 import { forEachScoreTile } from './dot-tile.js';
 import { SMALL_DIM_MAX, smallDimAssign } from './small-dim-assign.js';
 
@@ -12,20 +13,7 @@ export function assign(x: Matrix, centroids: Matrix): { labels: Int32Array; dist
   }
   forEachScoreTile(x.data, x.rows, centroids.data, centroids.rows, x.dim, true, (i0, i1, j0, j1, tile) => {
     const w = j1 - j0;
-    for (let i = i0; i < i1; i++) {
-      const o = (i - i0) * w;
-      let best = distances[i];
-      let arg = labels[i];
-      for (let j = 0; j < w; j++) {
-        const v = tile[o + j];
-        if (v < best) {
-          best = v;
-          arg = j0 + j;
-        }
-      }
-      distances[i] = best;
-      labels[i] = arg;
-    }
+    for (let i = i0; i < i1; i++) foldRowMin(tile, (i - i0) * w, w, j0, i, distances, labels);
   });
   return { labels, distances };
 }
