@@ -24,7 +24,7 @@ faiss.write_index(index, ${JSON.stringify(fromFaiss)})`]);
 
 // 2. Read it here, train it (distillation, virtual labels), write it back in faiss's format.
 const learnable = new LearnableIndex(readIndex(fromFaiss));
-learnable.fit({ docEmbeddings: docs, queryEmbeddings: queries, relData: null, lossMethod: 'distill', docScope: 'corpus', temperature: 0.05, epochs: 2, lr: { codebooks: 1e-3 }, seed: 3 });
+learnable.fit({ docEmbeddings: docs, queryEmbeddings: queries, relData: null, lossMethod: 'distill', docScope: 'corpus', temperature: 'auto', epochs: 2, lr: { codebooks: 1e-3 }, seed: 3 });
 writeIndex(learnable.index, backToFaiss);
 
 // 3. faiss serves the trained index: its top-10 must be ours.

@@ -43,5 +43,5 @@ const mine = new HashingEncoder();
 const docs = (await inference({ dataDir: PRE, prefix: 'docs', encoder: mine, outputDir: join(WORK, 'hashing'), returnVecs: true })).vectors!;
 // Not a TrainableTower, so the query side trains as a linear head over the frozen encoder (HeadTower).
 const model = LearnableIndexWithEncoder.create({ encoder: mine, docEmbeddings: docs, indexMethod: 'pq', subvectorNum: 8, subvectorBits: 8, distMode: 'ip', seed: 1 });
-const rep = await model.fit({ docEmbeddings: docs, queryTokens: await readTokens(PRE, 'train-queries'), relData: null, lossMethod: 'distill', docScope: 'corpus', temperature: 0.05, epochs: 1, seed: 3 });
+const rep = await model.fit({ docEmbeddings: docs, queryTokens: await readTokens(PRE, 'train-queries'), relData: null, lossMethod: 'distill', docScope: 'corpus', temperature: 'auto', epochs: 1, seed: 3 });
 console.log(`BaseEncoder subclass: ${docs.rows} x ${docs.dim} documents, ${rep.steps} training steps`);

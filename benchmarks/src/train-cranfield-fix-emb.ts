@@ -37,7 +37,7 @@ export async function main(argv: string[]): Promise<void> {
   await c.enc.dispose();
   const seconds = (performance.now() - t0) / 1000;
   const md = [
-    `# Cranfield, glove-100, fixEmb 'doc' vs '' (dev queries, ${c.dev.rels.size} judged; ${epochs} epochs; whole-corpus KL, tau 0.05)`,
+    `# Cranfield, glove-100, fixEmb 'doc' vs '' (dev queries, ${c.dev.rels.size} judged; ${epochs} epochs; whole-corpus KL, tau auto)`,
     '',
     markdownTable(
       ['bytes', 'method', 'MRR@10', 'R@100', 'nDCG@10', 'train s'],

@@ -16,6 +16,14 @@ function arg(argv: string[], name: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
+/** `--temperature NUM | auto` (auto: fitted to the teacher's score spread, see autoTemperature). */
+function temperatureArg(v: string): number | 'auto' {
+  if (v === 'auto') return 'auto';
+  const t = Number(v);
+  if (!(t > 0 && Number.isFinite(t))) throw new Error(`--temperature: expected a number > 0 or 'auto', got '${v}'`);
+  return t;
+}
+
 export async function main(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
   const out = arg(argv, '--out') ?? 'bench-out';
@@ -52,7 +60,7 @@ export async function main(argv: string[]): Promise<void> {
     // 0.891 -> 0.883 at lr 1e-2); the codebooks alone gained a little.
     queryEmbeddings: trainQ, docEmbeddings: base, queryDocIds: trainRows, relData: null, lossMethod: 'distill', epochs,
     batchSize: 64, perQueryNegNum: 31, virtualNegNum: 199,
-    temperature: Number(arg(argv, '--temperature') ?? 0.05),
+    temperature: temperatureArg(arg(argv, '--temperature') ?? '0.05'),
     lr: { codebooks: Number(arg(argv, '--lr-codebooks') ?? 3e-4), centroids: Number(arg(argv, '--lr-centroids') ?? 0) },
     freeze: { centroids: arg(argv, '--lr-centroids') === undefined },
     seed, onProgress: (d, t) => {
@@ -71,7 +79,7 @@ export async function main(argv: string[]): Promise<void> {
     '',
     markdownTable(['index', 'nprobe', '10-R@100 untrained', '10-R@100 learned', 'R@1 untrained', 'R@1 learned'], rows),
     '',
-    `training ${rep.seconds.toFixed(1)} s (${rep.queriesPerSecond.toFixed(0)} queries/s, loss ${rep.epochLoss.map((x) => x.toFixed(3)).join(' -> ')}); total ${seconds.toFixed(0)} s`,
+    `training ${rep.seconds.toFixed(1)} s (${rep.queriesPerSecond.toFixed(0)} queries/s, tau ${rep.temperature.toPrecision(3)}, loss ${rep.epochLoss.map((x) => x.toFixed(3)).join(' -> ')}); total ${seconds.toFixed(0)} s`,
   ].join('\n');
   const name = `train-glove${quick ? '-quick' : ''}`;
   writeAtomic(join(out, `${name}.json`), JSON.stringify({ quick, nlist, nTrain, epochs, nprobes, before, after, fit: rep, seconds }, null, 2) + '\n');

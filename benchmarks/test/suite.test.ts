@@ -35,8 +35,8 @@ describe('benchmark suite table', () => {
   });
 
   it('returns values as the benchmark reads them', () => {
-    const temp = BENCHMARKS['glove-train'].options.find((o) => o.flag === '--temperature')!;
-    expect(parseBenchValue(temp, '1e-2')).toBe(0.01);
+    const lr = BENCHMARKS['glove-train'].options.find((o) => o.flag === '--lr-codebooks')!;
+    expect(parseBenchValue(lr, '1e-2')).toBe(0.01);
     const fac = BENCHMARKS.glove.options.find((o) => o.flag === '--factories')!;
     expect(parseBenchValue(fac, 'IVF8,PQ4x8;OPQ4,PQ4x8')).toBe('IVF8,PQ4x8;OPQ4,PQ4x8');
   });

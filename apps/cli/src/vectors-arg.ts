@@ -30,6 +30,19 @@ export function positiveNumberOption(name: string) {
   };
 }
 
+/** Commander parser for a temperature: a number > 0, or 'auto' (fitted to the teacher's score spread). */
+export function temperatureOption(name: string) {
+  const num = positiveNumberOption(name);
+  return (v: string): number | 'auto' => {
+    if (v === 'auto') return 'auto';
+    try {
+      return num(v);
+    } catch {
+      throw new InvalidArgumentError(`${name} must be a number > 0 or 'auto', got "${v}"`);
+    }
+  };
+}
+
 /** Commander parser for a comma-separated list of integers >= min (returned as numbers). */
 export function intListOption(name: string, min: number) {
   return (v: string): number[] => {

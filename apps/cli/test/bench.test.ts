@@ -26,8 +26,8 @@ describe('libvq bench', () => {
     expect(r.code).toBe(0);
     expect(r.calls).toEqual([['glove', ['--quick', '--factories', 'IVF8,PQ4x8;OPQ4,IVF8,PQ4x8', '--nprobes', '4,16', '--skip-faiss', '--threads', '2']]]);
     for (const [name, argv] of r.calls) expect(() => suite.checkBenchArgs(name, argv)).not.toThrow();
-    const t = await argvFor(['glove-train', '--temperature', '1e-2', '--epochs', '1']);
-    expect(t.calls).toEqual([['glove-train', ['--epochs', '1', '--temperature', '0.01']]]); // numbers as checked (the value main() reads)
+    const t = await argvFor(['glove-train', '--lr-codebooks', '1e-2', '--epochs', '1', '--temperature', 'auto']);
+    expect(t.calls).toEqual([['glove-train', ['--epochs', '1', '--temperature', 'auto', '--lr-codebooks', '0.01']]]); // numbers as checked (the value main() reads)
   });
 
   it('refuses an unknown benchmark, an unknown option and a malformed value before running anything', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { matrix, normalizeRows, sliceRows, type Matrix } from '@libvq/index-core';
 import { writeVectors } from '@libvq/dataset';
-import { LearnableIndex } from '@libvq/train';
+import { LearnableIndex, autoTemperature } from '@libvq/train';
 import { registerTrain } from '../src/commands/train.js';
 import { runLibvq } from './cli-runner.js';
 
@@ -46,7 +46,7 @@ describe('libvq train', () => {
     expect(r.err).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/training \[#+\] 100% 10\/10/);
-    expect(r.out).toMatch(/OPQ4,PQ4x6 \(ip\): 2 epochs, 10 steps, loss .* -> .*ckpt/);
+    expect(r.out).toMatch(/OPQ4,PQ4x6 \(ip\): 2 epochs, 10 steps, tau 0\.100, loss .* -> .*ckpt/);
     expect(existsSync(join(out, 'index.faiss'))).toBe(true);
     const li = LearnableIndex.create({ docEmbeddings: docs, indexMethod: 'opq', subvectorNum: 4, subvectorBits: 6, distMode: 'ip', seed: 4 });
     li.fit({ queryEmbeddings: queries, docEmbeddings: docs, relData: null, lossMethod: 'distill', epochs: 2, batchSize: 16, perQueryNegNum: 7, temperature: 0.1, docScope: 'batch', lr: { codebooks: 0.003, centroids: 1e-3, rotation: 1e-4 }, seed: 4 });
@@ -66,10 +66,20 @@ describe('libvq train', () => {
     expect(r2.out).toMatch(/1 epochs, 10 steps/);
   });
 
+  it("--temperature auto fits tau to the teacher's score spread, as the library does", async () => {
+    const r = await libvq('train', ...flags, '--temperature', 'auto', '--epochs', '1', '-o', join(root, 'auto'));
+    expect(r.code).toBe(0);
+    const tau = autoTemperature('ip', queries, docs, { seed: 4 });
+    expect(r.out).toContain(`tau ${tau.toPrecision(3)},`);
+  });
+
   it('refuses bad flags with a message naming them', async () => {
     const r = await libvq('train', ...flags, '--loss', 'kl', '-o', join(root, 'x'));
     expect(r.code).not.toBe(0);
     expect(r.err).toContain('--loss: expected one of distill, contras, got "kl"');
+    const hot = await libvq('train', ...flags, '--temperature', 'hot', '-o', join(root, 'x'));
+    expect(hot.code).not.toBe(0);
+    expect(hot.err).toContain(`--temperature must be a number > 0 or 'auto', got "hot"`);
     const r2 = await libvq('train', '--method', 'opq', '-o', join(root, 'x'));
     expect(r2.err).toContain('give --data DIR, or --docs and --queries');
   });

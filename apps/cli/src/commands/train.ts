@@ -4,12 +4,12 @@ import type { Command } from 'commander';
 import { LibvqError, type Matrix, type Metric } from '@libvq/index-core';
 import { readIdMap, readRelsTable, relsPath, relsToOffsets } from '@libvq/dataset';
 import { GLOVE100_MODEL_NAME } from '@libvq/glove';
-import { LearnableIndex, type FixEmb, type LearnableFitOptions, type LearnableMethod, type RelData } from '@libvq/train';
+import { LearnableIndex, type FitReport, type FixEmb, type LearnableFitOptions, type LearnableMethod, type RelData } from '@libvq/train';
 import { fixEmbOption, trainWithTowers } from '../train-towers.js';
 import { withConfig } from '../config.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
-import { VECTORS_FORMATS, choiceOption, intOption, metricOption, positiveNumberOption, readVectorsArg } from '../vectors-arg.js';
+import { VECTORS_FORMATS, choiceOption, intOption, metricOption, positiveNumberOption, readVectorsArg, temperatureOption } from '../vectors-arg.js';
 
 const METHODS: readonly LearnableMethod[] = ['ivf', 'ivf_pq', 'ivf_opq', 'pq', 'opq'];
 
@@ -29,7 +29,7 @@ interface TrainFlags {
   epochs: number;
   batchSize: number;
   neg: number;
-  temperature: number;
+  temperature: number | 'auto';
   scope: 'batch' | 'corpus';
   codes?: 'fixed' | 'nearest';
   writeBack?: 'keep' | 'reencode';
@@ -76,7 +76,7 @@ export function registerTrain(program: Command): void {
     .option('--epochs <n>', 'epochs', intOption('--epochs', 1), 5)
     .option('--batch-size <n>', 'queries per batch', intOption('--batch-size', 1), 32)
     .option('--neg <n>', 'hard negatives per query (scope batch)', intOption('--neg', 0), 7)
-    .option('--temperature <t>', 'score temperature tau', positiveNumberOption('--temperature'), 1)
+    .option('--temperature <t>', "score temperature tau, or 'auto': fitted to the teacher's score spread (the rank-100 document weighs e^-4 of the first)", temperatureOption('--temperature'), 1)
     .option('--scope <s>', 'documents scored per query: batch (LibVQ, in-batch negatives) or corpus (all; small corpora)', choiceOption('--scope', ['batch', 'corpus'] as const), 'batch' as const)
     .option('--codes <c>', 'fixed (JPQ: documents keep their codes) or nearest (LibVQ: straight-through); default fixed, nearest when the document tower trains', choiceOption('--codes', ['fixed', 'nearest'] as const))
     .option('--write-back <w>', 'keep or reencode (default: keep with fixed codes, reencode with nearest)', choiceOption('--write-back', ['keep', 'reencode'] as const))
@@ -121,7 +121,7 @@ Examples:
       };
       const create = { indexMethod: f.method, ivfCentersNum: f.ivfCenters, subvectorNum: f.subvectors, subvectorBits: f.bits, distMode: f.metric, seed: f.seed };
       let li: LearnableIndex;
-      let rep: { epochLoss: number[]; epochs: number; steps: number; queriesPerSecond: number };
+      let rep: Pick<FitReport, 'epochLoss' | 'epochs' | 'steps' | 'queriesPerSecond' | 'temperature'>;
       if (f.fixEmb !== 'query, doc') {
         if (!f.data) throw new LibvqError('INVALID_ARGUMENT', `--fix-emb ${f.fixEmb || 'none'} trains a tower: give --data DIR (its token files)`);
         const r = await trainWithTowers({
@@ -150,7 +150,7 @@ Examples:
       const loss = rep.epochLoss.length ? `loss ${rep.epochLoss[0].toFixed(4)} -> ${rep.epochLoss.at(-1)!.toFixed(4)}, ` : '';
       const towers = f.fixEmb === 'query, doc' ? '' : `, towers trained: ${{ doc: 'query', query: 'document', '': 'query + document' }[f.fixEmb]}`;
       console.log(
-        `${li.describe()} (${f.metric}): ${rep.epochs} epochs, ${rep.steps} steps, ${loss}${rep.queriesPerSecond.toFixed(0)} queries/s, ` +
+        `${li.describe()} (${f.metric}): ${rep.epochs} epochs, ${rep.steps} steps, tau ${rep.temperature.toPrecision(3)}, ${loss}${rep.queriesPerSecond.toFixed(0)} queries/s, ` +
           `|RtR-I| ${li.rotationError().toExponential(1)}${towers} -> ${f.out}`,
       );
     });

@@ -9,6 +9,7 @@ import { linearWarmupDecay } from '../optim/schedule.js';
 import { gatherGradRows, sgdStepRows } from '../optim/sgd.js';
 import type { TrainState } from '../checkpoint/train-state.js';
 import type { TowerState } from '../tower/types.js';
+import { autoTemperature } from './auto-temperature.js';
 import { BatchSampler, checkRelData, virtualLabels, type RelData } from './labels.js';
 import { readAssignments, type IndexParts } from './structure.js';
 
@@ -36,7 +37,12 @@ export interface IndexFitOptions extends LongOperationOptions {
    * of each query row, left out of its virtual labels (see virtualLabels).
    */
   queryDocIds?: ArrayLike<number>;
-  temperature?: number;
+  /**
+   * Softmax temperature of the losses (default 1, LibVQ's). 'auto' fits it to the teacher's score spread
+   * (autoTemperature: the rank-100 document weighs e^-4 of the first for the median training query); the value
+   * used is in FitReport.temperature.
+   */
+  temperature?: number | 'auto';
   assignTemperature?: number;
   lr?: { codebooks?: number; centroids?: number; rotation?: number };
   /** How the centroids are updated: LibVQ's plain SGD on the touched lists (default) or AdamW. */
@@ -69,6 +75,8 @@ export interface FitReport {
   queriesPerSecond: number;
   /** Mean weighted total loss of each epoch. */
   epochLoss: number[];
+  /** The temperature the losses used (the resolved value when the option was 'auto'). */
+  temperature: number;
   weights: { dense: number; pq: number; ivf: number } | null;
 }
 
@@ -165,6 +173,10 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): G
   if (codeAssignment !== 'fixed' && codeAssignment !== 'nearest') throw invalidArgument('codeAssignment', "'fixed' or 'nearest'", codeAssignment);
   if (docScope !== 'batch' && docScope !== 'corpus') throw invalidArgument('docScope', "'batch' or 'corpus'", docScope);
   const seed = o.seed ?? 1234;
+  const temperature =
+    o.temperature === 'auto'
+      ? autoTemperature(parts.metric, o.queryEmbeddings, o.docEmbeddings, { seed, queryDocIds: o.queryDocIds })
+      : (o.temperature ?? 1);
 
   const resume = o.resumeFrom;
   let rels = resume ? resume.rels : (o.relData ?? null);
@@ -279,7 +291,7 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): G
       // Index-only training: the stored embeddings are fixed, so the dense score trains nothing (it is invariant
       // under an orthogonal rotation) and is not computed. With a tower it trains the tower (w_enc).
       const fwd = forwardBatch(params, batch, {
-        loss: lossMethod, temperature: o.temperature, assignTemperature: o.assignTemperature, scores: { dense: anyTower },
+        loss: lossMethod, temperature, assignTemperature: o.assignTemperature, scores: { dense: anyTower },
       });
       const w = weighting.resolve(fwd.losses);
       sum += totalLoss(fwd, w);
@@ -316,7 +328,7 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): G
   }
   (parts.ivf as IndexIVFPQ | null)?.codebooksChanged?.();
   const seconds = (performance.now() - t0) / 1000;
-  return { steps: step, epochs: epochLoss.length, seconds, queriesPerSecond: queries / seconds, epochLoss, weights: weighting.current };
+  return { steps: step, epochs: epochLoss.length, seconds, queriesPerSecond: queries / seconds, epochLoss, temperature, weights: weighting.current };
 }
 
 function pick(a: Int32Array, rows: Int32Array): Int32Array {
