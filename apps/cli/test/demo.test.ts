@@ -86,6 +86,12 @@ describe('libvq demo', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('MRR@10');
     expect(svg).toContain('OPQ');
+    // The trained rows' loss curves: one line per trained row, referenced from report.md.
+    const curves = readFileSync(join(out, 'training.svg'), 'utf8');
+    expect(curves.startsWith('<svg')).toBe(true);
+    expect(curves).toContain('5 B · distill index-only (virtual labels, keep)');
+    expect(curves).not.toContain('PQ5x8');
+    expect(report).toContain('![training curves](training.svg)');
     expect(allFiles(out).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,16 @@ describe('libvq train', () => {
     expect(r.code).toBe(0);
     const tau = autoTemperature('ip', queries, docs, { seed: 4 });
     expect(r.out).toContain(`tau ${tau.toPrecision(3)},`);
+  });
+
+  it('--plot writes the training curve as SVG: one point per epoch', async () => {
+    const plot = join(root, 'curve.svg');
+    const r = await libvq('train', ...flags, '--plot', plot, '-o', join(root, 'plotted'));
+    expect(r.code).toBe(0);
+    const svg = readFileSync(plot, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('OPQ4,PQ4x6 (distill)');
+    expect(svg.match(/aria-roledescription="point"/g)).toHaveLength(2); // --epochs 2
   });
 
   it('refuses bad flags with a message naming them', async () => {

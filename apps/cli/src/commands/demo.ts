@@ -50,7 +50,7 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('the whole LibVQ pipeline on real data: preprocess, encode (glove-100), build PQ / OPQ, train learned indexes, evaluate, report')
     .option('--data <dir>', 'a LibVQ-layout directory (collection.tsv, dev-queries.tsv, dev-rels.tsv, optionally train-*) (default: Cranfield)')
-    .option('--out <dir>', 'where results.json, report.md, chart.svg (and the work/ files) go', 'demo-out')
+    .option('--out <dir>', 'where results.json, report.md, chart.svg, training.svg (and the work/ files) go', 'demo-out')
     .option('--bytes <list>', 'bytes per vector to compare (PQ sub-vectors of 8 bits; each must divide the dimension)', intListOption('--bytes', 1), [4, 10])
     .option('--epochs <n>', 'training epochs of each learned index', intOption('--epochs', 1), 10)
     .option('--max-doc-length <n>', 'tokens per document', intOption('--max-doc-length', 2), 1024)
@@ -102,7 +102,7 @@ Examples:
           `Data: ${dataDir}. Training queries: ${d.trainQueryCount} train queries + ${d.docs.rows} document pseudo-queries ` +
           `(first ${f.maxQueryLength} tokens), ${f.epochs} epochs; dev queries are never trained on. Total ${seconds.toFixed(0)} s.`;
         const paths = await writeDemoOutputs(out, rows, header);
-        console.error(`5/5 wrote ${paths.results}, ${paths.report}, ${paths.chart}`);
+        console.error(`5/5 wrote ${[paths.results, paths.report, paths.chart, paths.training].filter((p) => p !== null).join(', ')}`);
         console.log(`\n${header}\n\n${markdownTable(rows)}`);
       });
     });

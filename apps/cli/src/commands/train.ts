@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { LibvqError, type Matrix, type Metric } from '@libvq/index-core';
-import { readIdMap, readRelsTable, relsPath, relsToOffsets } from '@libvq/dataset';
+import { readIdMap, readRelsTable, relsPath, relsToOffsets, writeFileAtomic } from '@libvq/dataset';
 import { GLOVE100_MODEL_NAME } from '@libvq/glove';
 import { LearnableIndex, type FitReport, type FixEmb, type LearnableFitOptions, type LearnableMethod, type RelData } from '@libvq/train';
 import { fixEmbOption, trainWithTowers } from '../train-towers.js';
+import { trainingCurvesSvg } from '../plot/training-curves.js';
 import { withConfig } from '../config.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
@@ -19,6 +20,7 @@ interface TrainFlags {
   queries?: string;
   mode: string;
   out: string;
+  plot?: string;
   method: LearnableMethod;
   ivfCenters?: number;
   subvectors?: number;
@@ -86,6 +88,7 @@ export function registerTrain(program: Command): void {
     .option('--freeze-rotation', 'keep the OPQ rotation fixed (as LibVQ does)')
     .option('--checkpoint-dir <dir>', 'save the index and training state after every epoch here')
     .option('--resume', 'continue the run saved in --checkpoint-dir')
+    .option('--plot <file.svg>', 'also write the training curve (mean loss per epoch) as an SVG chart')
     .option('--seed <n>', 'seed for every random choice', intOption('--seed', 0, 0xffffffff), 1234)
     .option('--fix-emb <which>', "LibVQ fix_emb, the stored embeddings kept fixed: query,doc (the index only), doc (the query tower trains), query (the document tower trains, every document is re-encoded), none (both towers); towers read --data's token files", fixEmbOption, 'query, doc' as FixEmb)
     .option('--model <name|dir>', `the encoder whose towers train (--fix-emb doc|query|none): "${GLOVE100_MODEL_NAME}" (its word vectors train) or a model directory (a linear head over the frozen ONNX model trains)`, GLOVE100_MODEL_NAME)
@@ -97,7 +100,7 @@ the document tower or both jointly with it (LearnableIndexWithEncoder), from --d
 checkpoint then also holds query-tower.safetensors (and doc-tower.safetensors).
 
 Examples:
-  libvq train --data prep/ --method opq --subvectors 4 --loss distill --scope corpus --temperature 0.05 --lr-codebooks 1e-3 --epochs 10 -o ckpt
+  libvq train --data prep/ --method opq --subvectors 4 --loss distill --scope corpus --temperature auto --lr-codebooks 1e-3 --epochs 10 --plot curve.svg -o ckpt
   libvq train --docs docs.npy --queries q.npy --method ivf_pq --ivf-centers 1024 --subvectors 20 -o ckpt
   libvq train --data prep/ --method opq --subvectors 4 --labels rels --loss contras --fix-emb none --model glove-100 -o ckpt`,
     )
@@ -149,6 +152,10 @@ Examples:
       }
       const loss = rep.epochLoss.length ? `loss ${rep.epochLoss[0].toFixed(4)} -> ${rep.epochLoss.at(-1)!.toFixed(4)}, ` : '';
       const towers = f.fixEmb === 'query, doc' ? '' : `, towers trained: ${{ doc: 'query', query: 'document', '': 'query + document' }[f.fixEmb]}`;
+      if (f.plot) {
+        const svg = await trainingCurvesSvg([{ name: `${li.describe()} (${f.loss})`, epochLoss: rep.epochLoss }], `libvq train -> ${f.out}`);
+        await interruptible(`writing ${f.plot}`, () => writeFileAtomic(f.plot!, [new TextEncoder().encode(svg)]));
+      }
       console.log(
         `${li.describe()} (${f.metric}): ${rep.epochs} epochs, ${rep.steps} steps, tau ${rep.temperature.toPrecision(3)}, ${loss}${rep.queriesPerSecond.toFixed(0)} queries/s, ` +
           `|RtR-I| ${li.rotationError().toExponential(1)}${towers} -> ${f.out}`,

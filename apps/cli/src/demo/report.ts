@@ -1,9 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import type * as vl from 'vega-lite';
 import { writeFileAtomic } from '@libvq/dataset';
 import type { CompareRow } from '@libvq/train';
+import { renderSvg } from '../plot/render-svg.js';
+import { trainingCurvesSvg } from '../plot/training-curves.js';
 
 /** One row of results.json: exactly the fields the demo promises. */
 export interface ResultRow {
@@ -70,24 +71,30 @@ export async function chartSvg(rows: readonly CompareRow[], title: string): Prom
     },
     resolve: { scale: { y: 'independent' } },
   };
-  const compiled = vl.compile(spec).spec;
-  return new vega.View(vega.parse(compiled), { renderer: 'none' }).toSVG();
+  return renderSvg(spec);
 }
 
 export interface DemoOutputs {
   results: string;
   report: string;
   chart: string;
+  /** The loss curves of the trained rows; null when no row trained. */
+  training: string | null;
 }
 
-/** Writes results.json, report.md and chart.svg, each through a temporary name (Ctrl-C never leaves half a file). */
+/** Writes results.json, report.md, chart.svg and training.svg (the trained rows' loss curves), each through a temporary name (Ctrl-C never leaves half a file). */
 export async function writeDemoOutputs(outDir: string, rows: readonly CompareRow[], header: string): Promise<DemoOutputs> {
   await mkdir(outDir, { recursive: true });
-  const paths = { results: join(outDir, 'results.json'), report: join(outDir, 'report.md'), chart: join(outDir, 'chart.svg') };
-  const svg = await chartSvg(rows, header.split('\n')[0].replace(/^#\s*/, ''));
+  const paths = { results: join(outDir, 'results.json'), report: join(outDir, 'report.md'), chart: join(outDir, 'chart.svg'), training: join(outDir, 'training.svg') };
+  const title = header.split('\n')[0].replace(/^#\s*/, '');
+  const svg = await chartSvg(rows, title);
+  const trained = rows.filter((r) => r.epochLoss !== null).map((r) => ({ name: `${r.bytes} B · ${r.method}`, epochLoss: r.epochLoss! }));
+  const training = trained.length ? await trainingCurvesSvg(trained, title) : null;
   const enc = (s: string) => new TextEncoder().encode(s);
   await writeFileAtomic(paths.results, [enc(JSON.stringify({ rows: resultRows(rows) }, null, 2) + '\n')]);
-  await writeFileAtomic(paths.report, [enc(`${header}\n\n${markdownTable(rows)}\n\n![chart](chart.svg)\n`)]);
+  const curves = training ? '\n![training curves](training.svg)\n' : '';
+  await writeFileAtomic(paths.report, [enc(`${header}\n\n${markdownTable(rows)}\n\n![chart](chart.svg)\n${curves}`)]);
   await writeFileAtomic(paths.chart, [enc(svg)]);
-  return paths;
+  if (training) await writeFileAtomic(paths.training, [enc(training)]);
+  return { ...paths, training: training ? paths.training : null };
 }

@@ -62,6 +62,8 @@ export interface CompareRow {
   ndcg10: number;
   trainSeconds: number | null;
   trainQps: number | null;
+  /** Mean training loss of each epoch (the training curve); null for rows that do not train. */
+  epochLoss: number[] | null;
   /** ‖RᵀR − I‖∞ of the learned rotation (stays orthogonal). */
   rotationError: number | null;
 }
@@ -115,7 +117,7 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
     const e = evaluateRanking({ labels, k: K }, devRels, { mrr: [10], recall: [100], ndcg: [10] });
     const row: CompareRow = {
       kind, method, bytes, mrr10: e.mrr[10], recall100: e.recall[100], ndcg10: e.ndcg[10],
-      trainSeconds: fit ? fit.seconds : null, trainQps: fit ? fit.queriesPerSecond : null, rotationError: rot,
+      trainSeconds: fit ? fit.seconds : null, trainQps: fit ? fit.queriesPerSecond : null, epochLoss: fit ? fit.epochLoss : null, rotationError: rot,
     };
     rows.push(row);
     o.onRow?.(row);
