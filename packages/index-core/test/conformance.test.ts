@@ -61,6 +61,28 @@ describe.each(backends)('backend %s', (_name, be) => {
     expect(small.distances[4]).toBe(metric === 'ip' ? -Infinity : Infinity);
   });
 
+  // k = 1 has its own path in js (a running best per row, no heaps): several column tiles (d = 1030), exact ties
+  // (duplicated columns: the lower id wins, as with k > 1), and no candidate at all.
+  it.each(metrics)('knn k=1 (%s): the best row, lower id on ties, across column tiles', (metric) => {
+    const xs = randomData(50, 1030, 5);
+    const ys = randomData(600, 1030, 6);
+    ys.data.copyWithin(599 * 1030, 17 * 1030, 18 * 1030); // column 599 duplicates column 17
+    const q = { rows: 51, dim: 1030, data: new Float32Array(51 * 1030) };
+    q.data.set(xs.data);
+    q.data.set(ys.data.subarray(17 * 1030, 18 * 1030), 50 * 1030); // query 50 is column 17 (and 599)
+    const res = be.knn(q, ys, 1, metric);
+    const ref = refKnn(q, ys, 1, metric);
+    for (let i = 0; i < q.rows; i++) {
+      expect(res.labels[i]).toBe(ref.labels[i]);
+      // l2 comes from norms minus twice the dot product: its rounding scales with the norms (~d/3), not the distance.
+      expect(close(res.distances[i], ref.scores[i], Math.abs(ref.scores[i]) + (metric === 'l2' ? 1030 : 0))).toBe(true);
+    }
+    expect(res.labels[50]).toBe(17);
+    const none = be.knn(x, { rows: 0, dim: 24, data: new Float32Array(0) }, 1, metric);
+    expect(Array.from(none.labels)).toEqual(new Array(x.rows).fill(-1));
+    expect(none.distances[0]).toBe(metric === 'ip' ? -Infinity : Infinity);
+  });
+
   // 3 and 24: the small-dim and tiled paths; 1030 × 600 centroids: several row and column tiles (the js tile is
   // 262144 / d = 254 centroids wide), a dimension that is not a multiple of the SIMD width.
   it.each([

@@ -24,3 +24,26 @@ export function foldRowMin(
   distances[i] = best;
   labels[i] = arg;
 }
+
+/** foldRowMin for scores where higher is better (inner product): the running maximum, lower column on ties. */
+export function foldRowMax(
+  scores: Float32Array,
+  offset: number,
+  w: number,
+  j0: number,
+  i: number,
+  best: Float32Array,
+  labels: Int32Array,
+): void {
+  let b = best[i];
+  let arg = labels[i];
+  for (let j = 0; j < w; j++) {
+    const v = scores[offset + j];
+    if (v > b) {
+      b = v;
+      arg = j0 + j;
+    }
+  }
+  best[i] = b;
+  labels[i] = arg;
+}
