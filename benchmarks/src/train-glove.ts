@@ -7,21 +7,13 @@
 import { join } from 'node:path';
 import { exactInnerProductTopK, gloveAnnSet } from '@libvq/glove';
 import { createRng, gatherRows, sampleWithoutReplacement, sliceRows, type Matrix } from '@libvq/index-core';
-import { LearnableIndex, type FitReport } from '@libvq/train';
+import { LearnableIndex, parseTemperature, type FitReport } from '@libvq/train';
 import { annRecall } from './metrics.js';
 import { markdownTable, writeAtomic } from './report.js';
 
 function arg(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
-}
-
-/** `--temperature NUM | auto` (auto: fitted to the teacher's score spread, see autoTemperature). */
-function temperatureArg(v: string): number | 'auto' {
-  if (v === 'auto') return 'auto';
-  const t = Number(v);
-  if (!(t > 0 && Number.isFinite(t))) throw new Error(`--temperature: expected a number > 0 or 'auto', got '${v}'`);
-  return t;
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -62,7 +54,7 @@ export async function main(argv: string[]): Promise<void> {
     // bound what the codebooks can win: IVF1024,Flat reaches 0.940 at nprobe 32.
     queryEmbeddings: trainQ, docEmbeddings: base, queryDocIds: trainRows, relData: null, lossMethod: 'distill', epochs,
     batchSize: 64, perQueryNegNum: 31, virtualNegNum: 199,
-    temperature: temperatureArg(arg(argv, '--temperature') ?? 'auto'),
+    temperature: parseTemperature(arg(argv, '--temperature') ?? 'auto', '--temperature'),
     lr: { codebooks: Number(arg(argv, '--lr-codebooks') ?? 3e-4), centroids: Number(arg(argv, '--lr-centroids') ?? 0) },
     freeze: { centroids: arg(argv, '--lr-centroids') === undefined },
     seed, onProgress: (d, t) => {

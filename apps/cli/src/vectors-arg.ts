@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { IndexIVF, IndexPreTransform, LibvqError, type Index, type Matrix, type Metric } from '@libvq/index-core';
 import { readVectors, vectorFormat, type VectorsFile } from '@libvq/dataset';
+import { parseTemperature } from '@libvq/train';
 
 /**
  * What the commands share: option parsers, reading a VECTORS argument (build, search, eval), and searching a
@@ -32,11 +33,9 @@ export function positiveNumberOption(name: string) {
 
 /** Commander parser for a temperature: a number > 0, or 'auto' (fitted to the teacher's score spread). */
 export function temperatureOption(name: string) {
-  const num = positiveNumberOption(name);
   return (v: string): number | 'auto' => {
-    if (v === 'auto') return 'auto';
     try {
-      return num(v);
+      return parseTemperature(v, name);
     } catch {
       throw new InvalidArgumentError(`${name} must be a number > 0 or 'auto', got "${v}"`);
     }

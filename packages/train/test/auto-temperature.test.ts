@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { matrix } from '@libvq/index-core';
 import type { Matrix, Metric } from '@libvq/index-core';
-import { LearnableIndex, autoTemperature } from '../src/index.js';
+import { LearnableIndex, autoTemperature, parseTemperature } from '../src/index.js';
 import { clustered } from './fixtures.js';
 
 /** Oracle: float64 scores of every query against every document, sorted, gap between rank 1 and rank `depth`. */
@@ -67,6 +67,15 @@ describe("temperature 'auto'", () => {
     expect(() => autoTemperature('ip', { rows: 1, dim: 4, data: new Float32Array([1, 0, 0, 0]) }, same)).toThrow(/temperature.*'auto'.*median gap.*give a number/);
     expect(() => autoTemperature('ip', queries, docs, { depth: 1 })).toThrow(/depth.*integer >= 2/);
     expect(() => autoTemperature('ip', queries, docs, { logRatio: 0 })).toThrow(/logRatio.*> 0/);
+  });
+
+  it("parses 'auto' or a number > 0 from text, and fit refuses anything else, naming the parameter", () => {
+    expect(parseTemperature('auto')).toBe('auto');
+    expect(parseTemperature('5e-3')).toBe(0.005);
+    for (const bad of ['', ' ', '0', '-1', 'NaN', 'Infinity', 'hot']) expect(() => parseTemperature(bad, '--temperature')).toThrow(/--temperature.*a number > 0 or 'auto'/);
+    const li = LearnableIndex.create({ docEmbeddings: docs, indexMethod: 'pq', subvectorNum: 4, subvectorBits: 4, distMode: 'ip', seed: 1 });
+    const fit = { queryEmbeddings: queries, docEmbeddings: docs, relData: null, epochs: 1, temperature: 'hot' as unknown as number };
+    expect(() => li.fit(fit)).toThrow(/temperature.*a number > 0 or 'auto'/);
   });
 
   it("fit reports the temperature it used: the number given, or the fitted one for 'auto'", () => {

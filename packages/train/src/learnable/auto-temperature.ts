@@ -26,6 +26,17 @@ export interface AutoTemperatureOptions {
   queryDocIds?: ArrayLike<number>;
 }
 
+/**
+ * A temperature as text (command lines, config files): 'auto' or a finite number > 0. The one parser behind
+ * `libvq train --temperature` and the benchmarks' flag.
+ */
+export function parseTemperature(text: string, name = 'temperature'): number | 'auto' {
+  if (text === 'auto') return 'auto';
+  const t = Number(text);
+  if (text.trim() === '' || !(t > 0 && Number.isFinite(t))) throw invalidArgument(name, "a number > 0 or 'auto'", text);
+  return t;
+}
+
 /** Scores a metric ranks by, larger = better: inner product, or minus the squared L2 distance. */
 function score(metric: Metric, distance: number): number {
   return metric === 'ip' ? distance : -distance;

@@ -173,6 +173,9 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): G
   if (codeAssignment !== 'fixed' && codeAssignment !== 'nearest') throw invalidArgument('codeAssignment', "'fixed' or 'nearest'", codeAssignment);
   if (docScope !== 'batch' && docScope !== 'corpus') throw invalidArgument('docScope', "'batch' or 'corpus'", docScope);
   const seed = o.seed ?? 1234;
+  if (o.temperature !== undefined && o.temperature !== 'auto' && typeof o.temperature !== 'number') {
+    throw invalidArgument('temperature', "a number > 0 or 'auto'", o.temperature);
+  }
   const temperature =
     o.temperature === 'auto'
       ? autoTemperature(parts.metric, o.queryEmbeddings, o.docEmbeddings, { seed, queryDocIds: o.queryDocIds })

@@ -4,4 +4,4 @@ export { fitIndexParams, fitWithQueryTower, fitWithTowers, type QueryTowerHook, 
 export { virtualLabels, BatchSampler, checkRelData, type RelData, type VirtualLabels, type SampledBatch } from './labels.js';
 export { inspectIndex, readAssignments, writeAssignments, type IndexParts, type DocAssignments } from './structure.js';
 export { snapshotParts, assignDocs, type AssignSnapshot } from './assigner.js';
-export { autoTemperature, type AutoTemperatureOptions } from './auto-temperature.js';
+export { autoTemperature, parseTemperature, type AutoTemperatureOptions } from './auto-temperature.js';
