@@ -12,7 +12,9 @@ export type LibvqErrorCode =
   | 'BAD_FILE'
   | 'UNSUPPORTED'
   | 'ABORTED'
-  | 'IO';
+  | 'IO'
+  /** A libvq bug caught by a self-check (e.g. a written index that does not read back as itself). */
+  | 'INTERNAL';
 
 export class LibvqError extends Error {
   readonly code: LibvqErrorCode;

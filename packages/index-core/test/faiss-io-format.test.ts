@@ -20,6 +20,9 @@ import {
   writeIndex,
   type Index,
 } from '../src/index.js';
+import { FaissWriter, concatChunks } from '../src/io/faiss-writer.js';
+import { indexDigest } from '../src/io/index-digest.js';
+import { verifyReadsBack } from '../src/io/write-index.js';
 import { structuredData } from './helpers/data.js';
 
 /*
@@ -269,5 +272,78 @@ describe('bad files', () => {
     const err = errorOf(() => serializeIndex(fake));
     expect(err.code).toBe('UNSUPPORTED');
     expect(err.message).toContain('cannot be written to a faiss file');
+  });
+});
+
+describe('writer self-checks (the nlist ≥ 509 corruption)', () => {
+  it('scalars that cross the 4 KiB staging buffer land where they belong', () => {
+    const w = new FaissWriter();
+    const expected: number[] = [];
+    // Odd widths so every scalar kind straddles a stage boundary somewhere.
+    for (let i = 0; i < 3000; i++) {
+      w.u8(i & 0xff);
+      w.i32(-i);
+      w.int64(i * 1_000_003);
+      w.fourcc('ilar');
+      expected.push(i);
+    }
+    const bytes = concatChunks(w.finish());
+    expect(bytes.length).toBe(3000 * 17);
+    const v = new DataView(bytes.buffer);
+    for (const i of expected) {
+      const at = i * 17;
+      expect(v.getUint8(at)).toBe(i & 0xff);
+      expect(v.getInt32(at + 1, true)).toBe(-i | 0);
+      expect(Number(v.getBigInt64(at + 5, true))).toBe(i * 1_000_003);
+      expect(String.fromCharCode(...bytes.subarray(at + 13, at + 17))).toBe('ilar');
+    }
+  });
+
+  it('IVF1024 with full and sparse lists round-trips (the size table crosses the stage many times)', () => {
+    const x = structuredData(3000, 8, 9);
+    for (const n of [3000, 40]) {
+      const index = indexFactory(8, 'IVF1024,Flat', 'ip');
+      index.train(x, { seed: 2 });
+      index.add(sliceRows(x, 0, n));
+      const back = deserializeIndex(serializeIndex(index));
+      expect(indexDigest(back)).toBe(indexDigest(index));
+      expect(back.ntotal).toBe(n);
+    }
+  });
+
+  it('bytes that do not read back as the index are refused with an INTERNAL error, never returned', () => {
+    const index = build('IVF16,PQ8x8', 'l2');
+    const bytes = serializeIndex(index);
+    expect(() => verifyReadsBack(index, bytes, 'ok')).not.toThrow();
+    const cut = bytes.slice(0, bytes.length - 3);
+    expect(() => verifyReadsBack(index, cut, 'cut')).toThrow(/cut: self-check failed, the bytes just written do not read back .*truncated/);
+    // A flipped bit in the last id still parses, as a different index.
+    const flipped = bytes.slice();
+    flipped[flipped.length - 8] ^= 1;
+    const err = (() => {
+      try {
+        verifyReadsBack(index, flipped, 'flipped');
+      } catch (e) {
+        return e as LibvqError;
+      }
+      return null;
+    })();
+    expect(err?.code).toBe('INTERNAL');
+    expect(err?.message).toMatch(/flipped: self-check failed, the bytes just written read back as a different index/);
+  });
+
+  it('the digest sees every stored field: one code byte, one id, nprobe', () => {
+    const index = build('IVF16,PQ8x8', 'l2') as IndexIVFPQ;
+    const base = indexDigest(index);
+    const l = index.invlists.sizes.findIndex((s) => s > 0);
+    index.invlists.codes[l][0] ^= 1;
+    expect(indexDigest(index)).not.toBe(base);
+    index.invlists.codes[l][0] ^= 1;
+    index.invlists.ids[l][0] += 1;
+    expect(indexDigest(index)).not.toBe(base);
+    index.invlists.ids[l][0] -= 1;
+    expect(indexDigest(index)).toBe(base);
+    index.nprobe = 7;
+    expect(indexDigest(index)).not.toBe(base);
   });
 });

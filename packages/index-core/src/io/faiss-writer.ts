@@ -13,11 +13,17 @@ const STAGE = 4096;
  * Builds a faiss index file as a list of chunks: scalars go through a small staging buffer, bulk arrays
  * are appended as views without copying. The caller either concatenates the chunks or streams them to
  * a file, so a large index is never copied twice.
+ *
+ * The staging buffer and its DataView are created once and never replaced: a flush *copies* the staged
+ * bytes out. An earlier version swapped in a fresh buffer on flush, and `this.view.setInt32(this.room(4), …)`
+ * evaluates `this.view` before `room()` flushes, so a scalar that crossed the 4,096-byte stage was written
+ * into the old, already-emitted buffer and the new one kept zeros (IVF files with nlist ≥ ~509 were corrupt).
+ * With one fixed buffer the order of evaluation cannot matter.
  */
 export class FaissWriter {
   private readonly chunks: Uint8Array[] = [];
-  private stage = new Uint8Array(STAGE);
-  private view = new DataView(this.stage.buffer);
+  private readonly stage = new Uint8Array(STAGE);
+  private readonly view = new DataView(this.stage.buffer);
   private pos = 0;
   private total = 0;
 
@@ -35,9 +41,7 @@ export class FaissWriter {
 
   private flush(): void {
     if (this.pos === 0) return;
-    this.chunks.push(this.stage.subarray(0, this.pos));
-    this.stage = new Uint8Array(STAGE);
-    this.view = new DataView(this.stage.buffer);
+    this.chunks.push(this.stage.slice(0, this.pos));
     this.pos = 0;
   }
 

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { LibvqError } from '../errors.js';
 import { IndexFlat } from '../indexes/index-flat.js';
 import type { IndexIVF } from '../indexes/index-ivf.js';
@@ -11,7 +11,9 @@ import { type Metric, metricToFaiss } from '../metric.js';
 import { OPQMatrix } from '../opq.js';
 import type { ProductQuantizer } from '../product-quantizer.js';
 import { FaissWriter, concatChunks } from './faiss-writer.js';
+import { indexDigest } from './index-digest.js';
 import { packCodes, packedCodeSize } from './pq-codes.js';
+import { deserializeIndex } from './read-index.js';
 
 /*
  * Writes exactly what faiss's write_index (faiss/impl/index_write.cpp, as in Debian's 1.7.3) writes for
@@ -159,16 +161,36 @@ function serializeChunks(index: Index): Uint8Array[] {
   return w.finish();
 }
 
-/** The index in faiss's binary format (what faiss.serialize_index returns). */
+/**
+ * The self-check behind every write: the bytes are read back with libvq's own (validating) reader and the
+ * result must hold exactly what `index` holds (indexDigest). A writer bug then fails here, loudly, instead
+ * of producing a file that faiss or libvq cannot open later. Costs one read of the file and two hashes.
+ */
+export function verifyReadsBack(index: Index, bytes: Uint8Array, name: string): void {
+  let back: Index;
+  try {
+    back = deserializeIndex(bytes, { name, backend: index.backend });
+  } catch (e) {
+    throw new LibvqError('INTERNAL', `${name}: self-check failed, the bytes just written do not read back (a libvq bug; nothing was written): ${(e as Error).message}`, { cause: e });
+  }
+  if (indexDigest(back) !== indexDigest(index)) {
+    throw new LibvqError('INTERNAL', `${name}: self-check failed, the bytes just written read back as a different index (a libvq bug; nothing was written)`);
+  }
+}
+
+/** The index in faiss's binary format (what faiss.serialize_index returns), checked to read back as `index`. */
 export function serializeIndex(index: Index): Uint8Array {
-  return concatChunks(serializeChunks(index));
+  const bytes = concatChunks(serializeChunks(index));
+  verifyReadsBack(index, bytes, 'serializeIndex');
+  return bytes;
 }
 
 let tmpCounter = 0;
 
 /**
  * Writes the index as a faiss file that faiss.read_index opens. The bytes go to a temporary name in the
- * same directory, are flushed to disk, then renamed over `path`, so a crash never leaves a half file.
+ * same directory, are flushed to disk, read back from disk and checked to hold `index` exactly, then renamed
+ * over `path`: a crash never leaves a half file and a corrupt file never reaches `path`.
  */
 export function writeIndex(index: Index, path: string): void {
   const chunks = serializeChunks(index);
@@ -183,10 +205,12 @@ export function writeIndex(index: Index, path: string): void {
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
+    verifyReadsBack(index, readFileSync(tmp), path);
     renameSync(tmp, path);
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
+    if (e instanceof LibvqError && e.code === 'INTERNAL') throw e;
     throw new LibvqError('IO', `${path}: cannot write the index: ${(e as Error).message}`, { cause: e });
   }
 }
