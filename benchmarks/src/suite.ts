@@ -74,7 +74,7 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   cranfield: {
     description: 'Cranfield: dense, PQ, OPQ and learned (distill / contrastive, index-only / with the query encoder) rows at each byte budget',
     options: [
-      { flag: '--data', kind: 'string', description: 'a LibVQ-layout directory (default ../shared/data/cranfield)' },
+      { flag: '--data', kind: 'string', description: 'a LibVQ-layout directory (default: Cranfield, apps/cli/data/cranfield)' },
       out,
       { flag: '--bytes', kind: 'ints', separator: ',', description: 'bytes per vector, comma-separated (default 4,10)' },
       { flag: '--epochs', kind: 'int', description: 'training epochs of each learned row (default 10)' },

@@ -13,7 +13,7 @@ import { markdownTable, writeAtomic } from './report.js';
 import { MAX_DOC_LENGTH, arg, loadCranfield } from './train-cranfield.js';
 
 export async function main(argv: string[]): Promise<void> {
-  const dataDir = arg(argv, '--data') ?? resolve(fileURLToPath(new URL('../../../shared/data/cranfield', import.meta.url)));
+  const dataDir = arg(argv, '--data') ?? resolve(fileURLToPath(new URL('../../apps/cli/data/cranfield', import.meta.url)));
   const out = arg(argv, '--out') ?? 'bench-out';
   const bytes = (arg(argv, '--bytes') ?? '4').split(',').map(Number);
   const epochs = Number(arg(argv, '--epochs') ?? 10);

@@ -67,7 +67,7 @@ export async function loadCranfield(dataDir: string, maxQ: number) {
 export const MAX_DOC_LENGTH = 4096;
 
 export async function main(argv: string[]): Promise<void> {
-  const dataDir = arg(argv, '--data') ?? join(repoRoot, '..', 'shared', 'data', 'cranfield');
+  const dataDir = arg(argv, '--data') ?? join(repoRoot, 'apps', 'cli', 'data', 'cranfield');
   const out = arg(argv, '--out') ?? 'bench-out';
   const bytesList = (arg(argv, '--bytes') ?? '4,10').split(',').map(Number);
   const epochs = Number(arg(argv, '--epochs') ?? 10);

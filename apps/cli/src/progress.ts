@@ -5,7 +5,8 @@
  */
 export interface ProgressBar {
   update(done: number, total: number): void;
-  finish(): void;
+  /** Draws the final line; `failed`: the work threw, so the bar is cleared and no "done" line is printed. */
+  finish(failed?: boolean): void;
 }
 
 export function progressBar(label: string, unit = 'it'): ProgressBar {
@@ -14,8 +15,17 @@ export function progressBar(label: string, unit = 'it'): ProgressBar {
   let lastDraw = 0;
   let lastDone = 0;
   let lastTotal = 0;
+  let updated = false;
   const draw = (final: boolean) => {
     const elapsed = (performance.now() - start) / 1000;
+    if (!updated || lastTotal <= 0) {
+      // No known total (a stage that reports no progress, or an open-ended count): no bar, no percentage, no ETA.
+      const count = updated ? ` ${lastDone} ${unit}` : '';
+      const text = `${label}${count} ${final ? `done in ${formatSeconds(elapsed)}` : `${formatSeconds(elapsed)} elapsed`}`;
+      if (tty) process.stderr.write(`\r${text}\x1b[K${final ? '\n' : ''}`);
+      else process.stderr.write(`${text}\n`);
+      return;
+    }
     const rate = elapsed > 0 ? lastDone / elapsed : 0;
     const frac = lastTotal > 0 ? Math.min(1, lastDone / lastTotal) : 0;
     const eta = rate > 0 && lastTotal > 0 ? (lastTotal - lastDone) / rate : NaN;
@@ -30,6 +40,7 @@ export function progressBar(label: string, unit = 'it'): ProgressBar {
   };
   return {
     update(done, total) {
+      updated = true;
       lastDone = done;
       lastTotal = total;
       const now = performance.now();
@@ -38,8 +49,9 @@ export function progressBar(label: string, unit = 'it'): ProgressBar {
         draw(false);
       }
     },
-    finish() {
-      draw(true);
+    finish(failed = false) {
+      if (!failed) draw(true);
+      else if (tty) process.stderr.write('\r\x1b[K');
     },
   };
 }
@@ -60,9 +72,13 @@ function formatSeconds(s: number): string {
 /** Runs fn with a progress bar and always closes the bar, even when fn throws. */
 export async function withProgress<T>(label: string, unit: string, fn: (onProgress: (done: number, total: number) => void) => Promise<T> | T): Promise<T> {
   const bar = progressBar(label, unit);
+  let result: T;
   try {
-    return await fn((d, t) => bar.update(d, t));
-  } finally {
-    bar.finish();
+    result = await fn((d, t) => bar.update(d, t));
+  } catch (e) {
+    bar.finish(true);
+    throw e;
   }
+  bar.finish();
+  return result;
 }

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { IndexIVF, IndexPreTransform, LibvqError, type Index, type Matrix, type Metric } from '@libvq/index-core';
-import { readVectors, vectorFormat, type VectorsFile } from '@libvq/dataset';
+import { openVectors, readVectors, vectorFormat, type VectorSource, type VectorsFile } from '@libvq/dataset';
 import { parseTemperature } from '@libvq/train';
 
 /**
@@ -77,11 +77,21 @@ export interface VectorsArgOptions {
  * messages only know the path.
  */
 export async function readVectorsArg(path: string, flag: string, opts: VectorsArgOptions = {}): Promise<VectorsFile> {
+  return withFlag(path, flag, opts, () => readVectors(path, opts));
+}
+
+/** The same checks as readVectorsArg, for reading the file a batch at a time (libvq build). */
+export async function openVectorsArg(path: string, flag: string, opts: VectorsArgOptions = {}): Promise<VectorSource> {
+  return withFlag(path, flag, opts, () => openVectors(path, opts));
+}
+
+/** Errors of opening a vector file, prefixed with the flag or argument that named it. */
+async function withFlag<T>(path: string, flag: string, opts: VectorsArgOptions, open: () => Promise<T>): Promise<T> {
   if (vectorFormat(path) === 'memmap' && opts.dim === undefined) {
     throw new LibvqError('INVALID_ARGUMENT', `${flag} ${path}: a .memmap file has no header; give its dimension with --dim`);
   }
   try {
-    return await readVectors(path, opts);
+    return await open();
   } catch (e) {
     if (e instanceof LibvqError && !e.message.startsWith(flag)) throw new LibvqError(e.code, `${flag}: ${e.message}`, { cause: e });
     throw e;

@@ -1,43 +1,24 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installPacked, repo, run } from './helpers/packed-install.js';
 
 /**
- * The publishable packages as a user gets them: `pnpm pack` each one (workspace:* becomes the version), install
- * the tarballs into an empty directory (pnpm overrides point the packages' own @libvq/* dependencies at the
- * tarballs; external dependencies come from the pnpm store, so no registry is needed), then import each in
- * ESM and CJS and compile a TypeScript consumer against the shipped .d.ts / .d.cts. Run after `pnpm build`
- * (.ci/run builds first); a package without dist/ is built here.
+ * The publishable libraries as a user gets them (helpers/packed-install.ts): import each in ESM and CJS and
+ * compile a TypeScript consumer against the shipped .d.ts / .d.cts. (The installed CLI: installed-cli.test.ts.)
  */
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const PACKAGES = ['index-core', 'dataset', 'encoder', 'glove', 'train'] as const;
 /** One long-standing export per package, to prove the module that loaded is the package. */
 const PROBE: Record<(typeof PACKAGES)[number], string> = {
   'index-core': 'indexFactory', dataset: 'evaluateRanking', encoder: 'BaseEncoder', glove: 'GLOVE100_MODEL_NAME', train: 'LearnableIndex',
 };
-const run = promisify(execFile);
 const root = mkdtempSync(join(tmpdir(), 'libvq-pack-'));
-const tgz = join(root, 'tgz');
-const app = join(root, 'app');
+let app = '';
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const pnpm = (args: string[], cwd: string) => run('pnpm', args, { cwd, maxBuffer: 1 << 24, env: { ...process.env, CI: 'true' } });
-
 beforeAll(async () => {
-  mkdirSync(tgz);
-  mkdirSync(app);
-  for (const p of PACKAGES) {
-    const dir = join(repo, 'packages', p);
-    if (!existsSync(join(dir, 'dist', 'index.js'))) await pnpm(['run', 'build'], dir);
-    await pnpm(['pack', '--pack-destination', tgz], dir);
-  }
-  const deps = Object.fromEntries(PACKAGES.map((p) => [`@libvq/${p}`, `file:${join(tgz, `libvq-${p}-0.1.0.tgz`)}`]));
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '0.0.0', private: true, dependencies: deps, pnpm: { overrides: deps } }));
-  await pnpm(['install', '--offline'], app);
+  app = await installPacked(root, PACKAGES);
 }, 240_000);
 
 describe('packed tarballs', () => {

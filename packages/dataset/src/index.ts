@@ -10,6 +10,7 @@ export * from './vectors/npy.js';
 export * from './vectors/fvecs.js';
 export * from './vectors/memmap.js';
 export * from './vectors/vector-files.js';
+export { openVectors, sampleVectors, defaultBatchRows, type VectorSource, type VectorBatch } from './vectors/vector-source.js';
 export * from './tokenize/text-tokenizer.js';
 export * from './tokenize/truncate.js';
 export * from './arrow/tokens-table.js';

@@ -241,11 +241,15 @@ describe('Arrow vector files', () => {
   it('rejects files without a vector column, with wrong types, non-Arrow and truncated files', async () => {
     const noVec = join(dir, 'novec.arrow');
     writeFileSync(noVec, tableToIPC(tableFromArrays({ x: Float32Array.of(1, 2) }), 'file'));
-    await rejects(readVectors(noVec), noVec, /no "embedding" column and no FixedSizeList<Float32> columns/);
+    await rejects(readVectors(noVec), noVec, /no "embedding" or "vector" column and no FixedSizeList<Float32> columns; the columns are "x": Float32/);
     await rejects(readVectors(noVec, { column: 'x' }), noVec, /column "x" has type Float32, expected FixedSizeList<Float32>/);
     const stream = join(dir, 'stream.arrow');
     writeFileSync(stream, tableToIPC(tableFromArrays({ x: Float32Array.of(1, 2) }), 'stream'));
-    await rejects(readVectors(stream), stream, /Arrow IPC stream, expected the file format/);
+    // An Arrow IPC stream is read like a file; one without a vector column is refused the same way.
+    await rejects(readVectors(stream), stream, /the columns are "x": Float32/);
+    const junk = join(dir, 'junk.arrow');
+    writeFileSync(junk, 'not arrow at all');
+    await rejects(readVectors(junk), junk, /not an Arrow IPC file or stream/);
     const good = join(dir, 'good.arrow');
     await writeVectors(good, { rows: 50, dim: 4, data: sampleData(50, 4) });
     const cut = join(dir, 'cut.arrow');

@@ -8,7 +8,7 @@ import type { Matrix } from '@libvq/index-core';
 import { loadGlove100Encoder } from '../src/index.js';
 
 // The shared data folder sits next to the repository; LIBVQ_CRANFIELD_DIR points elsewhere.
-const CRANFIELD = process.env.LIBVQ_CRANFIELD_DIR ?? new URL('../../../../shared/data/cranfield', import.meta.url).pathname;
+const CRANFIELD = process.env.LIBVQ_CRANFIELD_DIR ?? new URL('../../../apps/cli/data/cranfield', import.meta.url).pathname;
 const dirs: string[] = [];
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });

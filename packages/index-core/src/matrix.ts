@@ -44,7 +44,7 @@ export function gatherRows(m: Matrix, indices: ArrayLike<number>): Matrix {
  * Validates a matrix argument: shape, expected dim, and that every value is finite
  * (a NaN in the input would silently poison every distance computed from it).
  */
-export function checkMatrix(m: Matrix, name: string, expectedDim?: number): void {
+export function checkMatrix(m: Matrix, name: string, expectedDim?: number, firstRow = 0): void {
   if (m == null || !(m.data instanceof Float32Array)) {
     throw invalidArgument(name, 'a Matrix {rows, dim, data: Float32Array}', m);
   }
@@ -62,7 +62,7 @@ export function checkMatrix(m: Matrix, name: string, expectedDim?: number): void
     const v = d[i];
     if (v - v !== 0) {
       const r = Math.floor(i / m.dim);
-      throw new LibvqError('NON_FINITE', `${name}: row ${r}, component ${i - r * m.dim} is ${v} (vectors must be finite)`);
+      throw new LibvqError('NON_FINITE', `${name}: row ${firstRow + r}, component ${i - r * m.dim} is ${v} (vectors must be finite)`);
     }
   }
 }

@@ -6,12 +6,9 @@ import {
   IndexPreTransform,
   LibvqError,
   OPQMatrix,
-  createRng,
   describeIndex,
-  gatherRows,
   indexFactory,
   methodToFactory,
-  sampleWithoutReplacement,
   writeIndex,
   type Backend,
   type Index,
@@ -22,7 +19,8 @@ import {
 import { withConfig } from '../config.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
-import { VECTORS_FORMATS, formatBytes, intOption, ivfOf, metricOption, readVectorsArg } from '../vectors-arg.js';
+import { defaultBatchRows, sampleVectors } from '@libvq/dataset';
+import { VECTORS_FORMATS, formatBytes, intOption, ivfOf, metricOption, openVectorsArg } from '../vectors-arg.js';
 
 const METHODS: readonly IndexMethod[] = ['flat', 'ivf', 'ivf_pq', 'ivf_opq', 'pq', 'opq'];
 
@@ -36,6 +34,7 @@ interface BuildFlags {
   metric: Metric;
   seed: number;
   trainSize?: number;
+  batchRows?: number;
   column?: string;
   dim?: number;
   threads: number;
@@ -58,16 +57,19 @@ export function factoryFromFlags(f: BuildFlags): string {
   return methodToFactory({ indexMethod: f.method as IndexMethod, ivfCentersNum: f.ivfCenters, subvectorNum: f.subvectors, subvectorBits: f.bits });
 }
 
-/** The training set: every vector, or a seeded sample of trainSize of them (same seed, same sample). */
-function trainingSet(x: Matrix, trainSize: number | undefined, seed: number, path: string): Matrix {
-  if (trainSize === undefined || trainSize === x.rows) return x;
-  if (trainSize > x.rows) {
-    throw new LibvqError('INVALID_ARGUMENT', `--train-size: ${trainSize} exceeds the ${x.rows} vectors in ${path}`);
-  }
-  const picked = sampleWithoutReplacement(x.rows, trainSize, createRng(seed));
-  // Ascending order: the sample is a set; reading it in file order is kinder to caches.
-  picked.sort();
-  return gatherRows(x, picked);
+/**
+ * The default training-set size, faiss's rule: k-means uses at most 256 points per centroid (IVF: 256 · nlist;
+ * PQ: 256 · 2^nbits per sub-quantizer), OPQ trains on at most 256 · 256 points. Training on more changes nothing
+ * (the library would subsample), so a bigger file is sampled once, seeded, and never read whole.
+ */
+export function defaultTrainingSize(index: Index): number {
+  let n = 1;
+  const ivf = ivfOf(index);
+  if (ivf !== undefined) n = Math.max(n, 256 * ivf.nlist);
+  const inner = index instanceof IndexPreTransform ? index.index : index;
+  if (inner instanceof IndexPQ || inner instanceof IndexIVFPQ) n = Math.max(n, 256 * inner.pq.ksub);
+  if (index instanceof IndexPreTransform && index.chain.some((t) => t instanceof OPQMatrix)) n = Math.max(n, 256 * 256);
+  return n;
 }
 
 /**
@@ -123,7 +125,8 @@ export function registerBuild(program: Command): void {
     .option('--bits <n>', 'with --method: bits per sub-vector code', intOption('--bits', 1, 8))
     .option('--metric <m>', 'ip (inner product) or l2', metricOption, 'ip' as Metric)
     .option('--seed <n>', 'seed for every random choice (same seed, same index bytes)', intOption('--seed', 0, 0xffffffff), 1234)
-    .option('--train-size <n>', 'train on a seeded sample of this many vectors (default: all)', intOption('--train-size', 1))
+    .option('--train-size <n>', "train on a seeded sample of this many vectors (default: faiss's rule, at most 256 per centroid: max(256·nlist, 256·2^nbits, 65536 with OPQ), capped at the file)", intOption('--train-size', 1))
+    .option('--batch-rows <n>', 'vectors read and added per batch (default: ~64 MB of float32)', intOption('--batch-rows', 1))
     .option('--column <name>', 'Arrow files: the vector column (default "embedding" or the only FixedSizeList<Float32> column)')
     .option('--dim <d>', '.memmap files: the vector dimension', intOption('--dim', 1))
     .option('--threads <n>', 'threads for k-means, PQ training and encoding (the index bytes are the same for any value)', intOption('--threads', 1, 256), 1)
@@ -139,23 +142,39 @@ IVF training needs at least nlist training vectors (faiss wants ~39 per list); P
     )
     .action(async (path: string, flags: BuildFlags) => {
       const factory = factoryFromFlags(flags);
-      const { matrix: x } = await readVectorsArg(path, 'VECTORS', { dim: flags.dim, column: flags.column });
-      // Built before training so a bad factory or an M that does not divide d fails before any work.
-      const index = indexFactory(x.dim, factory, flags.metric, flags.backend);
-      index.threads = flags.threads;
-      const train = trainingSet(x, flags.trainSize, flags.seed, path);
-      checkTrainingSize(index, train.rows, factory);
-      const t0 = performance.now();
-      await trainWithProgress(index, train, flags.seed);
-      const t1 = performance.now();
-      await withProgress('adding', 'vectors', (onProgress) => index.add(x, undefined, { onProgress }));
-      const t2 = performance.now();
-      await interruptible(`writing ${flags.out}`, () => writeIndex(index, flags.out));
-      const bytes = (await stat(flags.out)).size;
-      console.log(
-        `${describeIndex(index)} (${flags.metric}, d = ${x.dim}${backendNote(index.backend)}): ntotal ${index.ntotal}, ${bytes} bytes (${formatBytes(bytes)}) -> ${flags.out}; ` +
-          `trained on ${train.rows} in ${((t1 - t0) / 1000).toFixed(2)} s, added in ${((t2 - t1) / 1000).toFixed(2)} s`,
-      );
+      // Streamed: the file is sampled once for training and added a batch at a time, so memory is the index
+      // plus one batch (and the training sample), whatever the file's size.
+      const src = await openVectorsArg(path, 'VECTORS', { dim: flags.dim, column: flags.column });
+      try {
+        if (src.rows === 0) throw new LibvqError('INSUFFICIENT_DATA', `VECTORS ${path}: the file holds no vectors; nothing to train on or index`);
+        // Built before training so a bad factory or an M that does not divide d fails before any work.
+        const index = indexFactory(src.dim, factory, flags.metric, flags.backend);
+        index.threads = flags.threads;
+        if (flags.trainSize !== undefined && flags.trainSize > src.rows) {
+          throw new LibvqError('INVALID_ARGUMENT', `--train-size: ${flags.trainSize} exceeds the ${src.rows} vectors in ${path}`);
+        }
+        const trainSize = Math.min(src.rows, flags.trainSize ?? defaultTrainingSize(index));
+        checkTrainingSize(index, trainSize, factory);
+        const t0 = performance.now();
+        const train = await withProgress(`reading ${trainSize} training vectors`, 'vectors', () => sampleVectors(src, trainSize, flags.seed));
+        await trainWithProgress(index, train, flags.seed);
+        const t1 = performance.now();
+        await withProgress('adding', 'vectors', async (onProgress) => {
+          for await (const { start, matrix } of src.batches(flags.batchRows ?? defaultBatchRows(src.dim))) {
+            index.add(matrix);
+            onProgress(start + matrix.rows, src.rows);
+          }
+        });
+        const t2 = performance.now();
+        await interruptible(`writing ${flags.out}`, () => writeIndex(index, flags.out));
+        const bytes = (await stat(flags.out)).size;
+        console.log(
+          `${describeIndex(index)} (${flags.metric}, d = ${src.dim}${backendNote(index.backend)}): ntotal ${index.ntotal}, ${bytes} bytes (${formatBytes(bytes)}) -> ${flags.out}; ` +
+            `trained on ${train.rows} in ${((t1 - t0) / 1000).toFixed(2)} s, added in ${((t2 - t1) / 1000).toFixed(2)} s`,
+        );
+      } finally {
+        await src.close();
+      }
     });
   // Config keys: indexFactory's (factory, metric), index.train's (seed), methodToFactory's (LibVQ's names).
   withConfig(cmd, { apiNames: { indexMethod: 'method', ivfCentersNum: 'ivfCenters', subvectorNum: 'subvectors', subvectorBits: 'bits' } });

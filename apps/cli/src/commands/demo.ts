@@ -14,23 +14,22 @@ import { markdownTable, writeDemoOutputs } from '../demo/report.js';
 /** The rows the demo trains per byte budget (the benchmark adds more: see benchmarks/src/train-cranfield.ts). */
 const DEMO_METHODS: CompareMethod[] = ['pq', 'opq', 'distill-index', 'distill-encoder'];
 
-/** The repository root: the nearest ancestor of this file holding pnpm-workspace.yaml (works from src and dist). */
-function repoRoot(): string | null {
+/** The @libvq/cli package directory: the nearest ancestor of this module with a package.json (src/commands or dist). */
+function cliPackageDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
+  while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);
-    if (up === dir) return null;
+    if (up === dir) throw new LibvqError('IO', `libvq demo: cannot find the @libvq/cli package directory above ${fileURLToPath(import.meta.url)}`);
     dir = up;
   }
+  return dir;
 }
 
-/** The embedded default: Cranfield, shipped beside the repository at ../shared/data/cranfield. */
+/** The embedded default: Cranfield, shipped inside @libvq/cli (data/cranfield), so clones and npm installs both have it. */
 export function defaultDemoData(): string {
-  const root = repoRoot();
-  const dir = root ? resolve(root, '..', 'shared', 'data', 'cranfield') : null;
-  if (!dir || !existsSync(join(dir, 'collection.tsv'))) {
-    throw new LibvqError('IO', `the default demo data (../shared/data/cranfield beside the repository${dir ? `: ${dir}` : ''}) is not there; give --data DIR (a LibVQ-layout directory)`);
+  const dir = join(cliPackageDir(), 'data', 'cranfield');
+  if (!existsSync(join(dir, 'collection.tsv'))) {
+    throw new LibvqError('IO', `the default demo data (${dir}, shipped with @libvq/cli) is missing: reinstall the package, or give --data DIR (a LibVQ-layout directory)`);
   }
   return dir;
 }

@@ -82,7 +82,7 @@ export function registerPreprocess(program: Command): void {
       'after',
       `
 Examples:
-  libvq preprocess --data ../shared/data/cranfield --out pre --tokenizer glove-100
+  libvq preprocess --data my-collection --out pre --tokenizer glove-100
   libvq preprocess --data my-collection --out pre --tokenizer my-model/tokenizer.json --max-doc-length 512 --workers 2 --skip-bad-rows`,
     )
     .action(async (flags: PreprocessFlags) => {

@@ -1,4 +1,4 @@
-import { DataType, Float32, type FixedSizeList, type Schema } from 'apache-arrow';
+import type { FixedSizeList, RecordBatch, Schema } from 'apache-arrow';
 import { LibvqError, checkMatrix, invalidArgument, type Matrix } from '@libvq/index-core';
 import { recordBatch, schemaFor } from './batch.js';
 import { type Ids, fixedSizeListData, flatFixedSizeList, idsData, readIds } from './columns.js';
@@ -76,16 +76,40 @@ function parseMetadata(schema: Schema, path: string): EmbeddingsMetadata {
   return out;
 }
 
-/** Picks the vector column: the one named, else "embedding", else the only FixedSizeList<Float32> column. */
-function vectorColumn(schema: Schema, column: string | undefined, path: string): string {
-  if (column !== undefined) return column;
-  if (schema.fields.some((f) => f.name === EMBEDDING_COLUMN)) return EMBEDDING_COLUMN;
-  const candidates = schema.fields.filter((f) => DataType.isFixedSizeList(f.type) && f.type.children[0].type instanceof Float32);
-  if (candidates.length === 1) return candidates[0].name;
-  throw new LibvqError(
-    'BAD_FILE',
-    `${path}: no "${EMBEDDING_COLUMN}" column and ${candidates.length === 0 ? 'no' : 'several'} FixedSizeList<Float32> columns (${candidates.map((f) => f.name).join(', ')}); name the vector column`,
-  );
+/** Names tried, in order, when no column is given: libvq's own, then LanceDB's convention. */
+const VECTOR_COLUMN_NAMES = [EMBEDDING_COLUMN, 'vector'];
+
+/**
+ * The vector column of a schema, checked to be FixedSizeList<Float32>[dim]: the one named, else "embedding",
+ * else "vector" (LanceDB), else the only FixedSizeList<Float32> column. Errors list every column and its type.
+ */
+export function vectorColumnOf(schema: Schema, column: string | undefined, dim: number | undefined, path: string): string {
+  const spec = fixedSizeListOf('Float32', dim);
+  let name = column ?? VECTOR_COLUMN_NAMES.find((n) => schema.fields.some((f) => f.name === n));
+  if (name === undefined) {
+    const candidates = schema.fields.filter((f) => fixedSizeListOf('Float32').test(f.type));
+    if (candidates.length !== 1) {
+      const all = schema.fields.map((f) => `"${f.name}": ${String(f.type)}`).join(', ') || '(none)';
+      throw new LibvqError(
+        'BAD_FILE',
+        `${path}: no "${EMBEDDING_COLUMN}" or "vector" column and ${candidates.length === 0 ? 'no' : `${candidates.length}`} FixedSizeList<Float32> columns; the columns are ${all}; name the vector column (--column)`,
+      );
+    }
+    name = candidates[0].name;
+  }
+  const field = requireField(schema, name, spec, path);
+  const size = (field.type as FixedSizeList).listSize;
+  if (size <= 0) throw new LibvqError('BAD_FILE', `${path}: column "${name}" has list size ${size}`);
+  const metaDim = metadataInt(schema, 'libvq.dim', path, false);
+  if (metaDim !== undefined && metaDim !== size) {
+    throw new LibvqError('BAD_FILE', `${path}: schema metadata libvq.dim = ${metaDim} but column "${name}" holds vectors of ${size}`);
+  }
+  return name;
+}
+
+/** The vector column of one record batch as flat float32 values (rows × dim). */
+export function vectorColumnData(batch: RecordBatch, column: string, path: string): Float32Array {
+  return flatFixedSizeList(batch.getChild(column)!, Float32Array, path, column);
 }
 
 export interface EmbeddingsFile {
@@ -97,14 +121,8 @@ export interface EmbeddingsFile {
 /** Reads an embeddings (or any FixedSizeList<Float32>) Arrow IPC file, checking its schema and values. */
 export async function readEmbeddings(path: string, opts: { column?: string; dim?: number } = {}): Promise<EmbeddingsFile> {
   const table = await readArrowTable(path);
-  const column = vectorColumn(table.schema, opts.column, path);
-  const field = requireField(table.schema, column, fixedSizeListOf('Float32', opts.dim), path);
-  const dim = (field.type as FixedSizeList).listSize;
-  if (dim <= 0) throw new LibvqError('BAD_FILE', `${path}: column "${column}" has list size ${dim}`);
-  const metaDim = metadataInt(table.schema, 'libvq.dim', path, false);
-  if (metaDim !== undefined && metaDim !== dim) {
-    throw new LibvqError('BAD_FILE', `${path}: schema metadata libvq.dim = ${metaDim} but column "${column}" holds vectors of ${dim}`);
-  }
+  const column = vectorColumnOf(table.schema, opts.column, opts.dim, path);
+  const dim = (table.schema.fields.find((f) => f.name === column)!.type as FixedSizeList).listSize;
   const data = flatFixedSizeList(table.getChild(column)!, Float32Array, path, column);
   const matrix = { rows: table.numRows, dim, data };
   checkMatrix(matrix, path);

@@ -79,17 +79,20 @@ export async function writeArrowFile(
 
 const ARROW_FILE_MAGIC = 'ARROW1';
 
-async function checkMagic(fh: FileHandle, path: string): Promise<void> {
+/**
+ * Checks that a file is Arrow IPC: the file format ("ARROW1" at both ends) or the stream format (messages from
+ * byte 0, each after the 0xFFFFFFFF continuation marker, as LanceDB and pyarrow's `new_stream` write). A file
+ * cut short is named as such.
+ */
+async function checkMagic(fh: FileHandle, path: string): Promise<'file' | 'stream'> {
   const size = await fileSize(fh);
-  const head = new Uint8Array(Math.min(6, size));
+  const head = new Uint8Array(Math.min(8, size));
   await readExactly(fh, head, 0, path, 'the Arrow magic');
-  const text = new TextDecoder('latin1').decode(head);
+  const text = new TextDecoder('latin1').decode(head.subarray(0, 6));
   if (text !== ARROW_FILE_MAGIC) {
-    const isStream = head[0] === 0xff && head[1] === 0xff && head[2] === 0xff && head[3] === 0xff;
-    throw new LibvqError(
-      'BAD_FILE',
-      `${path}: not an Arrow IPC file (magic "ARROW1" missing${isStream ? '; this looks like an Arrow IPC stream, expected the file format' : ''})`,
-    );
+    const isStream = size >= 8 && head[0] === 0xff && head[1] === 0xff && head[2] === 0xff && head[3] === 0xff;
+    if (isStream) return 'stream';
+    throw new LibvqError('BAD_FILE', `${path}: not an Arrow IPC file or stream (neither the file magic "ARROW1" nor a stream's 0xFFFFFFFF marker at byte 0)`);
   }
   if (size < 6 + 2 + 4 + 6) throw new LibvqError('BAD_FILE', `${path}: truncated Arrow IPC file (${size} bytes)`);
   const tail = new Uint8Array(6);
@@ -97,6 +100,7 @@ async function checkMagic(fh: FileHandle, path: string): Promise<void> {
   if (new TextDecoder('latin1').decode(tail) !== ARROW_FILE_MAGIC) {
     throw new LibvqError('BAD_FILE', `${path}: truncated Arrow IPC file (the trailing "ARROW1" magic is missing)`);
   }
+  return 'file';
 }
 
 function wrap(err: unknown, path: string): LibvqError {
@@ -104,7 +108,7 @@ function wrap(err: unknown, path: string): LibvqError {
   return new LibvqError('BAD_FILE', `${path}: cannot read as an Arrow IPC file (${(err as Error).message})`, { cause: err });
 }
 
-/** Reads a whole Arrow IPC file as a Table (for artifacts that fit in memory). */
+/** Reads a whole Arrow IPC file or stream as a Table (for artifacts that fit in memory). */
 export async function readArrowTable(path: string): Promise<Table> {
   const fh = await openForRead(path);
   try {
@@ -120,8 +124,7 @@ export async function readArrowTable(path: string): Promise<Table> {
 }
 
 /**
- * Opens an Arrow IPC file for batch-by-batch reading (random access through the footer, one batch in
- * memory at a time). The caller checks the schema, then iterates; close() releases the file.
+ * Opens an Arrow IPC file or stream for batch-by-batch reading (one batch in memory at a time). The caller checks the schema, then iterates; close() releases the file.
  */
 export async function openArrowBatches(path: string): Promise<{ schema: Schema; batches: AsyncIterable<RecordBatch>; close: () => Promise<void> }> {
   const fh = await openForRead(path);

