@@ -24,14 +24,15 @@ export async function exactTopKOfFile(
   queries: Matrix,
   k: number,
   metric: Metric,
-  opts: { threads?: number; blockRows?: number; onProgress?: (done: number, total: number) => void } = {},
+  opts: { threads?: number; blockRows?: number; onProgress?: (done: number, total: number) => void; /** Bytes before the rows (a .npy header). */ offset?: number } = {},
 ): Promise<ExactTopK> {
   if (queries.dim !== dim) throw new LibvqError('DIMENSION_MISMATCH', `exact search: queries have dim ${queries.dim}, the base file ${path} has ${dim}`);
   if (!Number.isInteger(k) || k < 1) throw invalidArgument('k', 'a positive integer', k);
   const blockRows = opts.blockRows ?? BLOCK_ROWS;
   const fh = await open(path, 'r');
   try {
-    const size = (await fh.stat()).size;
+    const offset = opts.offset ?? 0;
+    const size = (await fh.stat()).size - offset;
     if (size % (4 * dim) !== 0) throw new LibvqError('BAD_FILE', `${path}: ${size} bytes is not a whole number of float32 rows of dimension ${dim}`);
     const rows = size / (4 * dim);
     if (rows < k) throw invalidArgument('k', `at most the ${rows} base rows of ${path}`, k);
@@ -42,7 +43,7 @@ export async function exactTopKOfFile(
       const view = block.subarray(0, n * dim);
       const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
       for (let got = 0; got < bytes.byteLength; ) {
-        const { bytesRead } = await fh.read(bytes, got, bytes.byteLength - got, start * dim * 4 + got);
+        const { bytesRead } = await fh.read(bytes, got, bytes.byteLength - got, offset + start * dim * 4 + got);
         if (bytesRead === 0) throw new LibvqError('BAD_FILE', `${path}: truncated while reading rows ${start}..${start + n}`);
         got += bytesRead;
       }

@@ -71,6 +71,27 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
       return { main: (argv: string[]) => ann.main(argv.includes('--dataset') ? argv : ['--dataset', 'synth1m', ...argv]) };
     },
   },
+  scale: {
+    description: 'out-of-core build: a seeded 2,000,000 × 384 .npy (3 GB) built as IVF4096,PQ48x8 and OPQ48,IVF4096,PQ48x8 by the built libvq binary and by faiss from a memmap; train / add time, peak RSS, 10-R@100',
+    options: [
+      quick,
+      out,
+      { flag: '--rows', kind: 'int', description: 'base vectors (default 2,000,000; --quick: 100,000)' },
+      { flag: '--dim', kind: 'int', description: 'dimension (default 384)' },
+      { flag: '--queries', kind: 'int', description: 'held-out queries (default 1000)' },
+      { flag: '--components', kind: 'int', description: 'mixture components (default 4096; --quick: 1024)' },
+      { flag: '--factories', kind: 'strings', separator: ';', description: 'factory strings, ";"-separated (default IVF4096,PQ48x8;OPQ48,IVF4096,PQ48x8; --quick: IVF1024)' },
+      { flag: '--nprobes', kind: 'ints', separator: ',', description: 'nprobe sweep (default 16,64)' },
+      { flag: '--train-size', kind: 'int', description: 'training sample, both systems (default 39 per IVF list: 159,744; --quick: 40,000)' },
+      { flag: '--batch-rows', kind: 'int', description: 'vectors added per batch, both systems (default 65536)' },
+      { flag: '--seed', kind: 'int', description: 'seed of the data and of every training (default 1234)' },
+      { flag: '--threads', kind: 'int', description: 'threads of both systems (default 1)' },
+      { flag: '--data-dir', kind: 'string', description: 'where the .npy files and their ground truth are kept between runs (default OUT/scale-data)' },
+      { flag: '--skip-faiss', kind: 'flag', description: 'do not run faiss' },
+    ],
+    examples: [['--quick'], ['--rows', '500000', '--factories', 'IVF1024,PQ48x8']],
+    load: () => import('./scale.js'),
+  },
   cranfield: {
     description: 'Cranfield: dense, PQ, OPQ and learned (distill / contrastive, index-only / with the query encoder) rows at each byte budget',
     options: [

@@ -12,7 +12,7 @@
  * Queries are further draws from the same mixture with their own stream (held out: not in the base).
  */
 import type { FileHandle } from 'node:fs/promises';
-import { writeAtomic } from '@libvq/dataset';
+import { npyHeaderF32, writeAtomic } from '@libvq/dataset';
 import { createRng, gaussian, invalidArgument, type Matrix, mulABt, randomOrthogonal, type Rng } from '@libvq/index-core';
 
 export interface SynthSpec {
@@ -79,9 +79,10 @@ function draw(m: Mixture, rng: Rng, latent: Float32Array, rows: number): Float32
 
 const BLOCK_ROWS = 16384;
 
-async function writeDraws(path: string, m: Mixture, rng: Rng, rows: number, onProgress?: (done: number, total: number) => void): Promise<void> {
+async function writeDraws(path: string, m: Mixture, rng: Rng, rows: number, onProgress?: (done: number, total: number) => void, npy = false): Promise<void> {
   const latent = new Float32Array(BLOCK_ROWS * m.dim);
   await writeAtomic(path, async (fh: FileHandle) => {
+    if (npy) await fh.write(npyHeaderF32(rows, m.dim));
     for (let start = 0; start < rows; start += BLOCK_ROWS) {
       const n = Math.min(BLOCK_ROWS, rows - start);
       const x = draw(m, rng, latent, n);
@@ -99,12 +100,12 @@ function checkSpec(spec: SynthSpec): void {
 }
 
 /**
- * Writes the base and the queries as headerless float32 files (LibVQ's .memmap layout). The same spec
+ * Writes the base and the queries as headerless float32 files (LibVQ's .memmap layout), or as .npy files. The same spec
  * gives the same bytes; base and queries come from separate streams (seed + 1, seed + 2) of one mixture.
  */
-export async function writeSynthSet(spec: SynthSpec, basePath: string, queriesPath: string, onProgress?: (done: number, total: number) => void): Promise<void> {
+export async function writeSynthSet(spec: SynthSpec, basePath: string, queriesPath: string, onProgress?: (done: number, total: number) => void, format: 'memmap' | 'npy' = 'memmap'): Promise<void> {
   checkSpec(spec);
   const m = mixture(spec);
-  await writeDraws(basePath, m, createRng((spec.seed + 1) >>> 0), spec.rows, onProgress);
-  await writeDraws(queriesPath, m, createRng((spec.seed + 2) >>> 0), spec.queries);
+  await writeDraws(basePath, m, createRng((spec.seed + 1) >>> 0), spec.rows, onProgress, format === 'npy');
+  await writeDraws(queriesPath, m, createRng((spec.seed + 2) >>> 0), spec.queries, undefined, format === 'npy');
 }
