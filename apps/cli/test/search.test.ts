@@ -69,19 +69,22 @@ describe('libvq search', () => {
     expect(readFileSync(big).equals(readFileSync(all))).toBe(true);
   });
 
-  it('k larger than ntotal pads with -1', async () => {
+  it('k larger than ntotal is clamped to ntotal with a note (a huge --k costs what k = ntotal costs)', async () => {
     const flat = join(root, 'small.faiss');
     const small = clusteredVectors(5, 16, 3);
     const smallNpy = join(root, 'small.npy');
     await writeVectors(smallNpy, small);
     expect((await libvq('build', smallNpy, '--factory', 'Flat', '-o', flat)).code).toBe(0);
-    const out = join(root, 'results-pad.arrow');
-    const r = await libvq('search', '--index', flat, '--queries', queriesFvecs, '--k', '8', '-o', out);
-    expect(r.code).toBe(0);
-    const res = await readResults(out);
-    const row0 = Array.from(res.labels.subarray(0, 8), Number);
-    expect(row0.slice(0, 5).sort()).toEqual([0, 1, 2, 3, 4]);
-    expect(row0.slice(5)).toEqual([-1, -1, -1]);
+    for (const k of ['8', '100000000', '2147483648']) {
+      const out = join(root, `results-clamp-${k}.arrow`);
+      const r = await libvq('search', '--index', flat, '--queries', queriesFvecs, '--k', k, '-o', out);
+      expect(r.code).toBe(0);
+      expect(r.err).toContain(`libvq: note: --k ${k} > ntotal 5: k clamped to 5`);
+      expect(r.out).toMatch(/^30 queries, k = 5 on Flat/);
+      const res = await readResults(out);
+      expect(res.k).toBe(5);
+      expect(Array.from(res.labels.subarray(0, 5), Number).sort()).toEqual([0, 1, 2, 3, 4]);
+    }
   });
 
   describe('bad input: one clear line on stderr, non-zero exit, no results written', () => {

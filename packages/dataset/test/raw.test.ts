@@ -52,6 +52,13 @@ describe('readLineBatches', () => {
     ]);
   });
 
+  it('refuses old-Mac (CR-only) line ends and stray CRs, naming the line, in any chunk size', async () => {
+    const mac = file('d1\tone\rd2\ttwo\rd3\tthree\r');
+    for (const chunk of [1, 4, 1 << 20]) await fails(lines(mac, chunk), new RegExp(`${mac}:1: a carriage return .* old-Mac \\(CR-only\\) line ends`));
+    const stray = file('d1\tok\nd2\tbad\rtext\nd3\tfine\n');
+    await fails(lines(stray), new RegExp(`${stray}:2: a carriage return`));
+  });
+
   it('reports invalid UTF-8 with its line', async () => {
     const p = file(Buffer.concat([Buffer.from('ok\nfine\nbad '), Buffer.from([0xff, 0xfe]), Buffer.from('\nmore\n')]));
     await fails(lines(p), new RegExp(`${p}:3: invalid UTF-8`));

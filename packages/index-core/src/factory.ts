@@ -22,6 +22,10 @@ export interface FactorySpec {
   code: { kind: 'Flat' } | { kind: 'PQ'; M: number; nbits: number };
 }
 
+/** Bounds that keep a typo ("IVF99999999999999999999") from driving a huge allocation; faiss users stay far below. */
+const MAX_NLIST = 1 << 24;
+const MAX_M = 1 << 16;
+
 export function parseFactory(description: string): FactorySpec {
   if (typeof description !== 'string' || description.trim() === '') {
     throw new LibvqError('BAD_FACTORY', `index factory: expected a description like "OPQ32,IVF1024,PQ32x8", got ${JSON.stringify(description)}`);
@@ -53,7 +57,10 @@ export function parseFactory(description: string): FactorySpec {
     spec.code = { kind: 'PQ', M: Number(m[1]), nbits };
   }
   for (const t of spec.transforms) if (t.M <= 0) throw bad(`OPQ${t.M}`, 'M ≥ 1');
-  if (spec.ivf && spec.ivf.nlist <= 0) throw bad(`IVF${spec.ivf.nlist}`, 'nlist ≥ 1');
+  if (spec.ivf && (spec.ivf.nlist <= 0 || spec.ivf.nlist > MAX_NLIST)) throw bad(`IVF${parts.find((p) => p.startsWith('IVF'))?.slice(3)}`, `nlist from 1 to ${MAX_NLIST} (2^24)`);
+  for (const [what, m] of [...spec.transforms.map((t) => ['OPQ', t.M] as const), ...(spec.code.kind === 'PQ' ? [['PQ', spec.code.M] as const] : [])]) {
+    if (m > MAX_M) throw bad(`${what}${m}`, `M from 1 to ${MAX_M}`);
+  }
   if (spec.code.kind === 'PQ' && spec.code.M <= 0) throw bad(last, 'M ≥ 1');
   return spec;
 }

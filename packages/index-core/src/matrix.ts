@@ -41,6 +41,12 @@ export function gatherRows(m: Matrix, indices: ArrayLike<number>): Matrix {
 }
 
 /**
+ * The largest component magnitude accepted: its square (1e30) summed over up to 10^8 dimensions stays below
+ * float32's 3.4e38, so no inner product or squared distance overflows to Infinity.
+ */
+export const MAX_MAGNITUDE = 1e15;
+
+/**
  * Validates a matrix argument: shape, expected dim, and that every value is finite
  * (a NaN in the input would silently poison every distance computed from it).
  */
@@ -63,6 +69,13 @@ export function checkMatrix(m: Matrix, name: string, expectedDim?: number, first
     if (v - v !== 0) {
       const r = Math.floor(i / m.dim);
       throw new LibvqError('NON_FINITE', `${name}: row ${firstRow + r}, component ${i - r * m.dim} is ${v} (vectors must be finite)`);
+    }
+    if (v > MAX_MAGNITUDE || v < -MAX_MAGNITUDE) {
+      const r = Math.floor(i / m.dim);
+      throw new LibvqError(
+        'NON_FINITE',
+        `${name}: row ${firstRow + r}, component ${i - r * m.dim} is ${v}; components must lie within ±1e15, or squared distances overflow float32 to Infinity (rescale the vectors)`,
+      );
     }
   }
 }

@@ -171,6 +171,20 @@ describe('LearnableIndex', () => {
     }
   }
 
+  it('a learning rate that makes training diverge fails with NON_FINITE naming the rates, never "completes"', () => {
+    for (const lr of [{ codebooks: 1e30 }, { centroids: 1e30, codebooks: 3e-3 }]) {
+      const li = create('ivf_pq', 'l2');
+      let err: unknown = null;
+      try {
+        li.fit({ ...fitOpts, lr: { ...fitOpts.lr, ...lr }, writeBack: 'keep' });
+      } catch (e) {
+        err = e;
+      }
+      expect((err as { code?: string })?.code).toBe('NON_FINITE');
+      expect((err as Error).message).toMatch(/fit: training diverged: .*lower the learning rates \(lr = \{.*1e\+30/);
+    }
+  });
+
   it('reencode: every document gets its nearest learned centroid and codeword (checked with index-core encoders)', () => {
     const li = create('ivf_opq', 'l2');
     li.fit({ ...fitOpts, writeBack: 'reencode' });

@@ -58,9 +58,15 @@ distances: inner products for ip indexes (higher is better), squared distances f
         console.error(`libvq: note: --nprobe ${nprobe} > nlist ${ivf.nlist}: every list is probed (nprobe clamped to ${ivf.nlist}, as faiss does)`);
         nprobe = ivf.nlist;
       }
+      // Results past ntotal would only be padding: k is clamped to ntotal (the results file says the k used).
+      let k = flags.k;
+      if (k > Math.max(1, index.ntotal)) {
+        k = Math.max(1, index.ntotal);
+        console.error(`libvq: note: --k ${flags.k} > ntotal ${index.ntotal}: k clamped to ${k} (the index holds no more results)`);
+      }
       const t0 = performance.now();
       const r = await withProgress('searching', 'queries', (onProgress) =>
-        searchInBatches(q, flags.k, flags.batch, (qb) => index.search(qb, { k: flags.k, nprobe }), onProgress),
+        searchInBatches(q, k, flags.batch, (qb) => index.search(qb, { k, nprobe }), onProgress),
       );
       const secs = (performance.now() - t0) / 1000;
       const qids = ids ?? BigInt64Array.from({ length: q.rows }, (_, i) => BigInt(i));
@@ -71,9 +77,9 @@ distances: inner products for ip indexes (higher is better), squared distances f
         'libvq.metric': index.metric,
         ...(ivf !== undefined ? { 'libvq.nprobe': String(nprobe) } : {}),
       };
-      await interruptible(`writing ${flags.out}`, () => writeResults(flags.out, { qids, k: flags.k, labels: r.labels, distances: r.distances }, metadata));
+      await interruptible(`writing ${flags.out}`, () => writeResults(flags.out, { qids, k, labels: r.labels, distances: r.distances }, metadata));
       console.log(
-        `${q.rows} queries, k = ${flags.k}${ivf !== undefined ? `, nprobe = ${nprobe}` : ''} on ${describeIndex(index)} (ntotal ${index.ntotal}${backendNote(index.backend)}) ` +
+        `${q.rows} queries, k = ${k}${ivf !== undefined ? `, nprobe = ${nprobe}` : ''} on ${describeIndex(index)} (ntotal ${index.ntotal}${backendNote(index.backend)}) ` +
           `in ${secs.toFixed(2)} s (${secs > 0 ? Math.round(q.rows / secs) : 'inf'} queries/s) -> ${flags.out}`,
       );
     });

@@ -50,10 +50,15 @@ export async function* readLineBatches(path: string, opts: ReadLinesOptions = {}
       const parts = text.split('\n');
       carry = parts.pop()!;
       if (parts.length > 0) {
-        for (let i = 0; i < parts.length; i++) if (parts[i].endsWith('\r')) parts[i] = parts[i].slice(0, -1);
+        for (let i = 0; i < parts.length; i++) {
+          if (parts[i].endsWith('\r')) parts[i] = parts[i].slice(0, -1);
+          rejectLoneCR(parts[i], path, lineNo + i);
+        }
         yield { firstLine: lineNo, lines: parts, bytesRead };
         lineNo += parts.length;
       }
+      // A CR-only file never reaches a '\n': fail at its first CR instead of carrying the whole file.
+      rejectLoneCR(carry.slice(0, -1), path, lineNo);
     }
   } catch (err) {
     if (err instanceof LibvqError) throw err;
@@ -63,7 +68,17 @@ export async function* readLineBatches(path: string, opts: ReadLinesOptions = {}
   }
   carry += decode(undefined);
   if (carry.endsWith('\r')) carry = carry.slice(0, -1);
+  rejectLoneCR(carry, path, lineNo);
   if (carry.length > 0) yield { firstLine: lineNo, lines: [carry], bytesRead };
+}
+
+/**
+ * A '\r' left inside a line is an old-Mac (CR-only) line end or a stray CR. Either way the file's lines are not
+ * what they look like (a CR-only collection would be read as one line), so it is refused, naming the line.
+ */
+function rejectLoneCR(line: string, path: string, lineNo: number): void {
+  if (line.indexOf('\r') < 0) return;
+  throw new LibvqError('BAD_FILE', `${path}:${lineNo}: a carriage return (\\r) inside a line: the file has old-Mac (CR-only) line ends or a stray CR; convert it to LF or CRLF line ends (e.g. tr '\\r' '\\n')`);
 }
 
 function countNewlines(s: string): number {

@@ -1,4 +1,3 @@
-import { Tokenizer } from '@huggingface/tokenizers';
 import { LibvqError, invalidArgument } from '@libvq/index-core';
 import { padBatch, type TokenBatch } from '../batch.js';
 import { truncateKeepingSpecial, type TextTokenizer, type TokenizerFactory } from '@libvq/dataset';
@@ -19,6 +18,18 @@ export interface HfTokenizerInfo {
  * out: truncation that keeps the first and last special token, padding and batching. It is a
  * @libvq/dataset TextTokenizer, so preprocessData can use it (in worker threads through `factory`).
  */
+/**
+ * The part of @huggingface/tokenizers' Tokenizer that HfTokenizer uses. Declared here, structurally, so the
+ * published .d.ts does not import that package's own declarations (which fail a consumer's tsc without
+ * skipLibCheck, TS2834); the real Tokenizer satisfies it.
+ */
+export interface HfTokenizerCore {
+  encode(text: string, options: { add_special_tokens: boolean }): { ids: ArrayLike<number | undefined>; tokens: ArrayLike<string> };
+  token_to_id(token: string): number | undefined;
+  get_vocab(withAddedTokens?: boolean): Map<string, number>;
+  get_added_tokens_decoder(): Map<number, { special: boolean }>;
+}
+
 export class HfTokenizer implements TextTokenizer {
   readonly name: string;
   readonly padId: number;
@@ -27,7 +38,7 @@ export class HfTokenizer implements TextTokenizer {
   private readonly specialIds: Set<number>;
 
   constructor(
-    private readonly tokenizer: Tokenizer,
+    private readonly tokenizer: HfTokenizerCore,
     info: HfTokenizerInfo,
   ) {
     this.name = info.name;

@@ -1,7 +1,7 @@
 import { LibvqError, invalidArgument } from '../errors.js';
 import { checkMatrix, type Matrix } from '../matrix.js';
 import { checkThreads } from '../parallel/pool.js';
-import type { Ids, SearchParams } from './index.js';
+import type { Ids, SearchParams, SearchResult } from './index.js';
 
 /** Validation shared by every index's search(). */
 export function checkSearch(name: string, d: number, isTrained: boolean, q: Matrix, params: SearchParams): void {
@@ -12,6 +12,38 @@ export function checkSearch(name: string, d: number, isTrained: boolean, q: Matr
     throw invalidArgument(`${name}.search nprobe`, 'an integer ≥ 1', params.nprobe);
   }
   checkMatrix(q, `${name}.search queries`, d);
+  if (q.rows * params.k > MAX_RESULTS) {
+    throw new LibvqError(
+      'INVALID_ARGUMENT',
+      `${name}.search: ${q.rows} queries × k = ${params.k} is ${q.rows * params.k} results (${((q.rows * params.k * 12) / 1e9).toFixed(1)} GB of distances and labels), over libvq's limit of ${MAX_RESULTS} per call; search fewer queries at a time or use a smaller k`,
+    );
+  }
+}
+
+/** Results (rows × k) one search call may return: 2^28 entries, 3.2 GB of float32 distances and int64 labels. */
+export const MAX_RESULTS = 1 << 28;
+
+/**
+ * Runs a search with k clamped to what can be found (`available`: ntotal) and pads every row back to k with
+ * label -1 and the worst distance (−∞ for ip, +∞ for l2), as faiss does: a k beyond ntotal costs what k = ntotal costs.
+ */
+export function searchPadded(
+  q: Matrix,
+  k: number,
+  available: number,
+  metric: 'ip' | 'l2',
+  run: (k: number) => { distances: Float32Array; labels: Float64Array },
+): SearchResult {
+  const kEff = Math.max(1, Math.min(k, available));
+  const r = run(kEff);
+  if (kEff === k) return { distances: r.distances, labels: toBigLabels(r.labels) };
+  const distances = new Float32Array(q.rows * k).fill(metric === 'ip' ? -Infinity : Infinity);
+  const labels = new BigInt64Array(q.rows * k).fill(-1n);
+  for (let i = 0; i < q.rows; i++) {
+    distances.set(r.distances.subarray(i * kEff, (i + 1) * kEff), i * k);
+    for (let j = 0; j < kEff; j++) labels[i * k + j] = BigInt(r.labels[i * kEff + j]);
+  }
+  return { distances, labels };
 }
 
 /** Threads for one call: the call's option, else the index's setting; validated. */
@@ -24,6 +56,20 @@ export function checkAdd(name: string, d: number, isTrained: boolean, x: Matrix,
   checkMatrix(x, `${name}.add vectors`, d);
   if (ids !== undefined && ids.length !== x.rows) {
     throw new LibvqError('DIMENSION_MISMATCH', `${name}.add: ${ids.length} ids for ${x.rows} vectors`);
+  }
+  if (ids !== undefined) checkIds(ids, `${name}.add`);
+}
+
+const MAX_ID = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Ids must be 0 ≤ id ≤ 2^53 − 1: -1 means "no result" in searches, and larger ids do not survive as doubles. */
+function checkIds(ids: Ids, what: string): void {
+  if (ids instanceof BigInt64Array) {
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] < 0n || ids[i] > MAX_ID) throw invalidArgument(`${what} ids[${i}]`, 'an id from 0 to 2^53 - 1 (-1 marks "no result" in searches)', ids[i]);
+    }
+  } else {
+    for (let i = 0; i < ids.length; i++) if (ids[i] < 0) throw invalidArgument(`${what} ids[${i}]`, 'an id ≥ 0 (-1 marks "no result" in searches)', ids[i]);
   }
 }
 

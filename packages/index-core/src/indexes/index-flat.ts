@@ -4,7 +4,7 @@ import { LibvqError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { checkMetric, type Metric } from '../metric.js';
 import { parallelSearch } from '../parallel/ops.js';
-import { checkAdd, checkSearch, idToNumber, threadsFor, toBigLabels } from './checks.js';
+import { checkAdd, checkSearch, idToNumber, searchPadded, threadsFor } from './checks.js';
 import type { Ids, Index, SearchParams, SearchResult } from './index.js';
 
 /** Exact search over raw vectors (faiss's IndexFlatIP / IndexFlatL2). Ids are sequential. */
@@ -55,8 +55,7 @@ export class IndexFlat implements Index {
     checkSearch('IndexFlat', this.d, true, q, params);
     const threads = threadsFor('IndexFlat.search', params.threads, this.threads);
     if (threads > 1 && q.rows > 1) return parallelSearch(this, q, params, Math.min(threads, q.rows));
-    const r = this.backend.knn(q, this.vectors, params.k, this.metric);
-    return { distances: r.distances, labels: toBigLabels(r.labels) };
+    return searchPadded(q, params.k, this.ntotal, this.metric, (k) => this.backend.knn(q, this.vectors, k, this.metric));
   }
 
   reconstruct(id: number | bigint): Float32Array {

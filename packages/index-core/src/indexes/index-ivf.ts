@@ -7,7 +7,7 @@ import { createRng, randomPermutation } from '../random.js';
 import { checkMetric, type Metric } from '../metric.js';
 import type { LongOperationOptions } from '../progress.js';
 import { parallelEncode, parallelSearch } from '../parallel/ops.js';
-import { checkAdd, checkSearch, idToNumber, threadsFor, toBigLabels } from './checks.js';
+import { checkAdd, checkSearch, idToNumber, searchPadded, threadsFor } from './checks.js';
 import { IndexFlat } from './index-flat.js';
 import type { Ids, Index, SearchParams, SearchResult, TrainOptions } from './index.js';
 import { InvertedLists } from './inverted-lists.js';
@@ -35,6 +35,9 @@ export abstract class IndexIVF implements Index {
   protected constructor(quantizer: IndexFlat, d: number, nlist: number, codeSize: number, metric: Metric, backend?: string | Backend) {
     if (!Number.isInteger(nlist) || nlist <= 0) throw invalidArgument('nlist (IVF lists)', 'a positive integer', nlist);
     if (quantizer.d !== d) throw new LibvqError('DIMENSION_MISMATCH', `IVF: quantizer dimension ${quantizer.d} differs from index dimension ${d}`);
+    // Lists are assigned and probed under the index's metric: a quantizer of the other metric would be searched
+    // with a metric it was not trained for.
+    if (quantizer.metric !== metric) throw new LibvqError('INVALID_ARGUMENT', `IVF: the coarse quantizer's metric is ${quantizer.metric}, the index's is ${metric}; they must be the same`);
     this.d = d;
     this.metric = checkMetric(metric);
     this.nlist = nlist;
@@ -142,8 +145,7 @@ export abstract class IndexIVF implements Index {
     const threads = threadsFor('IndexIVF.search', params.threads, this.threads);
     if (threads > 1 && q.rows > 1) return parallelSearch(this, q, params, Math.min(threads, q.rows));
     const probes = this.probe(q, params.nprobe ?? this.nprobe);
-    const r = this.scan(q, probes, params.k);
-    return { distances: r.distances, labels: toBigLabels(r.labels) };
+    return searchPadded(q, params.k, this.ntotal, this.metric, (k) => this.scan(q, probes, k));
   }
 
   reconstruct(id: number | bigint): Float32Array {

@@ -6,7 +6,7 @@ import { checkMetric, type Metric } from '../metric.js';
 import { ProductQuantizer } from '../product-quantizer.js';
 import type { LongOperationOptions } from '../progress.js';
 import { parallelEncode, parallelSearch } from '../parallel/ops.js';
-import { checkAdd, checkSearch, idToNumber, threadsFor, toBigLabels } from './checks.js';
+import { checkAdd, checkSearch, idToNumber, searchPadded, threadsFor } from './checks.js';
 import type { Ids, Index, SearchParams, SearchResult, TrainOptions } from './index.js';
 
 /** PQ codes without a coarse quantizer, searched by ADC (faiss's IndexPQ). Ids are sequential. */
@@ -64,8 +64,7 @@ export class IndexPQ implements Index {
     if (threads > 1 && q.rows > 1) return parallelSearch(this, q, params, Math.min(threads, q.rows));
     const { M, ksub } = this.pq;
     const tables = this.pq.computeTables(q, this.metric, this.backend);
-    const r = this.backend.adcScan(tables, this.codes, this.ntotal, M, ksub, params.k, this.metric);
-    return { distances: r.distances, labels: toBigLabels(r.labels) };
+    return searchPadded(q, params.k, this.ntotal, this.metric, (k) => this.backend.adcScan(tables, this.codes, this.ntotal, M, ksub, k, this.metric));
   }
 
   reconstruct(id: number | bigint): Float32Array {

@@ -1,4 +1,4 @@
-import { LibvqError, checkMatrix, gatherRows, invalidArgument, throwIfAborted } from '@libvq/index-core';
+import { LibvqError, MAX_MAGNITUDE, checkMatrix, gatherRows, invalidArgument, throwIfAborted } from '@libvq/index-core';
 import type { IndexIVFPQ, LongOperationOptions, Matrix } from '@libvq/index-core';
 import { backwardBatch, forwardBatch, totalLoss } from '../grad/batch.js';
 import type { LossMethod, QuantParams, TrainBatch } from '../grad/types.js';
@@ -293,11 +293,20 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): G
       };
       // Index-only training: the stored embeddings are fixed, so the dense score trains nothing (it is invariant
       // under an orthogonal rotation) and is not computed. With a tower it trains the tower (w_enc).
-      const fwd = forwardBatch(params, batch, {
-        loss: lossMethod, temperature, assignTemperature: o.assignTemperature, scores: { dense: anyTower },
-      });
+      let fwd: ReturnType<typeof forwardBatch>;
+      try {
+        fwd = forwardBatch(params, batch, {
+          loss: lossMethod, temperature, assignTemperature: o.assignTemperature, scores: { dense: anyTower },
+        });
+      } catch (e) {
+        // After the first step a non-finite loss comes from the steps taken, not from the inputs.
+        if (step > 0 && e instanceof LibvqError && e.code === 'NON_FINITE') throw diverged(`at epoch ${ep + 1}, step ${step + 1} the ${e.message}`, lr);
+        throw e;
+      }
       const w = weighting.resolve(fwd.losses);
-      sum += totalLoss(fwd, w);
+      const loss = totalLoss(fwd, w);
+      if (!Number.isFinite(loss)) throw diverged(`the loss is ${loss} at epoch ${ep + 1}, step ${step + 1}`, lr);
+      sum += loss;
       const g = backwardBatch(fwd, w, { codebooks: trainCB, centroids: trainC, rotation: trainR, queries: qTower !== null, docs: dTower !== null });
       const f = linearWarmupDecay(step, total, o.warmupRatio ?? 0.1);
       if (qTower) {
@@ -323,6 +332,8 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): G
       queries += B;
       o.onProgress?.(step, total);
     }
+    // A step can leave non-finite parameters behind even when this epoch's losses were finite (the last step).
+    checkFiniteParams([['codebooks', parts.pq?.centroids], ['IVF centroids', centroidData ?? undefined], ['OPQ rotation', parts.opq?.A]], ep, lr);
     epochLoss.push(sum / batches.length);
     if (o.onEpochEnd) {
       (parts.ivf as IndexIVFPQ | null)?.codebooksChanged?.();
@@ -332,6 +343,20 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): G
   (parts.ivf as IndexIVFPQ | null)?.codebooksChanged?.();
   const seconds = (performance.now() - t0) / 1000;
   return { steps: step, epochs: epochLoss.length, seconds, queriesPerSecond: queries / seconds, epochLoss, temperature, weights: weighting.current };
+}
+
+function diverged(what: string, lr: object): LibvqError {
+  return new LibvqError('NON_FINITE', `fit: training diverged: ${what}; lower the learning rates (lr = ${JSON.stringify(lr)})`);
+}
+
+function checkFiniteParams(params: [string, Float32Array | undefined][], ep: number, lr: object): void {
+  for (const [name, a] of params) {
+    if (!a) continue;
+    // Finite but beyond index-core's vector bound is diverged too: its squared distances overflow float32.
+    for (let i = 0; i < a.length; i++) {
+      if (!(Math.abs(a[i]) <= MAX_MAGNITUDE)) throw diverged(`the ${name} hold ${a[i]} after epoch ${ep + 1} (the bound is ±1e15)`, lr);
+    }
+  }
 }
 
 function pick(a: Int32Array, rows: Int32Array): Int32Array {

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import {
+  IndexFlat,
+  IndexIVFFlat,
+  LibvqError,
+  indexFactory,
+  jsBackend,
+  sliceRows,
+  type Backend,
+  type Index,
+} from '../src/index.js';
+import { MAX_RESULTS } from '../src/indexes/checks.js';
+import { structuredData } from './helpers/data.js';
+
+/*
+ * Inputs that used to hang, crash with a raw RangeError or come back silently wrong (issue 11): k far beyond
+ * ntotal, result sets too large to allocate, ids that cannot be labels, magnitudes whose squares overflow
+ * float32, a coarse quantizer of the other metric, absurd factory sizes.
+ */
+const x = structuredData(600, 8, 3);
+const q = structuredData(5, 8, 4);
+
+function code(f: () => unknown): string | undefined {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(LibvqError);
+    return `${(e as LibvqError).code}: ${(e as Error).message}`;
+  }
+  return undefined;
+}
+
+/** The js backend, recording the k of every knn / adcScan call. */
+function recordingBackend(): { backend: Backend; ks: number[] } {
+  const ks: number[] = [];
+  const backend: Backend = {
+    ...jsBackend,
+    name: 'recording',
+    knn: (a, b, k, metric) => (ks.push(k), jsBackend.knn(a, b, k, metric)),
+    adcScan: (...args: Parameters<Backend['adcScan']>) => (ks.push(args[5]), jsBackend.adcScan(...args)),
+  };
+  return { backend, ks };
+}
+
+describe('search with k beyond ntotal', () => {
+  it.each(['Flat', 'PQ4x8', 'IVF8,Flat', 'IVF8,PQ4x4'])('%s computes k = ntotal and pads the rest like faiss', (factory) => {
+    const { backend, ks } = recordingBackend();
+    const index: Index = indexFactory(8, factory, 'l2', backend);
+    index.train(x, { seed: 1 });
+    index.add(x);
+    const exact = index.search(q, { k: 600, nprobe: 8 });
+    ks.length = 0;
+    const huge = index.search(q, { k: 1_000_000, nprobe: 8 });
+    // No kernel saw a k above ntotal (the IVF probe's k is nprobe).
+    expect(Math.max(...ks)).toBeLessThanOrEqual(600);
+    expect(huge.labels.length).toBe(5 * 1_000_000);
+    for (let r = 0; r < 5; r++) {
+      expect(huge.labels.subarray(r * 1e6, r * 1e6 + 600)).toEqual(exact.labels.subarray(r * 600, (r + 1) * 600));
+      expect(huge.distances.subarray(r * 1e6, r * 1e6 + 600)).toEqual(exact.distances.subarray(r * 600, (r + 1) * 600));
+      expect(huge.labels.subarray(r * 1e6 + 600, (r + 1) * 1e6).every((l) => l === -1n)).toBe(true);
+      expect(huge.distances[r * 1e6 + 700]).toBe(Infinity);
+    }
+  });
+
+  it('an empty index returns pure padding', () => {
+    const r = new IndexFlat(8, 'ip').search(q, { k: 3 });
+    expect(Array.from(r.labels)).toEqual(Array(15).fill(-1n));
+    expect(r.distances.every((d) => d === -Infinity)).toBe(true);
+  });
+
+  it('a result set too large to allocate is refused before any work, with the sizes', () => {
+    const flat = new IndexFlat(8, 'l2');
+    flat.add(x);
+    expect(code(() => flat.search(q, { k: 2 ** 31 }))).toMatch(/INVALID_ARGUMENT: IndexFlat\.search: 5 queries × k = 2147483648 is 10737418240 results .* over libvq's limit of 268435456/);
+    expect(MAX_RESULTS).toBe(2 ** 28);
+  });
+});
+
+describe('ids, magnitudes, metrics and factory sizes', () => {
+  const ivf = () => {
+    const i = new IndexIVFFlat(8, 4, 'l2');
+    i.train(x, { seed: 2 });
+    return i;
+  };
+
+  it('ids must be 0 ≤ id ≤ 2^53 − 1', () => {
+    expect(code(() => ivf().add(sliceRows(x, 0, 2), BigInt64Array.of(5n, -3n)))).toMatch(/INVALID_ARGUMENT: IndexIVF\.add ids\[1\]: expected an id from 0 to 2\^53 - 1 .* got -3/);
+    expect(code(() => ivf().add(sliceRows(x, 0, 1), BigInt64Array.of(2n ** 53n)))).toMatch(/ids\[0\].* got 9007199254740992/);
+    expect(code(() => ivf().add(sliceRows(x, 0, 1), Int32Array.of(-1)))).toMatch(/ids\[0\]: expected an id ≥ 0/);
+    const ok = ivf();
+    ok.add(sliceRows(x, 0, 2), BigInt64Array.of(0n, 2n ** 53n - 1n));
+    expect(ok.ntotal).toBe(2);
+  });
+
+  it('components beyond ±1e15 are refused (their squares would overflow float32 to Infinity)', () => {
+    const big = structuredData(3, 8, 5);
+    big.data[9] = 1e30;
+    expect(code(() => ivf().add(big))).toMatch(/NON_FINITE: IndexIVF\.add vectors: row 1, component 1 is 1\.0\d*e\+30; components must lie within ±1e15/);
+    expect(code(() => ivf().search(big, { k: 1 }))).toMatch(/row 1, component 1 is 1\.0\d*e\+30/);
+    expect(code(() => new IndexIVFFlat(8, 2, 'l2').train(big))).toMatch(/IVF training vectors: row 1/);
+  });
+
+  it('an ip IVF refuses an l2 coarse quantizer (and the other way round)', () => {
+    expect(code(() => new IndexIVFFlat(8, 4, 'ip', undefined, new IndexFlat(8, 'l2')))).toMatch(/coarse quantizer's metric is l2, the index's is ip/);
+    expect(code(() => new IndexIVFFlat(8, 4, 'l2', undefined, new IndexFlat(8, 'ip')))).toMatch(/coarse quantizer's metric is ip, the index's is l2/);
+  });
+
+  it('absurd nlist and M are factory errors, not RangeErrors', () => {
+    expect(code(() => indexFactory(8, 'IVF99999999999999999999,Flat'))).toMatch(/BAD_FACTORY: .*"IVF99999999999999999999".*nlist from 1 to 16777216/);
+    expect(code(() => indexFactory(8, 'IVF16777217,Flat'))).toMatch(/nlist from 1 to 16777216/);
+    expect(code(() => indexFactory(8, 'PQ99999999x8'))).toMatch(/BAD_FACTORY: .*"PQ99999999".*M from 1 to 65536/);
+  });
+});
