@@ -113,3 +113,21 @@ np.save('${p}', np.fromfile('${join(dir, 'v.memmap')}', dtype='float32').reshape
     await expect(openVectors(p)).rejects.toBeInstanceOf(LibvqError);
   });
 });
+
+describe('matrixFromArrow: Arrow tables into index-core', () => {
+  it('a table with a "vector" column trains and fills an index; a Table passed straight to index-core says how to convert', async () => {
+    const { IndexIVFFlat } = await import('@libvq/index-core');
+    const { readArrowTable, matrixFromArrow } = await import('../src/index.js');
+    const p = join(dir, 'table.arrow');
+    writeLanceStyleStream(p, x);
+    const table = await readArrowTable(p);
+    const m = matrixFromArrow(table);
+    expect(m.rows).toBe(ROWS);
+    expect(m.data).toEqual(x.data);
+    const index = new IndexIVFFlat(DIM, 4, 'l2');
+    expect(() => index.train(table as never)).toThrow(/Arrow Table or RecordBatch: convert it with matrixFromArrow\(table\) from @libvq\/dataset/);
+    index.train(m, { seed: 1 });
+    index.add(m);
+    expect(index.ntotal).toBe(ROWS);
+  });
+});

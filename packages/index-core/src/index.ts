@@ -21,6 +21,7 @@ export * from './indexes/index-ivf.js';
 export * from './indexes/index-ivf-flat.js';
 export * from './indexes/index-ivf-pq.js';
 export * from './indexes/index-pretransform.js';
+export { addBatches } from './indexes/add-batches.js';
 export * from './factory.js';
 export * from './io/index.js';
 export { closeThreadPool, threadPoolSize } from './parallel/pool.js';

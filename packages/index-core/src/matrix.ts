@@ -52,7 +52,9 @@ export const MAX_MAGNITUDE = 1e15;
  */
 export function checkMatrix(m: Matrix, name: string, expectedDim?: number, firstRow = 0): void {
   if (m == null || !(m.data instanceof Float32Array)) {
-    throw invalidArgument(name, 'a Matrix {rows, dim, data: Float32Array}', m);
+    // Data travels between packages as Arrow; index-core stays free of Arrow and says how to convert.
+    const arrow = m != null && typeof m === 'object' && 'schema' in m && 'numRows' in m;
+    throw invalidArgument(name, `a Matrix {rows, dim, data: Float32Array}${arrow ? ' (this is an Arrow Table or RecordBatch: convert it with matrixFromArrow(table) from @libvq/dataset)' : ''}`, m);
   }
   if (!Number.isInteger(m.rows) || m.rows < 0 || !Number.isInteger(m.dim) || m.dim <= 0) {
     throw invalidArgument(`${name}.rows/dim`, 'non-negative integer rows and positive integer dim', `${m.rows}x${m.dim}`);

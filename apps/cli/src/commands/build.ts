@@ -5,6 +5,7 @@ import {
   IndexPQ,
   IndexPreTransform,
   LibvqError,
+  addBatches,
   OPQMatrix,
   describeIndex,
   indexFactory,
@@ -159,12 +160,9 @@ IVF training needs at least nlist training vectors (faiss wants ~39 per list); P
         const train = await withProgress(`reading ${trainSize} training vectors`, 'vectors', () => sampleVectors(src, trainSize, flags.seed));
         await trainWithProgress(index, train, flags.seed);
         const t1 = performance.now();
-        await withProgress('adding', 'vectors', async (onProgress) => {
-          for await (const { start, matrix } of src.batches(flags.batchRows ?? defaultBatchRows(src.dim))) {
-            index.add(matrix);
-            onProgress(start + matrix.rows, src.rows);
-          }
-        });
+        await withProgress('adding', 'vectors', (onProgress) =>
+          addBatches(index, src.batches(flags.batchRows ?? defaultBatchRows(src.dim)), { total: src.rows, onProgress }),
+        );
         const t2 = performance.now();
         await interruptible(`writing ${flags.out}`, () => writeIndex(index, flags.out));
         const bytes = (await stat(flags.out)).size;

@@ -1,4 +1,4 @@
-import type { FixedSizeList, RecordBatch, Schema } from 'apache-arrow';
+import type { FixedSizeList, RecordBatch, Schema, Table } from 'apache-arrow';
 import { LibvqError, checkMatrix, invalidArgument, type Matrix } from '@libvq/index-core';
 import { recordBatch, schemaFor } from './batch.js';
 import { type Ids, fixedSizeListData, flatFixedSizeList, idsData, readIds } from './columns.js';
@@ -105,6 +105,20 @@ export function vectorColumnOf(schema: Schema, column: string | undefined, dim: 
     throw new LibvqError('BAD_FILE', `${path}: schema metadata libvq.dim = ${metaDim} but column "${name}" holds vectors of ${size}`);
   }
   return name;
+}
+
+/**
+ * An Arrow Table or RecordBatch as a Matrix, for index-core (which takes plain typed arrays, so the index-only
+ * package needs no Arrow): the vector column (named, else "embedding", else "vector", else the only
+ * FixedSizeList<Float32> column), checked finite. One copy into a contiguous Float32Array.
+ */
+export function matrixFromArrow(table: Table | RecordBatch, column?: string): Matrix {
+  const name = vectorColumnOf(table.schema, column, undefined, 'Arrow table');
+  const dim = (table.schema.fields.find((f) => f.name === name)!.type as FixedSizeList).listSize;
+  const data = flatFixedSizeList(table.getChild(name)!, Float32Array, 'Arrow table', name);
+  const m = { rows: table.numRows, dim, data };
+  checkMatrix(m, `Arrow table column "${name}"`);
+  return m;
 }
 
 /** The vector column of one record batch as flat float32 values (rows × dim). */
