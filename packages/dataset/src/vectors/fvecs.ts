@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises';
 import { LibvqError, checkMatrix, type Matrix } from '@libvq/index-core';
 import { writeAtomic } from '../io/atomic-file.js';
 import { fileSize, openForRead, readExactly } from '../io/read-file.js';
@@ -8,22 +9,28 @@ import { fileSize, openForRead, readExactly } from '../io/read-file.js';
  */
 const ROWS_PER_READ = 1 << 14;
 
+/** Rows and dimension of an open .fvecs file, from its first dimension field and its size (checked whole). */
+export async function fvecsGeometry(fh: FileHandle, path: string): Promise<{ rows: number; dim: number }> {
+  const size = await fileSize(fh);
+  if (size === 0) throw new LibvqError('BAD_FILE', `${path}: empty .fvecs file (cannot tell the dimension)`);
+  if (size < 4) throw new LibvqError('BAD_FILE', `${path}: truncated: ${size} bytes is shorter than one .fvecs dimension field`);
+  const head = new Int32Array(1);
+  await readExactly(fh, new Uint8Array(head.buffer), 0, path, 'the first dimension field');
+  const dim = head[0];
+  if (dim <= 0 || dim > 1 << 20) throw new LibvqError('BAD_FILE', `${path}: row 0 declares dimension ${dim} (expected 1..${1 << 20})`);
+  const rowBytes = 4 * (dim + 1);
+  if (size % rowBytes !== 0) {
+    throw new LibvqError('BAD_FILE', `${path}: truncated or corrupt: ${size} bytes is not a multiple of the row size ${rowBytes} (4 + 4*${dim})`);
+  }
+  return { rows: size / rowBytes, dim };
+}
+
 export async function readFvecs(path: string): Promise<Matrix> {
   const fh = await openForRead(path);
   try {
-    const size = await fileSize(fh);
-    if (size === 0) throw new LibvqError('BAD_FILE', `${path}: empty .fvecs file (cannot tell the dimension)`);
-    if (size < 4) throw new LibvqError('BAD_FILE', `${path}: truncated: ${size} bytes is shorter than one .fvecs dimension field`);
-    const head = new Int32Array(1);
-    await readExactly(fh, new Uint8Array(head.buffer), 0, path, 'the first dimension field');
-    const dim = head[0];
-    if (dim <= 0 || dim > 1 << 20) throw new LibvqError('BAD_FILE', `${path}: row 0 declares dimension ${dim} (expected 1..${1 << 20})`);
+    const { rows, dim } = await fvecsGeometry(fh, path);
     const rowInts = dim + 1;
     const rowBytes = 4 * rowInts;
-    if (size % rowBytes !== 0) {
-      throw new LibvqError('BAD_FILE', `${path}: truncated or corrupt: ${size} bytes is not a multiple of the row size ${rowBytes} (4 + 4*${dim})`);
-    }
-    const rows = size / rowBytes;
     const data = new Float32Array(rows * dim);
     const scratch = new ArrayBuffer(Math.min(rows, ROWS_PER_READ) * rowBytes);
     for (let r0 = 0; r0 < rows; r0 += ROWS_PER_READ) {

@@ -5,6 +5,7 @@ import { vectorColumnData, vectorColumnOf } from '../arrow/embeddings.js';
 import { openArrowBatches } from '../arrow/ipc.js';
 import { bytesOf } from '../io/atomic-file.js';
 import { fileSize, openForRead, readExactly } from '../io/read-file.js';
+import { fvecsGeometry } from './fvecs.js';
 import { readNpyHeader } from './npy.js';
 import { vectorFormat, type ReadVectorsOptions } from './vector-files.js';
 
@@ -116,17 +117,8 @@ async function stridedLayout(fh: FileHandle, path: string, format: 'npy' | 'fvec
     }
     return { rows: size / (4 * dimOpt), dim: dimOpt, offset: 0, rowBytes: 4 * dimOpt, prefix: 0, elem: 'f4' };
   }
-  if (size === 0) throw new LibvqError('BAD_FILE', `${path}: empty .fvecs file (cannot tell the dimension)`);
-  if (size < 4) throw new LibvqError('BAD_FILE', `${path}: truncated: ${size} bytes is shorter than one .fvecs dimension field`);
-  const head = new Int32Array(1);
-  await readExactly(fh, new Uint8Array(head.buffer), 0, path, 'the first dimension field');
-  const dim = head[0];
-  if (dim <= 0 || dim > 1 << 20) throw new LibvqError('BAD_FILE', `${path}: row 0 declares dimension ${dim} (expected 1..${1 << 20})`);
-  const rowBytes = 4 * (dim + 1);
-  if (size % rowBytes !== 0) {
-    throw new LibvqError('BAD_FILE', `${path}: truncated or corrupt: ${size} bytes is not a multiple of the row size ${rowBytes} (4 + 4*${dim})`);
-  }
-  return { rows: size / rowBytes, dim, offset: 0, rowBytes, prefix: 4, elem: 'f4' };
+  const { rows, dim } = await fvecsGeometry(fh, path);
+  return { rows, dim, offset: 0, rowBytes: 4 * (dim + 1), prefix: 4, elem: 'f4' };
 }
 
 /** Arrow IPC: a first pass counts the rows (one record batch in memory at a time), later passes re-read. */
