@@ -15,6 +15,8 @@ export interface OPQTrainOptions extends LongOperationOptions {
   niterPq?: number;
   /** Training points used (faiss: 256·256). */
   maxTrainPoints?: number;
+  /** Threads of the inner PQ training (its M sub-spaces split across them); the rotation is the same for any value. */
+  threads?: number;
 }
 
 /**
@@ -68,6 +70,7 @@ export class OPQMatrix implements VectorTransform {
         maxPointsPerCentroid: 1000,
         hotStart: it > 0,
         seed: opts.seed ?? 1234,
+        threads: opts.threads,
       });
       const recon = pq.decode(pq.computeCodes(xproj));
       // C = Xᵀ Y as (Xᵀ)(Yᵀ)ᵀ through the blocked kernel.

@@ -6,7 +6,7 @@ export interface VectorTransform {
   readonly dIn: number;
   readonly dOut: number;
   readonly isTrained: boolean;
-  train(x: Matrix, opts?: LongOperationOptions & { seed?: number }): void;
+  train(x: Matrix, opts?: LongOperationOptions & { seed?: number; threads?: number }): void;
   apply(x: Matrix): Matrix;
   /** Maps transformed vectors back (exact for orthonormal transforms). */
   reverse(y: Matrix): Matrix;

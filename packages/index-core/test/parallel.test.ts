@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   IndexFlat, IndexIVF, IndexIVFFlat, IndexIVFPQ, IndexPQ, type Index, LibvqError, type Matrix, ProductQuantizer, closeThreadPool,
-  indexFactory, kmeans, threadPoolSize,
+  OPQMatrix, indexFactory, kmeans, serializeIndex, threadPoolSize,
 } from '../src/index.js';
 import { runParallel } from '../src/parallel/pool.js';
 import { structuredData } from './helpers/data.js';
@@ -121,6 +121,25 @@ describe('k-means and PQ training', () => {
     hot2.train(y, { seed: 3, niter: 4, hotStart: true, threads: 2 });
     expect(bytes(hot2.centroids).equals(bytes(hot1.centroids))).toBe(true);
     expect(bytes(hot2.centroids).equals(bytes(a.centroids))).toBe(false);
+  });
+});
+
+describe('OPQ training', () => {
+  it('gives the same rotation with threads 2 (its inner PQ training split by sub-space), and OPQ,IVF,PQ the same bytes', () => {
+    const x: Matrix = structuredData(3000, 24, 14);
+    const a = new OPQMatrix(24, 6);
+    a.train(x, { seed: 5, niter: 4, niterPq0: 4 });
+    const b = new OPQMatrix(24, 6);
+    b.train(x, { seed: 5, niter: 4, niterPq0: 4, threads: 2 });
+    expect(bytes(b.A).equals(bytes(a.A))).toBe(true);
+    const one = indexFactory(24, 'OPQ6,IVF8,PQ6x6', 'l2');
+    const two = indexFactory(24, 'OPQ6,IVF8,PQ6x6', 'l2');
+    two.threads = 2;
+    for (const i of [one, two]) {
+      i.train(x, { seed: 6 });
+      i.add(x);
+    }
+    expect(Buffer.from(serializeIndex(two)).equals(Buffer.from(serializeIndex(one)))).toBe(true);
   });
 });
 

@@ -101,7 +101,7 @@ async function trainWithProgress(index: Index, x: Matrix, seed: number): Promise
     let y = x;
     for (const t of index.chain) {
       const label = t instanceof OPQMatrix ? `training OPQ${t.M} rotation` : 'training transform';
-      if (!t.isTrained) await withProgress(label, 'iters', (onProgress) => t.train(y, { seed, onProgress }));
+      if (!t.isTrained) await withProgress(label, 'iters', (onProgress) => t.train(y, { seed, onProgress, threads: index.threads }));
       y = t.apply(y);
     }
   }

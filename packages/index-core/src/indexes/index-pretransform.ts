@@ -43,7 +43,7 @@ export class IndexPreTransform implements Index {
   set backend(b: Backend) {
     this.index.backend = b;
   }
-  /** The wrapped index's threads (the transforms run on the calling thread). */
+  /** The wrapped index's threads (also those of an OPQ rotation's inner PQ training). */
   get threads(): number {
     return this.index.threads ?? 1;
   }
@@ -62,7 +62,7 @@ export class IndexPreTransform implements Index {
     checkMatrix(x, 'IndexPreTransform training vectors', this.d);
     let y = x;
     for (const t of this.chain) {
-      if (!t.isTrained) t.train(y, { seed: opts.seed, signal: opts.signal });
+      if (!t.isTrained) t.train(y, { seed: opts.seed, signal: opts.signal, threads: opts.threads ?? this.threads });
       y = t.apply(y);
     }
     this.index.train(y, opts);
