@@ -3,7 +3,7 @@ import type { SearchParams, SearchResult } from '../indexes/index.js';
 import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import { rowRange, runParallel } from './pool.js';
-import { sharedArray, sharedCopy } from './shared.js';
+import { sharedScratch } from './shared.js';
 import { encodeRows, searchRows, type ShareableIndex } from './index-jobs.js';
 import { assignRows, trainSubspaces } from './kernel-jobs.js';
 import { snapshotOf } from './snapshot.js';
@@ -15,9 +15,10 @@ import { snapshotOf } from './snapshot.js';
 /** Search with the queries split across threads. */
 export function parallelSearch(index: ShareableIndex, q: Matrix, params: SearchParams, threads: number): SearchResult {
   const snap = snapshotOf(index, true);
-  const queries = sharedCopy(q.data);
-  const distances = sharedArray(Float32Array, q.rows * params.k);
-  const labels = sharedArray(BigInt64Array, q.rows * params.k);
+  const queries = sharedScratch('search.queries', Float32Array, q.data.length);
+  queries.set(q.data);
+  const distances = sharedScratch('search.distances', Float32Array, q.rows * params.k);
+  const labels = sharedScratch('search.labels', BigInt64Array, q.rows * params.k);
   const nprobe = params.nprobe ?? ('nprobe' in index ? index.nprobe : undefined);
   const job = { op: 'search', snap, queries, k: params.k, nprobe, ...rowRange(q.rows, threads, 8), distances, labels } as const;
   runParallel(Array(threads).fill(job), () => searchRows(index, job));
@@ -27,9 +28,10 @@ export function parallelSearch(index: ShareableIndex, q: Matrix, params: SearchP
 /** IVF: the list and the code of every row; PQ: the codes (lists is empty). */
 export function parallelEncode(index: ShareableIndex, x: Matrix, codeSize: number, threads: number): { lists: Int32Array; codes: Uint8Array } {
   const snap = snapshotOf(index, false);
-  const xs = sharedCopy(x.data);
-  const lists = sharedArray(Int32Array, x.rows);
-  const codes = sharedArray(Uint8Array, x.rows * codeSize);
+  const xs = sharedScratch('encode.x', Float32Array, x.data.length);
+  xs.set(x.data);
+  const lists = sharedScratch('encode.lists', Int32Array, x.rows);
+  const codes = sharedScratch('encode.codes', Uint8Array, x.rows * codeSize);
   const job = { op: 'encode', snap, x: xs, ...rowRange(x.rows, threads, 256), lists, codes } as const;
   runParallel(Array(threads).fill(job), () => encodeRows(index, job));
   return { lists: lists.slice(), codes: codes.slice() };
@@ -42,14 +44,15 @@ export function parallelEncode(index: ShareableIndex, x: Matrix, codeSize: numbe
 export function parallelAssign(
   x: Matrix, centroids: Matrix, metric: Metric, backend: Backend, threads: number,
 ): { labels: Int32Array; distances: Float32Array } {
-  const c = sharedCopy(centroids.data);
-  const labels = sharedArray(Int32Array, x.rows);
-  const distances = sharedArray(Float32Array, x.rows);
+  const c = sharedScratch('assign.centroids', Float32Array, centroids.data.length);
+  c.set(centroids.data);
+  const labels = sharedScratch('assign.labels', Int32Array, x.rows);
+  const distances = sharedScratch('assign.distances', Float32Array, x.rows);
   const job = {
     op: 'assign', x: x.data, dim: x.dim, centroids: c, metric, backend: backend.name, ...rowRange(x.rows, threads, 256), labels, distances,
   } as const;
   runParallel(Array(threads).fill(job), () => assignRows(job));
-  return { labels, distances };
+  return { labels: labels.slice(), distances: distances.slice() };
 }
 
 export interface ParallelPQTrain {
@@ -67,8 +70,10 @@ export interface ParallelPQTrain {
 
 /** PQ training with the M sub-spaces split across threads; returns the new codebooks. */
 export function parallelPQTrain(p: ParallelPQTrain, threads: number): Float32Array {
-  const x = sharedCopy(p.x.data);
-  const codebooks = sharedCopy(p.codebooks);
+  const x = sharedScratch('pq-train.x', Float32Array, p.x.data.length);
+  x.set(p.x.data);
+  const codebooks = sharedScratch('pq-train.codebooks', Float32Array, p.codebooks.length);
+  codebooks.set(p.codebooks);
   const { M, nbits, niter, maxPointsPerCentroid, seed, backend, hotStart } = p;
   const job = {
     op: 'pq-train', x, d: p.x.dim, M, nbits, niter, maxPointsPerCentroid, seed, backend, codebooks, hotStart, n: M, chunk: 1, next: rowRange(M, threads, 1).next,
