@@ -20,7 +20,7 @@ import {
 import { withConfig } from '../config.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
-import { defaultBatchRows, sampleVectors } from '@libvq/dataset';
+import { defaultBatchRows, sampleVectors, type VectorSource } from '@libvq/dataset';
 import { VECTORS_FORMATS, formatBytes, intOption, ivfOf, metricOption, openVectorsArg } from '../vectors-arg.js';
 
 const METHODS: readonly IndexMethod[] = ['flat', 'ivf', 'ivf_pq', 'ivf_opq', 'pq', 'opq'];
@@ -108,6 +108,12 @@ async function trainWithProgress(index: Index, x: Matrix, seed: number): Promise
   await withProgress('training quantizers', 'iters', (onProgress) => index.train(x, { seed, onProgress }));
 }
 
+/** Draws the seeded training sample and trains on it; the sample lives only in this call, so it is freed before the adds. */
+async function trainOnSample(index: Index, src: VectorSource, trainSize: number, seed: number): Promise<void> {
+  const train = await withProgress(`reading ${trainSize} training vectors`, 'vectors', () => sampleVectors(src, trainSize, seed));
+  await trainWithProgress(index, train, seed);
+}
+
 /** ", backend gpujs (cpu)": which backend ran, and for gpujs the mode it chose; nothing for the default js. */
 export function backendNote(b: Backend): string {
   return b.name === 'js' ? '' : `, backend ${b.name}${'mode' in b ? ` (${String(b.mode)})` : ''}`;
@@ -157,8 +163,7 @@ IVF training needs at least nlist training vectors (faiss wants ~39 per list); P
         const trainSize = Math.min(src.rows, flags.trainSize ?? defaultTrainingSize(index));
         checkTrainingSize(index, trainSize, factory);
         const t0 = performance.now();
-        const train = await withProgress(`reading ${trainSize} training vectors`, 'vectors', () => sampleVectors(src, trainSize, flags.seed));
-        await trainWithProgress(index, train, flags.seed);
+        await trainOnSample(index, src, trainSize, flags.seed);
         const t1 = performance.now();
         await withProgress('adding', 'vectors', (onProgress) =>
           addBatches(index, src.batches(flags.batchRows ?? defaultBatchRows(src.dim)), { total: src.rows, onProgress }),
@@ -168,7 +173,7 @@ IVF training needs at least nlist training vectors (faiss wants ~39 per list); P
         const bytes = (await stat(flags.out)).size;
         console.log(
           `${describeIndex(index)} (${flags.metric}, d = ${src.dim}${backendNote(index.backend)}): ntotal ${index.ntotal}, ${bytes} bytes (${formatBytes(bytes)}) -> ${flags.out}; ` +
-            `trained on ${train.rows} in ${((t1 - t0) / 1000).toFixed(2)} s, added in ${((t2 - t1) / 1000).toFixed(2)} s`,
+            `trained on ${trainSize} in ${((t1 - t0) / 1000).toFixed(2)} s, added in ${((t2 - t1) / 1000).toFixed(2)} s`,
         );
       } finally {
         await src.close();
