@@ -20,7 +20,7 @@ import {
 } from '../src/index.js';
 import { type FaissSearch, expectSameResults, ivfOf } from './helpers/compare-faiss.js';
 import { structuredData } from './helpers/data.js';
-import { runFaiss } from './helpers/faiss.js';
+import { type FaissOnFile, faissReadsOurFiles, runFaiss } from './helpers/faiss.js';
 
 /*
  * Property-style file interop with Debian's faiss over a grid that reaches realistic sizes: every index
@@ -145,7 +145,7 @@ describe(`faiss interop grid (${CASES.length} cases, Debian faiss 1.7.3)`, () =>
   let dir: string;
   const ours: Index[] = [];
   const oursResults: SearchResult[] = [];
-  let faissOnOurs: { search: FaissSearch; ntotal: number; nprobe: number }[] = [];
+  let faissOnOurs: FaissOnFile[] = [];
   let faissBuilt: FaissSearch[] = [];
 
   beforeAll(async () => {
@@ -161,20 +161,7 @@ describe(`faiss interop grid (${CASES.length} cases, Debian faiss 1.7.3)`, () =>
       else writeFileSync(path, serializeIndex(index));
     }
     const files = CASES.map((_, i) => join(dir, `ours-${i}.faiss`));
-    faissOnOurs = await runFaiss(
-      `
-res = []
-for p, d in zip(${JSON.stringify(files)}, ${JSON.stringify(CASES.map((c) => c.d))}):
-    idx = faiss.read_index(p)
-    Dd, Ii = idx.search(globals()['xq%d' % d], ${K})
-    faiss.write_index(idx, p + '.rewritten')
-    ivf = faiss.try_extract_index_ivf(idx)
-    res.append({'search': {'D': Dd.ravel().tolist(), 'I': Ii.ravel().tolist()}, 'ntotal': int(idx.ntotal),
-                'nprobe': int(ivf.nprobe) if ivf is not None else 0})
-json.dump(res, open(OUT, 'w'))
-`,
-      data,
-    );
+    faissOnOurs = await faissReadsOurFiles(files, CASES.map((c) => `xq${c.d}`), K, data);
     faissBuilt = await runFaiss(
       `
 res = []

@@ -18,7 +18,7 @@ import {
 } from '../src/index.js';
 import { structuredData } from './helpers/data.js';
 import { type FaissSearch, expectSameResults, ivfOf } from './helpers/compare-faiss.js';
-import { runFaiss } from './helpers/faiss.js';
+import { type FaissOnFile, faissReadsOurFiles, runFaiss } from './helpers/faiss.js';
 
 /*
  * Interop with Debian's faiss 1.7.3 (the reference implementation of the file format), both ways:
@@ -64,7 +64,7 @@ describe('faiss file interop (Debian faiss 1.7.3)', () => {
   // (a) built here
   const ours: Index[] = [];
   const oursResults: SearchResult[] = [];
-  let faissOnOurs: { search: FaissSearch; ntotal: number; nprobe: number }[] = [];
+  let faissOnOurs: FaissOnFile[] = [];
   // (b) built by faiss
   let faissBuilt: FaissSearch[] = [];
 
@@ -82,20 +82,7 @@ describe('faiss file interop (Debian faiss 1.7.3)', () => {
       writeIndex(index, join(dir, `ours-${i}.faiss`));
     });
     const files = CASES.map((_, i) => join(dir, `ours-${i}.faiss`));
-    faissOnOurs = await runFaiss(
-      `
-res = []
-for p in ${JSON.stringify(files)}:
-    idx = faiss.read_index(p)
-    Dd, Ii = idx.search(xq, ${K})
-    faiss.write_index(idx, p + '.rewritten')
-    ivf = faiss.try_extract_index_ivf(idx)
-    res.append({'search': {'D': Dd.ravel().tolist(), 'I': Ii.ravel().tolist()}, 'ntotal': int(idx.ntotal),
-                'nprobe': int(ivf.nprobe) if ivf is not None else 0})
-json.dump(res, open(OUT, 'w'))
-`,
-      { xb, xq },
-    );
+    faissOnOurs = await faissReadsOurFiles(files, files.map(() => 'xq'), K, { xb, xq });
     faissBuilt = await runFaiss(
       `
 res = []

@@ -31,3 +31,30 @@ export async function runFaiss<T>(script: string, inputs: Record<string, Matrix>
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+export interface FaissOnFile {
+  search: { D: number[]; I: number[] };
+  ntotal: number;
+  nprobe: number;
+}
+
+/**
+ * faiss reads each of our files, searches it with the query matrix named for it in `inputs` (top k, the nprobe
+ * stored in the file), and re-writes it to `<file>.rewritten` (which must equal our bytes).
+ */
+export function faissReadsOurFiles(files: string[], queryNames: string[], k: number, inputs: Record<string, Matrix>): Promise<FaissOnFile[]> {
+  return runFaiss(
+    `
+res = []
+for p, qn in zip(${JSON.stringify(files)}, ${JSON.stringify(queryNames)}):
+    idx = faiss.read_index(p)
+    Dd, Ii = idx.search(globals()[qn], ${k})
+    faiss.write_index(idx, p + '.rewritten')
+    ivf = faiss.try_extract_index_ivf(idx)
+    res.append({'search': {'D': Dd.ravel().tolist(), 'I': Ii.ravel().tolist()}, 'ntotal': int(idx.ntotal),
+                'nprobe': int(ivf.nprobe) if ivf is not None else 0})
+json.dump(res, open(OUT, 'w'))
+`,
+    inputs,
+  );
+}
