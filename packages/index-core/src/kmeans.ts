@@ -6,7 +6,7 @@ import type { Metric } from './metric.js';
 import type { LongOperationOptions } from './progress.js';
 import { checkThreads } from './parallel/pool.js';
 import { parallelAssign } from './parallel/ops.js';
-import { sharedCopy } from './parallel/shared.js';
+import { isShared, sharedCopy } from './parallel/shared.js';
 import { createRng, randomPermutation, type Rng } from './random.js';
 
 export interface KMeansOptions extends LongOperationOptions {
@@ -72,8 +72,9 @@ export function kmeans(x: Matrix, k: number, opts: KMeansOptions = {}): KMeansRe
     const perm = randomPermutation(n, rng);
     centroids = gatherRows(train, perm.subarray(0, k));
   }
-  // With threads, the training points go to shared memory once; each iteration shares only the centroids.
-  if (threads > 1 && niter > 0) train = { rows: train.rows, dim: d, data: sharedCopy(train.data) };
+  // With threads, the training points go to shared memory once (unless the caller's already are); each
+  // iteration shares only the centroids.
+  if (threads > 1 && niter > 0 && !isShared(train.data)) train = { rows: train.rows, dim: d, data: sharedCopy(train.data) };
   const objective = new Float64Array(niter);
   const counts = new Float64Array(k);
   const sums = new Float64Array(k * d);

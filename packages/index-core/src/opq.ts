@@ -1,6 +1,7 @@
 import { LibvqError, invalidArgument, throwIfAborted } from './errors.js';
 import { mulABt, procrustes, randomOrthogonal, transpose } from './linalg.js';
-import { type Matrix, checkMatrix, gatherRows } from './matrix.js';
+import { type Matrix, checkMatrix, sliceRows } from './matrix.js';
+import { sharedArray } from './parallel/shared.js';
 import { ProductQuantizer } from './product-quantizer.js';
 import type { LongOperationOptions } from './progress.js';
 import { createRng, randomPermutation } from './random.js';
@@ -51,31 +52,42 @@ export class OPQMatrix implements VectorTransform {
     return { rows: this.dOut, dim: this.dIn, data: this.A };
   }
 
+  /**
+   * Memory: the centred sample and its rotation are the only n × d buffers (the rotation in shared memory when
+   * the inner PQ trains on several threads, so no copy is made for them); Xᵀ Y is accumulated block by block.
+   */
   train(x: Matrix, opts: OPQTrainOptions = {}): void {
     checkMatrix(x, 'OPQ training vectors', this.dIn);
     const niter = opts.niter ?? this.niter;
     const rng = createRng(opts.seed ?? 1234);
-    let sample = x;
     const maxPts = opts.maxTrainPoints ?? this.maxTrainPoints;
-    if (x.rows > maxPts) sample = gatherRows(x, randomPermutation(x.rows, rng).subarray(0, maxPts));
-    const xc = centered(sample);
-    const xct = transpose(xc);
+    const picked = x.rows > maxPts ? randomPermutation(x.rows, rng).subarray(0, maxPts) : undefined;
+    const xc = centeredRows(x, picked);
+    const threads = opts.threads ?? 1;
+    const xproj: Matrix = {
+      rows: xc.rows, dim: this.dOut, data: threads > 1 ? sharedArray(Float32Array, xc.rows * this.dOut) : new Float32Array(xc.rows * this.dOut),
+    };
     let rot = randomOrthogonal(this.dIn, rng);
     const pq = new ProductQuantizer(this.dOut, this.M, 8);
     for (let it = 0; it < niter; it++) {
       throwIfAborted(opts.signal, 'OPQ training');
-      const xproj = mulABt(xc, rot);
+      forRowBlocks(xc.rows, (r0, r1) => xproj.data.set(mulABt(sliceRows(xc, r0, r1), rot).data, r0 * this.dOut));
       pq.train(xproj, {
         niter: it === 0 ? (opts.niterPq0 ?? this.niterPq0) : (opts.niterPq ?? this.niterPq),
         maxPointsPerCentroid: 1000,
         hotStart: it > 0,
         seed: opts.seed ?? 1234,
-        threads: opts.threads,
+        threads,
       });
-      const recon = pq.decode(pq.computeCodes(xproj));
-      // C = Xᵀ Y as (Xᵀ)(Yᵀ)ᵀ through the blocked kernel.
-      const c = mulABt(xct, transpose(recon));
-      rot = procrustes(c);
+      const codes = pq.computeCodes(xproj);
+      // C = Xᵀ Y, Y the reconstruction, summed over row blocks: (X_bᵀ)(Y_bᵀ)ᵀ through the blocked kernel.
+      const c = new Float64Array(this.dIn * this.dOut);
+      forRowBlocks(xc.rows, (r0, r1) => {
+        const recon = pq.decode(codes.subarray(r0 * this.M, r1 * this.M));
+        const part = mulABt(transpose(sliceRows(xc, r0, r1)), transpose(recon)).data;
+        for (let i = 0; i < c.length; i++) c[i] += part[i];
+      });
+      rot = procrustes({ rows: this.dIn, dim: this.dOut, data: Float32Array.from(c) });
       opts.onProgress?.(it + 1, niter);
     }
     this.A = rot.data;
@@ -92,12 +104,25 @@ export class OPQMatrix implements VectorTransform {
   }
 }
 
-function centered(x: Matrix): Matrix {
+/** Rows per block of the rotation and of the Xᵀ Y accumulation (a block's transposes stay a few MB). */
+const ROW_BLOCK = 4096;
+
+function forRowBlocks(rows: number, fn: (r0: number, r1: number) => void): void {
+  for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) fn(r0, Math.min(rows, r0 + ROW_BLOCK));
+}
+
+/** The chosen rows of x (all when `picked` is undefined) minus their mean, in one new buffer. */
+function centeredRows(x: Matrix, picked: ArrayLike<number> | undefined): Matrix {
   const d = x.dim;
+  const n = picked ? picked.length : x.rows;
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const src = (picked ? picked[i] : i) * d;
+    out.set(x.data.subarray(src, src + d), i * d);
+  }
   const mean = new Float64Array(d);
-  for (let i = 0; i < x.rows; i++) for (let j = 0; j < d; j++) mean[j] += x.data[i * d + j];
-  for (let j = 0; j < d; j++) mean[j] /= x.rows;
-  const out = new Float32Array(x.data.length);
-  for (let i = 0; i < x.rows; i++) for (let j = 0; j < d; j++) out[i * d + j] = x.data[i * d + j] - mean[j];
-  return { rows: x.rows, dim: d, data: out };
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += out[i * d + j];
+  for (let j = 0; j < d; j++) mean[j] /= n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[i * d + j] -= mean[j];
+  return { rows: n, dim: d, data: out };
 }

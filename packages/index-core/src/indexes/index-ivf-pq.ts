@@ -1,6 +1,7 @@
 import type { Backend, Probes } from '../backend/types.js';
 import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
+import { sharedArray } from '../parallel/shared.js';
 import { ProductQuantizer } from '../product-quantizer.js';
 import { IndexFlat } from './index-flat.js';
 import { IndexIVF } from './index-ivf.js';
@@ -32,7 +33,9 @@ export class IndexIVFPQ extends IndexIVF {
   }
 
   protected trainEncoder(x: Matrix, listNos: Int32Array, opts: TrainOptions): void {
-    this.pq.train(this.residuals(x, listNos), { seed: opts.seed, signal: opts.signal, backend: this.backend, threads: opts.threads });
+    // Residuals in shared memory when the PQ trains on several threads: its workers read them without a copy.
+    const shared = (opts.threads ?? 1) > 1 && this.pq.M > 1;
+    this.pq.train(this.residuals(x, listNos, shared), { seed: opts.seed, signal: opts.signal, backend: this.backend, threads: opts.threads });
     this.listTermCache = [];
   }
 
@@ -41,10 +44,10 @@ export class IndexIVFPQ extends IndexIVF {
     this.listTermCache = [];
   }
 
-  residuals(x: Matrix, listNos: Int32Array): Matrix {
+  residuals(x: Matrix, listNos: Int32Array, shared = false): Matrix {
     const d = this.d;
     const c = this.quantizer.vectors.data;
-    const out = new Float32Array(x.rows * d);
+    const out = shared ? sharedArray(Float32Array, x.rows * d) : new Float32Array(x.rows * d);
     for (let i = 0; i < x.rows; i++) {
       const co = listNos[i] * d;
       for (let j = 0; j < d; j++) out[i * d + j] = x.data[i * d + j] - c[co + j];

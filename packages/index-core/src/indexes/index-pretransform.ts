@@ -1,6 +1,7 @@
 import type { Backend } from '../backend/types.js';
 import { LibvqError } from '../errors.js';
-import { type Matrix, checkMatrix } from '../matrix.js';
+import { type Matrix, checkMatrix, sliceRows } from '../matrix.js';
+import { sharedArray } from '../parallel/shared.js';
 import type { Metric } from '../metric.js';
 import type { LongOperationOptions } from '../progress.js';
 import type { VectorTransform } from '../transform.js';
@@ -60,11 +61,14 @@ export class IndexPreTransform implements Index {
 
   train(x: Matrix, opts: TrainOptions = {}): void {
     checkMatrix(x, 'IndexPreTransform training vectors', this.d);
+    const threads = opts.threads ?? this.threads;
     let y = x;
-    for (const t of this.chain) {
-      if (!t.isTrained) t.train(y, { seed: opts.seed, signal: opts.signal, threads: opts.threads ?? this.threads });
-      y = t.apply(y);
-    }
+    this.chain.forEach((t, i) => {
+      if (!t.isTrained) t.train(y, { seed: opts.seed, signal: opts.signal, threads });
+      // The wrapped index's threaded training reads the transformed set from shared memory: writing it there
+      // directly saves the copy it would otherwise make (a whole training set).
+      y = threads > 1 && i === this.chain.length - 1 ? applyIntoShared(t, y) : t.apply(y);
+    });
     this.index.train(y, opts);
   }
 
@@ -93,4 +97,14 @@ export class IndexPreTransform implements Index {
   memoryBytes(): number {
     return this.index.memoryBytes() + this.chain.reduce((s, t) => s + t.dIn * t.dOut * 4, 0);
   }
+}
+
+/** t.apply(x), computed a block of rows at a time into shared memory. */
+function applyIntoShared(t: VectorTransform, x: Matrix): Matrix {
+  const out = sharedArray(Float32Array, x.rows * t.dOut);
+  for (let r0 = 0; r0 < x.rows; r0 += 4096) {
+    const r1 = Math.min(x.rows, r0 + 4096);
+    out.set(t.apply(sliceRows(x, r0, r1)).data, r0 * t.dOut);
+  }
+  return { rows: x.rows, dim: t.dOut, data: out };
 }

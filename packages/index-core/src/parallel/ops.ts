@@ -3,7 +3,7 @@ import type { SearchParams, SearchResult } from '../indexes/index.js';
 import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import { rowRange, runParallel } from './pool.js';
-import { sharedScratch } from './shared.js';
+import { isShared, sharedScratch } from './shared.js';
 import { encodeRows, searchRows, type ShareableIndex } from './index-jobs.js';
 import { assignRows, trainSubspaces } from './kernel-jobs.js';
 import { snapshotOf } from './snapshot.js';
@@ -70,8 +70,9 @@ export interface ParallelPQTrain {
 
 /** PQ training with the M sub-spaces split across threads; returns the new codebooks. */
 export function parallelPQTrain(p: ParallelPQTrain, threads: number): Float32Array {
-  const x = sharedScratch('pq-train.x', Float32Array, p.x.data.length);
-  x.set(p.x.data);
+  // Training points the caller already keeps in shared memory (OPQ's rotated sample, IVF-PQ's residuals) are used in place.
+  const x = isShared(p.x.data) ? p.x.data : sharedScratch('pq-train.x', Float32Array, p.x.data.length);
+  if (x !== p.x.data) x.set(p.x.data);
   const codebooks = sharedScratch('pq-train.codebooks', Float32Array, p.codebooks.length);
   codebooks.set(p.codebooks);
   const { M, nbits, niter, maxPointsPerCentroid, seed, backend, hotStart } = p;

@@ -6,6 +6,11 @@ export function sharedArray<T extends Typed>(ctor: Ctor<T>, length: number): T {
   return new ctor(new SharedArrayBuffer(Math.max(1, length) * ctor.BYTES_PER_ELEMENT), 0, length);
 }
 
+/** Whether the array's memory is a SharedArrayBuffer (workers can read it without a copy). */
+export function isShared(a: Typed): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+}
+
 /** A copy of `src` in shared memory (workers see it without a copy of their own). */
 export function sharedCopy<T extends Typed>(src: T): T {
   const out = sharedArray(src.constructor as unknown as Ctor<T>, src.length);
