@@ -121,7 +121,7 @@ async function stridedLayout(fh: FileHandle, path: string, format: 'npy' | 'fvec
   return { rows, dim, offset: 0, rowBytes: 4 * (dim + 1), prefix: 4, elem: 'f4' };
 }
 
-/** Arrow IPC: a first pass counts the rows (one record batch in memory at a time), later passes re-read. */
+/** Arrow IPC: the rows come from the validated structure (no data pass); each pass re-reads one record batch at a time. */
 class ArrowSource implements VectorSource {
   private constructor(
     readonly path: string,
@@ -135,9 +135,7 @@ class ArrowSource implements VectorSource {
     try {
       const column = vectorColumnOf(a.schema, opts.column, opts.dim, path);
       const dim = (a.schema.fields.find((f) => f.name === column)!.type as FixedSizeList).listSize;
-      let rows = 0;
-      for await (const b of a.batches) rows += b.numRows;
-      return new ArrowSource(path, column, rows, dim);
+      return new ArrowSource(path, column, a.rows, dim);
     } finally {
       await a.close();
     }
