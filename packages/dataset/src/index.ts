@@ -22,6 +22,7 @@ export * from './raw/bad-rows.js';
 export * from './raw/id-map.js';
 export * from './raw/text-records.js';
 export * from './raw/rels.js';
+export { GRADE_MIN, GRADE_MAX, parseGrade, isGrade } from './raw/grade.js';
 export * from './tokenize/build-tokenizer.js';
 export * from './tokenize/tokenize-texts.js';
 export * from './preprocess/layout.js';

@@ -68,6 +68,17 @@ describe('rels table', () => {
     writeFileSync(q, tableToIPC(tableFromArrays({ qid: ['a', 'a'], doc_id: ['b', 'b'], grade: Int32Array.of(1, 2) }), 'file'));
     await expect(readRelsTable(q)).rejects.toThrow(/row 1 repeats the judgment \(qid a, doc_id b\)/);
   });
+
+  it('refuses to write a grade the Int32 column cannot hold, instead of wrapping it', async () => {
+    const p = join(dir, 'rels-wide.arrow');
+    for (const g of [2147483648, -2147483649, 1.5, Number.NaN]) {
+      await expect(writeRelsTable(p, new Map([['q1', new Map([['d1', g]])]]))).rejects.toThrow(
+        new RegExp(`rels-wide\\.arrow: the grade of qid "q1", doc_id "d1" is ${g}: expected an integer from -2147483648 to 2147483647`),
+      );
+    }
+    await writeRelsTable(p, new Map([['q1', new Map([['d1', 2147483647], ['d2', -2147483648]])]]));
+    expect([...(await readRelsTable(p)).get('q1')!.values()]).toEqual([2147483647, -2147483648]);
+  });
 });
 
 describe('id map file', () => {

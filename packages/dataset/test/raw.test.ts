@@ -13,9 +13,9 @@ function file(content: string | Buffer, name = `f${n++}.tsv`): string {
   return p;
 }
 
-async function lines(p: string, chunkSize?: number): Promise<Array<[number, string]>> {
+async function lines(p: string, chunkSize?: number, maxLineBytes?: number): Promise<Array<[number, string]>> {
   const out: Array<[number, string]> = [];
-  for await (const b of readLineBatches(p, { chunkSize })) b.lines.forEach((l, i) => out.push([b.firstLine + i, l]));
+  for await (const b of readLineBatches(p, { chunkSize, maxLineBytes })) b.lines.forEach((l, i) => out.push([b.firstLine + i, l]));
   return out;
 }
 
@@ -59,9 +59,56 @@ describe('readLineBatches', () => {
     await fails(lines(stray), new RegExp(`${stray}:2: a carriage return`));
   });
 
-  it('reports invalid UTF-8 with its line', async () => {
+  it('reads lines spanning many chunks, with 2-, 3- and 4-byte characters cut at every chunk boundary', async () => {
+    const long = 'a\u00e9\u4e2d\u{1f600}\t'.repeat(50);
+    const text = `\ufeffshort\r\n${long}\r\n\ufeffkept\n${long}x`;
+    const expected: Array<[number, string]> = [
+      [1, 'short'],
+      [2, long],
+      [3, '\ufeffkept'], // only the file's first BOM is dropped
+      [4, `${long}x`],
+    ];
+    const p = file(Buffer.from(text, 'utf8'));
+    for (const chunk of [1, 2, 3, 5, 7, 64, 1 << 20]) expect(await lines(p, chunk)).toEqual(expected);
+  });
+
+  it('reads a 50 MB line whole, next to short ones (the join is linear: this took 10 s when it was not)', async () => {
+    const unit = 'word \u00e9\u4e2d\u{1f600} ';
+    const copies = Math.ceil((50 << 20) / Buffer.byteLength(unit));
+    const p = file(Buffer.concat([Buffer.from('d0\tfirst\nd1\t'), Buffer.alloc(copies * Buffer.byteLength(unit), unit), Buffer.from('\r\nd2\tlast\n')]));
+    const got: Array<[number, string]> = [];
+    for await (const b of readLineBatches(p)) b.lines.forEach((l, i) => got.push([b.firstLine + i, l]));
+    expect(got.map(([n]) => n)).toEqual([1, 2, 3]);
+    expect(got[0][1]).toBe('d0\tfirst');
+    expect(got[1][1].length).toBe(3 + copies * unit.length);
+    expect(got[1][1] === `d1\t${unit.repeat(copies)}`).toBe(true); // toBe would print 50 MB on failure
+    expect(got[2][1]).toBe('d2\tlast');
+  }, 60_000); // no timing asserted; a loaded machine must not fail it
+
+  it('refuses a line longer than maxLineBytes, naming it, whether or not it spans chunks', async () => {
+    const p = file('ok\n0123456789\nok\n');
+    expect(await lines(p, 4, 10)).toHaveLength(3);
+    for (const chunk of [4, 1 << 20]) await fails(lines(p, chunk, 9), new RegExp(`${p}:2: line is longer than 9 bytes`));
+    await fails(lines(p, 4, 0), /maxLineBytes: expected an integer from 1 to/);
+  });
+
+  it('refuses a CR-only collection of 30 documents instead of reading it as one document', async () => {
+    const docs = Array.from({ length: 30 }, (_, i) => `d${i}\ttitle ${i}\tbody ${i}`);
+    const mac = file(`${docs.join('\r')}\r`);
+    const oldMac = new RegExp(`${mac}:1: a carriage return .* old-Mac \\(CR-only\\) line ends`);
+    await fails(loadTextFile(mac), oldMac);
+    await fails(loadTextFile(mac, { skipBadRows: true }), oldMac); // a file-level problem, not a row to skip
+    await fails(loadRels(file('q1\td1\t1\rq1\td2\t0\r')), /:1: a carriage return .* old-Mac/);
+  });
+
+  it('reports invalid UTF-8 with its line, within a chunk, across chunks and cut off at the end', async () => {
     const p = file(Buffer.concat([Buffer.from('ok\nfine\nbad '), Buffer.from([0xff, 0xfe]), Buffer.from('\nmore\n')]));
-    await fails(lines(p), new RegExp(`${p}:3: invalid UTF-8`));
+    for (const chunk of [1, 3, 1 << 20]) await fails(lines(p, chunk), new RegExp(`${p}:3: invalid UTF-8`));
+    // An 'é' (c3 a9) with its second byte missing, then more text on the same line.
+    const q = file(Buffer.concat([Buffer.from('ok\nlong line '), Buffer.from([0xc3]), Buffer.from(' goes on\n')]));
+    for (const chunk of [1, 4, 1 << 20]) await fails(lines(q, chunk), new RegExp(`${q}:2: invalid UTF-8`));
+    const cut = file(Buffer.concat([Buffer.from('ok\nends in half a character '), Buffer.from([0xe4, 0xb8])]));
+    for (const chunk of [1, 4, 1 << 20]) await fails(lines(cut, chunk), new RegExp(`${cut}:2: invalid UTF-8`));
   });
 
   it('names a missing file', async () => {
@@ -138,13 +185,22 @@ describe('rels files', () => {
     const o = { queryIds: queries, docIds: docs };
     await fails(loadRels(file('q1\td1\nq1\n'), o), /:2: expected qid \\t doc_id \[\\t grade\] .*got 1 column/);
     await fails(loadRels(file('q1\td1\t1\tx\ty\n'), o), /:1: expected .*got 5 columns/);
-    await fails(loadRels(file('q1\td1\t1.5\n'), o), /:1: grade "1.5" is not an integer/);
-    await fails(loadRels(file('q1\td1\thigh\n'), o), /:1: grade "high" is not an integer/);
+    await fails(loadRels(file('q1\td1\t1.5\n'), o), /:1: grade "1.5" in column 3 is not an integer/);
+    await fails(loadRels(file('q1\td1\thigh\n'), o), /:1: grade "high" in column 3 is not an integer/);
     await fails(loadRels(file('\td1\n'), o), /:1: empty qid/);
     await fails(loadRels(file('q1\t \n'), o), /:1: empty doc_id/);
     await fails(loadRels(file('q1\td1\nq9\td1\n'), o), /:2: judgment names qid "q9", which is not in the queries file/);
     await fails(loadRels(file('q1\td9\n'), o), /:1: judgment names doc_id "d9", which is not in the collection/);
     await fails(loadRels(file('q1\td1\nq1\td1\t2\n'), o), /:2: duplicate judgment for qid "q1", doc_id "d1"/);
+  });
+
+  it('accepts grades in the int32 range and refuses any beyond it instead of wrapping them', async () => {
+    const r = await loadRels(file('q1\td1\t2147483647\nq1\td2\t-2147483648\nq1\td3\t+7\nq1\td4\t-0\n'));
+    expect([...r.rels.get('q1')!.values()]).toEqual([2147483647, -2147483648, 7, 0]);
+    await fails(loadRels(file('q1\td1\t1\nq1\td2\t2147483648\n')), /:2: grade "2147483648" in column 3 is out of range: expected an integer from -2147483648 to 2147483647/);
+    await fails(loadRels(file('q1\t0\td1\t-2147483649\n')), /:1: grade "-2147483649" in column 4 is out of range/);
+    const huge = '9'.repeat(400); // beyond float64 as well
+    await fails(loadRels(file(`q1\td1\t${huge}\n`)), new RegExp(`:1: grade "${'9'.repeat(80)}"\\.\\.\\. \\(400 characters\\) in column 3 is out of range`));
   });
 
   it('skips and counts bad judgments when asked', async () => {

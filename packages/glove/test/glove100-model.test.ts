@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -97,6 +98,23 @@ describe('glove-100 generation on a small vocabulary', () => {
     await ensureGlove100Model({ cacheDir, loadVectors });
     expect(loads()).toBe(2);
     expect((JSON.parse(await readFile(configPath, 'utf8')) as { libvq: { format_version: number } }).libvq.format_version).toBe(1);
+  });
+
+  it('removes the temporary directory of a killed generation and keeps a live one', async () => {
+    const { cacheDir, loadVectors } = await freshCache();
+    const dir = join(cacheDir, GLOVE100_MODEL_NAME);
+    const child = spawnSync(process.execPath, ['-e', '']); // exited and reaped: its pid is no process's
+    expect(child.status).toBe(0);
+    const stale = `${dir}.tmp-${child.pid}-5ea1ed`;
+    const live = `${dir}.tmp-${process.pid}-a11ce`;
+    const anHourAgo = Date.now() / 1000 - 3600;
+    for (const t of [stale, live]) {
+      await mkdir(t);
+      await writeFile(join(t, 'model.onnx'), 'half a model');
+      await utimes(t, anHourAgo, anHourAgo);
+    }
+    await ensureGlove100Model({ cacheDir, loadVectors });
+    expect((await readdir(cacheDir)).sort()).toEqual([GLOVE100_MODEL_NAME, `${GLOVE100_MODEL_NAME}.tmp-${process.pid}-a11ce`]);
   });
 
   it('refuses word and vector counts that disagree', async () => {

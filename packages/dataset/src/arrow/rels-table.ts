@@ -1,5 +1,7 @@
 import { Int32, makeData } from 'apache-arrow';
 import type { Rels } from '../raw/rels.js';
+import { GRADE_MAX, GRADE_MIN, isGrade } from '../raw/grade.js';
+import { quoted } from '../raw/quoted.js';
 import { recordBatch, schemaFor } from './batch.js';
 import { idsData, readIds } from './columns.js';
 import { readArrowTable, writeArrowFile } from './ipc.js';
@@ -13,6 +15,10 @@ export async function writeRelsTable(path: string, rels: Rels): Promise<void> {
   const grades: number[] = [];
   for (const [q, docs] of rels) {
     for (const [d, g] of docs) {
+      // Int32Array.from would wrap 2147483648 to -2147483648 and truncate 1.5 without a word.
+      if (!isGrade(g)) {
+        throw new LibvqError('INVALID_ARGUMENT', `${path}: the grade of qid ${quoted(q)}, doc_id ${quoted(d)} is ${g}: expected an integer from ${GRADE_MIN} to ${GRADE_MAX} (the grade column is Int32)`);
+      }
       qids.push(q);
       docIds.push(d);
       grades.push(g);

@@ -1,14 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { LibvqError } from '@libvq/index-core';
+import { LibvqError, removeStaleTemporaries, temporarySibling } from '@libvq/index-core';
 
 /**
  * Runs `fill` on a temporary sibling of `path`, syncs it and renames it into place, so a reader never
- * sees a half-written file; when fill throws (or the process dies) the final path is untouched and the
- * temporary is removed.
+ * sees a half-written file; when fill throws the final path is untouched and the temporary is removed. A
+ * process killed mid-write cannot remove its temporary: the next write of the same path does
+ * (removeStaleTemporaries).
  */
 export async function writeAtomic(path: string, fill: (fh: FileHandle) => Promise<void>): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  removeStaleTemporaries(path);
+  const tmp = temporarySibling(path);
   let fh: FileHandle | undefined;
   try {
     fh = await open(tmp, 'w');

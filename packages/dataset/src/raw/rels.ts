@@ -2,6 +2,8 @@ import { stat } from 'node:fs/promises';
 import { LibvqError } from '@libvq/index-core';
 import { readLineBatches } from '../io/lines.js';
 import { BadRows, type RawReadOptions, type SkipReport, columnsMessage } from './bad-rows.js';
+import { quoted } from './quoted.js';
+import { parseGrade } from './grade.js';
 import type { IdMap } from './id-map.js';
 
 /** Relevance judgments by external id: qid -> (doc_id -> grade). Grade > 0 is relevant. */
@@ -26,8 +28,6 @@ export interface RelsFile extends SkipReport {
   /** Judgments kept. */
   count: number;
 }
-
-const INT = /^[+-]?\d+$/;
 
 /**
  * Walks a two-id TSV file (`qid \t doc_id [\t grade]`, or TREC qrels `qid \t iter \t doc_id \t grade`),
@@ -67,18 +67,19 @@ async function readPairs(
       }
       let grade = 1;
       if (gradeText !== undefined) {
-        if (!INT.test(gradeText.trim())) {
-          bad.report(line, `grade ${JSON.stringify(gradeText)} is not an integer`);
+        const parsed = parseGrade(gradeText, n);
+        if ('problem' in parsed) {
+          bad.report(line, parsed.problem);
           continue;
         }
-        grade = Number.parseInt(gradeText, 10);
+        grade = parsed.grade;
       }
       if (opts.queryIds && !opts.queryIds.has(qid)) {
-        bad.report(line, `${what} names qid ${JSON.stringify(qid)}, which is not in the queries file`);
+        bad.report(line, `${what} names qid ${quoted(qid)}, which is not in the queries file`);
         continue;
       }
       if (opts.docIds && !opts.docIds.has(docId)) {
-        bad.report(line, `${what} names doc_id ${JSON.stringify(docId)}, which is not in the collection`);
+        bad.report(line, `${what} names doc_id ${quoted(docId)}, which is not in the collection`);
         continue;
       }
       accept(qid, docId, grade, line, bad);
@@ -90,8 +91,9 @@ async function readPairs(
 
 /**
  * Loads `{mode}-rels.tsv`: `qid \t doc_id` with an optional integer `\t grade` (absent = 1; higher = more
- * relevant), or TREC qrels `qid \t iter \t doc_id \t grade`. Malformed rows, unknown ids (when known id
- * sets are given) and repeated (qid, doc_id) pairs are errors naming file and line, or skipped and counted.
+ * relevant; an int32, the rels table's type), or TREC qrels `qid \t iter \t doc_id \t grade`. Malformed rows (a
+ * grade that is not an int32 among them), unknown ids (when known id sets are given) and repeated (qid, doc_id)
+ * pairs are errors naming file, line and field, or skipped and counted.
  */
 export async function loadRels(path: string, opts: RelsOptions = {}): Promise<RelsFile> {
   const rels: Rels = new Map();
@@ -100,7 +102,7 @@ export async function loadRels(path: string, opts: RelsOptions = {}): Promise<Re
     let docs = rels.get(qid);
     if (!docs) rels.set(qid, (docs = new Map()));
     if (docs.has(docId)) {
-      b.report(line, `duplicate judgment for qid ${JSON.stringify(qid)}, doc_id ${JSON.stringify(docId)}`);
+      b.report(line, `duplicate judgment for qid ${quoted(qid)}, doc_id ${quoted(docId)}`);
       return;
     }
     docs.set(docId, grade);
@@ -129,7 +131,7 @@ export async function loadNegatives(path: string, opts: RelsOptions = {}): Promi
   const bad = await readPairs(path, opts, 'negative', false, (qid, docId, _grade, line, b) => {
     const key = `${qid}\t${docId}`;
     if (seen.has(key)) {
-      b.report(line, `duplicate negative for qid ${JSON.stringify(qid)}, doc_id ${JSON.stringify(docId)}`);
+      b.report(line, `duplicate negative for qid ${quoted(qid)}, doc_id ${quoted(docId)}`);
       return;
     }
     seen.add(key);

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { LibvqError } from '@libvq/index-core';
 import { readLineBatches } from '../io/lines.js';
 import { BadRows, type RawReadOptions, type SkipReport, columnsMessage } from './bad-rows.js';
+import { quoted } from './quoted.js';
 import { IdMap } from './id-map.js';
 
 /** One row of collection.tsv or {mode}-queries.tsv: `id \t field1 \t field2 ...`. */
@@ -82,7 +83,7 @@ export class TextRecordStream implements AsyncIterable<TextRecord[]> {
     }
     const prev = this.ids.offset(id);
     if (prev !== undefined) {
-      this.bad.report(line, `duplicate id ${JSON.stringify(id)} (first seen at row offset ${prev})`);
+      this.bad.report(line, `duplicate id ${quoted(id)} (first seen at row offset ${prev})`);
       return undefined;
     }
     if (this.fields === undefined) this.fields = cols.length - 1;

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LibvqError, throwIfAborted, type LongOperationOptions, type Matrix } from '@libvq/index-core';
+import { LibvqError, removeStaleTemporaries, temporarySibling, throwIfAborted, type LongOperationOptions, type Matrix } from '@libvq/index-core';
 import { OnnxEncoder, wordLevelTokenizerJson, writeOnnxModel, type OnnxEncoderOptions } from '@libvq/encoder';
 import { loadGloveVectors } from '../vectors/load-vectors.js';
 import { resolveCacheDir } from '../vectors/paths.js';
@@ -92,7 +91,9 @@ export async function ensureGlove100Model(opts: EnsureGlove100Options = {}): Pro
   opts.onProgress?.(1, 3);
 
   await mkdir(cacheDir, { recursive: true });
-  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // A generation killed midway leaves its temporary directory (the size of the model); the next one removes it.
+  removeStaleTemporaries(dir);
+  const tmp = temporarySibling(dir);
   try {
     await mkdir(tmp);
     await writeFile(join(tmp, 'tokenizer.json'), JSON.stringify(tokenizer));

@@ -14,6 +14,7 @@ import { FaissWriter, concatChunks } from './faiss-writer.js';
 import { indexDigest } from './index-digest.js';
 import { packCodes, packedCodeSize } from './pq-codes.js';
 import { deserializeIndex } from './read-index.js';
+import { removeStaleTemporaries, temporarySibling } from './temp-files.js';
 
 /*
  * Writes exactly what faiss's write_index (faiss/impl/index_write.cpp, as in Debian's 1.7.3) writes for
@@ -185,16 +186,16 @@ export function serializeIndex(index: Index): Uint8Array {
   return bytes;
 }
 
-let tmpCounter = 0;
-
 /**
  * Writes the index as a faiss file that faiss.read_index opens. The bytes go to a temporary name in the
  * same directory, are flushed to disk, read back from disk and checked to hold `index` exactly, then renamed
- * over `path`: a crash never leaves a half file and a corrupt file never reaches `path`.
+ * over `path`: a crash never leaves a half file and a corrupt file never reaches `path`. Temporaries that
+ * killed runs left beside `path` are removed first (removeStaleTemporaries).
  */
 export function writeIndex(index: Index, path: string): void {
   const chunks = serializeChunks(index);
-  const tmp = `${path}.tmp-${process.pid}-${++tmpCounter}`;
+  removeStaleTemporaries(path);
+  const tmp = temporarySibling(path);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'w');
