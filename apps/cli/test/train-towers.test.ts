@@ -141,6 +141,14 @@ describe('libvq train --fix-emb', () => {
     // resuming it as an index-only run is refused: the state holds a tower
     const r3 = await libvq('train', ...common, '--checkpoint-dir', ck, '--resume', '-o', join(root, 'three'));
     expect(r3.code).not.toBe(0);
+    expect(r3.err).toContain("--fix-emb: the checkpoint's run used doc, this command gives query, doc");
+    // r2 finished both epochs; had it been killed before writing -o, --resume only exports: the same files
+    const files = ['index.faiss', 'tensors.safetensors', 'query-tower.safetensors'];
+    const four = join(root, 'four');
+    const r4 = await libvq('train', ...common, '--fix-emb', 'doc', '--model', modelDir, '--checkpoint-dir', ck, '--resume', '-o', four);
+    expect(r4.code).toBe(0);
+    expect(r4.err).toContain('has done all its 2 epochs: writing its output');
+    expect(files.map((f) => readFileSync(join(four, f)))).toEqual(files.map((f) => readFileSync(join(root, 'two', f))));
   }, 60_000);
 
   it('refuses a value it does not know, and towers without --data', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -255,7 +255,11 @@ describe('LearnableIndex', () => {
       const dir = join(tmp, method);
       li.save(dir);
       li.save(dir); // overwriting an existing checkpoint is atomic and leaves nothing behind
-      expect(readdirSync(tmp).filter((f) => f.startsWith('.'))).toEqual([]);
+      // dir links to its one version; the replaced version, temporaries and the published marks of old ones are gone
+      expect(readdirSync(tmp).filter((f) => f.startsWith('.') && !/^\.\w+\.versions$/.test(f))).toEqual([]);
+      const left = readdirSync(join(tmp, `.${method}.versions`));
+      const current = readlinkSync(dir).split('/')[1];
+      expect(left.sort()).toEqual([current, `${current}.done`]);
       const back = LearnableIndex.load(dir);
       const q = sliceRows(queries, 0, 20);
       const r1 = li.search(q, { k: 10, nprobe: 3 });

@@ -8,6 +8,7 @@ import { LearnableIndex, type FitReport, type FixEmb, type LearnableFitOptions, 
 import { fixEmbOption, trainWithTowers } from '../train-towers.js';
 import { trainingCurvesSvg } from '../plot/training-curves.js';
 import { withConfig } from '../config.js';
+import { checkResumeOptions, resumeMessage, runRecord } from '../train-resume.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
 import { VECTORS_FORMATS, choiceOption, intOption, metricOption, positiveNumberOption, readVectorsArg, temperatureOption } from '../vectors-arg.js';
@@ -87,7 +88,7 @@ export function registerTrain(program: Command): void {
     .option('--lr-rotation <x>', 'rate of the OPQ rotation (Cayley retraction)', positiveNumberOption('--lr-rotation'), 1e-4)
     .option('--freeze-rotation', 'keep the OPQ rotation fixed (as LibVQ does)')
     .option('--checkpoint-dir <dir>', 'save the index and training state after every epoch here')
-    .option('--resume', 'continue the run saved in --checkpoint-dir')
+    .option('--resume', 'continue the run saved in --checkpoint-dir (with the same options; --epochs may grow); a run that finished training but not its -o output is only exported')
     .option('--plot <file.svg>', 'also write the training curve (mean loss per epoch) as an SVG chart')
     .option('--seed <n>', 'seed for every random choice', intOption('--seed', 0, 0xffffffff), 1234)
     .option('--fix-emb <which>', "LibVQ fix_emb, the stored embeddings kept fixed: query,doc (the index only), doc (the query tower trains), query (the document tower trains, every document is re-encoded), none (both towers); towers read --data's token files", fixEmbOption, 'query, doc' as FixEmb)
@@ -117,10 +118,16 @@ Examples:
         if (!f.data) throw new LibvqError('INVALID_ARGUMENT', '--labels rels needs --data DIR (its {mode}-rels.arrow)');
         relData = await readLabels(f.data, f.mode);
       }
+      // every per-epoch checkpoint records the options of its run; --resume refuses others (train-resume.ts)
+      const record = runRecord({ ...f, labels: labelsKind }, docs, queries);
+      if (f.resume) {
+        const note = checkResumeOptions(f.checkpointDir!, record, f.epochs);
+        if (note) console.error(`note: ${note}`);
+      }
       const fit = {
         relData, lossMethod: f.loss, epochs: f.epochs, batchSize: f.batchSize, perQueryNegNum: f.neg, temperature: f.temperature,
         docScope: f.scope, codeAssignment: f.codes, writeBack: f.writeBack, lr: { codebooks: f.lrCodebooks, centroids: f.lrCentroids, rotation: f.lrRotation },
-        freeze: { rotation: !!f.freezeRotation }, checkpointDir: f.checkpointDir, seed: f.seed,
+        freeze: { rotation: !!f.freezeRotation }, checkpointDir: f.checkpointDir, checkpointManifest: { cli: record }, seed: f.seed,
       };
       const create = { indexMethod: f.method, ivfCentersNum: f.ivfCenters, subvectorNum: f.subvectors, subvectorBits: f.bits, distMode: f.metric, seed: f.seed };
       let li: LearnableIndex;
@@ -131,7 +138,7 @@ Examples:
           dataDir: f.data, mode: f.mode, model: f.model, fixEmb: f.fixEmb, docs, queries, create, fit,
           resumeDir: f.resume ? f.checkpointDir : undefined, out: f.out,
         });
-        if (r.resumedAfter !== null) console.error(`resuming after epoch ${r.resumedAfter} from ${f.checkpointDir}`);
+        if (r.resumedAfter !== null) console.error(resumeMessage(f.checkpointDir!, r.resumedAfter, f.epochs, f.out));
         li = r.model.learnable;
         rep = r.report;
       } else {
@@ -140,7 +147,7 @@ Examples:
           const r = LearnableIndex.resume(f.checkpointDir!);
           li = r.index;
           resumeFrom = r.state;
-          console.error(`resuming after epoch ${r.state.epochsDone} from ${f.checkpointDir}`);
+          console.error(resumeMessage(f.checkpointDir!, r.state.epochsDone, f.epochs, f.out));
         } else {
           li = await withProgress('building the initial index', 'iters', (onProgress) => LearnableIndex.create({ ...create, docEmbeddings: docs, onProgress }));
         }

@@ -1,34 +1,20 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LibvqError } from '@libvq/index-core';
+import { publishVersion } from './versioned-dir.js';
 
 export function sha256(buf: Uint8Array): string {
   return createHash('sha256').update(buf).digest('hex');
 }
 
 /**
- * Writes a checkpoint directory atomically: every file goes into a sibling temporary directory, which then
- * replaces `dir` by rename (the old directory is moved aside first and removed last), so a crash leaves either
- * the old checkpoint or the new one, never a mix. Nothing temporary is left behind on failure.
+ * Writes a checkpoint directory atomically: the files become visible at `dir` all at once, as one new immutable
+ * version (see versioned-dir.ts), so readers, concurrent writers and a crash see either the old checkpoint or the
+ * new one, never a mix; nothing temporary is left behind once the writers are done.
  */
 export function writeDirAtomic(dir: string, files: Record<string, Uint8Array>): void {
-  const parent = dirname(dir);
-  mkdirSync(parent, { recursive: true });
-  const stamp = `${process.pid}-${Date.now()}`;
-  const tmp = join(parent, `.${basename(dir)}.tmp-${stamp}`);
-  const old = join(parent, `.${basename(dir)}.old-${stamp}`);
-  try {
-    mkdirSync(tmp);
-    for (const [name, data] of Object.entries(files)) writeFileSync(join(tmp, name), data);
-    const had = existsSync(dir);
-    if (had) renameSync(dir, old);
-    renameSync(tmp, dir);
-    if (had) rmSync(old, { recursive: true, force: true });
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw new LibvqError('IO', `writing checkpoint ${dir}: ${(e as Error).message}`, { cause: e });
-  }
+  publishVersion(dir, files);
 }
 
 export function readFileChecked(dir: string, name: string, expected?: { sha256: string; bytes: number }): Uint8Array {

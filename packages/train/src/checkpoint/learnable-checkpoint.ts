@@ -4,6 +4,8 @@ import type { Metric } from '@libvq/index-core';
 import { LearnableIndex, type LearnableMethod } from '../learnable/learnable-index.js';
 import { decodeSafetensors, encodeSafetensors, expectTensor, tensor, type Tensor } from './safetensors.js';
 import { readFileChecked, sha256, writeDirAtomic } from './files.js';
+import { checkAgainstManifest, checkEqual, checkFinite } from './validate.js';
+import { readVersion } from './versioned-dir.js';
 
 export const CHECKPOINT_FORMAT = 'libvq-ts.learnable-index';
 export const CHECKPOINT_VERSION = 2;
@@ -43,7 +45,9 @@ export interface CheckpointExtra {
  * - `tensors.safetensors`: the trained rotation / IVF centres / codebooks (for tools that want the tensors without
  *   parsing faiss) and the snapshot quantizer that places documents added later (`assign.*`, see assigner.ts);
  * - `manifest.json`: format, versions, shapes, sha256 and size of every file.
- * Written atomically (writeDirAtomic).
+ * Written atomically (writeDirAtomic): `dir` is a symlink to an immutable version in `.<name>.versions/` next to it
+ * (see versioned-dir.ts), so concurrent saves and loads are safe and `dir/index.faiss` opens as a plain file.
+ * To delete a checkpoint, remove both.
  */
 export function saveLearnableIndex(li: LearnableIndex, dir: string, extra: CheckpointExtra = {}): void {
   const p = li.parts;
@@ -101,11 +105,26 @@ export function readManifest(dir: string): CheckpointManifest {
   return m;
 }
 
-/** Loads a checkpoint written by saveLearnableIndex, verifying checksums, shapes and consistency. */
+/**
+ * Loads a checkpoint written by saveLearnableIndex, verifying checksums, shapes, values and consistency. Safe
+ * while other processes save to `dir`: it reads one complete version (readVersion).
+ */
 export function loadLearnableIndex(dir: string): LearnableIndex {
+  return readVersion(dir, loadLearnableIndexAt);
+}
+
+/**
+ * loadLearnableIndex on one version directory. Every tensor is checked: listed in the manifest with its dtype and
+ * shape, present exactly when the index has the part (rotation / IVF / PQ), shaped by the manifest's d, dIn,
+ * nlist, M and nbits (so the tensors agree with each other and with index.faiss), finite; the trained tensors
+ * must equal index.faiss's parameters, which must be finite too.
+ */
+export function loadLearnableIndexAt(dir: string): LearnableIndex {
   const m = readManifest(dir);
+  const manifestFile = join(dir, MANIFEST);
   const file = join(dir, TENSORS);
   const dec = decodeSafetensors(readFileChecked(dir, TENSORS, m.files[TENSORS]), file);
+  checkAgainstManifest(dec, file, m.tensors, manifestFile);
   const indexFile = join(dir, INDEX);
   const index = deserializeIndex(readFileChecked(dir, INDEX, m.files[INDEX]), { name: indexFile });
   const li = new LearnableIndex(index, { metric: m.metric, dIn: 0, d: 0, rotation: null, centroids: null, nlist: 0, codebooks: null, M: 0, ksub: 0, dsub: 0 });
@@ -114,19 +133,37 @@ export function loadLearnableIndex(dir: string): LearnableIndex {
   for (const [k, v] of Object.entries(got)) {
     if (m[k as keyof typeof got] !== v) throw new LibvqError('BAD_FILE', `${indexFile}: ${k} = ${v}, the manifest says ${m[k as keyof typeof got]}`);
   }
-  const hasIvf = p.ivf !== null;
-  const hasPq = p.pq !== null;
-  const hasRot = p.opq !== null;
   const ksub = 1 << m.nbits;
-  const dsub = hasPq ? m.d / m.M : 0;
-  const get = (name: string, shape: number[]) => expectTensor(dec, file, name, 'F32', shape).data as Float32Array;
+  const dsub = p.pq ? m.d / m.M : 0;
+  // index.faiss's own parameters: what searches use (a NaN there passes its reader)
+  const params: [string, string, Float32Array | null, number[]][] = [
+    ['rotation', 'OPQ rotation', p.opq ? p.opq.A : null, [m.d, m.dIn]],
+    ['ivf_centers', 'IVF centroids', p.ivf ? p.ivf.centroids.data : null, [m.nlist, m.d]],
+    ['codebook', 'PQ codebooks', p.pq ? p.pq.centroids : null, [m.M, ksub, dsub]],
+  ];
+  const expected = new Set<string>();
+  const snap: Record<string, Float32Array | null> = {};
+  for (const [name, what, ref, shape] of params) {
+    if (!ref) continue;
+    checkFinite(indexFile, what, ref, shape);
+    const trained = expectTensor(dec, file, name, 'F32', shape).data as Float32Array;
+    checkFinite(file, name, trained, shape);
+    checkEqual(file, name, trained, indexFile, what, ref);
+    const assign = expectTensor(dec, file, `assign.${name}`, 'F32', shape).data as Float32Array;
+    checkFinite(file, `assign.${name}`, assign, shape);
+    snap[name] = assign;
+    expected.add(name).add(`assign.${name}`);
+  }
+  for (const name of Object.keys(dec.tensors)) {
+    if (!expected.has(name)) throw new LibvqError('BAD_FILE', `${file}: tensor "${name}" does not belong to a ${m.factory} checkpoint (expected ${[...expected].join(', ')})`);
+  }
   li.snapshot = {
     metric: m.metric, dIn: m.dIn, d: m.d,
-    rotation: hasRot ? get('assign.rotation', [m.d, m.dIn]) : null,
-    centroids: hasIvf ? get('assign.ivf_centers', [m.nlist, m.d]) : null,
-    nlist: hasIvf ? m.nlist : 0,
-    codebooks: hasPq ? get('assign.codebook', [m.M, ksub, dsub]) : null,
-    M: hasPq ? m.M : 0, ksub: hasPq ? ksub : 0, dsub,
+    rotation: snap.rotation ?? null,
+    centroids: snap.ivf_centers ?? null,
+    nlist: p.ivf ? m.nlist : 0,
+    codebooks: snap.codebook ?? null,
+    M: p.pq ? m.M : 0, ksub: p.pq ? ksub : 0, dsub,
   };
   return li;
 }

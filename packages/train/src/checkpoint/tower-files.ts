@@ -3,6 +3,7 @@ import { LibvqError } from '@libvq/index-core';
 import type { TrainableTower } from '../tower/types.js';
 import { decodeSafetensors, encodeSafetensors, tensor, type Tensor } from './safetensors.js';
 import { readFileChecked } from './files.js';
+import { checkFinite } from './validate.js';
 import type { CheckpointManifest } from './learnable-checkpoint.js';
 
 /** A tower's parameters as a safetensors file, each array in its own dtype (so a reload is exact). */
@@ -20,13 +21,15 @@ export function loadTowerParameters(dir: string, m: CheckpointManifest, name: st
   const file = join(dir, name);
   const dec = decodeSafetensors(readFileChecked(dir, name, m.files[name]), file);
   const params = tower.parameters();
+  for (const k of Object.keys(dec.tensors)) {
+    if (!(k in params)) throw new LibvqError('BAD_FILE', `${file}: tensor ${k} has no parameter in the ${role} tower (${tower.describe?.() ?? 'custom'})`);
+  }
+  // every tensor is checked before any is copied: a bad file leaves the tower as it was
   for (const [k, v] of Object.entries(params)) {
     const x = dec.tensors[k];
     if (!x || x.data.length !== v.length) throw new LibvqError('BAD_FILE', `${file}: tensor ${k} ${x ? `has ${x.data.length} values` : 'is missing'}, the ${role} tower's has ${v.length}`);
     if (x.dtype !== (v instanceof Float64Array ? 'F64' : 'F32')) throw new LibvqError('BAD_FILE', `${file}: tensor ${k} is ${x.dtype}, the ${role} tower keeps it as ${v.constructor.name}`);
-    v.set(x.data as Float32Array);
+    checkFinite(file, k, x.data, x.shape);
   }
-  for (const k of Object.keys(dec.tensors)) {
-    if (!(k in params)) throw new LibvqError('BAD_FILE', `${file}: tensor ${k} has no parameter in the ${role} tower (${tower.describe?.() ?? 'custom'})`);
-  }
+  for (const [k, v] of Object.entries(params)) v.set(dec.tensors[k].data as Float32Array);
 }

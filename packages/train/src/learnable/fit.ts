@@ -184,7 +184,9 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): G
   const resume = o.resumeFrom;
   let rels = resume ? resume.rels : (o.relData ?? null);
   let negs = resume ? resume.negs : (o.negData ?? null);
-  if (resume && !(resume.epochsDone < epochs)) throw invalidArgument('resumeFrom', `a state with fewer than epochs = ${epochs} epochs done`, resume.epochsDone);
+  // epochsDone === epochs: the run finished training but was stopped before its write-back / export; resuming
+  // runs no epoch and goes straight to the write-back (the caller's save follows).
+  if (resume && !(resume.epochsDone <= epochs)) throw invalidArgument('resumeFrom', `a state with at most epochs = ${epochs} epochs done`, resume.epochsDone);
   if (rels === null) {
     const nlist = parts.ivf?.nlist ?? 1;
     const v = virtualLabels(parts.index, o.queryEmbeddings, o.virtualNegNum ?? 399, nlist, { signal: o.signal, queryDocIds: o.queryDocIds });
@@ -195,6 +197,17 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): G
   if (negs) checkRelData(negs, 'negData', o.queryEmbeddings.rows, nDocs);
 
   const sampler = new BatchSampler(rels, negs, nDocs, docScope === 'corpus' ? 0 : (o.perQueryNegNum ?? 1), o.batchSize ?? 128, seed);
+  // The schedule counts steps over the whole run (total = epochs x batches per epoch) and a resumed run continues
+  // from the saved step: with another batch size (or other training queries) the saved step no longer matches
+  // the epochs done, and the count ran past the total ("step: expected an integer in [0, 15), got 15").
+  if (resume && resume.step !== resume.epochsDone * sampler.batchesPerEpoch()) {
+    throw new LibvqError(
+      'INVALID_ARGUMENT',
+      `resumeFrom: the saved run took ${resume.step} steps in ${resume.epochsDone} epochs (${resume.step / resume.epochsDone} batches per epoch), ` +
+        `these options give ${sampler.batchesPerEpoch()} batches per epoch (batchSize ${sampler.batchSize} over ${sampler.numQueries} training queries); ` +
+        `resume with the saved run's batch size and training queries`,
+    );
+  }
   const assign = readAssignments(parts);
   const lr = { ...DEFAULT_LR, ...o.lr };
   const freeze = o.freeze ?? {};

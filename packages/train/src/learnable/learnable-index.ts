@@ -38,6 +38,11 @@ export interface LearnableFitOptions extends IndexFitOptions {
    * (replaced atomically); `LearnableIndex.resume(dir)` continues from it.
    */
   checkpointDir?: string;
+  /**
+   * Recorded under manifest.extra of every per-epoch checkpoint, e.g. the command line that started the run (so
+   * that a resume can check it is given the same options: `libvq train --resume`).
+   */
+  checkpointManifest?: Record<string, unknown>;
 }
 
 /**
@@ -124,7 +129,7 @@ export class LearnableIndex {
     const dir = o.checkpointDir;
     const onEpochEnd = dir
       ? (st: TrainState) => {
-          saveTrainCheckpoint(this, dir, st, { ...checkpointManifest, fit: { codeAssignment, writeBack, epochs: o.epochs ?? 5 } });
+          saveTrainCheckpoint(this, dir, st, { ...o.checkpointManifest, ...checkpointManifest, fit: { codeAssignment, writeBack, epochs: o.epochs ?? 5 } });
           o.onEpochEnd?.(st);
         }
       : o.onEpochEnd;

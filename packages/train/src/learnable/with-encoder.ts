@@ -3,6 +3,7 @@ import type { Matrix, SearchParams, SearchResult } from '@libvq/index-core';
 import { Encoder, type BaseEncoder, type Tower } from '@libvq/encoder';
 import { readTokens } from '@libvq/dataset';
 import { readManifest } from '../checkpoint/learnable-checkpoint.js';
+import { readVersion } from '../checkpoint/versioned-dir.js';
 import { encodeTowerParameters, loadTowerParameters } from '../checkpoint/tower-files.js';
 import type { TrainState } from '../checkpoint/train-state.js';
 import { HeadTower } from '../tower/head-tower.js';
@@ -201,6 +202,11 @@ export class LearnableIndexWithEncoder {
    * their parameters are overwritten with the saved ones. Default: the ones create() would pick for `encoder`.
    */
   static load(dir: string, o: { encoder: BaseEncoder; queryTower?: TrainableTower; docTower?: TrainableTower }): LearnableIndexWithEncoder {
+    // all files from one version of the checkpoint, even while another process saves to `dir`
+    return readVersion(dir, (v) => LearnableIndexWithEncoder.loadAt(v, o));
+  }
+
+  private static loadAt(dir: string, o: { encoder: BaseEncoder; queryTower?: TrainableTower; docTower?: TrainableTower }): LearnableIndexWithEncoder {
     const m = readManifest(dir);
     if (!m.files[QUERY_TOWER_FILE]) throw new LibvqError('BAD_FILE', `${dir}/manifest.json: no ${QUERY_TOWER_FILE} (saved by LearnableIndex, not LearnableIndexWithEncoder?)`);
     const queryTower = o.queryTower ?? defaultTower(o.encoder, 'query');
