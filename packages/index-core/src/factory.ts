@@ -1,3 +1,4 @@
+import { checkDimension } from './limits.js';
 import type { Backend } from './backend/types.js';
 import { LibvqError, invalidArgument } from './errors.js';
 import { IndexFlat } from './indexes/index-flat.js';
@@ -74,7 +75,7 @@ export function formatFactory(spec: FactorySpec): string {
 
 /** Builds an untrained index from a faiss factory string (faiss's index_factory). */
 export function indexFactory(d: number, description: string, metric: Metric = 'l2', backend?: string | Backend): Index {
-  if (!Number.isInteger(d) || d <= 0) throw invalidArgument('d (dimension)', 'a positive integer', d);
+  checkDimension(d, 'd (dimension)');
   checkMetric(metric);
   const spec = parseFactory(description);
   const transforms: VectorTransform[] = [];

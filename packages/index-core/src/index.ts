@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './matrix.js';
+export { MAX_DIMENSION, checkDimension } from './limits.js';
 export * from './metric.js';
 export * from './random.js';
 export * from './progress.js';

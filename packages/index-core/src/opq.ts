@@ -1,3 +1,4 @@
+import { checkDimension } from './limits.js';
 import { LibvqError, invalidArgument, throwIfAborted } from './errors.js';
 import { mulABt, procrustes, randomOrthogonal, transpose } from './linalg.js';
 import { type Matrix, checkMatrix, sliceRows } from './matrix.js';
@@ -37,7 +38,7 @@ export class OPQMatrix implements VectorTransform {
   maxTrainPoints = 256 * 256;
 
   constructor(d: number, M: number, dOut = d) {
-    if (!Number.isInteger(d) || d <= 0) throw invalidArgument('OPQ d', 'a positive integer', d);
+    checkDimension(d, 'OPQ d');
     if (!Number.isInteger(M) || M <= 0) throw invalidArgument('OPQ M', 'a positive integer', M);
     if (dOut !== d) throw new LibvqError('UNSUPPORTED', `OPQ${M}_${dOut}: an output dimension other than the input's (${d}) is not supported yet`);
     if (dOut % M !== 0) throw new LibvqError('INVALID_ARGUMENT', `OPQ M: output dimension ${dOut} is not divisible by M = ${M}`);

@@ -1,3 +1,4 @@
+import { checkDimension } from './limits.js';
 import { getBackend } from './backend/registry.js';
 import type { Backend } from './backend/types.js';
 import { LibvqError, invalidArgument, throwIfAborted } from './errors.js';
@@ -34,7 +35,7 @@ export class ProductQuantizer {
   isTrained = false;
 
   constructor(d: number, M: number, nbits = 8) {
-    if (!Number.isInteger(d) || d <= 0) throw invalidArgument('d (dimension)', 'a positive integer', d);
+    checkDimension(d, 'd (dimension)');
     if (!Number.isInteger(M) || M <= 0) throw invalidArgument('M (number of sub-quantizers)', 'a positive integer', M);
     if (d % M !== 0) {
       throw new LibvqError('INVALID_ARGUMENT', `M (number of sub-quantizers): d = ${d} is not divisible by M = ${M}`);

@@ -10,6 +10,8 @@ import {
   describeIndex,
   indexFactory,
   methodToFactory,
+  parseFactory,
+  type FactorySpec,
   writeIndex,
   type Backend,
   type Index,
@@ -77,16 +79,12 @@ export function defaultTrainingSize(index: Index): number {
  * Refuses a training set too small for the index before any training starts: the library would refuse it
  * too, but only when it reaches the stage (after minutes of OPQ or k-means on a large set).
  */
-function checkTrainingSize(index: Index, rows: number, factory: string): void {
+function checkTrainingSize(spec: FactorySpec, rows: number, factory: string): void {
   const needs: [number, string][] = [];
-  const ivf = ivfOf(index);
-  if (ivf !== undefined) needs.push([ivf.nlist, `nlist = ${ivf.nlist} IVF lists`]);
-  const inner = index instanceof IndexPreTransform ? index.index : index;
-  if (inner instanceof IndexPQ || inner instanceof IndexIVFPQ) {
-    needs.push([inner.pq.ksub, `${inner.pq.ksub} PQ codewords per sub-quantizer (nbits = ${inner.pq.nbits})`]);
-  }
+  if (spec.ivf) needs.push([spec.ivf.nlist, `nlist = ${spec.ivf.nlist} IVF lists`]);
+  if (spec.code.kind === 'PQ') needs.push([2 ** spec.code.nbits, `${2 ** spec.code.nbits} PQ codewords per sub-quantizer (nbits = ${spec.code.nbits})`]);
   // OPQ's alternating training runs an 8-bit PQ inside.
-  if (index instanceof IndexPreTransform && index.chain.some((t) => t instanceof OPQMatrix)) needs.push([256, 'the OPQ rotation (trained with 256 codewords per sub-quantizer)']);
+  if (spec.transforms.some((t) => t.kind === 'OPQ')) needs.push([256, 'the OPQ rotation (trained with 256 codewords per sub-quantizer)']);
   for (const [need, why] of needs) {
     if (rows < need) throw new LibvqError('INSUFFICIENT_DATA', `${factory}: ${rows} training vectors for ${why}; need at least ${need}`);
   }
@@ -154,14 +152,16 @@ IVF training needs at least nlist training vectors (faiss wants ~39 per list); P
       const src = await openVectorsArg(path, 'VECTORS', { dim: flags.dim, column: flags.column });
       try {
         if (src.rows === 0) throw new LibvqError('INSUFFICIENT_DATA', `VECTORS ${path}: the file holds no vectors; nothing to train on or index`);
-        // Built before training so a bad factory or an M that does not divide d fails before any work.
-        const index = indexFactory(src.dim, factory, flags.metric, flags.backend);
-        index.threads = flags.threads;
         if (flags.trainSize !== undefined && flags.trainSize > src.rows) {
           throw new LibvqError('INVALID_ARGUMENT', `--train-size: ${flags.trainSize} exceeds the ${src.rows} vectors in ${path}`);
         }
+        // Checked on the parsed factory, before the index (nlist lists) is allocated; the default training size
+        // (256 per centroid) never asks for fewer than these.
+        checkTrainingSize(parseFactory(factory), flags.trainSize ?? src.rows, factory);
+        // Built before training so a bad factory or an M that does not divide d fails before any work.
+        const index = indexFactory(src.dim, factory, flags.metric, flags.backend);
+        index.threads = flags.threads;
         const trainSize = Math.min(src.rows, flags.trainSize ?? defaultTrainingSize(index));
-        checkTrainingSize(index, trainSize, factory);
         const t0 = performance.now();
         await trainOnSample(index, src, trainSize, flags.seed);
         const t1 = performance.now();

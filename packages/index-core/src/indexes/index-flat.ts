@@ -1,3 +1,4 @@
+import { checkDimension } from '../limits.js';
 import { getBackend } from '../backend/registry.js';
 import type { Backend } from '../backend/types.js';
 import { LibvqError } from '../errors.js';
@@ -19,7 +20,7 @@ export class IndexFlat implements Index {
   ntotal = 0;
 
   constructor(d: number, metric: Metric = 'l2', backend?: string | Backend) {
-    if (!Number.isInteger(d) || d <= 0) throw new LibvqError('INVALID_ARGUMENT', `IndexFlat d: expected a positive integer, got ${d}`);
+    checkDimension(d, 'IndexFlat d');
     this.d = d;
     this.metric = checkMetric(metric);
     this.backend = getBackend(backend);

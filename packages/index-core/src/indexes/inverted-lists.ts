@@ -1,5 +1,8 @@
 import type { ListView } from '../backend/types.js';
 
+const NO_CODES = new Uint8Array(0);
+const NO_IDS = new Float64Array(0);
+
 /**
  * Per-list codes and ids, stored contiguously per list (faiss's ArrayInvertedLists). Arrays are sized
  * exactly after each batch so memory is n·(codeSize + 8) bytes, as in faiss.
@@ -17,8 +20,10 @@ export class InvertedLists implements ListView {
     this.nlist = nlist;
     this.codeSize = codeSize;
     this.sizes = new Int32Array(nlist);
-    this.codes = Array.from({ length: nlist }, () => new Uint8Array(0));
-    this.ids = Array.from({ length: nlist }, () => new Float64Array(0));
+    // Every empty list shares one zero-length array (lists get their own arrays when filled): an index with
+    // millions of lists costs 16 bytes per list until it holds vectors, not two array objects per list.
+    this.codes = new Array<Uint8Array>(nlist).fill(NO_CODES);
+    this.ids = new Array<Float64Array>(nlist).fill(NO_IDS);
   }
 
   get ntotal(): number {
@@ -66,8 +71,8 @@ export class InvertedLists implements ListView {
     this.version++;
     this.sizes.fill(0);
     for (let l = 0; l < this.nlist; l++) {
-      this.codes[l] = new Uint8Array(0);
-      this.ids[l] = new Float64Array(0);
+      this.codes[l] = NO_CODES;
+      this.ids[l] = NO_IDS;
     }
   }
 

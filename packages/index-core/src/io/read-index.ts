@@ -1,3 +1,4 @@
+import { MAX_DIMENSION } from '../limits.js';
 import { readFileSync } from 'node:fs';
 import type { Backend } from '../backend/types.js';
 import { LibvqError } from '../errors.js';
@@ -29,7 +30,7 @@ export interface ReadIndexOptions {
 
 const SUPPORTED = 'IxFI, IxF2, IxFl (IndexFlat), IxPq (IndexPQ), IwFl (IndexIVFFlat), IwPQ (IndexIVFPQ), IxPT (IndexPreTransform with LTra/OPQ transforms)';
 /** Bounds that no sane index exceeds; they keep a corrupt field from driving huge allocations. */
-const MAX_D = 1 << 20;
+const MAX_D = MAX_DIMENSION;
 const MAX_NLIST_UNTRAINED = 1 << 22;
 const MAX_CHAIN = 64;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -99,12 +100,14 @@ function readPQ(r: FaissReader, where: string, d: number): ProductQuantizer {
   const nbits = r.int64(`${where}.nbits`, 0, MAX_SAFE);
   if (nbits < 1 || nbits > 24) throw r.fail(`${where}.nbits`, bAt, `expected 1 to 24 bits per code, got ${nbits}`);
   if (nbits > 8) throw r.unsupported(`${where}.nbits`, bAt, `nbits = ${nbits}: libvq supports 1 to 8 bits per sub-quantizer`);
-  const pq = new ProductQuantizer(d, M, nbits);
+  // The codebook size is checked against the stored count (itself checked against the bytes left) before the
+  // quantizer, which allocates a codebook of that size, is built.
   const cAt = r.offset;
   const n = r.count(`${where}.centroids`, 4);
-  if (n !== pq.centroids.length) {
-    throw r.fail(`${where}.centroids`, cAt, `expected M × 2^nbits × dsub = ${M} × ${pq.ksub} × ${pq.dsub} floats, got ${n}`);
+  if (n !== d * 2 ** nbits) {
+    throw r.fail(`${where}.centroids`, cAt, `expected M × 2^nbits × dsub = ${M} × ${2 ** nbits} × ${d / M} floats, got ${n}`);
   }
+  const pq = new ProductQuantizer(d, M, nbits);
   pq.centroids = r.floats(n, `${where}.centroids`);
   return pq;
 }
