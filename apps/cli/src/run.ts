@@ -27,8 +27,18 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
       return;
     }
     if (debug) console.error(err);
-    else if (err instanceof LibvqError) console.error(`libvq: error [${err.code}]: ${err.message}`);
+    else if (isAllocationFailure(err)) {
+      console.error(
+        `libvq: error [OUT_OF_MEMORY]: libvq ${argv[2] ?? ''} could not allocate the memory it needed (${e.message}); ` +
+          'the input is larger than this process may use (see ulimit -v, --batch-rows) or declares a size it does not hold',
+      );
+    } else if (err instanceof LibvqError) console.error(`libvq: error [${err.code}]: ${err.message}`);
     else console.error(`libvq: error: ${e.message ?? String(err)}`);
     process.exitCode = 2;
   }
+}
+
+/** V8's errors for an allocation it cannot make (an ArrayBuffer beyond the address-space limit, a length too large). */
+function isAllocationFailure(err: unknown): boolean {
+  return err instanceof RangeError && /Array buffer allocation failed|Invalid typed array length|Invalid array length/.test(err.message);
 }

@@ -13,6 +13,8 @@ export type LibvqErrorCode =
   | 'UNSUPPORTED'
   | 'ABORTED'
   | 'IO'
+  /** The process could not allocate memory for what the input asked (a limit such as `ulimit -v`, or a huge input). */
+  | 'OUT_OF_MEMORY'
   /** A libvq bug caught by a self-check (e.g. a written index that does not read back as itself). */
   | 'INTERNAL';
 
