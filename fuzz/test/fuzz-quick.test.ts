@@ -6,7 +6,7 @@ import { runFuzz } from '../src/run-fuzz.js';
 // which must end in a typed LibvqError or a correct read, within 20 s and 400 MB. The long run is `pnpm fuzz`.
 describe('fuzz (quick, seed 20261204)', () => {
   it('every mutated input ends in a typed error or a correct result: no hang, crash, silent reshape or memory blow-up', async () => {
-    const report = await runFuzz({ cases: 500, seed: 20261204 });
+    const report = await runFuzz({ cases: 1000, seed: 20261204 });
     const summary = report.failures.slice(0, 10).map((f) => `${f.verdict} ${f.target}: ${f.mutation}: ${f.detail}`);
     expect(summary).toEqual([]);
     for (const t of Object.values(report.byFormat)) expect(t.error + t.correct).toBe(t.tried);
