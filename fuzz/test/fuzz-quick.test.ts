@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatReport } from '../src/report.js';
 import { runFuzz } from '../src/run-fuzz.js';
 
 // The CI share of the fuzz suite: a fixed seed and a fixed number of mutations of every seed file (faiss indexes,
@@ -7,6 +8,7 @@ import { runFuzz } from '../src/run-fuzz.js';
 describe('fuzz (quick, seed 20261204)', () => {
   it('every mutated input ends in a typed error or a correct result: no hang, crash, silent reshape or memory blow-up', async () => {
     const report = await runFuzz({ cases: 1000, seed: 20261204 });
+    console.log(formatReport(report));
     const summary = report.failures.slice(0, 10).map((f) => `${f.verdict} ${f.target}: ${f.mutation}: ${f.detail}`);
     expect(summary).toEqual([]);
     for (const t of Object.values(report.byFormat)) expect(t.error + t.correct).toBe(t.tried);
