@@ -7,6 +7,9 @@ import type { LongOperationOptions } from './progress.js';
 import { checkThreads } from './parallel/pool.js';
 import { parallelAssign } from './parallel/ops.js';
 import { isShared, sharedCopy } from './parallel/shared.js';
+import { eachChunk, rowsOf } from './parallel/rows.js';
+import { registerJob } from './parallel/jobs.js';
+import type { AssignJob } from './parallel/protocol.js';
 import { createRng, randomPermutation, type Rng } from './random.js';
 
 export interface KMeansOptions extends LongOperationOptions {
@@ -161,3 +164,15 @@ function normalizeCentroids(c: Matrix): void {
     }
   }
 }
+
+/** One thread's rows of a k-means assignment step (the runner of the 'assign' jobs parallelAssign hands out). */
+function assignRows(j: AssignJob): void {
+  const centroids: Matrix = { rows: j.centroids.length / j.dim, dim: j.dim, data: j.centroids };
+  const backend = getBackend(j.backend);
+  eachChunk(j, (r0, r1) => {
+    const r = assignPoints(backend, rowsOf(j.x, j.dim, r0, r1), centroids, j.metric);
+    j.labels.set(r.labels, r0);
+    j.distances.set(r.distances, r0);
+  });
+}
+registerJob('assign', assignRows);

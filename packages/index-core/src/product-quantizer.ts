@@ -8,6 +8,9 @@ import type { Metric } from './metric.js';
 import type { LongOperationOptions } from './progress.js';
 import { parallelPQTrain } from './parallel/ops.js';
 import { checkThreads } from './parallel/pool.js';
+import { eachChunk } from './parallel/rows.js';
+import { registerJob } from './parallel/jobs.js';
+import type { PQTrainJob } from './parallel/protocol.js';
 
 export interface PQTrainOptions extends LongOperationOptions {
   seed?: number;
@@ -160,3 +163,21 @@ function extractSubvectors(x: Matrix, m: number, dsub: number, out: Float32Array
     for (let j = 0; j < dsub; j++) out[i * dsub + j] = xd[src + j];
   }
 }
+
+/** One thread's PQ sub-spaces, each trained exactly as the single-thread loop trains it (the 'pq-train' runner). */
+function trainSubspaces(j: PQTrainJob): void {
+  const x: Matrix = { rows: j.x.length / j.d, dim: j.d, data: j.x };
+  const dsub = j.d / j.M;
+  const ksub = 1 << j.nbits;
+  const size = ksub * dsub;
+  const sub = new Float32Array(x.rows * dsub);
+  eachChunk(j, (m) => {
+    const book = j.codebooks.subarray(m * size, (m + 1) * size);
+    const c = trainSubspace(x, m, dsub, ksub, sub, {
+      niter: j.niter, maxPointsPerCentroid: j.maxPointsPerCentroid, seed: j.seed, backend: j.backend,
+      init: j.hotStart ? { rows: ksub, dim: dsub, data: book } : undefined,
+    });
+    book.set(c);
+  });
+}
+registerJob('pq-train', trainSubspaces);

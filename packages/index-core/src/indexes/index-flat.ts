@@ -5,6 +5,10 @@ import { LibvqError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { checkMetric, type Metric } from '../metric.js';
 import { parallelSearch } from '../parallel/ops.js';
+import type { IndexSnapshot } from '../parallel/protocol.js';
+import { registerReplica } from '../parallel/replica.js';
+import { sharedCopy } from '../parallel/shared.js';
+import { snapshotOf } from '../parallel/snapshot.js';
 import { checkAdd, checkSearch, idToNumber, searchPadded, threadsFor } from './checks.js';
 import type { Ids, Index, SearchParams, SearchResult } from './index.js';
 
@@ -40,6 +44,19 @@ export class IndexFlat implements Index {
 
   train(): void {}
 
+  /** The snapshot worker threads rebuild this index from (parallel/snapshot.ts caches it). */
+  share(withData: boolean): IndexSnapshot {
+    const model = { kind: 'flat', d: this.d, metric: this.metric, backend: this.backend };
+    return snapshotOf(this, model, withData ? { from: this.data, version: this.ntotal, copy: () => ({ vectors: sharedCopy(this.vectors.data) }) } : undefined);
+  }
+
+  /** The index a snapshot describes, over its shared buffers (no copy). */
+  static fromShared(s: IndexSnapshot): IndexFlat {
+    const f = new IndexFlat(s.d, s.metric, s.backend);
+    if (s.vectors) f.adoptVectors(s.vectors);
+    return f;
+  }
+
   add(x: Matrix, ids?: Ids): void {
     checkAdd('IndexFlat', this.d, true, x, undefined);
     if (ids !== undefined) {
@@ -74,3 +91,5 @@ export class IndexFlat implements Index {
     return this.data.byteLength;
   }
 }
+
+registerReplica('flat', IndexFlat.fromShared);

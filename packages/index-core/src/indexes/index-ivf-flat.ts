@@ -3,6 +3,8 @@ import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import { IndexFlat } from './index-flat.js';
 import { IndexIVF } from './index-ivf.js';
+import type { IndexSnapshot } from '../parallel/protocol.js';
+import { registerReplica } from '../parallel/replica.js';
 
 /** IVF storing raw float32 vectors in the lists (faiss's IndexIVFFlat). */
 export class IndexIVFFlat extends IndexIVF {
@@ -21,6 +23,15 @@ export class IndexIVFFlat extends IndexIVF {
 
   protected trainEncoder(): void {}
 
+  protected sharedModel() {
+    return { kind: 'ivf-flat' };
+  }
+
+  /** The index a snapshot describes, over its shared buffers (no copy). */
+  static fromShared(s: IndexSnapshot): IndexIVFFlat {
+    return new IndexIVFFlat(s.d, s.nlist, s.metric, s.backend, IndexIVF.sharedQuantizer(s)).adoptSharedLists(s);
+  }
+
   encodeVectors(x: Matrix): Uint8Array {
     return new Uint8Array(x.data.slice().buffer);
   }
@@ -33,3 +44,5 @@ export class IndexIVFFlat extends IndexIVF {
     return new Float32Array(code.slice().buffer);
   }
 }
+
+registerReplica('ivf-flat', IndexIVFFlat.fromShared);

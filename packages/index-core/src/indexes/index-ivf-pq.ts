@@ -1,6 +1,8 @@
 import type { Backend, Probes } from '../backend/types.js';
 import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
+import type { IndexSnapshot } from '../parallel/protocol.js';
+import { registerReplica } from '../parallel/replica.js';
 import { sharedArray } from '../parallel/shared.js';
 import { ProductQuantizer } from '../product-quantizer.js';
 import { IndexFlat } from './index-flat.js';
@@ -37,6 +39,18 @@ export class IndexIVFPQ extends IndexIVF {
     const shared = (opts.threads ?? 1) > 1 && this.pq.M > 1;
     this.pq.train(this.residuals(x, listNos, shared), { seed: opts.seed, signal: opts.signal, backend: this.backend, threads: opts.threads });
     this.listTermCache = [];
+  }
+
+  protected sharedModel() {
+    return { kind: 'ivf-pq', M: this.pq.M, nbits: this.pq.nbits, codebooks: this.pq.centroids };
+  }
+
+  /** The index a snapshot describes, over its shared buffers (no copy). */
+  static fromShared(s: IndexSnapshot): IndexIVFPQ {
+    const p = new IndexIVFPQ(s.d, s.nlist, s.M, s.nbits, s.metric, s.backend, IndexIVF.sharedQuantizer(s));
+    p.pq.centroids = s.codebooks!;
+    p.pq.isTrained = true;
+    return p.adoptSharedLists(s);
   }
 
   /** Invalidates cached per-list tables after centroids or codebooks change (training write-back). */
@@ -104,3 +118,5 @@ export class IndexIVFPQ extends IndexIVF {
     return super.memoryBytes() + this.pq.centroids.byteLength + tables;
   }
 }
+
+registerReplica('ivf-pq', IndexIVFPQ.fromShared);

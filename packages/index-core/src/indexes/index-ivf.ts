@@ -7,6 +7,8 @@ import { createRng, randomPermutation } from '../random.js';
 import { checkMetric, type Metric } from '../metric.js';
 import type { LongOperationOptions } from '../progress.js';
 import { parallelEncode, parallelSearch } from '../parallel/ops.js';
+import type { IndexSnapshot } from '../parallel/protocol.js';
+import { snapshotOf } from '../parallel/snapshot.js';
 import { checkAdd, checkSearch, idToNumber, searchPadded, threadsFor } from './checks.js';
 import { IndexFlat } from './index-flat.js';
 import type { Ids, Index, SearchParams, SearchResult, TrainOptions } from './index.js';
@@ -124,6 +126,35 @@ export abstract class IndexIVF implements Index {
       }
       opts.onProgress?.(e, x.rows);
     }
+  }
+
+  /** What `add` would store for x: the list of each row and its codes, computed on this thread. */
+  encode(x: Matrix): { lists: Int32Array; codes: Uint8Array } {
+    const lists = this.assignLists(x);
+    return { lists, codes: this.encodeVectors(x, lists) };
+  }
+
+  /** The snapshot worker threads rebuild this index from (parallel/snapshot.ts caches it). */
+  share(withData: boolean): IndexSnapshot {
+    const model = { ...this.sharedModel(), d: this.d, metric: this.metric, backend: this.backend, nlist: this.nlist, coarse: this.quantizer.vectors.data };
+    const data = { from: this.invlists, version: this.invlists.version, copy: () => this.invlists.sharedCopy() };
+    return snapshotOf(this, model, withData ? data : undefined);
+  }
+
+  /** The subclass's part of its snapshot: its replica kind and encoder parameters. */
+  protected abstract sharedModel(): { kind: string; M?: number; nbits?: number; codebooks?: Float32Array };
+
+  /** A replica's coarse quantizer over the snapshot's shared centroids. */
+  protected static sharedQuantizer(s: IndexSnapshot): IndexFlat {
+    const q = new IndexFlat(s.d, s.metric, s.backend);
+    q.adoptVectors(s.coarse!);
+    return q;
+  }
+
+  /** Points a replica's lists at the snapshot's shared codes and ids. */
+  protected adoptSharedLists(s: IndexSnapshot): this {
+    if (s.offsets) this.invlists.adoptShared(s.offsets, s.codes!, s.ids!);
+    return this;
   }
 
   /** Adds vectors whose lists are already chosen (faiss's add_core). */

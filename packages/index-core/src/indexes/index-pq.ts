@@ -6,6 +6,10 @@ import { checkMetric, type Metric } from '../metric.js';
 import { ProductQuantizer } from '../product-quantizer.js';
 import type { LongOperationOptions } from '../progress.js';
 import { parallelEncode, parallelSearch } from '../parallel/ops.js';
+import type { IndexSnapshot } from '../parallel/protocol.js';
+import { registerReplica } from '../parallel/replica.js';
+import { sharedCopy } from '../parallel/shared.js';
+import { snapshotOf } from '../parallel/snapshot.js';
 import { checkAdd, checkSearch, idToNumber, searchPadded, threadsFor } from './checks.js';
 import type { Ids, Index, SearchParams, SearchResult, TrainOptions } from './index.js';
 
@@ -47,6 +51,31 @@ export class IndexPQ implements Index {
     this.appendCodes(codes, x.rows);
   }
 
+  /** The codes `add` would store for x (n × M bytes), computed on this thread. */
+  encode(x: Matrix): { codes: Uint8Array } {
+    return { codes: this.pq.computeCodes(x, this.backend) };
+  }
+
+  /** The snapshot worker threads rebuild this index from (parallel/snapshot.ts caches it). */
+  share(withData: boolean): IndexSnapshot {
+    const { M, nbits } = this.pq;
+    const model = { kind: 'pq', d: this.d, metric: this.metric, backend: this.backend, M, nbits, codebooks: this.pq.centroids };
+    const data = { from: this.codes, version: this.ntotal, copy: () => ({ codes: sharedCopy(this.codes.subarray(0, this.ntotal * M)) }) };
+    return snapshotOf(this, model, withData ? data : undefined);
+  }
+
+  /** The index a snapshot describes, over its shared buffers (no copy). */
+  static fromShared(s: IndexSnapshot): IndexPQ {
+    const p = new IndexPQ(s.d, s.M, s.nbits, s.metric, s.backend);
+    p.pq.centroids = s.codebooks!;
+    p.pq.isTrained = true;
+    if (s.codes) {
+      p.codes = s.codes;
+      p.ntotal = s.codes.length / s.M;
+    }
+    return p;
+  }
+
   /** Appends already-computed codes (used by training write-back and file loading). */
   appendCodes(codes: Uint8Array, n: number): void {
     const M = this.pq.M;
@@ -82,3 +111,5 @@ export class IndexPQ implements Index {
     return this.codes.byteLength + this.pq.centroids.byteLength;
   }
 }
+
+registerReplica('pq', IndexPQ.fromShared);

@@ -1,4 +1,5 @@
 import type { ListView } from '../backend/types.js';
+import { sharedArray } from '../parallel/shared.js';
 
 const NO_CODES = new Uint8Array(0);
 const NO_IDS = new Float64Array(0);
@@ -57,6 +58,27 @@ export class InvertedLists implements ListView {
       this.codes[l].set(codes.subarray(i * cs, (i + 1) * cs), at * cs);
       this.ids[l][at] = ids[i];
     }
+  }
+
+  /** Every list's codes and ids back to back in shared memory, with the nlist+1 entry offsets (for worker threads). */
+  sharedCopy(): { codes: Uint8Array; ids: Float64Array; offsets: Int32Array } {
+    const cs = this.codeSize;
+    const offsets = sharedArray(Int32Array, this.nlist + 1);
+    for (let l = 0; l < this.nlist; l++) offsets[l + 1] = offsets[l] + this.sizes[l];
+    const n = offsets[this.nlist];
+    const codes = sharedArray(Uint8Array, n * cs);
+    const ids = sharedArray(Float64Array, n);
+    for (let l = 0; l < this.nlist; l++) {
+      codes.set(this.codes[l].subarray(0, this.sizes[l] * cs), offsets[l] * cs);
+      ids.set(this.ids[l].subarray(0, this.sizes[l]), offsets[l]);
+    }
+    return { codes, ids, offsets };
+  }
+
+  /** Lists viewing the buffers of a sharedCopy() (no copy: a worker's replica). */
+  adoptShared(offsets: Int32Array, codes: Uint8Array, ids: Float64Array): void {
+    const cs = this.codeSize;
+    for (let l = 0; l < this.nlist; l++) this.setList(l, codes.subarray(offsets[l] * cs, offsets[l + 1] * cs), ids.subarray(offsets[l], offsets[l + 1]));
   }
 
   /** Replaces the contents of one list (file loading). */

@@ -1,38 +1,37 @@
-import type { Backend } from '../backend/types.js';
 import type { SearchParams, SearchResult } from '../indexes/index.js';
 import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import { rowRange, runParallel } from './pool.js';
 import { isShared, sharedScratch } from './shared.js';
-import { encodeRows, searchRows, type ShareableIndex } from './index-jobs.js';
-import { assignRows, trainSubspaces } from './kernel-jobs.js';
-import { snapshotOf } from './snapshot.js';
+import { encodeRows, searchRows } from './index-jobs.js';
+import { runJob } from './jobs.js';
+import type { AssignJob, PQTrainJob, ThreadIndex } from './protocol.js';
 
 // The parallel forms of index operations: inputs copied once into shared memory, rows (or PQ sub-spaces)
 // split into chunks taken by whichever thread is free, results written into the chunk's rows of
 // shared outputs (pool.ts rowRange hands out chunks of rows). Every thread runs the single-thread code on its rows, so results are byte-identical.
 
 /** Search with the queries split across threads. */
-export function parallelSearch(index: ShareableIndex, q: Matrix, params: SearchParams, threads: number): SearchResult {
-  const snap = snapshotOf(index, true);
+export function parallelSearch(index: ThreadIndex, q: Matrix, params: SearchParams, threads: number): SearchResult {
+  const snap = index.share(true);
   const queries = sharedScratch('search.queries', Float32Array, q.data.length);
   queries.set(q.data);
   const distances = sharedScratch('search.distances', Float32Array, q.rows * params.k);
   const labels = sharedScratch('search.labels', BigInt64Array, q.rows * params.k);
-  const nprobe = params.nprobe ?? ('nprobe' in index ? index.nprobe : undefined);
+  const nprobe = params.nprobe ?? ('nprobe' in index ? (index.nprobe as number) : undefined);
   const job = { op: 'search', snap, queries, k: params.k, nprobe, ...rowRange(q.rows, threads, 8), distances, labels } as const;
   runParallel(Array(threads).fill(job), () => searchRows(index, job));
   return { distances: distances.slice(), labels: labels.slice() };
 }
 
 /** IVF: the list and the code of every row; PQ: the codes (lists is empty). */
-export function parallelEncode(index: ShareableIndex, x: Matrix, codeSize: number, threads: number): { lists: Int32Array; codes: Uint8Array } {
-  const snap = snapshotOf(index, false);
+export function parallelEncode(index: ThreadIndex, x: Matrix, codeSize: number, threads: number): { lists: Int32Array; codes: Uint8Array } {
+  const snap = index.share(false);
   const xs = sharedScratch('encode.x', Float32Array, x.data.length);
   xs.set(x.data);
   const lists = sharedScratch('encode.lists', Int32Array, x.rows);
   const codes = sharedScratch('encode.codes', Uint8Array, x.rows * codeSize);
-  const job = { op: 'encode', snap, x: xs, ...rowRange(x.rows, threads, 256), lists, codes } as const;
+  const job = { op: 'encode', snap, x: xs, ...rowRange(x.rows, threads, 256), lists, codes, codeSize } as const;
   runParallel(Array(threads).fill(job), () => encodeRows(index, job));
   return { lists: lists.slice(), codes: codes.slice() };
 }
@@ -42,16 +41,17 @@ export function parallelEncode(index: ShareableIndex, x: Matrix, codeSize: numbe
  * the nearest centroid of each row and the distance the objective sums.
  */
 export function parallelAssign(
-  x: Matrix, centroids: Matrix, metric: Metric, backend: Backend, threads: number,
+  x: Matrix, centroids: Matrix, metric: Metric, backend: { name: string }, threads: number,
 ): { labels: Int32Array; distances: Float32Array } {
   const c = sharedScratch('assign.centroids', Float32Array, centroids.data.length);
   c.set(centroids.data);
   const labels = sharedScratch('assign.labels', Int32Array, x.rows);
   const distances = sharedScratch('assign.distances', Float32Array, x.rows);
-  const job = {
+  const job: AssignJob = {
     op: 'assign', x: x.data, dim: x.dim, centroids: c, metric, backend: backend.name, ...rowRange(x.rows, threads, 256), labels, distances,
-  } as const;
-  runParallel(Array(threads).fill(job), () => assignRows(job));
+  };
+  // The assignment runner is k-means' own (registered in kmeans.ts, which calls this).
+  runParallel(Array(threads).fill(job), () => runJob(job));
   return { labels: labels.slice(), distances: distances.slice() };
 }
 
@@ -76,9 +76,10 @@ export function parallelPQTrain(p: ParallelPQTrain, threads: number): Float32Arr
   const codebooks = sharedScratch('pq-train.codebooks', Float32Array, p.codebooks.length);
   codebooks.set(p.codebooks);
   const { M, nbits, niter, maxPointsPerCentroid, seed, backend, hotStart } = p;
-  const job = {
+  const job: PQTrainJob = {
     op: 'pq-train', x, d: p.x.dim, M, nbits, niter, maxPointsPerCentroid, seed, backend, codebooks, hotStart, n: M, chunk: 1, next: rowRange(M, threads, 1).next,
-  } as const;
-  runParallel(Array(Math.min(threads, M)).fill(job), () => trainSubspaces(job));
+  };
+  // The sub-space training runner is the product quantizer's own (registered in product-quantizer.ts).
+  runParallel(Array(Math.min(threads, M)).fill(job), () => runJob(job));
   return codebooks.slice();
 }

@@ -29,8 +29,9 @@ class PoolWorker {
     const { port1, port2 } = new MessageChannel();
     const signal = new Int32Array(new SharedArrayBuffer(8));
     const here = import.meta.url;
-    // From sources the entry is ./worker.ts next to this file; tsup builds it as dist/parallel-worker.js.
-    const entry = isTypeScriptModule(here) ? new URL('./worker.ts', here) : new URL('./parallel-worker.js', here);
+    // From sources the entry is src/thread-entry.ts (it loads the modules that register jobs and replicas, then
+    // ./worker.ts); tsup builds it as dist/parallel-worker.js. A path, not an import: this layer imports nothing above it.
+    const entry = isTypeScriptModule(here) ? new URL('../thread-entry.ts', here) : new URL('./parallel-worker.js', here);
     const worker = spawnWorker(entry, { workerData: { port: port2, signal }, transferList: [port2], what: 'index threads' });
     worker.unref();
     // Errors reach the pool through the port; an 'error' listener only keeps an uncaught one from crashing.

@@ -1,10 +1,13 @@
+import type { SearchParams, SearchResult } from '../indexes/index.js';
+import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
 
 /** Everything a worker needs to rebuild an index over shared memory (see snapshot.ts / replica.ts). */
 export interface IndexSnapshot {
   /** Changes whenever any buffer changes; workers cache their replica under it. */
   readonly key: number;
-  readonly kind: 'flat' | 'pq' | 'ivf-flat' | 'ivf-pq';
+  /** The replica builder the index class registered (replica.ts): 'flat', 'pq', 'ivf-flat', 'ivf-pq'. */
+  readonly kind: string;
   readonly d: number;
   readonly metric: Metric;
   readonly backend: string;
@@ -54,6 +57,7 @@ export interface EncodeJob extends RowRange {
   readonly x: Float32Array;
   readonly lists: Int32Array;
   readonly codes: Uint8Array;
+  readonly codeSize: number;
 }
 
 /** One k-means assignment step. */
@@ -84,11 +88,24 @@ export interface PQTrainJob extends RowRange {
   readonly hotStart: boolean;
 }
 
-export type Job = SearchJob | EncodeJob | AssignJob | PQTrainJob;
+/** A job as the pool carries it; its owner registered the runner for `op` (jobs.ts). */
+export type Job = { readonly op: string };
 
 export type Reply = { type: 'done'; id: number } | { type: 'error'; id: number; code?: string; message: string };
 
 export interface Envelope {
   id: number;
   job: Job;
+}
+
+/**
+ * What the thread layer needs of an index: a snapshot of itself for the workers (`share`), single-thread
+ * search, and, for indexes that store codes, `encode` (exactly what add would store: the IVF list of each row,
+ * when it has lists, and the codes).
+ */
+export interface ThreadIndex {
+  readonly d: number;
+  share(withData: boolean): IndexSnapshot;
+  search(q: Matrix, params: SearchParams): SearchResult;
+  encode?(x: Matrix): { lists?: Int32Array; codes: Uint8Array };
 }

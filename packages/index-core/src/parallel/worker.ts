@@ -1,7 +1,7 @@
 import { type MessagePort, workerData } from 'node:worker_threads';
 import { LibvqError } from '../errors.js';
 import type { Envelope, Reply } from './protocol.js';
-import { runJob } from './run-job.js';
+import { runJob } from './jobs.js';
 
 // Entry of an index thread. The main thread blocks in Atomics.wait while workers run (the index API is
 // synchronous), so replies go on a private port the main thread drains with receiveMessageOnPort, and
