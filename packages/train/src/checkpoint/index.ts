@@ -1,5 +1,8 @@
 export { encodeSafetensors, decodeSafetensors, expectTensor, tensor, type Tensor, type SafeDtype, type TensorData, type DecodedSafetensors } from './safetensors.js';
 export { writeDirAtomic, readFileChecked, sha256 } from './files.js';
 export { readVersion, versionsDirOf, MAX_READ_ATTEMPTS } from './versioned-dir.js';
-export { saveLearnableIndex, loadLearnableIndex, readManifest, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointManifest, type CheckpointExtra } from './learnable-checkpoint.js';
-export { saveTrainCheckpoint, loadTrainCheckpoint, type TrainState, type OptimizerState } from './train-state.js';
+export { readManifest, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointManifest, type CheckpointExtra } from './learnable-checkpoint.js';
+export type { TrainState, OptimizerState } from './train-state.js';
+// The plain-data readers and writers (learnable-checkpoint.ts, train-state.ts) stay internal. The package's API,
+// saveLearnableIndex, loadLearnableIndex, saveTrainCheckpoint and loadTrainCheckpoint (which take / return a
+// LearnableIndex), is in learnable/persist.ts, above both modules.

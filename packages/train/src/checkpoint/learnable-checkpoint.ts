@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { LibvqError, checkMetric, deserializeIndex, serializeIndex } from '@libvq/index-core';
-import type { Metric } from '@libvq/index-core';
-import { LearnableIndex, type LearnableMethod } from '../learnable/learnable-index.js';
+import { LibvqError, checkMetric, describeIndex, deserializeIndex, serializeIndex } from '@libvq/index-core';
+import type { Index, Metric } from '@libvq/index-core';
+import type { AssignSnapshot } from '../learnable/assigner.js';
+import { inspectIndex, readAssignments, type IndexParts, type LearnableMethod } from '../learnable/structure.js';
 import { decodeSafetensors, encodeSafetensors, expectTensor, tensor, type Tensor } from './safetensors.js';
 import { readFileChecked, sha256, writeDirAtomic } from './files.js';
 import { checkAgainstManifest, checkEqual, checkFinite } from './validate.js';
@@ -40,7 +41,19 @@ export interface CheckpointExtra {
 }
 
 /**
- * Saves a learnable index as a checkpoint directory:
+ * What a learnable-index checkpoint holds, as plain data: the index, its parts (inspectIndex) and the snapshot
+ * quantizer that places documents added later. A LearnableIndex is one; LearnableIndex.load / save (and
+ * loadLearnableIndex / saveLearnableIndex, learnable/persist.ts) turn this data into a LearnableIndex and back, so
+ * this module never depends on LearnableIndex.
+ */
+export interface IndexCheckpointData {
+  readonly index: Index;
+  readonly parts: IndexParts;
+  readonly snapshot: AssignSnapshot;
+}
+
+/**
+ * Saves a learnable index (as plain data, see IndexCheckpointData) as a checkpoint directory:
  * - `index.faiss`: the trained index in faiss's binary format (faiss.read_index reads it; ids = document rows);
  * - `tensors.safetensors`: the trained rotation / IVF centres / codebooks (for tools that want the tensors without
  *   parsing faiss) and the snapshot quantizer that places documents added later (`assign.*`, see assigner.ts);
@@ -49,7 +62,7 @@ export interface CheckpointExtra {
  * (see versioned-dir.ts), so concurrent saves and loads are safe and `dir/index.faiss` opens as a plain file.
  * To delete a checkpoint, remove both.
  */
-export function saveLearnableIndex(li: LearnableIndex, dir: string, extra: CheckpointExtra = {}): void {
+export function writeIndexCheckpoint(li: IndexCheckpointData, dir: string, extra: CheckpointExtra = {}): void {
   const p = li.parts;
   const t: Record<string, Tensor> = {};
   if (p.opq) t.rotation = tensor(Float32Array.from(p.opq.A), [p.d, p.dIn]);
@@ -70,13 +83,13 @@ export function saveLearnableIndex(li: LearnableIndex, dir: string, extra: Check
     library: { name: '@libvq/train', version: '0.1.0' },
     method: p.method,
     metric: p.metric,
-    factory: li.describe(),
+    factory: describeIndex(li.index),
     dIn: p.dIn,
     d: p.d,
     nlist: p.ivf?.nlist ?? 0,
     M: p.pq?.M ?? 0,
     nbits: p.pq?.nbits ?? 0,
-    ntotal: li.ntotal,
+    ntotal: li.index.ntotal,
     files: Object.fromEntries(Object.entries(files).map(([k, b]) => [k, { sha256: sha256(b), bytes: b.length }])),
     tensors: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { dtype: v.dtype, shape: [...v.shape] }])),
     ...(extra.manifest ? { extra: extra.manifest } : {}),
@@ -106,20 +119,22 @@ export function readManifest(dir: string): CheckpointManifest {
 }
 
 /**
- * Loads a checkpoint written by saveLearnableIndex, verifying checksums, shapes, values and consistency. Safe
- * while other processes save to `dir`: it reads one complete version (readVersion).
+ * Reads a checkpoint written by writeIndexCheckpoint (saveLearnableIndex), verifying checksums, shapes, values and
+ * consistency, and returns it as plain data (LearnableIndex.load makes a LearnableIndex of it). Safe while other
+ * processes save to `dir`: it reads one complete version (readVersion).
  */
-export function loadLearnableIndex(dir: string): LearnableIndex {
-  return readVersion(dir, loadLearnableIndexAt);
+export function readIndexCheckpoint(dir: string): IndexCheckpointData {
+  return readVersion(dir, readIndexCheckpointAt);
 }
 
 /**
- * loadLearnableIndex on one version directory. Every tensor is checked: listed in the manifest with its dtype and
+ * readIndexCheckpoint on one version directory. The index must be one a LearnableIndex can wrap (inspectIndex) with
+ * ids = the document rows (readAssignments). Every tensor is checked: listed in the manifest with its dtype and
  * shape, present exactly when the index has the part (rotation / IVF / PQ), shaped by the manifest's d, dIn,
  * nlist, M and nbits (so the tensors agree with each other and with index.faiss), finite; the trained tensors
  * must equal index.faiss's parameters, which must be finite too.
  */
-export function loadLearnableIndexAt(dir: string): LearnableIndex {
+export function readIndexCheckpointAt(dir: string): IndexCheckpointData {
   const m = readManifest(dir);
   const manifestFile = join(dir, MANIFEST);
   const file = join(dir, TENSORS);
@@ -127,9 +142,9 @@ export function loadLearnableIndexAt(dir: string): LearnableIndex {
   checkAgainstManifest(dec, file, m.tensors, manifestFile);
   const indexFile = join(dir, INDEX);
   const index = deserializeIndex(readFileChecked(dir, INDEX, m.files[INDEX]), { name: indexFile });
-  const li = new LearnableIndex(index, { metric: m.metric, dIn: 0, d: 0, rotation: null, centroids: null, nlist: 0, codebooks: null, M: 0, ksub: 0, dsub: 0 });
-  const p = li.parts;
-  const got = { method: p.method, metric: p.metric, dIn: p.dIn, d: p.d, nlist: p.ivf?.nlist ?? 0, M: p.pq?.M ?? 0, nbits: p.pq?.nbits ?? 0, ntotal: li.ntotal };
+  const p = inspectIndex(index);
+  readAssignments(p); // validates that ids are the rows 0..n-1
+  const got = { method: p.method, metric: p.metric, dIn: p.dIn, d: p.d, nlist: p.ivf?.nlist ?? 0, M: p.pq?.M ?? 0, nbits: p.pq?.nbits ?? 0, ntotal: index.ntotal };
   for (const [k, v] of Object.entries(got)) {
     if (m[k as keyof typeof got] !== v) throw new LibvqError('BAD_FILE', `${indexFile}: ${k} = ${v}, the manifest says ${m[k as keyof typeof got]}`);
   }
@@ -157,7 +172,7 @@ export function loadLearnableIndexAt(dir: string): LearnableIndex {
   for (const name of Object.keys(dec.tensors)) {
     if (!expected.has(name)) throw new LibvqError('BAD_FILE', `${file}: tensor "${name}" does not belong to a ${m.factory} checkpoint (expected ${[...expected].join(', ')})`);
   }
-  li.snapshot = {
+  const snapshot: AssignSnapshot = {
     metric: m.metric, dIn: m.dIn, d: m.d,
     rotation: snap.rotation ?? null,
     centroids: snap.ivf_centers ?? null,
@@ -165,5 +180,5 @@ export function loadLearnableIndexAt(dir: string): LearnableIndex {
     codebooks: snap.codebook ?? null,
     M: p.pq ? m.M : 0, ksub: p.pq ? ksub : 0, dsub,
   };
-  return li;
+  return { index, parts: p, snapshot };
 }

@@ -2,9 +2,8 @@ import { join } from 'node:path';
 import { LibvqError } from '@libvq/index-core';
 import type { Floats, LossWeights } from '../grad/types.js';
 import type { RelData } from '../learnable/labels.js';
-import type { LearnableIndex } from '../learnable/learnable-index.js';
 import type { TowerState } from '../tower/types.js';
-import { loadLearnableIndexAt, readManifest, saveLearnableIndex, type CheckpointManifest } from './learnable-checkpoint.js';
+import { readIndexCheckpointAt, readManifest, writeIndexCheckpoint, type CheckpointManifest, type IndexCheckpointData } from './learnable-checkpoint.js';
 import { decodeSafetensors, encodeSafetensors, tensor, type DecodedSafetensors, type Tensor } from './safetensors.js';
 import { readFileChecked } from './files.js';
 import { checkFinite } from './validate.js';
@@ -76,8 +75,11 @@ function fromCsr(dec: DecodedSafetensors, file: string, name: string, ntotal: nu
   return out;
 }
 
-/** Saves the index (as saveLearnableIndex does) plus `train-state.safetensors`; atomic like every checkpoint. */
-export function saveTrainCheckpoint(li: LearnableIndex, dir: string, s: TrainState, extra: Record<string, unknown> = {}): void {
+/**
+ * Saves the index (as writeIndexCheckpoint does; a LearnableIndex is IndexCheckpointData) plus
+ * `train-state.safetensors`; atomic like every checkpoint. saveTrainCheckpoint (learnable/persist.ts) calls it.
+ */
+export function writeTrainCheckpoint(li: IndexCheckpointData, dir: string, s: TrainState, extra: Record<string, unknown> = {}): void {
   const t: Record<string, Tensor> = {};
   const put = (name: string, r: RelData) => {
     const c = toCsr(r);
@@ -98,7 +100,7 @@ export function saveTrainCheckpoint(li: LearnableIndex, dir: string, s: TrainSta
     for (const [k, a] of Object.entries(ts.arrays)) t[`tower.${role}.${k}`] = tensor(a, [a.length]);
   }
   const bytes = encodeSafetensors(t, { format: 'libvq-ts.train-state' });
-  saveLearnableIndex(li, dir, {
+  writeIndexCheckpoint(li, dir, {
     files: { [STATE]: bytes },
     manifest: { ...extra, train: { epochsDone: s.epochsDone, step: s.step, weights: s.weights, optimizerSteps: steps, towerSteps } },
   });
@@ -107,11 +109,12 @@ export function saveTrainCheckpoint(li: LearnableIndex, dir: string, s: TrainSta
 type TrainRecord = { epochsDone: number; step: number; weights: LossWeights | null; optimizerSteps: Record<string, number>; towerSteps?: Record<string, Record<string, number>> };
 
 /**
- * Loads a checkpoint written by saveTrainCheckpoint: the index as it was after the epoch, and the state to resume.
- * Reads one complete version even while other processes save to `dir` (readVersion), and validates every tensor
- * of the train state (see checkState).
+ * Reads a checkpoint written by writeTrainCheckpoint (saveTrainCheckpoint) as plain data: the index as it was after
+ * the epoch (see readIndexCheckpoint), and the state to resume. Reads one complete version even while other
+ * processes save to `dir` (readVersion), and validates every tensor of the train state (see checkState).
+ * loadTrainCheckpoint and LearnableIndex.resume (learnable/) make a LearnableIndex of the index.
  */
-export function loadTrainCheckpoint(dir: string): { index: LearnableIndex; state: TrainState; manifestExtra: Record<string, unknown> } {
+export function readTrainCheckpoint(dir: string): { index: IndexCheckpointData; state: TrainState; manifestExtra: Record<string, unknown> } {
   return readVersion(dir, (v) => {
     const m = readManifest(v);
     const manifestFile = join(v, 'manifest.json');
@@ -120,7 +123,7 @@ export function loadTrainCheckpoint(dir: string): { index: LearnableIndex; state
     if (!(Number.isInteger(train.epochsDone) && train.epochsDone >= 1 && Number.isInteger(train.step) && train.step >= 0)) {
       throw new LibvqError('BAD_FILE', `${manifestFile}: extra.train.epochsDone / step are not valid (${train.epochsDone}, ${train.step})`);
     }
-    const index = loadLearnableIndexAt(v);
+    const index = readIndexCheckpointAt(v);
     const file = join(v, STATE);
     const dec = decodeSafetensors(readFileChecked(v, STATE, m.files[STATE]), file);
     const state = checkState(dec, file, manifestFile, train, m);

@@ -2,15 +2,15 @@ import {
   IndexIVFPQ, IndexPQ, LibvqError,
   checkMatrix, checkMetric, describeIndex, indexFactory, invalidArgument, methodToFactory,
 } from '@libvq/index-core';
-import type { Index, IndexMethod, LongOperationOptions, Matrix, Metric, SearchParams, SearchResult } from '@libvq/index-core';
-import { loadLearnableIndex, saveLearnableIndex, type CheckpointExtra } from '../checkpoint/learnable-checkpoint.js';
-import { loadTrainCheckpoint, saveTrainCheckpoint, type TrainState } from '../checkpoint/train-state.js';
+import type { Index, LongOperationOptions, Matrix, Metric, SearchParams, SearchResult } from '@libvq/index-core';
+import { readIndexCheckpoint, writeIndexCheckpoint, type CheckpointExtra, type IndexCheckpointData } from '../checkpoint/learnable-checkpoint.js';
+import { readTrainCheckpoint, writeTrainCheckpoint, type TrainState } from '../checkpoint/train-state.js';
 import { orthogonalityError } from '../optim/cayley.js';
 import { assignDocs, snapshotParts, type AssignSnapshot } from './assigner.js';
 import { fitIndexParams, fitWithTowers, type FitReport, type IndexFitOptions, type TowerHook, type TowerHooks } from './fit.js';
-import { inspectIndex, readAssignments, type IndexParts } from './structure.js';
+import { inspectIndex, readAssignments, type IndexParts, type LearnableMethod } from './structure.js';
 
-export type LearnableMethod = Exclude<IndexMethod, 'flat'>;
+export type { LearnableMethod } from './structure.js';
 export type WriteBack = 'keep' | 'reencode';
 
 export interface CreateLearnableIndexOptions extends LongOperationOptions {
@@ -56,11 +56,21 @@ export class LearnableIndex {
   /** The quantizer that places documents (see assigner.ts); every add() goes through it. */
   snapshot: AssignSnapshot;
 
-  constructor(index: Index, snapshot?: AssignSnapshot) {
+  /**
+   * `parts`: the index's parts when they were already found and checked (inspectIndex, and readAssignments
+   * passed), as a checkpoint reader does; otherwise they are found here.
+   */
+  constructor(index: Index, snapshot?: AssignSnapshot, parts?: IndexParts) {
     this.index = index;
-    this.parts = inspectIndex(index);
-    readAssignments(this.parts); // validates that ids are the rows 0..n-1
+    if (parts && parts.index !== index) throw invalidArgument('parts', 'the parts of this index (inspectIndex(index))', 'the parts of another index');
+    this.parts = parts ?? inspectIndex(index);
+    if (!parts) readAssignments(this.parts); // validates that ids are the rows 0..n-1
     this.snapshot = snapshot ?? snapshotParts(this.parts);
+  }
+
+  /** A LearnableIndex of a checkpoint's plain data (readIndexCheckpoint, readTrainCheckpoint). */
+  static fromCheckpoint(data: IndexCheckpointData): LearnableIndex {
+    return new LearnableIndex(data.index, data.snapshot, data.parts);
   }
 
   /** LibVQ's construction step: build the faiss-style index for the method, train it on the documents, add them. */
@@ -129,7 +139,7 @@ export class LearnableIndex {
     const dir = o.checkpointDir;
     const onEpochEnd = dir
       ? (st: TrainState) => {
-          saveTrainCheckpoint(this, dir, st, { ...o.checkpointManifest, ...checkpointManifest, fit: { codeAssignment, writeBack, epochs: o.epochs ?? 5 } });
+          writeTrainCheckpoint(this, dir, st, { ...o.checkpointManifest, ...checkpointManifest, fit: { codeAssignment, writeBack, epochs: o.epochs ?? 5 } });
           o.onEpochEnd?.(st);
         }
       : o.onEpochEnd;
@@ -180,13 +190,14 @@ export class LearnableIndex {
     return o ? orthogonalityError(o.A, o.dOut, o.dIn) : 0;
   }
 
-  /** Saves a checkpoint directory (see checkpoint/learnable-checkpoint.ts). */
+  /** Saves a checkpoint directory (see writeIndexCheckpoint in checkpoint/learnable-checkpoint.ts). */
   save(dir: string, extra?: CheckpointExtra): void {
-    saveLearnableIndex(this, dir, extra);
+    writeIndexCheckpoint(this, dir, extra);
   }
 
+  /** Loads a checkpoint directory written by save (see readIndexCheckpoint in checkpoint/learnable-checkpoint.ts). */
   static load(dir: string): LearnableIndex {
-    return loadLearnableIndex(dir);
+    return LearnableIndex.fromCheckpoint(readIndexCheckpoint(dir));
   }
 
   /**
@@ -194,8 +205,8 @@ export class LearnableIndex {
    * `index.fit({...sameOptions, resumeFrom: state})` to finish the run exactly as an uninterrupted one.
    */
   static resume(dir: string): { index: LearnableIndex; state: TrainState } {
-    const { index, state } = loadTrainCheckpoint(dir);
-    return { index, state };
+    const { index, state } = readTrainCheckpoint(dir);
+    return { index: LearnableIndex.fromCheckpoint(index), state };
   }
 
   /** The faiss factory string of the wrapped index. */

@@ -3,6 +3,9 @@ import {
 } from '@libvq/index-core';
 import type { Index, IndexMethod, Metric, ProductQuantizer } from '@libvq/index-core';
 
+/** The LibVQ methods a learnable index can have (every index method but 'flat'). */
+export type LearnableMethod = Exclude<IndexMethod, 'flat'>;
+
 /**
  * The parts of an index-core index that training touches, found once: the OPQ transform (rotation), the IVF
  * coarse quantizer's centroids, the product quantizer's codebooks. Every array here is the index's own storage
@@ -10,7 +13,7 @@ import type { Index, IndexMethod, Metric, ProductQuantizer } from '@libvq/index-
  */
 export interface IndexParts {
   readonly index: Index;
-  readonly method: Exclude<IndexMethod, 'flat'>;
+  readonly method: LearnableMethod;
   readonly metric: Metric;
   /** Input dimension (before the rotation). */
   readonly dIn: number;
