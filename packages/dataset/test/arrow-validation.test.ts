@@ -71,7 +71,7 @@ describe('Arrow IPC validation', () => {
         new DataView(copy.buffer).setInt32(i, 13, true);
         const p = join(dir, `list-${i}.arrow`);
         writeFileSync(p, copy);
-        const r = await readEmbeddings(p).then((e) => e.matrix, (e: unknown) => e);
+        const r: { rows: number; dim: number } | Error = await readEmbeddings(p).then((e) => e.matrix, (e: unknown) => e as Error);
         // Whatever the int was, the read either fails with a typed error or is unchanged.
         if (r instanceof Error) expect(r).toBeInstanceOf(LibvqError);
         else expect([r.rows, r.dim]).toEqual([40, 12]);

@@ -23,6 +23,7 @@ export * from './indexes/index-ivf-flat.js';
 export * from './indexes/index-ivf-pq.js';
 export * from './indexes/index-pretransform.js';
 export { addBatches } from './indexes/add-batches.js';
+export { defaultTrainingSize } from './indexes/training-size.js';
 export * from './factory.js';
 export * from './io/index.js';
 export { closeThreadPool, threadPoolSize } from './parallel/pool.js';

@@ -1,11 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import {
-  IndexIVFPQ,
-  IndexPQ,
   IndexPreTransform,
   LibvqError,
   addBatches,
+  defaultTrainingSize,
   OPQMatrix,
   describeIndex,
   indexFactory,
@@ -23,7 +22,7 @@ import { withConfig } from '../config.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
 import { defaultBatchRows, sampleVectors, type VectorSource } from '@libvq/dataset';
-import { VECTORS_FORMATS, formatBytes, intOption, ivfOf, metricOption, openVectorsArg } from '../vectors-arg.js';
+import { VECTORS_FORMATS, formatBytes, intOption, metricOption, openVectorsArg } from '../vectors-arg.js';
 
 const METHODS: readonly IndexMethod[] = ['flat', 'ivf', 'ivf_pq', 'ivf_opq', 'pq', 'opq'];
 
@@ -58,21 +57,6 @@ export function factoryFromFlags(f: BuildFlags): string {
     throw new LibvqError('INVALID_ARGUMENT', `--method: expected one of ${METHODS.join(', ')}, got "${f.method}"`);
   }
   return methodToFactory({ indexMethod: f.method as IndexMethod, ivfCentersNum: f.ivfCenters, subvectorNum: f.subvectors, subvectorBits: f.bits });
-}
-
-/**
- * The default training-set size, faiss's rule: k-means uses at most 256 points per centroid (IVF: 256 · nlist;
- * PQ: 256 · 2^nbits per sub-quantizer), OPQ trains on at most 256 · 256 points. Training on more changes nothing
- * (the library would subsample), so a bigger file is sampled once, seeded, and never read whole.
- */
-export function defaultTrainingSize(index: Index): number {
-  let n = 1;
-  const ivf = ivfOf(index);
-  if (ivf !== undefined) n = Math.max(n, 256 * ivf.nlist);
-  const inner = index instanceof IndexPreTransform ? index.index : index;
-  if (inner instanceof IndexPQ || inner instanceof IndexIVFPQ) n = Math.max(n, 256 * inner.pq.ksub);
-  if (index instanceof IndexPreTransform && index.chain.some((t) => t instanceof OPQMatrix)) n = Math.max(n, 256 * 256);
-  return n;
 }
 
 /**

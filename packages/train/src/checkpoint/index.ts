@@ -1,6 +1,6 @@
 export { encodeSafetensors, decodeSafetensors, expectTensor, tensor, type Tensor, type SafeDtype, type TensorData, type DecodedSafetensors } from './safetensors.js';
 export { writeDirAtomic, readFileChecked, sha256 } from './files.js';
-export { readVersion, versionsDirOf, MAX_READ_ATTEMPTS } from './versioned-dir.js';
+export { readVersion, versionsDirOf } from './versioned-dir.js';
 export { readManifest, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointManifest, type CheckpointExtra } from './learnable-checkpoint.js';
 export type { TrainState, OptimizerState } from './train-state.js';
 // The plain-data readers and writers (learnable-checkpoint.ts, train-state.ts) stay internal. The package's API,

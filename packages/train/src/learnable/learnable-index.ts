@@ -1,8 +1,9 @@
 import {
   IndexIVFPQ, IndexPQ, LibvqError,
-  checkMatrix, checkMetric, describeIndex, indexFactory, invalidArgument, methodToFactory,
+  checkMatrix, checkMetric, defaultTrainingSize, describeIndex, indexFactory, invalidArgument, methodToFactory, throwIfAborted,
 } from '@libvq/index-core';
 import type { Index, LongOperationOptions, Matrix, Metric, SearchParams, SearchResult } from '@libvq/index-core';
+import { defaultBatchRows, sampleVectors, type VectorSource } from '@libvq/dataset';
 import { readIndexCheckpoint, writeIndexCheckpoint, type CheckpointExtra, type IndexCheckpointData } from '../checkpoint/learnable-checkpoint.js';
 import { readTrainCheckpoint, writeTrainCheckpoint, type TrainState } from '../checkpoint/train-state.js';
 import { orthogonalityError } from '../optim/cayley.js';
@@ -23,6 +24,23 @@ export interface CreateLearnableIndexOptions extends LongOperationOptions {
   distMode?: Metric;
   seed?: number;
   backend?: string;
+}
+
+export interface CreateFromSourceOptions extends Omit<CreateLearnableIndexOptions, 'docEmbeddings'> {
+  /** Documents the index trains on (a seeded sample of the source); default: defaultTrainingSize of the index. */
+  trainSize?: number;
+  /** Documents read and added at a time (default: defaultBatchRows, about 64 MB of vectors). */
+  batchRows?: number;
+}
+
+/** The faiss-style index for a LibVQ method (untrained). */
+function methodIndex(dim: number, o: Omit<CreateLearnableIndexOptions, 'docEmbeddings'>): Index {
+  const metric = checkMetric(o.distMode ?? 'ip', 'distMode');
+  if ((o.indexMethod as string) === 'flat') throw invalidArgument('indexMethod', "a learnable method ('ivf', 'ivf_pq', 'ivf_opq', 'pq', 'opq')", o.indexMethod);
+  const factory = methodToFactory({
+    indexMethod: o.indexMethod, ivfCentersNum: o.ivfCentersNum, subvectorNum: o.subvectorNum, subvectorBits: o.subvectorBits,
+  });
+  return indexFactory(dim, factory, metric, o.backend);
 }
 
 export interface LearnableFitOptions extends IndexFitOptions {
@@ -76,14 +94,29 @@ export class LearnableIndex {
   /** LibVQ's construction step: build the faiss-style index for the method, train it on the documents, add them. */
   static create(o: CreateLearnableIndexOptions): LearnableIndex {
     checkMatrix(o.docEmbeddings, 'docEmbeddings');
-    const metric = checkMetric(o.distMode ?? 'ip', 'distMode');
-    if ((o.indexMethod as string) === 'flat') throw invalidArgument('indexMethod', "a learnable method ('ivf', 'ivf_pq', 'ivf_opq', 'pq', 'opq')", o.indexMethod);
-    const factory = methodToFactory({
-      indexMethod: o.indexMethod, ivfCentersNum: o.ivfCentersNum, subvectorNum: o.subvectorNum, subvectorBits: o.subvectorBits,
-    });
-    const index = indexFactory(o.docEmbeddings.dim, factory, metric, o.backend);
+    const index = methodIndex(o.docEmbeddings.dim, o);
     index.train(o.docEmbeddings, { seed: o.seed, signal: o.signal, onProgress: o.onProgress });
     index.add(o.docEmbeddings, undefined, { signal: o.signal });
+    return new LearnableIndex(index);
+  }
+
+  /**
+   * create() for a corpus read batch by batch (a VectorSource: @libvq/dataset's openVectors over .npy, .fvecs,
+   * .memmap or Arrow): the index trains on a seeded sample of `trainSize` documents (default: faiss's rule for
+   * the method's index, defaultTrainingSize) and the documents are added `batchRows` at a time, so memory is the
+   * index, the sample and one batch, whatever the corpus size. With trainSize ≥ the corpus it is create(), byte
+   * for byte.
+   */
+  static async createFromSource(src: VectorSource, o: CreateFromSourceOptions): Promise<LearnableIndex> {
+    const index = methodIndex(src.dim, o);
+    const trainSize = o.trainSize ?? defaultTrainingSize(index);
+    if (!Number.isInteger(trainSize) || trainSize < 1) throw invalidArgument('trainSize', 'a positive integer', trainSize);
+    const seed = o.seed ?? 1234;
+    index.train(await sampleVectors(src, trainSize, seed), { seed: o.seed, signal: o.signal, onProgress: o.onProgress });
+    for await (const { matrix } of src.batches(o.batchRows ?? defaultBatchRows(src.dim))) {
+      throwIfAborted(o.signal, 'LearnableIndex.createFromSource');
+      index.add(matrix, undefined, { signal: o.signal });
+    }
     return new LearnableIndex(index);
   }
 
