@@ -2,11 +2,12 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { matrix, normalizeRows, sliceRows, type Matrix } from '@libvq/index-core';
+import { sliceRows } from '@libvq/index-core';
 import { writeVectors } from '@libvq/dataset';
 import { LearnableIndex, versionsDirOf } from '@libvq/train';
 import { registerTrain } from '../src/commands/train.js';
 import { runLibvq } from './cli-runner.js';
+import { bandedVectors } from './helpers/banded-vectors.js';
 
 /** `libvq train --resume`: the same run or nothing (train-resume.ts); a finished, unexported run is exported. */
 const root = mkdtempSync(join(tmpdir(), 'libvq-cli-resume-'));
@@ -15,19 +16,11 @@ afterEach(() => {
   process.exitCode = 0;
 });
 
-function vectors(n: number, d: number, seed: number): Matrix {
-  let s = seed >>> 0;
-  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296) - 0.5;
-  const m = matrix(n, d);
-  for (let i = 0; i < m.data.length; i++) m.data[i] = u() + (i % d < 4 ? Math.floor(i / d) % 3 : 0);
-  normalizeRows(m);
-  return m;
-}
 
 const libvq = (...args: string[]) => runLibvq([registerTrain], args);
 const d = 16;
-const docs = vectors(600, d, 3);
-const queries = vectors(80, d, 9);
+const docs = bandedVectors(600, d, 3);
+const queries = bandedVectors(80, d, 9);
 const docsPath = join(root, 'docs.npy');
 const qPath = join(root, 'q.npy');
 const fewPath = join(root, 'few.npy');
