@@ -115,6 +115,8 @@ export class FlatTable {
   }
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: false });
+
 /** The bytes of one FlatBuffer with checked little-endian reads. */
 class FlatBytes {
   private readonly view: DataView;
@@ -175,6 +177,6 @@ class FlatBytes {
 
   text(pos: number, len: number, what: string): string {
     this.need(pos, len, what);
-    return new TextDecoder('utf-8', { fatal: false }).decode(this.bytes.subarray(pos, pos + len));
+    return UTF8.decode(this.bytes.subarray(pos, pos + len));
   }
 }

@@ -1,3 +1,4 @@
+import { LibvqError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { registerJob } from './jobs.js';
 import type { EncodeJob, SearchJob, ThreadIndex } from './protocol.js';
@@ -18,7 +19,7 @@ export function searchRows(index: ThreadIndex, j: SearchJob): void {
 
 export function encodeRows(index: ThreadIndex, j: EncodeJob): void {
   const encode = index.encode?.bind(index);
-  if (encode === undefined) throw new Error('index thread: this index stores no codes to encode');
+  if (encode === undefined) throw new LibvqError('UNSUPPORTED', 'index thread: this index stores no codes to encode');
   const codeSize = j.codeSize;
   eachChunk(j, (r0, r1) => {
     const e = encode(rowsOf(j.x, index.d, r0, r1));
