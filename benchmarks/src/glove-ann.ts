@@ -9,7 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getBackend, IndexIVF, IndexPreTransform, indexFactory, LibvqError } from '@libvq/index-core';
+import { getBackend, LibvqError, parseFactory } from '@libvq/index-core';
 import { type AnnData, prepareGlove, prepareSynth } from './ann-datasets.js';
 import { annMarkdown, machineNote, sourceCommit, type AnnResult, type ScoredRun } from './ann-report.js';
 import { runFaiss } from './faiss-runner.js';
@@ -92,11 +92,10 @@ export function parseArgs(argv: string[]): AnnOptions {
 }
 
 /** nlist and M of an IVF-PQ factory without OPQ (what LanceDB can build), else undefined. */
-function lanceShape(dim: number, factory: string): { nlist: number; M: number } | undefined {
-  const index = indexFactory(dim, factory, 'l2');
-  if (index instanceof IndexPreTransform || !(index instanceof IndexIVF)) return undefined;
-  const M = (index as unknown as { pq?: { M: number } }).pq?.M;
-  return M ? { nlist: index.nlist, M } : undefined;
+function lanceShape(factory: string): { nlist: number; M: number } | undefined {
+  const spec = parseFactory(factory);
+  if (spec.transforms.length > 0 || !spec.ivf || spec.code.kind !== 'PQ') return undefined;
+  return { nlist: spec.ivf.nlist, M: spec.code.M };
 }
 
 function plotTitle(data: Pick<AnnData, 'name' | 'rows' | 'dim' | 'queries'>, threads: number): string {
@@ -147,7 +146,7 @@ export async function main(argv: string[]): Promise<void> {
         systems.push(score(await runFaiss(spec), data, k));
       }
       // LanceDB has no OPQ: only plain IVF-PQ factories get a LanceDB run, with the same nlist and M.
-      const shape = lanceShape(data.dim, factory);
+      const shape = lanceShape(factory);
       if (opts.lancedb && shape) {
         console.error(`LanceDB IVF_PQ nlist ${shape.nlist}, M ${shape.M}...`);
         systems.push(score(await runLanceInChild({ ...spec, ...shape }), data, k));

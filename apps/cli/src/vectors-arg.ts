@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { IndexIVF, IndexPreTransform, LibvqError, type Index, type Matrix, type Metric } from '@libvq/index-core';
+import { LibvqError, type Index, type Matrix, type Metric } from '@libvq/index-core';
 import { openVectors, readVectors, vectorFormat, type VectorSource, type VectorsFile } from '@libvq/dataset';
 import { parseTemperature } from '@libvq/train';
 
@@ -98,10 +98,10 @@ async function withFlag<T>(path: string, flag: string, opts: VectorsArgOptions, 
   }
 }
 
-/** The IVF layer of an index (under its transforms), if it has one. */
-export function ivfOf(index: Index): IndexIVF | undefined {
-  const inner = index instanceof IndexPreTransform ? index.index : index;
-  return inner instanceof IndexIVF ? inner : undefined;
+/** nlist and the default nprobe of an index with inverted lists (under any transforms), else undefined. */
+export function ivfOf(index: Index): { nlist: number; nprobe: number } | undefined {
+  const nlist = index.parameters().centroids?.rows;
+  return nlist === undefined ? undefined : { nlist, nprobe: index.nprobe ?? 1 };
 }
 
 export interface BatchedResult {

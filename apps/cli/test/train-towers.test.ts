@@ -89,11 +89,11 @@ describe('libvq train --labels rels', () => {
     const li = LearnableIndex.create({ ...create, docEmbeddings: docs });
     li.fit({ ...libFit, queryEmbeddings: queries, docEmbeddings: docs, relData: rels, lossMethod: 'contras' });
     const back = LearnableIndex.load(out);
-    expect(Array.from(back.parts.pq!.centroids)).toEqual(Array.from(li.parts.pq!.centroids));
+    expect(Array.from(back.parts.codebooks!.data)).toEqual(Array.from(li.parts.codebooks!.data));
     // and the judgments mattered: virtual labels train other codebooks
     const virt = LearnableIndex.create({ ...create, docEmbeddings: docs });
     virt.fit({ ...libFit, queryEmbeddings: queries, docEmbeddings: docs, relData: null, lossMethod: 'contras' });
-    expect(Array.from(virt.parts.pq!.centroids)).not.toEqual(Array.from(li.parts.pq!.centroids));
+    expect(Array.from(virt.parts.codebooks!.data)).not.toEqual(Array.from(li.parts.codebooks!.data));
   });
 });
 
@@ -119,7 +119,7 @@ describe('libvq train --fix-emb', () => {
       const back = LearnableIndexWithEncoder.load(out, { encoder: enc });
       expect(back.queryTower.parameters().head).toEqual(lie.queryTower.parameters().head);
       expect(back.docTower.parameters().head).toEqual(lie.docTower.parameters().head);
-      expect(Array.from(back.learnable.parts.pq!.centroids)).toEqual(Array.from(lie.learnable.parts.pq!.centroids));
+      expect(Array.from(back.learnable.parts.codebooks!.data)).toEqual(Array.from(lie.learnable.parts.codebooks!.data));
       // the index holds the documents re-encoded by the trained document tower
       expect((await back.encodeDocTokens(docTokens, { maxDocLength: longest(docTokens) })).data).toEqual(rep.docEmbeddings!.data);
       const q = await back.encodeTokens(queryTokens, { maxQueryLength: longest(queryTokens) });

@@ -46,7 +46,7 @@ describe('libvq train', () => {
     const back = LearnableIndex.load(out);
     const q = sliceRows(queries, 0, 20);
     expect(back.search(q, { k: 10 }).labels).toEqual(li.search(q, { k: 10 }).labels);
-    expect(Array.from(back.parts.pq!.centroids)).toEqual(Array.from(li.parts.pq!.centroids));
+    expect(Array.from(back.parts.codebooks!.data)).toEqual(Array.from(li.parts.codebooks!.data));
   });
 
   it('per-epoch checkpoints and --resume', async () => {

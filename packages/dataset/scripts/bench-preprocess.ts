@@ -58,7 +58,7 @@ async function writeSynthetic(dir: string, lines: number, wordsPerDoc: number, v
     for (let j = 0; j < n; j++) words[j] = vocab[rng.int(vocab.length)];
     buf.push(`${i}\t${words.slice(0, 6).join(' ')}\t${words.slice(6).join(' ')}`);
     if (buf.length === 10000) {
-      if (!ws.write(`${buf.join('\n')}\n`)) await new Promise((r) => ws.once('drain', r));
+      if (!ws.write(`${buf.join('\n')}\n`)) await new Promise<void>((r) => ws.once('drain', () => r()));
       buf = [];
     }
   }

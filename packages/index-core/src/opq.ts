@@ -6,6 +6,7 @@ import { sharedArray } from './parallel/shared.js';
 import { ProductQuantizer } from './product-quantizer.js';
 import type { LongOperationOptions } from './progress.js';
 import { createRng, randomPermutation } from './random.js';
+import type { TransformParameters } from './indexes/index.js';
 import type { VectorTransform } from './transform.js';
 
 export interface OPQTrainOptions extends LongOperationOptions {
@@ -102,6 +103,21 @@ export class OPQMatrix implements VectorTransform {
 
   reverse(y: Matrix): Matrix {
     return mulABt(y, transpose(this.matrix));
+  }
+
+  parameters(): TransformParameters {
+    return { kind: 'opq', dIn: this.dIn, dOut: this.dOut, matrix: this.A };
+  }
+
+  clone(): OPQMatrix {
+    const c = new OPQMatrix(this.dIn, this.M, this.dOut);
+    c.A = this.A.slice();
+    c.isTrained = this.isTrained;
+    c.niter = this.niter;
+    c.niterPq0 = this.niterPq0;
+    c.niterPq = this.niterPq;
+    c.maxTrainPoints = this.maxTrainPoints;
+    return c;
   }
 }
 

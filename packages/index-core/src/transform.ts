@@ -1,4 +1,5 @@
 import type { Matrix } from './matrix.js';
+import type { TransformParameters } from './indexes/index.js';
 import type { LongOperationOptions } from './progress.js';
 
 /** A trainable map from dIn to dOut dimensions applied before an index (faiss's VectorTransform). */
@@ -10,4 +11,8 @@ export interface VectorTransform {
   apply(x: Matrix): Matrix;
   /** Maps transformed vectors back (exact for orthonormal transforms). */
   reverse(y: Matrix): Matrix;
+  /** The learned matrix, a view of the transform's own storage (see IndexParameters). */
+  parameters(): TransformParameters;
+  /** An independent copy (its matrix copied). */
+  clone(): VectorTransform;
 }

@@ -81,7 +81,7 @@ describe('shared copies follow the index', () => {
     // training write-back changes codebooks and centroids in place
     for (let i = 0; i < idx.pq.centroids.length; i += 3) idx.pq.centroids[i] *= 1.5;
     idx.quantizer.vectors.data[0] += 1;
-    idx.codebooksChanged();
+    idx.parametersChanged();
     r = idx.search(queries, { k: 5, threads: 2 });
     s = idx.search(queries, { k: 5 });
     expect(bytes(r.distances).equals(bytes(s.distances))).toBe(true);

@@ -48,7 +48,7 @@ function writer(dir: string, id: number, rounds: number): Report {
   const li = baseIndex();
   const r: Report = { role: `writer ${id}`, ops: 0, failures: 0, errors: [] };
   for (let round = 0; round < rounds; round++) {
-    li.parts.pq!.centroids[0] = id * SCALE + round;
+    li.parts.codebooks!.data[0] = id * SCALE + round;
     try {
       saveTrainCheckpoint(li, dir, stateFor(id, round, li.ntotal), { stress: { writer: id, round } });
     } catch (e) {
@@ -72,7 +72,7 @@ function reader(dir: string, stopFile: string): Report {
     try {
       const { index, state, manifestExtra } = loadTrainCheckpoint(dir);
       const { writer: w, round } = (manifestExtra.stress ?? {}) as { writer: number; round: number };
-      const c0 = index.parts.pq!.centroids[0];
+      const c0 = index.parts.codebooks!.data[0];
       if (c0 !== w * SCALE + round || state.step !== round || state.rels.get(0)?.[0] !== w || state.rels.get(1)?.[0] !== round % index.ntotal) {
         fail(`mixed checkpoint: manifest says writer ${w} round ${round}, index codebook[0] ${c0}, state step ${state.step}`);
       }

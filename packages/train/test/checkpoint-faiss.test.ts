@@ -51,7 +51,7 @@ describe('checkpoint index.faiss', () => {
       const back = LearnableIndex.load(dir);
       const again = back.search(q, { k, nprobe: 5 });
       expect(again.labels).toEqual(ours.labels);
-      expect(back.snapshot).toEqual(li.snapshot);
+      expect(back.placer.parameters()).toEqual(li.placer.parameters());
     });
   }
 });
@@ -76,12 +76,12 @@ describe('per-epoch checkpoints', () => {
     const rest = index.fit({ ...opts, resumeFrom: state });
     expect(rest.epochs).toBe(2);
     expect(rest.steps).toBe(rep.steps);
-    expect(Array.from(index.parts.pq!.centroids)).toEqual(Array.from(full.parts.pq!.centroids));
-    expect(Array.from(index.parts.opq!.A)).toEqual(Array.from(full.parts.opq!.A));
-    expect(Array.from(index.parts.ivf!.centroids.data)).toEqual(Array.from(full.parts.ivf!.centroids.data));
+    expect(Array.from(index.parts.codebooks!.data)).toEqual(Array.from(full.parts.codebooks!.data));
+    expect(Array.from(index.parts.rotation!)).toEqual(Array.from(full.parts.rotation!));
+    expect(Array.from(index.parts.centroids!)).toEqual(Array.from(full.parts.centroids!));
     const q = sliceRows(queries, 0, 20);
     expect(index.search(q, { k: 10, nprobe: 5 }).labels).toEqual(full.search(q, { k: 10, nprobe: 5 }).labels);
-    expect(index.snapshot).toEqual(full.snapshot);
+    expect(index.placer.parameters()).toEqual(full.placer.parameters());
     expect(() => LearnableIndex.resume(join(tmp, 'opq'))).toThrow(/not a training checkpoint/);
   });
 });

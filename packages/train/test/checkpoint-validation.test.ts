@@ -86,7 +86,7 @@ describe('checkpoint tensors are validated on load', () => {
     // (index-core's reader already refuses NaN / Infinity in index.faiss; a finite 1e20 passes it but overflows
     // float32 squared distances)
     const li = LearnableIndex.load(copy('src'));
-    li.parts.opq!.A[3] = 1e20; // a diverged run saved by code that did not check
+    li.parts.rotation![3] = 1e20; // a diverged run saved by code that did not check
     const dir = join(tmp, 'huge-index');
     li.save(dir);
     expect(() => LearnableIndex.load(dir)).toThrow(/huge-index\.versions\/v-[^/]+\/index\.faiss: tensor "OPQ rotation" holds 1\.0+e\+20, beyond the bound ±1e\+15 at \[0, 3\]/);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync, readdir
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IndexIVFPQ, IndexPQ, gatherRows, sliceRows } from '@libvq/index-core';
+import { IndexPQ, gatherRows, sliceRows } from '@libvq/index-core';
 import type { Matrix } from '@libvq/index-core';
 import { BatchSampler, LearnableIndex, forwardBatch, readAssignments, totalLoss, virtualLabels, orthogonalityError } from '../src/index.js';
 import type { LearnableMethod } from '../src/index.js';
@@ -32,14 +32,14 @@ function corpusDistill(li: LearnableIndex, q: Matrix): number {
   const fwd = forwardBatch(
     {
       metric: p.metric,
-      rotation: p.opq ? { dOut: p.d, dIn: p.dIn, data: p.opq.A } : undefined,
-      centroids: p.ivf ? { nlist: p.ivf.nlist, dim: p.d, data: p.ivf.centroids.data } : undefined,
-      codebooks: p.pq ? { M: p.pq.M, ksub: p.pq.ksub, dsub: p.pq.dsub, data: p.pq.centroids } : undefined,
+      rotation: p.rotation ? { dOut: p.d, dIn: p.dIn, data: p.rotation } : undefined,
+      centroids: p.centroids ? { nlist: p.nlist, dim: p.d, data: p.centroids } : undefined,
+      codebooks: p.codebooks ?? undefined,
     },
     { queries: q, docs, teacherQueries: q, teacherDocs: docs, docLists: a.lists ?? undefined, docCodes: a.codes ?? undefined, positives: new Int32Array(q.rows) },
     { loss: 'distill', temperature: fitOpts.temperature, scores: { dense: false } },
   );
-  return totalLoss(fwd, { dense: 0, pq: 1, ivf: p.pq ? 0 : 1 });
+  return totalLoss(fwd, { dense: 0, pq: 1, ivf: p.codebooks ? 0 : 1 });
 }
 
 /** Brute-force scores of the queries against every stored document, from the index's own parameters. */
@@ -49,15 +49,16 @@ function bruteForce(li: LearnableIndex, q: Matrix, k: number): Int32Array {
   const a = readAssignments(p);
   const rot = (x: Float32Array): Float64Array => {
     const y = new Float64Array(p.d);
-    if (!p.opq) y.set(x);
-    else for (let r = 0; r < p.d; r++) for (let c = 0; c < p.dIn; c++) y[r] += p.opq.A[r * p.dIn + c] * x[c];
+    const R = p.rotation;
+    if (!R) y.set(x);
+    else for (let r = 0; r < p.d; r++) for (let c = 0; c < p.dIn; c++) y[r] += R[r * p.dIn + c] * x[c];
     return y;
   };
   const recon = new Float64Array(n * p.d);
   for (let i = 0; i < n; i++) {
-    if (a.lists) for (let t = 0; t < p.d; t++) recon[i * p.d + t] = p.ivf!.centroids.data[a.lists[i] * p.d + t];
+    if (a.lists) for (let t = 0; t < p.d; t++) recon[i * p.d + t] = p.centroids![a.lists[i] * p.d + t];
     if (a.codes) {
-      const { M, ksub, dsub, centroids } = p.pq!;
+      const { M, ksub, dsub, data: centroids } = p.codebooks!;
       for (let m = 0; m < M; m++) for (let t = 0; t < dsub; t++) recon[i * p.d + m * dsub + t] += centroids[(m * ksub + a.codes[i * M + m]) * dsub + t];
     }
   }
@@ -151,8 +152,8 @@ describe('LearnableIndex', () => {
       it(`${method} ${metric}: fit lowers the loss, keep holds every assignment, search stays exact`, () => {
         const li = create(method, metric);
         const before = readAssignments(li.parts);
-        const cb0 = li.parts.pq ? Float32Array.from(li.parts.pq.centroids) : null;
-        const c0 = li.parts.ivf ? Float32Array.from(li.parts.ivf.centroids.data) : null;
+        const cb0 = li.parts.codebooks ? Float32Array.from(li.parts.codebooks.data) : null;
+        const c0 = li.parts.centroids ? Float32Array.from(li.parts.centroids) : null;
         const evalQ = sliceRows(queries, 0, 40);
         const loss0 = corpusDistill(li, evalQ);
         const rep = li.fit({ ...fitOpts, docScope: 'corpus', epochs: 3, writeBack: 'keep', lr: { codebooks: 1e-2, centroids: 1e-1, rotation: 1e-2 } });
@@ -162,10 +163,10 @@ describe('LearnableIndex', () => {
         const after = readAssignments(li.parts);
         expect(after.codes).toEqual(before.codes);
         expect(after.lists).toEqual(before.lists);
-        if (cb0) expect(li.parts.pq!.centroids).not.toEqual(cb0);
-        if (c0) expect(li.parts.ivf!.centroids.data).not.toEqual(c0);
+        if (cb0) expect(li.parts.codebooks!.data).not.toEqual(cb0);
+        if (c0) expect(li.parts.centroids).not.toEqual(c0);
         expect(li.rotationError()).toBeLessThan(1e-4);
-        if (li.parts.opq) expect(orthogonalityError(li.parts.opq.A, d, d)).toBeLessThan(1e-5);
+        if (li.parts.rotation) expect(orthogonalityError(li.parts.rotation, d, d)).toBeLessThan(1e-5);
         if (method !== 'ivf') expectSearchMatchesBruteForce(li, sliceRows(queries, 0, 30));
       });
     }
@@ -189,11 +190,9 @@ describe('LearnableIndex', () => {
     const li = create('ivf_opq', 'l2');
     li.fit({ ...fitOpts, writeBack: 'reencode' });
     const a = readAssignments(li.parts);
-    const inner = li.parts.inner as IndexIVFPQ;
-    const rotated = li.parts.opq!.apply(docs);
-    const lists = inner.assignLists(rotated);
-    expect(a.lists).toEqual(lists);
-    expect(a.codes).toEqual(inner.pq.computeCodes(inner.residuals(rotated, lists)));
+    const e = li.index.encode(docs); // rows in document order, as readAssignments orders them
+    expect(a.lists).toEqual(e.lists);
+    expect(a.codes).toEqual(e.codes);
   });
 
   it('documents added later are encoded like the stored ones: keep -> pre-training rule, reencode -> learned rule', () => {
@@ -223,9 +222,9 @@ describe('LearnableIndex', () => {
     const b = create('ivf_opq');
     a.fit(fitOpts);
     b.fit(fitOpts);
-    expect(a.parts.pq!.centroids).toEqual(b.parts.pq!.centroids);
-    expect(a.parts.opq!.A).toEqual(b.parts.opq!.A);
-    expect(a.parts.ivf!.centroids.data).toEqual(b.parts.ivf!.centroids.data);
+    expect(a.parts.codebooks!.data).toEqual(b.parts.codebooks!.data);
+    expect(a.parts.rotation).toEqual(b.parts.rotation);
+    expect(a.parts.centroids).toEqual(b.parts.centroids);
   });
 
   it('contrastive training on given labels, corpus scope, nearest codes', () => {
@@ -266,7 +265,7 @@ describe('LearnableIndex', () => {
       const r2 = back.search(q, { k: 10, nprobe: 3 });
       expect(r2.labels).toEqual(r1.labels);
       expect(r2.distances).toEqual(r1.distances);
-      expect(back.snapshot).toEqual(li.snapshot);
+      expect(back.placer.parameters()).toEqual(li.placer.parameters());
       expect(back.describe()).toBe(li.describe());
     }
     const dir = join(tmp, 'opq');

@@ -8,16 +8,15 @@ import {
   OPQMatrix,
   describeIndex,
   indexFactory,
-  methodToFactory,
   parseFactory,
   type FactorySpec,
   writeIndex,
   type Backend,
   type Index,
-  type IndexMethod,
   type Matrix,
   type Metric,
 } from '@libvq/index-core';
+import { methodToFactory, type IndexMethod } from '@libvq/train';
 import { withConfig } from '../config.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';

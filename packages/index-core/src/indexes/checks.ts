@@ -1,7 +1,7 @@
 import { LibvqError, invalidArgument } from '../errors.js';
 import { checkMatrix, type Matrix } from '../matrix.js';
 import { checkThreads } from '../parallel/pool.js';
-import type { Ids, SearchParams, SearchResult } from './index.js';
+import type { EncodedVectors, Ids, SearchParams, SearchResult } from './index.js';
 
 /** Validation shared by every index's search(). */
 export function checkSearch(name: string, d: number, isTrained: boolean, q: Matrix, params: SearchParams): void {
@@ -83,4 +83,44 @@ export function idToNumber(id: number | bigint, name: string): number {
   const n = typeof id === 'bigint' ? Number(id) : id;
   if (!Number.isSafeInteger(n) || n < 0) throw invalidArgument(`${name} id`, 'a non-negative integer', id);
   return n;
+}
+
+/**
+ * Validation shared by every index's addEncoded(): trained, `codes` holds rows × codeSize bytes, `lists` present
+ * exactly when the index has lists (nlist > 0) with every list number in range, ids as for add().
+ */
+export function checkEncoded(name: string, isTrained: boolean, e: EncodedVectors, codeSize: number, nlist: number, ids: Ids | undefined): void {
+  if (!isTrained) throw new LibvqError('NOT_TRAINED', `${name}.addEncoded: the index is not trained; call train() first`);
+  if (e == null || typeof e !== 'object' || !(e.codes instanceof Uint8Array)) {
+    throw invalidArgument(`${name}.addEncoded entries`, 'an object { rows, codes: Uint8Array, lists? } (what encode() returns)', e);
+  }
+  if (!Number.isSafeInteger(e.rows) || e.rows < 0) throw invalidArgument(`${name}.addEncoded rows`, 'a non-negative integer', e.rows);
+  if (e.codes.length !== e.rows * codeSize) {
+    throw new LibvqError('DIMENSION_MISMATCH', `${name}.addEncoded: ${e.codes.length} code bytes for ${e.rows} entries of ${codeSize} bytes`);
+  }
+  if (nlist === 0) {
+    if (e.lists !== undefined) throw invalidArgument(`${name}.addEncoded lists`, 'absent (this index has no inverted lists)', 'an array');
+  } else {
+    if (!(e.lists instanceof Int32Array) || e.lists.length !== e.rows) {
+      throw invalidArgument(`${name}.addEncoded lists`, `an Int32Array of ${e.rows} list numbers`, e.lists);
+    }
+    for (let i = 0; i < e.rows; i++) {
+      const l = e.lists[i];
+      if (!(l >= 0 && l < nlist)) throw invalidArgument(`${name}.addEncoded lists[${i}]`, `a list number from 0 to ${nlist - 1}`, l);
+    }
+  }
+  if (ids !== undefined && ids.length !== e.rows) throw new LibvqError('DIMENSION_MISMATCH', `${name}.addEncoded: ${ids.length} ids for ${e.rows} entries`);
+  if (ids !== undefined) checkIds(ids, `${name}.addEncoded`);
+}
+
+/** Ids as doubles (the lists' storage): given ids, else ntotal, ntotal + 1, ... */
+export function idsFrom(ids: Ids | undefined, start: number, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = ids === undefined ? start + i : Number(ids[i]);
+  return out;
+}
+
+/** Byte view of a float32 array (no copy). */
+export function floatBytes(a: Float32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }

@@ -2,15 +2,15 @@ import { checkDimension } from '../limits.js';
 import { getBackend } from '../backend/registry.js';
 import type { Backend } from '../backend/types.js';
 import { LibvqError } from '../errors.js';
-import type { Matrix } from '../matrix.js';
+import { checkMatrix, type Matrix } from '../matrix.js';
 import { checkMetric, type Metric } from '../metric.js';
 import { parallelSearch } from '../parallel/ops.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { registerReplica } from '../parallel/replica.js';
 import { sharedCopy } from '../parallel/shared.js';
 import { snapshotOf } from '../parallel/snapshot.js';
-import { checkAdd, checkSearch, idToNumber, searchPadded, threadsFor } from './checks.js';
-import type { Ids, Index, SearchParams, SearchResult } from './index.js';
+import { checkAdd, checkEncoded, checkSearch, floatBytes, idToNumber, searchPadded, threadsFor } from './checks.js';
+import type { EncodedVectors, Ids, Index, IndexParameters, SearchParams, SearchResult, StoredEntries } from './index.js';
 
 /** Exact search over raw vectors (faiss's IndexFlatIP / IndexFlatL2). Ids are sequential. */
 export class IndexFlat implements Index {
@@ -22,6 +22,8 @@ export class IndexFlat implements Index {
   threads = 1;
   private data: Float32Array;
   ntotal = 0;
+  /** Bumped whenever the stored vectors change (add, reset, adoptVectors, parametersChanged): worker snapshots key on it. */
+  private dataVersion = 0;
 
   constructor(d: number, metric: Metric = 'l2', backend?: string | Backend) {
     checkDimension(d, 'IndexFlat d');
@@ -40,14 +42,15 @@ export class IndexFlat implements Index {
   adoptVectors(data: Float32Array): void {
     this.data = data;
     this.ntotal = data.length / this.d;
+    this.dataVersion++;
   }
 
   train(): void {}
 
   /** The snapshot worker threads rebuild this index from (parallel/snapshot.ts caches it). */
   share(withData: boolean): IndexSnapshot {
-    const model = { kind: 'flat', d: this.d, metric: this.metric, backend: this.backend };
-    return snapshotOf(this, model, withData ? { from: this.data, version: this.ntotal, copy: () => ({ vectors: sharedCopy(this.vectors.data) }) } : undefined);
+    const model = { kind: 'flat', version: 0, d: this.d, metric: this.metric, backend: this.backend };
+    return snapshotOf(this, model, withData ? { from: this.data, version: this.dataVersion, copy: () => ({ vectors: sharedCopy(this.vectors.data) }) } : undefined);
   }
 
   /** The index a snapshot describes, over its shared buffers (no copy). */
@@ -59,14 +62,62 @@ export class IndexFlat implements Index {
 
   add(x: Matrix, ids?: Ids): void {
     checkAdd('IndexFlat', this.d, true, x, undefined);
-    if (ids !== undefined) {
-      throw new LibvqError('UNSUPPORTED', 'IndexFlat.add: custom ids are not supported (vectors are numbered 0..n-1, as in faiss); use an IVF index for ids');
-    }
-    const next = new Float32Array((this.ntotal + x.rows) * this.d);
+    rejectIds(ids, 'add');
+    this.appendVectors(x.data, x.rows);
+  }
+
+  get codeSize(): number {
+    return this.d * 4;
+  }
+
+  /** Raw storage: a vector's code is its float32 bytes. */
+  encode(x: Matrix): EncodedVectors {
+    checkMatrix(x, 'IndexFlat.encode vectors', this.d);
+    return { rows: x.rows, codes: floatBytes(x.data.slice()) };
+  }
+
+  addEncoded(e: EncodedVectors, ids?: Ids): void {
+    checkEncoded('IndexFlat', true, e, this.codeSize, 0, ids);
+    rejectIds(ids, 'addEncoded');
+    const aligned = e.codes.byteOffset % 4 === 0 ? e.codes : e.codes.slice();
+    this.appendVectors(new Float32Array(aligned.buffer, aligned.byteOffset, e.rows * this.d), e.rows);
+  }
+
+  readEntries(opts: { codes?: boolean } = {}): StoredEntries {
+    const ids = new Float64Array(this.ntotal);
+    for (let i = 0; i < ids.length; i++) ids[i] = i;
+    const codes = opts.codes === false ? new Uint8Array(0) : floatBytes(this.vectors.data.slice());
+    return { rows: this.ntotal, ids, codes };
+  }
+
+  parameters(): IndexParameters {
+    return { transforms: [], storage: 'vectors' };
+  }
+
+  parametersChanged(): void {
+    this.dataVersion++;
+  }
+
+  cloneEmpty(): IndexFlat {
+    const c = new IndexFlat(this.d, this.metric, this.backend);
+    c.threads = this.threads;
+    return c;
+  }
+
+  /** A copy holding copies of the stored vectors (an IVF's coarse quantizer: its vectors are the model). */
+  cloneWithVectors(): IndexFlat {
+    const c = this.cloneEmpty();
+    c.appendVectors(this.vectors.data, this.ntotal);
+    return c;
+  }
+
+  private appendVectors(data: Float32Array, n: number): void {
+    const next = new Float32Array((this.ntotal + n) * this.d);
     next.set(this.data.subarray(0, this.ntotal * this.d));
-    next.set(x.data, this.ntotal * this.d);
+    next.set(data.subarray(0, n * this.d), this.ntotal * this.d);
     this.data = next;
-    this.ntotal += x.rows;
+    this.ntotal += n;
+    this.dataVersion++;
   }
 
   search(q: Matrix, params: SearchParams): SearchResult {
@@ -85,10 +136,17 @@ export class IndexFlat implements Index {
   reset(): void {
     this.data = new Float32Array(0);
     this.ntotal = 0;
+    this.dataVersion++;
   }
 
   memoryBytes(): number {
     return this.data.byteLength;
+  }
+}
+
+function rejectIds(ids: Ids | undefined, method: string): void {
+  if (ids !== undefined) {
+    throw new LibvqError('UNSUPPORTED', `IndexFlat.${method}: custom ids are not supported (vectors are numbered 0..n-1, as in faiss); use an IVF index for ids`);
   }
 }
 

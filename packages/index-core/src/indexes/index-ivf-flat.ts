@@ -27,6 +27,14 @@ export class IndexIVFFlat extends IndexIVF {
     return { kind: 'ivf-flat' };
   }
 
+  protected encoderParameters() {
+    return { storage: 'vectors' as const };
+  }
+
+  protected emptyLike(quantizer: IndexFlat): IndexIVFFlat {
+    return new IndexIVFFlat(this.d, this.nlist, this.metric, this.backend, quantizer);
+  }
+
   /** The index a snapshot describes, over its shared buffers (no copy). */
   static fromShared(s: IndexSnapshot): IndexIVFFlat {
     return new IndexIVFFlat(s.d, s.nlist, s.metric, s.backend, IndexIVF.sharedQuantizer(s)).adoptSharedLists(s);

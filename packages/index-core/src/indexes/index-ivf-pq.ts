@@ -38,7 +38,6 @@ export class IndexIVFPQ extends IndexIVF {
     // Residuals in shared memory when the PQ trains on several threads: its workers read them without a copy.
     const shared = (opts.threads ?? 1) > 1 && this.pq.M > 1;
     this.pq.train(this.residuals(x, listNos, shared), { seed: opts.seed, signal: opts.signal, backend: this.backend, threads: opts.threads });
-    this.listTermCache = [];
   }
 
   protected sharedModel() {
@@ -53,9 +52,22 @@ export class IndexIVFPQ extends IndexIVF {
     return p.adoptSharedLists(s);
   }
 
-  /** Invalidates cached per-list tables after centroids or codebooks change (training write-back). */
-  codebooksChanged(): void {
+  protected encoderParameters() {
+    const { M, nbits, ksub, dsub, centroids } = this.pq;
+    return { codebooks: { M, nbits, ksub, dsub, data: centroids }, storage: 'pq' as const };
+  }
+
+  /** Also drops the cached per-list l2 tables (they depend on centroids and codebooks). */
+  override parametersChanged(): void {
+    super.parametersChanged();
     this.listTermCache = [];
+  }
+
+  protected emptyLike(quantizer: IndexFlat): IndexIVFPQ {
+    const c = new IndexIVFPQ(this.d, this.nlist, this.pq.M, this.pq.nbits, this.metric, this.backend, quantizer);
+    c.pq.centroids = this.pq.centroids.slice();
+    c.pq.isTrained = this.pq.isTrained;
+    return c;
   }
 
   residuals(x: Matrix, listNos: Int32Array, shared = false): Matrix {

@@ -9,9 +9,9 @@ import type { LongOperationOptions } from '../progress.js';
 import { parallelEncode, parallelSearch } from '../parallel/ops.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { snapshotOf } from '../parallel/snapshot.js';
-import { checkAdd, checkSearch, idToNumber, searchPadded, threadsFor } from './checks.js';
+import { checkAdd, checkEncoded, checkSearch, idToNumber, idsFrom, searchPadded, threadsFor } from './checks.js';
 import { IndexFlat } from './index-flat.js';
-import type { Ids, Index, SearchParams, SearchResult, TrainOptions } from './index.js';
+import type { EncodedVectors, Ids, Index, IndexParameters, SearchParams, SearchResult, StoredEntries, TrainOptions } from './index.js';
 import { InvertedLists } from './inverted-lists.js';
 
 const ADD_BATCH = 65536;
@@ -33,6 +33,8 @@ export abstract class IndexIVF implements Index {
   /** Threads for search, add and train (default 1: no workers). */
   threads = 1;
   protected quantizerTrained = false;
+  /** Bumped by training and parametersChanged(): worker snapshots copy centroids and codebooks again only then. */
+  protected modelVersion = 0;
 
   protected constructor(quantizer: IndexFlat, d: number, nlist: number, codeSize: number, metric: Metric, backend?: string | Backend) {
     if (!Number.isInteger(nlist) || nlist <= 0) throw invalidArgument('nlist (IVF lists)', 'a positive integer', nlist);
@@ -85,6 +87,7 @@ export abstract class IndexIVF implements Index {
       this.quantizer.reset();
       this.quantizer.add(centroids);
       this.quantizerTrained = true;
+      this.parametersChanged();
     }
     // Only the sample the encoder trains on is assigned to lists (faiss subsamples before taking residuals):
     // assigning every training vector first costs a pass and n list numbers for nothing.
@@ -92,6 +95,7 @@ export abstract class IndexIVF implements Index {
     if (max === 0) return;
     const xs = x.rows > max ? gatherRows(x, randomPermutation(x.rows, createRng((opts.seed ?? 1234) + 1)).subarray(0, max)) : x;
     this.trainEncoder(xs, this.assignLists(xs), { ...opts, threads });
+    this.parametersChanged();
   }
 
   /** How many training vectors the encoder trains on (a seeded sample when there are more; 0: no training). */
@@ -116,27 +120,72 @@ export abstract class IndexIVF implements Index {
     for (let b = 0; b < x.rows; b += ADD_BATCH) {
       const e = Math.min(x.rows, b + ADD_BATCH);
       const xb: Matrix = { rows: e - b, dim: this.d, data: x.data.subarray(b * this.d, e * this.d) };
-      const batchIds = new Float64Array(e - b);
-      for (let i = b; i < e; i++) batchIds[i - b] = ids === undefined ? start + i : Number(ids[i]);
-      if (threads > 1 && xb.rows > 1) {
-        const r = parallelEncode(this, xb, this.invlists.codeSize, Math.min(threads, xb.rows));
-        this.invlists.appendBatch(r.lists, r.codes, batchIds);
-      } else {
-        this.addPreassigned(xb, this.assignLists(xb), batchIds);
-      }
+      const batchIds = ids === undefined ? idsFrom(undefined, start + b, e - b) : idsFrom(ids.subarray(b, e), 0, e - b);
+      const r = threads > 1 && xb.rows > 1 ? parallelEncode(this, xb, this.codeSize, Math.min(threads, xb.rows)) : this.encode(xb);
+      this.invlists.appendBatch(r.lists!, r.codes, batchIds);
       opts.onProgress?.(e, x.rows);
     }
   }
 
-  /** What `add` would store for x: the list of each row and its codes, computed on this thread. */
-  encode(x: Matrix): { lists: Int32Array; codes: Uint8Array } {
-    const lists = this.assignLists(x);
-    return { lists, codes: this.encodeVectors(x, lists) };
+  get codeSize(): number {
+    return this.invlists.codeSize;
   }
+
+  /** What `add` would store for x: the list of each row and its codes, computed on this thread. */
+  encode(x: Matrix): EncodedVectors {
+    checkMatrix(x, 'IndexIVF.encode vectors', this.d);
+    if (!this.isTrained) throw new LibvqError('NOT_TRAINED', 'IndexIVF.encode: the index is not trained; call train() first');
+    const lists = this.assignLists(x);
+    return { rows: x.rows, lists, codes: this.encodeVectors(x, lists) };
+  }
+
+  addEncoded(e: EncodedVectors, ids?: Ids): void {
+    checkEncoded('IndexIVF', this.isTrained, e, this.codeSize, this.nlist, ids);
+    this.invlists.appendBatch(e.lists!, e.codes, idsFrom(ids, this.ntotal, e.rows));
+  }
+
+  readEntries(opts: { codes?: boolean } = {}): StoredEntries {
+    const inv = this.invlists;
+    const cs = inv.codeSize;
+    const n = inv.ntotal;
+    const ids = new Float64Array(n);
+    const lists = new Int32Array(n);
+    const codes = new Uint8Array(opts.codes === false ? 0 : n * cs);
+    let at = 0;
+    for (let l = 0; l < this.nlist; l++) {
+      const size = inv.sizes[l];
+      ids.set(inv.ids[l].subarray(0, size), at);
+      lists.fill(l, at, at + size);
+      if (opts.codes !== false) codes.set(inv.codes[l].subarray(0, size * cs), at * cs);
+      at += size;
+    }
+    return { rows: n, ids, lists, codes };
+  }
+
+  parameters(): IndexParameters {
+    return { transforms: [], centroids: this.quantizer.vectors, ...this.encoderParameters() };
+  }
+
+  /** The subclass's part of parameters(): its codebooks (if any) and what its codes hold. */
+  protected abstract encoderParameters(): Pick<IndexParameters, 'codebooks' | 'storage'>;
+
+  parametersChanged(): void {
+    this.modelVersion++;
+  }
+
+  cloneEmpty(): IndexIVF {
+    const c = this.emptyLike(this.quantizer.cloneWithVectors());
+    c.nprobe = this.nprobe;
+    c.threads = this.threads;
+    return c;
+  }
+
+  /** An untrained-lists copy of this index over the given coarse quantizer, its encoder parameters copied. */
+  protected abstract emptyLike(quantizer: IndexFlat): IndexIVF;
 
   /** The snapshot worker threads rebuild this index from (parallel/snapshot.ts caches it). */
   share(withData: boolean): IndexSnapshot {
-    const model = { ...this.sharedModel(), d: this.d, metric: this.metric, backend: this.backend, nlist: this.nlist, coarse: this.quantizer.vectors.data };
+    const model = { ...this.sharedModel(), version: this.modelVersion, d: this.d, metric: this.metric, backend: this.backend, nlist: this.nlist, coarse: this.quantizer.vectors.data };
     const data = { from: this.invlists, version: this.invlists.version, copy: () => this.invlists.sharedCopy() };
     return snapshotOf(this, model, withData ? data : undefined);
   }
@@ -155,11 +204,6 @@ export abstract class IndexIVF implements Index {
   protected adoptSharedLists(s: IndexSnapshot): this {
     if (s.offsets) this.invlists.adoptShared(s.offsets, s.codes!, s.ids!);
     return this;
-  }
-
-  /** Adds vectors whose lists are already chosen (faiss's add_core). */
-  addPreassigned(x: Matrix, listNos: Int32Array, ids: Float64Array): void {
-    this.invlists.appendBatch(listNos, this.encodeVectors(x, listNos), ids);
   }
 
   /** The nprobe lists nearest each query and their coarse scores. */

@@ -1,7 +1,7 @@
 import { getBackend } from '../backend/registry.js';
 import type { Backend } from '../backend/types.js';
 import { LibvqError } from '../errors.js';
-import type { Matrix } from '../matrix.js';
+import { checkMatrix, type Matrix } from '../matrix.js';
 import { checkMetric, type Metric } from '../metric.js';
 import { ProductQuantizer } from '../product-quantizer.js';
 import type { LongOperationOptions } from '../progress.js';
@@ -10,8 +10,8 @@ import type { IndexSnapshot } from '../parallel/protocol.js';
 import { registerReplica } from '../parallel/replica.js';
 import { sharedCopy } from '../parallel/shared.js';
 import { snapshotOf } from '../parallel/snapshot.js';
-import { checkAdd, checkSearch, idToNumber, searchPadded, threadsFor } from './checks.js';
-import type { Ids, Index, SearchParams, SearchResult, TrainOptions } from './index.js';
+import { checkAdd, checkEncoded, checkSearch, idToNumber, searchPadded, threadsFor } from './checks.js';
+import type { EncodedVectors, Ids, Index, IndexParameters, SearchParams, SearchResult, StoredEntries, TrainOptions } from './index.js';
 
 /** PQ codes without a coarse quantizer, searched by ADC (faiss's IndexPQ). Ids are sequential. */
 export class IndexPQ implements Index {
@@ -23,6 +23,8 @@ export class IndexPQ implements Index {
   threads = 1;
   codes: Uint8Array = new Uint8Array(0);
   ntotal = 0;
+  /** Bumped by training and parametersChanged(): worker snapshots copy the codebooks again only then. */
+  private modelVersion = 0;
 
   constructor(d: number, M: number, nbits = 8, metric: Metric = 'l2', backend?: string | Backend) {
     this.d = d;
@@ -37,13 +39,12 @@ export class IndexPQ implements Index {
 
   train(x: Matrix, opts: TrainOptions = {}): void {
     this.pq.train(x, { ...opts, backend: this.backend, threads: threadsFor('IndexPQ.train', opts.threads, this.threads) });
+    this.modelVersion++;
   }
 
   add(x: Matrix, ids?: Ids, _opts?: LongOperationOptions): void {
     checkAdd('IndexPQ', this.d, this.isTrained, x, undefined);
-    if (ids !== undefined) {
-      throw new LibvqError('UNSUPPORTED', 'IndexPQ.add: custom ids are not supported (vectors are numbered 0..n-1, as in faiss); use an IVF index for ids');
-    }
+    rejectIds(ids, 'add');
     const threads = threadsFor('IndexPQ.add', undefined, this.threads);
     const codes = threads > 1 && x.rows > 1
       ? parallelEncode(this, x, this.pq.M, Math.min(threads, x.rows)).codes
@@ -51,15 +52,50 @@ export class IndexPQ implements Index {
     this.appendCodes(codes, x.rows);
   }
 
+  get codeSize(): number {
+    return this.pq.M;
+  }
+
   /** The codes `add` would store for x (n × M bytes), computed on this thread. */
-  encode(x: Matrix): { codes: Uint8Array } {
-    return { codes: this.pq.computeCodes(x, this.backend) };
+  encode(x: Matrix): EncodedVectors {
+    checkMatrix(x, 'IndexPQ.encode vectors', this.d);
+    return { rows: x.rows, codes: this.pq.computeCodes(x, this.backend) };
+  }
+
+  addEncoded(e: EncodedVectors, ids?: Ids): void {
+    checkEncoded('IndexPQ', this.isTrained, e, this.codeSize, 0, ids);
+    rejectIds(ids, 'addEncoded');
+    this.appendCodes(e.codes, e.rows);
+  }
+
+  readEntries(opts: { codes?: boolean } = {}): StoredEntries {
+    const ids = new Float64Array(this.ntotal);
+    for (let i = 0; i < ids.length; i++) ids[i] = i;
+    const codes = opts.codes === false ? new Uint8Array(0) : this.codes.slice(0, this.ntotal * this.pq.M);
+    return { rows: this.ntotal, ids, codes };
+  }
+
+  parameters(): IndexParameters {
+    const { M, nbits, ksub, dsub, centroids } = this.pq;
+    return { transforms: [], codebooks: { M, nbits, ksub, dsub, data: centroids }, storage: 'pq' };
+  }
+
+  parametersChanged(): void {
+    this.modelVersion++;
+  }
+
+  cloneEmpty(): IndexPQ {
+    const c = new IndexPQ(this.d, this.pq.M, this.pq.nbits, this.metric, this.backend);
+    c.pq.centroids = this.pq.centroids.slice();
+    c.pq.isTrained = this.pq.isTrained;
+    c.threads = this.threads;
+    return c;
   }
 
   /** The snapshot worker threads rebuild this index from (parallel/snapshot.ts caches it). */
   share(withData: boolean): IndexSnapshot {
     const { M, nbits } = this.pq;
-    const model = { kind: 'pq', d: this.d, metric: this.metric, backend: this.backend, M, nbits, codebooks: this.pq.centroids };
+    const model = { kind: 'pq', version: this.modelVersion, d: this.d, metric: this.metric, backend: this.backend, M, nbits, codebooks: this.pq.centroids };
     const data = { from: this.codes, version: this.ntotal, copy: () => ({ codes: sharedCopy(this.codes.subarray(0, this.ntotal * M)) }) };
     return snapshotOf(this, model, withData ? data : undefined);
   }
@@ -76,8 +112,8 @@ export class IndexPQ implements Index {
     return p;
   }
 
-  /** Appends already-computed codes (used by training write-back and file loading). */
-  appendCodes(codes: Uint8Array, n: number): void {
+  /** Appends n × M code bytes (add and addEncoded, after their checks). */
+  private appendCodes(codes: Uint8Array, n: number): void {
     const M = this.pq.M;
     if (codes.length !== n * M) throw new LibvqError('DIMENSION_MISMATCH', `IndexPQ: ${codes.length} code bytes for ${n} vectors of ${M} bytes`);
     const next = new Uint8Array((this.ntotal + n) * M);
@@ -109,6 +145,12 @@ export class IndexPQ implements Index {
 
   memoryBytes(): number {
     return this.codes.byteLength + this.pq.centroids.byteLength;
+  }
+}
+
+function rejectIds(ids: Ids | undefined, method: string): void {
+  if (ids !== undefined) {
+    throw new LibvqError('UNSUPPORTED', `IndexPQ.${method}: custom ids are not supported (vectors are numbered 0..n-1, as in faiss); use an IVF index for ids`);
   }
 }
 

@@ -5,7 +5,7 @@ import { sharedArray } from '../parallel/shared.js';
 import type { Metric } from '../metric.js';
 import type { LongOperationOptions } from '../progress.js';
 import type { VectorTransform } from '../transform.js';
-import type { Ids, Index, SearchParams, SearchResult, TrainOptions } from './index.js';
+import type { EncodedVectors, Ids, Index, IndexParameters, SearchParams, SearchResult, StoredEntries, TrainOptions } from './index.js';
 
 /** Applies a chain of transforms (e.g. an OPQ rotation) before a wrapped index (faiss's IndexPreTransform). */
 export class IndexPreTransform implements Index {
@@ -52,6 +52,14 @@ export class IndexPreTransform implements Index {
     this.index.threads = n;
   }
 
+  /** The wrapped index's default nprobe (undefined without inverted lists). */
+  get nprobe(): number | undefined {
+    return this.index.nprobe;
+  }
+  set nprobe(n: number | undefined) {
+    this.index.nprobe = n;
+  }
+
   /** Applies every transform of the chain. */
   applyChain(x: Matrix): Matrix {
     let y = x;
@@ -92,6 +100,39 @@ export class IndexPreTransform implements Index {
 
   reset(): void {
     this.index.reset();
+  }
+
+  /** The wrapped index stores the entries: its code size. */
+  get codeSize(): number {
+    return this.index.codeSize;
+  }
+
+  /** The chain applied, then the wrapped index's encoding. */
+  encode(x: Matrix): EncodedVectors {
+    if (!this.isTrained) throw new LibvqError('NOT_TRAINED', 'IndexPreTransform.encode: the index is not trained; call train() first');
+    checkMatrix(x, 'IndexPreTransform.encode vectors', this.d);
+    return this.index.encode(this.applyChain(x));
+  }
+
+  addEncoded(entries: EncodedVectors, ids?: Ids): void {
+    this.index.addEncoded(entries, ids);
+  }
+
+  readEntries(opts?: { codes?: boolean }): StoredEntries {
+    return this.index.readEntries(opts);
+  }
+
+  parameters(): IndexParameters {
+    const inner = this.index.parameters();
+    return { ...inner, transforms: [...this.chain.map((t) => t.parameters()), ...inner.transforms] };
+  }
+
+  parametersChanged(): void {
+    this.index.parametersChanged();
+  }
+
+  cloneEmpty(): IndexPreTransform {
+    return new IndexPreTransform(this.chain.map((t) => t.clone()), this.index.cloneEmpty());
   }
 
   memoryBytes(): number {

@@ -25,7 +25,59 @@ export interface TrainOptions extends LongOperationOptions {
   threads?: number;
 }
 
+/** Ids given to `add` / `addEncoded` (0 ≤ id ≤ 2^53 − 1). The one ids type of every package. */
 export type Ids = BigInt64Array | Int32Array;
+
+/**
+ * What an index stores for a batch of vectors (faiss's sa_encode, split in its two parts): the inverted list of
+ * each row (IVF indexes) and its codeSize bytes (PQ codes, or the float32 bytes of the vector for raw storage).
+ * `addEncoded` stores exactly this; `add(x)` is `addEncoded(encode(x))`.
+ */
+export interface EncodedVectors {
+  readonly rows: number;
+  /** The inverted list of each row; present exactly when the index has lists (IVF). */
+  readonly lists?: Int32Array;
+  /** rows × codeSize bytes. */
+  readonly codes: Uint8Array;
+}
+
+/** Every stored entry in storage order (list by list for IVF): its id with what `encode` gave for it. */
+export interface StoredEntries extends EncodedVectors {
+  readonly ids: Float64Array;
+}
+
+/** A learned linear map applied before an index (an OPQ rotation): y = matrix · x, matrix dOut × dIn row-major. */
+export interface TransformParameters {
+  /** 'opq' for an OPQ rotation. */
+  readonly kind: string;
+  readonly dIn: number;
+  readonly dOut: number;
+  readonly matrix: Float32Array;
+}
+
+/** PQ codebooks: M sub-quantizers of ksub = 2^nbits codewords of dsub values, M × ksub × dsub. */
+export interface CodebookParameters {
+  readonly M: number;
+  readonly nbits: number;
+  readonly ksub: number;
+  readonly dsub: number;
+  readonly data: Float32Array;
+}
+
+/**
+ * The trained parameters of an index, as views of its own storage: whoever writes them in place (training)
+ * calls `parametersChanged()` afterwards, the one signal that cached tables and worker snapshots are stale.
+ */
+export interface IndexParameters {
+  /** Transforms applied before the index (IndexPreTransform's chain), in the order they are applied. */
+  readonly transforms: readonly TransformParameters[];
+  /** IVF: the coarse centroids, nlist × d (the coarse quantizer's stored vectors). */
+  readonly centroids?: Matrix;
+  /** PQ codebooks (IVF-PQ: they encode the residual of a vector to its list's centroid). */
+  readonly codebooks?: CodebookParameters;
+  /** What an entry's code holds: PQ codes ('pq') or the raw float32 vector ('vectors'). */
+  readonly storage: 'pq' | 'vectors';
+}
 
 /** The one interface every index implements (faiss's Index). */
 export interface Index {
@@ -39,6 +91,8 @@ export interface Index {
    * byte-identical for any value; see parallel/pool.ts.
    */
   threads?: number;
+  /** Indexes with inverted lists: the lists probed when a search does not say (faiss's nprobe); else undefined. */
+  nprobe?: number;
   train(x: Matrix, opts?: TrainOptions): void;
   /** Adds vectors; ids default to ntotal, ntotal+1, ... */
   add(x: Matrix, ids?: Ids, opts?: LongOperationOptions): void;
@@ -47,6 +101,20 @@ export interface Index {
   reconstruct(id: number | bigint): Float32Array;
   /** Removes every vector, keeps the training. */
   reset(): void;
+  /** Bytes of one stored entry's code (faiss's code_size; raw storage: 4·d). */
+  readonly codeSize: number;
+  /** What `add` would store for x (each row's list and code), without storing it. */
+  encode(x: Matrix): EncodedVectors;
+  /** Stores encoded entries (from `encode`, possibly of another process or of a frozen copy); ids as in `add`. */
+  addEncoded(entries: EncodedVectors, ids?: Ids): void;
+  /** Every stored entry with its id (`codes: false` leaves the codes out: an empty array). */
+  readEntries(opts?: { codes?: boolean }): StoredEntries;
+  /** The trained parameters, as views of the index's own storage (see IndexParameters). */
+  parameters(): IndexParameters;
+  /** Call after writing trained parameters in place: drops cached tables and worker snapshots. */
+  parametersChanged(): void;
+  /** An independent copy of the trained index holding no entries (its parameters are copies, not views). */
+  cloneEmpty(): Index;
   /** Bytes held by the index's data structures (codes, ids, vectors, tables). */
   memoryBytes(): number;
 }

@@ -132,7 +132,7 @@ function readIndexPQ(c: Ctx, where: string, h: Header): IndexPQ {
   index.pq.isTrained = h.isTrained;
   if (h.ntotal > 0) {
     if (!h.isTrained) throw r.fail(`${where}.is_trained`, at, `an untrained IndexPQ cannot hold ${h.ntotal} codes`);
-    index.appendCodes(codes, h.ntotal);
+    index.addEncoded({ rows: h.ntotal, codes });
   }
   return index;
 }

@@ -18,21 +18,6 @@ export function sharedCopy<T extends Typed>(src: T): T {
   return out;
 }
 
-/** The shared copy when it still holds exactly src's values, else a fresh copy. */
-export function reuseOrCopy<T extends Float32Array>(cached: T | undefined, src: T): T {
-  if (cached && cached.length === src.length) {
-    let same = true;
-    for (let i = 0; i < src.length; i++) {
-      if (cached[i] !== src[i] && !(Number.isNaN(cached[i]) && Number.isNaN(src[i]))) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return cached;
-  }
-  return sharedCopy(src);
-}
-
 const scratch = new Map<string, SharedArrayBuffer>();
 
 /**

@@ -1,20 +1,22 @@
 import { LibvqError } from '../errors.js';
 import type { Metric } from '../metric.js';
 import type { IndexSnapshot } from './protocol.js';
-import { reuseOrCopy } from './shared.js';
+import { sharedCopy } from './shared.js';
 
 /** An index's trained model as its `share()` describes it: what a worker needs to encode with it. */
 export interface SnapshotModel {
   kind: string;
+  /** The index's model version: bumped by training and parametersChanged() (in-place writes say so there). */
+  version: number;
   d: number;
   metric: Metric;
   backend: { name: string };
   nlist?: number;
   M?: number;
   nbits?: number;
-  /** Coarse centroids (IVF); compared with the shared copy on every call (training updates them in place). */
+  /** Coarse centroids (IVF); copied again when the version or the array changed. */
   coarse?: Float32Array;
-  /** PQ codebooks; compared likewise. */
+  /** PQ codebooks; likewise. */
   codebooks?: Float32Array;
 }
 
@@ -28,15 +30,17 @@ export interface SnapshotSource {
 }
 
 /**
- * The last snapshot of each index, and what its big buffers were copied from. Stored data (vectors, codes,
- * lists) is copied once and again only after add / reset / file loading replaced it. Centroids and codebooks
- * are small and training updates them in place, so each call compares them with the shared copy and copies
- * again only if a value changed.
+ * The last snapshot of each index, and what its buffers were copied from. Stored data (vectors, codes, lists) is
+ * copied once and again only after add / reset / file loading replaced it; centroids and codebooks likewise after
+ * training or parametersChanged() (the one signal of an in-place write) bumped the model version.
  */
 interface Cached {
   snap: IndexSnapshot;
   dataFrom: unknown;
   dataVersion: number;
+  modelVersion: number;
+  coarseFrom: Float32Array | undefined;
+  codebooksFrom: Float32Array | undefined;
 }
 const cache = new WeakMap<object, Cached>();
 let nextKey = 1;
@@ -51,8 +55,9 @@ function backendName(b: { name: string }): string {
 /** The snapshot of `owner` (an index's `share()` calls this with its model and, for a search, its data). */
 export function snapshotOf(owner: object, model: SnapshotModel, data: SnapshotSource | undefined): IndexSnapshot {
   const prev = cache.get(owner);
-  const coarse = model.coarse && reuseOrCopy(prev?.snap.coarse, model.coarse);
-  const codebooks = model.codebooks && reuseOrCopy(prev?.snap.codebooks, model.codebooks);
+  const modelSame = prev !== undefined && prev.modelVersion === model.version;
+  const coarse = model.coarse && (modelSame && prev.coarseFrom === model.coarse ? prev.snap.coarse : sharedCopy(model.coarse));
+  const codebooks = model.codebooks && (modelSame && prev.codebooksFrom === model.codebooks ? prev.snap.codebooks : sharedCopy(model.codebooks));
   // Encoding needs the model only: any snapshot with the same model will do.
   if (!data && prev && prev.snap.coarse === coarse && prev.snap.codebooks === codebooks) return prev.snap;
   let parts: SnapshotData = {};
@@ -68,6 +73,9 @@ export function snapshotOf(owner: object, model: SnapshotModel, data: SnapshotSo
     key: nextKey++, kind: model.kind, d: model.d, metric: model.metric, backend: backendName(model.backend),
     nlist: model.nlist ?? 0, M: model.M ?? 0, nbits: model.nbits ?? 0, coarse, codebooks, ...parts,
   };
-  cache.set(owner, { snap, dataFrom: data?.from ?? null, dataVersion: data?.version ?? 0 });
+  cache.set(owner, {
+    snap, dataFrom: data?.from ?? null, dataVersion: data?.version ?? 0,
+    modelVersion: model.version, coarseFrom: model.coarse, codebooksFrom: model.codebooks,
+  });
   return snap;
 }

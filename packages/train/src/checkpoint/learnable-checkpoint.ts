@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { LibvqError, checkMetric, describeIndex, deserializeIndex, serializeIndex } from '@libvq/index-core';
 import type { Index, Metric } from '@libvq/index-core';
-import type { AssignSnapshot } from '../learnable/assigner.js';
 import { inspectIndex, readAssignments, type IndexParts, type LearnableMethod } from '../learnable/structure.js';
 import { decodeSafetensors, encodeSafetensors, expectTensor, tensor, type Tensor } from './safetensors.js';
 import { readFileChecked, sha256, writeDirAtomic } from './files.js';
@@ -41,22 +40,22 @@ export interface CheckpointExtra {
 }
 
 /**
- * What a learnable-index checkpoint holds, as plain data: the index, its parts (inspectIndex) and the snapshot
- * quantizer that places documents added later. A LearnableIndex is one; LearnableIndex.load / save (and
+ * What a learnable-index checkpoint holds, as plain data: the index, its parts (inspectIndex) and the placer, the
+ * frozen copy of the index's parameters that encodes documents added later (see LearnableIndex.placer). A LearnableIndex is one; LearnableIndex.load / save (and
  * loadLearnableIndex / saveLearnableIndex, learnable/persist.ts) turn this data into a LearnableIndex and back, so
  * this module never depends on LearnableIndex.
  */
 export interface IndexCheckpointData {
   readonly index: Index;
   readonly parts: IndexParts;
-  readonly snapshot: AssignSnapshot;
+  readonly placer: Index;
 }
 
 /**
  * Saves a learnable index (as plain data, see IndexCheckpointData) as a checkpoint directory:
  * - `index.faiss`: the trained index in faiss's binary format (faiss.read_index reads it; ids = document rows);
  * - `tensors.safetensors`: the trained rotation / IVF centres / codebooks (for tools that want the tensors without
- *   parsing faiss) and the snapshot quantizer that places documents added later (`assign.*`, see assigner.ts);
+ *   parsing faiss) and the placer's parameters, which encode documents added later (`assign.*`);
  * - `manifest.json`: format, versions, shapes, sha256 and size of every file.
  * Written atomically (writeDirAtomic): `dir` is a symlink to an immutable version in `.<name>.versions/` next to it
  * (see versioned-dir.ts), so concurrent saves and loads are safe and `dir/index.faiss` opens as a plain file.
@@ -65,13 +64,12 @@ export interface IndexCheckpointData {
 export function writeIndexCheckpoint(li: IndexCheckpointData, dir: string, extra: CheckpointExtra = {}): void {
   const p = li.parts;
   const t: Record<string, Tensor> = {};
-  if (p.opq) t.rotation = tensor(Float32Array.from(p.opq.A), [p.d, p.dIn]);
-  if (p.ivf) t.ivf_centers = tensor(Float32Array.from(p.ivf.centroids.data), [p.ivf.nlist, p.d]);
-  if (p.pq) t.codebook = tensor(Float32Array.from(p.pq.centroids), [p.pq.M, p.pq.ksub, p.pq.dsub]);
-  const s = li.snapshot;
-  if (s.rotation) t['assign.rotation'] = tensor(s.rotation, [p.d, p.dIn]);
-  if (s.centroids) t['assign.ivf_centers'] = tensor(s.centroids, [s.nlist, p.d]);
-  if (s.codebooks) t['assign.codebook'] = tensor(s.codebooks, [s.M, s.ksub, s.dsub]);
+  const placer = inspectIndex(li.placer);
+  for (const [prefix, q] of [['', p], ['assign.', placer]] as const) {
+    if (q.rotation) t[`${prefix}rotation`] = tensor(Float32Array.from(q.rotation), [p.d, p.dIn]);
+    if (q.centroids) t[`${prefix}ivf_centers`] = tensor(Float32Array.from(q.centroids), [q.nlist, p.d]);
+    if (q.codebooks) t[`${prefix}codebook`] = tensor(Float32Array.from(q.codebooks.data), [q.codebooks.M, q.codebooks.ksub, q.codebooks.dsub]);
+  }
   const files: Record<string, Uint8Array> = {
     [INDEX]: serializeIndex(li.index),
     [TENSORS]: encodeSafetensors(t, { format: CHECKPOINT_FORMAT }),
@@ -86,9 +84,9 @@ export function writeIndexCheckpoint(li: IndexCheckpointData, dir: string, extra
     factory: describeIndex(li.index),
     dIn: p.dIn,
     d: p.d,
-    nlist: p.ivf?.nlist ?? 0,
-    M: p.pq?.M ?? 0,
-    nbits: p.pq?.nbits ?? 0,
+    nlist: p.nlist,
+    M: p.codebooks?.M ?? 0,
+    nbits: p.codebooks?.nbits ?? 0,
     ntotal: li.index.ntotal,
     files: Object.fromEntries(Object.entries(files).map(([k, b]) => [k, { sha256: sha256(b), bytes: b.length }])),
     tensors: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { dtype: v.dtype, shape: [...v.shape] }])),
@@ -144,17 +142,17 @@ export function readIndexCheckpointAt(dir: string): IndexCheckpointData {
   const index = deserializeIndex(readFileChecked(dir, INDEX, m.files[INDEX]), { name: indexFile });
   const p = inspectIndex(index);
   readAssignments(p); // validates that ids are the rows 0..n-1
-  const got = { method: p.method, metric: p.metric, dIn: p.dIn, d: p.d, nlist: p.ivf?.nlist ?? 0, M: p.pq?.M ?? 0, nbits: p.pq?.nbits ?? 0, ntotal: index.ntotal };
+  const got = { method: p.method, metric: p.metric, dIn: p.dIn, d: p.d, nlist: p.nlist, M: p.codebooks?.M ?? 0, nbits: p.codebooks?.nbits ?? 0, ntotal: index.ntotal };
   for (const [k, v] of Object.entries(got)) {
     if (m[k as keyof typeof got] !== v) throw new LibvqError('BAD_FILE', `${indexFile}: ${k} = ${v}, the manifest says ${m[k as keyof typeof got]}`);
   }
   const ksub = 1 << m.nbits;
-  const dsub = p.pq ? m.d / m.M : 0;
+  const dsub = p.codebooks ? m.d / m.M : 0;
   // index.faiss's own parameters: what searches use (a NaN there passes its reader)
   const params: [string, string, Float32Array | null, number[]][] = [
-    ['rotation', 'OPQ rotation', p.opq ? p.opq.A : null, [m.d, m.dIn]],
-    ['ivf_centers', 'IVF centroids', p.ivf ? p.ivf.centroids.data : null, [m.nlist, m.d]],
-    ['codebook', 'PQ codebooks', p.pq ? p.pq.centroids : null, [m.M, ksub, dsub]],
+    ['rotation', 'OPQ rotation', p.rotation, [m.d, m.dIn]],
+    ['ivf_centers', 'IVF centroids', p.centroids, [m.nlist, m.d]],
+    ['codebook', 'PQ codebooks', p.codebooks?.data ?? null, [m.M, ksub, dsub]],
   ];
   const expected = new Set<string>();
   const snap: Record<string, Float32Array | null> = {};
@@ -172,13 +170,12 @@ export function readIndexCheckpointAt(dir: string): IndexCheckpointData {
   for (const name of Object.keys(dec.tensors)) {
     if (!expected.has(name)) throw new LibvqError('BAD_FILE', `${file}: tensor "${name}" does not belong to a ${m.factory} checkpoint (expected ${[...expected].join(', ')})`);
   }
-  const snapshot: AssignSnapshot = {
-    metric: m.metric, dIn: m.dIn, d: m.d,
-    rotation: snap.rotation ?? null,
-    centroids: snap.ivf_centers ?? null,
-    nlist: p.ivf ? m.nlist : 0,
-    codebooks: snap.codebook ?? null,
-    M: p.pq ? m.M : 0, ksub: p.pq ? ksub : 0, dsub,
-  };
-  return { index, parts: p, snapshot };
+  // The placer: a copy of the index whose parameters are the stored assign.* tensors.
+  const placer = index.cloneEmpty();
+  const q = inspectIndex(placer);
+  if (q.rotation) q.rotation.set(snap.rotation!);
+  if (q.centroids) q.centroids.set(snap.ivf_centers!);
+  if (q.codebooks) q.codebooks.data.set(snap.codebook!);
+  placer.parametersChanged();
+  return { index, parts: p, placer };
 }

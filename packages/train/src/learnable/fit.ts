@@ -1,5 +1,5 @@
 import { LibvqError, MAX_MAGNITUDE, checkMatrix, gatherRows, invalidArgument, throwIfAborted } from '@libvq/index-core';
-import type { IndexIVFPQ, LongOperationOptions, Matrix } from '@libvq/index-core';
+import type { LongOperationOptions, Matrix } from '@libvq/index-core';
 import { backwardBatch, forwardBatch, totalLoss } from '../grad/batch.js';
 import type { LossMethod, QuantParams, TrainBatch } from '../grad/types.js';
 import { LossWeighting, type LossWeightOptions } from '../grad/weights.js';
@@ -10,11 +10,10 @@ import { gatherGradRows, sgdStepRows } from '../optim/sgd.js';
 import type { TrainState } from '../checkpoint/train-state.js';
 import type { TowerState } from '../tower/types.js';
 import { autoTemperature } from './auto-temperature.js';
+import { resolveFitOptions, type ResolvedFitOptions } from './fit-options.js';
 import { BatchSampler, checkRelData, virtualLabels, type RelData } from './labels.js';
 import { readAssignments, type IndexParts } from './structure.js';
 
-/** LibVQ's learning rates: codebooks 1e-4 (AdamW), centroids 1e-3 (plain SGD on touched lists). */
-export const DEFAULT_LR = { codebooks: 1e-4, centroids: 1e-3, rotation: 1e-4 } as const;
 
 export interface IndexFitOptions extends LongOperationOptions {
   /** Training query embeddings (rows = query rows of relData / negData). */
@@ -80,17 +79,12 @@ export interface FitReport {
   weights: { dense: number; pq: number; ivf: number } | null;
 }
 
-export interface ResolvedFit {
-  readonly lossMethod: LossMethod;
-  readonly codeAssignment: 'fixed' | 'nearest';
-}
-
 /**
  * Trains the index's parameters in place (float32 storage; the rotation through a float64 master copy).
  * The caller decides the write-back afterwards. Errors propagate (LibVQ swallows them).
  */
-export function fitIndexParams(parts: IndexParts, o: IndexFitOptions): FitReport {
-  const it = fitSteps(parts, o, {});
+export function fitIndexParams(parts: IndexParts, o: IndexFitOptions, resolved: ResolvedFitOptions = resolveFitOptions(o)): FitReport {
+  const it = fitSteps(parts, o, resolved, {});
   let r = it.next();
   while (!r.done) r = it.next({ queries: gatherRows(o.queryEmbeddings, r.value.queries), docs: null });
   return r.value;
@@ -128,8 +122,13 @@ export interface TowerHooks {
  * the document tower; with 'nearest' the codes are re-chosen from the tower's vector and the PQ score's
  * straight-through gradient (grad/pq-st.ts) reaches it too (the lists stay fixed, as in LibVQ).
  */
-export async function fitWithTowers(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): Promise<FitReport> {
-  const it = fitSteps(parts, o, towers);
+export async function fitWithTowers(
+  parts: IndexParts,
+  o: IndexFitOptions,
+  towers: TowerHooks,
+  resolved: ResolvedFitOptions = resolveFitOptions(o, { docTower: towers.doc !== undefined }),
+): Promise<FitReport> {
+  const it = fitSteps(parts, o, resolved, towers);
   let r = it.next();
   while (!r.done) {
     const req = r.value;
@@ -157,7 +156,7 @@ interface BatchEmbeddings {
 }
 
 /** The training loop as a generator: it yields the rows of each batch and receives their current embeddings. */
-function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): Generator<BatchRequest, FitReport, BatchEmbeddings> {
+function* fitSteps(parts: IndexParts, o: IndexFitOptions, r: ResolvedFitOptions, towers: TowerHooks): Generator<BatchRequest, FitReport, BatchEmbeddings> {
   const t0 = performance.now();
   checkMatrix(o.queryEmbeddings, 'queryEmbeddings', parts.dIn);
   checkMatrix(o.docEmbeddings, 'docEmbeddings', parts.dIn);
@@ -165,21 +164,11 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): G
   if (o.docEmbeddings.rows !== nDocs) {
     throw new LibvqError('DIMENSION_MISMATCH', `docEmbeddings: ${o.docEmbeddings.rows} rows, the index holds ${nDocs} documents (row i must be document id i)`);
   }
-  const lossMethod = o.lossMethod ?? 'distill';
-  const epochs = o.epochs ?? 5;
-  if (!Number.isInteger(epochs) || epochs <= 0) throw invalidArgument('epochs', 'a positive integer', epochs);
-  const docScope = o.docScope ?? 'batch';
-  const codeAssignment = o.codeAssignment ?? 'fixed';
-  if (codeAssignment !== 'fixed' && codeAssignment !== 'nearest') throw invalidArgument('codeAssignment', "'fixed' or 'nearest'", codeAssignment);
-  if (docScope !== 'batch' && docScope !== 'corpus') throw invalidArgument('docScope', "'batch' or 'corpus'", docScope);
-  const seed = o.seed ?? 1234;
-  if (o.temperature !== undefined && o.temperature !== 'auto' && typeof o.temperature !== 'number') {
-    throw invalidArgument('temperature', "a number > 0 or 'auto'", o.temperature);
-  }
+  const { lossMethod, epochs, docScope, codeAssignment, seed, lr, freeze } = r;
   const temperature =
-    o.temperature === 'auto'
+    r.temperature === 'auto'
       ? autoTemperature(parts.metric, o.queryEmbeddings, o.docEmbeddings, { seed, queryDocIds: o.queryDocIds })
-      : (o.temperature ?? 1);
+      : r.temperature;
 
   const resume = o.resumeFrom;
   let rels = resume ? resume.rels : (o.relData ?? null);
@@ -188,15 +177,15 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): G
   // runs no epoch and goes straight to the write-back (the caller's save follows).
   if (resume && !(resume.epochsDone <= epochs)) throw invalidArgument('resumeFrom', `a state with at most epochs = ${epochs} epochs done`, resume.epochsDone);
   if (rels === null) {
-    const nlist = parts.ivf?.nlist ?? 1;
-    const v = virtualLabels(parts.index, o.queryEmbeddings, o.virtualNegNum ?? 399, nlist, { signal: o.signal, queryDocIds: o.queryDocIds });
+    const nlist = parts.nlist || 1;
+    const v = virtualLabels(parts.index, o.queryEmbeddings, r.virtualNegNum, nlist, { signal: o.signal, queryDocIds: o.queryDocIds });
     rels = v.rels;
     negs = v.negs;
   }
   checkRelData(rels, 'relData', o.queryEmbeddings.rows, nDocs);
   if (negs) checkRelData(negs, 'negData', o.queryEmbeddings.rows, nDocs);
 
-  const sampler = new BatchSampler(rels, negs, nDocs, docScope === 'corpus' ? 0 : (o.perQueryNegNum ?? 1), o.batchSize ?? 128, seed);
+  const sampler = new BatchSampler(rels, negs, nDocs, docScope === 'corpus' ? 0 : r.perQueryNegNum, r.batchSize, seed);
   // The schedule counts steps over the whole run (total = epochs x batches per epoch) and a resumed run continues
   // from the saved step: with another batch size (or other training queries) the saved step no longer matches
   // the epochs done, and the count ran past the total ("step: expected an integer in [0, 15), got 15").
@@ -209,27 +198,25 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): G
     );
   }
   const assign = readAssignments(parts);
-  const lr = { ...DEFAULT_LR, ...o.lr };
-  const freeze = o.freeze ?? {};
-  const trainCB = !!parts.pq && !freeze.codebooks;
-  const trainC = !!parts.ivf && !freeze.centroids;
-  const trainR = !!parts.opq && !freeze.rotation;
+  const trainCB = !!parts.codebooks && !freeze.codebooks;
+  const trainC = !!parts.centroids && !freeze.centroids;
+  const trainR = !!parts.rotation && !freeze.rotation;
   const qTower = towers.query ?? null;
   const dTower = towers.doc ?? null;
   const anyTower = qTower !== null || dTower !== null;
   if (!trainCB && !trainC && !trainR && !anyTower) throw new LibvqError('INVALID_ARGUMENT', `fit: nothing to train (method ${parts.method}, freeze ${JSON.stringify(freeze)})`);
 
-  const centroidData = parts.ivf ? parts.ivf.centroids.data : null;
-  const cbOpt = trainCB ? new AdamW(parts.pq!.centroids, parts.pq!.dsub, { lr: lr.codebooks }, 'codebooks') : null;
-  const cOpt = trainC && o.centroidOptimizer === 'adamw' ? new AdamW(centroidData!, parts.d, { lr: lr.centroids }, 'centroids') : null;
-  const rOpt = trainR ? new RotationOptimizer(parts.opq!.A, parts.d, parts.dIn, { lr: lr.rotation }) : null;
-  if (rOpt) rOpt.writeTo(parts.opq!.A); // the re-orthonormalised start
+  const centroidData = parts.centroids;
+  const cbOpt = trainCB ? new AdamW(parts.codebooks!.data, parts.codebooks!.dsub, { lr: lr.codebooks }, 'codebooks') : null;
+  const cOpt = trainC && r.centroidOptimizer === 'adamw' ? new AdamW(centroidData!, parts.d, { lr: lr.centroids }, 'centroids') : null;
+  const rOpt = trainR ? new RotationOptimizer(parts.rotation!, parts.d, parts.dIn, { lr: lr.rotation }) : null;
+  if (rOpt) rOpt.writeTo(parts.rotation!); // the re-orthonormalised start
 
   const params: QuantParams = {
     metric: parts.metric,
-    rotation: parts.opq ? { dOut: parts.d, dIn: parts.dIn, data: parts.opq.A } : undefined,
-    centroids: parts.ivf ? { nlist: parts.ivf.nlist, dim: parts.d, data: centroidData! } : undefined,
-    codebooks: parts.pq ? { M: parts.pq.M, ksub: parts.pq.ksub, dsub: parts.pq.dsub, data: parts.pq.centroids } : undefined,
+    rotation: parts.rotation ? { dOut: parts.d, dIn: parts.dIn, data: parts.rotation } : undefined,
+    centroids: centroidData ? { nlist: parts.nlist, dim: parts.d, data: centroidData } : undefined,
+    codebooks: parts.codebooks ?? undefined,
   };
   const weighting = new LossWeighting(o.lossWeights);
   const total = epochs * sampler.batchesPerEpoch();
@@ -257,7 +244,7 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): G
     const rs = resume.optimizers.rotation;
     if (rOpt && rs) {
       rOpt.importState({ t: rs.t, R: rs.arrays.R, m: rs.arrays.m, v: rs.arrays.v });
-      rOpt.writeTo(parts.opq!.A);
+      rOpt.writeTo(parts.rotation!);
     }
   }
   const stateAfter = (ep: number): TrainState => {
@@ -302,7 +289,7 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): G
         teacherQueries: teacherQ,
         teacherDocs: stored,
         docLists: assign.lists ? pick(assign.lists, docRows) : undefined,
-        docCodes: codeAssignment === 'fixed' && assign.codes ? pickRows(assign.codes, parts.pq!.M, docRows) : undefined,
+        docCodes: codeAssignment === 'fixed' && assign.codes ? pickRows(assign.codes, parts.codebooks!.M, docRows) : undefined,
       };
       // Index-only training: the stored embeddings are fixed, so the dense score trains nothing (it is invariant
       // under an orthogonal rotation) and is not computed. With a tower it trains the tower (w_enc).
@@ -321,7 +308,7 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): G
       if (!Number.isFinite(loss)) throw diverged(`the loss is ${loss} at epoch ${ep + 1}, step ${step + 1}`, lr);
       sum += loss;
       const g = backwardBatch(fwd, w, { codebooks: trainCB, centroids: trainC, rotation: trainR, queries: qTower !== null, docs: dTower !== null });
-      const f = linearWarmupDecay(step, total, o.warmupRatio ?? 0.1);
+      const f = linearWarmupDecay(step, total, r.warmupRatio);
       if (qTower) {
         qTower.backward(g.queries!);
         qTower.step(f);
@@ -339,21 +326,21 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): G
       }
       if (rOpt) {
         rOpt.step(g.rotation!, f);
-        rOpt.writeTo(parts.opq!.A);
+        rOpt.writeTo(parts.rotation!);
       }
       step++;
       queries += B;
       o.onProgress?.(step, total);
     }
     // A step can leave non-finite parameters behind even when this epoch's losses were finite (the last step).
-    checkFiniteParams([['codebooks', parts.pq?.centroids], ['IVF centroids', centroidData ?? undefined], ['OPQ rotation', parts.opq?.A]], ep, lr);
+    checkFiniteParams([['codebooks', parts.codebooks?.data], ['IVF centroids', centroidData ?? undefined], ['OPQ rotation', parts.rotation ?? undefined]], ep, lr);
     epochLoss.push(sum / batches.length);
     if (o.onEpochEnd) {
-      (parts.ivf as IndexIVFPQ | null)?.codebooksChanged?.();
+      parts.index.parametersChanged();
       o.onEpochEnd(stateAfter(ep));
     }
   }
-  (parts.ivf as IndexIVFPQ | null)?.codebooksChanged?.();
+  parts.index.parametersChanged();
   const seconds = (performance.now() - t0) / 1000;
   return { steps: step, epochs: epochLoss.length, seconds, queriesPerSecond: queries / seconds, epochLoss, temperature, weights: weighting.current };
 }

@@ -1,18 +1,19 @@
 import {
-  IndexIVFPQ, IndexPQ, LibvqError,
-  checkMatrix, checkMetric, defaultTrainingSize, describeIndex, indexFactory, invalidArgument, methodToFactory, throwIfAborted,
+  LibvqError,
+  checkMatrix, checkMetric, defaultTrainingSize, describeIndex, indexFactory, invalidArgument, throwIfAborted,
 } from '@libvq/index-core';
 import type { Index, LongOperationOptions, Matrix, Metric, SearchParams, SearchResult } from '@libvq/index-core';
 import { defaultBatchRows, sampleVectors, type VectorSource } from '@libvq/dataset';
 import { readIndexCheckpoint, writeIndexCheckpoint, type CheckpointExtra, type IndexCheckpointData } from '../checkpoint/learnable-checkpoint.js';
 import { readTrainCheckpoint, writeTrainCheckpoint, type TrainState } from '../checkpoint/train-state.js';
 import { orthogonalityError } from '../optim/cayley.js';
-import { assignDocs, snapshotParts, type AssignSnapshot } from './assigner.js';
 import { fitIndexParams, fitWithTowers, type FitReport, type IndexFitOptions, type TowerHook, type TowerHooks } from './fit.js';
+import { resolveFitOptions, type ResolvedFitOptions, type WriteBack } from './fit-options.js';
+import { methodToFactory } from './methods.js';
 import { inspectIndex, readAssignments, type IndexParts, type LearnableMethod } from './structure.js';
 
 export type { LearnableMethod } from './structure.js';
-export type WriteBack = 'keep' | 'reencode';
+export type { WriteBack } from './fit-options.js';
 
 export interface CreateLearnableIndexOptions extends LongOperationOptions {
   docEmbeddings: Matrix;
@@ -71,24 +72,32 @@ export interface LearnableFitOptions extends IndexFitOptions {
 export class LearnableIndex {
   readonly index: Index;
   readonly parts: IndexParts;
-  /** The quantizer that places documents (see assigner.ts); every add() goes through it. */
-  snapshot: AssignSnapshot;
+  /**
+   * The index that places documents: a frozen copy of the index's parameters (index.cloneEmpty()) taken before
+   * training. With the keep-the-trained-assignments write-back the stored codes were chosen by the index *before*
+   * training, and the learned codebooks are tuned to those codes, not to nearest-codeword codes under themselves
+   * (re-encoding by nearest learned codeword loses most of the gain). A document added later must be encoded by
+   * the same rule as the stored ones, so every add() is `index.addEncoded(placer.encode(docs))`. After a re-encode
+   * write-back the placer is a copy of the trained parameters.
+   */
+  placer: Index;
 
   /**
    * `parts`: the index's parts when they were already found and checked (inspectIndex, and readAssignments
-   * passed), as a checkpoint reader does; otherwise they are found here.
+   * passed), as a checkpoint reader does; otherwise they are found here. `placer`: see the field (default: a
+   * copy of the index as it is now).
    */
-  constructor(index: Index, snapshot?: AssignSnapshot, parts?: IndexParts) {
+  constructor(index: Index, placer?: Index, parts?: IndexParts) {
     this.index = index;
     if (parts && parts.index !== index) throw invalidArgument('parts', 'the parts of this index (inspectIndex(index))', 'the parts of another index');
     this.parts = parts ?? inspectIndex(index);
     if (!parts) readAssignments(this.parts); // validates that ids are the rows 0..n-1
-    this.snapshot = snapshot ?? snapshotParts(this.parts);
+    this.placer = placer ?? index.cloneEmpty();
   }
 
   /** A LearnableIndex of a checkpoint's plain data (readIndexCheckpoint, readTrainCheckpoint). */
   static fromCheckpoint(data: IndexCheckpointData): LearnableIndex {
-    return new LearnableIndex(data.index, data.snapshot, data.parts);
+    return new LearnableIndex(data.index, data.placer, data.parts);
   }
 
   /** LibVQ's construction step: build the faiss-style index for the method, train it on the documents, add them. */
@@ -130,9 +139,9 @@ export class LearnableIndex {
 
   /** Trains the index, then writes it back (see LearnableFitOptions.writeBack). */
   fit(o: LearnableFitOptions): FitReport {
-    const { opts, writeBack } = this.fitSetup(o);
-    const report = fitIndexParams(this.parts, opts);
-    if (writeBack === 'reencode') this.reencode(o.docEmbeddings, o);
+    const { opts, resolved } = this.fitSetup(o);
+    const report = fitIndexParams(this.parts, opts, resolved);
+    if (resolved.writeBack === 'reencode') this.reencode(o.docEmbeddings, o);
     return report;
   }
 
@@ -150,10 +159,10 @@ export class LearnableIndex {
     checkpointManifest: Record<string, unknown> = {},
   ): Promise<{ report: FitReport; docEmbeddings: Matrix }> {
     if (towers.doc && !docsAfter) throw invalidArgument('docsAfter', 'the re-encoding of every document (a document tower trains)', undefined);
-    const { opts, writeBack } = this.fitSetup(o, towers.doc !== undefined, checkpointManifest);
-    const report = await fitWithTowers(this.parts, opts, towers);
+    const { opts, resolved } = this.fitSetup(o, towers.doc !== undefined, checkpointManifest);
+    const report = await fitWithTowers(this.parts, opts, towers, resolved);
     const docs = towers.doc ? await docsAfter!() : o.docEmbeddings;
-    if (writeBack === 'reencode') this.reencode(docs, o);
+    if (resolved.writeBack === 'reencode') this.reencode(docs, o);
     return { report, docEmbeddings: docs };
   }
 
@@ -162,55 +171,39 @@ export class LearnableIndex {
     return (await this.fitWithTowers(o, { query: tower })).report;
   }
 
-  private fitSetup(o: LearnableFitOptions, docTower = false, checkpointManifest: Record<string, unknown> = {}): { opts: IndexFitOptions; writeBack: WriteBack } {
-    const codeAssignment = o.codeAssignment ?? 'fixed';
-    const writeBack = o.writeBack ?? (codeAssignment === 'fixed' && !docTower ? 'keep' : 'reencode');
-    if (writeBack !== 'keep' && writeBack !== 'reencode') throw invalidArgument('writeBack', "'keep' or 'reencode'", writeBack);
-    if (docTower && writeBack === 'keep') {
-      throw invalidArgument('writeBack', "'reencode' when the document tower trains (the stored codes were chosen for the old document vectors; every document is re-encoded, as in LibVQ)", writeBack);
-    }
+  /** The fit options resolved once (resolveFitOptions) and the per-epoch checkpoint hook. */
+  private fitSetup(o: LearnableFitOptions, docTower = false, checkpointManifest: Record<string, unknown> = {}): { opts: IndexFitOptions; resolved: ResolvedFitOptions } {
+    const resolved = resolveFitOptions(o, { docTower });
+    const { codeAssignment, writeBack, epochs } = resolved;
     const dir = o.checkpointDir;
     const onEpochEnd = dir
       ? (st: TrainState) => {
-          writeTrainCheckpoint(this, dir, st, { ...o.checkpointManifest, ...checkpointManifest, fit: { codeAssignment, writeBack, epochs: o.epochs ?? 5 } });
+          writeTrainCheckpoint(this, dir, st, { ...o.checkpointManifest, ...checkpointManifest, fit: { codeAssignment, writeBack, epochs } });
           o.onEpochEnd?.(st);
         }
       : o.onEpochEnd;
-    return { opts: { ...o, codeAssignment, onEpochEnd }, writeBack };
+    return { opts: { ...o, onEpochEnd }, resolved };
   }
 
   /**
    * LibVQ's write-back: every document is re-assigned and re-encoded with the current (trained) parameters, and
-   * those parameters become the snapshot that places later documents.
+   * a copy of those parameters becomes the placer of later documents.
    */
   reencode(docEmbeddings: Matrix, opts: LongOperationOptions = {}): void {
     checkMatrix(docEmbeddings, 'docEmbeddings', this.parts.dIn);
     if (docEmbeddings.rows !== this.index.ntotal) {
       throw new LibvqError('DIMENSION_MISMATCH', `reencode: ${docEmbeddings.rows} document embeddings for ${this.index.ntotal} stored documents`);
     }
-    this.snapshot = snapshotParts(this.parts);
+    this.placer = this.index.cloneEmpty();
     this.index.reset();
     this.add(docEmbeddings, opts);
   }
 
-  /**
-   * Adds documents (ids continue from ntotal), placed by the snapshot quantizer so that they are encoded by
-   * the same rule as the documents already stored (see assigner.ts).
-   */
+  /** Adds documents (ids continue from ntotal), encoded by the placer (see the field). */
   add(docs: Matrix, opts: LongOperationOptions = {}): void {
-    const { rotated, lists, codes } = assignDocs(this.snapshot, docs);
-    const inner = this.parts.inner;
-    const n = docs.rows;
-    const start = this.index.ntotal;
-    if (inner instanceof IndexPQ) inner.appendCodes(codes!, n);
-    else {
-      const ids = new Float64Array(n);
-      for (let i = 0; i < n; i++) ids[i] = start + i;
-      if (inner instanceof IndexIVFPQ) inner.invlists.appendBatch(lists!, codes!, ids);
-      else inner.addPreassigned({ rows: n, dim: this.parts.d, data: Float32Array.from(rotated) }, lists!, ids);
-      (inner as IndexIVFPQ).codebooksChanged?.();
-    }
-    opts.onProgress?.(n, n);
+    checkMatrix(docs, 'documents to add', this.parts.dIn);
+    this.index.addEncoded(this.placer.encode(docs));
+    opts.onProgress?.(docs.rows, docs.rows);
   }
 
   search(queries: Matrix, params: SearchParams): SearchResult {
@@ -219,8 +212,8 @@ export class LearnableIndex {
 
   /** max |R R^T - I| of the rotation (0 without one). */
   rotationError(): number {
-    const o = this.parts.opq;
-    return o ? orthogonalityError(o.A, o.dOut, o.dIn) : 0;
+    const r = this.parts.rotation;
+    return r ? orthogonalityError(r, this.parts.d, this.parts.dIn) : 0;
   }
 
   /** Saves a checkpoint directory (see writeIndexCheckpoint in checkpoint/learnable-checkpoint.ts). */

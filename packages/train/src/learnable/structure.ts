@@ -1,15 +1,16 @@
-import {
-  IndexFlat, IndexIVF, IndexIVFFlat, IndexIVFPQ, IndexPQ, IndexPreTransform, LibvqError, OPQMatrix,
-} from '@libvq/index-core';
-import type { Index, IndexMethod, Metric, ProductQuantizer } from '@libvq/index-core';
+import { LibvqError } from '@libvq/index-core';
+import type { CodebookParameters, Index, Metric } from '@libvq/index-core';
+import type { IndexMethod } from './methods.js';
 
 /** The LibVQ methods a learnable index can have (every index method but 'flat'). */
 export type LearnableMethod = Exclude<IndexMethod, 'flat'>;
 
 /**
- * The parts of an index-core index that training touches, found once: the OPQ transform (rotation), the IVF
- * coarse quantizer's centroids, the product quantizer's codebooks. Every array here is the index's own storage
- * (float32, updated in place), so the index is always the trained model.
+ * The parameters of an index that training updates, found once through the index's own contract
+ * (`index.parameters()`): the OPQ rotation, the IVF coarse centroids, the PQ codebooks. Every array is the
+ * index's own storage (float32, updated in place; training calls `index.parametersChanged()` after writing), so
+ * the index is always the trained model. No index class is named here: any index whose parameters have this shape
+ * is learnable.
  */
 export interface IndexParts {
   readonly index: Index;
@@ -19,37 +20,38 @@ export interface IndexParts {
   readonly dIn: number;
   /** Dimension of the index's space (after the rotation). */
   readonly d: number;
-  readonly opq: OPQMatrix | null;
-  /** The index below the transform. */
-  readonly inner: IndexPQ | IndexIVFPQ | IndexIVFFlat;
-  readonly ivf: IndexIVFPQ | IndexIVFFlat | null;
-  readonly pq: ProductQuantizer | null;
+  /** OPQ rotation, d × dIn row-major, else null. */
+  readonly rotation: Float32Array | null;
+  /** IVF coarse centroids, nlist × d, else null. */
+  readonly centroids: Float32Array | null;
+  /** IVF lists (0 without IVF). */
+  readonly nlist: number;
+  readonly codebooks: CodebookParameters | null;
 }
 
 export function inspectIndex(index: Index): IndexParts {
-  let inner: Index = index;
-  let opq: OPQMatrix | null = null;
-  if (index instanceof IndexPreTransform) {
-    if (index.chain.length !== 1 || !(index.chain[0] instanceof OPQMatrix)) {
-      throw new LibvqError('UNSUPPORTED', `learnable index: only a single OPQ transform can precede the index (got ${index.chain.map((t) => t.constructor.name).join(', ')})`);
-    }
-    opq = index.chain[0];
-    inner = index.index;
+  const p = index.parameters();
+  const kinds = p.transforms.map((t) => t.kind);
+  if (kinds.length > 1 || (kinds.length === 1 && kinds[0] !== 'opq')) {
+    throw new LibvqError('UNSUPPORTED', `learnable index: only a single OPQ transform can precede the index (got ${kinds.join(', ')})`);
   }
-  let method: IndexParts['method'];
-  if (inner instanceof IndexIVFPQ) method = opq ? 'ivf_opq' : 'ivf_pq';
-  else if (inner instanceof IndexIVFFlat) {
-    if (opq) throw new LibvqError('UNSUPPORTED', 'learnable index: OPQ,IVF,Flat has no LibVQ method (use ivf, ivf_pq or ivf_opq)');
+  const rotation = p.transforms[0] ?? null;
+  const ivf = p.centroids !== undefined;
+  const pq = p.codebooks !== undefined;
+  let method: LearnableMethod;
+  if (ivf && pq) method = rotation ? 'ivf_opq' : 'ivf_pq';
+  else if (ivf) {
+    if (rotation) throw new LibvqError('UNSUPPORTED', 'learnable index: OPQ,IVF,Flat has no LibVQ method (use ivf, ivf_pq or ivf_opq)');
     method = 'ivf';
-  } else if (inner instanceof IndexPQ) method = opq ? 'opq' : 'pq';
-  else if (inner instanceof IndexFlat) throw new LibvqError('UNSUPPORTED', "learnable index: a 'flat' index has nothing to learn");
-  else throw new LibvqError('UNSUPPORTED', `learnable index: ${inner.constructor.name} is not an IVF / PQ index`);
+  } else if (pq) method = rotation ? 'opq' : 'pq';
+  else throw new LibvqError('UNSUPPORTED', "learnable index: a 'flat' index (raw vectors, no centroids or codebooks) has nothing to learn");
   if (!index.isTrained) throw new LibvqError('NOT_TRAINED', 'learnable index: the index must be trained (and filled) before it is made learnable');
-  const ivf = inner instanceof IndexIVF ? (inner as IndexIVFPQ | IndexIVFFlat) : null;
-  const pq = inner instanceof IndexIVFPQ || inner instanceof IndexPQ ? inner.pq : null;
   return {
-    index, method, metric: index.metric, dIn: index.d, d: inner.d, opq,
-    inner: inner as IndexParts['inner'], ivf, pq,
+    index, method, metric: index.metric, dIn: index.d, d: rotation ? rotation.dOut : index.d,
+    rotation: rotation ? rotation.matrix : null,
+    centroids: p.centroids?.data ?? null,
+    nlist: p.centroids?.rows ?? 0,
+    codebooks: p.codebooks ?? null,
   };
 }
 
@@ -65,45 +67,23 @@ export interface DocAssignments {
   readonly codes: Uint8Array | null;
 }
 
+/** The stored entries (index.readEntries) ordered by document id. */
 export function readAssignments(parts: IndexParts): DocAssignments {
   const n = parts.index.ntotal;
-  const M = parts.pq?.M ?? 0;
-  if (parts.inner instanceof IndexPQ) return { n, lists: null, codes: parts.inner.codes.slice(0, n * M) };
-  const ivf = parts.ivf!;
-  const lists = new Int32Array(n).fill(-1);
-  const codes = parts.pq ? new Uint8Array(n * M) : null;
-  const inv = ivf.invlists;
-  for (let l = 0; l < ivf.nlist; l++) {
-    const ids = inv.ids[l];
-    for (let o = 0; o < inv.sizes[l]; o++) {
-      const id = ids[o];
-      if (!(Number.isInteger(id) && id >= 0 && id < n) || lists[id] !== -1) {
-        throw new LibvqError('UNSUPPORTED', `learnable index: list ${l} holds id ${id}; ids must be the document rows 0..${n - 1}, each once`);
-      }
-      lists[id] = l;
-      if (codes) codes.set(inv.codes[l].subarray(o * M, (o + 1) * M), id * M);
+  const M = parts.codebooks?.M ?? 0;
+  const e = parts.index.readEntries({ codes: M > 0 });
+  const seen = new Uint8Array(n);
+  const lists = e.lists ? new Int32Array(n) : null;
+  const codes = M > 0 ? new Uint8Array(n * M) : null;
+  for (let i = 0; i < e.rows; i++) {
+    const id = e.ids[i];
+    if (!(Number.isInteger(id) && id >= 0 && id < n) || seen[id] === 1) {
+      const where = e.lists ? `list ${e.lists[i]} holds` : 'the index holds';
+      throw new LibvqError('UNSUPPORTED', `learnable index: ${where} id ${id}; ids must be the document rows 0..${n - 1}, each once`);
     }
+    seen[id] = 1;
+    if (lists) lists[id] = e.lists![i];
+    if (codes) codes.set(e.codes.subarray(i * M, (i + 1) * M), id * M);
   }
   return { n, lists, codes };
-}
-
-/** Writes the given assignments into the index, replacing its lists / codes (ids = rows). */
-export function writeAssignments(parts: IndexParts, a: DocAssignments): void {
-  if (parts.inner instanceof IndexPQ) {
-    parts.inner.reset();
-    parts.inner.appendCodes(a.codes!, a.n);
-    return;
-  }
-  const ivf = parts.ivf!;
-  const cs = ivf.invlists.codeSize;
-  if (!a.lists) throw new LibvqError('INVALID_ARGUMENT', 'learnable index: IVF write-back needs the list of every document');
-  if (parts.pq && !a.codes) throw new LibvqError('INVALID_ARGUMENT', 'learnable index: IVF-PQ write-back needs the codes of every document');
-  if (!parts.pq) {
-    throw new LibvqError('UNSUPPORTED', 'learnable index: IVF,Flat stores raw vectors; re-add the documents instead of writing assignments');
-  }
-  const ids = new Float64Array(a.n);
-  for (let i = 0; i < a.n; i++) ids[i] = i;
-  ivf.invlists.reset();
-  if (a.codes!.length !== a.n * cs) throw new LibvqError('DIMENSION_MISMATCH', `learnable index: ${a.codes!.length} code bytes for ${a.n} documents of ${cs}`);
-  ivf.invlists.appendBatch(a.lists, a.codes!, ids);
 }

@@ -149,8 +149,8 @@ export class LearnableIndexWithEncoder {
       hooks.doc = towerHook(this.docTower, tokens, maxLen, 'document', !!o.checkpointDir);
       docsAfter = () => this.encodeDocTokens(tokens, { maxDocLength: maxLen, signal: o.signal, onProgress: o.onReencodeProgress });
     }
-    const codeAssignment = o.codeAssignment ?? (trainD ? 'nearest' : 'fixed');
-    const { report, docEmbeddings } = await this.learnable.fitWithTowers({ ...o, codeAssignment, queryEmbeddings: teacher }, hooks, docsAfter, {
+    // codeAssignment defaults to 'nearest' when the document tower trains (resolveFitOptions, in fitWithTowers).
+    const { report, docEmbeddings } = await this.learnable.fitWithTowers({ ...o, queryEmbeddings: teacher }, hooks, docsAfter, {
       fixEmb,
       encoder: this.encoder.describe(),
       queryTower: trainQ ? describeTower(this.queryTower) : null,
