@@ -40,7 +40,7 @@ describe('ONNX models written here run in onnxruntime', () => {
     const y = b.op('Gemm', [x, w], { alpha: { f: 0.5 }, transB: { i: 1 } });
     // Transpose (ints attr) then Constant (tensor attr) added.
     const yt = b.op('Transpose', [y], { perm: { ints: [1, 0] } });
-    const c = b.op('Constant', [], { value: { t: { name: 'c', type: 'float32', dims: [2, 1], data: Float32Array.of(10, 20) } } });
+    const c = b.op('Constant', [], { value: { t: { name: 'c', type: 'float32', shape: [2, 1], data: Float32Array.of(10, 20) } } });
     const z = b.op('Add', [yt, c]);
     // Cast to int64 (int attr), back through an int64 initializer and a float64 one.
     const zi = b.op('Cast', [z], { to: { i: 7 } });

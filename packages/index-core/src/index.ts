@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './matrix.js';
+export { tensor, type Tensor, type TensorData } from './tensor.js';
 export { MAX_DIMENSION, checkDimension } from './limits.js';
 export * from './metric.js';
 export * from './random.js';

@@ -2,9 +2,9 @@ import { cpSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tensor, type Tensor } from '@libvq/index-core';
 import {
-  GloveTower, LearnableIndex, decodeSafetensors, encodeSafetensors, loadTrainCheckpoint, sha256, tensor,
-  type Tensor,
+  GloveTower, LearnableIndex, decodeSafetensors, encodeSafetensors, loadTrainCheckpoint, safeDtype, sha256,
 } from '../src/index.js';
 import { encodeTowerParameters, loadTowerParameters } from '../src/checkpoint/tower-files.js';
 import { readManifest } from '../src/checkpoint/learnable-checkpoint.js';
@@ -46,7 +46,7 @@ function rewrite(dir: string, name: string, edit: (t: Record<string, Tensor>) =>
   const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   m.files[name] = { sha256: sha256(buf), bytes: buf.length };
   if (record && name === 'tensors.safetensors') {
-    m.tensors = Object.fromEntries(Object.entries(dec.tensors).map(([k, v]) => [k, { dtype: v.dtype, shape: [...v.shape] }]));
+    m.tensors = Object.fromEntries(Object.entries(dec.tensors).map(([k, v]) => [k, { dtype: safeDtype(v.data), shape: [...v.shape] }]));
   }
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { LibvqError, jsBackend, type Matrix, type Metric } from '@libvq/index-core';
-import { knnRecall, readResults, type Ids } from '@libvq/dataset';
+import { knnRecall, readResults, type RowIds } from '@libvq/dataset';
 import { withConfig } from '../config.js';
 import { withProgress } from '../progress.js';
 import { VECTORS_FORMATS, intOption, metricOption, readVectorsArg, searchInBatches } from '../vectors-arg.js';
@@ -19,7 +19,7 @@ interface EvalFlags {
   queriesColumn?: string;
 }
 
-function sameIds(a: Ids, b: Ids): number {
+function sameIds(a: RowIds, b: RowIds): number {
   if (a.length !== b.length) return Math.min(a.length, b.length);
   for (let i = 0; i < a.length; i++) if (String(a[i]) !== String(b[i])) return i;
   return -1;

@@ -14,11 +14,11 @@ import {
 } from 'apache-arrow';
 import { LibvqError } from '@libvq/index-core';
 
-/** External ids as they travel between packages: strings (TSV ids) or integers. */
-export type Ids = readonly string[] | BigInt64Array | Int32Array;
+/** The ids of a file's rows (a collection's document / query ids): strings (TSV ids) or integers. Index ids are index-core's Ids. */
+export type RowIds = readonly string[] | BigInt64Array | Int32Array;
 
 /** An id column (Utf8, Int64 or Int32) from ids; integer arrays are used without a copy. */
-export function idsData(ids: Ids): Data {
+export function idsData(ids: RowIds): Data {
   if (ids instanceof BigInt64Array) return makeData({ type: new Int64(), length: ids.length, nullCount: 0, data: ids });
   if (ids instanceof Int32Array) return makeData({ type: new Int32(), length: ids.length, nullCount: 0, data: ids });
   return vectorFromArray(ids as string[], new Utf8()).data[0];
@@ -63,7 +63,7 @@ export function flatFixedSizeList<T extends Float32Array | BigInt64Array>(vec: V
 }
 
 /** An id column read back as strings, BigInt64Array or Int32Array. */
-export function readIds(vec: Vector, path: string, column: string): Ids {
+export function readIds(vec: Vector, path: string, column: string): RowIds {
   const t = vec.type as DataType;
   if (vec.nullCount > 0) throw new LibvqError('BAD_FILE', `${path}: column "${column}" has ${vec.nullCount} null ids`);
   if (DataType.isInt(t)) {

@@ -1,7 +1,7 @@
 import type { FixedSizeList, RecordBatch, Schema, Table } from 'apache-arrow';
 import { LibvqError, checkMatrix, invalidArgument, type Matrix } from '@libvq/index-core';
 import { recordBatch, schemaFor } from './batch.js';
-import { type Ids, fixedSizeListData, flatFixedSizeList, idsData, readIds } from './columns.js';
+import { type RowIds, fixedSizeListData, flatFixedSizeList, idsData, readIds } from './columns.js';
 import { readArrowTable, writeArrowFile } from './ipc.js';
 import { ID, fixedSizeListOf, metadataInt, optionalField, requireField } from './schema-check.js';
 
@@ -23,7 +23,7 @@ export interface EmbeddingsMetadata {
 }
 
 export interface WriteEmbeddingsOptions {
-  ids?: Ids;
+  ids?: RowIds;
   metadata?: EmbeddingsMetadata;
   /** Rows per record batch (default 65536). */
   batchRows?: number;
@@ -128,7 +128,7 @@ export function vectorColumnData(batch: RecordBatch, column: string, path: strin
 
 export interface EmbeddingsFile {
   matrix: Matrix;
-  ids?: Ids;
+  ids?: RowIds;
   metadata: EmbeddingsMetadata;
 }
 

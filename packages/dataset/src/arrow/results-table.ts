@@ -1,7 +1,7 @@
 import type { FixedSizeList } from 'apache-arrow';
 import { LibvqError, invalidArgument } from '@libvq/index-core';
 import { recordBatch, schemaFor } from './batch.js';
-import { type Ids, fixedSizeListData, flatFixedSizeList, idsData, readIds } from './columns.js';
+import { type RowIds, fixedSizeListData, flatFixedSizeList, idsData, readIds } from './columns.js';
 import { readArrowTable, writeArrowFile } from './ipc.js';
 import { ID, fixedSizeListOf, requireField } from './schema-check.js';
 
@@ -11,7 +11,7 @@ import { ID, fixedSizeListOf, requireField } from './schema-check.js';
  * ip, squared distances for l2), best first. Schema metadata: libvq.k and anything the writer adds.
  */
 export interface SearchResults {
-  qids: Ids;
+  qids: RowIds;
   k: number;
   /** nq x k row offsets, -1 padded. */
   labels: BigInt64Array | Int32Array;

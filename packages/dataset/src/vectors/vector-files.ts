@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { LibvqError, type Matrix } from '@libvq/index-core';
-import type { Ids } from '../arrow/columns.js';
+import type { RowIds } from '../arrow/columns.js';
 import { type EmbeddingsMetadata, readEmbeddings, writeEmbeddings } from '../arrow/embeddings.js';
 import { readFvecs, writeFvecs } from './fvecs.js';
 import { readMemmap, writeMemmap } from './memmap.js';
@@ -39,7 +39,7 @@ export interface ReadVectorsOptions {
 export interface VectorsFile {
   matrix: Matrix;
   /** Arrow files with an `id` column. */
-  ids?: Ids;
+  ids?: RowIds;
   /** Arrow files: the libvq.* schema metadata. */
   metadata?: EmbeddingsMetadata;
 }
@@ -61,7 +61,7 @@ export async function readVectors(path: string, opts: ReadVectorsOptions = {}): 
 
 export interface WriteVectorsOptions {
   /** Arrow only: the id column. */
-  ids?: Ids;
+  ids?: RowIds;
   /** Arrow only: libvq.* schema metadata. */
   metadata?: EmbeddingsMetadata;
 }

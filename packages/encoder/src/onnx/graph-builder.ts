@@ -1,4 +1,5 @@
-import type { OnnxAttribute, OnnxDataType, OnnxGraph, OnnxNode, OnnxTensor, OnnxValueInfo, TensorData } from './model.js';
+import type { TensorData } from '@libvq/index-core';
+import type { OnnxAttribute, OnnxDataType, OnnxGraph, OnnxNode, OnnxTensor, OnnxValueInfo } from './model.js';
 
 /**
  * Builds an ONNX graph op by op, naming intermediate values for you: `b.op('MatMul', [x, w])` returns the
@@ -40,7 +41,7 @@ export class GraphBuilder {
   /** A constant tensor stored as an initializer. */
   init(type: OnnxDataType, dims: readonly number[], data: TensorData, name?: string): string {
     const n = name === undefined ? this.fresh('const') : this.claim(name);
-    this.initializers.push({ name: n, type, dims, data });
+    this.initializers.push({ name: n, type, shape: dims, data });
     return n;
   }
 

@@ -1,3 +1,4 @@
+import type { Tensor } from '@libvq/index-core';
 import { ProtoWriter, littleEndianBytes } from './protobuf.js';
 
 /**
@@ -10,13 +11,10 @@ export type OnnxDataType = 'float32' | 'float64' | 'int32' | 'int64' | 'bool' | 
 /** TensorProto.DataType enum values. */
 const DATA_TYPE: Record<OnnxDataType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9, float64: 11 };
 
-export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
-
-export interface OnnxTensor {
-  name: string;
-  type: OnnxDataType;
-  dims: readonly number[];
-  data: TensorData;
+/** An initializer: a Tensor (index-core's one tensor type) with its ONNX name and element type. */
+export interface OnnxTensor extends Tensor {
+  readonly name: string;
+  readonly type: OnnxDataType;
 }
 
 /** One attribute value; the key says its ONNX type (an int and a float are both JS numbers). */
@@ -63,13 +61,13 @@ export interface OnnxModelOptions {
 const ELEMENT_BYTES: Record<OnnxDataType, number> = { float32: 4, float64: 8, int32: 4, int64: 8, bool: 1, uint8: 1 };
 
 export function encodeTensor(t: OnnxTensor): ProtoWriter {
-  const count = t.dims.reduce((a, b) => a * b, 1);
+  const count = t.shape.reduce((a, b) => a * b, 1);
   const bytes = littleEndianBytes(t.data);
   if (bytes.length !== count * ELEMENT_BYTES[t.type]) {
-    throw new RangeError(`ONNX tensor "${t.name}": dims [${t.dims.join(', ')}] of ${t.type} need ${count * ELEMENT_BYTES[t.type]} bytes, data has ${bytes.length}`);
+    throw new RangeError(`ONNX tensor "${t.name}": shape [${t.shape.join(', ')}] of ${t.type} need ${count * ELEMENT_BYTES[t.type]} bytes, data has ${bytes.length}`);
   }
   const w = new ProtoWriter();
-  w.packedInt64(1, t.dims); // dims
+  w.packedInt64(1, t.shape); // dims
   w.uint(2, DATA_TYPE[t.type]); // data_type
   w.string(8, t.name); // name
   w.bytes(9, bytes); // raw_data

@@ -1,4 +1,4 @@
-export { encodeSafetensors, decodeSafetensors, expectTensor, tensor, type Tensor, type SafeDtype, type TensorData, type DecodedSafetensors } from './safetensors.js';
+export { encodeSafetensors, decodeSafetensors, expectTensor, safeDtype, type SafeDtype, type DecodedSafetensors } from './safetensors.js';
 export { writeDirAtomic, readFileChecked, sha256 } from './files.js';
 export { readVersion, versionsDirOf } from './versioned-dir.js';
 export { readManifest, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointManifest, type CheckpointExtra } from './learnable-checkpoint.js';

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { LibvqError, checkMetric, describeIndex, deserializeIndex, serializeIndex } from '@libvq/index-core';
 import type { Index, Metric } from '@libvq/index-core';
 import { inspectIndex, readAssignments, type IndexParts, type LearnableMethod } from '../learnable/structure.js';
-import { decodeSafetensors, encodeSafetensors, expectTensor, tensor, type Tensor } from './safetensors.js';
+import { tensor, type Tensor } from '@libvq/index-core';
+import { decodeSafetensors, encodeSafetensors, expectTensor, safeDtype } from './safetensors.js';
 import { readFileChecked, sha256, writeDirAtomic } from './files.js';
 import { checkAgainstManifest, checkEqual, checkFinite } from './validate.js';
 import { readVersion } from './versioned-dir.js';
@@ -89,7 +90,7 @@ export function writeIndexCheckpoint(li: IndexCheckpointData, dir: string, extra
     nbits: p.codebooks?.nbits ?? 0,
     ntotal: li.index.ntotal,
     files: Object.fromEntries(Object.entries(files).map(([k, b]) => [k, { sha256: sha256(b), bytes: b.length }])),
-    tensors: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { dtype: v.dtype, shape: [...v.shape] }])),
+    tensors: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { dtype: safeDtype(v.data), shape: [...v.shape] }])),
     ...(extra.manifest ? { extra: extra.manifest } : {}),
   };
   writeDirAtomic(dir, { ...files, [MANIFEST]: new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n') });

@@ -1,4 +1,5 @@
 import { LibvqError } from '@libvq/index-core';
+import type { Tensor, TensorData } from '@libvq/index-core';
 
 /**
  * A small reader/writer of the safetensors format (what Python's `safetensors` reads): an 8-byte little-endian
@@ -7,28 +8,16 @@ import { LibvqError } from '@libvq/index-core';
  * offsets relative to the end of the header.
  */
 export type SafeDtype = 'F32' | 'F64' | 'I32' | 'U8' | 'I64';
-export type TensorData = Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array;
-
-export interface Tensor {
-  readonly dtype: SafeDtype;
-  readonly shape: readonly number[];
-  readonly data: TensorData;
-}
 
 const BYTES: Record<SafeDtype, number> = { F32: 4, F64: 8, I32: 4, U8: 1, I64: 8 };
 
-function dtypeOf(a: TensorData): SafeDtype {
+/** The safetensors dtype of a tensor's data. */
+export function safeDtype(a: TensorData): SafeDtype {
   if (a instanceof Float32Array) return 'F32';
   if (a instanceof Float64Array) return 'F64';
   if (a instanceof Int32Array) return 'I32';
   if (a instanceof Uint8Array) return 'U8';
   return 'I64';
-}
-
-export function tensor(data: TensorData, shape: readonly number[]): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (n !== data.length) throw new LibvqError('DIMENSION_MISMATCH', `tensor: shape [${shape.join(', ')}] holds ${n} values, data has ${data.length}`);
-  return { dtype: dtypeOf(data), shape, data };
 }
 
 // Typed arrays are in platform byte order; every platform Node runs on is little-endian, and we check it once.
@@ -43,7 +32,7 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
   for (const name of names) {
     const t = tensors[name];
     const bytes = t.data.byteLength;
-    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    header[name] = { dtype: safeDtype(t.data), shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = JSON.stringify(header);
@@ -113,7 +102,7 @@ export function decodeSafetensors(buf: Uint8Array, file: string): DecodedSafeten
           : dtype === 'I32' ? new Int32Array(bytes.buffer)
             : dtype === 'I64' ? new BigInt64Array(bytes.buffer)
               : bytes;
-    tensors[name] = { dtype, shape: shape as number[], data };
+    tensors[name] = { shape: shape as number[], data };
   }
   if (covered !== dataLen) throw new LibvqError('BAD_FILE', `${file}: tensors cover ${covered} of the ${dataLen} data bytes (truncated or trailing data)`);
   return { tensors, metadata };
@@ -123,8 +112,8 @@ export function decodeSafetensors(buf: Uint8Array, file: string): DecodedSafeten
 export function expectTensor(dec: DecodedSafetensors, file: string, name: string, dtype: SafeDtype, shape: readonly number[]): Tensor {
   const t = dec.tensors[name];
   if (!t) throw new LibvqError('BAD_FILE', `${file}: tensor "${name}" is missing`);
-  if (t.dtype !== dtype || t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
-    throw new LibvqError('BAD_FILE', `${file}: tensor "${name}" is ${t.dtype} [${t.shape.join(', ')}], expected ${dtype} [${shape.join(', ')}]`);
+  if (safeDtype(t.data) !== dtype || t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
+    throw new LibvqError('BAD_FILE', `${file}: tensor "${name}" is ${safeDtype(t.data)} [${t.shape.join(', ')}], expected ${dtype} [${shape.join(', ')}]`);
   }
   return t;
 }

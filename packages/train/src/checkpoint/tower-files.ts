@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { LibvqError } from '@libvq/index-core';
 import type { TrainableTower } from '../tower/types.js';
-import { decodeSafetensors, encodeSafetensors, tensor, type Tensor } from './safetensors.js';
+import { tensor, type Tensor } from '@libvq/index-core';
+import { decodeSafetensors, encodeSafetensors, safeDtype } from './safetensors.js';
 import { readFileChecked } from './files.js';
 import { checkFinite } from './validate.js';
 import type { CheckpointManifest } from './learnable-checkpoint.js';
@@ -28,7 +29,7 @@ export function loadTowerParameters(dir: string, m: CheckpointManifest, name: st
   for (const [k, v] of Object.entries(params)) {
     const x = dec.tensors[k];
     if (!x || x.data.length !== v.length) throw new LibvqError('BAD_FILE', `${file}: tensor ${k} ${x ? `has ${x.data.length} values` : 'is missing'}, the ${role} tower's has ${v.length}`);
-    if (x.dtype !== (v instanceof Float64Array ? 'F64' : 'F32')) throw new LibvqError('BAD_FILE', `${file}: tensor ${k} is ${x.dtype}, the ${role} tower keeps it as ${v.constructor.name}`);
+    if (safeDtype(x.data) !== (v instanceof Float64Array ? 'F64' : 'F32')) throw new LibvqError('BAD_FILE', `${file}: tensor ${k} is ${safeDtype(x.data)}, the ${role} tower keeps it as ${v.constructor.name}`);
     checkFinite(file, k, x.data, x.shape);
   }
   for (const [k, v] of Object.entries(params)) v.set(dec.tensors[k].data as Float32Array);

@@ -4,7 +4,8 @@ import type { Floats, LossWeights } from '../grad/types.js';
 import type { RelData } from '../learnable/labels.js';
 import type { TowerState } from '../tower/types.js';
 import { readIndexCheckpointAt, readManifest, writeIndexCheckpoint, type CheckpointManifest, type IndexCheckpointData } from './learnable-checkpoint.js';
-import { decodeSafetensors, encodeSafetensors, tensor, type DecodedSafetensors, type Tensor } from './safetensors.js';
+import { tensor, type Tensor } from '@libvq/index-core';
+import { decodeSafetensors, encodeSafetensors, safeDtype, type DecodedSafetensors } from './safetensors.js';
 import { readFileChecked } from './files.js';
 import { checkFinite } from './validate.js';
 import { readVersion } from './versioned-dir.js';
@@ -54,7 +55,7 @@ function fromCsr(dec: DecodedSafetensors, file: string, name: string, ntotal: nu
   const vec = (part: string) => {
     const t = dec.tensors[`${name}.${part}`];
     if (!t) throw new LibvqError('BAD_FILE', `${file}: tensor "${name}.${part}" is missing`);
-    if (t.dtype !== 'I32' || t.shape.length !== 1) throw new LibvqError('BAD_FILE', `${file}: tensor "${name}.${part}" is ${t.dtype} [${t.shape.join(', ')}], expected a vector of I32`);
+    if (safeDtype(t.data) !== 'I32' || t.shape.length !== 1) throw new LibvqError('BAD_FILE', `${file}: tensor "${name}.${part}" is ${safeDtype(t.data)} [${t.shape.join(', ')}], expected a vector of I32`);
     return t.data as Int32Array;
   };
   const rows = vec('rows');
@@ -173,8 +174,8 @@ function checkState(dec: DecodedSafetensors, file: string, manifestFile: string,
       const name = `opt.${o}.${k}`;
       const x = dec.tensors[name];
       if (!x) throw new LibvqError('BAD_FILE', `${file}: tensor "${name}" is missing`);
-      if (!(x.dtype === 'F32' || x.dtype === 'F64') || x.shape.length !== 1 || x.shape[0] !== shape.length) {
-        throw new LibvqError('BAD_FILE', `${file}: tensor "${name}" is ${x.dtype} [${x.shape.join(', ')}], expected F32 or F64 [${shape.length}] (the ${o} of ${m.factory})`);
+      if (!(safeDtype(x.data) === 'F32' || safeDtype(x.data) === 'F64') || x.shape.length !== 1 || x.shape[0] !== shape.length) {
+        throw new LibvqError('BAD_FILE', `${file}: tensor "${name}" is ${safeDtype(x.data)} [${x.shape.join(', ')}], expected F32 or F64 [${shape.length}] (the ${o} of ${m.factory})`);
       }
       checkFinite(file, name, x.data, x.shape);
       arrays[k] = x.data as Floats;
@@ -189,7 +190,7 @@ function checkState(dec: DecodedSafetensors, file: string, manifestFile: string,
     const prefix = `tower.${role}.`;
     for (const [name, x] of Object.entries(dec.tensors)) {
       if (!name.startsWith(prefix)) continue;
-      if (!(x.data instanceof Float32Array || x.data instanceof Float64Array || x.data instanceof Int32Array)) throw new LibvqError('BAD_FILE', `${file}: tensor "${name}" is ${x.dtype}, expected F32, F64 or I32`);
+      if (!(x.data instanceof Float32Array || x.data instanceof Float64Array || x.data instanceof Int32Array)) throw new LibvqError('BAD_FILE', `${file}: tensor "${name}" is ${safeDtype(x.data)}, expected F32, F64 or I32`);
       if (x.shape.length !== 1) throw new LibvqError('BAD_FILE', `${file}: tensor "${name}" has shape [${x.shape.join(', ')}], expected a vector`);
       checkFinite(file, name, x.data, x.shape);
       arrays[name.slice(prefix.length)] = x.data;

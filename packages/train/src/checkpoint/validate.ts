@@ -1,5 +1,6 @@
 import { LibvqError, MAX_MAGNITUDE } from '@libvq/index-core';
-import type { DecodedSafetensors, TensorData } from './safetensors.js';
+import type { TensorData } from '@libvq/index-core';
+import { safeDtype, type DecodedSafetensors } from './safetensors.js';
 
 /**
  * Checks on the values a checkpoint holds. A checksum only proves that a file is the one the manifest describes;
@@ -45,8 +46,8 @@ export function checkAgainstManifest(dec: DecodedSafetensors, file: string, reco
     const r = rec[name];
     if (!r) throw new LibvqError('BAD_FILE', `${file}: tensor "${name}" is not listed in ${manifestFile}`);
     const shape = Array.isArray(r.shape) ? r.shape : null;
-    if (r.dtype !== t.dtype || !shape || shape.length !== t.shape.length || shape.some((s, i) => s !== t.shape[i])) {
-      throw new LibvqError('BAD_FILE', `${file}: tensor "${name}" is ${t.dtype} [${t.shape.join(', ')}], ${manifestFile} records ${JSON.stringify(r.dtype)} ${JSON.stringify(r.shape)}`);
+    if (r.dtype !== safeDtype(t.data) || !shape || shape.length !== t.shape.length || shape.some((s, i) => s !== t.shape[i])) {
+      throw new LibvqError('BAD_FILE', `${file}: tensor "${name}" is ${safeDtype(t.data)} [${t.shape.join(', ')}], ${manifestFile} records ${JSON.stringify(r.dtype)} ${JSON.stringify(r.shape)}`);
     }
   }
   for (const name of Object.keys(rec)) {
