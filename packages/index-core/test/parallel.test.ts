@@ -70,6 +70,13 @@ describe.each([
 });
 
 describe('shared copies follow the index', () => {
+  it('Flat and PQ keep their stored data in shared memory: the workers\' snapshot views it, no copy', () => {
+    const pq = build('PQ8', 'l2', 1) as IndexPQ;
+    expect(pq.share(true).codes!.buffer).toBe(pq.codes.buffer);
+    const flat = build('Flat', 'l2', 1) as IndexFlat;
+    expect(flat.share(true).vectors!.buffer).toBe(flat.vectors.data.buffer);
+  });
+
   it('a threaded search after add and after an in-place codebook change sees the new data', () => {
     const idx = build('IVF16,PQ8', 'l2', 1) as IndexIVFPQ;
     idx.search(queries, { k: 5, threads: 2 });

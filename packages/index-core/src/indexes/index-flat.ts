@@ -7,7 +7,7 @@ import { checkMetric, type Metric } from '../metric.js';
 import { parallelSearch } from '../parallel/ops.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { registerReplica } from '../parallel/replica.js';
-import { sharedCopy } from '../parallel/shared.js';
+import { sharedArray, sharedOrCopy } from '../parallel/shared.js';
 import { snapshotOf } from '../parallel/snapshot.js';
 import { checkAdd, checkEncoded, checkSearch, floatBytes, idToNumber, searchPadded, threadsFor } from './checks.js';
 import type { EncodedVectors, Ids, Index, IndexParameters, SearchParams, SearchResult, StoredEntries } from './index.js';
@@ -50,7 +50,7 @@ export class IndexFlat implements Index {
   /** The snapshot worker threads rebuild this index from (parallel/snapshot.ts caches it). */
   share(withData: boolean): IndexSnapshot {
     const model = { kind: 'flat', version: 0, d: this.d, metric: this.metric, backend: this.backend };
-    return snapshotOf(this, model, withData ? { from: this.data, version: this.dataVersion, copy: () => ({ vectors: sharedCopy(this.vectors.data) }) } : undefined);
+    return snapshotOf(this, model, withData ? { from: this.data, version: this.dataVersion, copy: () => ({ vectors: sharedOrCopy(this.vectors.data) }) } : undefined);
   }
 
   /** The index a snapshot describes, over its shared buffers (no copy). */
@@ -112,7 +112,8 @@ export class IndexFlat implements Index {
   }
 
   private appendVectors(data: Float32Array, n: number): void {
-    const next = new Float32Array((this.ntotal + n) * this.d);
+    // In shared memory from the start: worker threads read the stored vectors without a copy.
+    const next = sharedArray(Float32Array, (this.ntotal + n) * this.d);
     next.set(this.data.subarray(0, this.ntotal * this.d));
     next.set(data.subarray(0, n * this.d), this.ntotal * this.d);
     this.data = next;

@@ -8,7 +8,7 @@ import type { LongOperationOptions } from '../progress.js';
 import { parallelEncode, parallelSearch } from '../parallel/ops.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { registerReplica } from '../parallel/replica.js';
-import { sharedCopy } from '../parallel/shared.js';
+import { sharedArray, sharedOrCopy } from '../parallel/shared.js';
 import { snapshotOf } from '../parallel/snapshot.js';
 import { checkAdd, checkEncoded, checkSearch, idToNumber, searchPadded, threadsFor } from './checks.js';
 import type { EncodedVectors, Ids, Index, IndexParameters, SearchParams, SearchResult, StoredEntries, TrainOptions } from './index.js';
@@ -96,7 +96,7 @@ export class IndexPQ implements Index {
   share(withData: boolean): IndexSnapshot {
     const { M, nbits } = this.pq;
     const model = { kind: 'pq', version: this.modelVersion, d: this.d, metric: this.metric, backend: this.backend, M, nbits, codebooks: this.pq.centroids };
-    const data = { from: this.codes, version: this.ntotal, copy: () => ({ codes: sharedCopy(this.codes.subarray(0, this.ntotal * M)) }) };
+    const data = { from: this.codes, version: this.ntotal, copy: () => ({ codes: sharedOrCopy(this.codes.subarray(0, this.ntotal * M)) }) };
     return snapshotOf(this, model, withData ? data : undefined);
   }
 
@@ -116,7 +116,8 @@ export class IndexPQ implements Index {
   private appendCodes(codes: Uint8Array, n: number): void {
     const M = this.pq.M;
     if (codes.length !== n * M) throw new LibvqError('DIMENSION_MISMATCH', `IndexPQ: ${codes.length} code bytes for ${n} vectors of ${M} bytes`);
-    const next = new Uint8Array((this.ntotal + n) * M);
+    // In shared memory from the start: worker threads read the stored codes without a copy.
+    const next = sharedArray(Uint8Array, (this.ntotal + n) * M);
     next.set(this.codes);
     next.set(codes, this.ntotal * M);
     this.codes = next;

@@ -18,6 +18,11 @@ export function sharedCopy<T extends Typed>(src: T): T {
   return out;
 }
 
+/** `a` itself when it already lives in shared memory (stored data allocated there from the start), else a shared copy. */
+export function sharedOrCopy<T extends Typed>(a: T): T {
+  return isShared(a) ? a : sharedCopy(a);
+}
+
 const scratch = new Map<string, SharedArrayBuffer>();
 
 /**
