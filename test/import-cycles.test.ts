@@ -5,12 +5,14 @@ import { describe, expect, it } from 'vitest';
 
 // No import cycles between modules (issue 12): a cycle lets a bundler order modules so that a class extends
 // `undefined`, and makes layers impossible to reason about. dpdm walks every package entry (the library entries,
-// the index worker's entry, the CLI) and lists the cycles; runtime imports must have none.
+// index-core's subpath entries, the index worker's entry, the CLI) and lists the cycles; runtime imports must have none.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dpdm = `${root}node_modules/.bin/dpdm`;
 const entries = [
   ...readdirSync(`${root}packages`).map((p) => `packages/${p}/src/index.ts`),
   'packages/index-core/src/thread-entry.ts',
+  'packages/index-core/src/gpujs.ts',
+  'packages/index-core/src/testing/index.ts',
   'apps/cli/src/main.ts',
 ];
 

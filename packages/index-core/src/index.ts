@@ -9,7 +9,6 @@ export * from './topk.js';
 export type * from './backend/types.js';
 export { getBackend, registerBackend } from './backend/registry.js';
 export { jsBackend } from './backend/js/index.js';
-export { createGpujsBackend, type GpujsBackend, type GpujsBackendOptions, type GpujsMode, type GpujsModeOption } from './backend/gpujs/index.js';
 export * from './kmeans.js';
 export * from './product-quantizer.js';
 export * from './transform.js';

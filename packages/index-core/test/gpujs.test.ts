@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { type GpujsBackend, IndexIVFPQ, LibvqError, createGpujsBackend, getBackend, indexFactory, jsBackend, type Metric } from '../src/index.js';
+import { IndexIVFPQ, LibvqError, getBackend, indexFactory, jsBackend, type Metric } from '../src/index.js';
+import { type GpujsBackend, createGpujsBackend } from '../src/gpujs.js';
 import { structuredData } from './helpers/data.js';
 
 const cpu = createGpujsBackend({ mode: 'cpu', minWork: 0 });
@@ -116,19 +117,22 @@ describe('gpujs backend', () => {
     }
   });
 
-  it('importing index-core does not load gpu.js; getBackend("gpujs") does', async () => {
+  it('importing index-core, or its gpujs subpath, does not load gpu.js; getBackend("gpujs") does', async () => {
     const root = join(dirname(fileURLToPath(import.meta.url)), '..');
     const script = [
       "import { createRequire } from 'node:module';",
       "const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((p) => p.includes('gpu.js'));",
       "const core = await import('./src/index.ts');",
+      "const sub = await import('./src/gpujs.ts');",
       'const before = loaded();',
+      "const names = { main: 'createGpujsBackend' in core, subpath: typeof sub.createGpujsBackend };",
       "const b = core.getBackend('gpujs');",
-      'console.log(JSON.stringify({ before, after: loaded(), mode: b.mode }));',
+      'console.log(JSON.stringify({ before, names, after: loaded(), mode: b.mode }));',
     ].join('\n');
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root });
-    const r = JSON.parse(stdout) as { before: boolean; after: boolean; mode: string };
+    const r = JSON.parse(stdout) as { before: boolean; names: { main: boolean; subpath: string }; after: boolean; mode: string };
     expect(r.before).toBe(false);
+    expect(r.names).toEqual({ main: false, subpath: 'function' }); // createGpujsBackend is on the subpath only
     expect(r.after).toBe(true);
     expect(['gpu', 'cpu']).toContain(r.mode);
   });

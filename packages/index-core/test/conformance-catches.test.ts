@@ -1,0 +1,68 @@
+/**
+ * The conformance suite can fail: backends wrong in one kernel each fail its cases, with messages naming the
+ * kernel, the metric, the position and the values, and pass every other case. Through the package's
+ * `@libvq/index-core/testing` subpath, as a backend written outside index-core would use it.
+ */
+import { describe, expect, it } from 'vitest';
+import { type Backend, jsBackend } from '@libvq/index-core';
+import { backendConformanceCases, checkBackend, ConformanceError } from '@libvq/index-core/testing';
+
+/** jsBackend with one kernel replaced. */
+function withKernel(patch: Partial<Backend>): Backend {
+  return { ...jsBackend, name: 'wrong', ...patch };
+}
+
+/** knn with the first two labels of every query swapped (distances untouched). */
+const swapsLabels = withKernel({
+  knn(x, y, k, metric) {
+    const r = jsBackend.knn(x, y, k, metric);
+    for (let i = 0; k > 1 && i < x.rows; i++) [r.labels[i * k], r.labels[i * k + 1]] = [r.labels[i * k + 1], r.labels[i * k]];
+    return r;
+  },
+});
+
+/** distances all off by 1e-2. */
+const offDistances = withKernel({
+  distances(x, y, metric) {
+    return jsBackend.distances(x, y, metric).map((v) => v + 1e-2);
+  },
+});
+
+describe('the backend conformance suite', () => {
+  it('passes the js backend: every case, no failure', () => {
+    const report = checkBackend(jsBackend);
+    expect(report.failures).toEqual([]);
+    expect(report.passed).toBe(backendConformanceCases(jsBackend).length);
+    expect(report.passed).toBe(17);
+  });
+
+  it('fails a knn that swaps two labels, naming the kernel, metric, position and values', () => {
+    const report = checkBackend(swapsLabels);
+    expect(report.failures.map((f) => f.name)).toEqual([
+      'knn (ip) returns the exact top-k, best first, padded',
+      'knn (l2) returns the exact top-k, best first, padded',
+    ]);
+    expect(report.failures[0].message).toMatch(/^knn \(ip\) \[query 0, rank 0\] label: got \d+, expected \d+$/);
+    expect(report.passed).toBe(15);
+  });
+
+  it('fails distances off by 1e-2, with the case throwing a ConformanceError', () => {
+    const report = checkBackend(offDistances);
+    expect(report.failures.map((f) => f.name)).toEqual(['distances (ip) match float64', 'distances (l2) match float64']);
+    expect(report.failures[1].message).toMatch(/^distances \(l2\) \[row 0, col 0\]: got [\d.e-]+, expected [\d.e-]+ \(within 0\.0001 relative\)$/);
+    const c = backendConformanceCases(offDistances).find((x) => x.name === 'distances (ip) match float64');
+    expect(() => c?.run()).toThrow(ConformanceError);
+    // the same backend passes at a tolerance its error fits in
+    expect(checkBackend(offDistances, { relTol: 2e-2 }).failures).toEqual([]);
+  });
+
+  it('fails a kernel that throws, keeping its message', () => {
+    const report = checkBackend(withKernel({ assign: () => { throw new Error('assign is not implemented'); } }));
+    expect(report.failures).toHaveLength(3);
+    expect(report.failures.every((f) => f.name.startsWith('assign (') && f.message === 'assign is not implemented')).toBe(true);
+  });
+
+  it('refuses a negative tolerance', () => {
+    expect(() => backendConformanceCases(jsBackend, { relTol: -1 })).toThrow(/relTol: expected a number ≥ 0, got -1/);
+  });
+});
