@@ -1,9 +1,8 @@
 /**
- * Recall-vs-throughput chart of the GloVe ANN benchmark: vega-lite compiled to vega and rendered headless
- * to SVG (no browser, no canvas). One line per system and factory, one point per nprobe, log-scale x.
+ * Recall-vs-throughput chart of the GloVe ANN benchmark: a vega-lite spec drawn to SVG by the CLI's renderer
+ * (@libvq/cli/plot, the repository's one). One line per system and factory, one point per nprobe, log-scale x.
  */
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import { renderSvg, type VegaLiteSpec } from '@libvq/cli/plot';
 import { LibvqError } from '@libvq/index-core';
 
 export interface PlotPoint {
@@ -16,7 +15,7 @@ export interface PlotPoint {
 }
 
 /** The vega-lite spec (exported so tests can check the encoding without rendering). */
-export function recallQpsSpec(points: readonly PlotPoint[], title: string): vl.TopLevelSpec {
+export function recallQpsSpec(points: readonly PlotPoint[], title: string): VegaLiteSpec {
   points.forEach((p, i) => {
     if (!(Number.isFinite(p.qps) && p.qps > 0) || !(Number.isFinite(p.recall) && p.recall >= 0 && p.recall <= 1)) {
       throw new LibvqError('INVALID_ARGUMENT', `plot: point ${i} (${p.system} ${p.factory} nprobe ${p.nprobe}) needs qps > 0 and recall in [0, 1], got qps ${p.qps}, recall ${p.recall}`);
@@ -50,7 +49,7 @@ export function recallQpsSpec(points: readonly PlotPoint[], title: string): vl.T
             sort: factories,
             title: 'index',
             // A stroke symbol shows the dash pattern (the default circle hides it); long factory strings in full.
-            // Its colour is set on the compiled spec (recallQpsSvg): vega-lite forces it transparent.
+            // vega-lite forces its colour transparent; renderSvg makes the strokes of a dash legend visible.
             legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 400, labelLimit: 400 },
           },
           detail: { field: 'series', type: 'nominal' },
@@ -71,14 +70,7 @@ export function recallQpsSpec(points: readonly PlotPoint[], title: string): vl.T
 
 export async function recallQpsSvg(points: readonly PlotPoint[], title: string): Promise<string> {
   if (points.length === 0) throw new LibvqError('INVALID_ARGUMENT', 'plot: no points to draw');
-  const compiled = vl.compile(recallQpsSpec(points, title)).spec;
-  // vega-lite draws legend symbols of a line+point layer with stroke 'transparent' (the filled point's
-  // style), which leaves the dash legend blank: give its stroke symbols a visible colour.
-  for (const legend of compiled.legends ?? []) {
-    const update = legend.strokeDash ? legend.encode?.symbols?.update : undefined;
-    if (update) update.stroke = { value: '#444' };
-  }
-  return new vega.View(vega.parse(compiled), { renderer: 'none' }).toSVG();
+  return renderSvg(recallQpsSpec(points, title));
 }
 
 /** Plot points from the ANN report's `results`: one series per system row (its label) and factory, one point per nprobe. */

@@ -7,8 +7,9 @@ type Suite = typeof import('@libvq/benchmarks/suite');
 
 /**
  * The benchmarks are the repository's (`@libvq/benchmarks`, private, TypeScript sources run through tsx), not
- * part of the published CLI: a development dependency, imported only if it is there. An installed `libvq`
- * without it still starts, and `libvq bench` says where the benchmarks live.
+ * part of the published CLI: a development dependency of the repository root (not of the CLI, since the benchmarks
+ * depend on the CLI for its chart renderer), imported only if it is there. An installed `libvq` without it still
+ * starts, and `libvq bench` says where the benchmarks live.
  */
 async function loadSuite(): Promise<Suite | null> {
   try {

@@ -1,6 +1,5 @@
-import type * as vl from 'vega-lite';
 import { LibvqError } from '@libvq/index-core';
-import { renderSvg } from './render-svg.js';
+import { renderSvg, type VegaLiteSpec } from './render-svg.js';
 
 /** One training run's curve: the mean training loss of each epoch (FitReport.epochLoss). */
 export interface LossCurve {
@@ -9,7 +8,7 @@ export interface LossCurve {
 }
 
 /** The vega-lite spec (exported so tests can check the data without rendering). */
-export function trainingCurvesSpec(curves: readonly LossCurve[], title: string): vl.TopLevelSpec {
+export function trainingCurvesSpec(curves: readonly LossCurve[], title: string): VegaLiteSpec {
   if (curves.length === 0) throw new LibvqError('INVALID_ARGUMENT', 'training curves: no training run to plot');
   const values = curves.flatMap((c) =>
     c.epochLoss.map((loss, i) => {
