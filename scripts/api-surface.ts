@@ -9,7 +9,7 @@ import ts from 'typescript';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Every entry of every package: [specifier, source file], from package.json "exports" (the "source" condition). */
-function packageEntries(): (readonly [string, string])[] {
+export function packageEntries(): (readonly [string, string])[] {
   return readdirSync(`${root}packages`).flatMap((p) => {
     const pj = JSON.parse(readFileSync(`${root}packages/${p}/package.json`, 'utf8')) as { exports: Record<string, unknown> };
     return Object.entries(pj.exports)

@@ -1,18 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { packageEntries } from '../scripts/api-surface.js';
 
 // No import cycles between modules (issue 12): a cycle lets a bundler order modules so that a class extends
-// `undefined`, and makes layers impossible to reason about. dpdm walks every package entry (the library entries,
-// index-core's subpath entries, the index worker's entry, the CLI) and lists the cycles; runtime imports must have none.
+// `undefined`, and makes layers impossible to reason about. dpdm walks every package entry (each package's main and
+// subpath entries from its exports map, the index worker's entry, the CLI) and lists the cycles; runtime imports must have none.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dpdm = `${root}node_modules/.bin/dpdm`;
 const entries = [
-  ...readdirSync(`${root}packages`).map((p) => `packages/${p}/src/index.ts`),
+  ...packageEntries().map(([, file]) => relative(root, file)),
   'packages/index-core/src/thread-entry.ts',
-  'packages/index-core/src/gpujs.ts',
-  'packages/index-core/src/testing/index.ts',
   'apps/cli/src/main.ts',
 ];
 

@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { readMemmap, writeMemmap } from '@libvq/dataset';
 import { exactInnerProductTopK, gloveAnnSet } from '@libvq/glove';
-import { invalidArgument, type Metric, sliceRows } from '@libvq/index-core';
+import { invalidArgument, sliceRows } from '@libvq/index-core/util';
+import { type Metric } from '@libvq/index-core';
 import { exactTopKOfFile } from './exact-from-file.js';
 import { SYNTH1M, writeSynthSet } from './synth-set.js';
 

@@ -6,7 +6,9 @@
  * float32 scores go to the smaller row, as within one knn call.
  */
 import { open } from 'node:fs/promises';
-import { closeThreadPool, IndexFlat, invalidArgument, LibvqError, type Matrix, type Metric, TopK } from '@libvq/index-core';
+import { closeThreadPool, IndexFlat, LibvqError, type Matrix, type Metric } from '@libvq/index-core';
+import { invalidArgument } from '@libvq/index-core/util';
+import { TopK } from '@libvq/index-core/backend';
 
 export interface ExactTopK {
   /** queries.rows × k base row numbers, best first. */

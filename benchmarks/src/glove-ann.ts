@@ -9,7 +9,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getBackend, LibvqError, parseFactory } from '@libvq/index-core';
+import { getBackend } from '@libvq/index-core/backend';
+import { LibvqError, parseFactory } from '@libvq/index-core';
 import { type AnnData, prepareGlove, prepareSynth } from './ann-datasets.js';
 import { annMarkdown, machineNote, sourceCommit, type AnnResult, type ScoredRun } from './ann-report.js';
 import { runFaiss } from './faiss-runner.js';

@@ -4,7 +4,8 @@
  * and reports its resident-set high-water mark.
  */
 import { readMemmap } from '@libvq/dataset';
-import { closeThreadPool, getBackend, IndexIVF, IndexPreTransform, indexFactory, type Matrix, OPQMatrix, serializeIndex } from '@libvq/index-core';
+import { closeThreadPool, IndexIVF, IndexPreTransform, indexFactory, type Matrix, OPQMatrix, serializeIndex } from '@libvq/index-core';
+import { getBackend } from '@libvq/index-core/backend';
 import { childMain, maxRssBytes } from './ts-child.js';
 import type { OursResult, OursSpec, SystemRun } from './system-run.js';
 

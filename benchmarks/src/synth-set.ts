@@ -13,7 +13,8 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { npyHeaderF32, writeAtomic } from '@libvq/dataset';
-import { createRng, gaussian, invalidArgument, type Matrix, mulABt, randomOrthogonal, type Rng } from '@libvq/index-core';
+import { createRng, gaussian, invalidArgument, mulABt, randomOrthogonal, type Rng } from '@libvq/index-core/util';
+import { type Matrix } from '@libvq/index-core';
 
 export interface SynthSpec {
   rows: number;

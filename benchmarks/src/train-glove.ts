@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import { exactInnerProductTopK, gloveAnnSet } from '@libvq/glove';
-import { createRng, gatherRows, sampleWithoutReplacement, sliceRows, type Matrix } from '@libvq/index-core';
+import { createRng, gatherRows, sampleWithoutReplacement, sliceRows } from '@libvq/index-core/util';
+import { type Matrix } from '@libvq/index-core';
 import { LearnableIndex, parseTemperature, type FitReport } from '@libvq/train';
 import { annRecall } from './metrics.js';
 import { markdownTable, writeAtomic } from './report.js';

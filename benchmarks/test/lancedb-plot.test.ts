@@ -2,7 +2,8 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { exactInnerProductTopK } from '@libvq/glove';
-import { createRng, type Matrix } from '@libvq/index-core';
+import { createRng } from '@libvq/index-core/util';
+import { type Matrix } from '@libvq/index-core';
 import { lanceEntry, runLanceIvfPq } from '../src/lancedb-runner.js';
 import { annPoints, recallQpsSpec, recallQpsSvg } from '../src/plot.js';
 

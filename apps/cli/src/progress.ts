@@ -1,5 +1,5 @@
 /**
- * A terminal progress bar with rate and ETA, fed by the library's onProgress(done, total) callbacks.
+ * A terminal progress bar with rate and ETA, fed by the library's onProgress(done, total, stage?) callbacks.
  * It draws on stderr (stdout stays clean for results) and only when stderr is a TTY; otherwise it prints
  * a line at most every few seconds so CI logs show the work is alive.
  */
@@ -80,5 +80,39 @@ export async function withProgress<T>(label: string, unit: string, fn: (onProgre
     throw e;
   }
   bar.finish();
+  return result;
+}
+
+/** The bar a stage of a library operation is drawn with (see LongOperationOptions: stage names). */
+export type StageBar = (stage: string | undefined) => { label: string; unit: string };
+
+/**
+ * Runs fn with one bar per stage: a report that names another stage than the previous one finishes that
+ * stage's bar and starts the next (the library counts every stage from its own start). Nothing is drawn
+ * until a stage reports; the last bar is closed even when fn throws.
+ */
+export async function withStageProgress<T>(
+  barOf: StageBar,
+  fn: (onProgress: (done: number, total: number, stage?: string) => void) => Promise<T> | T,
+): Promise<T> {
+  let bar: ProgressBar | undefined;
+  let current: string | undefined;
+  const onProgress = (done: number, total: number, stage?: string) => {
+    if (!bar || stage !== current) {
+      bar?.finish();
+      const { label, unit } = barOf(stage);
+      bar = progressBar(label, unit);
+      current = stage;
+    }
+    bar.update(done, total);
+  };
+  let result: T;
+  try {
+    result = await fn(onProgress);
+  } catch (e) {
+    bar?.finish(true);
+    throw e;
+  }
+  bar?.finish();
   return result;
 }

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRng, describeIndex, gatherRows, indexFactory, readIndex, sampleWithoutReplacement, serializeIndex } from '@libvq/index-core';
+import { createRng, gatherRows, sampleWithoutReplacement } from '@libvq/index-core/util';
+import { describeIndex, indexFactory, readIndex, serializeIndex } from '@libvq/index-core';
 import { writeVectors } from '@libvq/dataset';
 import { clusteredVectors, libvq, writeRawFvecs } from './index-fixtures.js';
 
@@ -27,7 +28,9 @@ describe('libvq build', () => {
     const size = statSync(a).size;
     expect(r.out).toContain(`IVF16,PQ4x8 (l2, d = 16): ntotal 1200, ${size} bytes`);
     expect(r.out).toContain('trained on 1200');
-    expect(r.err).toMatch(/training quantizers \[#+\] 100%/);
+    // one bar per stage the library reports: the coarse k-means, then the PQ codebooks of the residuals
+    expect(r.err).toMatch(/training IVF16 coarse quantizer \[#+\] 100% 25\/25/);
+    expect(r.err).toMatch(/training PQ4x8 codebooks \[#+\] 100% 4\/4/);
     expect(r.err).toMatch(/adding \[#+\] 100% 1200\/1200/);
     const index = readIndex(a);
     expect(describeIndex(index)).toBe('IVF16,PQ4x8');

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { createRng, gaussian, type Matrix } from '@libvq/index-core';
+import { createRng, gaussian } from '@libvq/index-core/util';
+import { type Matrix } from '@libvq/index-core';
 import { registerBuild } from '../src/commands/build.js';
 import { registerEval } from '../src/commands/eval.js';
 import { registerSearch } from '../src/commands/search.js';

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sliceRows } from '@libvq/index-core';
+import { sliceRows } from '@libvq/index-core/util';
 import { writeVectors } from '@libvq/dataset';
 import { LearnableIndex, versionsDirOf } from '@libvq/train';
 import { registerTrain } from '../src/commands/train.js';

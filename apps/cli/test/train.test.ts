@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sliceRows } from '@libvq/index-core';
+import { sliceRows } from '@libvq/index-core/util';
 import { writeVectors } from '@libvq/dataset';
 import { LearnableIndex, autoTemperature } from '@libvq/train';
 import { registerTrain } from '../src/commands/train.js';

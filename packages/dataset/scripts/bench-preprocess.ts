@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRng } from '@libvq/index-core';
+import { createRng } from '@libvq/index-core/util';
 import { preprocessData } from '../src/index.js';
 import { loadWordTokenizer, wordLevelJson } from '../test/helpers/word-tokenizer.js';
 

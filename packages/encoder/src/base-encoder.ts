@@ -1,4 +1,5 @@
-import { LibvqError, invalidArgument, type Matrix } from '@libvq/index-core';
+import { LibvqError, type Matrix } from '@libvq/index-core';
+import { invalidArgument } from '@libvq/index-core/util';
 import type { TokenBatch } from './batch.js';
 
 /**

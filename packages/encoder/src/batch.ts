@@ -1,4 +1,5 @@
-import { LibvqError, invalidArgument } from '@libvq/index-core';
+import { LibvqError } from '@libvq/index-core';
+import { invalidArgument } from '@libvq/index-core/util';
 
 /**
  * A batch of token sequences, padded to one length: what an encoder tower consumes.

@@ -1,4 +1,5 @@
-import { LibvqError, invalidArgument, throwIfAborted, type Matrix } from '@libvq/index-core';
+import { LibvqError, type Matrix } from '@libvq/index-core';
+import { invalidArgument, throwIfAborted } from '@libvq/index-core/util';
 import type { BaseEncoder } from './base-encoder.js';
 import { padBatch } from './batch.js';
 

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LibvqError, invalidArgument, throwIfAborted, type LongOperationOptions, type Matrix } from '@libvq/index-core';
+import { LibvqError, type LongOperationOptions, type Matrix } from '@libvq/index-core';
+import { invalidArgument, throwIfAborted } from '@libvq/index-core/util';
 import { fixedSizeListData, idsData, readIdMap, recordBatch, schemaFor, streamTokens, truncateKeepingSpecial, writeArrowFile } from '@libvq/dataset';
 import type { BaseEncoder } from './base-encoder.js';
 import { padBatch } from './batch.js';

@@ -4,7 +4,8 @@
  * this edge.
  */
 import * as ort from 'onnxruntime-node';
-import { LibvqError, checkMatrix, invalidArgument, normalizeRows, type Matrix } from '@libvq/index-core';
+import { LibvqError, type Matrix } from '@libvq/index-core';
+import { checkMatrix, invalidArgument, normalizeRows } from '@libvq/index-core/util';
 import { BaseEncoder, type Tower } from './base-encoder.js';
 import { checkTokenBatch, type TokenBatch } from './batch.js';
 import { findModelFile, readModelConfig } from './model-dir.js';

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sliceRows } from '@libvq/index-core';
+import { sliceRows } from '@libvq/index-core/util';
 import { exactInnerProductTopK, gloveAnnSet, loadGloveVectors, type GloveAnnSet, type GloveVectors } from '../src/index.js';
 import { tempDir } from './vectors-fixtures.js';
 

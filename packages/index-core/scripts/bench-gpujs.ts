@@ -11,7 +11,9 @@
  * fallback) and is checked against js: assignment labels agree on ≥ 99.9% of rows, scan top-1 labels agree.
  */
 import { parseArgs } from 'node:util';
-import { type Backend, createRng, gaussian, indexFactory, type IndexIVFPQ, jsBackend, type Matrix, type Probes } from '../src/index.js';
+import { type Backend, jsBackend, type Probes } from '../src/backend.js';
+import { createRng, gaussian } from '../src/util.js';
+import { indexFactory, type IndexIVFPQ, type Matrix } from '../src/index.js';
 import { createGpujsBackend, type GpujsBackend } from '../src/gpujs.js';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '20000' }, reps: { type: 'string', default: '3' } } });

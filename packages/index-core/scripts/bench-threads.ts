@@ -6,7 +6,8 @@
  * results are byte-identical.
  */
 import { parseArgs } from 'node:util';
-import { closeThreadPool, createRng, gaussian, indexFactory, type IndexIVFPQ, kmeans, type Matrix } from '../src/index.js';
+import { closeThreadPool, indexFactory, type IndexIVFPQ, kmeans, type Matrix } from '../src/index.js';
+import { createRng, gaussian } from '../src/util.js';
 
 const { values } = parseArgs({
   options: {

@@ -92,7 +92,7 @@ export function kmeans(x: Matrix, k: number, opts: KMeansOptions = {}): KMeansRe
     updateCentroids(train, labels, centroids, counts, sums);
     splitEmptyClusters(centroids, counts, n, rng);
     if (opts.spherical) normalizeCentroids(centroids);
-    opts.onProgress?.(it + 1, niter);
+    opts.onProgress?.(it + 1, niter, 'kmeans');
   }
   return { centroids, objective };
 }

@@ -90,7 +90,7 @@ export class OPQMatrix implements VectorTransform {
         for (let i = 0; i < c.length; i++) c[i] += part[i];
       });
       rot = procrustes({ rows: this.dIn, dim: this.dOut, data: Float32Array.from(c) });
-      opts.onProgress?.(it + 1, niter);
+      opts.onProgress?.(it + 1, niter, 'opq');
     }
     this.A = rot.data;
     this.isTrained = true;

@@ -87,7 +87,7 @@ export class ProductQuantizer {
       throwIfAborted(opts.signal, 'PQ training');
       const backend = getBackend(opts.backend).name;
       this.centroids.set(parallelPQTrain({ x, M: this.M, nbits: this.nbits, niter, maxPointsPerCentroid, seed, backend, codebooks: this.centroids, hotStart }, threads));
-      opts.onProgress?.(this.M, this.M);
+      opts.onProgress?.(this.M, this.M, 'pq');
       this.isTrained = true;
       return;
     }
@@ -98,7 +98,7 @@ export class ProductQuantizer {
         niter, maxPointsPerCentroid, seed, backend: opts.backend, init: hotStart ? this.codebook(m) : undefined,
       });
       this.centroids.set(c, m * this.ksub * this.dsub);
-      opts.onProgress?.(m + 1, this.M);
+      opts.onProgress?.(m + 1, this.M, 'pq');
     }
     this.isTrained = true;
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addBatches, indexFactory, serializeIndex, sliceRows, type Matrix } from '../src/index.js';
+import { addBatches, indexFactory, serializeIndex, type Matrix } from '../src/index.js';
+import { sliceRows } from '../src/util.js';
 import { structuredData } from './helpers/data.js';
 
 /** addBatches against one add() of every row as the oracle: the same index bytes, progress to the total. */

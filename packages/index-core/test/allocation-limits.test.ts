@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { IndexFlat, LibvqError, MAX_DIMENSION, ProductQuantizer, indexFactory } from '../src/index.js';
+import { IndexFlat, LibvqError, ProductQuantizer, indexFactory } from '../src/index.js';
+import { MAX_DIMENSION } from '../src/util.js';
 
 // Sizes read from a file or given as parameters are checked against the bytes present or a stated limit before
 // anything of that size is allocated. Each hostile file runs in a fresh process so its resident-set growth is its own.

@@ -4,7 +4,7 @@
  * `@libvq/index-core/testing` subpath, as a backend written outside index-core would use it.
  */
 import { describe, expect, it } from 'vitest';
-import { type Backend, jsBackend } from '@libvq/index-core';
+import { type Backend, jsBackend } from '../src/backend.js';
 import { backendConformanceCases, checkBackend, ConformanceError } from '@libvq/index-core/testing';
 
 /** jsBackend with one kernel replaced. */

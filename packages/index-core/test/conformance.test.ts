@@ -5,7 +5,7 @@
  * adding a line to `backends`.
  */
 import { afterAll, describe, it } from 'vitest';
-import { type Backend, jsBackend } from '../src/index.js';
+import { type Backend, jsBackend } from '../src/backend.js';
 import { createGpujsBackend } from '../src/gpujs.js';
 import { backendConformanceCases } from '../src/testing/index.js';
 

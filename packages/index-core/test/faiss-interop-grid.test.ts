@@ -3,21 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  IndexPreTransform,
-  OPQMatrix,
-  createRng,
-  deserializeIndex,
-  describeIndex,
-  indexFactory,
-  readIndex,
-  serializeIndex,
-  sliceRows,
-  writeIndex,
-  type Index,
-  type Matrix,
-  type Metric,
-  type SearchResult,
+  IndexPreTransform, OPQMatrix, deserializeIndex, describeIndex, indexFactory, readIndex, serializeIndex, writeIndex, type Index, type Matrix, type Metric, type SearchResult,
 } from '../src/index.js';
+import { createRng, sliceRows } from '../src/util.js';
 import { type FaissSearch, expectSameResults, ivfOf } from './helpers/compare-faiss.js';
 import { structuredData } from './helpers/data.js';
 import { type FaissOnFile, faissReadsOurFiles, runFaiss } from './helpers/faiss.js';

@@ -3,23 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  IndexFlat,
-  IndexIVF,
-  IndexIVFPQ,
-  IndexPreTransform,
-  LibvqError,
-  OPQMatrix,
-  deserializeIndex,
-  indexFactory,
-  packCodes,
-  packedCodeSize,
-  readIndex,
-  serializeIndex,
-  sliceRows,
-  unpackCodes,
-  writeIndex,
-  type Index,
+  IndexFlat, IndexIVF, IndexIVFPQ, IndexPreTransform, LibvqError, OPQMatrix, deserializeIndex, indexFactory, readIndex, serializeIndex, writeIndex, type Index,
 } from '../src/index.js';
+import { packCodes, packedCodeSize, unpackCodes } from '../src/io/pq-codes.js';
+import { sliceRows } from '../src/util.js';
 import { FaissWriter, concatChunks } from '../src/io/faiss-writer.js';
 import { indexDigest } from '../src/io/index-digest.js';
 import { verifyReadsBack } from '../src/io/write-index.js';

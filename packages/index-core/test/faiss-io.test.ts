@@ -3,19 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  IndexPreTransform,
-  OPQMatrix,
-  deserializeIndex,
-  describeIndex,
-  indexFactory,
-  readIndex,
-  serializeIndex,
-  sliceRows,
-  writeIndex,
-  type Index,
-  type SearchResult,
-  type Metric,
+  IndexPreTransform, OPQMatrix, deserializeIndex, describeIndex, indexFactory, readIndex, serializeIndex, writeIndex, type Index, type SearchResult, type Metric,
 } from '../src/index.js';
+import { sliceRows } from '../src/util.js';
 import { structuredData } from './helpers/data.js';
 import { type FaissSearch, expectSameResults, ivfOf } from './helpers/compare-faiss.js';
 import { type FaissOnFile, faissReadsOurFiles, runFaiss } from './helpers/faiss.js';

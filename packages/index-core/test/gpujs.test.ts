@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { IndexIVFPQ, LibvqError, getBackend, indexFactory, jsBackend, type Metric } from '../src/index.js';
+import { IndexIVFPQ, LibvqError, indexFactory, type Metric } from '../src/index.js';
+import { getBackend, jsBackend } from '../src/backend.js';
 import { type GpujsBackend, createGpujsBackend } from '../src/gpujs.js';
 import { structuredData } from './helpers/data.js';
 
@@ -117,16 +118,17 @@ describe('gpujs backend', () => {
     }
   });
 
-  it('importing index-core, or its gpujs subpath, does not load gpu.js; getBackend("gpujs") does', async () => {
+  it('importing index-core, or its gpujs / backend subpaths, does not load gpu.js; getBackend("gpujs") does', async () => {
     const root = join(dirname(fileURLToPath(import.meta.url)), '..');
     const script = [
       "import { createRequire } from 'node:module';",
       "const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((p) => p.includes('gpu.js'));",
       "const core = await import('./src/index.ts');",
       "const sub = await import('./src/gpujs.ts');",
+      "const backend = await import('./src/backend.ts');",
       'const before = loaded();',
       "const names = { main: 'createGpujsBackend' in core, subpath: typeof sub.createGpujsBackend };",
-      "const b = core.getBackend('gpujs');",
+      "const b = backend.getBackend('gpujs');",
       'console.log(JSON.stringify({ before, names, after: loaded(), mode: b.mode }));',
     ].join('\n');
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root });

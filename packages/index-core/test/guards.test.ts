@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  IndexFlat,
-  IndexIVFFlat,
-  LibvqError,
-  indexFactory,
-  jsBackend,
-  sliceRows,
-  type Backend,
-  type Index,
-} from '../src/index.js';
+import { IndexFlat, IndexIVFFlat, LibvqError, indexFactory, type Index } from '../src/index.js';
+import { jsBackend, type Backend } from '../src/backend.js';
+import { sliceRows } from '../src/util.js';
 import { MAX_RESULTS } from '../src/indexes/checks.js';
 import { structuredData } from './helpers/data.js';
 

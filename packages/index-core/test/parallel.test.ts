@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  IndexFlat, IndexIVF, IndexIVFFlat, IndexIVFPQ, IndexPQ, type Index, LibvqError, type Matrix, ProductQuantizer, closeThreadPool,
-  OPQMatrix, indexFactory, kmeans, serializeIndex, threadPoolSize,
+  IndexFlat, IndexIVF, IndexIVFFlat, IndexIVFPQ, IndexPQ, type Index, LibvqError, type Matrix, ProductQuantizer, closeThreadPool, OPQMatrix, indexFactory, kmeans, serializeIndex,
 } from '../src/index.js';
+import { threadPoolSize } from '../src/util.js';
 import { runParallel } from '../src/parallel/pool.js';
 import { structuredData } from './helpers/data.js';
 

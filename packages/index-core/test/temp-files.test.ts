@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, wr
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IndexFlat, readIndex, removeStaleTemporaries, temporarySibling, writeIndex } from '../src/index.js';
+import { IndexFlat, readIndex, writeIndex } from '../src/index.js';
+import { removeStaleTemporaries, temporarySibling } from '../src/util.js';
 import { structuredData } from './helpers/data.js';
 
 const root = mkdtempSync(join(tmpdir(), 'libvq-temp-files-'));

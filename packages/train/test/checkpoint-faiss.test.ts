@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sliceRows } from '@libvq/index-core';
+import { sliceRows } from '@libvq/index-core/util';
 import type { Matrix } from '@libvq/index-core';
 import { LearnableIndex } from '../src/index.js';
 import type { LearnableMethod } from '../src/index.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sliceRows } from '@libvq/index-core';
+import { sliceRows } from '@libvq/index-core/util';
 import { LearnableIndex } from '../src/index.js';
 import { readAssignments } from '../src/learnable/structure.js';
 import { clustered } from './fixtures.js';

@@ -1,4 +1,5 @@
-import { matrix, normalizeRows } from '@libvq/index-core';
+import { matrix } from '@libvq/index-core';
+import { normalizeRows } from '@libvq/index-core/util';
 import type { Matrix } from '@libvq/index-core';
 
 /** Deterministic clustered unit vectors (tests only): docs around 12 centres, queries = noisy documents. */

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync, readdir
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IndexPQ, gatherRows, sliceRows } from '@libvq/index-core';
+import { IndexPQ } from '@libvq/index-core';
+import { gatherRows, sliceRows } from '@libvq/index-core/util';
 import type { Matrix } from '@libvq/index-core';
 import { BatchSampler, LearnableIndex, forwardBatch, readAssignments, totalLoss, virtualLabels, orthogonalityError } from '../src/index.js';
 import type { LearnableMethod } from '../src/index.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Encoder } from '@libvq/encoder';
-import { normalizeRows } from '@libvq/index-core';
+import { normalizeRows } from '@libvq/index-core/util';
 import { GloveTower, LearnableIndexWithEncoder, type QueryTokens } from '../src/index.js';
 import { clustered } from './fixtures.js';
 

@@ -1,25 +1,13 @@
 import { stat } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import {
-  IndexPreTransform,
-  LibvqError,
-  addBatches,
-  defaultTrainingSize,
-  OPQMatrix,
-  describeIndex,
-  indexFactory,
-  parseFactory,
-  type FactorySpec,
-  writeIndex,
-  type Backend,
-  type Index,
-  type Matrix,
-  type Metric,
+  LibvqError, addBatches, checkTrainingSize, defaultTrainingSize, describeIndex, indexFactory, parseFactory, writeIndex, type Index, type Metric,
 } from '@libvq/index-core';
+import { type Backend } from '@libvq/index-core/backend';
 import { methodToFactory, type IndexMethod } from '@libvq/train';
 import { withConfig } from '../config.js';
 import { interruptible } from '../interrupt.js';
-import { withProgress } from '../progress.js';
+import { withProgress, withStageProgress, type StageBar } from '../progress.js';
 import { defaultBatchRows, sampleVectors, type VectorSource } from '@libvq/dataset';
 import { VECTORS_FORMATS, formatBytes, intOption, metricOption, openVectorsArg } from '../vectors-arg.js';
 
@@ -58,41 +46,22 @@ export function factoryFromFlags(f: BuildFlags): string {
   return methodToFactory({ indexMethod: f.method as IndexMethod, ivfCentersNum: f.ivfCenters, subvectorNum: f.subvectors, subvectorBits: f.bits });
 }
 
-/**
- * Refuses a training set too small for the index before any training starts: the library would refuse it
- * too, but only when it reaches the stage (after minutes of OPQ or k-means on a large set).
- */
-function checkTrainingSize(spec: FactorySpec, rows: number, factory: string): void {
-  const needs: [number, string][] = [];
-  if (spec.ivf) needs.push([spec.ivf.nlist, `nlist = ${spec.ivf.nlist} IVF lists`]);
-  if (spec.code.kind === 'PQ') needs.push([2 ** spec.code.nbits, `${2 ** spec.code.nbits} PQ codewords per sub-quantizer (nbits = ${spec.code.nbits})`]);
-  // OPQ's alternating training runs an 8-bit PQ inside.
-  if (spec.transforms.some((t) => t.kind === 'OPQ')) needs.push([256, 'the OPQ rotation (trained with 256 codewords per sub-quantizer)']);
-  for (const [need, why] of needs) {
-    if (rows < need) throw new LibvqError('INSUFFICIENT_DATA', `${factory}: ${rows} training vectors for ${why}; need at least ${need}`);
-  }
-}
-
-/**
- * Trains with one bar per stage. IndexPreTransform.train would train the OPQ rotations silently, so they
- * are trained here first (same seed, so the same rotation), and the index's own train then skips them.
- */
-async function trainWithProgress(index: Index, x: Matrix, seed: number): Promise<void> {
-  if (index instanceof IndexPreTransform) {
-    let y = x;
-    for (const t of index.chain) {
-      const label = t instanceof OPQMatrix ? `training OPQ${t.M} rotation` : 'training transform';
-      if (!t.isTrained) await withProgress(label, 'iters', (onProgress) => t.train(y, { seed, onProgress, threads: index.threads }));
-      y = t.apply(y);
-    }
-  }
-  await withProgress('training quantizers', 'iters', (onProgress) => index.train(x, { seed, onProgress }));
+/** The bar of each training stage the library reports, named after the factory's parts (OPQ4, IVF1024, PQ20x8). */
+export function trainingBars(factory: string): StageBar {
+  const spec = parseFactory(factory);
+  return (stage) => {
+    const code = spec.code;
+    if (stage === 'opq') return { label: `training ${spec.transforms.map((t) => `OPQ${t.M}`).join(',')} rotation`, unit: 'iters' };
+    if (stage === 'ivf' && spec.ivf) return { label: `training IVF${spec.ivf.nlist} coarse quantizer`, unit: 'iters' };
+    if (stage === 'pq' && code.kind === 'PQ') return { label: `training PQ${code.M}x${code.nbits} codebooks`, unit: 'sub-quantizers' };
+    return { label: `training (${stage ?? 'index'})`, unit: 'steps' };
+  };
 }
 
 /** Draws the seeded training sample and trains on it; the sample lives only in this call, so it is freed before the adds. */
-async function trainOnSample(index: Index, src: VectorSource, trainSize: number, seed: number): Promise<void> {
+async function trainOnSample(index: Index, factory: string, src: VectorSource, trainSize: number, seed: number): Promise<void> {
   const train = await withProgress(`reading ${trainSize} training vectors`, 'vectors', () => sampleVectors(src, trainSize, seed));
-  await trainWithProgress(index, train, seed);
+  await withStageProgress(trainingBars(factory), (onProgress) => index.train(train, { seed, onProgress }));
 }
 
 /** ", backend gpujs (cpu)": which backend ran, and for gpujs the mode it chose; nothing for the default js. */
@@ -138,15 +107,14 @@ IVF training needs at least nlist training vectors (faiss wants ~39 per list); P
         if (flags.trainSize !== undefined && flags.trainSize > src.rows) {
           throw new LibvqError('INVALID_ARGUMENT', `--train-size: ${flags.trainSize} exceeds the ${src.rows} vectors in ${path}`);
         }
-        // Checked on the parsed factory, before the index (nlist lists) is allocated; the default training size
-        // (256 per centroid) never asks for fewer than these.
-        checkTrainingSize(parseFactory(factory), flags.trainSize ?? src.rows, factory);
         // Built before training so a bad factory or an M that does not divide d fails before any work.
         const index = indexFactory(src.dim, factory, flags.metric, flags.backend);
         index.threads = flags.threads;
         const trainSize = Math.min(src.rows, flags.trainSize ?? defaultTrainingSize(index));
+        // Before the sample is read: a set too small for a stage fails now, not after the stages before it.
+        checkTrainingSize(index, trainSize);
         const t0 = performance.now();
-        await trainOnSample(index, src, trainSize, flags.seed);
+        await trainOnSample(index, factory, src, trainSize, flags.seed);
         const t1 = performance.now();
         await withProgress('adding', 'vectors', (onProgress) =>
           addBatches(index, src.batches(flags.batchRows ?? defaultBatchRows(src.dim)), { total: src.rows, onProgress }),

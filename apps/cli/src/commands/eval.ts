@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { LibvqError, jsBackend, type Matrix, type Metric } from '@libvq/index-core';
+import { LibvqError, type Matrix, type Metric } from '@libvq/index-core';
+import { jsBackend } from '@libvq/index-core/backend';
 import { knnRecall, readResults, type RowIds } from '@libvq/dataset';
 import { withConfig } from '../config.js';
 import { withProgress } from '../progress.js';

@@ -1,4 +1,5 @@
-import { type Matrix, matrix, normalizeRows } from '@libvq/index-core';
+import { type Matrix, matrix } from '@libvq/index-core';
+import { normalizeRows } from '@libvq/index-core/util';
 
 /** Seeded unit vectors with a 3-way structure in their first 4 components: the `libvq train` tests' corpus. */
 export function bandedVectors(n: number, d: number, seed: number): Matrix {

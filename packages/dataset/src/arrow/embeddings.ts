@@ -1,5 +1,6 @@
 import type { FixedSizeList, RecordBatch, Schema, Table } from 'apache-arrow';
-import { LibvqError, checkMatrix, invalidArgument, type Matrix } from '@libvq/index-core';
+import { LibvqError, type Matrix } from '@libvq/index-core';
+import { checkMatrix, invalidArgument } from '@libvq/index-core/util';
 import { recordBatch, schemaFor } from './batch.js';
 import { type RowIds, fixedSizeListData, flatFixedSizeList, idsData, readIds } from './columns.js';
 import { readArrowTable, writeArrowFile } from './ipc.js';

@@ -1,5 +1,6 @@
 import type { FixedSizeList } from 'apache-arrow';
-import { LibvqError, invalidArgument } from '@libvq/index-core';
+import { LibvqError } from '@libvq/index-core';
+import { invalidArgument } from '@libvq/index-core/util';
 import { recordBatch, schemaFor } from './batch.js';
 import { type RowIds, fixedSizeListData, flatFixedSizeList, idsData, readIds } from './columns.js';
 import { readArrowTable, writeArrowFile } from './ipc.js';

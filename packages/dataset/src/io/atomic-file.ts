@@ -1,5 +1,6 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { LibvqError, removeStaleTemporaries, temporarySibling } from '@libvq/index-core';
+import { LibvqError } from '@libvq/index-core';
+import { removeStaleTemporaries, temporarySibling } from '@libvq/index-core/util';
 
 /**
  * Runs `fill` on a temporary sibling of `path`, syncs it and renames it into place, so a reader never

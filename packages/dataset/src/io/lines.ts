@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { constants as bufferConstants, isUtf8 } from 'node:buffer';
-import { LibvqError, throwIfAborted } from '@libvq/index-core';
+import { LibvqError } from '@libvq/index-core';
+import { throwIfAborted } from '@libvq/index-core/util';
 import { firstInvalidLine, wholeCharsEnd } from './utf8.js';
 
 /** A run of consecutive lines of a text file; line numbers are 1-based. */

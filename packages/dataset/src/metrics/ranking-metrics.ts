@@ -1,4 +1,5 @@
-import { LibvqError, invalidArgument } from '@libvq/index-core';
+import { LibvqError } from '@libvq/index-core';
+import { invalidArgument } from '@libvq/index-core/util';
 import type { OffsetRels } from '../raw/rels.js';
 
 /**

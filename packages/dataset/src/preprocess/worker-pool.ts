@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
-import { LibvqError, type LibvqErrorCode, invalidArgument, isTypeScriptModule, spawnWorker } from '@libvq/index-core';
+import { LibvqError, type LibvqErrorCode } from '@libvq/index-core';
+import { invalidArgument, isTypeScriptModule, spawnWorker } from '@libvq/index-core/util';
 import type { TokenRows } from '../arrow/tokens-table.js';
 import { checkTokenizerFactory } from '../tokenize/build-tokenizer.js';
 import type { TokenizerFactory } from '../tokenize/text-tokenizer.js';

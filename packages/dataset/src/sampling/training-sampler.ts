@@ -1,4 +1,5 @@
-import { LibvqError, createRng, invalidArgument, type Rng } from '@libvq/index-core';
+import { LibvqError } from '@libvq/index-core';
+import { createRng, invalidArgument, type Rng } from '@libvq/index-core/util';
 import type { OffsetRels } from '../raw/rels.js';
 
 export interface TrainingSamplerOptions {

@@ -1,4 +1,4 @@
-import { invalidArgument } from '@libvq/index-core';
+import { invalidArgument } from '@libvq/index-core/util';
 
 /**
  * Truncates a token sequence to maxLength, keeping its first and last token when they are special tokens

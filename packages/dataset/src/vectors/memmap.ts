@@ -1,4 +1,5 @@
-import { LibvqError, checkMatrix, invalidArgument, type Matrix } from '@libvq/index-core';
+import { LibvqError, type Matrix } from '@libvq/index-core';
+import { checkMatrix, invalidArgument } from '@libvq/index-core/util';
 import { bytesOf, writeFileAtomic } from '../io/atomic-file.js';
 import { fileSize, openForRead, readExactly } from '../io/read-file.js';
 

@@ -1,4 +1,5 @@
-import { LibvqError, checkMatrix, type Matrix } from '@libvq/index-core';
+import { LibvqError, type Matrix } from '@libvq/index-core';
+import { checkMatrix } from '@libvq/index-core/util';
 import { bytesOf, writeAtomic, writeChunks } from '../io/atomic-file.js';
 import { fileSize, openForRead, readExactly } from '../io/read-file.js';
 

@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { FixedSizeList, RecordBatch } from 'apache-arrow';
-import { LibvqError, checkMatrix, createRng, invalidArgument, sampleWithoutReplacement, type Matrix } from '@libvq/index-core';
+import { LibvqError, type Matrix } from '@libvq/index-core';
+import { checkMatrix, createRng, invalidArgument, sampleWithoutReplacement } from '@libvq/index-core/util';
 import { vectorColumnData, vectorColumnOf } from '../arrow/embeddings.js';
 import { openArrowBatches } from '../arrow/ipc.js';
 import { bytesOf } from '../io/atomic-file.js';

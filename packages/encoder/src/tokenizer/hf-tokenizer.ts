@@ -1,4 +1,5 @@
-import { LibvqError, invalidArgument } from '@libvq/index-core';
+import { LibvqError } from '@libvq/index-core';
+import { invalidArgument } from '@libvq/index-core/util';
 import { padBatch, type TokenBatch } from '../batch.js';
 import { truncateKeepingSpecial, type TextTokenizer, type TokenizerFactory } from '@libvq/dataset';
 

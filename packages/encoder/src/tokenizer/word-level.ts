@@ -1,4 +1,4 @@
-import { invalidArgument } from '@libvq/index-core';
+import { invalidArgument } from '@libvq/index-core/util';
 
 export interface WordLevelSpec {
   /** Words in id order after the special tokens. */

@@ -1,4 +1,5 @@
-import { invalidArgument, type Matrix } from '@libvq/index-core';
+import { invalidArgument } from '@libvq/index-core/util';
+import { type Matrix } from '@libvq/index-core';
 import { GraphBuilder, type OnnxGraph } from '@libvq/encoder';
 
 /**

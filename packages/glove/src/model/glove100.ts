@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LibvqError, removeStaleTemporaries, temporarySibling, throwIfAborted, type LongOperationOptions, type Matrix } from '@libvq/index-core';
+import { LibvqError, type LongOperationOptions, type Matrix } from '@libvq/index-core';
+import { removeStaleTemporaries, temporarySibling, throwIfAborted } from '@libvq/index-core/util';
 import { OnnxEncoder, wordLevelTokenizerJson, writeOnnxModel, type OnnxEncoderOptions } from '@libvq/encoder';
 import { loadGloveVectors } from '../vectors/load-vectors.js';
 import { resolveCacheDir } from '../vectors/paths.js';

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRng, gatherRows, invalidArgument, matrix, normalizeRows, sampleWithoutReplacement, type Matrix } from '@libvq/index-core';
+import { createRng, gatherRows, invalidArgument, normalizeRows, sampleWithoutReplacement } from '@libvq/index-core/util';
+import { matrix, type Matrix } from '@libvq/index-core';
 import { exactInnerProductTopK } from './exact-search.js';
 import { readGroundTruthCache, writeGroundTruthCache } from './ground-truth-cache.js';
 import { loadGloveVectorsWithChecksum, type GloveSourceOptions } from './load-vectors.js';

@@ -1,4 +1,6 @@
-import { checkMatrix, getBackend, invalidArgument, sliceRows, throwIfAborted, type Backend, type LongOperationOptions, type Matrix } from '@libvq/index-core';
+import { checkMatrix, invalidArgument, sliceRows, throwIfAborted } from '@libvq/index-core/util';
+import { getBackend, type Backend } from '@libvq/index-core/backend';
+import { type LongOperationOptions, type Matrix } from '@libvq/index-core';
 
 export interface ExactTopK {
   /** queries.rows × k base row numbers, best first; -1 pads when k > base.rows. */

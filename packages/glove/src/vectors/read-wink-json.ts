@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
-import { LibvqError, throwIfAborted, type LongOperationOptions } from '@libvq/index-core';
+import { LibvqError, type LongOperationOptions } from '@libvq/index-core';
+import { throwIfAborted } from '@libvq/index-core/util';
 import { WinkJsonScanner, type WinkEmbeddings } from './wink-json-scanner.js';
 
 export interface ReadWinkJsonOptions extends LongOperationOptions {

@@ -19,7 +19,7 @@ export async function addBatches(
     const m = 'matrix' in b ? b.matrix : b;
     index.add(m);
     added += m.rows;
-    opts.onProgress?.(added, opts.total ?? 0);
+    opts.onProgress?.(added, opts.total ?? 0, 'add');
   }
   return added;
 }

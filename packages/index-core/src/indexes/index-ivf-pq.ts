@@ -37,7 +37,7 @@ export class IndexIVFPQ extends IndexIVF {
   protected trainEncoder(x: Matrix, listNos: Int32Array, opts: TrainOptions): void {
     // Residuals in shared memory when the PQ trains on several threads: its workers read them without a copy.
     const shared = (opts.threads ?? 1) > 1 && this.pq.M > 1;
-    this.pq.train(this.residuals(x, listNos, shared), { seed: opts.seed, signal: opts.signal, backend: this.backend, threads: opts.threads });
+    this.pq.train(this.residuals(x, listNos, shared), { seed: opts.seed, signal: opts.signal, onProgress: opts.onProgress, backend: this.backend, threads: opts.threads });
   }
 
   protected sharedModel() {

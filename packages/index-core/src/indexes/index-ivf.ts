@@ -5,7 +5,7 @@ import { kmeans } from '../kmeans.js';
 import { type Matrix, checkMatrix, gatherRows } from '../matrix.js';
 import { createRng, randomPermutation } from '../random.js';
 import { checkMetric, type Metric } from '../metric.js';
-import type { LongOperationOptions } from '../progress.js';
+import { reportAs, type LongOperationOptions } from '../progress.js';
 import { parallelEncode, parallelSearch } from '../parallel/ops.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { snapshotOf } from '../parallel/snapshot.js';
@@ -82,7 +82,7 @@ export abstract class IndexIVF implements Index {
         backend: this.backend,
         threads,
         signal: opts.signal,
-        onProgress: opts.onProgress,
+        onProgress: reportAs(opts.onProgress, 'ivf'),
       });
       this.quantizer.reset();
       this.quantizer.add(centroids);
@@ -123,7 +123,7 @@ export abstract class IndexIVF implements Index {
       const batchIds = ids === undefined ? idsFrom(undefined, start + b, e - b) : idsFrom(ids.subarray(b, e), 0, e - b);
       const r = threads > 1 && xb.rows > 1 ? parallelEncode(this, xb, this.codeSize, Math.min(threads, xb.rows)) : this.encode(xb);
       this.invlists.appendBatch(r.lists!, r.codes, batchIds);
-      opts.onProgress?.(e, x.rows);
+      opts.onProgress?.(e, x.rows, 'add');
     }
   }
 

@@ -67,12 +67,18 @@ export class IndexPreTransform implements Index {
     return y;
   }
 
+  /**
+   * Trains each untrained transform of the chain, then the wrapped index on the transformed set. Every stage
+   * reports under its own name (an OPQ rotation: 'opq'; one that names none: 'transform'; then the index's).
+   */
   train(x: Matrix, opts: TrainOptions = {}): void {
     checkMatrix(x, 'IndexPreTransform training vectors', this.d);
     const threads = opts.threads ?? this.threads;
+    const report = opts.onProgress;
+    const onProgress = report && ((done: number, total: number, stage?: string) => report(done, total, stage ?? 'transform'));
     let y = x;
     this.chain.forEach((t, i) => {
-      if (!t.isTrained) t.train(y, { seed: opts.seed, signal: opts.signal, threads });
+      if (!t.isTrained) t.train(y, { seed: opts.seed, signal: opts.signal, threads, onProgress });
       // The wrapped index's threaded training reads the transformed set from shared memory: writing it there
       // directly saves the copy it would otherwise make (a whole training set).
       y = threads > 1 && i === this.chain.length - 1 ? applyIntoShared(t, y) : t.apply(y);

@@ -1,3 +1,5 @@
+import { LibvqError } from '../errors.js';
+import { describeIndex } from '../factory.js';
 import { OPQMatrix } from '../opq.js';
 import type { Index } from './index.js';
 import { IndexIVF } from './index-ivf.js';
@@ -18,4 +20,47 @@ export function defaultTrainingSize(index: Index): number {
   if (inner instanceof IndexPQ || inner instanceof IndexIVFPQ) n = Math.max(n, 256 * inner.pq.ksub);
   if (index instanceof IndexPreTransform && index.chain.some((t) => t instanceof OPQMatrix)) n = Math.max(n, 256 * 256);
   return n;
+}
+
+/** Codewords per sub-quantizer of the PQ an OPQ rotation trains inside (opq.ts: 8 bits). */
+const OPQ_INNER_KSUB = 256;
+
+/**
+ * What each stage `index.train` will run needs at the least, in training order: k-means needs a point per
+ * centroid (IVF: nlist, while the coarse quantizer is untrained; PQ: 2^nbits per sub-quantizer), and an
+ * untrained OPQ rotation trains an 8-bit PQ inside.
+ */
+function trainingNeeds(index: Index): { rows: number; why: string }[] {
+  const needs: { rows: number; why: string }[] = [];
+  const inner = index instanceof IndexPreTransform ? index.index : index;
+  if (index instanceof IndexPreTransform && index.chain.some((t) => t instanceof OPQMatrix && !t.isTrained)) {
+    needs.push({ rows: OPQ_INNER_KSUB, why: `the OPQ rotation (trained with ${OPQ_INNER_KSUB} codewords per sub-quantizer)` });
+  }
+  if (inner instanceof IndexIVF && inner.quantizer.ntotal !== inner.nlist) needs.push({ rows: inner.nlist, why: `nlist = ${inner.nlist} IVF lists` });
+  if (inner instanceof IndexPQ || inner instanceof IndexIVFPQ) {
+    needs.push({ rows: inner.pq.ksub, why: `${inner.pq.ksub} PQ codewords per sub-quantizer (nbits = ${inner.pq.nbits})` });
+  }
+  return needs;
+}
+
+/**
+ * Refuses (INSUFFICIENT_DATA) a training set of `rows` vectors too small for a stage of `index.train`, before
+ * any stage runs: each stage refuses it too, but only when it is reached, after minutes of OPQ or k-means on a
+ * large set. Call it before drawing the training sample.
+ */
+export function checkTrainingSize(index: Index, rows: number): void {
+  for (const need of trainingNeeds(index)) {
+    if (rows < need.rows) {
+      throw new LibvqError('INSUFFICIENT_DATA', `${nameOf(index)}: ${rows} training vectors for ${need.why}; need at least ${need.rows}`);
+    }
+  }
+}
+
+/** The index's factory string, or what it is when it has none (a transform of its own). */
+function nameOf(index: Index): string {
+  try {
+    return describeIndex(index);
+  } catch {
+    return index.constructor.name;
+  }
 }

@@ -1,4 +1,5 @@
-import { createRng, gaussian, type Matrix } from '../../src/index.js';
+import { createRng, gaussian } from '../../src/util.js';
+import { type Matrix } from '../../src/index.js';
 
 // The float64 reference math lives with the conformance suite (src/testing), which the library exports.
 export { refKnn } from '../../src/testing/reference.js';

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { LibvqError, checkMetric, describeIndex, deserializeIndex, serializeIndex } from '@libvq/index-core';
+import { LibvqError, describeIndex, deserializeIndex, serializeIndex } from '@libvq/index-core';
+import { checkMetric } from '@libvq/index-core/util';
 import type { Index, Metric } from '@libvq/index-core';
 import { inspectIndex, readAssignments, type IndexParts, type LearnableMethod } from '../learnable/structure.js';
 import { tensor, type Tensor } from '@libvq/index-core';

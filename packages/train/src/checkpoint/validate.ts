@@ -1,4 +1,5 @@
-import { LibvqError, MAX_MAGNITUDE } from '@libvq/index-core';
+import { LibvqError } from '@libvq/index-core';
+import { MAX_MAGNITUDE } from '@libvq/index-core/util';
 import type { TensorData } from '@libvq/index-core';
 import { safeDtype, type DecodedSafetensors } from './safetensors.js';
 

@@ -1,4 +1,5 @@
-import { IndexFlat, invalidArgument, throwIfAborted, type Matrix } from '@libvq/index-core';
+import { IndexFlat, type Matrix } from '@libvq/index-core';
+import { invalidArgument, throwIfAborted } from '@libvq/index-core/util';
 import type { BaseEncoder } from '@libvq/encoder';
 import { evaluateRanking, type OffsetRels } from '@libvq/dataset';
 import type { FitReport } from '../learnable/fit.js';

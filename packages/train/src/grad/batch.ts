@@ -1,4 +1,5 @@
-import { LibvqError, invalidArgument, checkMatrix } from '@libvq/index-core';
+import { LibvqError } from '@libvq/index-core';
+import { invalidArgument, checkMatrix } from '@libvq/index-core/util';
 import type { Matrix } from '@libvq/index-core';
 import { contrasLoss, distillLoss } from './loss.js';
 import { pqAssign, pqBackwardFixed, pqBackwardST, pqDecodeAdd } from './pq-st.js';

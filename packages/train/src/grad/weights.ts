@@ -1,4 +1,4 @@
-import { invalidArgument } from '@libvq/index-core';
+import { invalidArgument } from '@libvq/index-core/util';
 import type { LossWeights } from './types.js';
 
 /** A loss weight: a number, or LibVQ's rule measured once on the first batch. */

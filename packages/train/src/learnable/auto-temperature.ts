@@ -1,4 +1,5 @@
-import { IndexFlat, createRng, gatherRows, invalidArgument, sampleWithoutReplacement, type Matrix, type Metric } from '@libvq/index-core';
+import { IndexFlat, type Matrix, type Metric } from '@libvq/index-core';
+import { createRng, gatherRows, invalidArgument, sampleWithoutReplacement } from '@libvq/index-core/util';
 
 /**
  * `temperature: 'auto'`: a temperature fitted to the teacher's score scale.

@@ -1,4 +1,4 @@
-import { invalidArgument } from '@libvq/index-core';
+import { invalidArgument } from '@libvq/index-core/util';
 import type { LossMethod } from '../grad/types.js';
 import type { IndexFitOptions } from './fit.js';
 

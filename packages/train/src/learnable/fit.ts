@@ -1,4 +1,5 @@
-import { LibvqError, MAX_MAGNITUDE, checkMatrix, gatherRows, invalidArgument, throwIfAborted } from '@libvq/index-core';
+import { LibvqError } from '@libvq/index-core';
+import { MAX_MAGNITUDE, checkMatrix, gatherRows, invalidArgument, throwIfAborted } from '@libvq/index-core/util';
 import type { LongOperationOptions, Matrix } from '@libvq/index-core';
 import { backwardBatch, forwardBatch, totalLoss } from '../grad/batch.js';
 import type { LossMethod, QuantParams, TrainBatch } from '../grad/types.js';

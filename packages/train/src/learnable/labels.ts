@@ -1,4 +1,5 @@
-import { LibvqError, createRng, invalidArgument, sliceRows, throwIfAborted } from '@libvq/index-core';
+import { LibvqError } from '@libvq/index-core';
+import { createRng, invalidArgument, sliceRows, throwIfAborted } from '@libvq/index-core/util';
 import type { Index, LongOperationOptions, Matrix } from '@libvq/index-core';
 
 /** Query row -> document rows (LibVQ's rel_data / neg_data after ids are mapped to rows). */

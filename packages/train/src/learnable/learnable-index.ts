@@ -1,7 +1,5 @@
-import {
-  LibvqError,
-  checkMatrix, checkMetric, defaultTrainingSize, describeIndex, indexFactory, invalidArgument, throwIfAborted,
-} from '@libvq/index-core';
+import { LibvqError, defaultTrainingSize, describeIndex, indexFactory } from '@libvq/index-core';
+import { checkMatrix, checkMetric, invalidArgument, throwIfAborted } from '@libvq/index-core/util';
 import type { Index, LongOperationOptions, Matrix, Metric, SearchParams, SearchResult } from '@libvq/index-core';
 import { defaultBatchRows, sampleVectors, type VectorSource } from '@libvq/dataset';
 import { readIndexCheckpoint, writeIndexCheckpoint, type CheckpointExtra, type IndexCheckpointData } from '../checkpoint/learnable-checkpoint.js';

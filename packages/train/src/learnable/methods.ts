@@ -1,4 +1,4 @@
-import { invalidArgument } from '@libvq/index-core';
+import { invalidArgument } from '@libvq/index-core/util';
 
 // LibVQ's vocabulary for an index (its `index_method`, `ivf_centers_num`, `subvector_num`, `subvector_bits`),
 // kept here in the LibVQ-compatible layer; index-core speaks faiss's factory strings only.

@@ -1,4 +1,5 @@
-import { LibvqError, checkMatrix, invalidArgument } from '@libvq/index-core';
+import { LibvqError } from '@libvq/index-core';
+import { checkMatrix, invalidArgument } from '@libvq/index-core/util';
 import type { Matrix, SearchParams, SearchResult } from '@libvq/index-core';
 import { Encoder, type BaseEncoder, type Tower } from '@libvq/encoder';
 import { readTokens } from '@libvq/dataset';

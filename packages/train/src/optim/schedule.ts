@@ -1,4 +1,4 @@
-import { invalidArgument } from '@libvq/index-core';
+import { invalidArgument } from '@libvq/index-core/util';
 
 /**
  * Learning-rate factor of a linear warm-up then linear decay (LibVQ uses transformers'

@@ -1,4 +1,5 @@
-import { invalidArgument, throwIfAborted, type Matrix } from '@libvq/index-core';
+import { invalidArgument, throwIfAborted } from '@libvq/index-core/util';
+import { type Matrix } from '@libvq/index-core';
 import { padBatch, type TokenBatch } from '@libvq/encoder';
 
 /** Token rows as @libvq/dataset's readTokens gives them (row i = values[offsets[i]..offsets[i+1])). */

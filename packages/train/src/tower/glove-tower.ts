@@ -1,4 +1,5 @@
-import { LibvqError, invalidArgument, type Matrix } from '@libvq/index-core';
+import { LibvqError, type Matrix } from '@libvq/index-core';
+import { invalidArgument } from '@libvq/index-core/util';
 import { checkTokenBatch, type TokenBatch } from '@libvq/encoder';
 import { GLOVE100_TOKEN_PATTERN, loadGloveVectors } from '@libvq/glove';
 import type { Floats } from '../grad/types.js';

@@ -1,4 +1,5 @@
-import { LibvqError, checkMatrix, type Matrix } from '@libvq/index-core';
+import { LibvqError, type Matrix } from '@libvq/index-core';
+import { checkMatrix } from '@libvq/index-core/util';
 import type { Tower, TokenBatch } from '@libvq/encoder';
 import type { Floats } from '../grad/types.js';
 import { LinearHead, l2NormalizeRows, l2NormalizeRowsBackward, toMatrix32 } from './linear-head.js';

@@ -1,4 +1,5 @@
-import { LibvqError, invalidArgument } from '@libvq/index-core';
+import { LibvqError } from '@libvq/index-core';
+import { invalidArgument } from '@libvq/index-core/util';
 import { AdamW } from '../optim/adamw.js';
 import { stateArray, stateStep, type TowerState } from './types.js';
 

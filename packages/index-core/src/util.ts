@@ -1,0 +1,11 @@
+// @libvq/index-core/util: the checks, random numbers, matrix helpers, file and thread helpers that the other
+// @libvq packages share with index-core (one implementation each). Stable, but not the index API.
+export { invalidArgument, throwIfAborted } from './errors.js';
+export { checkMatrix, gatherRows, sliceRows, row, normalizeRows, MAX_MAGNITUDE } from './matrix.js';
+export { checkMetric } from './metric.js';
+export { MAX_DIMENSION, checkDimension } from './limits.js';
+export { createRng, gaussian, randomPermutation, sampleWithoutReplacement, type Rng } from './random.js';
+export { mulABt, procrustes, randomOrthogonal, transpose } from './linalg.js';
+export { temporarySibling, removeStaleTemporaries, STALE_TEMPORARY_MIN_AGE_MS, type RemoveStaleOptions } from './io/temp-files.js';
+export { threadPoolSize } from './parallel/pool.js';
+export { spawnWorker, isTypeScriptModule } from './parallel/spawn-worker.js';
