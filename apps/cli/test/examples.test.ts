@@ -23,13 +23,13 @@ async function example(file: string): Promise<string> {
 describe('README examples (examples/*.ts)', () => {
   it('the README quotes every example file verbatim', () => {
     const readme = readFileSync(join(repo, 'README.md'), 'utf8');
-    for (const f of ['1-prepare.ts', '2-build.ts', '3-train.ts', '4-evaluate.ts', '5-save-load.ts', 'own-encoder.ts', 'faiss-interop.ts']) {
+    for (const f of ['1-prepare.ts', '2-build.ts', '3-train.ts', '4-evaluate.ts', '5-save-load.ts', 'own-encoder.ts', 'faiss-interop.ts', 'encode-shards.ts']) {
       const code = readFileSync(join(repo, 'examples', f), 'utf8');
       expect(readme, f).toContain('```ts\n' + code + '```');
     }
   });
 
-  it('runs the five LibVQ steps in order, then the own-encoder and faiss examples', async () => {
+  it('runs the five LibVQ steps in order, then the own-encoder, encode-shards and faiss examples', async () => {
     expect(await example('1-prepare.ts')).toMatch(/docs: 300 x 100 .*\ntrain-queries: 40 x 100 .*\ndev-queries: 20 x 100 /);
     expect(await example('2-build.ts')).toMatch(/300 documents/);
     const train = await example('3-train.ts');
@@ -43,6 +43,7 @@ describe('README examples (examples/*.ts)', () => {
     expect(mrr('learned (step 3)')).toBeGreaterThan(0);
     expect(await example('5-save-load.ts')).toMatch(/give the same top-10 for 20 queries/);
     expect(await example('own-encoder.ts')).toMatch(/ONNX model: dev-queries 20 x 100\nBaseEncoder subclass: 300 x 64 documents, \d+ training steps/);
+    expect(await example('encode-shards.ts')).toMatch(/300 documents encoded in 2 shards \(10 bytes each\): the same bytes as one add\(\)/);
     expect(await example('faiss-interop.ts')).toMatch(/faiss and libvq-ts agree on (99\.\d\d|100\.00)% of the top-10 ids of 300 queries/);
   }, 240_000);
 });
