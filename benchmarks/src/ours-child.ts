@@ -4,7 +4,7 @@
  * and reports its resident-set high-water mark.
  */
 import { readMemmap } from '@libvq/dataset';
-import { closeThreadPool, IndexIVF, IndexPreTransform, indexFactory, type Matrix, OPQMatrix, serializeIndex } from '@libvq/index-core';
+import { closeThreadPool, indexFactory, type Index, type Matrix, serializeIndex } from '@libvq/index-core';
 import { getBackend } from '@libvq/index-core/backend';
 import { childMain, maxRssBytes } from './ts-child.js';
 import type { OursResult, OursSpec, SystemRun } from './system-run.js';
@@ -32,42 +32,18 @@ function timedBatches(pass: () => void): { seconds: number; reps: number } {
 }
 
 /**
- * index.train(base) in its pieces, timed. This is what IndexPreTransform.train and IndexIVF.train do
- * (each transform trained with the seed then applied; then the IVF: k-means, then the PQ on residuals);
- * the end of the coarse k-means is its last progress report (IVF training reports only k-means progress).
+ * index.train(base), its stages timed from the stage names of its progress reports: OPQ's last report ends the
+ * rotation, the coarse k-means' ('ivf') last report ends it, the PQ codebooks take the rest.
  */
-function trainTimed(index: ReturnType<typeof indexFactory>, base: Matrix, spec: OursSpec): { trainS: number; phases?: SystemRun['phases'] } {
+function trainTimed(index: Index, base: Matrix, spec: OursSpec): { trainS: number; phases?: SystemRun['phases'] } {
   const t0 = performance.now();
-  let x = base;
-  let inner = index;
-  let opqS = 0;
-  if (index instanceof IndexPreTransform) {
-    for (const t of index.chain) {
-      if (t instanceof OPQMatrix) {
-        t.niter = spec.opq?.niter ?? t.niter;
-        t.maxTrainPoints = spec.opq?.maxTrainPoints ?? t.maxTrainPoints;
-      }
-      t.train(x, { seed: spec.seed });
-      x = t.apply(x);
-    }
-    opqS = seconds(t0);
-    inner = index.index;
-  }
-  if (!(inner instanceof IndexIVF)) {
-    inner.train(x, { seed: spec.seed });
-    return { trainS: seconds(t0) };
-  }
-  const tIvf = performance.now();
-  let kmeansEnd: number | undefined;
-  inner.train(x, {
-    seed: spec.seed,
-    onProgress: (done, total) => {
-      if (done === total && kmeansEnd === undefined) kmeansEnd = performance.now();
-    },
-  });
+  const lastReport = new Map<string, number>();
+  index.train(base, { seed: spec.seed, onProgress: (_done, _total, stage) => lastReport.set(stage ?? '', performance.now()) });
   const end = performance.now();
-  const kmeansS = ((kmeansEnd ?? end) - tIvf) / 1000;
-  return { trainS: seconds(t0), phases: { opqS, kmeansS, pqS: (end - (kmeansEnd ?? end)) / 1000 } };
+  const kmeansEnd = lastReport.get('ivf');
+  if (kmeansEnd === undefined) return { trainS: seconds(t0) };
+  const opqEnd = lastReport.get('opq') ?? t0;
+  return { trainS: seconds(t0), phases: { opqS: (opqEnd - t0) / 1000, kmeansS: (kmeansEnd - opqEnd) / 1000, pqS: (end - kmeansEnd) / 1000 } };
 }
 
 export async function runOurs(spec: OursSpec): Promise<OursResult> {
@@ -75,7 +51,7 @@ export async function runOurs(spec: OursSpec): Promise<OursResult> {
   const queries = await readMemmap(spec.queriesPath, spec.dim);
   const rssAfterLoadBytes = process.memoryUsage.rss(); // the resident set now, with the vectors loaded
   getBackend(spec.backend); // an unknown backend fails here, with the registry's list of known ones
-  const index = indexFactory(spec.dim, spec.factory, spec.metric, spec.backend);
+  const index = indexFactory(spec.dim, spec.factory, spec.metric, spec.backend, { opq: spec.opq });
   index.threads = spec.threads;
   const { trainS, phases } = trainTimed(index, base, spec);
   const t0 = performance.now();

@@ -74,7 +74,13 @@ export function formatFactory(spec: FactorySpec): string {
 }
 
 /** Builds an untrained index from a faiss factory string (faiss's index_factory). */
-export function indexFactory(d: number, description: string, metric: Metric = 'l2', backend?: string | Backend): Index {
+/** Training knobs of the factory's parts that the description string does not carry. */
+export interface FactoryOptions {
+  /** OPQ rotations: alternating iterations (faiss: 50) and training points used (faiss: 65,536). */
+  opq?: { niter?: number; maxTrainPoints?: number };
+}
+
+export function indexFactory(d: number, description: string, metric: Metric = 'l2', backend?: string | Backend, options: FactoryOptions = {}): Index {
   checkDimension(d, 'd (dimension)');
   checkMetric(metric);
   const spec = parseFactory(description);
@@ -82,6 +88,9 @@ export function indexFactory(d: number, description: string, metric: Metric = 'l
   let dim = d;
   for (const t of spec.transforms) {
     const opq = new OPQMatrix(dim, t.M, t.dOut ?? dim);
+    const o = options.opq;
+    if (o?.niter !== undefined) opq.niter = positiveInteger(o.niter, 'options.opq.niter');
+    if (o?.maxTrainPoints !== undefined) opq.maxTrainPoints = positiveInteger(o.maxTrainPoints, 'options.opq.maxTrainPoints');
     transforms.push(opq);
     dim = opq.dOut;
   }
@@ -115,4 +124,9 @@ export function describeIndex(index: Index): string {
     throw new LibvqError('UNSUPPORTED', `describeIndex: ${inner.constructor.name} has no factory name`);
   }
   return formatFactory(spec);
+}
+
+function positiveInteger(v: number, name: string): number {
+  if (!Number.isInteger(v) || v <= 0) throw invalidArgument(name, 'a positive integer', v);
+  return v;
 }

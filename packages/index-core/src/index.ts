@@ -28,7 +28,7 @@ export { ProductQuantizer } from './product-quantizer.js';
 export { kmeans, type KMeansOptions, type KMeansResult } from './kmeans.js';
 
 // Factory strings, building from batches, files
-export { indexFactory, describeIndex, parseFactory, type FactorySpec } from './factory.js';
+export { indexFactory, describeIndex, parseFactory, type FactorySpec, type FactoryOptions } from './factory.js';
 export { addBatches } from './indexes/add-batches.js';
 export { checkTrainingSize, defaultTrainingSize } from './indexes/training-size.js';
 export { readIndex, deserializeIndex, type ReadIndexOptions } from './io/read-index.js';

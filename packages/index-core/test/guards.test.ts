@@ -103,4 +103,16 @@ describe('ids, magnitudes, metrics and factory sizes', () => {
     expect(code(() => indexFactory(8, 'IVF16777217,Flat'))).toMatch(/nlist from 1 to 16777216/);
     expect(code(() => indexFactory(8, 'PQ99999999x8'))).toMatch(/BAD_FACTORY: .*"PQ99999999".*M from 1 to 65536/);
   });
+
+  it('factory options reach the OPQ rotation (a fewer-iteration rotation trains differently) and are checked', () => {
+    const x = structuredData(600, 8, 3);
+    const rotation = (opts?: { niter: number }) => {
+      const idx = indexFactory(8, 'OPQ2,PQ2x4', 'l2', undefined, opts && { opq: { ...opts, maxTrainPoints: 500 } });
+      idx.train(x, { seed: 1 });
+      return Array.from(idx.parameters().transforms[0].matrix);
+    };
+    expect(rotation({ niter: 2 })).toEqual(rotation({ niter: 2 }));
+    expect(rotation({ niter: 2 })).not.toEqual(rotation({ niter: 6 }));
+    expect(code(() => indexFactory(8, 'OPQ2,PQ2', 'l2', undefined, { opq: { niter: 0 } }))).toMatch(/options\.opq\.niter: expected a positive integer/);
+  });
 });
