@@ -18,7 +18,7 @@ import { runLanceInChild } from './lancedb-runner.js';
 import { annRecall } from './metrics.js';
 import { runOurs } from './ours-runner.js';
 import { annPoints, recallQpsSvg } from './plot.js';
-import { writeAtomic } from './report.js';
+import { writeReportFile } from './report.js';
 import type { SystemRun, SystemSpec } from './system-run.js';
 
 export interface AnnOptions {
@@ -158,9 +158,9 @@ export async function main(argv: string[]): Promise<void> {
     const report = { date: new Date().toISOString(), commit, uncommitted, command: `pnpm bench glove ${argv.join(' ')}`.trim(), machine: { start: loadStart, end: machineNote() }, options: opts, dataset: { ...data, truth: undefined, basePath: undefined, queriesPath: undefined }, results };
     const md = annMarkdown(report, `${stem}.svg`);
     console.log(md);
-    writeAtomic(join(opts.out, `${stem}.json`), JSON.stringify(report, null, 2));
-    writeAtomic(join(opts.out, `${stem}.md`), md);
-    writeAtomic(join(opts.out, `${stem}.svg`), await plotOfReport(report));
+    writeReportFile(join(opts.out, `${stem}.json`), JSON.stringify(report, null, 2));
+    writeReportFile(join(opts.out, `${stem}.md`), md);
+    writeReportFile(join(opts.out, `${stem}.svg`), await plotOfReport(report));
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -1,12 +1,11 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { writeFileAtomicSync } from '@libvq/index-core/util';
 
-/** Writes a file through a temporary name so an interrupted run never leaves half a report. */
-export function writeAtomic(path: string, content: string): void {
+/** Writes a report file (its directory made first) through a temporary name: an interrupted run never leaves half a report. */
+export function writeReportFile(path: string, content: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, [content]);
 }
 
 export function markdownTable(header: string[], rows: (string | number)[][]): string {

@@ -7,14 +7,15 @@
  * queries against exact ground truth computed from the file. Goals (issue 11): libvq's peak RSS ≤ 1.5 GB and
  * ≤ 1.25 × faiss's, recall within 0.01 of faiss's. Writes scale.{json,md} to --out.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { npyHeaderF32, readNpy } from '@libvq/dataset';
 import { LibvqError } from '@libvq/index-core';
+import { writeFileAtomicSync } from '@libvq/index-core/util';
 import { machineNote, sourceCommit } from './ann-report.js';
 import { exactTopKOfFile } from './exact-from-file.js';
-import { markdownTable, writeAtomic } from './report.js';
+import { markdownTable, writeReportFile } from './report.js';
 import { CLI, runFaissScale, runLibvq, type SystemResult } from './scale-systems.js';
 import { writeSynthSet, type SynthSpec } from './synth-set.js';
 
@@ -101,7 +102,7 @@ async function prepareData(o: ScaleOptions): Promise<{ base: string; queries: st
     console.error('exact top-100 of every query (blockwise over the file) ...');
     const q = await readNpy(queries);
     const t = await exactTopKOfFile(base, o.dim, q, K, 'l2', { threads: o.threads, offset: npyHeaderF32(o.rows, o.dim).length });
-    writeFileSync(truthPath, new Uint8Array(t.ids.buffer));
+    writeFileAtomicSync(truthPath, [t.ids]); // atomic: a later run trusts any file at this path
   }
   return { base, queries, truth: new Int32Array(readFileSync(truthPath).buffer.slice(0)) };
 }
@@ -167,8 +168,8 @@ export async function main(argv: string[]): Promise<void> {
     '',
   ].join('\n');
   const stem = join(o.out, `scale${o.rows === QUICK.rows ? '-quick' : ''}`);
-  writeAtomic(`${stem}.json`, JSON.stringify({ options: o, machine: machineNote(), source: sourceCommit(), results, goals }, null, 2));
-  writeAtomic(`${stem}.md`, md);
+  writeReportFile(`${stem}.json`, JSON.stringify({ options: o, machine: machineNote(), source: sourceCommit(), results, goals }, null, 2));
+  writeReportFile(`${stem}.md`, md);
   console.log(md);
   console.log(`-> ${stem}.json, ${stem}.md`);
 }

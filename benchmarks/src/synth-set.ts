@@ -12,8 +12,8 @@
  * Queries are further draws from the same mixture with their own stream (held out: not in the base).
  */
 import type { FileHandle } from 'node:fs/promises';
-import { npyHeaderF32, writeAtomic } from '@libvq/dataset';
-import { createRng, gaussian, invalidArgument, mulABt, randomOrthogonal, type Rng } from '@libvq/index-core/util';
+import { npyHeaderF32 } from '@libvq/dataset';
+import { createRng, gaussian, invalidArgument, mulABt, randomOrthogonal, writeAtomic, type Rng } from '@libvq/index-core/util';
 import { type Matrix } from '@libvq/index-core';
 
 export interface SynthSpec {

@@ -9,7 +9,7 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GloveTower, compareQuantizers, tokenRowsOf } from '@libvq/train';
-import { markdownTable, writeAtomic } from './report.js';
+import { markdownTable, writeReportFile } from './report.js';
 import { MAX_DOC_LENGTH, arg, loadCranfield } from './train-cranfield.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -46,8 +46,8 @@ export async function main(argv: string[]): Promise<void> {
     '',
     `total ${seconds.toFixed(0)} s on this machine (single process)`,
   ].join('\n');
-  writeAtomic(join(out, 'train-cranfield-fix-emb.json'), JSON.stringify({ dataDir, epochs, seconds, rows }, null, 2) + '\n');
-  writeAtomic(join(out, 'train-cranfield-fix-emb.md'), md + '\n');
+  writeReportFile(join(out, 'train-cranfield-fix-emb.json'), JSON.stringify({ dataDir, epochs, seconds, rows }, null, 2) + '\n');
+  writeReportFile(join(out, 'train-cranfield-fix-emb.md'), md + '\n');
   console.log(md);
 }
 

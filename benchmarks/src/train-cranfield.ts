@@ -12,7 +12,7 @@ import { encodeTexts } from '@libvq/encoder';
 import type { OffsetRels } from '@libvq/dataset';
 import { loadGlove100Encoder } from '@libvq/glove';
 import { GloveTower, compareQuantizers, tokenRowsOf } from '@libvq/train';
-import { markdownTable, writeAtomic } from './report.js';
+import { markdownTable, writeReportFile } from './report.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -98,7 +98,7 @@ export async function main(argv: string[]): Promise<void> {
     '',
     `total ${seconds.toFixed(0)} s on this machine (single process)`,
   ].join('\n');
-  writeAtomic(join(out, 'train-cranfield.json'), JSON.stringify({ dataDir, epochs, seconds, rows }, null, 2) + '\n');
-  writeAtomic(join(out, 'train-cranfield.md'), md + '\n');
+  writeReportFile(join(out, 'train-cranfield.json'), JSON.stringify({ dataDir, epochs, seconds, rows }, null, 2) + '\n');
+  writeReportFile(join(out, 'train-cranfield.md'), md + '\n');
   console.log(md);
 }

@@ -10,7 +10,7 @@ import { createRng, gatherRows, sampleWithoutReplacement, sliceRows } from '@lib
 import { type Matrix } from '@libvq/index-core';
 import { LearnableIndex, parseTemperature, type FitReport } from '@libvq/train';
 import { annRecall } from './metrics.js';
-import { markdownTable, writeAtomic } from './report.js';
+import { markdownTable, writeReportFile } from './report.js';
 
 function arg(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(name);
@@ -77,7 +77,7 @@ export async function main(argv: string[]): Promise<void> {
     `training ${rep.seconds.toFixed(1)} s (${rep.queriesPerSecond.toFixed(0)} queries/s, tau ${rep.temperature.toPrecision(3)}, loss ${rep.epochLoss.map((x) => x.toFixed(3)).join(' -> ')}); total ${seconds.toFixed(0)} s`,
   ].join('\n');
   const name = `train-glove${quick ? '-quick' : ''}`;
-  writeAtomic(join(out, `${name}.json`), JSON.stringify({ quick, nlist, nTrain, epochs, nprobes, before, after, fit: rep, seconds }, null, 2) + '\n');
-  writeAtomic(join(out, `${name}.md`), md + '\n');
+  writeReportFile(join(out, `${name}.json`), JSON.stringify({ quick, nlist, nTrain, epochs, nprobes, before, after, fit: rep, seconds }, null, 2) + '\n');
+  writeReportFile(join(out, `${name}.md`), md + '\n');
   console.log(md);
 }

@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { writeFileAtomicSync } from '@libvq/index-core/util';
 import { formatReport } from './report.js';
 import { runFuzz } from './run-fuzz.js';
 
@@ -32,6 +32,6 @@ const report = await runFuzz({
 });
 process.stderr.write('\n');
 console.log(formatReport(report));
-if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2));
+if (values.json) writeFileAtomicSync(values.json, [JSON.stringify(report, null, 2)]);
 const bad = report.failures.length;
 process.exitCode = bad === 0 ? 0 : 1;

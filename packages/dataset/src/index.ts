@@ -1,6 +1,5 @@
 // @libvq/dataset: LibVQ's raw data -> Arrow, the Arrow schemas (the contract between packages), vector
-// files (.arrow/.npy/.fvecs/.memmap), preprocessing, training-example sampling and evaluation metrics.
-export { writeAtomic, writeFileAtomic } from './io/atomic-file.js';
+// files (.arrow/.npy/.fvecs/.memmap), preprocessing and evaluation metrics.
 export * from './arrow/columns.js';
 export * from './arrow/batch.js';
 export * from './arrow/schema-check.js';
@@ -28,5 +27,4 @@ export * from './tokenize/tokenize-texts.js';
 export * from './preprocess/layout.js';
 export * from './preprocess/preprocess-data.js';
 export { TokenizerPool } from './preprocess/worker-pool.js';
-export * from './sampling/training-sampler.js';
 export * from './metrics/ranking-metrics.js';

@@ -7,5 +7,4 @@ export { encodeTexts, type EncodeTextsOptions, type SequenceTokenizer } from './
 export * from './tokenizer/index.js';
 export * from './onnx/index.js';
 // Re-exported for packages that depend on the encoder but not on the dataset (@libvq/glove's caches).
-export { writeFileAtomic } from '@libvq/dataset';
 export { inference, embeddingsPath, type InferenceOptions, type InferenceResult } from './inference.js';

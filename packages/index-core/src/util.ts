@@ -6,6 +6,11 @@ export { checkMetric } from './metric.js';
 export { MAX_DIMENSION, checkDimension } from './limits.js';
 export { createRng, gaussian, randomPermutation, sampleWithoutReplacement, type Rng } from './random.js';
 export { mulABt, procrustes, randomOrthogonal, transpose } from './linalg.js';
-export { temporarySibling, removeStaleTemporaries, STALE_TEMPORARY_MIN_AGE_MS, type RemoveStaleOptions } from './io/temp-files.js';
+export {
+  writeAtomic, writeFileAtomic, writeFileAtomicSync, writeDirectoryAtomic, writeChunks,
+  type FileChunk, type WriteSyncOptions, type WriteDirectoryOptions,
+} from './io/atomic-write.js';
+export { temporarySibling, removeStaleTemporaries, isProcessRunning, STALE_TEMPORARY_MIN_AGE_MS, type RemoveStaleOptions } from './io/temp-files.js';
+export { bytesOf } from './io/bytes.js';
 export { threadPoolSize } from './parallel/pool.js';
 export { spawnWorker, isTypeScriptModule } from './parallel/spawn-worker.js';

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { LibvqError, type Matrix, type Metric } from '@libvq/index-core';
-import { readIdMap, readRelsTable, relsPath, relsToOffsets, writeFileAtomic } from '@libvq/dataset';
+import { writeFileAtomic } from '@libvq/index-core/util';
+import { readIdMap, readRelsTable, relsPath, relsToOffsets } from '@libvq/dataset';
 import { GLOVE100_MODEL_NAME } from '@libvq/glove';
 import { LearnableIndex, type FitReport, type FixEmb, type LearnableFitOptions, type LearnableMethod, type RelData } from '@libvq/train';
 import { fixEmbOption, trainWithTowers } from '../train-towers.js';
@@ -161,7 +162,7 @@ Examples:
       const towers = f.fixEmb === 'query, doc' ? '' : `, towers trained: ${{ doc: 'query', query: 'document', '': 'query + document' }[f.fixEmb]}`;
       if (f.plot) {
         const svg = await trainingCurvesSvg([{ name: `${li.describe()} (${f.loss})`, epochLoss: rep.epochLoss }], `libvq train -> ${f.out}`);
-        await interruptible(`writing ${f.plot}`, () => writeFileAtomic(f.plot!, [new TextEncoder().encode(svg)]));
+        await interruptible(`writing ${f.plot}`, () => writeFileAtomic(f.plot!, [svg]));
       }
       console.log(
         `${li.describe()} (${f.metric}): ${rep.epochs} epochs, ${rep.steps} steps, tau ${rep.temperature.toPrecision(3)}, ${loss}${rep.queriesPerSecond.toFixed(0)} queries/s, ` +

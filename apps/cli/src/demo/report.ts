@@ -1,9 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type * as vl from 'vega-lite';
-import { writeFileAtomic } from '@libvq/dataset';
+import { writeFileAtomic } from '@libvq/index-core/util';
 import type { CompareRow } from '@libvq/train';
-import { renderSvg } from '../plot/render-svg.js';
+import { renderSvg, type VegaLiteSpec } from '../plot/render-svg.js';
 import { trainingCurvesSvg } from '../plot/training-curves.js';
 
 /** One row of results.json: exactly the fields the demo promises. */
@@ -54,7 +53,7 @@ export async function chartSvg(rows: readonly CompareRow[], title: string): Prom
   });
   const groups = [...new Set(values.map((v) => v.group))];
   const methods = [...new Set(values.map((v) => v.method))];
-  const spec: vl.TopLevelSpec = {
+  const spec: VegaLiteSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
     data: { values },
@@ -90,11 +89,10 @@ export async function writeDemoOutputs(outDir: string, rows: readonly CompareRow
   const svg = await chartSvg(rows, title);
   const trained = rows.filter((r) => r.epochLoss !== null).map((r) => ({ name: `${r.bytes} B · ${r.method}`, epochLoss: r.epochLoss! }));
   const training = trained.length ? await trainingCurvesSvg(trained, title) : null;
-  const enc = (s: string) => new TextEncoder().encode(s);
-  await writeFileAtomic(paths.results, [enc(JSON.stringify({ rows: resultRows(rows) }, null, 2) + '\n')]);
+  await writeFileAtomic(paths.results, [JSON.stringify({ rows: resultRows(rows) }, null, 2) + '\n']);
   const curves = training ? '\n![training curves](training.svg)\n' : '';
-  await writeFileAtomic(paths.report, [enc(`${header}\n\n${markdownTable(rows)}\n\n![chart](chart.svg)\n${curves}`)]);
-  await writeFileAtomic(paths.chart, [enc(svg)]);
-  if (training) await writeFileAtomic(paths.training, [enc(training)]);
+  await writeFileAtomic(paths.report, [`${header}\n\n${markdownTable(rows)}\n\n![chart](chart.svg)\n${curves}`]);
+  await writeFileAtomic(paths.chart, [svg]);
+  if (training) await writeFileAtomic(paths.training, [training]);
   return { ...paths, training: training ? paths.training : null };
 }

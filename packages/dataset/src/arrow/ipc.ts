@@ -9,7 +9,7 @@ import {
   tableFromIPC,
 } from 'apache-arrow';
 import { LibvqError } from '@libvq/index-core';
-import { writeAtomic, writeChunks } from '../io/atomic-file.js';
+import { writeAtomic, writeChunks } from '@libvq/index-core/util';
 import { fileSize, openForRead, readExactly } from '../io/read-file.js';
 import { type ByteSource, type IpcScan, scanArrowIpc, sourceOfBytes } from './ipc-scan.js';
 

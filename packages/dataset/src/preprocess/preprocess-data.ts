@@ -3,12 +3,11 @@ import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { LibvqError } from '@libvq/index-core';
-import { invalidArgument, throwIfAborted } from '@libvq/index-core/util';
+import { invalidArgument, throwIfAborted, writeFileAtomic } from '@libvq/index-core/util';
 import { writeIdMapFile } from '../arrow/ids-table.js';
 import { writeArrowFile } from '../arrow/ipc.js';
 import { writeRelsTable } from '../arrow/rels-table.js';
 import { type TokenRows, tokensBatch, tokensSchema } from '../arrow/tokens-table.js';
-import { writeFileAtomic } from '../io/atomic-file.js';
 import { countLines } from '../io/count-lines.js';
 import type { IdMap } from '../raw/id-map.js';
 import { loadRels } from '../raw/rels.js';
@@ -180,7 +179,7 @@ export async function preprocessData(opts: PreprocessOptions): Promise<Preproces
   }
 
   const manifest = { format: 'libvq-preprocessed', version: 1, tokenizer: tokenize.name, maxDocLength, maxQueryLength, prefixes: result.prefixes, rels: result.rels };
-  await writeFileAtomic(join(outputDir, MANIFEST_FILE), [new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`)]);
+  await writeFileAtomic(join(outputDir, MANIFEST_FILE), [`${JSON.stringify(manifest, null, 2)}\n`]);
   return result;
 }
 

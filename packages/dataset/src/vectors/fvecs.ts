@@ -1,7 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { LibvqError, type Matrix } from '@libvq/index-core';
-import { checkMatrix } from '@libvq/index-core/util';
-import { writeAtomic } from '../io/atomic-file.js';
+import { checkMatrix, writeAtomic } from '@libvq/index-core/util';
 import { fileSize, openForRead, readExactly } from '../io/read-file.js';
 
 /**

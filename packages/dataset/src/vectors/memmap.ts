@@ -1,6 +1,5 @@
 import { LibvqError, type Matrix } from '@libvq/index-core';
-import { checkMatrix, invalidArgument } from '@libvq/index-core/util';
-import { bytesOf, writeFileAtomic } from '../io/atomic-file.js';
+import { bytesOf, checkMatrix, invalidArgument, writeFileAtomic } from '@libvq/index-core/util';
 import { fileSize, openForRead, readExactly } from '../io/read-file.js';
 
 /**

@@ -1,6 +1,5 @@
 import { LibvqError, type Matrix } from '@libvq/index-core';
-import { checkMatrix } from '@libvq/index-core/util';
-import { bytesOf, writeAtomic, writeChunks } from '../io/atomic-file.js';
+import { bytesOf, checkMatrix, writeFileAtomic } from '@libvq/index-core/util';
 import { fileSize, openForRead, readExactly } from '../io/read-file.js';
 
 /**
@@ -130,5 +129,5 @@ export function npyHeaderF32(rows: number, dim: number): Uint8Array {
 /** Writes a matrix as a .npy 1.0 float32 file (temporary name, then rename). */
 export async function writeNpy(path: string, m: Matrix): Promise<void> {
   checkMatrix(m, 'writeNpy matrix');
-  await writeAtomic(path, (fh) => writeChunks(fh, [npyHeaderF32(m.rows, m.dim), bytesOf(m.data)]));
+  await writeFileAtomic(path, [npyHeaderF32(m.rows, m.dim), m.data]);
 }

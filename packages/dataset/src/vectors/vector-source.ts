@@ -1,10 +1,9 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { FixedSizeList, RecordBatch } from 'apache-arrow';
 import { LibvqError, type Matrix } from '@libvq/index-core';
-import { checkMatrix, createRng, invalidArgument, sampleWithoutReplacement } from '@libvq/index-core/util';
+import { bytesOf, checkMatrix, createRng, invalidArgument, sampleWithoutReplacement } from '@libvq/index-core/util';
 import { vectorColumnData, vectorColumnOf } from '../arrow/embeddings.js';
 import { openArrowBatches } from '../arrow/ipc.js';
-import { bytesOf } from '../io/atomic-file.js';
 import { fileSize, openForRead, readExactly } from '../io/read-file.js';
 import { fvecsGeometry } from './fvecs.js';
 import { readNpyHeader } from './npy.js';

@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '@libvq/dataset';
+import { writeFileAtomic } from '@libvq/index-core/util';
 import { encodeModel, type OnnxGraph, type OnnxModelOptions } from './model.js';
 
 /** Writes an ONNX model file (temporary name, then rename). */

@@ -1,7 +1,7 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LibvqError, type LongOperationOptions, type Matrix } from '@libvq/index-core';
-import { removeStaleTemporaries, temporarySibling, throwIfAborted } from '@libvq/index-core/util';
+import { throwIfAborted, writeDirectoryAtomic } from '@libvq/index-core/util';
 import { OnnxEncoder, wordLevelTokenizerJson, writeOnnxModel, type OnnxEncoderOptions } from '@libvq/encoder';
 import { loadGloveVectors } from '../vectors/load-vectors.js';
 import { resolveCacheDir } from '../vectors/paths.js';
@@ -92,32 +92,19 @@ export async function ensureGlove100Model(opts: EnsureGlove100Options = {}): Pro
   opts.onProgress?.(1, 3);
 
   await mkdir(cacheDir, { recursive: true });
-  // A generation killed midway leaves its temporary directory (the size of the model); the next one removes it.
-  removeStaleTemporaries(dir);
-  const tmp = temporarySibling(dir);
-  try {
-    await mkdir(tmp);
-    await writeFile(join(tmp, 'tokenizer.json'), JSON.stringify(tokenizer));
-    const graph = bagOfWordsGraph({ rows: kept.length + 2, dim: d, data: table }, UNK_ID, 'glove_100');
-    await writeOnnxModel(join(tmp, 'model.onnx'), graph, { producer: 'libvq-ts', docString: config.description });
-    opts.onProgress?.(2, 3);
-    await writeFile(join(tmp, 'config.json'), JSON.stringify(config, null, 2));
-    throwIfAborted(opts.signal, 'generating the glove-100 model');
-    // Another process may have finished meanwhile: keep its copy (it may be loading it right now).
-    if (await isComplete(dir)) return dir;
-    await rm(dir, { recursive: true, force: true }); // a stale format or a partial copy
-    try {
-      await rename(tmp, dir);
-    } catch (err) {
-      // Another process renamed its copy first: theirs is as good as ours.
-      if (!(await isComplete(dir))) throw err;
-    }
-  } catch (err) {
-    if (err instanceof LibvqError) throw err;
-    throw new LibvqError('IO', `cannot write the glove-100 model into ${dir}: ${(err as Error).message}`, { cause: err });
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+  // A complete copy another process published meanwhile is kept: it may be loading it right now.
+  await writeDirectoryAtomic(
+    dir,
+    async (tmp) => {
+      await writeFile(join(tmp, 'tokenizer.json'), JSON.stringify(tokenizer));
+      const graph = bagOfWordsGraph({ rows: kept.length + 2, dim: d, data: table }, UNK_ID, 'glove_100');
+      await writeOnnxModel(join(tmp, 'model.onnx'), graph, { producer: 'libvq-ts', docString: config.description });
+      opts.onProgress?.(2, 3);
+      await writeFile(join(tmp, 'config.json'), JSON.stringify(config, null, 2));
+      throwIfAborted(opts.signal, 'generating the glove-100 model');
+    },
+    { isComplete },
+  );
   opts.onProgress?.(3, 3);
   return dir;
 }

@@ -82,7 +82,3 @@ export function checkCrc(file: string, what: string, section: string, bytes: Uin
 export function hex(v: number): string {
   return v.toString(16).padStart(8, '0');
 }
-
-export function bytesOf(view: ArrayBufferView): Uint8Array {
-  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-}

@@ -1,6 +1,6 @@
-import { writeFileAtomic } from '@libvq/encoder';
+import { bytesOf, writeFileAtomic } from '@libvq/index-core/util';
 import { crc32 } from './crc32.js';
-import { HEADER_BYTES, bytesOf, checkCrc, corrupt, makeHeader, openCache, readFully } from './binary-file.js';
+import { HEADER_BYTES, checkCrc, corrupt, makeHeader, openCache, readFully } from './binary-file.js';
 import type { ExactTopK } from './exact-search.js';
 
 /**

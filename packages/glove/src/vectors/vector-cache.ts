@@ -1,7 +1,7 @@
 import { LibvqError, matrix, type Matrix } from '@libvq/index-core';
-import { writeFileAtomic } from '@libvq/encoder';
+import { bytesOf, writeFileAtomic } from '@libvq/index-core/util';
 import { crc32 } from './crc32.js';
-import { HEADER_BYTES, bytesOf, checkCrc, corrupt, makeHeader, openCache, readFully } from './binary-file.js';
+import { HEADER_BYTES, checkCrc, corrupt, makeHeader, openCache, readFully } from './binary-file.js';
 
 /**
  * The binary cache of the word vectors, written once from the JSON and read in well under a second:

@@ -8,6 +8,7 @@ import { IndexPreTransform } from '../indexes/index-pretransform.js';
 import type { Index } from '../indexes/index.js';
 import { OPQMatrix } from '../opq.js';
 import type { ProductQuantizer } from '../product-quantizer.js';
+import { bytesOf } from './bytes.js';
 
 /*
  * A SHA-256 over everything a faiss file stores of an index — structure, sizes, floats, codes and ids —
@@ -15,10 +16,6 @@ import type { ProductQuantizer } from '../product-quantizer.js';
  * digest of the index they were given with the digest of what reading their own output gives back, so
  * a writer that puts a field in the wrong place fails there, before the file reaches its final path.
  */
-
-function bytesOf(a: ArrayBufferView): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
 
 function nums(h: Hash, ...v: number[]): void {
   h.update(bytesOf(new Float64Array(v)));

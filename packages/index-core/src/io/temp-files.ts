@@ -52,7 +52,7 @@ export function removeStaleTemporaries(path: string, opts: RemoveStaleOptions = 
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const m = TEMP_SUFFIX.exec(name.slice(prefix.length));
-    if (!m || isRunning(Number(m[1]))) continue;
+    if (!m || isProcessRunning(Number(m[1]))) continue;
     const p = join(dir, name);
     try {
       if (now - statSync(p).mtimeMs < minAgeMs) continue;
@@ -65,8 +65,11 @@ export function removeStaleTemporaries(path: string, opts: RemoveStaleOptions = 
   return removed;
 }
 
-/** Whether a process with this pid exists here (signal 0 checks without sending; EPERM means it exists). */
-function isRunning(pid: number): boolean {
+/**
+ * Whether a process with this pid exists on this machine (signal 0 checks without sending; EPERM means it exists):
+ * how a writer's leftovers are told from a live writer's files, here and in train's versioned checkpoints.
+ */
+export function isProcessRunning(pid: number): boolean {
   // No pid is that large: not a name this scheme made, so not ours to judge.
   if (pid === process.pid || pid > 0x7fffffff) return true;
   try {

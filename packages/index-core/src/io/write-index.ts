@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { LibvqError } from '../errors.js';
 import { IndexFlat } from '../indexes/index-flat.js';
 import type { IndexIVF } from '../indexes/index-ivf.js';
@@ -10,11 +10,11 @@ import type { Index } from '../indexes/index.js';
 import { type Metric, metricToFaiss } from '../metric.js';
 import { OPQMatrix } from '../opq.js';
 import type { ProductQuantizer } from '../product-quantizer.js';
+import { writeFileAtomicSync } from './atomic-write.js';
 import { FaissWriter, concatChunks } from './faiss-writer.js';
 import { indexDigest } from './index-digest.js';
 import { packCodes, packedCodeSize } from './pq-codes.js';
 import { deserializeIndex } from './read-index.js';
-import { removeStaleTemporaries, temporarySibling } from './temp-files.js';
 
 /*
  * Writes exactly what faiss's write_index (faiss/impl/index_write.cpp, as in Debian's 1.7.3) writes for
@@ -189,29 +189,8 @@ export function serializeIndex(index: Index): Uint8Array {
 /**
  * Writes the index as a faiss file that faiss.read_index opens. The bytes go to a temporary name in the
  * same directory, are flushed to disk, read back from disk and checked to hold `index` exactly, then renamed
- * over `path`: a crash never leaves a half file and a corrupt file never reaches `path`. Temporaries that
- * killed runs left beside `path` are removed first (removeStaleTemporaries).
+ * over `path` (writeFileAtomicSync): a crash never leaves a half file and a corrupt file never reaches `path`.
  */
 export function writeIndex(index: Index, path: string): void {
-  const chunks = serializeChunks(index);
-  removeStaleTemporaries(path);
-  const tmp = temporarySibling(path);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'w');
-    for (const c of chunks) {
-      let done = 0;
-      while (done < c.length) done += writeSync(fd, c, done, c.length - done);
-    }
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    verifyReadsBack(index, readFileSync(tmp), path);
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    if (e instanceof LibvqError && e.code === 'INTERNAL') throw e;
-    throw new LibvqError('IO', `${path}: cannot write the index: ${(e as Error).message}`, { cause: e });
-  }
+  writeFileAtomicSync(path, serializeChunks(index), { check: (tmp) => verifyReadsBack(index, readFileSync(tmp), path) });
 }

@@ -3,6 +3,7 @@ import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, 
 import { basename, dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { LibvqError } from '@libvq/index-core';
+import { isProcessRunning } from '@libvq/index-core/util';
 
 /**
  * Checkpoint directories that several processes (or threads) may save and load at the same time.
@@ -43,16 +44,11 @@ function newId(): string {
   return `${Date.now().toString(36)}-${process.pid}-${threadId}-${randomBytes(6).toString('hex')}`;
 }
 
+/** Whether the process that made this entry may still be writing it (the same pid check as every temporary's). */
 function ownerAlive(entry: string): boolean {
   const pid = Number(entry.slice(entry.indexOf('-') + 1).split('-')[1]);
   if (!Number.isInteger(pid) || pid <= 0) return true; // not ours: leave it alone
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH'; // EPERM: alive, another user's
-  }
+  return isProcessRunning(pid);
 }
 
 function errno(e: unknown): string | undefined {
