@@ -1,13 +1,14 @@
 import { stat } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import {
-  LibvqError, addBatches, checkTrainingSize, defaultTrainingSize, describeIndex, indexFactory, parseFactory, writeIndex, type Index, type Metric,
+  LibvqError, addBatches, checkTrainingSize, defaultTrainingSize, describeIndex, indexFactory, writeIndex, type Index, type Metric,
 } from '@libvq/index-core';
 import { type Backend } from '@libvq/index-core/backend';
 import { methodToFactory, type IndexMethod } from '@libvq/train';
 import { withConfig } from '../config.js';
 import { interruptible } from '../interrupt.js';
-import { withProgress, withStageProgress, type StageBar } from '../progress.js';
+import { withProgress, withStageProgress } from '../progress.js';
+import { trainingBars } from '../training-bars.js';
 import { defaultBatchRows, sampleVectors, type VectorSource } from '@libvq/dataset';
 import { VECTORS_FORMATS, formatBytes, intOption, metricOption, openVectorsArg } from '../vectors-arg.js';
 
@@ -44,18 +45,6 @@ export function factoryFromFlags(f: BuildFlags): string {
     throw new LibvqError('INVALID_ARGUMENT', `--method: expected one of ${METHODS.join(', ')}, got "${f.method}"`);
   }
   return methodToFactory({ indexMethod: f.method as IndexMethod, ivfCentersNum: f.ivfCenters, subvectorNum: f.subvectors, subvectorBits: f.bits });
-}
-
-/** The bar of each training stage the library reports, named after the factory's parts (OPQ4, IVF1024, PQ20x8). */
-export function trainingBars(factory: string): StageBar {
-  const spec = parseFactory(factory);
-  return (stage) => {
-    const code = spec.code;
-    if (stage === 'opq') return { label: `training ${spec.transforms.map((t) => `OPQ${t.M}`).join(',')} rotation`, unit: 'iters' };
-    if (stage === 'ivf' && spec.ivf) return { label: `training IVF${spec.ivf.nlist} coarse quantizer`, unit: 'iters' };
-    if (stage === 'pq' && code.kind === 'PQ') return { label: `training PQ${code.M}x${code.nbits} codebooks`, unit: 'sub-quantizers' };
-    return { label: `training (${stage ?? 'index'})`, unit: 'steps' };
-  };
 }
 
 /** Draws the seeded training sample and trains on it; the sample lives only in this call, so it is freed before the adds. */
