@@ -1,15 +1,16 @@
 // LibVQ step 3: train the index and the query encoder (distillation from the dense ranking, virtual labels).
 import { join } from 'node:path';
 import { readTokens, readVectors } from '@libvq/dataset';
-import { loadGlove100Encoder } from '@libvq/glove';
+import { loadGlove100Encoder, loadGlove100Table } from '@libvq/glove';
 import { readIndex } from '@libvq/index-core';
-import { GloveTower, LearnableIndex, LearnableIndexWithEncoder } from '@libvq/train';
+import { EmbeddingBagTower, LearnableIndex, LearnableIndexWithEncoder } from '@libvq/train';
 import { PRE, WORK } from './paths.js';
 
 const docs = (await readVectors(join(PRE, 'docs.embeddings.arrow'))).matrix;
 const queries = (await readVectors(join(PRE, 'train-queries.embeddings.arrow'))).matrix;
 const encoder = await loadGlove100Encoder();
-const queryTower = await GloveTower.fromGlove100(); // the same model in TypeScript, with gradients
+const table = await loadGlove100Table(); // the model's word vectors: its ONNX initializer
+const queryTower = new EmbeddingBagTower(table.data, table.dim, { name: 'glove-100-trainable' }); // the same model in TypeScript, with gradients
 const model = new LearnableIndexWithEncoder(new LearnableIndex(readIndex(join(WORK, 'opq.faiss'))), encoder, queryTower);
 const report = await model.fit({
   docEmbeddings: docs,

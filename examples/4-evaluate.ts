@@ -1,14 +1,15 @@
 // LibVQ step 4: update the query embeddings with the trained encoder and test (MRR@10, R@100, nDCG@10).
 import { join } from 'node:path';
 import { evaluateRanking, readIdMap, readRelsTable, readTokens, readVectors, relsPath, relsToOffsets } from '@libvq/dataset';
-import { loadGlove100Encoder } from '@libvq/glove';
+import { loadGlove100Encoder, loadGlove100Table } from '@libvq/glove';
 import { IndexFlat, readIndex } from '@libvq/index-core';
-import { GloveTower, LearnableIndexWithEncoder } from '@libvq/train';
+import { EmbeddingBagTower, LearnableIndexWithEncoder } from '@libvq/train';
 import { PRE, WORK } from './paths.js';
 
 const encoder = await loadGlove100Encoder();
 // The trained query tower's parameters are loaded into a tower built like the saved one.
-const model = LearnableIndexWithEncoder.load(join(WORK, 'trained'), { encoder, queryTower: await GloveTower.fromGlove100() });
+const table = await loadGlove100Table();
+const model = LearnableIndexWithEncoder.load(join(WORK, 'trained'), { encoder, queryTower: new EmbeddingBagTower(table.data, table.dim, { name: 'glove-100-trainable' }) });
 const queries = await model.encodeTokens(await readTokens(PRE, 'dev-queries'), { maxQueryLength: 64 });
 const rels = relsToOffsets(await readRelsTable(relsPath(PRE, 'dev')), await readIdMap(PRE, 'dev-queries'), await readIdMap(PRE, 'docs'));
 

@@ -1,6 +1,6 @@
 /**
  * LibVQ's fix_emb on Cranfield (glove-100): OPQ, then distillation with the query tower only (fixEmb 'doc') against
- * both towers (fixEmb '': query and document GloveTowers, every document re-encoded by the trained document tower
+ * both towers (fixEmb '': query and document EmbeddingBagTowers over glove-100's table, every document re-encoded by the trained document tower
  * and re-added), with codes fixed while training or LibVQ's straight-through codes. Same settings as
  * `pnpm bench cranfield` (train.ts's compareQuantizers), dev queries scored.
  *   node --conditions=source --import tsx benchmarks/src/train-cranfield-fix-emb.ts [--bytes 4] [--epochs 10] [--out bench-out]
@@ -8,7 +8,8 @@
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GloveTower, compareQuantizers, tokenRowsOf } from '@libvq/train';
+import { loadGlove100Table } from '@libvq/glove';
+import { EmbeddingBagTower, compareQuantizers, tokenRowsOf } from '@libvq/train';
 import { markdownTable, writeReportFile } from './report.js';
 import { MAX_DOC_LENGTH, arg, loadCranfield } from './train-cranfield.js';
 
@@ -21,8 +22,8 @@ export async function main(argv: string[]): Promise<void> {
   const maxQ = 64;
   const c = await loadCranfield(dataDir, maxQ);
   const docTokens = tokenRowsOf(c.docTexts.map((t) => c.tok.encode(t, MAX_DOC_LENGTH)));
-  const base = await GloveTower.fromGlove100();
-  const fresh = () => new GloveTower(Float32Array.from(base.table), base.dim, { lrEmbeddings: 1e-3 });
+  const table = await loadGlove100Table();
+  const fresh = () => new EmbeddingBagTower(Float32Array.from(table.data), table.dim, { name: 'glove-100-trainable', lrEmbeddings: 1e-3 });
   const rows = await compareQuantizers(
     {
       docs: c.docs, trainQueries: c.trainQ, trainTokens: c.trainTokens, devQueries: c.devQ, devTokens: c.devTokens, devRels: c.dev.rels,

@@ -10,8 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeTexts } from '@libvq/encoder';
 import type { OffsetRels } from '@libvq/dataset';
-import { loadGlove100Encoder } from '@libvq/glove';
-import { GloveTower, compareQuantizers, tokenRowsOf } from '@libvq/train';
+import { loadGlove100Encoder, loadGlove100Table } from '@libvq/glove';
+import { EmbeddingBagTower, compareQuantizers, tokenRowsOf } from '@libvq/train';
 import { markdownTable, writeReportFile } from './report.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -74,8 +74,9 @@ export async function main(argv: string[]): Promise<void> {
   const t0 = performance.now();
   const maxQ = 64;
   const { coll, train, dev, enc, docs, trainQ, devQ, trainTokens, devTokens, labels } = await loadCranfield(dataDir, maxQ);
-  const baseTower = await GloveTower.fromGlove100();
-  const freshTower = () => new GloveTower(Float32Array.from(baseTower.table), baseTower.dim, { lrEmbeddings: 1e-3 });
+  // each trained row starts from the model's own word vectors (the glove-100 ONNX initializer)
+  const table = await loadGlove100Table();
+  const freshTower = () => new EmbeddingBagTower(Float32Array.from(table.data), table.dim, { name: 'glove-100-trainable', lrEmbeddings: 1e-3 });
 
   const rows = await compareQuantizers(
     { docs, trainQueries: trainQ, trainTokens, devQueries: devQ, devTokens, devRels: dev.rels, encoder: enc, makeQueryTower: freshTower, contrasLabels: labels },

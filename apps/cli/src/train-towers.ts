@@ -1,14 +1,14 @@
 import { InvalidArgumentError } from 'commander';
 import type { Matrix } from '@libvq/index-core';
 import { readTokens } from '@libvq/dataset';
-import { GLOVE100_MODEL_NAME } from '@libvq/glove';
 import {
-  GloveTower, LearnableIndexWithEncoder,
-  type CreateLearnableIndexOptions, type FixEmb, type QueryTokens, type TrainableTower, type WithEncoderFitOptions, type WithEncoderFitReport,
+  LearnableIndexWithEncoder,
+  type CreateLearnableIndexOptions, type FixEmb, type QueryTokens, type WithEncoderFitOptions, type WithEncoderFitReport,
 } from '@libvq/train';
-import { loadModel } from './commands/encode.js';
 import { interruptible } from './interrupt.js';
-import { progressBar, withProgress, type ProgressBar } from './progress.js';
+import { resolveModel } from './models/resolve-model.js';
+import { progressBar, withProgress, withStageProgress, type ProgressBar } from './progress.js';
+import { initialIndexBars } from './training-bars.js';
 
 /**
  * `--fix-emb`: LibVQ's fix_emb on the command line. 'query,doc' (or LibVQ's 'query, doc') keeps both stored
@@ -44,22 +44,22 @@ export interface TowerTrainingArgs {
 }
 
 /**
- * `libvq train --fix-emb doc|query|none`: LearnableIndexWithEncoder over `--model`'s towers. For glove-100 the
- * trained towers are GloveTowers (the word vectors train); for a model directory a linear head over each frozen
- * ONNX tower trains. Token rows come from the preprocessed `--data` directory ({mode}-queries, docs).
+ * `libvq train --fix-emb doc|query|none`: LearnableIndexWithEncoder over `--model`'s towers. A model with towers
+ * of its own (resolveModel: a word-vector model's embeddings) trains those; for a model directory a linear head over each
+ * frozen ONNX tower trains. Token rows come from the preprocessed `--data` directory ({mode}-queries, docs).
  */
 export async function trainWithTowers(a: TowerTrainingArgs): Promise<{ model: LearnableIndexWithEncoder; report: WithEncoderFitReport; resumedAfter: number | null }> {
   const trainQ = a.fixEmb === 'doc' || a.fixEmb === '';
   const trainD = a.fixEmb === 'query' || a.fixEmb === '';
   const queryTokens = trainQ ? await readTokens(a.dataDir, `${a.mode}-queries`) : undefined;
   const docTokens = trainD ? await readTokens(a.dataDir, 'docs') : undefined;
-  const encoder = await loadModel(a.model);
+  const resolved = await resolveModel(a.model);
+  const encoder = await resolved.encoder();
   try {
-    const glove = a.model === GLOVE100_MODEL_NAME ? await GloveTower.fromGlove100() : null;
-    // a second table for the document tower: both towers train, each with its own copy of the word vectors
-    const copy = (g: GloveTower): TrainableTower => new GloveTower(Float32Array.from(g.table), g.dim);
-    const queryTower = glove && trainQ ? glove : undefined;
-    const docTower = glove && trainD ? (trainQ ? copy(glove) : glove) : undefined;
+    // When both towers train each has weights of its own (the factory copies them for the second).
+    const makeTower = resolved.towers ? await resolved.towers() : null;
+    const queryTower = makeTower && trainQ ? makeTower() : undefined;
+    const docTower = makeTower && trainD ? makeTower() : undefined;
     let model: LearnableIndexWithEncoder;
     let resumedAfter: number | null = null;
     let resumeFrom: WithEncoderFitOptions['resumeFrom'];
@@ -69,7 +69,7 @@ export async function trainWithTowers(a: TowerTrainingArgs): Promise<{ model: Le
       resumeFrom = r.state;
       resumedAfter = r.state.epochsDone;
     } else {
-      model = await withProgress('building the initial index', 'iters', (onProgress) =>
+      model = await withStageProgress(initialIndexBars(a.create), (onProgress) =>
         LearnableIndexWithEncoder.create({ ...a.create, docEmbeddings: a.docs, encoder, queryTower, docTower, onProgress }),
       );
     }

@@ -96,7 +96,7 @@ describe('libvq encode', () => {
       libvq('encode', '--data', pre, '--prefix', 'docs', '--model', modelDir, '--out', pre, '--pooling', 'max'),
     ]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^libvq: error \[IO\]: model directory .*no-model: no ONNX model/m);
+    expect(missing.stderr).toMatch(/^libvq: error \[IO\]: --model: .*no-model is neither "glove-100" nor an existing model directory/m);
     expect(noPrefix.code).toBe(2);
     expect(noPrefix.stderr).toMatch(/test-queries\.ids\.arrow/);
     expect(badBatch.code).not.toBe(0);

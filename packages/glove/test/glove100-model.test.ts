@@ -7,6 +7,7 @@ import { encodeTexts, loadTokenizer } from '@libvq/encoder';
 import type { Matrix } from '@libvq/index-core';
 import { loadGloveVectors } from '../src/vectors/load-vectors.js';
 import { GLOVE100_MODEL_NAME, ensureGlove100Model, loadGlove100Encoder, type GloveWordVectors } from '../src/model/index.js';
+import { glove100Vocabulary } from '../src/model/glove100-table.js';
 
 /** The oracle: mean of the vectors of the known words (runs of [a-z0-9] after lower-casing), L2-normalised, in float64. */
 function direct(text: string, index: Map<string, number>, vectors: Matrix): Float64Array {
@@ -86,6 +87,14 @@ describe('glove-100 generation on a small vocabulary', () => {
     expect(got.data[0]).toBeCloseTo(0.5 / Math.sqrt(1.25), 6);
     expect(Array.from(got.data.subarray(6, 12))).toEqual([0, 0, 0, 0, 0, 0]);
     await enc.dispose();
+  });
+
+  it("the table a trainable tower starts from is the model's: row i the vector of token id i, [PAD] and [UNK] zero", () => {
+    const { words, table } = glove100Vocabulary(fake);
+    expect(words).toEqual(['the', 'wing', 'flow', '2']); // ids 2..5, as in the tokenizer above
+    expect(table.rows).toBe(6);
+    expect(table.dim).toBe(3);
+    expect(Array.from(table.data)).toEqual([0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 1, 1, 1]);
   });
 
   it('regenerates a cache of another format version', async () => {

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tensor, type Tensor } from '@libvq/index-core';
 import {
-  GloveTower, LearnableIndex, decodeSafetensors, encodeSafetensors, loadTrainCheckpoint, safeDtype, sha256,
+  EmbeddingBagTower, LearnableIndex, decodeSafetensors, encodeSafetensors, loadTrainCheckpoint, safeDtype, sha256,
 } from '../src/index.js';
 import { encodeTowerParameters, loadTowerParameters } from '../src/checkpoint/tower-files.js';
 import { readManifest } from '../src/checkpoint/learnable-checkpoint.js';
@@ -132,11 +132,11 @@ describe('checkpoint tensors are validated on load', () => {
   it('tower parameters: a NaN is refused and leaves the tower as it was', () => {
     const dir = copy('tower');
     const table = Float32Array.from({ length: 8 * d }, (_, i) => Math.sin(i));
-    writeFileSync(join(dir, 'q.safetensors'), encodeTowerParameters(new GloveTower(table, d), 'query'));
+    writeFileSync(join(dir, 'q.safetensors'), encodeTowerParameters(new EmbeddingBagTower(table, d), 'query'));
     rewrite(dir, 'q.safetensors', (t) => {
       for (const k of Object.keys(t)) t[k] = withValue(t[k], t[k].data.length - 1, Number.NaN);
     });
-    const target = new GloveTower(new Float32Array(8 * d), d);
+    const target = new EmbeddingBagTower(new Float32Array(8 * d), d);
     expect(() => loadTowerParameters(dir, readManifest(dir), 'q.safetensors', target, 'query')).toThrow(/q\.safetensors: tensor "\w+" holds NaN at \[127\]/);
     expect(Array.from(target.table).every((x) => x === 0)).toBe(true);
   });

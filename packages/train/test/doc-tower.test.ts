@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Encoder, type Tower } from '@libvq/encoder';
 import { serializeIndex, type Matrix } from '@libvq/index-core';
 import {
-  GloveTower, HeadTower, LearnableIndexWithEncoder, readAssignments, tokenBatchOf, tokenRowsOf,
+  EmbeddingBagTower, HeadTower, LearnableIndexWithEncoder, readAssignments, tokenBatchOf, tokenRowsOf,
   type QueryTokens, type RelData, type TrainableTower, type WithEncoderFitOptions,
 } from '../src/index.js';
 
@@ -56,11 +56,11 @@ function rowsOf(t: QueryTokens, a: number, b: number): QueryTokens {
   return tokenRowsOf(seqs);
 }
 
-const glove = (opts: { head?: boolean } = {}) => new GloveTower(Float32Array.from(data.table), d, { lrEmbeddings: 5e-3, head: opts.head, lrHead: 2e-3 });
+const bag = (opts: { head?: boolean } = {}) => new EmbeddingBagTower(Float32Array.from(data.table), d, { lrEmbeddings: 5e-3, head: opts.head, lrHead: 2e-3 });
 /** The teacher: every document and training query embedded by the untrained towers. */
 const allRows = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 const teacher = await (async () => {
-  const t = glove();
+  const t = bag();
   const embed = (tok: QueryTokens, maxLen: number): Promise<Matrix> => t.embed(tokenBatchOf(tok, allRows(tok.rows), maxLen));
   return { docs: await embed(data.docTokens, 256), queries: await embed(trainTokens, 32) };
 })();
@@ -93,8 +93,8 @@ function mrr10(labels: BigInt64Array, k: number, rel: number[]): number {
 
 describe("document tower (fixEmb 'query' and '')", () => {
   it("'' trains both towers; every document is re-encoded by the trained doc tower and the index is rebuilt from those", async () => {
-    const qt = glove();
-    const dt = glove();
+    const qt = bag();
+    const dt = bag();
     const lie = model(qt, dt);
     const rep = await lie.fit({ ...fitBase, fixEmb: '' });
     expect(rep.epochLoss.at(-1)!).toBeLessThan(rep.epochLoss[0]);
@@ -111,8 +111,8 @@ describe("document tower (fixEmb 'query' and '')", () => {
   });
 
   it("'query' trains the document tower only; the stored query embeddings are used", async () => {
-    const qt = glove();
-    const dt = glove();
+    const qt = bag();
+    const dt = bag();
     const lie = model(qt, dt);
     const rep = await lie.fit({ ...fitBase, fixEmb: 'query', queryTokens: undefined });
     expect(qt.table).toEqual(data.table);
@@ -125,8 +125,8 @@ describe("document tower (fixEmb 'query' and '')", () => {
     // contras on the judgments: under distill with the query side fixed and no rotation the untrained doc tower
     // reproduces the teacher exactly, so the dense distill gradient is exactly zero (p = t) and proves nothing
     const run = async (codeAssignment: 'fixed' | 'nearest', dense: number) => {
-      const dt = glove();
-      await model(glove(), dt, 'ivf_pq').fit({ ...fitBase, fixEmb: 'query', lossMethod: 'contras', relData: trainRels, codeAssignment, lossWeights: { dense }, epochs: 1 });
+      const dt = bag();
+      await model(bag(), dt, 'ivf_pq').fit({ ...fitBase, fixEmb: 'query', lossMethod: 'contras', relData: trainRels, codeAssignment, lossWeights: { dense }, epochs: 1 });
       return dt.table;
     };
     expect(await run('fixed', 0)).toEqual(data.table); // lists and codes fixed: the index scores do not depend on the document
@@ -135,32 +135,32 @@ describe("document tower (fixEmb 'query' and '')", () => {
   });
 
   it('refuses one tower for both sides, shared parameters, keep write-back, and missing or misaligned document tokens', async () => {
-    const t = glove();
+    const t = bag();
     await expect(model(t, t).fit({ ...fitBase, fixEmb: '' })).rejects.toThrow(/docTower: expected a tower other than the query tower/);
-    const shared = new GloveTower(t.table, d);
+    const shared = new EmbeddingBagTower(t.table, d);
     await expect(model(t, shared).fit({ ...fitBase, fixEmb: '' })).rejects.toThrow(/its embedding shares memory/);
-    await expect(model(glove(), glove()).fit({ ...fitBase, fixEmb: '', writeBack: 'keep' })).rejects.toThrow(/writeBack: expected 'reencode' when the document tower trains/);
-    await expect(model(glove(), glove()).fit({ ...fitBase, fixEmb: '', docTokens: undefined })).rejects.toThrow(/docDataDir \/ docTokens/);
-    await expect(model(glove(), glove()).fit({ ...fitBase, fixEmb: 'query', docTokens: trainTokens })).rejects.toThrow(/document tokens: 120 rows, the index holds 300/);
+    await expect(model(bag(), bag()).fit({ ...fitBase, fixEmb: '', writeBack: 'keep' })).rejects.toThrow(/writeBack: expected 'reencode' when the document tower trains/);
+    await expect(model(bag(), bag()).fit({ ...fitBase, fixEmb: '', docTokens: undefined })).rejects.toThrow(/docDataDir \/ docTokens/);
+    await expect(model(bag(), bag()).fit({ ...fitBase, fixEmb: 'query', docTokens: trainTokens })).rejects.toThrow(/document tokens: 120 rows, the index holds 300/);
   });
 
   it('save / load: doc-tower.safetensors restores the trained document tower', async () => {
-    const lie = model(glove({ head: true }), glove());
+    const lie = model(bag({ head: true }), bag());
     await lie.fit({ ...fitBase, fixEmb: '', epochs: 1 });
     const dir = join(tmp, 'saved');
     lie.save(dir);
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(Object.keys(manifest.files)).toContain('doc-tower.safetensors');
-    expect(manifest.extra.docTower).toBe('glove-100-trainable');
-    const qt = glove({ head: true });
-    const dt = glove();
+    expect(manifest.extra.docTower).toBe('embedding-bag'); // describe(): the tower's name (EmbeddingBagTowerOptions.name)
+    const qt = bag({ head: true });
+    const dt = bag();
     const back = LearnableIndexWithEncoder.load(dir, { encoder: new Encoder(qt, dt), queryTower: qt, docTower: dt });
     expect(dt.table).toEqual(lie.docTower.parameters().embedding);
     expect((await back.encodeDocTokens(data.docTokens)).data).toEqual(lie.docEmbeddings!.data);
     const q = await back.encodeTokens(devTokens);
     expect(back.search(q, { k: 10 }).labels).toEqual(lie.search(await lie.encodeTokens(devTokens), { k: 10 }).labels);
     // a model whose document tower never trained stores none
-    const plain = model(glove(), glove());
+    const plain = model(bag(), bag());
     await plain.fit({ ...fitBase, fixEmb: 'doc', epochs: 1 });
     plain.save(join(tmp, 'plain'));
     expect(existsSync(join(tmp, 'plain', 'doc-tower.safetensors'))).toBe(false);
@@ -168,13 +168,13 @@ describe("document tower (fixEmb 'query' and '')", () => {
 });
 
 describe('per-epoch checkpoints with trainable towers', () => {
-  /** A frozen tower (the ONNX case) under a HeadTower: covers the head's state as GloveTower covers the sparse table's. */
+  /** A frozen tower (the ONNX case) under a HeadTower: covers the head's state as EmbeddingBagTower covers the sparse table's. */
   const frozenDocTower = (): HeadTower => {
-    const base = glove();
+    const base = bag();
     const frozen: Tower = { dim: d, embed: (b) => base.embed(b), normalized: () => true };
     return new HeadTower(frozen, { lr: 3e-3 });
   };
-  const towers = () => ({ q: glove({ head: true }), d: frozenDocTower() });
+  const towers = () => ({ q: bag({ head: true }), d: frozenDocTower() });
 
   it("a fixEmb '' run interrupted after epoch 2 and resumed to 4 ends byte-identical to an uninterrupted 4-epoch run", async () => {
     const opts: WithEncoderFitOptions = { ...fitBase, fixEmb: '', codeAssignment: 'nearest', epochs: 4 };
@@ -219,9 +219,9 @@ describe('per-epoch checkpoints with trainable towers', () => {
   });
 
   it('a tower that cannot export its state is refused for per-epoch checkpoints', async () => {
-    const t = glove();
+    const t = bag();
     const noState: TrainableTower = { dim: d, forward: (b) => t.forward(b), backward: (g) => t.backward(g), step: (f) => t.step(f), parameters: () => t.parameters(), embed: (b) => t.embed(b) };
-    await expect(model(noState, glove()).fit({ ...fitBase, checkpointDir: join(tmp, 'x') })).rejects.toThrow(/checkpointDir: expected a query tower with exportState/);
+    await expect(model(noState, bag()).fit({ ...fitBase, checkpointDir: join(tmp, 'x') })).rejects.toThrow(/checkpointDir: expected a query tower with exportState/);
   });
 });
 
@@ -230,7 +230,7 @@ describe('labelled training (relData) through LearnableIndexWithEncoder', () => 
   for (const lossMethod of ['contras', 'distill'] as const) {
     for (const fixEmb of ['doc', ''] as const) {
       it(`${lossMethod}, fixEmb '${fixEmb}': training on the judgments raises dev MRR@10 above the untrained index`, async () => {
-        const lie = model(glove(), glove());
+        const lie = model(bag(), bag());
         const before = mrr10(lie.search(await lie.encodeTokens(devTokens), { k: 10 }).labels, 10, dev);
         const rep = await lie.fit({ ...fitBase, fixEmb, relData: trainRels, lossMethod, epochs: 4, temperature: lossMethod === 'contras' ? 0.1 : 0.2 });
         expect(rep.epochLoss.at(-1)!).toBeLessThan(rep.epochLoss[0]);
@@ -240,6 +240,6 @@ describe('labelled training (relData) through LearnableIndexWithEncoder', () => 
     }
   }
   it('names a bad judgment', async () => {
-    await expect(model(glove(), glove()).fit({ ...fitBase, relData: new Map([[3, [nDocs]]]) })).rejects.toThrow(/relData: query 3, document row/);
+    await expect(model(bag(), bag()).fit({ ...fitBase, relData: new Map([[3, [nDocs]]]) })).rejects.toThrow(/relData: query 3, document row/);
   });
 });

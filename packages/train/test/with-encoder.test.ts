@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Encoder } from '@libvq/encoder';
 import { normalizeRows } from '@libvq/index-core/util';
-import { GloveTower, LearnableIndexWithEncoder, type QueryTokens } from '../src/index.js';
+import { EmbeddingBagTower, LearnableIndexWithEncoder, type QueryTokens } from '../src/index.js';
 import { clustered } from './fixtures.js';
 
 const d = 16;
@@ -36,7 +36,7 @@ function setup(seed: number) {
 describe('LearnableIndexWithEncoder', () => {
   it('trains the query tower with the index, encodes, saves and reloads identically', async () => {
     const { docs, table, tokens } = setup(5);
-    const tower = new GloveTower(table, d, { lrEmbeddings: 5e-3, head: true, lrHead: 1e-3 });
+    const tower = new EmbeddingBagTower(table, d, { lrEmbeddings: 5e-3, head: true, lrHead: 1e-3 });
     const before = Float32Array.from(table);
     const lie = LearnableIndexWithEncoder.create({ encoder: new Encoder(tower, tower), docEmbeddings: docs, indexMethod: 'opq', subvectorNum: 4, subvectorBits: 4, distMode: 'ip', seed: 1 });
     expect(lie.queryTower).toBe(tower);
@@ -50,7 +50,7 @@ describe('LearnableIndexWithEncoder', () => {
 
     const dir = join(tmp, 'ck');
     lie.save(dir);
-    const tower2 = new GloveTower(Float32Array.from(before), d, { head: true });
+    const tower2 = new EmbeddingBagTower(Float32Array.from(before), d, { head: true });
     const back = LearnableIndexWithEncoder.load(dir, { encoder: new Encoder(tower2, tower2), queryTower: tower2 });
     const q2 = await back.encodeTokens(tokens);
     expect(q2.data).toEqual(q1.data);

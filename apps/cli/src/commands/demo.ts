@@ -3,12 +3,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { LibvqError } from '@libvq/index-core';
-import { GloveTower, compareQuantizers, type CompareMethod } from '@libvq/train';
+import { compareQuantizers, type CompareMethod } from '@libvq/train';
 import { withConfig } from '../config.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
 import { intListOption, intOption } from '../vectors-arg.js';
 import { prepareDemoData } from '../demo/prepare.js';
+import { DEFAULT_MODEL } from '../models/resolve-model.js';
 import { markdownTable, writeDemoOutputs } from '../demo/report.js';
 
 /** The rows the demo trains per byte budget (the benchmark adds more: see benchmarks/src/train-cranfield.ts). */
@@ -47,14 +48,14 @@ interface DemoFlags {
 export function registerDemo(program: Command): void {
   const cmd = program
     .command('demo')
-    .description('the whole LibVQ pipeline on real data: preprocess, encode (glove-100), build PQ / OPQ, train learned indexes, evaluate, report')
+    .description(`the whole LibVQ pipeline on real data: preprocess, encode (${DEFAULT_MODEL}), build PQ / OPQ, train learned indexes, evaluate, report`)
     .option('--data <dir>', 'a LibVQ-layout directory (collection.tsv, dev-queries.tsv, dev-rels.tsv, optionally train-*) (default: Cranfield)')
     .option('--out <dir>', 'where results.json, report.md, chart.svg, training.svg (and the work/ files) go', 'demo-out')
     .option('--bytes <list>', 'bytes per vector to compare (PQ sub-vectors of 8 bits; each must divide the dimension)', intListOption('--bytes', 1), [4, 10])
     .option('--epochs <n>', 'training epochs of each learned index', intOption('--epochs', 1), 10)
     .option('--max-doc-length <n>', 'tokens per document', intOption('--max-doc-length', 2), 1024)
     .option('--max-query-length <n>', 'tokens per query (and per pseudo-query)', intOption('--max-query-length', 2), 64)
-    .option('--cache-dir <dir>', 'where glove-100 is generated (default $LIBVQ_CACHE_DIR, else ~/.cache/libvq)')
+    .option('--cache-dir <dir>', `where ${DEFAULT_MODEL} is generated (default $LIBVQ_CACHE_DIR, else ~/.cache/libvq)`)
     .addHelpText(
       'after',
       `
@@ -80,11 +81,10 @@ Examples:
         const d = await prepareDemoData({ dataDir, workDir: join(out, 'work'), maxDocLength: f.maxDocLength, maxQueryLength: f.maxQueryLength, cacheDir: f.cacheDir, signal });
         let rows;
         try {
-          const base: GloveTower = d.baseTower;
           rows = await compareQuantizers(
             {
               docs: d.docs, trainQueries: d.trainQueries, trainTokens: d.trainTokens, devQueries: d.devQueries, devTokens: d.devTokens, devRels: d.devRels,
-              encoder: d.encoder, makeQueryTower: () => new GloveTower(Float32Array.from(base.table), base.dim, { lrEmbeddings: 1e-3 }),
+              encoder: d.encoder, makeQueryTower: () => d.makeTower({ lrEmbeddings: 1e-3 }),
             },
             {
               bytes, methods: DEMO_METHODS, epochs: f.epochs, maxQueryLength: f.maxQueryLength, signal,
@@ -97,7 +97,7 @@ Examples:
         }
         const seconds = (performance.now() - t0) / 1000;
         const header =
-          `# libvq demo: ${d.docs.rows} documents, glove-100 (d = ${d.docs.dim}), ${d.devRels.size} judged dev queries\n\n` +
+          `# libvq demo: ${d.docs.rows} documents, ${d.model} (d = ${d.docs.dim}), ${d.devRels.size} judged dev queries\n\n` +
           `Data: ${dataDir}. Training queries: ${d.trainQueryCount} train queries + ${d.docs.rows} document pseudo-queries ` +
           `(first ${f.maxQueryLength} tokens), ${f.epochs} epochs; dev queries are never trained on. Total ${seconds.toFixed(0)} s.`;
         const paths = await writeDemoOutputs(out, rows, header);

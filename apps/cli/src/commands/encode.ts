@@ -1,8 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { LibvqError } from '@libvq/index-core';
-import { OnnxEncoder, checkPooling, inference, type BaseEncoder, type Pooling } from '@libvq/encoder';
-import { GLOVE100_MODEL_NAME, loadGlove100Encoder } from '@libvq/glove';
+import { checkPooling, inference } from '@libvq/encoder';
 import { withConfig } from '../config.js';
+import { DEFAULT_MODEL, modelNames, resolveModel } from '../models/resolve-model.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
 
@@ -12,26 +12,6 @@ function positiveInt(name: string) {
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got "${v}"`);
     return n;
   };
-}
-
-export interface LoadModelOptions {
-  pooling?: Pooling;
-  normalize?: boolean;
-  threads?: number;
-  cacheDir?: string;
-}
-
-/** `glove-100` (the built-in model, generated into the cache on first use) or a model directory. */
-export async function loadModel(model: string, opts: LoadModelOptions = {}): Promise<BaseEncoder> {
-  if (model === GLOVE100_MODEL_NAME) {
-    if (opts.pooling !== undefined || opts.normalize !== undefined) {
-      throw new LibvqError('INVALID_ARGUMENT', `--pooling/--normalize: the ${GLOVE100_MODEL_NAME} model has its own pooling (mean of known words, L2-normalised)`);
-    }
-    return withProgress(`preparing ${GLOVE100_MODEL_NAME}`, 'steps', (onProgress) =>
-      loadGlove100Encoder({ cacheDir: opts.cacheDir, onProgress, encoder: { intraOpNumThreads: opts.threads } }),
-    );
-  }
-  return OnnxEncoder.fromPretrained(model, { pooling: opts.pooling, normalize: opts.normalize, intraOpNumThreads: opts.threads });
 }
 
 interface EncodeFlags {
@@ -55,7 +35,7 @@ export function registerEncode(program: Command): void {
     .description('encode preprocessed token files (libvq preprocess) into {prefix}.embeddings.arrow (LibVQ inference)')
     .requiredOption('--data <dir>', 'preprocessed directory ({prefix}.tokens.arrow, {prefix}.ids.arrow)')
     .requiredOption('--prefix <names>', 'prefix(es) to encode, comma-separated: docs, dev-queries, train-queries, ...')
-    .option('--model <name|dir>', `"${GLOVE100_MODEL_NAME}" or a model directory (tokenizer.json, config.json, model.onnx)`, GLOVE100_MODEL_NAME)
+    .option('--model <name|dir>', `${modelNames().map((n) => `"${n}"`).join(', ')} or a model directory (tokenizer.json, config.json, model.onnx)`, DEFAULT_MODEL)
     .requiredOption('--out <dir>', 'output directory')
     .option('--batch-size <n>', 'rows per model call', positiveInt('--batch-size'), 64)
     .option('--max-length <n>', 'tokens per row fed to the model (default: the length the tokens were preprocessed to)', positiveInt('--max-length'))
@@ -64,12 +44,12 @@ export function registerEncode(program: Command): void {
     .option('--query', 'use the query tower (default: for prefixes ending in "queries")')
     .option('--doc', 'use the document tower')
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt('--threads'))
-    .option('--cache-dir <dir>', `where ${GLOVE100_MODEL_NAME} is generated (default $LIBVQ_CACHE_DIR, else ~/.cache/libvq)`)
+    .option('--cache-dir <dir>', `where built-in models (${modelNames().join(', ')}) are generated (default $LIBVQ_CACHE_DIR, else ~/.cache/libvq)`)
     .addHelpText(
       'after',
       `
 Examples:
-  libvq encode --data pre --prefix docs,dev-queries --model glove-100 --out pre
+  libvq encode --data pre --prefix docs,dev-queries --model ${DEFAULT_MODEL} --out pre
   libvq encode --data pre --prefix docs,train-queries --model my-onnx-model --pooling mean --normalize --batch-size 32 --out emb`,
     )
     .action(async (flags: EncodeFlags) => {
@@ -77,7 +57,8 @@ Examples:
       const prefixes = flags.prefix.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
       if (prefixes.length === 0) throw new LibvqError('INVALID_ARGUMENT', `--prefix: expected one or more names, got ${JSON.stringify(flags.prefix)}`);
       const pooling = flags.pooling === undefined ? undefined : checkPooling(flags.pooling, '--pooling');
-      const encoder = await loadModel(flags.model, { pooling, normalize: flags.normalize, threads: flags.threads, cacheDir: flags.cacheDir });
+      const model = await resolveModel(flags.model, { cacheDir: flags.cacheDir });
+      const encoder = await model.encoder({ pooling, normalize: flags.normalize, threads: flags.threads });
       try {
         // Ctrl-C stops at the next batch; the embeddings file being written is removed (finished ones stay).
         await interruptible(`encoding into ${flags.out}`, async (signal) => {

@@ -1,11 +1,7 @@
-import { stat } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { LibvqError } from '@libvq/index-core';
 import { preprocessData, type PreprocessResult } from '@libvq/dataset';
-import { loadTokenizer, type HfTokenizer } from '@libvq/encoder';
-import { GLOVE100_MODEL_NAME, ensureGlove100Model } from '@libvq/glove';
 import { withConfig } from '../config.js';
+import { DEFAULT_MODEL, modelNames, resolveModel } from '../models/resolve-model.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
 
@@ -15,27 +11,6 @@ function intAtLeast(name: string, min: number) {
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${v}"`);
     return n;
   };
-}
-
-/**
- * `glove-100` (the built-in model's tokenizer, generated into the cache on first use), a model directory
- * holding tokenizer.json, or a tokenizer.json file.
- */
-export async function loadTokenizerArg(spec: string, cacheDir?: string): Promise<HfTokenizer> {
-  if (spec === GLOVE100_MODEL_NAME) {
-    const dir = await withProgress(`preparing ${GLOVE100_MODEL_NAME}`, 'steps', (onProgress) => ensureGlove100Model({ cacheDir, onProgress }));
-    return loadTokenizer(dir);
-  }
-  let isDir: boolean;
-  try {
-    isDir = (await stat(spec)).isDirectory();
-  } catch {
-    throw new LibvqError('IO', `--tokenizer: ${spec} is neither "${GLOVE100_MODEL_NAME}" nor an existing model directory or tokenizer.json`);
-  }
-  if (!isDir && basename(spec) !== 'tokenizer.json') {
-    throw new LibvqError('INVALID_ARGUMENT', `--tokenizer: ${spec} is a file but not a tokenizer.json (give the model directory or its tokenizer.json)`);
-  }
-  return loadTokenizer(isDir ? spec : dirname(spec));
 }
 
 interface PreprocessFlags {
@@ -71,22 +46,22 @@ export function registerPreprocess(program: Command): void {
     .description('tokenize a LibVQ data directory (collection.tsv, {mode}-queries.tsv, {mode}-rels.tsv) into Arrow token files and id maps (LibVQ preprocess_data)')
     .requiredOption('--data <dir>', 'raw data directory in LibVQ layout')
     .requiredOption('--out <dir>', 'output directory ({prefix}.tokens.arrow, {prefix}.ids.arrow, {mode}-rels.arrow, preprocess.json)')
-    .option('--tokenizer <name|path>', `"${GLOVE100_MODEL_NAME}", a model directory with tokenizer.json, or a tokenizer.json`, GLOVE100_MODEL_NAME)
+    .option('--tokenizer <name|path>', `${modelNames().map((n) => `"${n}"`).join(', ')}, a model directory with tokenizer.json, or a tokenizer.json`, DEFAULT_MODEL)
     .option('--max-doc-length <n>', 'tokens per document, special tokens included', intAtLeast('--max-doc-length', 2), 256)
     .option('--max-query-length <n>', 'tokens per query, special tokens included', intAtLeast('--max-query-length', 2), 32)
     .option('--workers <n>', 'tokenizer worker threads (1 = tokenize in the main thread)', intAtLeast('--workers', 1), 1)
     .option('--batch-rows <n>', 'rows per tokenization batch and Arrow record batch', intAtLeast('--batch-rows', 1), 2048)
     .option('--skip-bad-rows', 'skip malformed rows (they are counted and the first ones listed) instead of stopping')
-    .option('--cache-dir <dir>', `where ${GLOVE100_MODEL_NAME} is generated (default $LIBVQ_CACHE_DIR, else ~/.cache/libvq)`)
+    .option('--cache-dir <dir>', `where built-in models (${modelNames().join(', ')}) are generated (default $LIBVQ_CACHE_DIR, else ~/.cache/libvq)`)
     .addHelpText(
       'after',
       `
 Examples:
-  libvq preprocess --data my-collection --out pre --tokenizer glove-100
+  libvq preprocess --data my-collection --out pre --tokenizer ${DEFAULT_MODEL}
   libvq preprocess --data my-collection --out pre --tokenizer my-model/tokenizer.json --max-doc-length 512 --workers 2 --skip-bad-rows`,
     )
     .action(async (flags: PreprocessFlags) => {
-      const tokenizer = await loadTokenizerArg(flags.tokenizer, flags.cacheDir);
+      const tokenizer = await (await resolveModel(flags.tokenizer, { cacheDir: flags.cacheDir, what: '--tokenizer' })).tokenizer();
       const start = performance.now();
       // Ctrl-C stops at the next batch; the token file being written is removed (files already finished stay).
       const result = await interruptible(`preprocessing ${flags.data}`, (signal) =>

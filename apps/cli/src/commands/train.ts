@@ -4,14 +4,15 @@ import type { Command } from 'commander';
 import { LibvqError, type Matrix, type Metric } from '@libvq/index-core';
 import { writeFileAtomic } from '@libvq/index-core/util';
 import { readIdMap, readRelsTable, relsPath, relsToOffsets } from '@libvq/dataset';
-import { GLOVE100_MODEL_NAME } from '@libvq/glove';
 import { LearnableIndex, type FitReport, type FixEmb, type LearnableFitOptions, type LearnableMethod, type RelData } from '@libvq/train';
 import { fixEmbOption, trainWithTowers } from '../train-towers.js';
+import { DEFAULT_MODEL, modelNames } from '../models/resolve-model.js';
 import { trainingCurvesSvg } from '../plot/training-curves.js';
 import { withConfig } from '../config.js';
 import { checkResumeOptions, resumeMessage, runRecord } from '../train-resume.js';
 import { interruptible } from '../interrupt.js';
-import { withProgress } from '../progress.js';
+import { withProgress, withStageProgress } from '../progress.js';
+import { initialIndexBars } from '../training-bars.js';
 import { VECTORS_FORMATS, choiceOption, intOption, metricOption, positiveNumberOption, readVectorsArg, temperatureOption } from '../vectors-arg.js';
 
 const METHODS: readonly LearnableMethod[] = ['ivf', 'ivf_pq', 'ivf_opq', 'pq', 'opq'];
@@ -93,7 +94,7 @@ export function registerTrain(program: Command): void {
     .option('--plot <file.svg>', 'also write the training curve (mean loss per epoch) as an SVG chart')
     .option('--seed <n>', 'seed for every random choice', intOption('--seed', 0, 0xffffffff), 1234)
     .option('--fix-emb <which>', "LibVQ fix_emb, the stored embeddings kept fixed: query,doc (the index only), doc (the query tower trains), query (the document tower trains, every document is re-encoded), none (both towers); towers read --data's token files", fixEmbOption, 'query, doc' as FixEmb)
-    .option('--model <name|dir>', `the encoder whose towers train (--fix-emb doc|query|none): "${GLOVE100_MODEL_NAME}" (its word vectors train) or a model directory (a linear head over the frozen ONNX model trains)`, GLOVE100_MODEL_NAME)
+    .option('--model <name|dir>', `the encoder whose towers train (--fix-emb doc|query|none): ${modelNames().map((n) => `"${n}"`).join(', ')} (the model's own weights train, e.g. word vectors) or a model directory (a linear head over the frozen ONNX model trains)`, DEFAULT_MODEL)
     .addHelpText(
       'after',
       `
@@ -104,7 +105,7 @@ checkpoint then also holds query-tower.safetensors (and doc-tower.safetensors).
 Examples:
   libvq train --data prep/ --method opq --subvectors 4 --loss distill --scope corpus --temperature auto --lr-codebooks 1e-3 --epochs 10 --plot curve.svg -o ckpt
   libvq train --docs docs.npy --queries q.npy --method ivf_pq --ivf-centers 1024 --subvectors 20 -o ckpt
-  libvq train --data prep/ --method opq --subvectors 4 --labels rels --loss contras --fix-emb none --model glove-100 -o ckpt`,
+  libvq train --data prep/ --method opq --subvectors 4 --labels rels --loss contras --fix-emb none --model ${DEFAULT_MODEL} -o ckpt`,
     )
     .action(async (f: TrainFlags) => {
       const labelsKind = f.labels ?? (f.loss === 'distill' ? 'virtual' : 'rels');
@@ -150,7 +151,7 @@ Examples:
           resumeFrom = r.state;
           console.error(resumeMessage(f.checkpointDir!, r.state.epochsDone, f.epochs, f.out));
         } else {
-          li = await withProgress('building the initial index', 'iters', (onProgress) => LearnableIndex.create({ ...create, docEmbeddings: docs, onProgress }));
+          li = await withStageProgress(initialIndexBars(create), (onProgress) => LearnableIndex.create({ ...create, docEmbeddings: docs, onProgress }));
         }
         const index = li;
         rep = await withProgress('training', 'batches', (onProgress) =>

@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import { LibvqError, type Matrix } from '@libvq/index-core';
 import { concatTokenRows, preprocessData, readIdMap, readRelsTable, readTokens, relsPath, tokensPath, type OffsetRels, relsToOffsets } from '@libvq/dataset';
 import { inference, type BaseEncoder } from '@libvq/encoder';
-import { GloveTower, embedTokenRows, type QueryTokens } from '@libvq/train';
+import { embedTokenRows, type QueryTokens, type TrainableTower } from '@libvq/train';
 import { withProgress } from '../progress.js';
-import { loadTokenizerArg } from '../commands/preprocess.js';
-import { loadModel } from '../commands/encode.js';
+import { DEFAULT_MODEL, resolveModel, type TowerFactory } from '../models/resolve-model.js';
 
 /** What the demo trains and scores on, read back from the preprocessed + encoded work directory. */
 export interface DemoData {
@@ -19,8 +18,12 @@ export interface DemoData {
   devTokens: QueryTokens;
   devRels: OffsetRels;
   encoder: BaseEncoder;
-  /** The glove-100 query tower as the ONNX model computes it (copied for each trained row). */
-  baseTower: GloveTower;
+  /** The model the demo encodes and trains with (its name, for the report). */
+  model: string;
+  /** The model's query tower as its ONNX graph computes it (embeds the pseudo-queries; never trained). */
+  baseTower: TrainableTower;
+  /** A fresh trainable query tower for each trained row, over a copy of the base tower's weights. */
+  makeTower: TowerFactory;
 }
 
 export interface PrepareOptions {
@@ -50,14 +53,18 @@ function prefixTokens(t: QueryTokens, n: number): QueryTokens {
 
 /**
  * LibVQ steps 1 and 4 of the demo's input side: preprocess the raw directory (tokens + id maps, Arrow),
- * encode docs and queries with glove-100 (embeddings, Arrow), then read what training needs back.
+ * encode docs and queries with the default model (embeddings, Arrow), then read what training needs back.
  * Training queries are the judged train queries plus each document's first `maxQueryLength` tokens
  * (Cranfield: its title and opening words), so an index learns from the corpus itself; dev queries are
  * never trained on.
  */
 export async function prepareDemoData(o: PrepareOptions): Promise<DemoData> {
   const pre = join(o.workDir, 'preprocessed');
-  const tokenizer = await loadTokenizerArg('glove-100', o.cacheDir);
+  const model = await resolveModel(DEFAULT_MODEL, { cacheDir: o.cacheDir });
+  // the demo trains the model's own query tower (fixEmb 'doc'): a model without towers of its own cannot run it
+  const towers = model.towers?.bind(model);
+  if (!towers) throw new LibvqError('UNSUPPORTED', `libvq demo trains the query tower of ${model.name}, which has no trainable towers`);
+  const tokenizer = await model.tokenizer();
   await withProgress('1/5 preprocessing', 'lines', (onProgress) =>
     preprocessData({ dataDir: o.dataDir, outputDir: pre, tokenizer, maxDocLength: o.maxDocLength, maxQueryLength: o.maxQueryLength, signal: o.signal, onProgress }),
   );
@@ -65,7 +72,7 @@ export async function prepareDemoData(o: PrepareOptions): Promise<DemoData> {
     throw new LibvqError('IO', `--data ${o.dataDir}: the demo scores dev queries; expected dev-queries.tsv and dev-rels.tsv there (LibVQ layout)`);
   }
   const hasTrain = existsSync(tokensPath(pre, 'train-queries'));
-  const encoder = await loadModel('glove-100', { cacheDir: o.cacheDir });
+  const encoder = await model.encoder();
   try {
     const encode = async (prefix: string): Promise<Matrix> => {
       const r = await withProgress(`2/5 encoding ${prefix}`, 'rows', (onProgress) =>
@@ -76,7 +83,8 @@ export async function prepareDemoData(o: PrepareOptions): Promise<DemoData> {
     const docs = await encode('docs');
     const devQueries = await encode('dev-queries');
     const trainJudged = hasTrain ? await encode('train-queries') : null;
-    const baseTower = await withProgress('2/5 loading the glove-100 query tower', 'steps', () => GloveTower.fromGlove100({ cacheDir: o.cacheDir, signal: o.signal }));
+    const makeTower = await withProgress(`2/5 loading the ${model.name} query tower`, 'steps', () => towers(o.signal));
+    const baseTower = makeTower();
     const pseudoTokens = prefixTokens(await readTokens(pre, 'docs'), o.maxQueryLength);
     const pseudo = await embedTokenRows(baseTower, pseudoTokens, { maxQueryLength: o.maxQueryLength, signal: o.signal });
     const trainTokens = hasTrain ? concatTokenRows([await readTokens(pre, 'train-queries'), pseudoTokens]) : pseudoTokens;
@@ -85,7 +93,7 @@ export async function prepareDemoData(o: PrepareOptions): Promise<DemoData> {
     const relsFile = relsPath(pre, 'dev');
     const devRels = relsToOffsets(await readRelsTable(relsFile), await readIdMap(pre, 'dev-queries'), await readIdMap(pre, 'docs'), relsFile);
     if (devRels.size === 0) throw new LibvqError('INSUFFICIENT_DATA', `--data ${o.dataDir}: dev-rels.tsv judges none of the dev queries against known documents`);
-    return { docs, trainQueries, trainTokens, trainQueryCount: trainJudged?.rows ?? 0, devQueries, devTokens, devRels, encoder, baseTower };
+    return { docs, trainQueries, trainTokens, trainQueryCount: trainJudged?.rows ?? 0, devQueries, devTokens, devRels, encoder, model: model.name, baseTower, makeTower };
   } catch (e) {
     await encoder.dispose();
     throw e;

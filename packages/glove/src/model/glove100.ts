@@ -1,26 +1,17 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LibvqError, type LongOperationOptions, type Matrix } from '@libvq/index-core';
+import { LibvqError, type LongOperationOptions } from '@libvq/index-core';
 import { throwIfAborted, writeDirectoryAtomic } from '@libvq/index-core/util';
 import { OnnxEncoder, wordLevelTokenizerJson, writeOnnxModel, type OnnxEncoderOptions } from '@libvq/encoder';
 import { loadGloveVectors } from '../vectors/load-vectors.js';
 import { resolveCacheDir } from '../vectors/paths.js';
 import { bagOfWordsGraph } from './bow-graph.js';
+import { GLOVE100_TOKEN_PATTERN, PAD_ID, UNK_ID, glove100Vocabulary, type GloveWordVectors } from './glove100-table.js';
 
 /** The name users pick the built-in model by (`--model glove-100`). */
 export const GLOVE100_MODEL_NAME = 'glove-100';
 /** Bumped whenever the generated files change, so an old cache is regenerated instead of trusted. */
-export const GLOVE100_FORMAT_VERSION = 1;
-/** Tokens are runs of lower-case letters and digits; only GloVe words of that shape can ever be looked up. */
-export const GLOVE100_TOKEN_PATTERN = '[a-z0-9]+';
-const WORD_RE = /^[a-z0-9]+$/;
-const PAD_ID = 0;
-const UNK_ID = 1;
-
-export interface GloveWordVectors {
-  words: readonly string[];
-  vectors: Matrix;
-}
+const GLOVE100_FORMAT_VERSION = 1;
 
 export interface EnsureGlove100Options extends LongOperationOptions {
   /** Directory that holds the generated model in its `glove-100` subdirectory (default: $LIBVQ_CACHE_DIR, else ~/.cache/libvq). */
@@ -64,20 +55,7 @@ export async function ensureGlove100Model(opts: EnsureGlove100Options = {}): Pro
   }
   throwIfAborted(opts.signal, 'generating the glove-100 model');
   const d = vectors.dim;
-  // Rows 0 and 1 are [PAD] and [UNK] (zeros; the graph gives them weight 0 anyway).
-  const kept: string[] = [];
-  const keptRows: number[] = [];
-  for (let i = 0; i < words.length; i++) {
-    if (WORD_RE.test(words[i])) {
-      kept.push(words[i]);
-      keptRows.push(i);
-    }
-  }
-  const table = new Float32Array((kept.length + 2) * d);
-  for (let k = 0; k < keptRows.length; k++) {
-    const r = keptRows[k];
-    table.set(vectors.data.subarray(r * d, (r + 1) * d), (k + 2) * d);
-  }
+  const { words: kept, table } = glove100Vocabulary({ words, vectors });
   const tokenizer = wordLevelTokenizerJson({ words: kept, lowercase: true, tokenPattern: GLOVE100_TOKEN_PATTERN });
   const config = {
     model_type: 'glove-bag-of-words',
@@ -97,7 +75,7 @@ export async function ensureGlove100Model(opts: EnsureGlove100Options = {}): Pro
     dir,
     async (tmp) => {
       await writeFile(join(tmp, 'tokenizer.json'), JSON.stringify(tokenizer));
-      const graph = bagOfWordsGraph({ rows: kept.length + 2, dim: d, data: table }, UNK_ID, 'glove_100');
+      const graph = bagOfWordsGraph(table, UNK_ID, 'glove_100');
       await writeOnnxModel(join(tmp, 'model.onnx'), graph, { producer: 'libvq-ts', docString: config.description });
       opts.onProgress?.(2, 3);
       await writeFile(join(tmp, 'config.json'), JSON.stringify(config, null, 2));

@@ -29,14 +29,14 @@ const FIX_EMB: readonly FixEmb[] = ['doc', 'query', 'query, doc', ''];
 export interface CreateWithEncoderOptions extends CreateLearnableIndexOptions {
   encoder: BaseEncoder;
   /**
-   * The query tower to train. Default: the encoder's query tower when it implements TrainableTower (e.g. a
-   * GloveTower), else a HeadTower (linear head) over it — the frozen-ONNX case.
+   * The query tower to train. Default: the encoder's query tower when it implements TrainableTower (e.g. an
+   * EmbeddingBagTower), else a HeadTower (linear head) over it — the frozen-ONNX case.
    */
   queryTower?: TrainableTower;
   /**
    * The document tower to train (fixEmb 'query' or ''). Default: the encoder's doc tower when it implements
-   * TrainableTower, else a HeadTower over it (the built-in glove-100 encoder is ONNX: pass
-   * `await GloveTower.fromGlove100()` to train its word vectors instead). When both towers train they must be
+   * TrainableTower, else a HeadTower over it (a bag-of-words ONNX encoder such as glove-100: pass an
+   * EmbeddingBagTower over its embedding table to train its word vectors instead). When both towers train they must be
    * separate objects with separate parameters.
    */
   docTower?: TrainableTower;
@@ -260,7 +260,7 @@ function towerHook(tower: TrainableTower, tokens: QueryTokens, maxLen: number, r
  */
 function checkSeparateTowers(q: TrainableTower, d: TrainableTower): void {
   if (q === d) {
-    throw invalidArgument('docTower', "a tower other than the query tower (fixEmb '' trains both; e.g. a second GloveTower over a copy of the table)", describeTower(d));
+    throw invalidArgument('docTower', "a tower other than the query tower (fixEmb '' trains both; e.g. a second EmbeddingBagTower over a copy of the table)", describeTower(d));
   }
   const buffers = new Set(Object.values(q.parameters()).map((a) => a.buffer));
   for (const [k, a] of Object.entries(d.parameters())) {

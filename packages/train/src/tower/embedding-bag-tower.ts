@@ -1,13 +1,17 @@
 import { LibvqError, type Matrix } from '@libvq/index-core';
 import { invalidArgument } from '@libvq/index-core/util';
 import { checkTokenBatch, type TokenBatch } from '@libvq/encoder';
-import { GLOVE100_TOKEN_PATTERN, loadGloveVectors } from '@libvq/glove';
 import type { Floats } from '../grad/types.js';
 import { AdamW } from '../optim/adamw.js';
 import { LinearHead, l2NormalizeRows, l2NormalizeRowsBackward, toMatrix32 } from './linear-head.js';
 import { stateArray, stateStep, type TowerState, type TrainableTower } from './types.js';
 
-export interface GloveTowerOptions {
+export interface EmbeddingBagTowerOptions {
+  /**
+   * What describe() calls the tower (checkpoint manifests record it); default 'embedding-bag'. The CLI's
+   * glove-100 towers are 'glove-100-trainable'.
+   */
+  name?: string;
   /** Learning rate of the embedding rows (sparse AdamW). Default 1e-3; 0 freezes the table. */
   lrEmbeddings?: number;
   /** Add a trainable dim x dim head (identity at start) after the mean. Default false. */
@@ -18,15 +22,18 @@ export interface GloveTowerOptions {
 }
 
 /**
- * The glove-100 bag-of-words tower in TypeScript, trainable. Its forward is the glove-100 ONNX graph
- * (packages/glove/src/model/bow-graph.ts): mean of the embedding rows of the known tokens (attention mask 1,
- * id != [UNK]), then (optional head) and L2 normalisation. Backward sends the gradient into the rows the batch
- * touched only; step() updates just those rows (sparse AdamW with float32 moments: the table has ~400k rows).
+ * A trainable bag-of-words tower over an embedding table (row i: token id i), such as a word-vector model's.
+ * Its forward is the bag-of-words ONNX graph of @libvq/glove (bagOfWordsGraph; the glove-100 model is one): mean of
+ * the embedding rows of the known tokens (attention mask 1, id != [UNK]), then (optional head) and L2
+ * normalisation. Backward sends the gradient into the rows the batch touched only; step() updates just those
+ * rows (sparse AdamW with float32 moments: a word-vector table has ~400k rows). Whoever builds the table decides
+ * its vocabulary (a tokenizer's ids), so the tower itself knows no model.
  */
-export class GloveTower implements TrainableTower {
+export class EmbeddingBagTower implements TrainableTower {
   readonly dim: number;
   readonly rows: number;
   readonly head: LinearHead | null;
+  private readonly name: string;
   private readonly padId: number;
   private readonly unkId: number;
   private readonly lrEmb: number;
@@ -35,9 +42,10 @@ export class GloveTower implements TrainableTower {
   private readonly gradRows = new Map<number, Float64Array>();
   private saved: { batch: TokenBatch; counts: Float64Array; out: Float64Array; norms: Float64Array } | null = null;
 
-  constructor(readonly table: Floats, dim: number, opts: GloveTowerOptions = {}) {
-    if (!Number.isInteger(dim) || dim < 1 || table.length % dim !== 0) throw invalidArgument('GloveTower dim', `a divisor of the table length ${table.length}`, dim);
+  constructor(readonly table: Floats, dim: number, opts: EmbeddingBagTowerOptions = {}) {
+    if (!Number.isInteger(dim) || dim < 1 || table.length % dim !== 0) throw invalidArgument('EmbeddingBagTower dim', `a divisor of the table length ${table.length}`, dim);
     this.dim = dim;
+    this.name = opts.name ?? 'embedding-bag';
     this.rows = table.length / dim;
     this.padId = opts.padId ?? 0;
     this.unkId = opts.unkId ?? 1;
@@ -46,28 +54,8 @@ export class GloveTower implements TrainableTower {
     this.head = opts.head ? new LinearHead(dim, opts.lrHead ?? 1e-3) : null;
   }
 
-  /**
-   * Builds the table exactly as ensureGlove100Model builds the ONNX initializer: row 0 [PAD], row 1 [UNK]
-   * (zeros), then the GloVe words of the token pattern in file order (the tokenizer's ids 2..).
-   */
-  static async fromGlove100(opts: GloveTowerOptions & { cacheDir?: string; signal?: AbortSignal } = {}): Promise<GloveTower> {
-    const { words, vectors } = await loadGloveVectors({ cacheDir: opts.cacheDir, signal: opts.signal });
-    const re = new RegExp(`^${GLOVE100_TOKEN_PATTERN}$`);
-    const d = vectors.dim;
-    let kept = 0;
-    for (const w of words) if (re.test(w)) kept++;
-    const table = new Float32Array((kept + 2) * d);
-    let k = 2;
-    for (let i = 0; i < words.length; i++) {
-      if (!re.test(words[i])) continue;
-      table.set(vectors.data.subarray(i * d, (i + 1) * d), k * d);
-      k++;
-    }
-    return new GloveTower(table, d, opts);
-  }
-
   describe(): string {
-    return `glove-100-trainable${this.head ? '+head' : ''}`;
+    return `${this.name}${this.head ? '+head' : ''}`;
   }
 
   private weight(id: number, mask: number): number {
@@ -107,11 +95,11 @@ export class GloveTower implements TrainableTower {
 
   backward(gradOut: Float64Array): void {
     const s = this.saved;
-    if (!s) throw new LibvqError('INVALID_ARGUMENT', 'GloveTower.backward: no forward pass to differentiate');
+    if (!s) throw new LibvqError('INVALID_ARGUMENT', 'EmbeddingBagTower.backward: no forward pass to differentiate');
     const { batch, counts, out, norms } = s;
     const { batchSize: B, seqLength: L, inputIds: ids, attentionMask: mask } = batch;
     const d = this.dim;
-    if (gradOut.length !== B * d) throw new LibvqError('DIMENSION_MISMATCH', `GloveTower.backward: gradient has ${gradOut.length} values, expected ${B}x${d}`);
+    if (gradOut.length !== B * d) throw new LibvqError('DIMENSION_MISMATCH', `EmbeddingBagTower.backward: gradient has ${gradOut.length} values, expected ${B}x${d}`);
     const dy = l2NormalizeRowsBackward(out, norms, gradOut, B, d);
     const dMean = this.head ? this.head.backward(dy) : dy;
     if (this.lrEmb === 0) return;
@@ -213,6 +201,6 @@ export class GloveTower implements TrainableTower {
   }
 
   private newOptimizer(): AdamW {
-    return new AdamW(this.table, this.dim, { lr: this.lrEmb, stateDtype: 'float32' }, 'glove embeddings');
+    return new AdamW(this.table, this.dim, { lr: this.lrEmb, stateDtype: 'float32' }, `${this.name} embeddings`);
   }
 }

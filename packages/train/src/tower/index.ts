@@ -1,5 +1,5 @@
 export { isTrainableTower, stateArray, stateStep, type TowerState, type TrainableTower } from './types.js';
-export { GloveTower, type GloveTowerOptions } from './glove-tower.js';
+export { EmbeddingBagTower, type EmbeddingBagTowerOptions } from './embedding-bag-tower.js';
 export { HeadTower, type HeadTowerOptions } from './head-tower.js';
 export { LinearHead, l2NormalizeRows, l2NormalizeRowsBackward } from './linear-head.js';
 export { embedTokenRows, tokenBatchOf, tokenRowsOf, type EmbedTokenRowsOptions, type QueryTokens } from './embed-tokens.js';
