@@ -331,7 +331,7 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, r: ResolvedFitOptions,
       }
       step++;
       queries += B;
-      o.onProgress?.(step, total);
+      o.onProgress?.(step, total, 'fit'); // steps over all epochs, one stage (LongOperationOptions)
     }
     // A step can leave non-finite parameters behind even when this epoch's losses were finite (the last step).
     checkFiniteParams([['codebooks', parts.codebooks?.data], ['IVF centroids', centroidData ?? undefined], ['OPQ rotation', parts.rotation ?? undefined]], ep, lr);
