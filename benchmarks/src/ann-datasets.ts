@@ -3,7 +3,7 @@
  * own process) with their exact ground truth.
  */
 import { join } from 'node:path';
-import { readMemmap, writeMemmap } from '@libvq/dataset';
+import { readMemmap, writeMemmap } from '@libvq/dataset/formats';
 import { exactInnerProductTopK, gloveAnnSet } from '@libvq/glove';
 import { invalidArgument, sliceRows } from '@libvq/index-core/util';
 import { type Metric } from '@libvq/index-core';

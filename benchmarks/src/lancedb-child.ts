@@ -1,5 +1,5 @@
 /** LanceDB side of the ANN benchmarks, in a child process of its own (runLanceInChild starts it). */
-import { readMemmap } from '@libvq/dataset';
+import { readMemmap } from '@libvq/dataset/formats';
 import { runLanceIvfPq } from './lancedb-runner.js';
 import type { SystemSpec } from './system-run.js';
 import { childMain, maxRssBytes } from './ts-child.js';

@@ -3,7 +3,7 @@
  * the vector files, trains (timing OPQ, coarse k-means and PQ separately), adds, searches every nprobe,
  * and reports its resident-set high-water mark.
  */
-import { readMemmap } from '@libvq/dataset';
+import { readMemmap } from '@libvq/dataset/formats';
 import { closeThreadPool, indexFactory, type Index, type Matrix, serializeIndex } from '@libvq/index-core';
 import { getBackend } from '@libvq/index-core/backend';
 import { childMain, maxRssBytes } from './ts-child.js';

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { npyHeaderF32, readNpy } from '@libvq/dataset';
+import { npyHeaderF32, readNpy } from '@libvq/dataset/formats';
 import { LibvqError } from '@libvq/index-core';
 import { writeFileAtomicSync } from '@libvq/index-core/util';
 import { machineNote, sourceCommit } from './ann-report.js';

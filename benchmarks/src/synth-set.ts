@@ -12,7 +12,7 @@
  * Queries are further draws from the same mixture with their own stream (held out: not in the base).
  */
 import type { FileHandle } from 'node:fs/promises';
-import { npyHeaderF32 } from '@libvq/dataset';
+import { npyHeaderF32 } from '@libvq/dataset/formats';
 import { createRng, gaussian, invalidArgument, mulABt, randomOrthogonal, writeAtomic, type Rng } from '@libvq/index-core/util';
 import { type Matrix } from '@libvq/index-core';
 

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readMemmap } from '@libvq/dataset';
+import { readMemmap } from '@libvq/dataset/formats';
 import type { Matrix, Metric } from '@libvq/index-core';
 import type { AnnReport } from '../src/ann-report.js';
 import { exactTopKOfFile } from '../src/exact-from-file.js';

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { type Index, LibvqError, describeIndex, deserializeIndex, indexFactory, serializeIndex } from '@libvq/index-core';
 import {
-  loadRels, loadTextFile, npyHeaderF32, openVectors, readTokenFile, readVectors, tokensBatch, tokensSchema,
-  writeArrowFile, writeEmbeddings, writeFvecs, writeMemmap, writeNpy,
-} from '@libvq/dataset';
+  loadRels, loadTextFile, npyHeaderF32, readTokenFile, tokensBatch, tokensSchema, writeArrowFile, writeFvecs, writeMemmap, writeNpy,
+} from '@libvq/dataset/formats';
+import { openVectors, readVectors, writeEmbeddings } from '@libvq/dataset';
 import { RecordBatchStreamWriter, tableFromIPC } from 'apache-arrow';
 import { CHECKPOINT_TARGETS } from './checkpoint-targets.js';
 import { rng32 } from './mutate.js';

@@ -1,3 +1,9 @@
 import { libraryConfig } from '../../tsup.library.js';
 
-export default libraryConfig();
+// fit, grad, optim, tower and checkpoint are the package's subpath exports (@libvq/train/fit, ...); shared code
+// goes into shared chunks (cjs too), so each class exists once whichever entry loads it.
+const entries = {
+  index: 'src/index.ts', fit: 'src/fit.ts', grad: 'src/grad/index.ts', optim: 'src/optim/index.ts',
+  tower: 'src/tower/index.ts', checkpoint: 'src/checkpoint/index.ts',
+};
+export default libraryConfig({ entry: entries, dts: { entry: entries }, splitting: true });

@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preprocessData, readEmbeddings } from '@libvq/dataset';
-import { OnnxEncoder, embeddingsPath, encodeTexts, loadTokenizer, wordLevelTokenizerJson, GraphBuilder, writeOnnxModel } from '@libvq/encoder';
+import { OnnxEncoder, encodeTexts, loadTokenizer } from '@libvq/encoder';
+import { embeddingsPath } from '@libvq/encoder/model';
+import { wordLevelTokenizerJson, GraphBuilder, writeOnnxModel } from '@libvq/encoder/onnx';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(ROOT, 'apps/cli/src/main.ts');

@@ -7,7 +7,8 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createRng, gaussian } from '@libvq/index-core/util';
 import { readIndex } from '@libvq/index-core';
 import { writeVectors } from '@libvq/dataset';
-import { HfTokenizer, wordLevelTokenizerJson } from '@libvq/encoder';
+import { HfTokenizer } from '@libvq/encoder';
+import { wordLevelTokenizerJson } from '@libvq/encoder/onnx';
 import { registerPreprocess } from '../src/commands/preprocess.js';
 import { runLibvq } from './cli-runner.js';
 

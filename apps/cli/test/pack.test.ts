@@ -26,8 +26,12 @@ describe('packed tarballs', () => {
     for (const p of PACKAGES) {
       const pkg = JSON.parse(readFileSync(join(app, 'node_modules', '@libvq', p, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; exports: Record<string, Record<string, Record<string, string>>> };
       for (const [name, v] of Object.entries(pkg.dependencies ?? {})) expect(v, `${p} -> ${name}`).not.toMatch(/^workspace:/);
-      const types = [pkg.exports['.'].import.types, pkg.exports['.'].require.types];
-      for (const t of types) expect(existsSync(join(app, 'node_modules', '@libvq', p, t)), `${p} ${t}`).toBe(true);
+      // every entry, the main one and each named subpath (@libvq/train/grad, ...), ships its code and its types
+      for (const [entry, conditions] of Object.entries(pkg.exports)) {
+        if (typeof conditions !== 'object') continue;
+        const files = [conditions.import.types, conditions.import.default, conditions.require.types, conditions.require.default];
+        for (const t of files) expect(existsSync(join(app, 'node_modules', '@libvq', p, t)), `${p} ${entry} ${t}`).toBe(true);
+      }
     }
   });
 

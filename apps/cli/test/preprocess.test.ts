@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { readIdMap, readTokens, tokenRow } from '@libvq/dataset';
-import { wordLevelTokenizerJson } from '@libvq/encoder';
+import { readIdMap, readTokens } from '@libvq/dataset';
+import { tokenRow } from '@libvq/dataset/formats';
+import { wordLevelTokenizerJson } from '@libvq/encoder/onnx';
 import { registerPreprocess } from '../src/commands/preprocess.js';
 import { runLibvq } from './cli-runner.js';
 

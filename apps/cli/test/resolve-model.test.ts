@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeTexts, padBatch, wordLevelTokenizerJson } from '@libvq/encoder';
+import { encodeTexts, padBatch } from '@libvq/encoder';
+import { wordLevelTokenizerJson } from '@libvq/encoder/onnx';
 import { DEFAULT_MODEL, modelNames, registerModel, resolveModel, type ResolvedModel } from '../src/models/resolve-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'libvq-cli-models-'));

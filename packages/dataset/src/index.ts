@@ -1,30 +1,22 @@
-// @libvq/dataset: LibVQ's raw data -> Arrow, the Arrow schemas (the contract between packages), vector
-// files (.arrow/.npy/.fvecs/.memmap), preprocessing and evaluation metrics.
-export * from './arrow/columns.js';
-export * from './arrow/batch.js';
-export * from './arrow/schema-check.js';
-export * from './arrow/ipc.js';
-export * from './arrow/embeddings.js';
-export * from './vectors/npy.js';
-export * from './vectors/fvecs.js';
-export * from './vectors/memmap.js';
-export * from './vectors/vector-files.js';
+// @libvq/dataset: vector files and LibVQ's data layout, as a user meets them. Main entry: reading and writing
+// vectors (any format, whole or streamed), the embeddings / results Arrow files, preprocessing a LibVQ-layout
+// collection, and the evaluation metrics. One format at a time, and the Arrow building blocks other packages
+// share, are on subpaths: @libvq/dataset/formats, /arrow, /tokens.
+
+// Vectors
+export { readVectors, writeVectors, vectorFormat, type VectorsFile, type VectorFormat, type ReadVectorsOptions, type WriteVectorsOptions } from './vectors/vector-files.js';
 export { openVectors, sampleVectors, defaultBatchRows, type VectorSource, type VectorBatch } from './vectors/vector-source.js';
-export * from './tokenize/text-tokenizer.js';
-export * from './tokenize/truncate.js';
-export * from './arrow/tokens-table.js';
-export * from './arrow/ids-table.js';
-export * from './arrow/rels-table.js';
-export * from './arrow/results-table.js';
-export * from './io/lines.js';
-export * from './raw/bad-rows.js';
-export * from './raw/id-map.js';
-export * from './raw/text-records.js';
-export * from './raw/rels.js';
-export { GRADE_MIN, GRADE_MAX, parseGrade, isGrade } from './raw/grade.js';
-export * from './tokenize/build-tokenizer.js';
-export * from './tokenize/tokenize-texts.js';
-export * from './preprocess/layout.js';
-export * from './preprocess/preprocess-data.js';
-export { TokenizerPool } from './preprocess/worker-pool.js';
-export * from './metrics/ranking-metrics.js';
+export { matrixFromArrow, readEmbeddings, writeEmbeddings, type EmbeddingsFile } from './arrow/embeddings.js';
+export { readResults, writeResults, type SearchResults } from './arrow/results-table.js';
+export type { RowIds } from './arrow/columns.js';
+
+// LibVQ's layout: preprocess a collection, read what it wrote
+export { preprocessData, type PreprocessOptions, type PreprocessResult } from './preprocess/preprocess-data.js';
+export { readTokens, readIdMap, relsPath, tokensPath } from './preprocess/layout.js';
+export type { TokenRows } from './arrow/tokens-table.js';
+export { IdMap } from './raw/id-map.js';
+export { readRelsTable } from './arrow/rels-table.js';
+export { relsToOffsets, type OffsetRels } from './raw/rels.js';
+
+// Evaluation
+export { evaluateRanking, knnRecall, type Evaluation } from './metrics/ranking-metrics.js';

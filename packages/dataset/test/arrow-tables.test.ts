@@ -2,21 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Int32, Utf8, makeData, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
-import {
-  IdMap,
-  listInt32Data,
-  readIdMapFile,
-  readRelsTable,
-  readResults,
-  readTokenFile,
-  recordBatch,
-  schemaFor,
-  writeArrowFile,
-  writeIdMapFile,
-  writeRelsTable,
-  writeResults,
-  type Rels,
-} from '../src/index.js';
+import { IdMap, readRelsTable, readResults, writeResults } from '../src/index.js';
+import { listInt32Data } from '../src/arrow/columns.js';
+import { readIdMapFile, readTokenFile, writeArrowFile, writeIdMapFile, writeRelsTable, type Rels } from '../src/formats.js';
+import { recordBatch, schemaFor } from '../src/arrow.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateRanking, knnRecall, mrrAt, ndcgAt, recallAt, type OffsetRels } from '../src/index.js';
+import { evaluateRanking, knnRecall, type OffsetRels } from '../src/index.js';
+import { mrrAt, ndcgAt, recallAt } from '../src/metrics/ranking-metrics.js';
 
 const rels: OffsetRels = new Map([
   [0, new Map([[10, 2], [11, 1]])],

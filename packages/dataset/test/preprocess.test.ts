@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { LibvqError } from '@libvq/index-core';
-import { preprocessData, readIdMap, readRelsTable, readTokens, streamTokens, tokenRow, type TextTokenizer } from '../src/index.js';
+import { preprocessData, readIdMap, readRelsTable, readTokens } from '../src/index.js';
+import { streamTokens, type TextTokenizer } from '../src/tokens.js';
+import { tokenRow } from '../src/formats.js';
 import { tempDir } from './helpers/tmp.js';
 import { loadWordTokenizer, wordLevelJson } from './helpers/word-tokenizer.js';
 

@@ -2,7 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LibvqError } from '@libvq/index-core';
-import { IdMap, loadNegatives, loadRels, loadTextFile, readLineBatches, relsToOffsets, negativesToOffsets } from '../src/index.js';
+import { IdMap, relsToOffsets } from '../src/index.js';
+import { loadNegatives, loadRels, loadTextFile, readLineBatches } from '../src/formats.js';
+import { negativesToOffsets } from '../src/raw/rels.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir();

@@ -118,7 +118,8 @@ np.save('${p}', np.fromfile('${join(dir, 'v.memmap')}', dtype='float32').reshape
 describe('matrixFromArrow: Arrow tables into index-core', () => {
   it('a table with a "vector" column trains and fills an index; a Table passed straight to index-core says how to convert', async () => {
     const { IndexIVFFlat } = await import('@libvq/index-core');
-    const { readArrowTable, matrixFromArrow } = await import('../src/index.js');
+    const { matrixFromArrow } = await import('../src/index.js');
+    const { readArrowTable } = await import('../src/formats.js');
     const p = join(dir, 'table.arrow');
     writeLanceStyleStream(p, x);
     const table = await readArrowTable(p);

@@ -1,10 +1,11 @@
+// @libvq/encoder: text encoders for LibVQ. Main entry: the BaseEncoder a user subclasses, the Encoder of a query
+// and a document tower, the ONNX encoder (OnnxEncoder.fromPretrained(dir)), tokenizers and LibVQ's inference step.
+// Writing ONNX graphs is on @libvq/encoder/onnx; the building blocks of encoders on @libvq/encoder/model.
 export { BaseEncoder, Encoder, type Tower } from './base-encoder.js';
-export { padBatch, checkTokenBatch, type TokenBatch } from './batch.js';
-export { checkPooling, poolCls, poolMean, type Pooling } from './pooling.js';
-export { OnnxEncoder, type OnnxEncoderOptions, type OnnxEncoderParts } from './onnx-encoder.js';
-export { findModelFile, readModelConfig, type ModelConfig } from './model-dir.js';
-export { encodeTexts, type EncodeTextsOptions, type SequenceTokenizer } from './encode-texts.js';
-export * from './tokenizer/index.js';
-export * from './onnx/index.js';
-// Re-exported for packages that depend on the encoder but not on the dataset (@libvq/glove's caches).
-export { inference, embeddingsPath, type InferenceOptions, type InferenceResult } from './inference.js';
+export { padBatch, type TokenBatch } from './batch.js';
+export type { Pooling } from './pooling.js';
+export { OnnxEncoder, type OnnxEncoderOptions } from './onnx-encoder.js';
+export { HfTokenizer } from './tokenizer/hf-tokenizer.js';
+export { loadTokenizer } from './tokenizer/load.js';
+export { encodeTexts, type EncodeTextsOptions } from './encode-texts.js';
+export { inference, type InferenceOptions, type InferenceResult } from './inference.js';

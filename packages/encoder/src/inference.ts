@@ -2,7 +2,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LibvqError, type LongOperationOptions, type Matrix } from '@libvq/index-core';
 import { invalidArgument, throwIfAborted } from '@libvq/index-core/util';
-import { fixedSizeListData, idsData, readIdMap, recordBatch, schemaFor, streamTokens, truncateKeepingSpecial, writeArrowFile } from '@libvq/dataset';
+import { fixedSizeListData, idsData, recordBatch, schemaFor } from '@libvq/dataset/arrow';
+import { readIdMap } from '@libvq/dataset';
+import { streamTokens, truncateKeepingSpecial } from '@libvq/dataset/tokens';
+import { writeArrowFile } from '@libvq/dataset/formats';
 import type { BaseEncoder } from './base-encoder.js';
 import { padBatch } from './batch.js';
 

@@ -2,9 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { joinFields, preprocessData, readEmbeddings, readVectors } from '@libvq/dataset';
+import { joinFields } from '@libvq/dataset/tokens';
+import { preprocessData, readEmbeddings, readVectors } from '@libvq/dataset';
 import { LibvqError, type Matrix } from '@libvq/index-core';
-import { BaseEncoder, Encoder, OnnxEncoder, embeddingsPath, encodeTexts, inference, loadTokenizer, type HfTokenizer, type TokenBatch } from '../src/index.js';
+import { BaseEncoder, Encoder, OnnxEncoder, encodeTexts, inference, loadTokenizer, type HfTokenizer, type TokenBatch } from '../src/index.js';
+import { embeddingsPath } from '../src/model.js';
 import { writeModelDir } from './helpers/model-dir.js';
 import { VOCAB, tinyBertGraph, tinyBertWeights, wordPieceTokenizerJson } from './helpers/tiny-bert.js';
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LibvqError } from '@libvq/index-core';
-import { Encoder, GraphBuilder, OnnxEncoder, loadTokenizer, padBatch, wordLevelTokenizerJson, type OnnxDataType } from '../src/index.js';
+import { Encoder, OnnxEncoder, loadTokenizer, padBatch } from '../src/index.js';
+import { GraphBuilder, wordLevelTokenizerJson, type OnnxDataType } from '../src/onnx.js';
 import { writeModelDir } from './helpers/model-dir.js';
 
 const WORDS = ['wing', 'flow', 'mach', '2'];

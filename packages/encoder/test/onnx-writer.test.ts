@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder, ProtoWriter, encodeModel } from '../src/onnx/index.js';
+import { GraphBuilder, encodeModel } from '../src/onnx.js';
+import { ProtoWriter } from '../src/onnx/protobuf.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encodeTexts, loadTokenizer } from '@libvq/encoder';
 import type { Matrix } from '@libvq/index-core';
 import { loadGloveVectors } from '../src/vectors/load-vectors.js';
-import { GLOVE100_MODEL_NAME, ensureGlove100Model, loadGlove100Encoder, type GloveWordVectors } from '../src/model/index.js';
+import { GLOVE100_MODEL_NAME, ensureGlove100Model, loadGlove100Encoder, type GloveWordVectors } from '../src/index.js';
 import { glove100Vocabulary } from '../src/model/glove100-table.js';
 
 /** The oracle: mean of the vectors of the known words (runs of [a-z0-9] after lower-casing), L2-normalised, in float64. */

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { LibvqError } from '@libvq/index-core';
-import { exactInnerProductTopK, gloveAnnSet, gloveWordIndex, loadGloveVectors, readWinkJson } from '../src/index.js';
+import { exactInnerProductTopK, gloveAnnSet, loadGloveVectors } from '../src/index.js';
+import { gloveWordIndex } from '../src/vectors/load-vectors.js';
+import { readWinkJson } from '../src/vectors/read-wink-json.js';
 import { crc32, crc32Js } from '../src/vectors/crc32.js';
 import {
   HAND_WORDS,

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { matrix } from '@libvq/index-core';
-import { LearnableIndex, loadTrainCheckpoint, saveTrainCheckpoint, versionsDirOf, type TrainState } from '../src/index.js';
+import { LearnableIndex, loadTrainCheckpoint, saveTrainCheckpoint, type TrainState } from '../src/index.js';
+import { versionsDirOf } from '../src/checkpoint/index.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);

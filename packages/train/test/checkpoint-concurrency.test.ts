@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readVersion, versionsDirOf, writeDirAtomic } from '../src/index.js';
+import { readVersion, versionsDirOf, writeDirAtomic } from '../src/checkpoint/index.js';
 
 /**
  * Checkpoint directories under concurrent saves and loads (checkpoint/versioned-dir.ts). The stress run is the

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tensor, type Tensor } from '@libvq/index-core';
-import {
-  EmbeddingBagTower, LearnableIndex, decodeSafetensors, encodeSafetensors, loadTrainCheckpoint, safeDtype, sha256,
-} from '../src/index.js';
+import { EmbeddingBagTower, LearnableIndex, loadTrainCheckpoint } from '../src/index.js';
+import { decodeSafetensors, encodeSafetensors, safeDtype, sha256 } from '../src/checkpoint/index.js';
 import { encodeTowerParameters, loadTowerParameters } from '../src/checkpoint/tower-files.js';
 import { readManifest } from '../src/checkpoint/learnable-checkpoint.js';
 import { clustered } from './fixtures.js';

@@ -5,9 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Encoder, type Tower } from '@libvq/encoder';
 import { serializeIndex, type Matrix } from '@libvq/index-core';
 import {
-  EmbeddingBagTower, HeadTower, LearnableIndexWithEncoder, readAssignments, tokenBatchOf, tokenRowsOf,
-  type QueryTokens, type RelData, type TrainableTower, type WithEncoderFitOptions,
+  EmbeddingBagTower, HeadTower, LearnableIndexWithEncoder, tokenRowsOf, type QueryTokens, type RelData, type TrainableTower, type WithEncoderFitOptions,
 } from '../src/index.js';
+import { readAssignments } from '../src/fit.js';
+import { tokenBatchOf } from '../src/tower/index.js';
 
 const d = 16;
 const V = 122; // rows 0 [PAD], 1 [UNK], then 6 topics of 20 words

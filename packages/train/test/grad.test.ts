@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { matrix } from '@libvq/index-core';
-import { backwardBatch, forwardBatch, totalLoss } from '../src/index.js';
-import type { QuantParams, TrainBatch } from '../src/index.js';
+import { backwardBatch, forwardBatch, totalLoss } from '../src/grad/index.js';
+import type { QuantParams, TrainBatch } from '../src/grad/index.js';
 import { finiteDiff, freeze, layout, refLoss, type RefConfig } from './reference.js';
 
 /** Small deterministic generator (tests only): float32-representable values so both sides see the same numbers. */

@@ -5,7 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { IndexPQ } from '@libvq/index-core';
 import { gatherRows, sliceRows } from '@libvq/index-core/util';
 import type { Matrix } from '@libvq/index-core';
-import { BatchSampler, LearnableIndex, forwardBatch, readAssignments, totalLoss, virtualLabels, orthogonalityError } from '../src/index.js';
+import { BatchSampler, readAssignments, virtualLabels } from '../src/fit.js';
+import { LearnableIndex } from '../src/index.js';
+import { forwardBatch, totalLoss } from '../src/grad/index.js';
+import { orthogonalityError } from '../src/optim/index.js';
 import type { LearnableMethod } from '../src/index.js';
 import { clustered } from './fixtures.js';
 

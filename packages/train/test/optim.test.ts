@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdamW, RotationOptimizer, cayleyRetract, gatherGradRows, linearWarmupDecay, orthogonalityError, sgdStepRows, solveInPlace } from '../src/index.js';
+import { AdamW, RotationOptimizer, cayleyRetract, gatherGradRows, linearWarmupDecay, orthogonalityError, sgdStepRows, solveInPlace } from '../src/optim/index.js';
 
 describe('linearWarmupDecay', () => {
   it('ramps over the first 10% of steps then decays linearly, never zero', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tensor } from '@libvq/index-core';
-import { decodeSafetensors, encodeSafetensors, expectTensor, safeDtype } from '../src/index.js';
+import { decodeSafetensors, encodeSafetensors, expectTensor, safeDtype } from '../src/checkpoint/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'libvq-st-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { LibvqError } from '@libvq/index-core';
-import { checkPooling, inference } from '@libvq/encoder';
+import { checkPooling } from '@libvq/encoder/model';
+import { inference } from '@libvq/encoder';
 import { withConfig } from '../config.js';
 import { DEFAULT_MODEL, modelNames, resolveModel } from '../models/resolve-model.js';
 import { interruptible } from '../interrupt.js';

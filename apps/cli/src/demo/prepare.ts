@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LibvqError, type Matrix } from '@libvq/index-core';
-import { concatTokenRows, preprocessData, readIdMap, readRelsTable, readTokens, relsPath, tokensPath, type OffsetRels, relsToOffsets } from '@libvq/dataset';
+import { concatTokenRows } from '@libvq/dataset/formats';
+import { preprocessData, readIdMap, readRelsTable, readTokens, relsPath, tokensPath, type OffsetRels, relsToOffsets } from '@libvq/dataset';
 import { inference, type BaseEncoder } from '@libvq/encoder';
 import { embedTokenRows, type QueryTokens, type TrainableTower } from '@libvq/train';
 import { withProgress } from '../progress.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
-import type { TextTokenizer } from '../../src/index.js';
+import type { TextTokenizer } from '../../src/tokens.js';
 
 /**
  * A small real tokenizer for tests: a BERT-style WordLevel tokenizer.json ([PAD]=0, [UNK]=1, [CLS]=2,

@@ -1,7 +1,7 @@
 import { LibvqError } from '@libvq/index-core';
 import { invalidArgument } from '@libvq/index-core/util';
 import { padBatch, type TokenBatch } from '../batch.js';
-import { truncateKeepingSpecial, type TextTokenizer, type TokenizerFactory } from '@libvq/dataset';
+import { truncateKeepingSpecial, type TextTokenizer, type TokenizerFactory } from '@libvq/dataset/tokens';
 
 /** What the model directory's tokenizer files say beyond the vocabulary (resolved by loadTokenizer). */
 export interface HfTokenizerInfo {

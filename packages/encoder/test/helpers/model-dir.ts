@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeOnnxModel, type OnnxGraph } from '../../src/onnx/index.js';
+import { writeOnnxModel, type OnnxGraph } from '../../src/onnx.js';
 
 /** Writes a model directory (tokenizer.json, config.json, model.onnx or onnx/model.onnx) under a fresh temp dir. */
 export async function writeModelDir(

@@ -4,7 +4,7 @@
  * The reference runs each sequence at its own length (no padding at all), so it also checks that the
  * encoder's padding and attention mask do not leak into the real positions.
  */
-import { GraphBuilder, type OnnxGraph } from '../../src/onnx/index.js';
+import { GraphBuilder, type OnnxGraph } from '../../src/onnx.js';
 import { makeRng } from './rng.js';
 
 export interface TinyBertWeights {

@@ -1,6 +1,6 @@
 import { invalidArgument } from '@libvq/index-core/util';
 import { type Matrix } from '@libvq/index-core';
-import { GraphBuilder, type OnnxGraph } from '@libvq/encoder';
+import { GraphBuilder, type OnnxGraph } from '@libvq/encoder/onnx';
 
 /**
  * The bag-of-words sentence encoder as an ONNX graph:

@@ -1,3 +1,5 @@
+// @libvq/train/checkpoint: the checkpoint format's pieces (safetensors, checksummed files, versioned directories,
+// the manifest); LearnableIndex.save / load and the persist functions on the main entry are the API.
 export { encodeSafetensors, decodeSafetensors, expectTensor, safeDtype, type SafeDtype, type DecodedSafetensors } from './safetensors.js';
 export { writeDirAtomic, readFileChecked, sha256 } from './files.js';
 export { readVersion, versionsDirOf } from './versioned-dir.js';

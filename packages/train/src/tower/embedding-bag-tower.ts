@@ -1,6 +1,7 @@
 import { LibvqError, type Matrix } from '@libvq/index-core';
 import { invalidArgument } from '@libvq/index-core/util';
-import { checkTokenBatch, type TokenBatch } from '@libvq/encoder';
+import { checkTokenBatch } from '@libvq/encoder/model';
+import { type TokenBatch } from '@libvq/encoder';
 import type { Floats } from '../grad/types.js';
 import { AdamW } from '../optim/adamw.js';
 import { LinearHead, l2NormalizeRows, l2NormalizeRowsBackward, toMatrix32 } from './linear-head.js';

@@ -1,3 +1,4 @@
+// @libvq/train/tower: trainable towers and their building blocks (a tower is what embeds a batch of token rows).
 export { isTrainableTower, stateArray, stateStep, type TowerState, type TrainableTower } from './types.js';
 export { EmbeddingBagTower, type EmbeddingBagTowerOptions } from './embedding-bag-tower.js';
 export { HeadTower, type HeadTowerOptions } from './head-tower.js';

@@ -1,0 +1,6 @@
+// @libvq/train/fit: the training loop below LearnableIndex (for a custom write-back or custom towers): the index's
+// learnable parameters, the loop over index parameters and tower hooks, virtual labels and batch sampling.
+export { inspectIndex, readAssignments, type IndexParts } from './learnable/structure.js';
+export { fitIndexParams, fitWithQueryTower, fitWithTowers, type QueryTowerHook, type TowerHook, type TowerHooks, type IndexFitOptions } from './learnable/fit.js';
+export { virtualLabels, BatchSampler, checkRelData, type VirtualLabels, type SampledBatch } from './learnable/labels.js';
+export type { ResolvedFitOptions } from './learnable/fit-options.js';
