@@ -106,7 +106,7 @@ export class OPQMatrix implements VectorTransform {
   }
 
   parameters(): TransformParameters {
-    return { kind: 'opq', dIn: this.dIn, dOut: this.dOut, matrix: this.A };
+    return { kind: 'opq', dIn: this.dIn, dOut: this.dOut, matrix: this.A, isTrained: this.isTrained };
   }
 
   clone(): OPQMatrix {

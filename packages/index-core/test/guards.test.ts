@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IndexFlat, IndexIVFFlat, LibvqError, indexFactory, type Index } from '../src/index.js';
+import { IndexFlat, IndexIVFFlat, LibvqError, checkTrainingSize, defaultTrainingSize, indexFactory, type Index } from '../src/index.js';
 import { jsBackend, type Backend } from '../src/backend.js';
 import { sliceRows } from '../src/util.js';
 import { MAX_RESULTS } from '../src/indexes/checks.js';
@@ -102,6 +102,14 @@ describe('ids, magnitudes, metrics and factory sizes', () => {
     expect(code(() => indexFactory(8, 'IVF99999999999999999999,Flat'))).toMatch(/BAD_FACTORY: .*"IVF99999999999999999999".*nlist from 1 to 16777216/);
     expect(code(() => indexFactory(8, 'IVF16777217,Flat'))).toMatch(/nlist from 1 to 16777216/);
     expect(code(() => indexFactory(8, 'PQ99999999x8'))).toMatch(/BAD_FACTORY: .*"PQ99999999".*M from 1 to 65536/);
+  });
+
+  it("training sizes from the index's parameters: faiss's 256 per centroid, and each stage's minimum", () => {
+    const size = (f: string) => defaultTrainingSize(indexFactory(64, f, 'l2'));
+    expect([size('Flat'), size('PQ8x4'), size('IVF1024,PQ8x4'), size('OPQ8,IVF16,PQ8'), size('IVF16,Flat')]).toEqual([1, 4096, 262144, 65536, 4096]);
+    expect(code(() => checkTrainingSize(indexFactory(64, 'OPQ8,IVF300,PQ8x4', 'l2'), 280))).toMatch(/INSUFFICIENT_DATA: OPQ8,IVF300,PQ8x4: 280 training vectors for nlist = 300 IVF lists; need at least 300/);
+    expect(code(() => checkTrainingSize(indexFactory(64, 'OPQ8,PQ8x4', 'l2'), 200))).toMatch(/the OPQ rotation .* need at least 256/);
+    expect(() => checkTrainingSize(indexFactory(64, 'IVF16,PQ8x4', 'l2'), 16)).not.toThrow();
   });
 
   it('factory options reach the OPQ rotation (a fewer-iteration rotation trains differently) and are checked', () => {

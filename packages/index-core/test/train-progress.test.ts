@@ -73,7 +73,7 @@ describe('progress reports name their stage', () => {
       },
       apply: (y) => y,
       reverse: (y) => y,
-      parameters: () => ({ kind: 'identity', dIn: 8, dOut: 8, matrix: new Float32Array(64) }),
+      parameters: () => ({ kind: 'identity', dIn: 8, dOut: 8, matrix: new Float32Array(64), isTrained: identity.isTrained }),
       clone: () => identity,
     };
     const index = new IndexPreTransform([identity], indexFactory(8, 'IVF4,Flat', 'l2'));

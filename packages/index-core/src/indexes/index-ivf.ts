@@ -163,7 +163,7 @@ export abstract class IndexIVF implements Index {
   }
 
   parameters(): IndexParameters {
-    return { transforms: [], centroids: this.quantizer.vectors, ...this.encoderParameters() };
+    return { transforms: [], nlist: this.nlist, centroids: this.quantizer.vectors, ...this.encoderParameters() };
   }
 
   /** The subclass's part of parameters(): its codebooks (if any) and what its codes hold. */

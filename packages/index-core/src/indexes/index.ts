@@ -53,6 +53,8 @@ export interface TransformParameters {
   readonly dIn: number;
   readonly dOut: number;
   readonly matrix: Float32Array;
+  /** False until the transform is trained (the matrix is then a placeholder). */
+  readonly isTrained: boolean;
 }
 
 /** PQ codebooks: M sub-quantizers of ksub = 2^nbits codewords of dsub values, M × ksub × dsub. */
@@ -71,7 +73,9 @@ export interface CodebookParameters {
 export interface IndexParameters {
   /** Transforms applied before the index (IndexPreTransform's chain), in the order they are applied. */
   readonly transforms: readonly TransformParameters[];
-  /** IVF: the coarse centroids, nlist × d (the coarse quantizer's stored vectors). */
+  /** IVF: the number of inverted lists (also before training). */
+  readonly nlist?: number;
+  /** IVF: the coarse centroids, nlist × d (the coarse quantizer's stored vectors; 0 rows until trained). */
   readonly centroids?: Matrix;
   /** PQ codebooks (IVF-PQ: they encode the residual of a vector to its list's centroid). */
   readonly codebooks?: CodebookParameters;

@@ -1,11 +1,6 @@
 import { LibvqError } from '../errors.js';
 import { describeIndex } from '../factory.js';
-import { OPQMatrix } from '../opq.js';
 import type { Index } from './index.js';
-import { IndexIVF } from './index-ivf.js';
-import { IndexIVFPQ } from './index-ivf-pq.js';
-import { IndexPQ } from './index-pq.js';
-import { IndexPreTransform } from './index-pretransform.js';
 
 /**
  * The training-set size that trains `index` as well as any larger one, faiss's rule: k-means uses at most 256
@@ -14,11 +9,11 @@ import { IndexPreTransform } from './index-pretransform.js';
  * never read whole for training.
  */
 export function defaultTrainingSize(index: Index): number {
+  const p = index.parameters();
   let n = 1;
-  const inner = index instanceof IndexPreTransform ? index.index : index;
-  if (inner instanceof IndexIVF) n = Math.max(n, 256 * inner.nlist);
-  if (inner instanceof IndexPQ || inner instanceof IndexIVFPQ) n = Math.max(n, 256 * inner.pq.ksub);
-  if (index instanceof IndexPreTransform && index.chain.some((t) => t instanceof OPQMatrix)) n = Math.max(n, 256 * 256);
+  if (p.nlist !== undefined) n = Math.max(n, 256 * p.nlist);
+  if (p.codebooks) n = Math.max(n, 256 * p.codebooks.ksub);
+  if (p.transforms.some((t) => t.kind === 'opq')) n = Math.max(n, 256 * 256);
   return n;
 }
 
@@ -32,14 +27,12 @@ const OPQ_INNER_KSUB = 256;
  */
 function trainingNeeds(index: Index): { rows: number; why: string }[] {
   const needs: { rows: number; why: string }[] = [];
-  const inner = index instanceof IndexPreTransform ? index.index : index;
-  if (index instanceof IndexPreTransform && index.chain.some((t) => t instanceof OPQMatrix && !t.isTrained)) {
+  const p = index.parameters();
+  if (p.transforms.some((t) => t.kind === 'opq' && !t.isTrained)) {
     needs.push({ rows: OPQ_INNER_KSUB, why: `the OPQ rotation (trained with ${OPQ_INNER_KSUB} codewords per sub-quantizer)` });
   }
-  if (inner instanceof IndexIVF && inner.quantizer.ntotal !== inner.nlist) needs.push({ rows: inner.nlist, why: `nlist = ${inner.nlist} IVF lists` });
-  if (inner instanceof IndexPQ || inner instanceof IndexIVFPQ) {
-    needs.push({ rows: inner.pq.ksub, why: `${inner.pq.ksub} PQ codewords per sub-quantizer (nbits = ${inner.pq.nbits})` });
-  }
+  if (p.nlist !== undefined && p.centroids?.rows !== p.nlist) needs.push({ rows: p.nlist, why: `nlist = ${p.nlist} IVF lists` });
+  if (p.codebooks) needs.push({ rows: p.codebooks.ksub, why: `${p.codebooks.ksub} PQ codewords per sub-quantizer (nbits = ${p.codebooks.nbits})` });
   return needs;
 }
 
