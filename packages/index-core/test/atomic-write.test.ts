@@ -1,27 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LibvqError } from '../src/index.js';
 import { writeAtomic, writeDirectoryAtomic, writeFileAtomic, writeFileAtomicSync } from '../src/util.js';
+import { deadPid, scratchDirs } from './helpers/scratch-dirs.js';
 
-const root = mkdtempSync(join(tmpdir(), 'libvq-atomic-write-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
-const freshDir = (): string => {
-  const d = join(root, `d${n++}`);
-  mkdirSync(d);
-  return d;
-};
-
-/** The pid of a process that has exited and been reaped. */
-function deadPid(): number {
-  const r = spawnSync(process.execPath, ['-e', '']);
-  expect(r.status).toBe(0);
-  return r.pid!;
-}
+const { root, freshDir } = scratchDirs('libvq-atomic-write-');
 
 /** A temporary as a writer killed an hour ago (or, with our own pid, a writer still running) would leave it. */
 function fakeTemp(path: string, pid: number, hex: string): string {

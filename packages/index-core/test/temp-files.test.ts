@@ -1,27 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IndexFlat, readIndex, writeIndex } from '../src/index.js';
 import { removeStaleTemporaries, temporarySibling } from '../src/util.js';
 import { structuredData } from './helpers/data.js';
+import { deadPid, scratchDirs } from './helpers/scratch-dirs.js';
 
-const root = mkdtempSync(join(tmpdir(), 'libvq-temp-files-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
-const freshDir = (): string => {
-  const d = join(root, `d${n++}`);
-  mkdirSync(d);
-  return d;
-};
-
-/** The pid of a process that has exited and been reaped: no process has it (until the kernel reuses it). */
-function deadPid(): number {
-  const r = spawnSync(process.execPath, ['-e', '']);
-  expect(r.status).toBe(0);
-  return r.pid!;
-}
+const { root, freshDir } = scratchDirs('libvq-temp-files-');
 
 /** An hour ago, in the seconds utimes takes: older than the cleanup's minimum age. */
 const anHourAgo = (): number => Date.now() / 1000 - 3600;

@@ -113,6 +113,13 @@ export function checkEncoded(name: string, isTrained: boolean, e: EncodedVectors
   if (ids !== undefined) checkIds(ids, `${name}.addEncoded`);
 }
 
+/** Indexes that number their vectors 0..n-1 (Flat, PQ) refuse custom ids, as faiss does. */
+export function rejectCustomIds(name: string, ids: Ids | undefined): void {
+  if (ids !== undefined) {
+    throw new LibvqError('UNSUPPORTED', `${name}: custom ids are not supported (vectors are numbered 0..n-1, as in faiss); use an IVF index for ids`);
+  }
+}
+
 /** Ids as doubles (the lists' storage): given ids, else ntotal, ntotal + 1, ... */
 export function idsFrom(ids: Ids | undefined, start: number, n: number): Float64Array {
   const out = new Float64Array(n);

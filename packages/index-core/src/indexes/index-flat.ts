@@ -9,7 +9,7 @@ import type { IndexSnapshot } from '../parallel/protocol.js';
 import { registerReplica } from '../parallel/replica.js';
 import { sharedArray, sharedOrCopy } from '../parallel/shared.js';
 import { snapshotOf } from '../parallel/snapshot.js';
-import { checkAdd, checkEncoded, checkSearch, floatBytes, idToNumber, searchPadded, threadsFor } from './checks.js';
+import { checkAdd, checkEncoded, checkSearch, idsFrom, rejectCustomIds, floatBytes, idToNumber, searchPadded, threadsFor } from './checks.js';
 import type { EncodedVectors, Ids, Index, IndexParameters, SearchParams, SearchResult, StoredEntries } from './index.js';
 
 /** Exact search over raw vectors (faiss's IndexFlatIP / IndexFlatL2). Ids are sequential. */
@@ -62,7 +62,7 @@ export class IndexFlat implements Index {
 
   add(x: Matrix, ids?: Ids): void {
     checkAdd('IndexFlat', this.d, true, x, undefined);
-    rejectIds(ids, 'add');
+    rejectCustomIds('IndexFlat.add', ids);
     this.appendVectors(x.data, x.rows);
   }
 
@@ -78,14 +78,13 @@ export class IndexFlat implements Index {
 
   addEncoded(e: EncodedVectors, ids?: Ids): void {
     checkEncoded('IndexFlat', true, e, this.codeSize, 0, ids);
-    rejectIds(ids, 'addEncoded');
+    rejectCustomIds('IndexFlat.addEncoded', ids);
     const aligned = e.codes.byteOffset % 4 === 0 ? e.codes : e.codes.slice();
     this.appendVectors(new Float32Array(aligned.buffer, aligned.byteOffset, e.rows * this.d), e.rows);
   }
 
   readEntries(opts: { codes?: boolean } = {}): StoredEntries {
-    const ids = new Float64Array(this.ntotal);
-    for (let i = 0; i < ids.length; i++) ids[i] = i;
+    const ids = idsFrom(undefined, 0, this.ntotal);
     const codes = opts.codes === false ? new Uint8Array(0) : floatBytes(this.vectors.data.slice());
     return { rows: this.ntotal, ids, codes };
   }
@@ -142,12 +141,6 @@ export class IndexFlat implements Index {
 
   memoryBytes(): number {
     return this.data.byteLength;
-  }
-}
-
-function rejectIds(ids: Ids | undefined, method: string): void {
-  if (ids !== undefined) {
-    throw new LibvqError('UNSUPPORTED', `IndexFlat.${method}: custom ids are not supported (vectors are numbered 0..n-1, as in faiss); use an IVF index for ids`);
   }
 }
 

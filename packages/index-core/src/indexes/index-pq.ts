@@ -10,7 +10,7 @@ import type { IndexSnapshot } from '../parallel/protocol.js';
 import { registerReplica } from '../parallel/replica.js';
 import { sharedArray, sharedOrCopy } from '../parallel/shared.js';
 import { snapshotOf } from '../parallel/snapshot.js';
-import { checkAdd, checkEncoded, checkSearch, idToNumber, searchPadded, threadsFor } from './checks.js';
+import { checkAdd, checkEncoded, checkSearch, idsFrom, rejectCustomIds, idToNumber, searchPadded, threadsFor } from './checks.js';
 import type { EncodedVectors, Ids, Index, IndexParameters, SearchParams, SearchResult, StoredEntries, TrainOptions } from './index.js';
 
 /** PQ codes without a coarse quantizer, searched by ADC (faiss's IndexPQ). Ids are sequential. */
@@ -44,7 +44,7 @@ export class IndexPQ implements Index {
 
   add(x: Matrix, ids?: Ids, _opts?: LongOperationOptions): void {
     checkAdd('IndexPQ', this.d, this.isTrained, x, undefined);
-    rejectIds(ids, 'add');
+    rejectCustomIds('IndexPQ.add', ids);
     const threads = threadsFor('IndexPQ.add', undefined, this.threads);
     const codes = threads > 1 && x.rows > 1
       ? parallelEncode(this, x, this.pq.M, Math.min(threads, x.rows)).codes
@@ -64,13 +64,12 @@ export class IndexPQ implements Index {
 
   addEncoded(e: EncodedVectors, ids?: Ids): void {
     checkEncoded('IndexPQ', this.isTrained, e, this.codeSize, 0, ids);
-    rejectIds(ids, 'addEncoded');
+    rejectCustomIds('IndexPQ.addEncoded', ids);
     this.appendCodes(e.codes, e.rows);
   }
 
   readEntries(opts: { codes?: boolean } = {}): StoredEntries {
-    const ids = new Float64Array(this.ntotal);
-    for (let i = 0; i < ids.length; i++) ids[i] = i;
+    const ids = idsFrom(undefined, 0, this.ntotal);
     const codes = opts.codes === false ? new Uint8Array(0) : this.codes.slice(0, this.ntotal * this.pq.M);
     return { rows: this.ntotal, ids, codes };
   }
@@ -146,12 +145,6 @@ export class IndexPQ implements Index {
 
   memoryBytes(): number {
     return this.codes.byteLength + this.pq.centroids.byteLength;
-  }
-}
-
-function rejectIds(ids: Ids | undefined, method: string): void {
-  if (ids !== undefined) {
-    throw new LibvqError('UNSUPPORTED', `IndexPQ.${method}: custom ids are not supported (vectors are numbered 0..n-1, as in faiss); use an IVF index for ids`);
   }
 }
 

@@ -1,5 +1,4 @@
 import { LibvqError } from '../errors.js';
-import type { Matrix } from '../matrix.js';
 import { registerJob } from './jobs.js';
 import type { EncodeJob, SearchJob, ThreadIndex } from './protocol.js';
 import { replicaOf } from './replica.js';
