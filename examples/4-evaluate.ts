@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { evaluateRanking, readIdMap, readRelsTable, readTokens, readVectors, relsPath, relsToOffsets } from '@libvq/dataset';
 import { loadGlove100Encoder, loadGlove100Table } from '@libvq/glove';
-import { IndexFlat, readIndex } from '@libvq/index-core';
+import { IndexFlat, readIndexSync } from '@libvq/index-core';
 import { EmbeddingBagTower, LearnableIndexWithEncoder } from '@libvq/train';
 import { PRE, WORK } from './paths.js';
 
@@ -17,10 +17,10 @@ const score = (labels: BigInt64Array) => evaluateRanking({ labels, k: 100 }, rel
 const docs = (await readVectors(join(PRE, 'docs.embeddings.arrow'))).matrix;
 const oldQueries = (await readVectors(join(PRE, 'dev-queries.embeddings.arrow'))).matrix;
 const dense = new IndexFlat(docs.dim, 'ip');
-dense.add(docs);
+dense.addSync(docs);
 for (const [name, labels] of [
-  ['dense', dense.search(oldQueries, { k: 100 }).labels],
-  ['OPQ (step 2)', readIndex(join(WORK, 'opq.faiss')).search(oldQueries, { k: 100 }).labels],
+  ['dense', dense.searchSync(oldQueries, { k: 100 }).labels],
+  ['OPQ (step 2)', readIndexSync(join(WORK, 'opq.faiss')).searchSync(oldQueries, { k: 100 }).labels],
   ['learned (step 3)', model.search(queries, { k: 100 }).labels],
 ] as const) {
   const e = score(labels);

@@ -54,7 +54,7 @@ export async function exactTopKOfFile(
       const flat = new IndexFlat(dim, metric);
       flat.threads = opts.threads ?? 1;
       flat.adoptVectors(view);
-      const r = flat.search(queries, { k: Math.min(k, n) });
+      const r = flat.searchSync(queries, { k: Math.min(k, n) });
       const kb = Math.min(k, n);
       for (let q = 0; q < queries.rows; q++) {
         const h = heaps[q];

@@ -38,7 +38,7 @@ function timedBatches(pass: () => void): { seconds: number; reps: number } {
 function trainTimed(index: Index, base: Matrix, spec: OursSpec): { trainS: number; phases?: SystemRun['phases'] } {
   const t0 = performance.now();
   const lastReport = new Map<string, number>();
-  index.train(base, { seed: spec.seed, onProgress: (_done, _total, stage) => lastReport.set(stage ?? '', performance.now()) });
+  index.trainSync(base, { seed: spec.seed, onProgress: (_done, _total, stage) => lastReport.set(stage ?? '', performance.now()) });
   const end = performance.now();
   const kmeansEnd = lastReport.get('ivf');
   if (kmeansEnd === undefined) return { trainS: seconds(t0) };
@@ -55,13 +55,13 @@ export async function runOurs(spec: OursSpec): Promise<OursResult> {
   index.threads = spec.threads;
   const { trainS, phases } = trainTimed(index, base, spec);
   const t0 = performance.now();
-  index.add(base);
+  index.addSync(base);
   const addS = seconds(t0);
   const runs: SystemRun['runs'] = [];
   for (const nprobe of spec.nprobes) {
-    let last: ReturnType<typeof index.search> | undefined;
+    let last: ReturnType<typeof index.searchSync> | undefined;
     const t = timedBatches(() => {
-      last = index.search(queries, { k: spec.k, nprobe });
+      last = index.searchSync(queries, { k: spec.k, nprobe });
     });
     runs.push({ nprobe, ...t, labels: Int32Array.from(last!.labels, Number) });
   }

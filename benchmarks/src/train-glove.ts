@@ -42,11 +42,11 @@ export async function main(argv: string[]): Promise<void> {
   console.error(`base ${base.rows}, ${queries.rows} test queries, ${nTrain} training queries from the base; building IVF${nlist},PQ20x8...`);
   const create = () => LearnableIndex.create({ docEmbeddings: base, indexMethod: 'ivf_pq', ivfCentersNum: nlist, subvectorNum: 20, subvectorBits: 8, distMode: 'ip', seed });
   const li = create();
-  const evalAt = (nprobe: number) => annRecall(li.search(queries, { k, nprobe }).labels, k, truth, k);
+  const evalAt = (nprobe: number) => annRecall(li.searchSync(queries, { k, nprobe }).labels, k, truth, k);
   const before = nprobes.map((p) => evalAt(p));
   console.error(`untrained: ${nprobes.map((p, i) => `nprobe ${p}: 10-R@100 ${before[i].r10at100.toFixed(3)}`).join(', ')}; training...`);
   let last = -1;
-  const rep: FitReport = li.fit({
+  const rep: FitReport = li.fitSync({
     // The training queries are base vectors: queryDocIds keeps each one's own document out of its labels.
     // Unit vectors, neighbours' scores a few hundredths apart: many hard negatives per query. The centroids stay
     // fixed unless --lr-centroids is given: moving them under the documents' fixed codes cost recall (measured

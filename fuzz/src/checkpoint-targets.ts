@@ -25,7 +25,7 @@ function seedCheckpoint(dir: string): Record<string, Uint8Array> {
   const queries = rand(30);
   const li = LearnableIndex.create({ docEmbeddings: docs, indexMethod: 'ivf_opq', ivfCentersNum: 4, subvectorNum: 4, subvectorBits: 4, distMode: 'ip', seed: 2 });
   const ck = join(dir, 'seed-checkpoint');
-  li.fit({
+  li.fitSync({
     queryEmbeddings: queries, docEmbeddings: docs, relData: null, epochs: 1, batchSize: 16, perQueryNegNum: 2, temperature: 0.1,
     lr: { codebooks: 1e-3, centroids: 1e-3, rotation: 1e-3 }, centroidOptimizer: 'adamw', seed: 2, checkpointDir: ck,
   });
@@ -66,7 +66,7 @@ function checkpointTarget(file: string): FuzzTarget {
       try {
         const { index, state } = loadTrainCheckpoint(dir);
         const q = { rows: 2, dim: 8, data: Float32Array.from({ length: 16 }, (_, i) => Math.sin(i)) };
-        const r = index.search(q, { k: 3 });
+        const r = index.searchSync(q, { k: 3 });
         for (let i = 0; i < r.distances.length; i++) {
           if (Number(r.labels[i]) >= 0 && !Number.isFinite(r.distances[i])) throw new Error(`search of the loaded checkpoint returned ${r.distances[i]}`);
         }

@@ -52,7 +52,7 @@ async function runIndex(path: string): Promise<Shape> {
   if (index.isTrained && index.ntotal > 0 && index.d <= 4096) {
     const q = vectors(3, index.d, 99);
     const k = Math.min(5, index.ntotal + 2);
-    const { distances, labels } = index.search(q, { k });
+    const { distances, labels } = index.searchSync(q, { k });
     // IVF lists store the caller's ids (any id the API accepts); the other types number their vectors 0..ntotal-1.
     const maxLabel = shape.type.toString().includes('IVF') ? Number.MAX_SAFE_INTEGER : index.ntotal - 1;
     for (let i = 0; i < labels.length; i++) {
@@ -72,8 +72,8 @@ function faissTarget(name: string, factory: string, metric: 'l2' | 'ip', rows: n
     async seed(dir) {
       const index = indexFactory(dim, factory, metric);
       const x = vectors(rows, dim, 7);
-      if (!index.isTrained) index.train(x, { seed: 3 });
-      index.add(x);
+      if (!index.isTrained) index.trainSync(x, { seed: 3 });
+      index.addSync(x);
       const path = `${dir}/${name}.faiss`;
       await import('node:fs/promises').then((fs) => fs.writeFile(path, serializeIndex(index)));
       return path;

@@ -8,7 +8,8 @@ import { parseTemperature } from '@libvq/train';
  * query matrix in batches so a progress bar can follow a synchronous search.
  */
 
-export const VECTORS_FORMATS = '.npy (2-D float32/float64), .fvecs, .arrow/.feather/.ipc (a FixedSizeList<Float32> column) or .memmap (with --dim)';
+export const VECTORS_FORMATS =
+  '.npy (2-D float32/float64), .fvecs, .arrow/.arrows/.feather/.ipc (an Arrow IPC file or stream; its FixedSizeList<Float32> column "embedding", else "vector", else the only one) or .memmap (with --dim)';
 
 /** Commander parser for an integer option in [min, max]. */
 export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -73,8 +74,8 @@ export interface VectorsArgOptions {
 }
 
 /**
- * Reads a VECTORS argument. Errors name the option (`flag`) as well as the file, since the library's
- * messages only know the path.
+ * Reads a VECTORS argument through @libvq/dataset's readVectors (every format, Arrow files and streams alike).
+ * Errors name the option (`flag`) as well as the file, since the library's messages only know the path.
  */
 export async function readVectorsArg(path: string, flag: string, opts: VectorsArgOptions = {}): Promise<VectorsFile> {
   return withFlag(path, flag, opts, () => readVectors(path, opts));

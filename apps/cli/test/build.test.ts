@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRng, gatherRows, sampleWithoutReplacement } from '@libvq/index-core/util';
-import { describeIndex, indexFactory, readIndex, serializeIndex } from '@libvq/index-core';
+import { describeIndex, indexFactory, readIndexSync, serializeIndex } from '@libvq/index-core';
 import { writeVectors } from '@libvq/dataset';
 import { clusteredVectors, libvq, writeRawFvecs } from './index-fixtures.js';
 
@@ -32,7 +32,7 @@ describe('libvq build', () => {
     expect(r.err).toMatch(/training IVF16 coarse quantizer \[#+\] 100% 25\/25/);
     expect(r.err).toMatch(/training PQ4x8 codebooks \[#+\] 100% 4\/4/);
     expect(r.err).toMatch(/adding \[#+\] 100% 1200\/1200/);
-    const index = readIndex(a);
+    const index = readIndexSync(a);
     expect(describeIndex(index)).toBe('IVF16,PQ4x8');
     expect(index.ntotal).toBe(1200);
     expect(index.metric).toBe('l2');
@@ -72,8 +72,8 @@ describe('libvq build', () => {
     // Oracle: the library on the whole matrix, trained on the same seeded sample the CLI draws.
     const ref = indexFactory(16, 'IVF2,PQ4x4', 'l2');
     const pick = sampleWithoutReplacement(base.rows, 512, createRng(9)).sort();
-    ref.train(gatherRows(base, pick), { seed: 9 });
-    ref.add(base);
+    ref.trainSync(gatherRows(base, pick), { seed: 9 });
+    ref.addSync(base);
     const want = serializeIndex(ref);
     for (const batch of ['7', '100', '5000']) {
       const out = join(root, `stream-${batch}.faiss`);

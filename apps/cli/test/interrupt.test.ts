@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createRng, gaussian } from '@libvq/index-core/util';
-import { readIndex } from '@libvq/index-core';
+import { readIndexSync } from '@libvq/index-core';
 import { writeVectors } from '@libvq/dataset';
 import { HfTokenizer } from '@libvq/encoder';
 import { wordLevelTokenizerJson } from '@libvq/encoder/onnx';
@@ -106,7 +106,7 @@ describe('Ctrl-C', () => {
     expect(r.stderr).toContain('libvq: interrupted (Ctrl-C) while writing the index');
     // Complete: byte for byte the index written again without interruption, and readable.
     expect(readFileSync(out).equals(readFileSync(`${out}.reference`))).toBe(true);
-    expect(readIndex(out).ntotal).toBe(50000);
+    expect(readIndexSync(out).ntotal).toBe(50000);
     expect(readdirSync(join(root, 'sync')).sort()).toEqual(['index.faiss', 'index.faiss.reference']);
   }, 120_000);
 

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readIndex } from '@libvq/index-core';
+import { readIndexSync } from '@libvq/index-core';
 import { readResults, writeVectors } from '@libvq/dataset';
 import { clusteredVectors, libvq } from './index-fixtures.js';
 
@@ -34,7 +34,7 @@ describe('libvq search', () => {
     expect(r.out).toMatch(/^30 queries, k = 20, nprobe = 4 on IVF16,PQ8x8 \(ntotal 1200\) in [\d.]+ s/);
     expect(r.err).toMatch(/searching \[#+\] 100% 30\/30/);
     const res = await readResults(out);
-    const direct = readIndex(indexPath).search(queries, { k: 20, nprobe: 4 });
+    const direct = readIndexSync(indexPath).searchSync(queries, { k: 20, nprobe: 4 });
     expect(res.k).toBe(20);
     expect(Array.from(res.qids as BigInt64Array)).toEqual(Array.from({ length: 30 }, (_, i) => BigInt(i)));
     expect(Array.from(res.labels as BigInt64Array)).toEqual(Array.from(direct.labels));
@@ -56,7 +56,7 @@ describe('libvq search', () => {
     expect(res.qids).toEqual(ids);
     // Without --nprobe the index's own (faiss's default 1) applies.
     expect(res.metadata.get('libvq.nprobe')).toBe('1');
-    expect(Array.from(res.labels as BigInt64Array)).toEqual(Array.from(readIndex(indexPath).search(queries, { k: 5, nprobe: 1 }).labels));
+    expect(Array.from(res.labels as BigInt64Array)).toEqual(Array.from(readIndexSync(indexPath).searchSync(queries, { k: 5, nprobe: 1 }).labels));
   });
 
   it('nprobe > nlist is clamped to nlist (as faiss does), with a note', async () => {

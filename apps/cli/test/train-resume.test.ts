@@ -114,7 +114,7 @@ describe('libvq train --resume', () => {
     const ac = new AbortController();
     const li = LearnableIndex.create({ docEmbeddings: docs, indexMethod: 'opq', subvectorNum: 4, subvectorBits: 6, distMode: 'ip', seed: 4 });
     expect(() =>
-      li.fit({ queryEmbeddings: queries, docEmbeddings: docs, relData: null, epochs: 2, batchSize: 16, perQueryNegNum: 7, temperature: 0.1, lr: { codebooks: 0.003 }, seed: 4, checkpointDir: ck, signal: ac.signal, onEpochEnd: () => ac.abort() }),
+      li.fitSync({ queryEmbeddings: queries, docEmbeddings: docs, relData: null, epochs: 2, batchSize: 16, perQueryNegNum: 7, temperature: 0.1, lr: { codebooks: 0.003 }, seed: 4, checkpointDir: ck, signal: ac.signal, onEpochEnd: () => ac.abort() }),
     ).toThrow(/aborted/);
     const pq = await libvq('train', ...flags.map((f) => (f === 'opq' ? 'pq' : f)), '--bits', '8', '--epochs', '2', '--checkpoint-dir', ck, '--resume', '-o', join(root, 'lib-x'));
     expect(pq.code).not.toBe(0);

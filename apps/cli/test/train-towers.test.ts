@@ -89,12 +89,12 @@ describe('libvq train --labels rels', () => {
     expect(r.err).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     const li = LearnableIndex.create({ ...create, docEmbeddings: docs });
-    li.fit({ ...libFit, queryEmbeddings: queries, docEmbeddings: docs, relData: rels, lossMethod: 'contras' });
+    li.fitSync({ ...libFit, queryEmbeddings: queries, docEmbeddings: docs, relData: rels, lossMethod: 'contras' });
     const back = LearnableIndex.load(out);
     expect(Array.from(back.parts.codebooks!.data)).toEqual(Array.from(li.parts.codebooks!.data));
     // and the judgments mattered: virtual labels train other codebooks
     const virt = LearnableIndex.create({ ...create, docEmbeddings: docs });
-    virt.fit({ ...libFit, queryEmbeddings: queries, docEmbeddings: docs, relData: null, lossMethod: 'contras' });
+    virt.fitSync({ ...libFit, queryEmbeddings: queries, docEmbeddings: docs, relData: null, lossMethod: 'contras' });
     expect(Array.from(virt.parts.codebooks!.data)).not.toEqual(Array.from(li.parts.codebooks!.data));
   });
 });

@@ -42,10 +42,10 @@ describe('libvq train', () => {
     expect(r.out).toMatch(/OPQ4,PQ4x6 \(ip\): 2 epochs, 10 steps, tau 0\.100, loss .* -> .*ckpt/);
     expect(existsSync(join(out, 'index.faiss'))).toBe(true);
     const li = LearnableIndex.create({ docEmbeddings: docs, indexMethod: 'opq', subvectorNum: 4, subvectorBits: 6, distMode: 'ip', seed: 4 });
-    li.fit({ queryEmbeddings: queries, docEmbeddings: docs, relData: null, lossMethod: 'distill', epochs: 2, batchSize: 16, perQueryNegNum: 7, temperature: 0.1, docScope: 'batch', lr: { codebooks: 0.003, centroids: 1e-3, rotation: 1e-4 }, seed: 4 });
+    li.fitSync({ queryEmbeddings: queries, docEmbeddings: docs, relData: null, lossMethod: 'distill', epochs: 2, batchSize: 16, perQueryNegNum: 7, temperature: 0.1, docScope: 'batch', lr: { codebooks: 0.003, centroids: 1e-3, rotation: 1e-4 }, seed: 4 });
     const back = LearnableIndex.load(out);
     const q = sliceRows(queries, 0, 20);
-    expect(back.search(q, { k: 10 }).labels).toEqual(li.search(q, { k: 10 }).labels);
+    expect(back.searchSync(q, { k: 10 }).labels).toEqual(li.searchSync(q, { k: 10 }).labels);
     expect(Array.from(back.parts.codebooks!.data)).toEqual(Array.from(li.parts.codebooks!.data));
   });
 

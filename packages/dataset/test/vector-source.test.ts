@@ -127,9 +127,9 @@ describe('matrixFromArrow: Arrow tables into index-core', () => {
     expect(m.rows).toBe(ROWS);
     expect(m.data).toEqual(x.data);
     const index = new IndexIVFFlat(DIM, 4, 'l2');
-    expect(() => index.train(table as never)).toThrow(/Arrow Table or RecordBatch: convert it with matrixFromArrow\(table\) from @libvq\/dataset/);
-    index.train(m, { seed: 1 });
-    index.add(m);
+    expect(() => index.trainSync(table as never)).toThrow(/Arrow Table or RecordBatch: convert it with matrixFromArrow\(table\) from @libvq\/dataset/);
+    index.trainSync(m, { seed: 1 });
+    index.addSync(m);
     expect(index.ntotal).toBe(ROWS);
   });
 });

@@ -1,9 +1,14 @@
 /**
- * The one module of libvq-ts that imports onnxruntime-node: an encoder tower backed by an ONNX model.
+ * The one module of libvq-ts that touches onnxruntime-node: an encoder tower backed by an ONNX model.
  * Everything else (tokenizer, pooling, model files) is plain TypeScript, so the native runtime stays at
  * this edge.
+ *
+ * onnxruntime-node is an optional peer dependency (247 MB, and an install script that downloads CUDA parts):
+ * index-only users of @libvq/train and @libvq/encoder never install it. So it is imported here only as types
+ * (erased at build time) and loaded with a dynamic import() when a model is first opened; no bundle chunk
+ * imports it statically.
  */
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { LibvqError, type Matrix } from '@libvq/index-core';
 import { checkMatrix, invalidArgument, normalizeRows } from '@libvq/index-core/util';
 import { BaseEncoder, type Tower } from './base-encoder.js';
@@ -12,6 +17,44 @@ import { findModelFile, readModelConfig } from './model-dir.js';
 import { checkPooling, poolCls, poolMean, type Pooling } from './pooling.js';
 import { loadTokenizer } from './tokenizer/load.js';
 import type { HfTokenizer } from './tokenizer/hf-tokenizer.js';
+
+type OnnxRuntime = typeof Ort;
+
+/** The version the peer dependency names (package.json) and the one the install hint tells users to get. */
+export const ONNXRUNTIME_NODE_VERSION = '1.23.2';
+
+let runtime: Promise<OnnxRuntime> | undefined;
+
+/**
+ * onnxruntime-node, imported on first use and shared afterwards. A failed load is not cached, so installing
+ * the package lets a long-running process retry without a restart.
+ */
+export function loadOnnxRuntime(): Promise<OnnxRuntime> {
+  runtime ??= import('onnxruntime-node').catch((err: unknown) => {
+    runtime = undefined;
+    throw onnxRuntimeLoadError(err);
+  });
+  return runtime;
+}
+
+/**
+ * Why onnxruntime-node did not load, as a LibvqError: absent (the index-only install) gets the install
+ * command; present but broken (a missing native binary, a wrong platform) gets onnxruntime's own message.
+ * Only "cannot find onnxruntime-node itself" counts as absent: a missing file inside it is a broken install.
+ */
+export function onnxRuntimeLoadError(err: unknown): LibvqError {
+  const e = err as { code?: unknown; message?: unknown };
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  const notFound = e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND';
+  if (notFound && /(package|module) 'onnxruntime-node'/.test(message)) {
+    return new LibvqError(
+      'UNSUPPORTED',
+      `onnxruntime-node is not installed: install onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node@${ONNXRUNTIME_NODE_VERSION}) to run ONNX models. It is an optional peer dependency of @libvq/encoder; indexes and training on your own vectors do not need it`,
+      { cause: err },
+    );
+  }
+  return new LibvqError('UNSUPPORTED', `onnxruntime-node is installed but did not load (${message}); reinstall onnxruntime-node@${ONNXRUNTIME_NODE_VERSION} to run ONNX models`, { cause: err });
+}
 
 export interface OnnxEncoderOptions {
   /** 'cls' | 'mean' over last_hidden_state, or 'none' for a model that outputs [B, d]. Default: config.json libvq.pooling, else 'cls'. */
@@ -29,8 +72,10 @@ export interface OnnxEncoderOptions {
 }
 
 /** Everything an OnnxEncoder is made of; fromPretrained builds it from a model directory. */
-export interface OnnxEncoderParts {
-  session: ort.InferenceSession;
+interface OnnxEncoderParts {
+  /** The loaded onnxruntime-node module: embed() builds its input tensors with it. */
+  ort: OnnxRuntime;
+  session: Ort.InferenceSession;
   name: string;
   pooling: Pooling;
   normalize: boolean;
@@ -48,7 +93,7 @@ type Feedable = (typeof FEEDABLE)[number];
 const TOKEN_OUTPUTS = ['last_hidden_state', 'token_embeddings', 'hidden_states'];
 const POOLED_OUTPUTS = ['sentence_embedding', 'pooler_output', 'embeddings', 'text_embeds'];
 
-function metadataOf(session: ort.InferenceSession, which: 'input' | 'output', name: string): ort.InferenceSession.ValueMetadata | undefined {
+function metadataOf(session: Ort.InferenceSession, which: 'input' | 'output', name: string): Ort.InferenceSession.ValueMetadata | undefined {
   const list = which === 'input' ? session.inputMetadata : session.outputMetadata;
   return list?.find((m) => m.name === name);
 }
@@ -63,12 +108,17 @@ export class OnnxEncoder extends BaseEncoder implements Tower {
   private readonly normalize: boolean;
   private readonly outputNormalized: boolean;
   private readonly inputs: ReadonlyArray<{ name: Feedable; type: 'int64' | 'int32' }>;
-  private session: ort.InferenceSession | null;
+  private readonly ort: OnnxRuntime;
+  private session: Ort.InferenceSession | null;
 
-  /** Pure: checks the session's inputs and outputs against the options; no I/O. */
-  constructor(parts: OnnxEncoderParts) {
+  /**
+   * Pure: checks the session's inputs and outputs against the options; no I/O. Private, so that the public
+   * declarations name no onnxruntime type: a TypeScript consumer without onnxruntime-node still compiles.
+   */
+  private constructor(parts: OnnxEncoderParts) {
     super();
     const { session, name } = parts;
+    this.ort = parts.ort;
     this.name = name;
     this.poolingMode = checkPooling(parts.pooling, `model ${name}: pooling`);
     this.normalize = parts.normalize;
@@ -121,13 +171,15 @@ export class OnnxEncoder extends BaseEncoder implements Tower {
    * model.onnx or onnx/model.onnx.
    */
   static async fromPretrained(dir: string, opts: OnnxEncoderOptions = {}): Promise<OnnxEncoder> {
+    // The runtime first: without it no model directory can work, so its absence is the error to report.
+    const ort = await loadOnnxRuntime();
     // One file at a time, so the first missing or broken file is the one reported.
     const modelFile = await findModelFile(dir);
     const tokenizer = await loadTokenizer(dir);
     const config = await readModelConfig(dir);
-    const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+    const sessionOptions: Ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
     if (opts.intraOpNumThreads !== undefined) sessionOptions.intraOpNumThreads = opts.intraOpNumThreads;
-    let session: ort.InferenceSession;
+    let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(modelFile, sessionOptions);
     } catch (err) {
@@ -135,6 +187,7 @@ export class OnnxEncoder extends BaseEncoder implements Tower {
     }
     try {
       return new OnnxEncoder({
+        ort,
         session,
         name: tokenizer.name,
         pooling: opts.pooling ?? (config.libvq?.pooling !== undefined ? checkPooling(config.libvq.pooling, `${dir}/config.json libvq.pooling`) : 'cls'),
@@ -161,9 +214,9 @@ export class OnnxEncoder extends BaseEncoder implements Tower {
       throw new LibvqError('INVALID_ARGUMENT', `model ${this.name}: batch has sequences of ${L} tokens, the model accepts at most ${this.maxLength} (maxLength)`);
     }
     if (B === 0) return { rows: 0, dim: this.dim, data: new Float32Array(0) };
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const inp of this.inputs) feeds[inp.name] = new ort.Tensor(inp.type, intTensorData(feedValues(inp.name, batch), inp.type), [B, L]);
-    let result: ort.InferenceSession.OnnxValueMapType;
+    const feeds: Record<string, Ort.Tensor> = {};
+    for (const inp of this.inputs) feeds[inp.name] = new this.ort.Tensor(inp.type, intTensorData(feedValues(inp.name, batch), inp.type), [B, L]);
+    let result: Ort.InferenceSession.OnnxValueMapType;
     try {
       result = await session.run(feeds, [this.outputName]);
     } catch (err) {
@@ -172,7 +225,7 @@ export class OnnxEncoder extends BaseEncoder implements Tower {
     // onnxruntime-node up to 1.23 keys a single fetched output by the model's *first* output name
     // (microsoft/onnxruntime#26865, fixed in #26939): one fetch gives one value, whatever its key.
     const values = Object.values(result);
-    const out = (result[this.outputName] ?? (values.length === 1 ? values[0] : undefined)) as ort.Tensor | undefined;
+    const out = (result[this.outputName] ?? (values.length === 1 ? values[0] : undefined)) as Ort.Tensor | undefined;
     if (out === undefined) throw new LibvqError('UNSUPPORTED', `model ${this.name}: onnxruntime returned no "${this.outputName}" output`);
     if (out.type !== 'float32') throw new LibvqError('UNSUPPORTED', `model ${this.name}: output "${this.outputName}" is ${out.type}, expected float32`);
     const data = out.data as Float32Array;
@@ -221,7 +274,7 @@ export class OnnxEncoder extends BaseEncoder implements Tower {
   }
 }
 
-function pickOutput(session: ort.InferenceSession, name: string, pooling: Pooling, requested: string | undefined): string {
+function pickOutput(session: Ort.InferenceSession, name: string, pooling: Pooling, requested: string | undefined): string {
   const outs = session.outputNames;
   if (requested !== undefined) {
     if (!outs.includes(requested)) throw new LibvqError('UNSUPPORTED', `model ${name}: has no output "${requested}" (model outputs: ${outs.join(', ')})`);

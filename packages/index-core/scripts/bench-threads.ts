@@ -66,13 +66,13 @@ const results: Record<number, { train: number; add: number; qps: number; bytes: 
 for (const t of [1, threads]) {
   const idx = indexFactory(d, 'IVF256,PQ20x8', 'l2') as IndexIVFPQ;
   idx.threads = t;
-  const train = seconds(() => idx.train(base, { seed: 1234 }));
-  const add = seconds(() => idx.add(base));
-  idx.search(queries.rows > 100 ? { rows: 100, dim: d, data: queries.data.subarray(0, 100 * d) } : queries, { k: 10, nprobe });
-  let r = idx.search(queries, { k: 10, nprobe });
+  const train = seconds(() => idx.trainSync(base, { seed: 1234 }));
+  const add = seconds(() => idx.addSync(base));
+  idx.searchSync(queries.rows > 100 ? { rows: 100, dim: d, data: queries.data.subarray(0, 100 * d) } : queries, { k: 10, nprobe });
+  let r = idx.searchSync(queries, { k: 10, nprobe });
   const reps = 3;
   const s = seconds(() => {
-    for (let i = 0; i < reps; i++) r = idx.search(queries, { k: 10, nprobe });
+    for (let i = 0; i < reps; i++) r = idx.searchSync(queries, { k: 10, nprobe });
   });
   const searchCores = cores;
   results[t] = { train, add, qps: (reps * nq) / s, bytes: Buffer.concat([Buffer.from(r.distances.buffer), Buffer.from(r.labels.buffer)]) };

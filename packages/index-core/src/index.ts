@@ -10,6 +10,7 @@ export type {
 } from './indexes/index.js';
 export type { Matrix } from './matrix.js';
 export { matrix } from './matrix.js';
+export { toMatrix, type VectorsInput } from './input/vectors-input.js';
 export { tensor, type Tensor, type TensorData } from './tensor.js';
 export type { Metric } from './metric.js';
 export type { LongOperationOptions } from './progress.js';
@@ -31,6 +32,6 @@ export { kmeans, type KMeansOptions, type KMeansResult } from './kmeans.js';
 export { indexFactory, describeIndex, parseFactory, type FactorySpec, type FactoryOptions } from './factory.js';
 export { addBatches } from './indexes/add-batches.js';
 export { checkTrainingSize, defaultTrainingSize } from './indexes/training-size.js';
-export { readIndex, deserializeIndex, type ReadIndexOptions } from './io/read-index.js';
-export { writeIndex, serializeIndex } from './io/write-index.js';
+export { readIndexSync, deserializeIndex, type ReadIndexOptions } from './io/read-index.js';
+export { writeIndexSync, serializeIndex } from './io/write-index.js';
 export { closeThreadPool } from './parallel/pool.js';

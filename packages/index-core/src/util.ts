@@ -2,6 +2,10 @@
 // @libvq packages share with index-core (one implementation each). Stable, but not the index API.
 export { invalidArgument, throwIfAborted } from './errors.js';
 export { checkMatrix, gatherRows, sliceRows, row, normalizeRows, MAX_MAGNITUDE } from './matrix.js';
+// Arrow tables and columns read by shape (any apache-arrow copy), with the vector-column rule every reader shares
+export { vectorField, VECTOR_COLUMN_NAMES } from './input/vector-column.js';
+export { fixedSizeListMatrix } from './input/arrow-rows.js';
+export { isArrowTableLike, isArrowVectorLike, type ArrowTableLike, type ArrowVectorLike, type ArrowFieldLike } from './input/arrow-like.js';
 export { checkMetric } from './metric.js';
 export { MAX_DIMENSION, checkDimension } from './limits.js';
 export { createRng, gaussian, randomPermutation, sampleWithoutReplacement, type Rng } from './random.js';

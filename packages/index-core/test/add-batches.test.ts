@@ -12,12 +12,12 @@ describe('addBatches', () => {
 
   it.each(['IVF8,PQ4x8', 'Flat', 'OPQ4,IVF4,PQ4x4'])('%s: batches of 1, 33 and 5000 rows give the bytes of one add', async (factory) => {
     const whole = indexFactory(8, factory, 'l2');
-    whole.train(x, { seed: 3 });
-    whole.add(x);
+    whole.trainSync(x, { seed: 3 });
+    whole.addSync(x);
     const want = serializeIndex(whole);
     for (const size of [1, 33, 5000]) {
       const index = indexFactory(8, factory, 'l2');
-      index.train(x, { seed: 3 });
+      index.trainSync(x, { seed: 3 });
       const seen: number[] = [];
       const n = await addBatches(index, batches(x, size), { total: x.rows, onProgress: (d, t) => (expect(t).toBe(1000), seen.push(d)) });
       expect(n).toBe(1000);

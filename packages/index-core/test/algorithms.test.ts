@@ -116,9 +116,9 @@ describe('indexes', () => {
     const truth = refKnn(q, base, 1, metric).labels;
     {
       const idx = quickOpq(indexFactory(32, f, metric));
-      idx.train(base, { seed: 3 });
-      idx.add(base);
-      const r = idx.search(q, { k: 10, nprobe: 4 });
+      idx.trainSync(base, { seed: 3 });
+      idx.addSync(base);
+      const r = idx.searchSync(q, { k: 10, nprobe: 4 });
       const ours = recallAt(r.labels, 10, truth, 1, q.rows);
       const theirs = await runFaiss<{ labels: number[] }>(
         `idx = faiss.index_factory(32, ${JSON.stringify(/PQ\d+x\d+$/.test(f) ? `${f}np` : f)}, faiss.${metric === 'ip' ? 'METRIC_INNER_PRODUCT' : 'METRIC_L2'})\nif isinstance(idx, faiss.IndexPreTransform):\n  faiss.downcast_VectorTransform(idx.chain.at(0)).niter = 6\nidx.train(base)\nidx.add(base)\ntry:\n  faiss.extract_index_ivf(idx).nprobe = 4\nexcept Exception:\n  pass\nD, I = idx.search(q, 10)\njson.dump({'labels': I.ravel().tolist()}, open(OUT, 'w'))\n`,
@@ -131,8 +131,8 @@ describe('indexes', () => {
 
   it('IndexFlat is exact; reconstruct returns the vector; reset empties', () => {
     const idx = new IndexFlat(32, 'l2');
-    idx.add(base);
-    const r = idx.search(q, { k: 3 });
+    idx.addSync(base);
+    const r = idx.searchSync(q, { k: 3 });
     const ref = refKnn(q, base, 3, 'l2');
     expect(Array.from(r.labels, Number)).toEqual(Array.from(ref.labels));
     expect(Array.from(idx.reconstruct(5))).toEqual(Array.from(base.data.subarray(160, 192)));
@@ -142,10 +142,10 @@ describe('indexes', () => {
 
   it('IVF-PQ reconstruct is centroid + decoded residual; custom ids come back from search', () => {
     const idx = indexFactory(32, 'IVF16,PQ8x8', 'l2');
-    idx.train(base, { seed: 1 });
+    idx.trainSync(base, { seed: 1 });
     const ids = new BigInt64Array(base.rows).map((_, i) => BigInt(1_000_000 + i));
-    idx.add(base, ids);
-    const r = idx.search(q, { k: 5, nprobe: 16 });
+    idx.addSync(base, ids);
+    const r = idx.searchSync(q, { k: 5, nprobe: 16 });
     for (const l of r.labels) expect(l >= 1_000_000n).toBe(true);
     const rec = idx.reconstruct(1_000_007);
     let err = 0;
@@ -159,9 +159,9 @@ describe('indexes', () => {
 
   it('pads with -1 when the probed lists hold fewer than k vectors', () => {
     const idx = indexFactory(32, 'IVF16,PQ8', 'ip');
-    idx.train(base, { seed: 1 });
-    idx.add({ rows: 20, dim: 32, data: base.data.subarray(0, 640) });
-    const r = idx.search(q, { k: 50, nprobe: 16 });
+    idx.trainSync(base, { seed: 1 });
+    idx.addSync({ rows: 20, dim: 32, data: base.data.subarray(0, 640) });
+    const r = idx.searchSync(q, { k: 50, nprobe: 16 });
     expect(r.labels[49]).toBe(-1n);
     expect(r.distances[49]).toBe(-Infinity);
     expect(r.labels[0]).not.toBe(-1n);
@@ -170,9 +170,9 @@ describe('indexes', () => {
   it('the same seed gives identical codes and centroids', () => {
     const make = () => {
       const idx = quickOpq(indexFactory(32, 'OPQ8,IVF16,PQ8x8', 'ip'), 3);
-      idx.train(base, { seed: 42 });
-      idx.add(base);
-      return idx.search(q, { k: 10, nprobe: 4 });
+      idx.trainSync(base, { seed: 42 });
+      idx.addSync(base);
+      return idx.searchSync(q, { k: 10, nprobe: 4 });
     };
     const a = make();
     const b = make();

@@ -24,7 +24,7 @@ function trained(desc: string, metric: 'l2' | 'ip'): Index {
   let idx = trainedOnce.get(key);
   if (!idx) {
     idx = indexFactory(d, desc, metric);
-    idx.train(train, { seed: 5 });
+    idx.trainSync(train, { seed: 5 });
     trainedOnce.set(key, idx);
   }
   return idx.cloneEmpty();
@@ -34,7 +34,7 @@ describe.each(FACTORIES)('%s', (desc) => {
   for (const metric of ['l2', 'ip'] as const) {
     it(`${metric}: addEncoded(encode(x)) stores exactly what add(x) stores; readEntries gives it back`, () => {
       const a = trained(desc, metric);
-      a.add(base);
+      a.addSync(base);
       const b = a.cloneEmpty();
       expect(b.ntotal).toBe(0);
       const e = b.encode(base);
@@ -50,8 +50,8 @@ describe.each(FACTORIES)('%s', (desc) => {
       expect(Array.from(entries.ids).sort((x, y) => x - y)).toEqual(Array.from({ length: base.rows }, (_, i) => i));
       const c = a.cloneEmpty();
       c.addEncoded(entries, desc.includes('IVF') ? Int32Array.from(entries.ids) : undefined);
-      const ra = a.search(queries, { k: 7, nprobe: 4 });
-      const rc = c.search(queries, { k: 7, nprobe: 4 });
+      const ra = a.searchSync(queries, { k: 7, nprobe: 4 });
+      const rc = c.searchSync(queries, { k: 7, nprobe: 4 });
       expect(rc.labels).toEqual(ra.labels);
       expect(rc.distances).toEqual(ra.distances);
       expect(a.readEntries({ codes: false }).codes.length).toBe(0);
@@ -60,15 +60,15 @@ describe.each(FACTORIES)('%s', (desc) => {
 
   it('cloneEmpty is independent: writing its parameters leaves the original untouched', () => {
     const a = trained(desc, 'l2');
-    a.add(base);
-    const before = a.search(queries, { k: 5, nprobe: 4 });
+    a.addSync(base);
+    const before = a.searchSync(queries, { k: 5, nprobe: 4 });
     const c = a.cloneEmpty();
     const p = c.parameters();
     p.codebooks?.data.fill(0);
     p.centroids?.data.fill(0);
     for (const t of p.transforms) t.matrix.fill(0);
     c.parametersChanged();
-    const after = a.search(queries, { k: 5, nprobe: 4 });
+    const after = a.searchSync(queries, { k: 5, nprobe: 4 });
     expect(after.labels).toEqual(before.labels);
     expect(after.distances).toEqual(before.distances);
   });
@@ -87,20 +87,20 @@ describe('parameters() and parametersChanged()', () => {
 
   it('an in-place write published by parametersChanged reaches single-thread and threaded searches alike (l2 IVF-PQ tables)', () => {
     const idx = trained('IVF16,PQ8', 'l2');
-    idx.add(base);
-    idx.search(queries, { k: 5, nprobe: 4 }); // fills the per-list l2 tables
-    idx.search(queries, { k: 5, nprobe: 4, threads: 2 }); // and a worker snapshot
+    idx.addSync(base);
+    idx.searchSync(queries, { k: 5, nprobe: 4 }); // fills the per-list l2 tables
+    idx.searchSync(queries, { k: 5, nprobe: 4, threads: 2 }); // and a worker snapshot
     const p = idx.parameters();
     for (let i = 0; i < p.codebooks!.data.length; i += 3) p.codebooks!.data[i] *= 1.5;
     p.centroids!.data[0] += 1;
     idx.parametersChanged();
-    const single = idx.search(queries, { k: 5, nprobe: 4 });
-    const threaded = idx.search(queries, { k: 5, nprobe: 4, threads: 2 });
+    const single = idx.searchSync(queries, { k: 5, nprobe: 4 });
+    const threaded = idx.searchSync(queries, { k: 5, nprobe: 4, threads: 2 });
     expect(threaded.distances).toEqual(single.distances);
     // the oracle: a fresh index holding the changed parameters and the same entries
     const fresh = idx.cloneEmpty();
     fresh.addEncoded(idx.readEntries(), Int32Array.from(idx.readEntries().ids));
-    expect(fresh.search(queries, { k: 5, nprobe: 4 }).distances).toEqual(single.distances);
+    expect(fresh.searchSync(queries, { k: 5, nprobe: 4 }).distances).toEqual(single.distances);
   });
 });
 

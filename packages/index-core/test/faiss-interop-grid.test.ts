@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  IndexPreTransform, OPQMatrix, deserializeIndex, describeIndex, indexFactory, readIndex, serializeIndex, writeIndex, type Index, type Matrix, type Metric, type SearchResult,
+  IndexPreTransform, OPQMatrix, deserializeIndex, describeIndex, indexFactory, readIndexSync, serializeIndex, writeIndexSync, type Index, type Matrix, type Metric, type SearchResult,
 } from '../src/index.js';
 import { createRng, sliceRows } from '../src/util.js';
 import { type FaissSearch, expectSameResults, ivfOf } from './helpers/compare-faiss.js';
@@ -119,11 +119,11 @@ function build(c: GridCase, seed: number, threads: number): Index {
   const index = indexFactory(c.d, c.factory, c.metric);
   index.threads = threads;
   if (index instanceof IndexPreTransform) for (const t of index.chain) if (t instanceof OPQMatrix) t.niter = 8;
-  index.train(sliceRows(data[`xt${c.d}`], 0, trainRows(c)), { seed, threads });
+  index.trainSync(sliceRows(data[`xt${c.d}`], 0, trainRows(c)), { seed, threads });
   // Two batches, so list appends are exercised too.
   const half = c.n >> 1;
-  index.add(sliceRows(data[`xb${c.d}`], 0, half));
-  index.add(sliceRows(data[`xb${c.d}`], half, c.n));
+  index.addSync(sliceRows(data[`xb${c.d}`], 0, half));
+  index.addSync(sliceRows(data[`xb${c.d}`], half, c.n));
   const ivf = ivfOf(index);
   if (ivf) ivf.nprobe = c.nprobe;
   return index;
@@ -143,9 +143,9 @@ describe(`faiss interop grid (${CASES.length} cases, Debian faiss 1.7.3)`, () =>
       await new Promise((r) => setImmediate(r));
       const index = build(c, 100 + i, c.threads);
       ours.push(index);
-      oursResults.push(index.search(data[`xq${c.d}`], { k: K, threads: c.threads }));
+      oursResults.push(index.searchSync(data[`xq${c.d}`], { k: K, threads: c.threads }));
       const path = join(dir, `ours-${i}.faiss`);
-      if (c.via === 'writeIndex') writeIndex(index, path);
+      if (c.via === 'writeIndex') writeIndexSync(index, path);
       else writeFileSync(path, serializeIndex(index));
     }
     const files = CASES.map((_, i) => join(dir, `ours-${i}.faiss`));
@@ -203,11 +203,11 @@ json.dump(res, open(OUT, 'w'))
       expect(Buffer.compare(mine, readFileSync(join(dir, `ours-${i}.faiss.rewritten`))), 'faiss re-serialization differs').toBe(0);
       // (b) we on faiss's file
       const path = join(dir, `faiss-${i}.faiss`);
-      const index = readIndex(path);
+      const index = readIndexSync(path);
       expect(index.ntotal).toBe(c.n);
       expect(index.metric).toBe(c.metric);
       expect(describeIndex(index)).toBe(c.factory);
-      const again = index.search(data[`xq${c.d}`], { k: K, threads: c.threads });
+      const again = index.searchSync(data[`xq${c.d}`], { k: K, threads: c.threads });
       if (c.kind === 'Flat' && c.n === 0) expect(Array.from(again.labels, Number).every((l) => l === -1)).toBe(true);
       else expectSameResults(again, faissBuilt[i], K, `${label(c, i)} (our search of faiss's file)`);
       const bytes = readFileSync(path);

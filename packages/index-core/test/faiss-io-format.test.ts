@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  IndexFlat, IndexIVF, IndexIVFPQ, IndexPreTransform, LibvqError, OPQMatrix, deserializeIndex, indexFactory, readIndex, serializeIndex, writeIndex, type Index,
+  IndexFlat, IndexIVF, IndexIVFPQ, IndexPreTransform, LibvqError, OPQMatrix, deserializeIndex, indexFactory, readIndexSync, serializeIndex, writeIndexSync, type Index,
 } from '../src/index.js';
 import { packCodes, packedCodeSize, unpackCodes } from '../src/io/pq-codes.js';
 import { sliceRows } from '../src/util.js';
@@ -26,8 +26,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function build(factory: string, metric: 'ip' | 'l2', n = xb.rows, seed = 1): Index {
   const index = indexFactory(D, factory, metric);
   if (index instanceof IndexPreTransform) for (const t of index.chain) if (t instanceof OPQMatrix) t.niter = 4;
-  index.train(xb, { seed });
-  index.add(sliceRows(xb, 0, n));
+  index.trainSync(xb, { seed });
+  index.addSync(sliceRows(xb, 0, n));
   return index;
 }
 
@@ -57,7 +57,7 @@ function patchI32(bytes: Uint8Array, at: number, v: number): Uint8Array {
 describe('faiss format layout', () => {
   it('IndexFlatL2 bytes match a hand-written file', () => {
     const index = new IndexFlat(2, 'l2');
-    index.add({ rows: 2, dim: 2, data: new Float32Array([1, 2, 3, 4]) });
+    index.addSync({ rows: 2, dim: 2, data: new Float32Array([1, 2, 3, 4]) });
     const expected: number[] = [];
     const u = (v: number, n: number) => {
       for (let i = 0; i < n; i++) expected.push(Number((BigInt(v) >> BigInt(8 * i)) & 0xffn));
@@ -113,8 +113,8 @@ describe('round trips', () => {
       const bytes = serializeIndex(index);
       const back = deserializeIndex(bytes);
       expect(Buffer.compare(Buffer.from(serializeIndex(back)), Buffer.from(bytes))).toBe(0);
-      const a = index.search(xq, { k: 7, nprobe: 3 });
-      const b = back.search(xq, { k: 7 }); // nprobe comes from the file
+      const a = index.searchSync(xq, { k: 7, nprobe: 3 });
+      const b = back.searchSync(xq, { k: 7 }); // nprobe comes from the file
       expect(Array.from(b.labels)).toEqual(Array.from(a.labels));
       expect(Array.from(b.distances)).toEqual(Array.from(a.distances));
       expect(Array.from(back.reconstruct(5))).toEqual(Array.from(index.reconstruct(5)));
@@ -127,22 +127,22 @@ describe('round trips', () => {
     expect(back).toBeInstanceOf(IndexIVFPQ);
     expect(back.isTrained).toBe(false);
     expect(back.ntotal).toBe(0);
-    back.train(xb, { seed: 1 });
+    back.trainSync(xb, { seed: 1 });
     expect(back.isTrained).toBe(true);
   });
 
   it('writeIndex goes through a temporary name, leaves no temp file, and the same seed gives the same bytes', () => {
     const p1 = join(dir, 'a.faiss');
     const p2 = join(dir, 'b.faiss');
-    writeIndex(build('OPQ4,IVF8,PQ4x4', 'ip', 300, 9), p1);
-    writeIndex(build('OPQ4,IVF8,PQ4x4', 'ip', 300, 9), p2);
+    writeIndexSync(build('OPQ4,IVF8,PQ4x4', 'ip', 300, 9), p1);
+    writeIndexSync(build('OPQ4,IVF8,PQ4x4', 'ip', 300, 9), p2);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
-    const a = readIndex(p1);
-    expect(serializeIndex(a)).toEqual(serializeIndex(readIndex(p2)));
+    const a = readIndexSync(p1);
+    expect(serializeIndex(a)).toEqual(serializeIndex(readIndexSync(p2)));
     // Writing over an existing file replaces it whole.
-    writeIndex(build('Flat', 'ip', 3), p1);
-    expect(readIndex(p1).ntotal).toBe(3);
-    const err = errorOf(() => writeIndex(a, join(dir, 'missing-dir', 'x.faiss')));
+    writeIndexSync(build('Flat', 'ip', 3), p1);
+    expect(readIndexSync(p1).ntotal).toBe(3);
+    const err = errorOf(() => writeIndexSync(a, join(dir, 'missing-dir', 'x.faiss')));
     expect(err.code).toBe('IO');
     expect(existsSync(join(dir, 'missing-dir'))).toBe(false);
   });
@@ -249,7 +249,7 @@ describe('bad files', () => {
 
   it('a missing file is an IO error naming the path', () => {
     const p = join(dir, 'nope.faiss');
-    const err = errorOf(() => readIndex(p));
+    const err = errorOf(() => readIndexSync(p));
     expect(err.code).toBe('IO');
     expect(err.message).toContain(p);
   });
@@ -290,8 +290,8 @@ describe('writer self-checks (the nlist ≥ 509 corruption)', () => {
     const x = structuredData(3000, 8, 9);
     for (const n of [3000, 40]) {
       const index = indexFactory(8, 'IVF1024,Flat', 'ip');
-      index.train(x, { seed: 2 });
-      index.add(sliceRows(x, 0, n));
+      index.trainSync(x, { seed: 2 });
+      index.addSync(sliceRows(x, 0, n));
       const back = deserializeIndex(serializeIndex(index));
       expect(indexDigest(back)).toBe(indexDigest(index));
       expect(back.ntotal).toBe(n);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  IndexPreTransform, OPQMatrix, deserializeIndex, describeIndex, indexFactory, readIndex, serializeIndex, writeIndex, type Index, type SearchResult, type Metric,
+  IndexPreTransform, OPQMatrix, deserializeIndex, describeIndex, indexFactory, readIndexSync, serializeIndex, writeIndexSync, type Index, type SearchResult, type Metric,
 } from '../src/index.js';
 import { sliceRows } from '../src/util.js';
 import { structuredData } from './helpers/data.js';
@@ -63,13 +63,13 @@ describe('faiss file interop (Debian faiss 1.7.3)', () => {
     CASES.forEach((c, i) => {
       const index = indexFactory(D, c.factory, c.metric);
       if (index instanceof IndexPreTransform) for (const t of index.chain) if (t instanceof OPQMatrix) t.niter = 12;
-      index.train(xb, { seed: 3 + i });
-      index.add(sliceRows(xb, 0, c.n ?? N));
+      index.trainSync(xb, { seed: 3 + i });
+      index.addSync(sliceRows(xb, 0, c.n ?? N));
       const ivf = ivfOf(index);
       if (ivf) ivf.nprobe = NPROBE;
       ours.push(index);
-      oursResults.push(index.search(xq, { k: K, nprobe: NPROBE }));
-      writeIndex(index, join(dir, `ours-${i}.faiss`));
+      oursResults.push(index.searchSync(xq, { k: K, nprobe: NPROBE }));
+      writeIndexSync(index, join(dir, `ours-${i}.faiss`));
     });
     const files = CASES.map((_, i) => join(dir, `ours-${i}.faiss`));
     faissOnOurs = await faissReadsOurFiles(files, files.map(() => 'xq'), K, { xb, xq });
@@ -115,13 +115,13 @@ json.dump(res, open(OUT, 'w'))
 
     it(`${label(c)}: we read faiss's file and find what faiss finds`, () => {
       const path = join(dir, `faiss-${i}.faiss`);
-      const index = readIndex(path);
+      const index = readIndexSync(path);
       expect(index.ntotal).toBe(c.n ?? N);
       expect(index.metric).toBe(c.metric);
       expect(index.isTrained).toBe(true);
       expect(describeIndex(index)).toBe(c.factory);
       // No nprobe given: the one stored in the file (set by faiss) must be used.
-      expectSameResults(index.search(xq, { k: K }), faissBuilt[i], K, `${label(c)} (our search of faiss's file)`);
+      expectSameResults(index.searchSync(xq, { k: K }), faissBuilt[i], K, `${label(c)} (our search of faiss's file)`);
       const bytes = readFileSync(path);
       if (ivfOf(index)) expect(bytes.includes(c.n === undefined ? 'full' : 'sprs'), 'list size layout').toBe(true);
       const again = serializeIndex(deserializeIndex(bytes));

@@ -27,17 +27,17 @@ const queries = structuredData(40, 32, 42);
 
 describe.each(['ip', 'l2'] as Metric[])('IVF16,PQ8x8 (%s) searched through gpujs', (metric) => {
   const index = indexFactory(32, 'IVF16,PQ8x8', metric) as IndexIVFPQ;
-  index.train(base, { seed: 7 });
-  index.add(base);
+  index.trainSync(base, { seed: 7 });
+  index.addSync(base);
   const params = { k: 10, nprobe: 4 };
-  const ref = index.search(queries, params);
+  const ref = index.searchSync(queries, params);
 
   // Sums differ in width and order (gpujs cpu: float64; webasm and gpu: float32; js's ADC scan: float32 in
   // faiss's order), so distances agree to 1e-5 relative, and a label may differ from js's only by swapping
   // with a neighbour of the same query whose distance is within that tolerance; at most 1% of them do.
   it.each(modes)('mode %s returns the js labels and distances', (_mode, be) => {
     index.backend = be;
-    const r = index.search(queries, params);
+    const r = index.searchSync(queries, params);
     index.backend = jsBackend;
     let swapped = 0;
     for (let i = 0; i < ref.labels.length; i++) {
@@ -56,11 +56,11 @@ describe.each(['ip', 'l2'] as Metric[])('IVF16,PQ8x8 (%s) searched through gpujs
 
   it('trained, added and searched on gpujs cpu from the start: the js centroids, codebooks and labels', () => {
     const g = indexFactory(32, 'IVF16,PQ8x8', metric, cpu) as IndexIVFPQ;
-    g.train(base, { seed: 7 });
-    g.add(base);
+    g.trainSync(base, { seed: 7 });
+    g.addSync(base);
     expect(Array.from(g.quantizer.vectors.data)).toEqual(Array.from(index.quantizer.vectors.data));
     expect(Array.from(g.pq.centroids)).toEqual(Array.from(index.pq.centroids));
-    const r = g.search(queries, params);
+    const r = g.searchSync(queries, params);
     expect(Array.from(r.labels)).toEqual(Array.from(ref.labels));
   });
 });

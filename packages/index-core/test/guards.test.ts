@@ -39,11 +39,11 @@ describe('search with k beyond ntotal', () => {
   it.each(['Flat', 'PQ4x8', 'IVF8,Flat', 'IVF8,PQ4x4'])('%s computes k = ntotal and pads the rest like faiss', (factory) => {
     const { backend, ks } = recordingBackend();
     const index: Index = indexFactory(8, factory, 'l2', backend);
-    index.train(x, { seed: 1 });
-    index.add(x);
-    const exact = index.search(q, { k: 600, nprobe: 8 });
+    index.trainSync(x, { seed: 1 });
+    index.addSync(x);
+    const exact = index.searchSync(q, { k: 600, nprobe: 8 });
     ks.length = 0;
-    const huge = index.search(q, { k: 1_000_000, nprobe: 8 });
+    const huge = index.searchSync(q, { k: 1_000_000, nprobe: 8 });
     // No kernel saw a k above ntotal (the IVF probe's k is nprobe).
     expect(Math.max(...ks)).toBeLessThanOrEqual(600);
     expect(huge.labels.length).toBe(5 * 1_000_000);
@@ -56,15 +56,15 @@ describe('search with k beyond ntotal', () => {
   });
 
   it('an empty index returns pure padding', () => {
-    const r = new IndexFlat(8, 'ip').search(q, { k: 3 });
+    const r = new IndexFlat(8, 'ip').searchSync(q, { k: 3 });
     expect(Array.from(r.labels)).toEqual(Array(15).fill(-1n));
     expect(r.distances.every((d) => d === -Infinity)).toBe(true);
   });
 
   it('a result set too large to allocate is refused before any work, with the sizes', () => {
     const flat = new IndexFlat(8, 'l2');
-    flat.add(x);
-    expect(code(() => flat.search(q, { k: 2 ** 31 }))).toMatch(/INVALID_ARGUMENT: IndexFlat\.search: 5 queries × k = 2147483648 is 10737418240 results .* over libvq's limit of 268435456/);
+    flat.addSync(x);
+    expect(code(() => flat.searchSync(q, { k: 2 ** 31 }))).toMatch(/INVALID_ARGUMENT: IndexFlat\.search: 5 queries × k = 2147483648 is 10737418240 results .* over libvq's limit of 268435456/);
     expect(MAX_RESULTS).toBe(2 ** 28);
   });
 });
@@ -72,25 +72,25 @@ describe('search with k beyond ntotal', () => {
 describe('ids, magnitudes, metrics and factory sizes', () => {
   const ivf = () => {
     const i = new IndexIVFFlat(8, 4, 'l2');
-    i.train(x, { seed: 2 });
+    i.trainSync(x, { seed: 2 });
     return i;
   };
 
   it('ids must be 0 ≤ id ≤ 2^53 − 1', () => {
-    expect(code(() => ivf().add(sliceRows(x, 0, 2), BigInt64Array.of(5n, -3n)))).toMatch(/INVALID_ARGUMENT: IndexIVF\.add ids\[1\]: expected an id from 0 to 2\^53 - 1 .* got -3/);
-    expect(code(() => ivf().add(sliceRows(x, 0, 1), BigInt64Array.of(2n ** 53n)))).toMatch(/ids\[0\].* got 9007199254740992/);
-    expect(code(() => ivf().add(sliceRows(x, 0, 1), Int32Array.of(-1)))).toMatch(/ids\[0\]: expected an id ≥ 0/);
+    expect(code(() => ivf().addSync(sliceRows(x, 0, 2), BigInt64Array.of(5n, -3n)))).toMatch(/INVALID_ARGUMENT: IndexIVF\.add ids\[1\]: expected an id from 0 to 2\^53 - 1 .* got -3/);
+    expect(code(() => ivf().addSync(sliceRows(x, 0, 1), BigInt64Array.of(2n ** 53n)))).toMatch(/ids\[0\].* got 9007199254740992/);
+    expect(code(() => ivf().addSync(sliceRows(x, 0, 1), Int32Array.of(-1)))).toMatch(/ids\[0\]: expected an id ≥ 0/);
     const ok = ivf();
-    ok.add(sliceRows(x, 0, 2), BigInt64Array.of(0n, 2n ** 53n - 1n));
+    ok.addSync(sliceRows(x, 0, 2), BigInt64Array.of(0n, 2n ** 53n - 1n));
     expect(ok.ntotal).toBe(2);
   });
 
   it('components beyond ±1e15 are refused (their squares would overflow float32 to Infinity)', () => {
     const big = structuredData(3, 8, 5);
     big.data[9] = 1e30;
-    expect(code(() => ivf().add(big))).toMatch(/NON_FINITE: IndexIVF\.add vectors: row 1, component 1 is 1\.0\d*e\+30; components must lie within ±1e15/);
-    expect(code(() => ivf().search(big, { k: 1 }))).toMatch(/row 1, component 1 is 1\.0\d*e\+30/);
-    expect(code(() => new IndexIVFFlat(8, 2, 'l2').train(big))).toMatch(/IVF training vectors: row 1/);
+    expect(code(() => ivf().addSync(big))).toMatch(/NON_FINITE: IndexIVF\.add vectors: row 1, component 1 is 1\.0\d*e\+30; components must lie within ±1e15/);
+    expect(code(() => ivf().searchSync(big, { k: 1 }))).toMatch(/row 1, component 1 is 1\.0\d*e\+30/);
+    expect(code(() => new IndexIVFFlat(8, 2, 'l2').trainSync(big))).toMatch(/IVF training vectors: row 1/);
   });
 
   it('an ip IVF refuses an l2 coarse quantizer (and the other way round)', () => {
@@ -116,7 +116,7 @@ describe('ids, magnitudes, metrics and factory sizes', () => {
     const x = structuredData(600, 8, 3);
     const rotation = (opts?: { niter: number }) => {
       const idx = indexFactory(8, 'OPQ2,PQ2x4', 'l2', undefined, opts && { opq: { ...opts, maxTrainPoints: 500 } });
-      idx.train(x, { seed: 1 });
+      idx.trainSync(x, { seed: 1 });
       return Array.from(idx.parameters().transforms[0].matrix);
     };
     expect(rotation({ niter: 2 })).toEqual(rotation({ niter: 2 }));

@@ -39,8 +39,8 @@ function storage(idx: Index): Buffer {
 function build(desc: string, metric: 'l2' | 'ip', threads: number): Index {
   const idx = indexFactory(32, desc, metric);
   idx.threads = threads;
-  idx.train(train, { seed: 9 });
-  idx.add(base);
+  idx.trainSync(train, { seed: 9 });
+  idx.addSync(base);
   if (idx instanceof IndexIVF) idx.nprobe = 4;
   return idx;
 }
@@ -53,7 +53,7 @@ describe.each([
   ['Flat', 'l2'],
 ] as const)('%s %s', (desc, metric) => {
   const one = build(desc, metric, 1);
-  const ref = one.search(queries, { k: 10 });
+  const ref = one.searchSync(queries, { k: 10 });
 
   it('train + add with threads 2 and 3 store the same bytes as one thread', () => {
     for (const t of [2, 3]) expect(storage(build(desc, metric, t)).equals(storage(one))).toBe(true);
@@ -61,7 +61,7 @@ describe.each([
 
   it('search with threads 2 and 3 returns the same distances and labels', () => {
     for (const t of [2, 3]) {
-      const r = one.search(queries, { k: 10, threads: t });
+      const r = one.searchSync(queries, { k: 10, threads: t });
       expect(bytes(r.distances).equals(bytes(ref.distances))).toBe(true);
       expect(bytes(r.labels).equals(bytes(ref.labels))).toBe(true);
     }
@@ -79,18 +79,18 @@ describe('shared copies follow the index', () => {
 
   it('a threaded search after add and after an in-place codebook change sees the new data', () => {
     const idx = build('IVF16,PQ8', 'l2', 1) as IndexIVFPQ;
-    idx.search(queries, { k: 5, threads: 2 });
-    idx.add(structuredData(300, 32, 8));
-    let r = idx.search(queries, { k: 5, threads: 2 });
-    let s = idx.search(queries, { k: 5 });
+    idx.searchSync(queries, { k: 5, threads: 2 });
+    idx.addSync(structuredData(300, 32, 8));
+    let r = idx.searchSync(queries, { k: 5, threads: 2 });
+    let s = idx.searchSync(queries, { k: 5 });
     expect(bytes(r.labels).equals(bytes(s.labels))).toBe(true);
     expect(r.labels.some((l) => l >= 2500n)).toBe(true);
     // training write-back changes codebooks and centroids in place
     for (let i = 0; i < idx.pq.centroids.length; i += 3) idx.pq.centroids[i] *= 1.5;
     idx.quantizer.vectors.data[0] += 1;
     idx.parametersChanged();
-    r = idx.search(queries, { k: 5, threads: 2 });
-    s = idx.search(queries, { k: 5 });
+    r = idx.searchSync(queries, { k: 5, threads: 2 });
+    s = idx.searchSync(queries, { k: 5 });
     expect(bytes(r.distances).equals(bytes(s.distances))).toBe(true);
   });
 });
@@ -143,8 +143,8 @@ describe('OPQ training', () => {
     const two = indexFactory(24, 'OPQ6,IVF8,PQ6x6', 'l2');
     two.threads = 2;
     for (const i of [one, two]) {
-      i.train(x, { seed: 6 });
-      i.add(x);
+      i.trainSync(x, { seed: 6 });
+      i.addSync(x);
     }
     expect(Buffer.from(serializeIndex(two)).equals(Buffer.from(serializeIndex(one)))).toBe(true);
   });
@@ -153,8 +153,8 @@ describe('OPQ training', () => {
 describe('errors and lifetime', () => {
   it('rejects a bad threads value, naming the parameter', () => {
     const idx = new IndexIVFFlat(32, 4);
-    idx.train(train);
-    expect(() => idx.search(queries, { k: 3, threads: 0 })).toThrow(/IndexIVF.search threads: expected an integer from 1 to 256, got 0/);
+    idx.trainSync(train);
+    expect(() => idx.searchSync(queries, { k: 3, threads: 0 })).toThrow(/IndexIVF.search threads: expected an integer from 1 to 256, got 0/);
     expect(() => kmeans(train, 4, { threads: 1.5 })).toThrow(LibvqError);
   });
 

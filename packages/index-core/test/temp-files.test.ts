@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IndexFlat, readIndex, writeIndex } from '../src/index.js';
+import { IndexFlat, readIndexSync, writeIndexSync } from '../src/index.js';
 import { removeStaleTemporaries, temporarySibling } from '../src/util.js';
 import { structuredData } from './helpers/data.js';
 import { deadPid, scratchDirs } from './helpers/scratch-dirs.js';
@@ -66,11 +66,11 @@ describe('temporary siblings', () => {
     const stale = fakeTemp(path, deadPid());
     const live = fakeTemp(path, process.pid);
     const index = new IndexFlat(4);
-    index.add(structuredData(10, 4, 1));
-    writeIndex(index, path);
+    index.addSync(structuredData(10, 4, 1));
+    writeIndexSync(index, path);
     expect(existsSync(stale)).toBe(false);
     expect(existsSync(live)).toBe(true);
     expect(readdirSync(dir).sort()).toEqual([basename(path), basename(live)]);
-    expect(readIndex(path).ntotal).toBe(10);
+    expect(readIndexSync(path).ntotal).toBe(10);
   });
 });

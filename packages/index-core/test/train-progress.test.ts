@@ -23,7 +23,7 @@ describe('progress reports name their stage', () => {
   ])('%s trains through stages %j, each counting to its own total', (factory, stages) => {
     const index = indexFactory(8, factory, 'l2');
     const r = recorder();
-    index.train(x, { seed: 2, onProgress: r.onProgress });
+    index.trainSync(x, { seed: 2, onProgress: r.onProgress });
     expect(stagesOf(r.seen)).toEqual(stages);
     for (const stage of stages) {
       const mine = r.seen.filter(([s]) => s === stage);
@@ -37,10 +37,10 @@ describe('progress reports name their stage', () => {
   it('reporting changes nothing: the same seed trains the same bytes with or without a callback', () => {
     const a = indexFactory(8, 'OPQ4,IVF4,PQ4x4', 'l2');
     const b = indexFactory(8, 'OPQ4,IVF4,PQ4x4', 'l2');
-    a.train(x, { seed: 5 });
-    b.train(x, { seed: 5, onProgress: () => {} });
-    a.add(x);
-    b.add(x);
+    a.trainSync(x, { seed: 5 });
+    b.trainSync(x, { seed: 5, onProgress: () => {} });
+    a.addSync(x);
+    b.addSync(x);
     expect(Buffer.from(serializeIndex(a)).equals(Buffer.from(serializeIndex(b)))).toBe(true);
   });
 
@@ -49,9 +49,9 @@ describe('progress reports name their stage', () => {
     kmeans(x, 4, { niter: 3, onProgress: r.onProgress });
     expect(r.seen).toEqual([['kmeans', 1, 3], ['kmeans', 2, 3], ['kmeans', 3, 3]]);
     const ivf = indexFactory(8, 'IVF4,Flat', 'l2');
-    ivf.train(x);
+    ivf.trainSync(x);
     const added = recorder();
-    ivf.add(x, undefined, { onProgress: added.onProgress });
+    ivf.addSync(x, undefined, { onProgress: added.onProgress });
     expect(added.seen).toEqual([['add', 600, 600]]);
     const batches = recorder();
     async function* two(m: Matrix) {
@@ -78,7 +78,7 @@ describe('progress reports name their stage', () => {
     };
     const index = new IndexPreTransform([identity], indexFactory(8, 'IVF4,Flat', 'l2'));
     const r = recorder();
-    index.train(x, { seed: 1, onProgress: r.onProgress });
+    index.trainSync(x, { seed: 1, onProgress: r.onProgress });
     expect(stagesOf(r.seen)).toEqual(['transform', 'ivf']);
     expect(r.seen.slice(0, 2)).toEqual([['transform', 1, 2], ['transform', 2, 2]]);
   });
@@ -104,7 +104,7 @@ describe('checkTrainingSize: what the stages need, before any runs', () => {
     const x = structuredData(300, 8, 2);
     const index = indexFactory(8, 'OPQ4,IVF64,Flat', 'l2');
     expect(() => checkTrainingSize(index, 100)).toThrow(/OPQ rotation/);
-    index.train(x);
+    index.trainSync(x);
     expect(() => checkTrainingSize(index, 1)).not.toThrow();
     expect(() => checkTrainingSize(indexFactory(8, 'Flat', 'l2'), 0)).not.toThrow();
   });

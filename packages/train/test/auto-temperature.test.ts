@@ -75,15 +75,15 @@ describe("temperature 'auto'", () => {
     for (const bad of ['', ' ', '0', '-1', 'NaN', 'Infinity', 'hot']) expect(() => parseTemperature(bad, '--temperature')).toThrow(/--temperature.*a number > 0 or 'auto'/);
     const li = LearnableIndex.create({ docEmbeddings: docs, indexMethod: 'pq', subvectorNum: 4, subvectorBits: 4, distMode: 'ip', seed: 1 });
     const fit = { queryEmbeddings: queries, docEmbeddings: docs, relData: null, epochs: 1, temperature: 'hot' as unknown as number };
-    expect(() => li.fit(fit)).toThrow(/temperature.*a number > 0 or 'auto'/);
+    expect(() => li.fitSync(fit)).toThrow(/temperature.*a number > 0 or 'auto'/);
   });
 
   it("fit reports the temperature it used: the number given, or the fitted one for 'auto'", () => {
     const common = { queryEmbeddings: queries, docEmbeddings: docs, relData: null, lossMethod: 'distill' as const, epochs: 1, batchSize: 16, seed: 2 };
     const fixed = LearnableIndex.create({ docEmbeddings: docs, indexMethod: 'pq', subvectorNum: 4, subvectorBits: 4, distMode: 'ip', seed: 1 });
-    expect(fixed.fit({ ...common, temperature: 0.3 }).temperature).toBe(0.3);
+    expect(fixed.fitSync({ ...common, temperature: 0.3 }).temperature).toBe(0.3);
     const auto = LearnableIndex.create({ docEmbeddings: docs, indexMethod: 'pq', subvectorNum: 4, subvectorBits: 4, distMode: 'ip', seed: 1 });
-    const rep = auto.fit({ ...common, temperature: 'auto' });
+    const rep = auto.fitSync({ ...common, temperature: 'auto' });
     expect(rep.temperature).toBe(autoTemperature('ip', queries, docs, { seed: 2 }));
     expect(rep.epochLoss.every(Number.isFinite)).toBe(true);
   });

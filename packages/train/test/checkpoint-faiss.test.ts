@@ -39,17 +39,17 @@ describe('checkpoint index.faiss', () => {
   for (const method of ['opq', 'pq', 'ivf_opq', 'ivf_pq', 'ivf'] as LearnableMethod[]) {
     it(`faiss reads a trained ${method} checkpoint and finds the same neighbours`, () => {
       const li = LearnableIndex.create({ docEmbeddings: docs, indexMethod: method, subvectorNum: 4, subvectorBits: 8, ivfCentersNum: 5, distMode: 'ip', seed: 3 });
-      li.fit({ queryEmbeddings: queries, docEmbeddings: docs, relData: null, epochs: 1, batchSize: 16, perQueryNegNum: 3, temperature: 0.1, lr: { codebooks: 3e-3, centroids: 1e-3, rotation: 3e-3 }, seed: 2 });
+      li.fitSync({ queryEmbeddings: queries, docEmbeddings: docs, relData: null, epochs: 1, batchSize: 16, perQueryNegNum: 3, temperature: 0.1, lr: { codebooks: 3e-3, centroids: 1e-3, rotation: 3e-3 }, seed: 2 });
       const dir = join(tmp, method);
       li.save(dir);
       const q = sliceRows(queries, 0, 20);
       const k = 10;
-      const ours = li.search(q, { k, nprobe: 5 });
+      const ours = li.searchSync(q, { k, nprobe: 5 });
       const theirs = faissSearch(join(dir, 'index.faiss'), q, k, 5);
       expect(theirs.labels).toEqual(Array.from(ours.labels, Number));
       for (let i = 0; i < theirs.distances.length; i++) expect(theirs.distances[i]).toBeCloseTo(ours.distances[i], 4);
       const back = LearnableIndex.load(dir);
-      const again = back.search(q, { k, nprobe: 5 });
+      const again = back.searchSync(q, { k, nprobe: 5 });
       expect(again.labels).toEqual(ours.labels);
       expect(back.placer.parameters()).toEqual(li.placer.parameters());
     });
@@ -64,23 +64,23 @@ describe('per-epoch checkpoints', () => {
       lr: { codebooks: 3e-3, centroids: 1e-3, rotation: 3e-3 }, centroidOptimizer: 'adamw', seed: 2,
     } as const;
     const full = make();
-    const rep = full.fit(opts);
+    const rep = full.fitSync(opts);
     expect(rep.epochs).toBe(3);
 
     const dir = join(tmp, 'resume');
     const ac = new AbortController();
     const cut = make();
-    expect(() => cut.fit({ ...opts, checkpointDir: dir, signal: ac.signal, onEpochEnd: () => ac.abort() })).toThrow(/aborted/);
+    expect(() => cut.fitSync({ ...opts, checkpointDir: dir, signal: ac.signal, onEpochEnd: () => ac.abort() })).toThrow(/aborted/);
     const { index, state } = LearnableIndex.resume(dir);
     expect(state.epochsDone).toBe(1);
-    const rest = index.fit({ ...opts, resumeFrom: state });
+    const rest = index.fitSync({ ...opts, resumeFrom: state });
     expect(rest.epochs).toBe(2);
     expect(rest.steps).toBe(rep.steps);
     expect(Array.from(index.parts.codebooks!.data)).toEqual(Array.from(full.parts.codebooks!.data));
     expect(Array.from(index.parts.rotation!)).toEqual(Array.from(full.parts.rotation!));
     expect(Array.from(index.parts.centroids!)).toEqual(Array.from(full.parts.centroids!));
     const q = sliceRows(queries, 0, 20);
-    expect(index.search(q, { k: 10, nprobe: 5 }).labels).toEqual(full.search(q, { k: 10, nprobe: 5 }).labels);
+    expect(index.searchSync(q, { k: 10, nprobe: 5 }).labels).toEqual(full.searchSync(q, { k: 10, nprobe: 5 }).labels);
     expect(index.placer.parameters()).toEqual(full.placer.parameters());
     expect(() => LearnableIndex.resume(join(tmp, 'opq'))).toThrow(/not a training checkpoint/);
   });

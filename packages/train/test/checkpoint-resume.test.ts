@@ -23,14 +23,14 @@ const opts = {
 describe('resume', () => {
   it('a run stopped after its last checkpoint but before its write-back resumes straight into it, equal to the uninterrupted run', () => {
     const full = make();
-    const rep = full.fit(opts);
+    const rep = full.fitSync(opts);
     // The checkpointed run trains all epochs; its write-back happens after the last checkpoint, so the checkpoint
     // is exactly what a process killed before the write-back / export leaves.
     const dir = join(tmp, 'finished');
-    make().fit({ ...opts, checkpointDir: dir });
+    make().fitSync({ ...opts, checkpointDir: dir });
     const { index, state } = LearnableIndex.resume(dir);
     expect(state.epochsDone).toBe(2);
-    const rest = index.fit({ ...opts, resumeFrom: state });
+    const rest = index.fitSync({ ...opts, resumeFrom: state });
     expect(rest.epochs).toBe(0);
     expect(rest.steps).toBe(rep.steps);
     const a = readAssignments(index.parts);
@@ -39,24 +39,24 @@ describe('resume', () => {
     expect(Array.from(a.codes!)).toEqual(Array.from(b.codes!)); // ... and re-encoded, as the full run did
     expect(index.placer.parameters()).toEqual(full.placer.parameters());
     const q = sliceRows(queries, 0, 20);
-    expect(index.search(q, { k: 10, nprobe: 5 }).labels).toEqual(full.search(q, { k: 10, nprobe: 5 }).labels);
+    expect(index.searchSync(q, { k: 10, nprobe: 5 }).labels).toEqual(full.searchSync(q, { k: 10, nprobe: 5 }).labels);
     // fewer epochs than done is still refused
     const again = LearnableIndex.resume(dir);
-    expect(() => again.index.fit({ ...opts, epochs: 1, resumeFrom: again.state })).toThrow(/resumeFrom: expected a state with at most epochs = 1 epochs done, got 2/);
+    expect(() => again.index.fitSync({ ...opts, epochs: 1, resumeFrom: again.state })).toThrow(/resumeFrom: expected a state with at most epochs = 1 epochs done, got 2/);
   });
 
   it('another batch size on resume is refused before the schedule runs past its total (was "step: expected an integer in [0, N), got N")', () => {
     const dir = join(tmp, 'bs');
     const ac = new AbortController();
-    expect(() => make().fit({ ...opts, epochs: 3, checkpointDir: dir, signal: ac.signal, onEpochEnd: () => ac.abort() })).toThrow(/aborted/);
+    expect(() => make().fitSync({ ...opts, epochs: 3, checkpointDir: dir, signal: ac.signal, onEpochEnd: () => ac.abort() })).toThrow(/aborted/);
     const saved = Math.ceil(nq / 16); // every query has a virtual positive: ceil(60 / 16) = 4 batches per epoch
     const given = Math.ceil(nq / 64);
     const { index, state } = LearnableIndex.resume(dir);
     expect(state.step).toBe(saved);
-    expect(() => index.fit({ ...opts, epochs: 3, batchSize: 64, resumeFrom: state })).toThrow(
+    expect(() => index.fitSync({ ...opts, epochs: 3, batchSize: 64, resumeFrom: state })).toThrow(
       `resumeFrom: the saved run took ${saved} steps in 1 epochs (${saved} batches per epoch), these options give ${given} batches per epoch (batchSize 64 over ${nq} training queries)`,
     );
     // the same batch size resumes
-    expect(index.fit({ ...opts, epochs: 3, resumeFrom: state }).steps).toBe(3 * saved);
+    expect(index.fitSync({ ...opts, epochs: 3, resumeFrom: state }).steps).toBe(3 * saved);
   });
 });

@@ -22,7 +22,7 @@ const good = join(tmp, 'good');
 
 beforeAll(() => {
   const li = LearnableIndex.create({ docEmbeddings: docs, indexMethod: 'ivf_opq', ivfCentersNum: 4, subvectorNum: 4, subvectorBits: 4, distMode: 'ip', seed: 2 });
-  li.fit({
+  li.fitSync({
     queryEmbeddings: queries, docEmbeddings: docs, relData: null, epochs: 1, batchSize: 16, perQueryNegNum: 2, temperature: 0.1,
     lr: { codebooks: 1e-3, centroids: 1e-3, rotation: 1e-3 }, centroidOptimizer: 'adamw', seed: 2, checkpointDir: good,
   });

@@ -41,7 +41,7 @@ describe('LearnableIndex.createFromSource', () => {
       expect(a.ntotal).toBe(docs.rows);
       // Same seed, same sample, whatever the batch size: the same index.
       expect(Buffer.from(serializeIndex(a.index)).equals(Buffer.from(serializeIndex(b.index)))).toBe(true);
-      const r = a.search({ rows: 5, dim: 16, data: docs.data.subarray(0, 80) }, { k: 1, nprobe: 8 });
+      const r = a.searchSync({ rows: 5, dim: 16, data: docs.data.subarray(0, 80) }, { k: 1, nprobe: 8 });
       expect(Array.from(r.labels, Number).every((l) => l >= 0 && l < docs.rows)).toBe(true);
       await expect(LearnableIndex.createFromSource(src, { ...o, trainSize: 0 })).rejects.toThrow(/trainSize/);
     } finally {

@@ -15,7 +15,7 @@ describe('LearnableIndex progress stages', () => {
     });
     expect([...new Set(created)]).toEqual(['opq', 'ivf', 'pq']);
     const seen: [string | undefined, number, number][] = [];
-    li.fit({
+    li.fitSync({
       queryEmbeddings: queries, docEmbeddings: docs, relData: null, epochs: 2, batchSize: 16, perQueryNegNum: 2, seed: 2,
       onProgress: (done, total, stage) => seen.push([stage, done, total]),
     });

@@ -82,7 +82,7 @@ function bruteForce(li: LearnableIndex, q: Matrix, k: number): Int32Array {
 
 function expectSearchMatchesBruteForce(li: LearnableIndex, q: Matrix): void {
   const k = 5;
-  const r = li.search(q, { k, nprobe: 64 });
+  const r = li.searchSync(q, { k, nprobe: 64 });
   const bf = bruteForce(li, q, k);
   let same = 0;
   for (let i = 0; i < bf.length; i++) if (Number(r.labels[i]) === bf[i]) same++;
@@ -160,7 +160,7 @@ describe('LearnableIndex', () => {
         const c0 = li.parts.centroids ? Float32Array.from(li.parts.centroids) : null;
         const evalQ = sliceRows(queries, 0, 40);
         const loss0 = corpusDistill(li, evalQ);
-        const rep = li.fit({ ...fitOpts, docScope: 'corpus', epochs: 3, writeBack: 'keep', lr: { codebooks: 1e-2, centroids: 1e-1, rotation: 1e-2 } });
+        const rep = li.fitSync({ ...fitOpts, docScope: 'corpus', epochs: 3, writeBack: 'keep', lr: { codebooks: 1e-2, centroids: 1e-1, rotation: 1e-2 } });
         expect(rep.steps).toBe(3 * Math.ceil(120 / 16));
         const loss1 = corpusDistill(li, evalQ);
         expect(loss1).toBeLessThan(loss0 - 0.02); // decreases of 0.04-0.2 nats are seen; the floor is the teacher entropy
@@ -181,7 +181,7 @@ describe('LearnableIndex', () => {
       const li = create('ivf_pq', 'l2');
       let err: unknown = null;
       try {
-        li.fit({ ...fitOpts, lr: { ...fitOpts.lr, ...lr }, writeBack: 'keep' });
+        li.fitSync({ ...fitOpts, lr: { ...fitOpts.lr, ...lr }, writeBack: 'keep' });
       } catch (e) {
         err = e;
       }
@@ -192,7 +192,7 @@ describe('LearnableIndex', () => {
 
   it('reencode: every document gets its nearest learned centroid and codeword (checked with index-core encoders)', () => {
     const li = create('ivf_opq', 'l2');
-    li.fit({ ...fitOpts, writeBack: 'reencode' });
+    li.fitSync({ ...fitOpts, writeBack: 'reencode' });
     const a = readAssignments(li.parts);
     const e = li.index.encode(docs); // rows in document order, as readAssignments orders them
     expect(a.lists).toEqual(e.lists);
@@ -203,17 +203,17 @@ describe('LearnableIndex', () => {
     const extra = gatherRows(docs, Int32Array.from([3, 17, 250]));
     const keep = create('opq');
     const stored = readAssignments(keep.parts).codes!;
-    keep.fit({ ...fitOpts, writeBack: 'keep' });
-    keep.add(extra);
+    keep.fitSync({ ...fitOpts, writeBack: 'keep' });
+    keep.addSync(extra);
     const k = readAssignments(keep.parts);
     expect(keep.ntotal).toBe(503);
     const M = 4;
     for (const [i, row] of [3, 17, 250].entries()) expect(k.codes!.subarray((500 + i) * M, (501 + i) * M)).toEqual(stored.subarray(row * M, (row + 1) * M));
 
     const re = create('ivf_pq');
-    re.fit({ ...fitOpts, writeBack: 'reencode' });
+    re.fitSync({ ...fitOpts, writeBack: 'reencode' });
     const r0 = readAssignments(re.parts);
-    re.add(extra);
+    re.addSync(extra);
     const r1 = readAssignments(re.parts);
     for (const [i, row] of [3, 17, 250].entries()) {
       expect(r1.lists![500 + i]).toBe(r0.lists![row]);
@@ -224,8 +224,8 @@ describe('LearnableIndex', () => {
   it('is deterministic: the same seed gives the same bytes', () => {
     const a = create('ivf_opq');
     const b = create('ivf_opq');
-    a.fit(fitOpts);
-    b.fit(fitOpts);
+    a.fitSync(fitOpts);
+    b.fitSync(fitOpts);
     expect(a.parts.codebooks!.data).toEqual(b.parts.codebooks!.data);
     expect(a.parts.rotation).toEqual(b.parts.rotation);
     expect(a.parts.centroids).toEqual(b.parts.centroids);
@@ -236,7 +236,7 @@ describe('LearnableIndex', () => {
     const rels = new Map<number, number[]>();
     const v = virtualLabels(li.index, queries, 0);
     for (const [q, p] of v.rels) rels.set(q, Array.from(p));
-    const rep = li.fit({ ...fitOpts, relData: rels, lossMethod: 'contras', docScope: 'corpus', codeAssignment: 'nearest', epochs: 3 });
+    const rep = li.fitSync({ ...fitOpts, relData: rels, lossMethod: 'contras', docScope: 'corpus', codeAssignment: 'nearest', epochs: 3 });
     expect(rep.epochLoss[2]).toBeLessThan(rep.epochLoss[0]);
     expect(li.rotationError()).toBeLessThan(1e-4);
   });
@@ -245,16 +245,16 @@ describe('LearnableIndex', () => {
     const li = create('pq');
     const ac = new AbortController();
     ac.abort();
-    expect(() => li.fit({ ...fitOpts, signal: ac.signal })).toThrow(/aborted/);
-    expect(() => li.fit({ ...fitOpts, freeze: { codebooks: true } })).toThrow(/nothing to train/);
-    expect(() => li.fit({ ...fitOpts, docEmbeddings: sliceRows(docs, 0, 10) })).toThrow(/docEmbeddings: 10 rows/);
-    expect(() => li.fit({ ...fitOpts, relData: new Map([[0, [9999]]]) })).toThrow(/relData: query 0, document row/);
+    expect(() => li.fitSync({ ...fitOpts, signal: ac.signal })).toThrow(/aborted/);
+    expect(() => li.fitSync({ ...fitOpts, freeze: { codebooks: true } })).toThrow(/nothing to train/);
+    expect(() => li.fitSync({ ...fitOpts, docEmbeddings: sliceRows(docs, 0, 10) })).toThrow(/docEmbeddings: 10 rows/);
+    expect(() => li.fitSync({ ...fitOpts, relData: new Map([[0, [9999]]]) })).toThrow(/relData: query 0, document row/);
   });
 
   it('save / load: identical search, verified checksums and versions', () => {
     for (const method of ['ivf_opq', 'opq', 'ivf'] as const) {
       const li = create(method);
-      li.fit(fitOpts);
+      li.fitSync(fitOpts);
       const dir = join(tmp, method);
       li.save(dir);
       li.save(dir); // overwriting an existing checkpoint is atomic and leaves nothing behind
@@ -265,8 +265,8 @@ describe('LearnableIndex', () => {
       expect(left.sort()).toEqual([current, `${current}.done`]);
       const back = LearnableIndex.load(dir);
       const q = sliceRows(queries, 0, 20);
-      const r1 = li.search(q, { k: 10, nprobe: 3 });
-      const r2 = back.search(q, { k: 10, nprobe: 3 });
+      const r1 = li.searchSync(q, { k: 10, nprobe: 3 });
+      const r2 = back.searchSync(q, { k: 10, nprobe: 3 });
       expect(r2.labels).toEqual(r1.labels);
       expect(r2.distances).toEqual(r1.distances);
       expect(back.placer.parameters()).toEqual(li.placer.parameters());
@@ -287,8 +287,8 @@ describe('LearnableIndex', () => {
   it('wraps existing index-core indexes and rejects what it cannot train', () => {
     const pq = new IndexPQ(d, 4, 4, 'ip');
     expect(() => new LearnableIndex(pq)).toThrow(/trained/);
-    pq.train(docs, { seed: 1 });
-    pq.add(docs);
+    pq.trainSync(docs, { seed: 1 });
+    pq.addSync(docs);
     expect(new LearnableIndex(pq).method).toBe('pq');
   });
 });

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import {
-  LibvqError, addBatches, checkTrainingSize, defaultTrainingSize, describeIndex, indexFactory, writeIndex, type Index, type Metric,
+  LibvqError, addBatches, checkTrainingSize, defaultTrainingSize, describeIndex, indexFactory, writeIndexSync, type Index, type Metric,
 } from '@libvq/index-core';
 import { type Backend } from '@libvq/index-core/backend';
 import { methodToFactory, type IndexMethod } from '@libvq/train';
@@ -50,7 +50,7 @@ export function factoryFromFlags(f: BuildFlags): string {
 /** Draws the seeded training sample and trains on it; the sample lives only in this call, so it is freed before the adds. */
 async function trainOnSample(index: Index, factory: string, src: VectorSource, trainSize: number, seed: number): Promise<void> {
   const train = await withProgress(`reading ${trainSize} training vectors`, 'vectors', () => sampleVectors(src, trainSize, seed));
-  await withStageProgress(trainingBars(factory), (onProgress) => index.train(train, { seed, onProgress }));
+  await withStageProgress(trainingBars(factory), (onProgress) => index.trainSync(train, { seed, onProgress }));
 }
 
 /** ", backend gpujs (cpu)": which backend ran, and for gpujs the mode it chose; nothing for the default js. */
@@ -109,7 +109,7 @@ IVF training needs at least nlist training vectors (faiss wants ~39 per list); P
           addBatches(index, src.batches(flags.batchRows ?? defaultBatchRows(src.dim)), { total: src.rows, onProgress }),
         );
         const t2 = performance.now();
-        await interruptible(`writing ${flags.out}`, () => writeIndex(index, flags.out));
+        await interruptible(`writing ${flags.out}`, () => writeIndexSync(index, flags.out));
         const bytes = (await stat(flags.out)).size;
         console.log(
           `${describeIndex(index)} (${flags.metric}, d = ${src.dim}${backendNote(index.backend)}): ntotal ${index.ntotal}, ${bytes} bytes (${formatBytes(bytes)}) -> ${flags.out}; ` +

@@ -29,16 +29,16 @@ export function registerDemoAnn(program: Command): void {
       console.error(`GloVe-100: ${base.rows} base vectors, ${queries.rows} queries, d = ${base.dim}, inner product`);
       const index = indexFactory(base.dim, o.factory, 'ip');
       const t0 = performance.now();
-      await withProgress(`training ${o.factory}`, 'iters', (onProgress) => index.train(base, { seed, onProgress }));
+      await withProgress(`training ${o.factory}`, 'iters', (onProgress) => index.trainSync(base, { seed, onProgress }));
       const t1 = performance.now();
-      await withProgress('adding', 'vectors', (onProgress) => index.add(base, undefined, { onProgress }));
+      await withProgress('adding', 'vectors', (onProgress) => index.addSync(base, undefined, { onProgress }));
       const t2 = performance.now();
       console.log(`\n${o.factory}: trained in ${((t1 - t0) / 1000).toFixed(1)} s, added in ${((t2 - t1) / 1000).toFixed(1)} s, ${(index.memoryBytes() / 1e6).toFixed(1)} MB\n`);
       console.log('| nprobe | R@1 | 10-R@100 | queries/s |');
       console.log('|---|---|---|---|');
       for (const nprobe of nprobes) {
         const s0 = performance.now();
-        const r = index.search(queries, { k: 100, nprobe });
+        const r = index.searchSync(queries, { k: 100, nprobe });
         const secs = (performance.now() - s0) / 1000;
         const approx = { labels: r.labels, k: 100 };
         const exact = { labels: groundTruth, k };

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { LibvqError, describeIndex, readIndex } from '@libvq/index-core';
+import { LibvqError, describeIndex, readIndexSync } from '@libvq/index-core';
 import { writeResults } from '@libvq/dataset';
 import { withConfig } from '../config.js';
 import { backendNote } from './build.js';
@@ -43,7 +43,7 @@ qid is the queries file's "id" column when it has one, else the query's row numb
 distances: inner products for ip indexes (higher is better), squared distances for l2 (lower is better).`,
     )
     .action(async (flags: SearchFlags) => {
-      const index = readIndex(flags.index, { backend: flags.backend });
+      const index = readIndexSync(flags.index, { backend: flags.backend });
       index.threads = flags.threads;
       const ivf = ivfOf(index);
       // .memmap queries have no header: they take the index's dimension.
@@ -66,7 +66,7 @@ distances: inner products for ip indexes (higher is better), squared distances f
       }
       const t0 = performance.now();
       const r = await withProgress('searching', 'queries', (onProgress) =>
-        searchInBatches(q, k, flags.batch, (qb) => index.search(qb, { k, nprobe }), onProgress),
+        searchInBatches(q, k, flags.batch, (qb) => index.searchSync(qb, { k, nprobe }), onProgress),
       );
       const secs = (performance.now() - t0) / 1000;
       const qids = ids ?? BigInt64Array.from({ length: q.rows }, (_, i) => BigInt(i));

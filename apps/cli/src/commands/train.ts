@@ -155,7 +155,7 @@ Examples:
         }
         const index = li;
         rep = await withProgress('training', 'batches', (onProgress) =>
-          index.fit({ ...fit, queryEmbeddings: queries, docEmbeddings: docs, resumeFrom, onProgress }),
+          index.fitSync({ ...fit, queryEmbeddings: queries, docEmbeddings: docs, resumeFrom, onProgress }),
         );
         await interruptible(`writing ${f.out}`, () => index.save(f.out));
       }

@@ -1,8 +1,8 @@
 import type { FixedSizeList, RecordBatch, Schema, Table } from 'apache-arrow';
-import { LibvqError, type Matrix } from '@libvq/index-core';
-import { checkMatrix, invalidArgument } from '@libvq/index-core/util';
+import { LibvqError, type Matrix, toMatrix } from '@libvq/index-core';
+import { checkMatrix, fixedSizeListMatrix, invalidArgument, vectorField } from '@libvq/index-core/util';
 import { recordBatch, schemaFor } from './batch.js';
-import { type RowIds, fixedSizeListData, flatFixedSizeList, idsData, readIds } from './columns.js';
+import { type RowIds, fixedSizeListData, idsData, readIds } from './columns.js';
 import { readArrowTable, writeArrowFile } from './ipc.js';
 import { ID, fixedSizeListOf, metadataInt, optionalField, requireField } from './schema-check.js';
 
@@ -77,30 +77,15 @@ function parseMetadata(schema: Schema, path: string): EmbeddingsMetadata {
   return out;
 }
 
-/** Names tried, in order, when no column is given: libvq's own, then LanceDB's convention. */
-const VECTOR_COLUMN_NAMES = [EMBEDDING_COLUMN, 'vector'];
-
 /**
- * The vector column of a schema, checked to be FixedSizeList<Float32>[dim]: the one named, else "embedding",
- * else "vector" (LanceDB), else the only FixedSizeList<Float32> column. Errors list every column and its type.
+ * The vector column of a file's schema (index-core's one rule for every entry point: the column named, else
+ * "embedding", else "vector" (LanceDB), else the only FixedSizeList<Float32> column), checked against `dim` and
+ * the libvq.dim metadata. Errors list every column and its type.
  */
 export function vectorColumnOf(schema: Schema, column: string | undefined, dim: number | undefined, path: string): string {
-  const spec = fixedSizeListOf('Float32', dim);
-  let name = column ?? VECTOR_COLUMN_NAMES.find((n) => schema.fields.some((f) => f.name === n));
-  if (name === undefined) {
-    const candidates = schema.fields.filter((f) => fixedSizeListOf('Float32').test(f.type));
-    if (candidates.length !== 1) {
-      const all = schema.fields.map((f) => `"${f.name}": ${String(f.type)}`).join(', ') || '(none)';
-      throw new LibvqError(
-        'BAD_FILE',
-        `${path}: no "${EMBEDDING_COLUMN}" or "vector" column and ${candidates.length === 0 ? 'no' : `${candidates.length}`} FixedSizeList<Float32> columns; the columns are ${all}; name the vector column (--column)`,
-      );
-    }
-    name = candidates[0].name;
-  }
-  const field = requireField(schema, name, spec, path);
+  const { name } = vectorField(schema.fields, column, path, 'BAD_FILE');
+  const field = requireField(schema, name, fixedSizeListOf('Float32', dim), path);
   const size = (field.type as FixedSizeList).listSize;
-  if (size <= 0) throw new LibvqError('BAD_FILE', `${path}: column "${name}" has list size ${size}`);
   const metaDim = metadataInt(schema, 'libvq.dim', path, false);
   if (metaDim !== undefined && metaDim !== size) {
     throw new LibvqError('BAD_FILE', `${path}: schema metadata libvq.dim = ${metaDim} but column "${name}" holds vectors of ${size}`);
@@ -109,22 +94,22 @@ export function vectorColumnOf(schema: Schema, column: string | undefined, dim: 
 }
 
 /**
- * An Arrow Table or RecordBatch as a Matrix, for index-core (which takes plain typed arrays, so the index-only
- * package needs no Arrow): the vector column (named, else "embedding", else "vector", else the only
- * FixedSizeList<Float32> column), checked finite. One copy into a contiguous Float32Array.
+ * An Arrow Table or RecordBatch as a Matrix, checked finite: index-core's toMatrix (the table's vector column,
+ * chosen as vectorColumnOf does; a view of its values when it is one record batch, one copy otherwise) followed
+ * by the value check. Tables from any copy of apache-arrow are read (by shape, not by class).
  */
 export function matrixFromArrow(table: Table | RecordBatch, column?: string): Matrix {
-  const name = vectorColumnOf(table.schema, column, undefined, 'Arrow table');
-  const dim = (table.schema.fields.find((f) => f.name === name)!.type as FixedSizeList).listSize;
-  const data = flatFixedSizeList(table.getChild(name)!, Float32Array, 'Arrow table', name);
-  const m = { rows: table.numRows, dim, data };
-  checkMatrix(m, `Arrow table column "${name}"`);
+  const m = toMatrix(table, { name: 'Arrow table', column });
+  checkMatrix(m, 'Arrow table');
   return m;
 }
 
-/** The vector column of one record batch as flat float32 values (rows × dim). */
-export function vectorColumnData(batch: RecordBatch, column: string, path: string): Float32Array {
-  return flatFixedSizeList(batch.getChild(column)!, Float32Array, path, column);
+/**
+ * The vector column of one record batch as flat float32 values (rows × dim; a view of the batch's values).
+ * `firstRow` (the rows of the batches before it) makes an error name the row in the file.
+ */
+export function vectorColumnData(batch: RecordBatch, column: string, path: string, firstRow: number): Float32Array {
+  return fixedSizeListMatrix(batch.getChild(column)!, `${path} column "${column}"`, { code: 'BAD_FILE', firstRow }).data;
 }
 
 export interface EmbeddingsFile {
@@ -137,9 +122,7 @@ export interface EmbeddingsFile {
 export async function readEmbeddings(path: string, opts: { column?: string; dim?: number } = {}): Promise<EmbeddingsFile> {
   const table = await readArrowTable(path);
   const column = vectorColumnOf(table.schema, opts.column, opts.dim, path);
-  const dim = (table.schema.fields.find((f) => f.name === column)!.type as FixedSizeList).listSize;
-  const data = flatFixedSizeList(table.getChild(column)!, Float32Array, path, column);
-  const matrix = { rows: table.numRows, dim, data };
+  const matrix = fixedSizeListMatrix(table.getChild(column)!, `${path} column "${column}"`, { code: 'BAD_FILE' });
   checkMatrix(matrix, path);
   const out: EmbeddingsFile = { matrix, metadata: parseMetadata(table.schema, path) };
   if (optionalField(table.schema, ID_COLUMN, ID, path)) out.ids = readIds(table.getChild(ID_COLUMN)!, path, ID_COLUMN);

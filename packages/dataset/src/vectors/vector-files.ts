@@ -8,8 +8,10 @@ import { readNpy, writeNpy } from './npy.js';
 
 export type VectorFormat = 'arrow' | 'npy' | 'fvecs' | 'memmap';
 
+/** Arrow IPC files and streams are told apart by their first bytes, not by name; ".arrows" is Arrow's name for a stream. */
 const EXTENSIONS: Record<string, VectorFormat> = {
   '.arrow': 'arrow',
+  '.arrows': 'arrow',
   '.feather': 'arrow',
   '.ipc': 'arrow',
   '.npy': 'npy',
@@ -32,7 +34,7 @@ export function vectorFormat(path: string): VectorFormat {
 export interface ReadVectorsOptions {
   /** Required for .memmap (headerless); elsewhere, checked against the file. */
   dim?: number;
-  /** Arrow files: the FixedSizeList<Float32> column (default "embedding" or the only such column). */
+  /** Arrow files: the FixedSizeList<Float32> column (default "embedding", else "vector", else the only such column). */
   column?: string;
 }
 
@@ -45,9 +47,11 @@ export interface VectorsFile {
 }
 
 /**
- * Reads vectors from .arrow/.feather/.ipc (Arrow IPC file), .npy (2-D float32/float64), .fvecs or
- * .memmap (headerless float32, needs dim). Sizes are verified (truncated files are refused, naming the
- * file) and every value must be finite (a NaN/Inf is reported with its row).
+ * Reads vectors from .arrow/.arrows/.feather/.ipc (Arrow IPC file or stream, e.g. apache-arrow's tableToIPC
+ * output or a LanceDB export: the column as `column` says), .npy (2-D float32/float64), .fvecs or .memmap
+ * (headerless float32, needs dim): the one whole-file reader, the CLI's included (openVectors reads the same
+ * files a batch at a time). Sizes are verified (truncated files are refused, naming the file) and every value
+ * must be finite (a NaN/Inf is reported with its row).
  */
 export async function readVectors(path: string, opts: ReadVectorsOptions = {}): Promise<VectorsFile> {
   const format = vectorFormat(path);
@@ -70,7 +74,7 @@ export interface WriteVectorsOptions {
 export async function writeVectors(path: string, matrix: Matrix, opts: WriteVectorsOptions = {}): Promise<void> {
   const format = vectorFormat(path);
   if (format !== 'arrow' && (opts.ids !== undefined || opts.metadata !== undefined)) {
-    throw new LibvqError('UNSUPPORTED', `${path}: ids and metadata can only be stored in an Arrow file (.arrow/.feather/.ipc), not .${format}`);
+    throw new LibvqError('UNSUPPORTED', `${path}: ids and metadata can only be stored in an Arrow file (.arrow/.arrows/.feather/.ipc), not .${format}`);
   }
   if (format === 'arrow') await writeEmbeddings(path, matrix, opts);
   else if (format === 'npy') await writeNpy(path, matrix);

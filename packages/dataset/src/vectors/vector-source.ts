@@ -151,7 +151,7 @@ class ArrowSource implements VectorSource {
       let filled = 0;
       let start = 0;
       for await (const b of a.batches as AsyncIterable<RecordBatch>) {
-        const values = vectorColumnData(b, this.column, this.path);
+        const values = vectorColumnData(b, this.column, this.path, start + filled);
         for (let at = 0; at < b.numRows; ) {
           const take = Math.min(b.numRows - at, batchRows - filled);
           pending.set(values.subarray(at * dim, (at + take) * dim), filled * dim);
@@ -183,7 +183,7 @@ class ArrowSource implements VectorSource {
 
 /**
  * Opens a vector file for batch-by-batch reading: .npy (float32/float64, C order), .memmap (needs dim),
- * .fvecs, or Arrow IPC (.arrow/.feather/.ipc). Sizes are verified up front; values when read.
+ * .fvecs, or an Arrow IPC file or stream (.arrow/.arrows/.feather/.ipc). Sizes are verified up front; values when read.
  */
 export async function openVectors(path: string, opts: ReadVectorsOptions = {}): Promise<VectorSource> {
   const format = vectorFormat(path);

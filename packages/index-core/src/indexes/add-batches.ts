@@ -17,7 +17,7 @@ export async function addBatches(
   for await (const b of batches) {
     throwIfAborted(opts.signal, 'addBatches');
     const m = 'matrix' in b ? b.matrix : b;
-    index.add(m);
+    index.addSync(m);
     added += m.rows;
     opts.onProgress?.(added, opts.total ?? 0, 'add');
   }

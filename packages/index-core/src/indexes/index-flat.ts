@@ -45,7 +45,7 @@ export class IndexFlat implements Index {
     this.dataVersion++;
   }
 
-  train(): void {}
+  trainSync(): void {}
 
   /** The snapshot worker threads rebuild this index from (parallel/snapshot.ts caches it). */
   share(withData: boolean): IndexSnapshot {
@@ -60,7 +60,7 @@ export class IndexFlat implements Index {
     return f;
   }
 
-  add(x: Matrix, ids?: Ids): void {
+  addSync(x: Matrix, ids?: Ids): void {
     checkAdd('IndexFlat', this.d, true, x, undefined);
     rejectCustomIds('IndexFlat.add', ids);
     this.appendVectors(x.data, x.rows);
@@ -120,7 +120,7 @@ export class IndexFlat implements Index {
     this.dataVersion++;
   }
 
-  search(q: Matrix, params: SearchParams): SearchResult {
+  searchSync(q: Matrix, params: SearchParams): SearchResult {
     checkSearch('IndexFlat', this.d, true, q, params);
     const threads = threadsFor('IndexFlat.search', params.threads, this.threads);
     if (threads > 1 && q.rows > 1) return parallelSearch(this, q, params, Math.min(threads, q.rows));

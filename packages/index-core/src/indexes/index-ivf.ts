@@ -67,7 +67,7 @@ export abstract class IndexIVF implements Index {
   protected abstract scan(q: Matrix, probes: Probes, k: number): { distances: Float32Array; labels: Float64Array };
   protected abstract decodeEntry(list: number, code: Uint8Array): Float32Array;
 
-  train(x: Matrix, opts: TrainOptions = {}): void {
+  trainSync(x: Matrix, opts: TrainOptions = {}): void {
     checkMatrix(x, 'IVF training vectors', this.d);
     const threads = threadsFor('IndexIVF.train', opts.threads, this.threads);
     if (!this.quantizerTrained) {
@@ -85,7 +85,7 @@ export abstract class IndexIVF implements Index {
         onProgress: reportAs(opts.onProgress, 'ivf'),
       });
       this.quantizer.reset();
-      this.quantizer.add(centroids);
+      this.quantizer.addSync(centroids);
       this.quantizerTrained = true;
       this.parametersChanged();
     }
@@ -113,7 +113,7 @@ export abstract class IndexIVF implements Index {
     return this.quantizer.vectors;
   }
 
-  add(x: Matrix, ids?: Ids, opts: LongOperationOptions = {}): void {
+  addSync(x: Matrix, ids?: Ids, opts: LongOperationOptions = {}): void {
     checkAdd('IndexIVF', this.d, this.isTrained, x, ids);
     const start = this.ntotal;
     const threads = threadsFor('IndexIVF.add', undefined, this.threads);
@@ -215,7 +215,7 @@ export abstract class IndexIVF implements Index {
     return { nprobe: np, lists, bias: r.distances };
   }
 
-  search(q: Matrix, params: SearchParams): SearchResult {
+  searchSync(q: Matrix, params: SearchParams): SearchResult {
     checkSearch('IndexIVF', this.d, this.isTrained, q, params);
     const threads = threadsFor('IndexIVF.search', params.threads, this.threads);
     if (threads > 1 && q.rows > 1) return parallelSearch(this, q, params, Math.min(threads, q.rows));

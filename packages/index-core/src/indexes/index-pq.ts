@@ -37,12 +37,12 @@ export class IndexPQ implements Index {
     return this.pq.isTrained;
   }
 
-  train(x: Matrix, opts: TrainOptions = {}): void {
+  trainSync(x: Matrix, opts: TrainOptions = {}): void {
     this.pq.train(x, { ...opts, backend: this.backend, threads: threadsFor('IndexPQ.train', opts.threads, this.threads) });
     this.modelVersion++;
   }
 
-  add(x: Matrix, ids?: Ids, _opts?: LongOperationOptions): void {
+  addSync(x: Matrix, ids?: Ids, _opts?: LongOperationOptions): void {
     checkAdd('IndexPQ', this.d, this.isTrained, x, undefined);
     rejectCustomIds('IndexPQ.add', ids);
     const threads = threadsFor('IndexPQ.add', undefined, this.threads);
@@ -123,7 +123,7 @@ export class IndexPQ implements Index {
     this.ntotal += n;
   }
 
-  search(q: Matrix, params: SearchParams): SearchResult {
+  searchSync(q: Matrix, params: SearchParams): SearchResult {
     checkSearch('IndexPQ', this.d, this.isTrained, q, params);
     const threads = threadsFor('IndexPQ.search', params.threads, this.threads);
     if (threads > 1 && q.rows > 1) return parallelSearch(this, q, params, Math.min(threads, q.rows));

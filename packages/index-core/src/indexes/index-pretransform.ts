@@ -71,7 +71,7 @@ export class IndexPreTransform implements Index {
    * Trains each untrained transform of the chain, then the wrapped index on the transformed set. Every stage
    * reports under its own name (an OPQ rotation: 'opq'; one that names none: 'transform'; then the index's).
    */
-  train(x: Matrix, opts: TrainOptions = {}): void {
+  trainSync(x: Matrix, opts: TrainOptions = {}): void {
     checkMatrix(x, 'IndexPreTransform training vectors', this.d);
     const threads = opts.threads ?? this.threads;
     const report = opts.onProgress;
@@ -83,19 +83,19 @@ export class IndexPreTransform implements Index {
       // directly saves the copy it would otherwise make (a whole training set).
       y = threads > 1 && i === this.chain.length - 1 ? applyIntoShared(t, y) : t.apply(y);
     });
-    this.index.train(y, opts);
+    this.index.trainSync(y, opts);
   }
 
-  add(x: Matrix, ids?: Ids, opts?: LongOperationOptions): void {
+  addSync(x: Matrix, ids?: Ids, opts?: LongOperationOptions): void {
     if (!this.isTrained) throw new LibvqError('NOT_TRAINED', 'IndexPreTransform.add: the index is not trained; call train() first');
     checkMatrix(x, 'IndexPreTransform.add vectors', this.d);
-    this.index.add(this.applyChain(x), ids, opts);
+    this.index.addSync(this.applyChain(x), ids, opts);
   }
 
-  search(q: Matrix, params: SearchParams): SearchResult {
+  searchSync(q: Matrix, params: SearchParams): SearchResult {
     if (!this.isTrained) throw new LibvqError('NOT_TRAINED', 'IndexPreTransform.search: the index is not trained; call train() first');
     checkMatrix(q, 'IndexPreTransform.search queries', this.d);
-    return this.index.search(this.applyChain(q), params);
+    return this.index.searchSync(this.applyChain(q), params);
   }
 
   reconstruct(id: number | bigint): Float32Array {

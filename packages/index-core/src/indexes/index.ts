@@ -97,10 +97,10 @@ export interface Index {
   threads?: number;
   /** Indexes with inverted lists: the lists probed when a search does not say (faiss's nprobe); else undefined. */
   nprobe?: number;
-  train(x: Matrix, opts?: TrainOptions): void;
+  trainSync(x: Matrix, opts?: TrainOptions): void;
   /** Adds vectors; ids default to ntotal, ntotal+1, ... */
-  add(x: Matrix, ids?: Ids, opts?: LongOperationOptions): void;
-  search(q: Matrix, params: SearchParams): SearchResult;
+  addSync(x: Matrix, ids?: Ids, opts?: LongOperationOptions): void;
+  searchSync(q: Matrix, params: SearchParams): SearchResult;
   /** The stored (possibly lossy) vector of an id. */
   reconstruct(id: number | bigint): Float32Array;
   /** Removes every vector, keeps the training. */

@@ -85,7 +85,7 @@ function readFlatBody(c: Ctx, where: string, h: Header, metricFromTag: Metric | 
   if (n !== h.ntotal * h.d) throw r.fail(`${where}.codes`, at, `expected ntotal × d = ${h.ntotal} × ${h.d} floats, got ${n}`);
   const data = r.floats(n, `${where}.codes`);
   const index = build(r, where, at, () => new IndexFlat(h.d, h.metric, c.backend));
-  if (h.ntotal > 0) build(r, where, at, () => index.add({ rows: h.ntotal, dim: h.d, data }));
+  if (h.ntotal > 0) build(r, where, at, () => index.addSync({ rows: h.ntotal, dim: h.d, data }));
   return index;
 }
 
@@ -373,7 +373,7 @@ export function deserializeIndex(bytes: Uint8Array, opts: ReadIndexOptions & { n
 }
 
 /** Reads a file written by faiss.write_index (or writeIndex). */
-export function readIndex(path: string, opts: ReadIndexOptions = {}): Index {
+export function readIndexSync(path: string, opts: ReadIndexOptions = {}): Index {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);

@@ -191,6 +191,6 @@ export function serializeIndex(index: Index): Uint8Array {
  * same directory, are flushed to disk, read back from disk and checked to hold `index` exactly, then renamed
  * over `path` (writeFileAtomicSync): a crash never leaves a half file and a corrupt file never reaches `path`.
  */
-export function writeIndex(index: Index, path: string): void {
+export function writeIndexSync(index: Index, path: string): void {
   writeFileAtomicSync(path, serializeChunks(index), { check: (tmp) => verifyReadsBack(index, readFileSync(tmp), path) });
 }

@@ -106,6 +106,6 @@ export interface Envelope {
 export interface ThreadIndex {
   readonly d: number;
   share(withData: boolean): IndexSnapshot;
-  search(q: Matrix, params: SearchParams): SearchResult;
+  searchSync(q: Matrix, params: SearchParams): SearchResult;
   encode?(x: Matrix): { lists?: Int32Array; codes: Uint8Array };
 }

@@ -26,10 +26,20 @@ export async function runFaiss<T>(script: string, inputs: Record<string, Matrix>
     const py = join(dir, 'run.py');
     writeFileSync(py, prelude + script);
     await execFileAsync('/usr/bin/python3', [py], { maxBuffer: 64 * 1024 * 1024 });
-    return JSON.parse(readFileSync(out, 'utf8')) as T;
+    return parsePythonJson(readFileSync(out, 'utf8')) as T;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Python's json writes non-finite floats as the bare tokens NaN / Infinity / -Infinity, which JSON.parse
+ * rejects. faiss 1.7.3 emits them where its output is undefined (IndexFlat searched over 0 vectors leaves
+ * uninitialised memory, which is sometimes a NaN); they become null, which no comparison takes for a result.
+ * Our snippets write numbers and fixed keys only, so the tokens cannot occur inside a string.
+ */
+export function parsePythonJson(text: string): unknown {
+  return JSON.parse(text.replace(/-?\b(?:NaN|Infinity)\b/g, 'null'));
 }
 
 export interface FaissOnFile {

@@ -125,8 +125,8 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
   };
 
   const flat = new IndexFlat(docs.dim, 'ip');
-  flat.add(docs);
-  record('dense', 4 * docs.dim, 'dense (exact)', flat.search(devQueries, { k: K }).labels, null, null);
+  flat.addSync(docs);
+  record('dense', 4 * docs.dim, 'dense (exact)', flat.searchSync(devQueries, { k: K }).labels, null, null);
 
   // The settings that held on Cranfield: whole-corpus KL, tau fitted to the teacher's score spread ('auto': 0.0048
   // there; every fixed tau from 0.05 to 0.2 left the 4-byte R@100 below OPQ's), each document's codes fixed, keep write-back.
@@ -139,12 +139,12 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
       const label = METHOD_LABELS[method](M);
       if (method === 'pq' || method === 'opq') {
         const li = await create(method, `${M} B: training ${label}`);
-        record(method, M, label, li.search(devQueries, { k: K }).labels, null, null);
+        record(method, M, label, li.searchSync(devQueries, { k: K }).labels, null, null);
       } else if (method === 'distill-index' || method === 'distill-index-reencode') {
         const li = await create('opq', `${M} B: initial OPQ${M}`);
         const writeBack = method === 'distill-index' ? 'keep' : 'reencode';
-        const rep = await stage(`${M} B: ${label}`, (onProgress) => li.fit({ ...common, queryEmbeddings: input.trainQueries, relData: null, lossMethod: 'distill', writeBack, onProgress }));
-        record(method, M, label, li.search(devQueries, { k: K }).labels, rep, li.rotationError());
+        const rep = await stage(`${M} B: ${label}`, (onProgress) => li.fitSync({ ...common, queryEmbeddings: input.trainQueries, relData: null, lossMethod: 'distill', writeBack, onProgress }));
+        record(method, M, label, li.searchSync(devQueries, { k: K }).labels, rep, li.rotationError());
       } else if (BOTH_TOWERS.includes(method)) {
         const init = await create('opq', `${M} B: initial OPQ${M}`);
         const lie = new LearnableIndexWithEncoder(init, input.encoder, input.makeQueryTower(), input.makeDocTower!());

@@ -56,9 +56,9 @@ export function autoTemperature(metric: Metric, queries: Matrix, docs: Matrix, o
   const rows = sampleWithoutReplacement(queries.rows, n, createRng(o.seed ?? 1234));
   rows.sort();
   const flat = new IndexFlat(docs.dim, metric);
-  flat.add(docs);
+  flat.addSync(docs);
   const k = rank + (own ? 1 : 0);
-  const r = flat.search(gatherRows(queries, rows), { k });
+  const r = flat.searchSync(gatherRows(queries, rows), { k });
   const gaps = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const skip = own ? own[rows[i]] : -1;

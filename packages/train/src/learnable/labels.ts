@@ -35,7 +35,7 @@ export function virtualLabels(
   for (let s = 0; s < queries.rows; s += chunk) {
     throwIfAborted(opts.signal, 'virtual labels');
     const e = Math.min(queries.rows, s + chunk);
-    const r = index.search(sliceRows(queries, s, e), { k, nprobe: nlist });
+    const r = index.searchSync(sliceRows(queries, s, e), { k, nprobe: nlist });
     for (let i = s; i < e; i++) {
       const found: number[] = [];
       for (let j = (i - s) * k; j < (i - s + 1) * k; j++) {

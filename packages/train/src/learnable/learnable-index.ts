@@ -102,8 +102,8 @@ export class LearnableIndex {
   static create(o: CreateLearnableIndexOptions): LearnableIndex {
     checkMatrix(o.docEmbeddings, 'docEmbeddings');
     const index = methodIndex(o.docEmbeddings.dim, o);
-    index.train(o.docEmbeddings, { seed: o.seed, signal: o.signal, onProgress: o.onProgress });
-    index.add(o.docEmbeddings, undefined, { signal: o.signal });
+    index.trainSync(o.docEmbeddings, { seed: o.seed, signal: o.signal, onProgress: o.onProgress });
+    index.addSync(o.docEmbeddings, undefined, { signal: o.signal });
     return new LearnableIndex(index);
   }
 
@@ -119,10 +119,10 @@ export class LearnableIndex {
     const trainSize = o.trainSize ?? defaultTrainingSize(index);
     if (!Number.isInteger(trainSize) || trainSize < 1) throw invalidArgument('trainSize', 'a positive integer', trainSize);
     const seed = o.seed ?? 1234;
-    index.train(await sampleVectors(src, trainSize, seed), { seed: o.seed, signal: o.signal, onProgress: o.onProgress });
+    index.trainSync(await sampleVectors(src, trainSize, seed), { seed: o.seed, signal: o.signal, onProgress: o.onProgress });
     for await (const { matrix } of src.batches(o.batchRows ?? defaultBatchRows(src.dim))) {
       throwIfAborted(o.signal, 'LearnableIndex.createFromSource');
-      index.add(matrix, undefined, { signal: o.signal });
+      index.addSync(matrix, undefined, { signal: o.signal });
     }
     return new LearnableIndex(index);
   }
@@ -136,7 +136,7 @@ export class LearnableIndex {
   }
 
   /** Trains the index, then writes it back (see LearnableFitOptions.writeBack). */
-  fit(o: LearnableFitOptions): FitReport {
+  fitSync(o: LearnableFitOptions): FitReport {
     const { opts, resolved } = this.fitSetup(o);
     const report = fitIndexParams(this.parts, opts, resolved);
     if (resolved.writeBack === 'reencode') this.reencode(o.docEmbeddings, o);
@@ -194,18 +194,18 @@ export class LearnableIndex {
     }
     this.placer = this.index.cloneEmpty();
     this.index.reset();
-    this.add(docEmbeddings, opts);
+    this.addSync(docEmbeddings, opts);
   }
 
   /** Adds documents (ids continue from ntotal), encoded by the placer (see the field). */
-  add(docs: Matrix, opts: LongOperationOptions = {}): void {
+  addSync(docs: Matrix, opts: LongOperationOptions = {}): void {
     checkMatrix(docs, 'documents to add', this.parts.dIn);
     this.index.addEncoded(this.placer.encode(docs));
     opts.onProgress?.(docs.rows, docs.rows);
   }
 
-  search(queries: Matrix, params: SearchParams): SearchResult {
-    return this.index.search(queries, params);
+  searchSync(queries: Matrix, params: SearchParams): SearchResult {
+    return this.index.searchSync(queries, params);
   }
 
   /** max |R R^T - I| of the rotation (0 without one). */

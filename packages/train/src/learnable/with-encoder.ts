@@ -122,7 +122,7 @@ export class LearnableIndexWithEncoder {
     const trainD = fixEmb === 'query' || fixEmb === '';
     if (!trainQ && !trainD) {
       if (!o.queryEmbeddings) throw invalidArgument('queryEmbeddings', "the stored query embeddings (fixEmb 'query, doc' trains the index only)", undefined);
-      return { ...this.learnable.fit({ ...o, queryEmbeddings: o.queryEmbeddings }), docEmbeddings: null };
+      return { ...this.learnable.fitSync({ ...o, queryEmbeddings: o.queryEmbeddings }), docEmbeddings: null };
     }
     const hooks: { query?: TowerHook; doc?: TowerHook } = {};
     let teacher: Matrix;
@@ -178,7 +178,7 @@ export class LearnableIndexWithEncoder {
   }
 
   search(queries: Matrix, params: SearchParams): SearchResult {
-    return this.learnable.search(queries, params);
+    return this.learnable.searchSync(queries, params);
   }
 
   /**
