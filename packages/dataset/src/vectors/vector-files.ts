@@ -48,7 +48,7 @@ export interface VectorsFile {
 
 /**
  * Reads vectors from .arrow/.arrows/.feather/.ipc (Arrow IPC file or stream, e.g. apache-arrow's tableToIPC
- * output or a LanceDB export: the column as `column` says), .npy (2-D float32/float64), .fvecs or .memmap
+ * output or a LanceDB export; the vector column as `column` describes), .npy (2-D float32/float64), .fvecs or .memmap
  * (headerless float32, needs dim): the one whole-file reader, the CLI's included (openVectors reads the same
  * files a batch at a time). Sizes are verified (truncated files are refused, naming the file) and every value
  * must be finite (a NaN/Inf is reported with its row).
