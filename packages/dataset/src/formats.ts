@@ -8,5 +8,7 @@ export { readTokenFile, streamTokenFile, tokensBatch, tokensSchema, concatTokenR
 export { writeRelsTable } from './arrow/rels-table.js';
 export { readIdMapFile, writeIdMapFile } from './arrow/ids-table.js';
 export { loadRels, loadNegatives, type Rels } from './raw/rels.js';
-export { loadTextFile, type TextFile } from './raw/text-records.js';
+export { loadTextFile, TextRecordStream, type TextFile, type TextRecord } from './raw/text-records.js';
+export { rawTextPath } from './preprocess/layout.js';
 export { readLineBatches } from './io/lines.js';
+export { countLines } from './io/count-lines.js';

@@ -1,6 +1,7 @@
 import { LibvqError, type Matrix } from '@libvq/index-core';
 import { invalidArgument } from '@libvq/index-core/util';
 import type { TokenBatch } from './batch.js';
+import type { TextEmbedOptions } from './text-embedder.js';
 
 /**
  * One or two towers that turn token batches into embeddings (LibVQ's BaseEncoder). Subclasses implement
@@ -12,6 +13,12 @@ export abstract class BaseEncoder {
   abstract readonly dim: number;
   abstract queryEmb(batch: TokenBatch): Promise<Matrix>;
   abstract docEmb(batch: TokenBatch): Promise<Matrix>;
+  /**
+   * Optional text path: texts in, one row each out. When an encoder has it, `encodeTexts()` and `inference()`
+   * give it the texts and skip tokenization (an encoder that tokenizes on its own; one that takes only texts
+   * implements TextEmbedder instead of extending this class).
+   */
+  encodeTexts?(texts: readonly string[], opts: TextEmbedOptions): Promise<Matrix>;
   /** Releases native resources (ONNX sessions). Safe to call twice. */
   async dispose(): Promise<void> {}
   /** A short description stored in embedding files' metadata (libvq.encoder). */

@@ -2,6 +2,7 @@ import { LibvqError, type Matrix } from '@libvq/index-core';
 import { invalidArgument, throwIfAborted } from '@libvq/index-core/util';
 import type { BaseEncoder } from './base-encoder.js';
 import { padBatch } from './batch.js';
+import { embedTextBatch, hasTextPath, type TextEmbedder } from './text-embedder.js';
 
 /** What encodeTexts needs from a tokenizer (HfTokenizer has it). */
 export interface SequenceTokenizer {
@@ -10,36 +11,49 @@ export interface SequenceTokenizer {
 }
 
 export interface EncodeTextsOptions {
-  encoder: BaseEncoder;
-  tokenizer: SequenceTokenizer;
+  /** A token encoder (BaseEncoder), or a text encoder (TextEmbedder: texts go to its encodeTexts untokenized). */
+  encoder: BaseEncoder | TextEmbedder;
+  /** Turns texts into token ids for a token encoder; not used by an encoder with encodeTexts. */
+  tokenizer?: SequenceTokenizer;
   texts: readonly string[];
   /** Queries go through the query tower, documents through the doc tower. Default false. */
   isQuery?: boolean;
-  /** Tokens per text, special tokens included (longer texts are truncated keeping them). Default 512. */
+  /** Tokens per text, special tokens included (longer texts are truncated keeping them). Default 512. Token encoders only. */
   maxLength?: number;
   batchSize?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Tokenizes and encodes raw texts in batches: texts.length x encoder.dim. */
+/** Encodes raw texts in batches (tokenized first unless the encoder takes texts): texts.length x encoder.dim. */
 export async function encodeTexts(opts: EncodeTextsOptions): Promise<Matrix> {
   const { encoder, tokenizer, texts, isQuery = false, maxLength = 512, batchSize = 32, signal, onProgress } = opts;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArgument('batchSize', 'a positive integer', batchSize);
+  if (encoder == null) throw invalidArgument('encoder', 'a BaseEncoder or an object with encodeTexts(texts, opts)', encoder);
+  let embed: (batch: readonly string[]) => Promise<Matrix>;
+  if (hasTextPath(encoder)) {
+    embed = (batch) => embedTextBatch(encoder, batch, { isQuery, signal }, 'encodeTexts');
+  } else {
+    if (typeof encoder.queryEmb !== 'function' || typeof encoder.docEmb !== 'function') {
+      throw invalidArgument('encoder', 'a BaseEncoder (queryEmb / docEmb over token batches) or an object with encodeTexts(texts, opts)', encoder);
+    }
+    if (tokenizer == null) throw invalidArgument('tokenizer', 'a tokenizer (the encoder takes token batches and has no encodeTexts)', tokenizer);
+    embed = async (batch) => {
+      const tokens = padBatch(batch.map((t) => tokenizer.encode(t, maxLength)), tokenizer.padId, maxLength);
+      const emb = isQuery ? await encoder.queryEmb(tokens) : await encoder.docEmb(tokens);
+      if (emb.rows !== batch.length || emb.dim !== encoder.dim) {
+        throw new LibvqError('DIMENSION_MISMATCH', `encodeTexts: encoder returned ${emb.rows}x${emb.dim} for a batch of ${batch.length} texts, expected ${batch.length}x${encoder.dim}`);
+      }
+      return emb;
+    };
+  }
   const n = texts.length;
   const dim = encoder.dim;
   const out = new Float32Array(n * dim);
   for (let start = 0; start < n; start += batchSize) {
     throwIfAborted(signal, 'encodeTexts');
     const end = Math.min(n, start + batchSize);
-    const seqs: Int32Array[] = [];
-    for (let i = start; i < end; i++) seqs.push(tokenizer.encode(texts[i], maxLength));
-    const batch = padBatch(seqs, tokenizer.padId, maxLength);
-    const emb = isQuery ? await encoder.queryEmb(batch) : await encoder.docEmb(batch);
-    if (emb.rows !== end - start || emb.dim !== dim) {
-      throw new LibvqError('DIMENSION_MISMATCH', `encodeTexts: encoder returned ${emb.rows}x${emb.dim} for a batch of ${end - start} texts, expected ${end - start}x${dim}`);
-    }
-    out.set(emb.data, start * dim);
+    out.set((await embed(texts.slice(start, end))).data, start * dim);
     onProgress?.(end, n);
   }
   return { rows: n, dim, data: out };

@@ -19,6 +19,9 @@ export const tokensPath = (dir: string, prefix: string): string => join(dir, `${
 export const idsPath = (dir: string, prefix: string): string => join(dir, `${prefix}.ids.arrow`);
 export const relsPath = (dir: string, mode: string): string => join(dir, `${mode}-rels.arrow`);
 
+/** A prefix's raw text file in a LibVQ data directory: collection.tsv for `docs`, `{prefix}.tsv` for queries. */
+export const rawTextPath = (dataDir: string, prefix: string): string => join(dataDir, prefix === DOCS_PREFIX ? 'collection.tsv' : `${prefix}.tsv`);
+
 /** A raw text file of a LibVQ data directory and the prefix its tokens get. */
 export interface RawSource {
   prefix: string;
@@ -39,10 +42,10 @@ export async function findRawSources(dataDir: string): Promise<RawSource[]> {
   if (!names.includes('collection.tsv')) {
     throw new LibvqError('IO', `${dataDir}: no collection.tsv (LibVQ layout: collection.tsv, {train,dev,test}-queries.tsv, {mode}-rels.tsv)`);
   }
-  const out: RawSource[] = [{ prefix: DOCS_PREFIX, file: join(dataDir, 'collection.tsv'), isQuery: false }];
+  const out: RawSource[] = [{ prefix: DOCS_PREFIX, file: rawTextPath(dataDir, DOCS_PREFIX), isQuery: false }];
   for (const n of names.sort()) {
     const m = /^(.+)-queries\.tsv$/.exec(n);
-    if (m) out.push({ prefix: `${m[1]}-queries`, file: join(dataDir, n), isQuery: true, mode: m[1] });
+    if (m) out.push({ prefix: `${m[1]}-queries`, file: rawTextPath(dataDir, `${m[1]}-queries`), isQuery: true, mode: m[1] });
   }
   return out;
 }
