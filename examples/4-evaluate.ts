@@ -13,7 +13,7 @@ const model = LearnableIndexWithEncoder.load(join(WORK, 'trained'), { encoder, q
 const queries = await model.encodeTokens(await readTokens(PRE, 'dev-queries'), { maxQueryLength: 64 });
 const rels = relsToOffsets(await readRelsTable(relsPath(PRE, 'dev')), await readIdMap(PRE, 'dev-queries'), await readIdMap(PRE, 'docs'));
 
-const score = (labels: BigInt64Array) => evaluateRanking({ labels, k: 100 }, rels, { mrr: [10], recall: [100], ndcg: [10] });
+const score = (labels: Float64Array) => evaluateRanking({ labels, k: 100 }, rels, { mrr: [10], recall: [100], ndcg: [10] });
 const docs = (await readVectors(join(PRE, 'docs.embeddings.arrow'))).matrix;
 const oldQueries = (await readVectors(join(PRE, 'dev-queries.embeddings.arrow'))).matrix;
 const dense = new IndexFlat(docs.dim, 'ip');

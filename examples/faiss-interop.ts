@@ -33,7 +33,7 @@ const theirs = execFileSync(python, ['-c', `
 import faiss, numpy as np
 index = faiss.read_index(${JSON.stringify(backToFaiss)})
 _, I = index.search(np.load(${JSON.stringify(docsNpy)}), 10)
-print(" ".join(map(str, I.ravel())))`]).toString().trim().split(' ').map(BigInt);
+print(" ".join(map(str, I.ravel())))`]).toString().trim().split(' ').map(Number);
 const same = theirs.filter((v, i) => v === ours[i]).length / ours.length;
 console.log(`faiss and libvq-ts agree on ${(same * 100).toFixed(2)}% of the top-10 ids of ${docs.rows} queries`);
 if (same < 0.99) throw new Error('faiss disagrees with the index written here');

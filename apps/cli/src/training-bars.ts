@@ -13,7 +13,7 @@ export function trainingBars(factory: string): StageBar {
   const spec = parseFactory(factory);
   return (stage) => {
     const code = spec.code;
-    if (stage === 'opq' && spec.transforms.length > 0) return { label: `training ${spec.transforms.map((t) => `OPQ${t.M}`).join(',')} rotation`, unit: 'iters' };
+    if (stage === 'opq' && spec.transforms.length > 0) return { label: `training ${spec.transforms.filter((t) => t.kind === 'OPQ').map((t) => `OPQ${t.M}`).join(',')} rotation`, unit: 'iters' };
     if (stage === 'ivf' && spec.ivf) return { label: `training IVF${spec.ivf.nlist} coarse quantizer`, unit: 'iters' };
     if (stage === 'pq' && code.kind === 'PQ') return { label: `training PQ${code.M}x${code.nbits} codebooks`, unit: 'sub-quantizers' };
     return plainBar(stage);

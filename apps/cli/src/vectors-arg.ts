@@ -107,7 +107,7 @@ export function ivfOf(index: Index): { nlist: number; nprobe: number } | undefin
 
 export interface BatchedResult {
   distances: Float32Array;
-  labels: BigInt64Array;
+  labels: Float64Array;
 }
 
 /**
@@ -122,7 +122,7 @@ export function searchInBatches(
   onProgress: (done: number, total: number) => void,
 ): BatchedResult {
   const distances = new Float32Array(q.rows * k);
-  const labels = new BigInt64Array(q.rows * k);
+  const labels = new Float64Array(q.rows * k);
   for (let b = 0; b < q.rows; b += batch) {
     const e = Math.min(q.rows, b + batch);
     const r = search({ rows: e - b, dim: q.dim, data: q.data.subarray(b * q.dim, e * q.dim) });

@@ -8,17 +8,18 @@ import { IndexIVFPQ } from './indexes/index-ivf-pq.js';
 import { IndexPQ } from './indexes/index-pq.js';
 import { IndexPreTransform } from './indexes/index-pretransform.js';
 import type { Index } from './indexes/index.js';
-import { checkMetric, type Metric } from './metric.js';
+import { DEFAULT_METRIC, checkMetricOrCosine, type MetricOrCosine } from './metric.js';
+import { NormalizationTransform } from './normalization.js';
 import { OPQMatrix } from './opq.js';
 import type { VectorTransform } from './transform.js';
 
 /**
  * Parsed factory description:
  *   description := (transform ",")* (coarse ",")? code
- *   transform   := "OPQ" M ("_" dOut)?      coarse := "IVF" nlist      code := "Flat" | "PQ" M ("x" nbits)?
+ *   transform   := "OPQ" M ("_" dOut)? | "L2norm"      coarse := "IVF" nlist      code := "Flat" | "PQ" M ("x" nbits)?
  */
 export interface FactorySpec {
-  transforms: { kind: 'OPQ'; M: number; dOut?: number }[];
+  transforms: ({ kind: 'OPQ'; M: number; dOut?: number } | { kind: 'L2norm' })[];
   ivf?: { nlist: number };
   code: { kind: 'Flat' } | { kind: 'PQ'; M: number; nbits: number };
 }
@@ -37,13 +38,17 @@ export function parseFactory(description: string): FactorySpec {
   const spec: FactorySpec = { transforms: [], code: { kind: 'Flat' } };
   let i = 0;
   for (; i < parts.length - 1; i++) {
+    if (parts[i] === 'L2norm') {
+      spec.transforms.push({ kind: 'L2norm' });
+      continue;
+    }
     const m = /^OPQ(\d+)(?:_(\d+))?$/.exec(parts[i]);
     if (!m) break;
     spec.transforms.push({ kind: 'OPQ', M: Number(m[1]), ...(m[2] !== undefined ? { dOut: Number(m[2]) } : {}) });
   }
   if (i < parts.length - 1) {
     const m = /^IVF(\d+)$/.exec(parts[i]);
-    if (!m) throw bad(parts[i], 'a transform "OPQ<M>[_<d>]" or a coarse quantizer "IVF<nlist>"');
+    if (!m) throw bad(parts[i], 'a transform "OPQ<M>[_<d>]" / "L2norm" or a coarse quantizer "IVF<nlist>"');
     spec.ivf = { nlist: Number(m[1]) };
     i++;
   }
@@ -57,9 +62,10 @@ export function parseFactory(description: string): FactorySpec {
     if (nbits < 1 || nbits > 8) throw bad(last, 'nbits from 1 to 8');
     spec.code = { kind: 'PQ', M: Number(m[1]), nbits };
   }
-  for (const t of spec.transforms) if (t.M <= 0) throw bad(`OPQ${t.M}`, 'M ≥ 1');
+  const opqs = spec.transforms.flatMap((t) => (t.kind === 'OPQ' ? [t] : []));
+  for (const t of opqs) if (t.M <= 0) throw bad(`OPQ${t.M}`, 'M ≥ 1');
   if (spec.ivf && (spec.ivf.nlist <= 0 || spec.ivf.nlist > MAX_NLIST)) throw bad(`IVF${parts.find((p) => p.startsWith('IVF'))?.slice(3)}`, `nlist from 1 to ${MAX_NLIST} (2^24)`);
-  for (const [what, m] of [...spec.transforms.map((t) => ['OPQ', t.M] as const), ...(spec.code.kind === 'PQ' ? [['PQ', spec.code.M] as const] : [])]) {
+  for (const [what, m] of [...opqs.map((t) => ['OPQ', t.M] as const), ...(spec.code.kind === 'PQ' ? [['PQ', spec.code.M] as const] : [])]) {
     if (m > MAX_M) throw bad(`${what}${m}`, `M from 1 to ${MAX_M}`);
   }
   if (spec.code.kind === 'PQ' && spec.code.M <= 0) throw bad(last, 'M ≥ 1');
@@ -67,26 +73,39 @@ export function parseFactory(description: string): FactorySpec {
 }
 
 export function formatFactory(spec: FactorySpec): string {
-  const parts = spec.transforms.map((t) => `OPQ${t.M}${t.dOut !== undefined ? `_${t.dOut}` : ''}`);
+  const parts = spec.transforms.map((t) => (t.kind === 'L2norm' ? 'L2norm' : `OPQ${t.M}${t.dOut !== undefined ? `_${t.dOut}` : ''}`));
   if (spec.ivf) parts.push(`IVF${spec.ivf.nlist}`);
   parts.push(spec.code.kind === 'Flat' ? 'Flat' : `PQ${spec.code.M}x${spec.code.nbits}`);
   return parts.join(',');
 }
 
-/** Builds an untrained index from a faiss factory string (faiss's index_factory). */
 /** Training knobs of the factory's parts that the description string does not carry. */
 export interface FactoryOptions {
   /** OPQ rotations: alternating iterations (faiss: 50) and training points used (faiss: 65,536). */
   opq?: { niter?: number; maxTrainPoints?: number };
 }
 
-export function indexFactory(d: number, description: string, metric: Metric = 'l2', backend?: string | Backend, options: FactoryOptions = {}): Index {
+/**
+ * Builds an untrained index from a faiss factory string (faiss's index_factory). `metric` defaults to 'ip'
+ * (LibVQ's). 'cosine' is 'L2norm,<description>' with 'ip': the index normalises what it adds and searches
+ * (faiss has no cosine metric; the file stores ip and an L2norm transform, and describeIndex says "L2norm,...").
+ */
+export function indexFactory(
+  d: number, description: string, metric: MetricOrCosine = DEFAULT_METRIC, backend?: string | Backend, options: FactoryOptions = {},
+): Index {
   checkDimension(d, 'd (dimension)');
-  checkMetric(metric);
+  checkMetricOrCosine(metric);
   const spec = parseFactory(description);
+  // Normalising twice changes nothing, so a description that already starts with L2norm keeps its one.
+  if (metric === 'cosine' && spec.transforms[0]?.kind !== 'L2norm') spec.transforms.unshift({ kind: 'L2norm' });
+  const indexMetric = metric === 'cosine' ? 'ip' : metric;
   const transforms: VectorTransform[] = [];
   let dim = d;
   for (const t of spec.transforms) {
+    if (t.kind === 'L2norm') {
+      transforms.push(new NormalizationTransform(dim));
+      continue;
+    }
     const opq = new OPQMatrix(dim, t.M, t.dOut ?? dim);
     const o = options.opq;
     if (o?.niter !== undefined) opq.niter = positiveInteger(o.niter, 'options.opq.niter');
@@ -99,10 +118,10 @@ export function indexFactory(d: number, description: string, metric: Metric = 'l
   if (spec.ivf) {
     index =
       code.kind === 'Flat'
-        ? new IndexIVFFlat(dim, spec.ivf.nlist, metric, backend)
-        : new IndexIVFPQ(dim, spec.ivf.nlist, code.M, code.nbits, metric, backend);
+        ? new IndexIVFFlat(dim, spec.ivf.nlist, indexMetric, backend)
+        : new IndexIVFPQ(dim, spec.ivf.nlist, code.M, code.nbits, indexMetric, backend);
   } else {
-    index = code.kind === 'Flat' ? new IndexFlat(dim, metric, backend) : new IndexPQ(dim, code.M, code.nbits, metric, backend);
+    index = code.kind === 'Flat' ? new IndexFlat(dim, indexMetric, backend) : new IndexPQ(dim, code.M, code.nbits, indexMetric, backend);
   }
   return transforms.length > 0 ? new IndexPreTransform(transforms, index) : index;
 }
@@ -113,6 +132,10 @@ export function describeIndex(index: Index): string {
   let inner = index;
   if (inner instanceof IndexPreTransform) {
     for (const t of inner.chain) {
+      if (t instanceof NormalizationTransform) {
+        spec.transforms.push({ kind: 'L2norm' });
+        continue;
+      }
       if (!(t instanceof OPQMatrix)) throw new LibvqError('UNSUPPORTED', `describeIndex: transform ${t.constructor.name} has no factory name`);
       spec.transforms.push({ kind: 'OPQ', M: t.M, ...(t.dOut !== t.dIn ? { dOut: t.dOut } : {}) });
     }

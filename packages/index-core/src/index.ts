@@ -5,9 +5,10 @@
 
 // The index interface and its data
 export type {
-  Index, SearchParams, SearchResult, TrainOptions, Ids,
+  Index, SearchParams, TrainOptions, AddOptions, Ids,
   EncodedVectors, StoredEntries, IndexParameters, TransformParameters, CodebookParameters,
 } from './indexes/index.js';
+export { SearchResult, type Neighbor } from './indexes/search-result.js';
 export type { Matrix } from './matrix.js';
 export { matrix } from './matrix.js';
 export { toMatrix, type VectorsInput } from './input/vectors-input.js';
@@ -32,6 +33,8 @@ export { kmeans, type KMeansOptions, type KMeansResult } from './kmeans.js';
 export { indexFactory, describeIndex, parseFactory, type FactorySpec, type FactoryOptions } from './factory.js';
 export { addBatches } from './indexes/add-batches.js';
 export { checkTrainingSize, defaultTrainingSize } from './indexes/training-size.js';
-export { readIndexSync, deserializeIndex, type ReadIndexOptions } from './io/read-index.js';
-export { writeIndexSync, serializeIndex } from './io/write-index.js';
+export { readIndex, readIndexSync, deserializeIndex, type ReadIndexOptions } from './io/read-index.js';
+export { writeIndex, writeIndexSync, serializeIndex } from './io/write-index.js';
 export { closeThreadPool } from './parallel/pool.js';
+// The faiss reader and writer as the indexes' codec (asynchronous training hands indexes to a worker with it).
+import './io/register-codec.js';

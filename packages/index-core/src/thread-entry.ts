@@ -8,4 +8,7 @@ import './indexes/index-flat.js';
 import './indexes/index-pq.js';
 import './indexes/index-ivf-flat.js';
 import './indexes/index-ivf-pq.js';
+import './indexes/index-pretransform.js';
+import './indexes/train-on-worker.js';
+import './io/register-codec.js';
 import './parallel/worker.js';

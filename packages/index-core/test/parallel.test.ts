@@ -174,16 +174,17 @@ describe('errors and lifetime', () => {
     expect(threadPoolSize()).toBeGreaterThanOrEqual(1);
   });
 
-  it('a process that searched with threads exits without closing the pool', () => {
+  it('a process that searched with threads (synchronously and asynchronously) exits without closing the pool', () => {
     const src = fileURLToPath(new URL('../src/index.ts', import.meta.url));
     const script = `import { indexFactory } from ${JSON.stringify(src)};
       const x = { rows: 200, dim: 8, data: Float32Array.from({ length: 1600 }, (_, i) => Math.sin(i)) };
-      const idx = indexFactory(8, 'IVF4,Flat'); idx.train(x); idx.add(x);
-      const r = idx.search(x, { k: 1, nprobe: 4, threads: 2 });
-      console.log('self-hits', r.labels.filter((l, i) => l === BigInt(i)).length);`;
+      const idx = indexFactory(8, 'IVF4,Flat', 'l2'); await idx.train(x); await idx.add(x);
+      const r = idx.searchSync(x, { k: 1, nprobe: 4, threads: 2 });
+      const a = await idx.search(x, { k: 1, nprobe: 4, threads: 2 });
+      console.log('self-hits', r.labels.filter((l, i) => l === i).length, a.labels.filter((l, i) => l === i).length);`;
     const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
     expect(run.stderr).toBe('');
-    expect(run.stdout.trim()).toBe('self-hits 200');
+    expect(run.stdout.trim()).toBe('self-hits 200 200');
     expect(run.status).toBe(0);
   });
 });

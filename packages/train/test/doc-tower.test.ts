@@ -79,11 +79,11 @@ const fitBase: WithEncoderFitOptions = {
 };
 
 /** MRR@10 of the single relevant document of each dev query (a plain loop over the returned labels). */
-function mrr10(labels: BigInt64Array, k: number, rel: number[]): number {
+function mrr10(labels: Float64Array, k: number, rel: number[]): number {
   let s = 0;
   for (let q = 0; q < rel.length; q++) {
     for (let r = 0; r < Math.min(10, k); r++) {
-      if (labels[q * k + r] === BigInt(rel[q])) {
+      if (labels[q * k + r] === rel[q]) {
         s += 1 / (r + 1);
         break;
       }

@@ -34,9 +34,7 @@ function exactTopK(q: Matrix, base: Matrix, k: number, metric: Metric, batch: nu
     batch,
     (qb) => {
       const r = jsBackend.knn(qb, base, k, metric);
-      const labels = new BigInt64Array(r.labels.length);
-      for (let i = 0; i < labels.length; i++) labels[i] = BigInt(r.labels[i]);
-      return { distances: r.distances, labels };
+      return { distances: r.distances, labels: Float64Array.from(r.labels) };
     },
     onProgress,
   );

@@ -29,7 +29,7 @@ function rowsOf(m: Matrix, start: number, n: number): Matrix {
 }
 
 /** Share of queries whose exact nearest document is among the index's top k. */
-function recallOfTop1(exact: BigInt64Array, labels: BigInt64Array, rows: number, k: number): number {
+function recallOfTop1(exact: Float64Array, labels: Float64Array, rows: number, k: number): number {
   let hits = 0;
   for (let q = 0; q < rows; q++) if (labels.subarray(q * k, (q + 1) * k).includes(exact[q])) hits++;
   return hits / rows;
@@ -45,7 +45,7 @@ const exact = flat.searchSync(queries, { k: 1 }).labels;
 const flatL2 = indexFactory(DIM, 'Flat', 'l2');
 flatL2.addSync(docs);
 const self = flatL2.searchSync(rowsOf(docs, 0, 100), { k: 1 }).labels;
-const flatSelf = self.filter((label, i) => label === BigInt(i)).length / 100;
+const flatSelf = self.filter((label, i) => label === i).length / 100;
 
 const ivfpq = indexFactory(DIM, 'IVF16,PQ8x4', 'ip');
 ivfpq.trainSync(docs, { seed: 1 });

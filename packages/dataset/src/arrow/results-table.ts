@@ -15,7 +15,7 @@ export interface SearchResults {
   qids: RowIds;
   k: number;
   /** nq x k row offsets, -1 padded. */
-  labels: BigInt64Array | Int32Array;
+  labels: Float64Array | BigInt64Array | Int32Array;
   /** nq x k scores. */
   distances: Float32Array;
 }

@@ -8,7 +8,7 @@ import type { OffsetRels } from '../raw/rels.js';
  * those with at least one document of grade > 0 (as LibVQ and trec_eval average over judged queries).
  * A judged query without a results row is an error, not a silent zero.
  */
-export type Labels = Int32Array | BigInt64Array;
+export type Labels = Int32Array | Float64Array | BigInt64Array;
 
 export interface RankedList {
   labels: Labels;

@@ -1,7 +1,8 @@
 import { LibvqError, invalidArgument } from '../errors.js';
 import { checkMatrix, type Matrix } from '../matrix.js';
 import { checkThreads } from '../parallel/pool.js';
-import type { EncodedVectors, Ids, SearchParams, SearchResult } from './index.js';
+import type { EncodedVectors, Ids, SearchParams } from './index.js';
+import { SearchResult } from './search-result.js';
 
 /** Validation shared by every index's search(). */
 export function checkSearch(name: string, d: number, isTrained: boolean, q: Matrix, params: SearchParams): void {
@@ -36,14 +37,14 @@ export function searchPadded(
 ): SearchResult {
   const kEff = Math.max(1, Math.min(k, available));
   const r = run(kEff);
-  if (kEff === k) return { distances: r.distances, labels: toBigLabels(r.labels) };
+  if (kEff === k) return new SearchResult(r.distances, r.labels, k);
   const distances = new Float32Array(q.rows * k).fill(metric === 'ip' ? -Infinity : Infinity);
-  const labels = new BigInt64Array(q.rows * k).fill(-1n);
+  const labels = new Float64Array(q.rows * k).fill(-1);
   for (let i = 0; i < q.rows; i++) {
     distances.set(r.distances.subarray(i * kEff, (i + 1) * kEff), i * k);
-    for (let j = 0; j < kEff; j++) labels[i * k + j] = BigInt(r.labels[i * kEff + j]);
+    labels.set(r.labels.subarray(i * kEff, (i + 1) * kEff), i * k);
   }
-  return { distances, labels };
+  return new SearchResult(distances, labels, k);
 }
 
 /** Threads for one call: the call's option, else the index's setting; validated. */
@@ -60,29 +61,26 @@ export function checkAdd(name: string, d: number, isTrained: boolean, x: Matrix,
   if (ids !== undefined) checkIds(ids, `${name}.add`);
 }
 
-const MAX_ID = BigInt(Number.MAX_SAFE_INTEGER);
+const MAX_BIG_ID = BigInt(Number.MAX_SAFE_INTEGER);
+const ID_RULE = 'an integer id from 0 to 2^53 - 1 (-1 marks "no result" in searches; larger ids do not survive as numbers)';
 
-/** Ids must be 0 ≤ id ≤ 2^53 − 1: -1 means "no result" in searches, and larger ids do not survive as doubles. */
+/** Ids must be integers 0 ≤ id ≤ 2^53 − 1: -1 means "no result" in searches, and larger ids do not survive as doubles. */
 function checkIds(ids: Ids, what: string): void {
   if (ids instanceof BigInt64Array) {
+    for (let i = 0; i < ids.length; i++) if (ids[i] < 0n || ids[i] > MAX_BIG_ID) throw invalidArgument(`${what} ids[${i}]`, ID_RULE, ids[i]);
+  } else if (ids instanceof Float64Array || ids instanceof Int32Array || Array.isArray(ids)) {
     for (let i = 0; i < ids.length; i++) {
-      if (ids[i] < 0n || ids[i] > MAX_ID) throw invalidArgument(`${what} ids[${i}]`, 'an id from 0 to 2^53 - 1 (-1 marks "no result" in searches)', ids[i]);
+      const v = ids[i];
+      if (!(Number.isSafeInteger(v) && v >= 0)) throw invalidArgument(`${what} ids[${i}]`, ID_RULE, v);
     }
   } else {
-    for (let i = 0; i < ids.length; i++) if (ids[i] < 0) throw invalidArgument(`${what} ids[${i}]`, 'an id ≥ 0 (-1 marks "no result" in searches)', ids[i]);
+    throw invalidArgument(`${what} ids`, 'a Float64Array, Int32Array, BigInt64Array or number[] of ids', ids);
   }
 }
 
-export function toBigLabels(labels: Float64Array): BigInt64Array {
-  const out = new BigInt64Array(labels.length);
-  for (let i = 0; i < labels.length; i++) out[i] = BigInt(labels[i]);
-  return out;
-}
-
 export function idToNumber(id: number | bigint, name: string): number {
-  const n = typeof id === 'bigint' ? Number(id) : id;
-  if (!Number.isSafeInteger(n) || n < 0) throw invalidArgument(`${name} id`, 'a non-negative integer', id);
-  return n;
+  if (typeof id === 'bigint' ? id < 0n || id > MAX_BIG_ID : !(Number.isSafeInteger(id) && id >= 0)) throw invalidArgument(`${name} id`, ID_RULE, id);
+  return Number(id);
 }
 
 /**
@@ -113,14 +111,14 @@ export function checkEncoded(name: string, isTrained: boolean, e: EncodedVectors
   if (ids !== undefined) checkIds(ids, `${name}.addEncoded`);
 }
 
-/** Indexes that number their vectors 0..n-1 (Flat, PQ) refuse custom ids, as faiss does. */
-export function rejectCustomIds(name: string, ids: Ids | undefined): void {
-  if (ids !== undefined) {
-    throw new LibvqError('UNSUPPORTED', `${name}: custom ids are not supported (vectors are numbered 0..n-1, as in faiss); use an IVF index for ids`);
-  }
+/** `ids` after the id checks (remove and the like: any count). */
+export function checkedIds(ids: Ids, what: string): Ids {
+  if (ids == null) throw invalidArgument(`${what} ids`, 'a Float64Array, Int32Array, BigInt64Array or number[] of ids', ids);
+  checkIds(ids, what);
+  return ids;
 }
 
-/** Ids as doubles (the lists' storage): given ids, else ntotal, ntotal + 1, ... */
+/** Ids as doubles (how every index stores them): the given ids (checked), else start, start + 1, ..., start + n - 1. */
 export function idsFrom(ids: Ids | undefined, start: number, n: number): Float64Array {
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = ids === undefined ? start + i : Number(ids[i]);

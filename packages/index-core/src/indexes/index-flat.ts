@@ -7,13 +7,21 @@ import { checkMetric, type Metric } from '../metric.js';
 import { parallelSearch } from '../parallel/ops.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { registerReplica } from '../parallel/replica.js';
-import { sharedArray, sharedOrCopy } from '../parallel/shared.js';
+import { sharedArray, sharedCopy, sharedOrCopy } from '../parallel/shared.js';
 import { snapshotOf } from '../parallel/snapshot.js';
-import { checkAdd, checkEncoded, checkSearch, idsFrom, rejectCustomIds, floatBytes, idToNumber, searchPadded, threadsFor } from './checks.js';
-import type { EncodedVectors, Ids, Index, IndexParameters, SearchParams, SearchResult, StoredEntries } from './index.js';
+import type { VectorsInput } from '../input/vectors-input.js';
+import { checkAdd, checkEncoded, checkSearch, checkedIds, idsFrom, floatBytes, idToNumber, searchPadded, threadsFor } from './checks.js';
+import { IdMap, compactRows } from './id-map.js';
+import { IndexBase } from './index-base.js';
+import type { AddOptions, EncodedVectors, Ids, Index, IndexParameters, SearchParams, StoredEntries, TrainOptions } from './index.js';
+import type { SearchResult } from './search-result.js';
 
-/** Exact search over raw vectors (faiss's IndexFlatIP / IndexFlatL2). Ids are sequential. */
-export class IndexFlat implements Index {
+/**
+ * Exact search over raw vectors (faiss's IndexFlatIP / IndexFlatL2). Ids are 0, 1, ... unless given with addWithIds
+ * or kept across a remove (then stored, as faiss's IndexIDMap does; files get its "IxMp" wrapper).
+ */
+export class IndexFlat extends IndexBase {
+  protected readonly kindName = 'IndexFlat';
   readonly d: number;
   readonly metric: Metric;
   readonly isTrained = true;
@@ -24,8 +32,11 @@ export class IndexFlat implements Index {
   ntotal = 0;
   /** Bumped whenever the stored vectors change (add, reset, adoptVectors, parametersChanged): worker snapshots key on it. */
   private dataVersion = 0;
+  /** The id of each stored vector. */
+  readonly idMap = new IdMap();
 
-  constructor(d: number, metric: Metric = 'l2', backend?: string | Backend) {
+  constructor(d: number, metric: Metric = 'ip', backend?: string | Backend) {
+    super();
     checkDimension(d, 'IndexFlat d');
     this.d = d;
     this.metric = checkMetric(metric);
@@ -42,10 +53,22 @@ export class IndexFlat implements Index {
   adoptVectors(data: Float32Array): void {
     this.data = data;
     this.ntotal = data.length / this.d;
+    this.idMap.reset();
+    this.idMap.append(this.ntotal);
     this.dataVersion++;
   }
 
-  trainSync(): void {}
+  /** Nothing to train: the vectors are checked, as every index's training input is. */
+  trainSync(x: VectorsInput, opts: TrainOptions = {}): void {
+    this.input(x, 'train vectors', opts.column);
+  }
+
+  /** Nothing to train (no worker needed). */
+  override async train(x: VectorsInput, opts: TrainOptions = {}): Promise<void> {
+    this.trainSync(x, opts);
+  }
+
+  adoptTrained(): void {}
 
   /** The snapshot worker threads rebuild this index from (parallel/snapshot.ts caches it). */
   share(withData: boolean): IndexSnapshot {
@@ -60,10 +83,11 @@ export class IndexFlat implements Index {
     return f;
   }
 
-  addSync(x: Matrix, ids?: Ids): void {
-    checkAdd('IndexFlat', this.d, true, x, undefined);
-    rejectCustomIds('IndexFlat.add', ids);
-    this.appendVectors(x.data, x.rows);
+  addSync(x: VectorsInput, ids?: Ids, opts: AddOptions = {}): void {
+    const m = this.input(x, 'add vectors', opts.column);
+    checkAdd('IndexFlat', this.d, true, m, ids);
+    this.appendVectors(m.data, m.rows, ids === undefined ? undefined : idsFrom(ids, 0, m.rows));
+    opts.onProgress?.(m.rows, m.rows, 'add');
   }
 
   get codeSize(): number {
@@ -78,13 +102,12 @@ export class IndexFlat implements Index {
 
   addEncoded(e: EncodedVectors, ids?: Ids): void {
     checkEncoded('IndexFlat', true, e, this.codeSize, 0, ids);
-    rejectCustomIds('IndexFlat.addEncoded', ids);
     const aligned = e.codes.byteOffset % 4 === 0 ? e.codes : e.codes.slice();
-    this.appendVectors(new Float32Array(aligned.buffer, aligned.byteOffset, e.rows * this.d), e.rows);
+    this.appendVectors(new Float32Array(aligned.buffer, aligned.byteOffset, e.rows * this.d), e.rows, ids === undefined ? undefined : idsFrom(ids, 0, e.rows));
   }
 
   readEntries(opts: { codes?: boolean } = {}): StoredEntries {
-    const ids = idsFrom(undefined, 0, this.ntotal);
+    const ids = this.idMap.all();
     const codes = opts.codes === false ? new Uint8Array(0) : floatBytes(this.vectors.data.slice());
     return { rows: this.ntotal, ids, codes };
   }
@@ -95,6 +118,18 @@ export class IndexFlat implements Index {
 
   parametersChanged(): void {
     this.dataVersion++;
+  }
+
+  remove(ids: Ids): number {
+    const { remove, count } = this.idMap.removalMask(idsFrom(checkedIds(ids, 'IndexFlat.remove'), 0, ids.length));
+    if (count === 0) return 0;
+    // Into a new buffer: a search running on the workers may still read the old one.
+    this.data = sharedCopy(this.data.subarray(0, this.ntotal * this.d));
+    const kept = compactRows(this.data, this.d, this.ntotal, remove);
+    this.idMap.compact(remove);
+    this.ntotal = kept;
+    this.dataVersion++;
+    return count;
   }
 
   cloneEmpty(): IndexFlat {
@@ -110,37 +145,43 @@ export class IndexFlat implements Index {
     return c;
   }
 
-  private appendVectors(data: Float32Array, n: number): void {
+  private appendVectors(data: Float32Array, n: number, ids?: Float64Array): void {
     // In shared memory from the start: worker threads read the stored vectors without a copy.
     const next = sharedArray(Float32Array, (this.ntotal + n) * this.d);
     next.set(this.data.subarray(0, this.ntotal * this.d));
     next.set(data.subarray(0, n * this.d), this.ntotal * this.d);
     this.data = next;
     this.ntotal += n;
+    this.idMap.append(n, ids);
     this.dataVersion++;
   }
 
-  searchSync(q: Matrix, params: SearchParams): SearchResult {
-    checkSearch('IndexFlat', this.d, true, q, params);
+  searchSync(q: VectorsInput, params: SearchParams): SearchResult {
+    const m = this.input(q, 'search queries', params?.column);
+    checkSearch('IndexFlat', this.d, true, m, params);
     const threads = threadsFor('IndexFlat.search', params.threads, this.threads);
-    if (threads > 1 && q.rows > 1) return parallelSearch(this, q, params, Math.min(threads, q.rows));
-    return searchPadded(q, params.k, this.ntotal, this.metric, (k) => this.backend.knn(q, this.vectors, k, this.metric));
+    if (threads > 1 && m.rows > 1) return this.labelsToIds(parallelSearch(this, m, params, Math.min(threads, m.rows)));
+    return this.labelsToIds(searchPadded(m, params.k, this.ntotal, this.metric, (k) => this.backend.knn(m, this.vectors, k, this.metric)));
+  }
+
+  protected override labelsToIds(r: SearchResult): SearchResult {
+    return this.idMap.mapLabels(r);
   }
 
   reconstruct(id: number | bigint): Float32Array {
-    const i = idToNumber(id, 'IndexFlat.reconstruct');
-    if (i >= this.ntotal) throw new LibvqError('INVALID_ARGUMENT', `IndexFlat.reconstruct: id ${i} is not in the index (ntotal = ${this.ntotal})`);
+    const i = this.idMap.positionOf(idToNumber(id, 'IndexFlat.reconstruct'), 'IndexFlat.reconstruct');
     return this.data.slice(i * this.d, (i + 1) * this.d);
   }
 
   reset(): void {
     this.data = new Float32Array(0);
     this.ntotal = 0;
+    this.idMap.reset();
     this.dataVersion++;
   }
 
   memoryBytes(): number {
-    return this.data.byteLength;
+    return this.data.byteLength + this.idMap.memoryBytes();
   }
 }
 

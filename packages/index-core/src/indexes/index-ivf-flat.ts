@@ -8,7 +8,7 @@ import { registerReplica } from '../parallel/replica.js';
 
 /** IVF storing raw float32 vectors in the lists (faiss's IndexIVFFlat). */
 export class IndexIVFFlat extends IndexIVF {
-  constructor(d: number, nlist: number, metric: Metric = 'l2', backend?: string | Backend, quantizer?: IndexFlat) {
+  constructor(d: number, nlist: number, metric: Metric = 'ip', backend?: string | Backend, quantizer?: IndexFlat) {
     super(quantizer ?? new IndexFlat(d, metric, backend), d, nlist, d * 4, metric, backend);
   }
 
@@ -26,6 +26,9 @@ export class IndexIVFFlat extends IndexIVF {
   protected sharedModel() {
     return { kind: 'ivf-flat' };
   }
+
+  /** Raw storage: no encoder parameters. */
+  protected adoptEncoder(): void {}
 
   protected encoderParameters() {
     return { storage: 'vectors' as const };

@@ -1,3 +1,5 @@
+import { LibvqError } from '../errors.js';
+import type { IndexParameters } from './index.js';
 import type { Backend, Probes } from '../backend/types.js';
 import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
@@ -19,7 +21,7 @@ export class IndexIVFPQ extends IndexIVF {
   readonly pq: ProductQuantizer;
   private listTermCache: (Float32Array | undefined)[] = [];
 
-  constructor(d: number, nlist: number, M: number, nbits = 8, metric: Metric = 'l2', backend?: string | Backend, quantizer?: IndexFlat) {
+  constructor(d: number, nlist: number, M: number, nbits = 8, metric: Metric = 'ip', backend?: string | Backend, quantizer?: IndexFlat) {
     const pq = new ProductQuantizer(d, M, nbits);
     super(quantizer ?? new IndexFlat(d, metric, backend), d, nlist, pq.codeSize, metric, backend);
     this.pq = pq;
@@ -50,6 +52,12 @@ export class IndexIVFPQ extends IndexIVF {
     p.pq.centroids = s.codebooks!;
     p.pq.isTrained = true;
     return p.adoptSharedLists(s);
+  }
+
+  protected adoptEncoder(p: IndexParameters): void {
+    if (p.codebooks === undefined || p.codebooks.data.length !== this.pq.centroids.length) throw new LibvqError('INTERNAL', 'IndexIVFPQ.adoptTrained: codebooks of another shape');
+    this.pq.centroids = p.codebooks.data.slice();
+    this.pq.isTrained = true;
   }
 
   protected encoderParameters() {

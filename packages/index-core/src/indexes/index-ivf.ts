@@ -9,19 +9,21 @@ import { reportAs, type LongOperationOptions } from '../progress.js';
 import { parallelEncode, parallelSearch } from '../parallel/ops.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { snapshotOf } from '../parallel/snapshot.js';
-import { checkAdd, checkEncoded, checkSearch, idToNumber, idsFrom, searchPadded, threadsFor } from './checks.js';
+import type { VectorsInput } from '../input/vectors-input.js';
+import { checkAdd, checkEncoded, checkSearch, checkedIds, idToNumber, idsFrom, searchPadded, threadsFor } from './checks.js';
+import { ADD_BATCH, IndexBase } from './index-base.js';
 import { IndexFlat } from './index-flat.js';
-import type { EncodedVectors, Ids, Index, IndexParameters, SearchParams, SearchResult, StoredEntries, TrainOptions } from './index.js';
+import type { AddOptions, EncodedVectors, Ids, Index, IndexParameters, SearchParams, StoredEntries, TrainOptions } from './index.js';
 import { InvertedLists } from './inverted-lists.js';
-
-const ADD_BATCH = 65536;
+import type { SearchResult } from './search-result.js';
 
 /**
  * Inverted-file index (faiss's IndexIVF): a coarse quantizer — itself an Index (IndexFlat over nlist
  * centroids) — sends every vector to its nearest list; search probes the nprobe nearest lists. What a
  * list stores (raw vectors, PQ codes of residuals) is up to the subclass.
  */
-export abstract class IndexIVF implements Index {
+export abstract class IndexIVF extends IndexBase {
+  protected readonly kindName = 'IndexIVF';
   readonly d: number;
   readonly metric: Metric;
   readonly nlist: number;
@@ -37,6 +39,7 @@ export abstract class IndexIVF implements Index {
   protected modelVersion = 0;
 
   protected constructor(quantizer: IndexFlat, d: number, nlist: number, codeSize: number, metric: Metric, backend?: string | Backend) {
+    super();
     if (!Number.isInteger(nlist) || nlist <= 0) throw invalidArgument('nlist (IVF lists)', 'a positive integer', nlist);
     if (quantizer.d !== d) throw new LibvqError('DIMENSION_MISMATCH', `IVF: quantizer dimension ${quantizer.d} differs from index dimension ${d}`);
     // Lists are assigned and probed under the index's metric: a quantizer of the other metric would be searched
@@ -67,8 +70,8 @@ export abstract class IndexIVF implements Index {
   protected abstract scan(q: Matrix, probes: Probes, k: number): { distances: Float32Array; labels: Float64Array };
   protected abstract decodeEntry(list: number, code: Uint8Array): Float32Array;
 
-  trainSync(x: Matrix, opts: TrainOptions = {}): void {
-    checkMatrix(x, 'IVF training vectors', this.d);
+  trainSync(xs: VectorsInput, opts: TrainOptions = {}): void {
+    const x = this.input(xs, 'train vectors', opts.column);
     const threads = threadsFor('IndexIVF.train', opts.threads, this.threads);
     if (!this.quantizerTrained) {
       if (x.rows < this.nlist) {
@@ -93,8 +96,8 @@ export abstract class IndexIVF implements Index {
     // assigning every training vector first costs a pass and n list numbers for nothing.
     const max = this.encoderTrainingRows();
     if (max === 0) return;
-    const xs = x.rows > max ? gatherRows(x, randomPermutation(x.rows, createRng((opts.seed ?? 1234) + 1)).subarray(0, max)) : x;
-    this.trainEncoder(xs, this.assignLists(xs), { ...opts, threads });
+    const sample = x.rows > max ? gatherRows(x, randomPermutation(x.rows, createRng((opts.seed ?? 1234) + 1)).subarray(0, max)) : x;
+    this.trainEncoder(sample, this.assignLists(sample), { ...opts, threads });
     this.parametersChanged();
   }
 
@@ -113,14 +116,32 @@ export abstract class IndexIVF implements Index {
     return this.quantizer.vectors;
   }
 
-  addSync(x: Matrix, ids?: Ids, opts: LongOperationOptions = {}): void {
+  /** The trained quantizer and encoder of `from` (an index of the same structure, e.g. trained on a worker). */
+  adoptTrained(from: Index): void {
+    const p = from.parameters();
+    if (!from.isTrained || p.nlist !== this.nlist || p.centroids === undefined || p.centroids.dim !== this.d) {
+      throw new LibvqError('INTERNAL', 'IndexIVF.adoptTrained: not a trained index of the same structure');
+    }
+    this.quantizer.reset();
+    this.quantizer.addSync({ rows: this.nlist, dim: this.d, data: p.centroids.data.slice() });
+    this.quantizerTrained = true;
+    this.adoptEncoder(p);
+    this.parametersChanged();
+  }
+
+  /** The subclass's part of adoptTrained: its encoder parameters (codebooks). */
+  protected abstract adoptEncoder(p: IndexParameters): void;
+
+  addSync(xs: VectorsInput, ids?: Ids, opts: AddOptions = {}): void {
+    const x = this.input(xs, 'add vectors', opts.column);
     checkAdd('IndexIVF', this.d, this.isTrained, x, ids);
+    const given = ids === undefined ? undefined : idsFrom(ids, 0, x.rows);
     const start = this.ntotal;
     const threads = threadsFor('IndexIVF.add', undefined, this.threads);
     for (let b = 0; b < x.rows; b += ADD_BATCH) {
       const e = Math.min(x.rows, b + ADD_BATCH);
       const xb: Matrix = { rows: e - b, dim: this.d, data: x.data.subarray(b * this.d, e * this.d) };
-      const batchIds = ids === undefined ? idsFrom(undefined, start + b, e - b) : idsFrom(ids.subarray(b, e), 0, e - b);
+      const batchIds = given === undefined ? idsFrom(undefined, start + b, e - b) : given.subarray(b, e);
       const r = threads > 1 && xb.rows > 1 ? parallelEncode(this, xb, this.codeSize, Math.min(threads, xb.rows)) : this.encode(xb);
       this.invlists.appendBatch(r.lists!, r.codes, batchIds);
       opts.onProgress?.(e, x.rows, 'add');
@@ -215,7 +236,8 @@ export abstract class IndexIVF implements Index {
     return { nprobe: np, lists, bias: r.distances };
   }
 
-  searchSync(q: Matrix, params: SearchParams): SearchResult {
+  searchSync(qs: VectorsInput, params: SearchParams): SearchResult {
+    const q = this.input(qs, 'search queries', params?.column);
     checkSearch('IndexIVF', this.d, this.isTrained, q, params);
     const threads = threadsFor('IndexIVF.search', params.threads, this.threads);
     if (threads > 1 && q.rows > 1) return parallelSearch(this, q, params, Math.min(threads, q.rows));
@@ -229,6 +251,10 @@ export abstract class IndexIVF implements Index {
     if (at === null) throw new LibvqError('INVALID_ARGUMENT', `IndexIVF.reconstruct: id ${i} is not in the index`);
     const cs = this.invlists.codeSize;
     return this.decodeEntry(at.list, this.invlists.codes[at.list].subarray(at.offset * cs, (at.offset + 1) * cs));
+  }
+
+  remove(ids: Ids): number {
+    return this.invlists.removeIds(idsFrom(checkedIds(ids, 'IndexIVF.remove'), 0, ids.length));
   }
 
   reset(): void {

@@ -8,13 +8,23 @@ import type { LongOperationOptions } from '../progress.js';
 import { parallelEncode, parallelSearch } from '../parallel/ops.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { registerReplica } from '../parallel/replica.js';
-import { sharedArray, sharedOrCopy } from '../parallel/shared.js';
+import { sharedArray, sharedCopy, sharedOrCopy } from '../parallel/shared.js';
 import { snapshotOf } from '../parallel/snapshot.js';
-import { checkAdd, checkEncoded, checkSearch, idsFrom, rejectCustomIds, idToNumber, searchPadded, threadsFor } from './checks.js';
-import type { EncodedVectors, Ids, Index, IndexParameters, SearchParams, SearchResult, StoredEntries, TrainOptions } from './index.js';
+import type { VectorsInput } from '../input/vectors-input.js';
+import { checkAdd, checkEncoded, checkSearch, checkedIds, idsFrom, idToNumber, searchPadded, threadsFor } from './checks.js';
+import { IdMap, compactRows } from './id-map.js';
+import { IndexBase } from './index-base.js';
+import type { AddOptions, EncodedVectors, Ids, Index, IndexParameters, SearchParams, StoredEntries, TrainOptions } from './index.js';
+import type { SearchResult } from './search-result.js';
 
-/** PQ codes without a coarse quantizer, searched by ADC (faiss's IndexPQ). Ids are sequential. */
-export class IndexPQ implements Index {
+/**
+ * PQ codes without a coarse quantizer, searched by ADC (faiss's IndexPQ). Ids are 0, 1, ... unless given with
+ * addWithIds or kept across a remove (then stored, as faiss's IndexIDMap does; files get its "IxMp" wrapper).
+ */
+export class IndexPQ extends IndexBase {
+  protected readonly kindName = 'IndexPQ';
+  /** The id of each stored code. */
+  readonly idMap = new IdMap();
   readonly d: number;
   readonly metric: Metric;
   readonly pq: ProductQuantizer;
@@ -26,7 +36,8 @@ export class IndexPQ implements Index {
   /** Bumped by training and parametersChanged(): worker snapshots copy the codebooks again only then. */
   private modelVersion = 0;
 
-  constructor(d: number, M: number, nbits = 8, metric: Metric = 'l2', backend?: string | Backend) {
+  constructor(d: number, M: number, nbits = 8, metric: Metric = 'ip', backend?: string | Backend) {
+    super();
     this.d = d;
     this.metric = checkMetric(metric);
     this.pq = new ProductQuantizer(d, M, nbits);
@@ -37,19 +48,28 @@ export class IndexPQ implements Index {
     return this.pq.isTrained;
   }
 
-  trainSync(x: Matrix, opts: TrainOptions = {}): void {
-    this.pq.train(x, { ...opts, backend: this.backend, threads: threadsFor('IndexPQ.train', opts.threads, this.threads) });
+  trainSync(x: VectorsInput, opts: TrainOptions = {}): void {
+    this.pq.train(this.input(x, 'train vectors', opts.column), { ...opts, backend: this.backend, threads: threadsFor('IndexPQ.train', opts.threads, this.threads) });
     this.modelVersion++;
   }
 
-  addSync(x: Matrix, ids?: Ids, _opts?: LongOperationOptions): void {
-    checkAdd('IndexPQ', this.d, this.isTrained, x, undefined);
-    rejectCustomIds('IndexPQ.add', ids);
+  adoptTrained(from: Index): void {
+    const cb = from.parameters().codebooks;
+    if (!from.isTrained || cb === undefined || cb.data.length !== this.pq.centroids.length) throw new LibvqError('INTERNAL', 'IndexPQ.adoptTrained: not a trained index of the same structure');
+    this.pq.centroids = cb.data.slice();
+    this.pq.isTrained = true;
+    this.modelVersion++;
+  }
+
+  addSync(xs: VectorsInput, ids?: Ids, opts: AddOptions = {}): void {
+    const x = this.input(xs, 'add vectors', opts.column);
+    checkAdd('IndexPQ', this.d, this.isTrained, x, ids);
     const threads = threadsFor('IndexPQ.add', undefined, this.threads);
     const codes = threads > 1 && x.rows > 1
       ? parallelEncode(this, x, this.pq.M, Math.min(threads, x.rows)).codes
       : this.pq.computeCodes(x, this.backend);
-    this.appendCodes(codes, x.rows);
+    this.appendCodes(codes, x.rows, ids === undefined ? undefined : idsFrom(ids, 0, x.rows));
+    opts.onProgress?.(x.rows, x.rows, 'add');
   }
 
   get codeSize(): number {
@@ -64,12 +84,11 @@ export class IndexPQ implements Index {
 
   addEncoded(e: EncodedVectors, ids?: Ids): void {
     checkEncoded('IndexPQ', this.isTrained, e, this.codeSize, 0, ids);
-    rejectCustomIds('IndexPQ.addEncoded', ids);
-    this.appendCodes(e.codes, e.rows);
+    this.appendCodes(e.codes, e.rows, ids === undefined ? undefined : idsFrom(ids, 0, e.rows));
   }
 
   readEntries(opts: { codes?: boolean } = {}): StoredEntries {
-    const ids = idsFrom(undefined, 0, this.ntotal);
+    const ids = this.idMap.all();
     const codes = opts.codes === false ? new Uint8Array(0) : this.codes.slice(0, this.ntotal * this.pq.M);
     return { rows: this.ntotal, ids, codes };
   }
@@ -81,6 +100,17 @@ export class IndexPQ implements Index {
 
   parametersChanged(): void {
     this.modelVersion++;
+  }
+
+  remove(ids: Ids): number {
+    const { remove, count } = this.idMap.removalMask(idsFrom(checkedIds(ids, 'IndexPQ.remove'), 0, ids.length));
+    if (count === 0) return 0;
+    // Into a new buffer: a search running on the workers may still read the old one.
+    const codes = sharedCopy(this.codes.subarray(0, this.ntotal * this.pq.M));
+    this.ntotal = compactRows(codes, this.pq.M, this.ntotal, remove);
+    this.codes = codes.subarray(0, this.ntotal * this.pq.M);
+    this.idMap.compact(remove);
+    return count;
   }
 
   cloneEmpty(): IndexPQ {
@@ -112,39 +142,45 @@ export class IndexPQ implements Index {
   }
 
   /** Appends n × M code bytes (add and addEncoded, after their checks). */
-  private appendCodes(codes: Uint8Array, n: number): void {
+  private appendCodes(codes: Uint8Array, n: number, ids?: Float64Array): void {
     const M = this.pq.M;
     if (codes.length !== n * M) throw new LibvqError('DIMENSION_MISMATCH', `IndexPQ: ${codes.length} code bytes for ${n} vectors of ${M} bytes`);
     // In shared memory from the start: worker threads read the stored codes without a copy.
     const next = sharedArray(Uint8Array, (this.ntotal + n) * M);
-    next.set(this.codes);
+    next.set(this.codes.subarray(0, this.ntotal * M));
     next.set(codes, this.ntotal * M);
     this.codes = next;
     this.ntotal += n;
+    this.idMap.append(n, ids);
   }
 
-  searchSync(q: Matrix, params: SearchParams): SearchResult {
+  searchSync(qs: VectorsInput, params: SearchParams): SearchResult {
+    const q = this.input(qs, 'search queries', params?.column);
     checkSearch('IndexPQ', this.d, this.isTrained, q, params);
     const threads = threadsFor('IndexPQ.search', params.threads, this.threads);
-    if (threads > 1 && q.rows > 1) return parallelSearch(this, q, params, Math.min(threads, q.rows));
+    if (threads > 1 && q.rows > 1) return this.labelsToIds(parallelSearch(this, q, params, Math.min(threads, q.rows)));
     const { M, ksub } = this.pq;
     const tables = this.pq.computeTables(q, this.metric, this.backend);
-    return searchPadded(q, params.k, this.ntotal, this.metric, (k) => this.backend.adcScan(tables, this.codes, this.ntotal, M, ksub, k, this.metric));
+    return this.labelsToIds(searchPadded(q, params.k, this.ntotal, this.metric, (k) => this.backend.adcScan(tables, this.codes, this.ntotal, M, ksub, k, this.metric)));
+  }
+
+  protected override labelsToIds(r: SearchResult): SearchResult {
+    return this.idMap.mapLabels(r);
   }
 
   reconstruct(id: number | bigint): Float32Array {
-    const i = idToNumber(id, 'IndexPQ.reconstruct');
-    if (i >= this.ntotal) throw new LibvqError('INVALID_ARGUMENT', `IndexPQ.reconstruct: id ${i} is not in the index (ntotal = ${this.ntotal})`);
+    const i = this.idMap.positionOf(idToNumber(id, 'IndexPQ.reconstruct'), 'IndexPQ.reconstruct');
     return this.pq.decode(this.codes.subarray(i * this.pq.M, (i + 1) * this.pq.M), 1).data;
   }
 
   reset(): void {
     this.codes = new Uint8Array(0);
     this.ntotal = 0;
+    this.idMap.reset();
   }
 
   memoryBytes(): number {
-    return this.codes.byteLength + this.pq.centroids.byteLength;
+    return this.codes.byteLength + this.pq.centroids.byteLength + this.idMap.memoryBytes();
   }
 }
 

@@ -5,14 +5,23 @@ import { sharedArray } from '../parallel/shared.js';
 import type { Metric } from '../metric.js';
 import type { LongOperationOptions } from '../progress.js';
 import type { VectorTransform } from '../transform.js';
-import type { EncodedVectors, Ids, Index, IndexParameters, SearchParams, SearchResult, StoredEntries, TrainOptions } from './index.js';
+import type { VectorsInput } from '../input/vectors-input.js';
+import { OPQMatrix } from '../opq.js';
+import { IndexBase } from './index-base.js';
+import type { AddOptions, EncodedVectors, Ids, Index, IndexParameters, SearchParams, StoredEntries, TrainOptions } from './index.js';
+import type { SearchResult } from './search-result.js';
+
+/** Rows × dIn × dOut multiply-adds the asynchronous forms transform between two turns of the event loop (~2 ms). */
+const TRANSFORM_SLICE = 1 << 22;
 
 /** Applies a chain of transforms (e.g. an OPQ rotation) before a wrapped index (faiss's IndexPreTransform). */
-export class IndexPreTransform implements Index {
+export class IndexPreTransform extends IndexBase {
+  protected readonly kindName = 'IndexPreTransform';
   readonly chain: VectorTransform[];
   readonly index: Index;
 
   constructor(chain: VectorTransform[], index: Index) {
+    super();
     if (chain.length === 0) throw new LibvqError('INVALID_ARGUMENT', 'IndexPreTransform: the transform chain is empty');
     for (let i = 1; i < chain.length; i++) {
       if (chain[i].dIn !== chain[i - 1].dOut) {
@@ -71,8 +80,8 @@ export class IndexPreTransform implements Index {
    * Trains each untrained transform of the chain, then the wrapped index on the transformed set. Every stage
    * reports under its own name (an OPQ rotation: 'opq'; one that names none: 'transform'; then the index's).
    */
-  trainSync(x: Matrix, opts: TrainOptions = {}): void {
-    checkMatrix(x, 'IndexPreTransform training vectors', this.d);
+  trainSync(xs: VectorsInput, opts: TrainOptions = {}): void {
+    const x = this.input(xs, 'train vectors', opts.column);
     const threads = opts.threads ?? this.threads;
     const report = opts.onProgress;
     const onProgress = report && ((done: number, total: number, stage?: string) => report(done, total, stage ?? 'transform'));
@@ -86,16 +95,62 @@ export class IndexPreTransform implements Index {
     this.index.trainSync(y, opts);
   }
 
-  addSync(x: Matrix, ids?: Ids, opts?: LongOperationOptions): void {
-    if (!this.isTrained) throw new LibvqError('NOT_TRAINED', 'IndexPreTransform.add: the index is not trained; call train() first');
-    checkMatrix(x, 'IndexPreTransform.add vectors', this.d);
-    this.index.addSync(this.applyChain(x), ids, opts);
+  /** The trained transforms and wrapped index of `from` (the same structure, e.g. trained on a worker). */
+  adoptTrained(from: Index): void {
+    const other = from as IndexPreTransform;
+    if (!(other.chain?.length === this.chain.length)) throw new LibvqError('INTERNAL', 'IndexPreTransform.adoptTrained: not an index of the same structure');
+    this.chain.forEach((t, i) => {
+      const o = other.chain[i];
+      if (o.constructor !== t.constructor || o.dIn !== t.dIn || o.dOut !== t.dOut) throw new LibvqError('INTERNAL', `IndexPreTransform.adoptTrained: transform ${i} differs`);
+      // Only an OPQ rotation has trained parameters (a normalisation has none).
+      if (t instanceof OPQMatrix && o instanceof OPQMatrix) {
+        t.A = o.A.slice();
+        t.isTrained = o.isTrained;
+      }
+    });
+    (this.index as IndexBase).adoptTrained(other.index);
   }
 
-  searchSync(q: Matrix, params: SearchParams): SearchResult {
+  addSync(xs: VectorsInput, ids?: Ids, opts: AddOptions = {}): void {
+    if (!this.isTrained) throw new LibvqError('NOT_TRAINED', 'IndexPreTransform.add: the index is not trained; call train() first');
+    const x = this.input(xs, 'add vectors', opts.column);
+    this.index.addSync(this.applyChain(x), ids, { signal: opts.signal, onProgress: opts.onProgress });
+  }
+
+  searchSync(qs: VectorsInput, params: SearchParams): SearchResult {
     if (!this.isTrained) throw new LibvqError('NOT_TRAINED', 'IndexPreTransform.search: the index is not trained; call train() first');
-    checkMatrix(q, 'IndexPreTransform.search queries', this.d);
-    return this.index.searchSync(this.applyChain(q), params);
+    const q = this.input(qs, 'search queries', params?.column);
+    return this.index.searchSync(this.applyChain(q), { ...params, column: undefined });
+  }
+
+  /** The chain applied a slice of rows at a time, yielding to the event loop between slices. */
+  private async applyChainAsync(x: Matrix): Promise<Matrix> {
+    const work = this.chain.reduce((s, t) => s + t.dIn * t.dOut, 0);
+    const step = Math.max(1, Math.floor(TRANSFORM_SLICE / work));
+    if (x.rows <= step) return this.applyChain(x);
+    const dOut = this.index.d;
+    const out = new Float32Array(x.rows * dOut);
+    for (let r0 = 0; r0 < x.rows; r0 += step) {
+      const r1 = Math.min(x.rows, r0 + step);
+      out.set(this.applyChain(sliceRows(x, r0, r1)).data, r0 * dOut);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return { rows: x.rows, dim: dOut, data: out };
+  }
+
+  protected override async searchAsync(q: Matrix, params: SearchParams): Promise<SearchResult> {
+    return this.index.search(await this.applyChainAsync(q), { ...params, column: undefined });
+  }
+
+  protected override async addAsync(x: Matrix, ids: Ids | undefined, opts: AddOptions): Promise<void> {
+    if (!this.isTrained) throw new LibvqError('NOT_TRAINED', 'IndexPreTransform.add: the index is not trained; call train() first');
+    const y = await this.applyChainAsync(x);
+    const o = { signal: opts.signal, onProgress: opts.onProgress };
+    await (ids === undefined ? this.index.add(y, o) : this.index.addWithIds(y, ids, o));
+  }
+
+  remove(ids: Ids): number {
+    return this.index.remove(ids);
   }
 
   reconstruct(id: number | bigint): Float32Array {

@@ -2,9 +2,22 @@ import type { Backend } from '../backend/types.js';
 import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import type { LongOperationOptions } from '../progress.js';
+import type { VectorsInput } from '../input/vectors-input.js';
+import type { SearchResult } from './search-result.js';
+
+export { SearchResult, type Neighbor } from './search-result.js';
+
+/** Where the vectors of an Arrow table are (options of every method that takes vectors). */
+export interface InputOptions {
+  /** Arrow tables: the FixedSizeList<Float32> column (default: "embedding", else "vector", else the only such column). */
+  column?: string;
+}
+
+/** Options of add / addWithIds. */
+export interface AddOptions extends LongOperationOptions, InputOptions {}
 
 /** Per-call search options (faiss's SearchParameters). */
-export interface SearchParams extends LongOperationOptions {
+export interface SearchParams extends LongOperationOptions, InputOptions {
   /** Results per query; must be ≥ 1. Missing results are padded with label -1. */
   k: number;
   /** IVF lists probed per query; clamped to nlist (faiss does the same). Default: the index's nprobe. */
@@ -13,20 +26,17 @@ export interface SearchParams extends LongOperationOptions {
   threads?: number;
 }
 
-/** rows×k results, best first: ip → inner products (descending), l2 → squared distances (ascending). */
-export interface SearchResult {
-  distances: Float32Array;
-  labels: BigInt64Array;
-}
-
-export interface TrainOptions extends LongOperationOptions {
+export interface TrainOptions extends LongOperationOptions, InputOptions {
   seed?: number;
   /** Threads for k-means assignment and PQ training (default: the index's `threads`). */
   threads?: number;
 }
 
-/** Ids given to `add` / `addEncoded` (0 ≤ id ≤ 2^53 − 1). The one ids type of every package. */
-export type Ids = BigInt64Array | Int32Array;
+/**
+ * Ids given to `addWithIds` / `addEncoded` / `remove`: integers 0 ≤ id ≤ 2^53 − 1 (larger ones are refused: they
+ * do not survive as numbers, and faiss files store int64). Stored and returned as numbers (Float64Array).
+ */
+export type Ids = Float64Array | Int32Array | readonly number[] | BigInt64Array;
 
 /**
  * What an index stores for a batch of vectors (faiss's sa_encode, split in its two parts): the inverted list of
@@ -48,7 +58,7 @@ export interface StoredEntries extends EncodedVectors {
 
 /** A learned linear map applied before an index (an OPQ rotation): y = matrix · x, matrix dOut × dIn row-major. */
 export interface TransformParameters {
-  /** 'opq' for an OPQ rotation. */
+  /** 'opq' for an OPQ rotation; 'l2norm' for L2 normalisation (nothing learned: an empty matrix). */
   readonly kind: string;
   readonly dIn: number;
   readonly dOut: number;
@@ -97,10 +107,25 @@ export interface Index {
   threads?: number;
   /** Indexes with inverted lists: the lists probed when a search does not say (faiss's nprobe); else undefined. */
   nprobe?: number;
-  trainSync(x: Matrix, opts?: TrainOptions): void;
-  /** Adds vectors; ids default to ntotal, ntotal+1, ... */
-  addSync(x: Matrix, ids?: Ids, opts?: LongOperationOptions): void;
-  searchSync(q: Matrix, params: SearchParams): SearchResult;
+  /**
+   * Trains on x, on a worker thread (the event loop stays free; the trained index is byte-identical to trainSync's
+   * with the same seed).
+   */
+  train(x: VectorsInput, opts?: TrainOptions): Promise<void>;
+  /** train, on the calling thread (plus `threads - 1` workers). */
+  trainSync(x: VectorsInput, opts?: TrainOptions): void;
+  /** Adds vectors with ids ntotal, ntotal + 1, ... (encoded on worker threads; the event loop stays free). */
+  add(x: VectorsInput, opts?: AddOptions): Promise<void>;
+  /** Adds vectors with the given ids (faiss's add_with_ids; for Flat and PQ, what faiss's IndexIDMap adds). */
+  addWithIds(x: VectorsInput, ids: Ids, opts?: AddOptions): Promise<void>;
+  /** add / addWithIds on the calling thread (plus `threads - 1` workers); ids default to ntotal, ntotal + 1, ... */
+  addSync(x: VectorsInput, ids?: Ids, opts?: AddOptions): void;
+  /** The k best entries of each query, searched on worker threads (`threads` of them; the event loop stays free). */
+  search(q: VectorsInput, params: SearchParams): Promise<SearchResult>;
+  /** search on the calling thread (plus `threads - 1` workers); the same results, byte for byte. */
+  searchSync(q: VectorsInput, params: SearchParams): SearchResult;
+  /** Removes the entries with these ids (absent ids are ignored); returns how many went. The others keep their ids. */
+  remove(ids: Ids): number;
   /** The stored (possibly lossy) vector of an id. */
   reconstruct(id: number | bigint): Float32Array;
   /** Removes every vector, keeps the training. */

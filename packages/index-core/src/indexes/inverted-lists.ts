@@ -104,6 +104,34 @@ export class InvertedLists implements ListView {
     return b;
   }
 
+  /**
+   * Removes every entry whose id is in `ids`; returns how many. Lists that change get new arrays (a search on the
+   * workers may still read the old ones through its snapshot, which was copied anyway).
+   */
+  removeIds(ids: Float64Array): number {
+    const drop = new Set<number>(ids);
+    const cs = this.codeSize;
+    let removed = 0;
+    for (let l = 0; l < this.nlist; l++) {
+      const size = this.sizes[l];
+      const lid = this.ids[l];
+      let keep = 0;
+      for (let o = 0; o < size; o++) if (!drop.has(lid[o])) keep++;
+      if (keep === size) continue;
+      const codes = new Uint8Array(keep * cs);
+      const kept = new Float64Array(keep);
+      let w = 0;
+      for (let o = 0; o < size; o++) {
+        if (drop.has(lid[o])) continue;
+        codes.set(this.codes[l].subarray(o * cs, (o + 1) * cs), w * cs);
+        kept[w++] = lid[o];
+      }
+      removed += size - keep;
+      this.setList(l, keep === 0 ? NO_CODES : codes, keep === 0 ? NO_IDS : kept);
+    }
+    return removed;
+  }
+
   /** Finds where an id is stored (linear in ntotal; reconstruct is not a hot path). */
   locate(id: number): { list: number; offset: number } | null {
     for (let l = 0; l < this.nlist; l++) {

@@ -18,7 +18,7 @@ export type FileChunk = ArrayBufferView | string;
  * Runs `fill` on a temporary sibling of `path`, syncs it and renames it into place. An error is a LibvqError:
  * fill's own, or 'IO' naming `path`.
  */
-export async function writeAtomic(path: string, fill: (fh: FileHandle) => Promise<void>): Promise<void> {
+export async function writeAtomic(path: string, fill: (fh: FileHandle) => Promise<void>, opts: WriteOptions = {}): Promise<void> {
   removeStaleTemporaries(path);
   const tmp = temporarySibling(path);
   let fh: FileHandle | undefined;
@@ -28,6 +28,7 @@ export async function writeAtomic(path: string, fill: (fh: FileHandle) => Promis
     await fh.sync();
     await fh.close();
     fh = undefined;
+    await opts.check?.(tmp);
     await rename(tmp, path);
   } catch (err) {
     if (fh) await fh.close().catch(() => undefined);
@@ -36,9 +37,14 @@ export async function writeAtomic(path: string, fill: (fh: FileHandle) => Promis
   }
 }
 
+/** writeAtomic's options: a check of the finished temporary, as in WriteSyncOptions, awaited. */
+export interface WriteOptions {
+  check?: (tmp: string) => void | Promise<void>;
+}
+
 /** Writes `chunks` to `path`, one after the other, atomically (writeAtomic). */
-export async function writeFileAtomic(path: string, chunks: readonly FileChunk[]): Promise<void> {
-  await writeAtomic(path, (fh) => writeChunks(fh, chunks.map(chunkBytes)));
+export async function writeFileAtomic(path: string, chunks: readonly FileChunk[], opts: WriteOptions = {}): Promise<void> {
+  await writeAtomic(path, (fh) => writeChunks(fh, chunks.map(chunkBytes)), opts);
 }
 
 export interface WriteSyncOptions {

@@ -6,6 +6,7 @@ import { IndexIVFPQ } from '../indexes/index-ivf-pq.js';
 import { IndexPQ } from '../indexes/index-pq.js';
 import { IndexPreTransform } from '../indexes/index-pretransform.js';
 import type { Index } from '../indexes/index.js';
+import { NormalizationTransform } from '../normalization.js';
 import { OPQMatrix } from '../opq.js';
 import type { ProductQuantizer } from '../product-quantizer.js';
 import { bytesOf } from './bytes.js';
@@ -32,6 +33,11 @@ function digestAny(h: Hash, index: Index): void {
   if (index instanceof IndexPreTransform) {
     nums(h, index.chain.length);
     for (const t of index.chain) {
+      if (t instanceof NormalizationTransform) {
+        h.update('VNrm');
+        nums(h, t.norm, t.dIn, t.dOut);
+        continue;
+      }
       if (!(t instanceof OPQMatrix)) throw new LibvqError('UNSUPPORTED', `index digest: transform ${t.constructor.name} is not stored in faiss files`);
       nums(h, t.dIn, t.dOut, t.isTrained ? 1 : 0);
       h.update(bytesOf(t.A));
@@ -39,9 +45,11 @@ function digestAny(h: Hash, index: Index): void {
     digestAny(h, index.index);
   } else if (index instanceof IndexFlat) {
     h.update(bytesOf(index.vectors.data));
+    if (!index.idMap.sequential) h.update(bytesOf(index.idMap.all()));
   } else if (index instanceof IndexPQ) {
     digestPQ(h, index.pq);
     h.update(index.codes.subarray(0, index.ntotal * index.pq.codeSize));
+    if (!index.idMap.sequential) h.update(bytesOf(index.idMap.all()));
   } else if (index instanceof IndexIVF) {
     nums(h, index.nlist, index.nprobe);
     digestAny(h, index.quantizer);

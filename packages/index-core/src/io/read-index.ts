@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { MAX_DIMENSION } from '../limits.js';
 import { readFileSync } from 'node:fs';
 import type { Backend } from '../backend/types.js';
@@ -10,6 +11,7 @@ import { IndexPQ } from '../indexes/index-pq.js';
 import { IndexPreTransform } from '../indexes/index-pretransform.js';
 import type { Index } from '../indexes/index.js';
 import type { Metric } from '../metric.js';
+import { NormalizationTransform } from '../normalization.js';
 import { OPQMatrix } from '../opq.js';
 import { ProductQuantizer } from '../product-quantizer.js';
 import { FaissReader } from './faiss-reader.js';
@@ -28,7 +30,7 @@ export interface ReadIndexOptions {
   backend?: string | Backend;
 }
 
-const SUPPORTED = 'IxFI, IxF2, IxFl (IndexFlat), IxPq (IndexPQ), IwFl (IndexIVFFlat), IwPQ (IndexIVFPQ), IxPT (IndexPreTransform with LTra/OPQ transforms)';
+const SUPPORTED = 'IxFI, IxF2, IxFl (IndexFlat), IxPq (IndexPQ), IwFl (IndexIVFFlat), IwPQ (IndexIVFPQ), IxPT (IndexPreTransform with LTra/OPQ and VNrm/L2norm transforms)';
 /** Bounds that no sane index exceeds; they keep a corrupt field from driving huge allocations. */
 const MAX_D = MAX_DIMENSION;
 const MAX_NLIST_UNTRAINED = 1 << 22;
@@ -283,7 +285,7 @@ function readLinearTransform(r: FaissReader, where: string): { A: Float32Array; 
   const at = r.offset;
   const tag = r.fourcc(`${where} fourcc`);
   if (tag !== 'LTra') {
-    throw r.unsupported(where, at, `transform "${printable(tag)}": only LinearTransform "LTra" (how faiss writes OPQMatrix) is supported`);
+    throw r.unsupported(where, at, `transform "${printable(tag)}": only LinearTransform "LTra" (how faiss writes OPQMatrix) and NormalizationTransform "VNrm" are supported`);
   }
   const bAt = r.offset;
   const haveBias = r.bool(`${where}.have_bias`);
@@ -303,13 +305,36 @@ function readLinearTransform(r: FaissReader, where: string): { A: Float32Array; 
   return { A, dIn, dOut, isTrained, at };
 }
 
+/**
+ * A NormalizationTransform ("VNrm": its norm, then VectorTransform's d_in, d_out, is_trained). faiss applies only
+ * norm = 2 (L2norm); it has nothing to learn, so an untrained one is refused too (faiss never writes one).
+ */
+function readNormalization(r: FaissReader, where: string): { kind: 'l2norm'; d: number; at: number } {
+  const at = r.offset;
+  r.fourcc(`${where} fourcc`);
+  const nAt = r.offset;
+  const norm = r.floats(1, `${where}.norm`)[0];
+  if (norm !== 2) throw r.unsupported(`${where}.norm`, nAt, `a ${norm}-norm normalisation: only the L2 norm (2, faiss's L2norm) is supported`);
+  const dAt = r.offset;
+  const dIn = r.i32(`${where}.d_in`);
+  const dOut = r.i32(`${where}.d_out`);
+  if (dIn < 1 || dIn > MAX_D || dOut !== dIn) throw r.fail(`${where}.d_in/d_out`, dAt, `expected d_in = d_out from 1 to ${MAX_D}, got ${dIn} → ${dOut}`);
+  const tAt = r.offset;
+  if (!r.bool(`${where}.is_trained`)) throw r.fail(`${where}.is_trained`, tAt, 'expected true (a normalisation has nothing to train)');
+  return { kind: 'l2norm', d: dIn, at };
+}
+
+function readTransform(r: FaissReader, where: string) {
+  return r.peekFourcc() === 'VNrm' ? readNormalization(r, where) : { kind: 'linear' as const, ...readLinearTransform(r, where) };
+}
+
 function readPreTransform(c: Ctx, where: string, h: Header): IndexPreTransform {
   const { r } = c;
   const ntAt = r.offset;
   const nt = r.i32(`${where}.chain length`);
   if (nt < 1 || nt > MAX_CHAIN) throw r.fail(`${where}.chain length`, ntAt, `expected 1 to ${MAX_CHAIN} transforms, got ${nt}`);
   const raw = [];
-  for (let i = 0; i < nt; i++) raw.push(readLinearTransform(r, `${where}.chain[${i}]`));
+  for (let i = 0; i < nt; i++) raw.push(readTransform(r, `${where}.chain[${i}]`));
   const iAt = r.offset;
   if (r.peekFourcc() === 'IxPT') throw r.unsupported(`${where}.index`, iAt, 'an IndexPreTransform nested in another');
   const inner = readAny(c, `${where}.index`);
@@ -317,6 +342,7 @@ function readPreTransform(c: Ctx, where: string, h: Header): IndexPreTransform {
   const innerM = inner instanceof IndexPQ || inner instanceof IndexIVFPQ ? inner.pq.M : 1;
   const chain = raw.map((t) =>
     build(r, where, t.at, () => {
+      if (t.kind === 'l2norm') return new NormalizationTransform(t.d);
       const opq = new OPQMatrix(t.dIn, t.dOut % innerM === 0 ? innerM : 1, t.dOut);
       opq.A = t.A;
       opq.isTrained = t.isTrained;
@@ -334,7 +360,7 @@ function readAny(c: Ctx, where: string): Index {
   const { r } = c;
   const at = r.offset;
   const tag = r.fourcc(`${where} fourcc`);
-  const known = ['IxFI', 'IxF2', 'IxFl', 'IxPq', 'IwFl', 'IwPQ', 'IxPT'];
+  const known = ['IxFI', 'IxF2', 'IxFl', 'IxPq', 'IwFl', 'IwPQ', 'IxPT', 'IxMp'];
   if (!known.includes(tag)) {
     throw new LibvqError(
       'BAD_FILE',
@@ -355,9 +381,31 @@ function readAny(c: Ctx, where: string): Index {
       return readIVFFlat(c, where, h);
     case 'IwPQ':
       return readIVFPQ(c, where, h);
+    case 'IxMp':
+      return readIdMap(c, where, h);
     default:
       return readPreTransform(c, where, h);
   }
+}
+
+/** faiss's IndexIDMap ("IxMp") around a Flat or PQ index: the index, then its int64 ids, one per entry. */
+function readIdMap(c: Ctx, where: string, h: Header): Index {
+  const { r } = c;
+  const innerAt = r.offset;
+  const inner = readAny(c, `${where}.index`);
+  if (!(inner instanceof IndexFlat || inner instanceof IndexPQ)) {
+    throw r.unsupported(`${where}.index`, innerAt, `an IndexIDMap around ${inner.constructor.name}: only IndexFlat and IndexPQ are supported inside one (IVF indexes store their own ids)`);
+  }
+  if (inner.ntotal !== h.ntotal || inner.d !== h.d || inner.metric !== h.metric) {
+    throw r.fail(`${where}.index`, innerAt, `the wrapped index (d ${inner.d}, ntotal ${inner.ntotal}, ${inner.metric}) differs from the IndexIDMap header (d ${h.d}, ntotal ${h.ntotal}, ${h.metric})`);
+  }
+  const at = r.offset;
+  const n = r.count(`${where}.id_map`, 8);
+  if (n !== h.ntotal) throw r.fail(`${where}.id_map`, at, `expected ntotal = ${h.ntotal} ids, got ${n}`);
+  const ids = r.ids(n, `${where}.id_map`);
+  if (new Set(ids).size !== n) throw r.fail(`${where}.id_map`, at, 'an id appears twice (libvq keeps ids unique, so remove and reconstruct are unambiguous)');
+  inner.idMap.adopt(ids);
+  return inner;
 }
 
 function printable(tag: string): string {
@@ -372,7 +420,21 @@ export function deserializeIndex(bytes: Uint8Array, opts: ReadIndexOptions & { n
   return index;
 }
 
-/** Reads a file written by faiss.write_index (or writeIndex). */
+/**
+ * Reads a file written by faiss.write_index (or writeIndex). The file is read without blocking the event loop;
+ * parsing is a pass over the bytes on the calling thread (about 1 s per GB).
+ */
+export async function readIndex(path: string, opts: ReadIndexOptions = {}): Promise<Index> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new LibvqError('IO', `${path}: cannot read the index file: ${(e as Error).message}`, { cause: e });
+  }
+  return deserializeIndex(bytes, { ...opts, name: path });
+}
+
+/** readIndex, blocking (scripts). */
 export function readIndexSync(path: string, opts: ReadIndexOptions = {}): Index {
   let bytes: Uint8Array;
   try {

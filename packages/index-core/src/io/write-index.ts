@@ -8,9 +8,11 @@ import { IndexPQ } from '../indexes/index-pq.js';
 import { IndexPreTransform } from '../indexes/index-pretransform.js';
 import type { Index } from '../indexes/index.js';
 import { type Metric, metricToFaiss } from '../metric.js';
+import { NormalizationTransform } from '../normalization.js';
 import { OPQMatrix } from '../opq.js';
 import type { ProductQuantizer } from '../product-quantizer.js';
-import { writeFileAtomicSync } from './atomic-write.js';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic, writeFileAtomicSync } from './atomic-write.js';
 import { FaissWriter, concatChunks } from './faiss-writer.js';
 import { indexDigest } from './index-digest.js';
 import { packCodes, packedCodeSize } from './pq-codes.js';
@@ -129,21 +131,43 @@ function writeOPQ(w: FaissWriter, t: OPQMatrix): void {
   w.bool(t.isTrained);
 }
 
+/** faiss's NormalizationTransform ("VNrm"): the norm (2), then the VectorTransform header. */
+function writeNormalization(w: FaissWriter, t: NormalizationTransform): void {
+  w.fourcc('VNrm');
+  w.floats(new Float32Array([t.norm]));
+  w.i32(t.dIn);
+  w.i32(t.dOut);
+  w.bool(t.isTrained);
+}
+
 function writePreTransform(w: FaissWriter, index: IndexPreTransform): void {
   w.fourcc('IxPT');
   writeHeader(w, index.d, index.ntotal, index.isTrained, index.metric);
   w.i32(index.chain.length);
   for (const t of index.chain) {
-    if (!(t instanceof OPQMatrix)) {
-      throw new LibvqError('UNSUPPORTED', `writeIndex: transform ${t.constructor.name} cannot be written to a faiss file (only OPQMatrix)`);
-    }
-    writeOPQ(w, t);
+    if (t instanceof NormalizationTransform) writeNormalization(w, t);
+    else if (t instanceof OPQMatrix) writeOPQ(w, t);
+    else throw new LibvqError('UNSUPPORTED', `writeIndex: transform ${t.constructor.name} cannot be written to a faiss file (only OPQMatrix and NormalizationTransform)`);
   }
   writeAny(w, index.index);
 }
 
+/**
+ * A Flat or PQ index whose ids are not its positions (addWithIds, or ids kept across remove) is written as faiss
+ * writes an IndexIDMap around it: "IxMp", the header, the index, then its int64 ids (a size-prefixed vector).
+ */
+function writeIdMap(w: FaissWriter, index: IndexFlat | IndexPQ): void {
+  w.fourcc('IxMp');
+  writeHeader(w, index.d, index.ntotal, index.isTrained, index.metric);
+  if (index instanceof IndexFlat) writeFlat(w, index);
+  else writeIndexPQ(w, index);
+  w.int64(index.ntotal);
+  w.ids(index.idMap.all(), index.ntotal);
+}
+
 function writeAny(w: FaissWriter, index: Index): void {
-  if (index instanceof IndexPreTransform) writePreTransform(w, index);
+  if ((index instanceof IndexFlat || index instanceof IndexPQ) && !index.idMap.sequential) writeIdMap(w, index);
+  else if (index instanceof IndexPreTransform) writePreTransform(w, index);
   else if (index instanceof IndexFlat) writeFlat(w, index);
   else if (index instanceof IndexPQ) writeIndexPQ(w, index);
   else if (index instanceof IndexIVFPQ) writeIVFPQ(w, index);
@@ -191,6 +215,12 @@ export function serializeIndex(index: Index): Uint8Array {
  * same directory, are flushed to disk, read back from disk and checked to hold `index` exactly, then renamed
  * over `path` (writeFileAtomicSync): a crash never leaves a half file and a corrupt file never reaches `path`.
  */
+export async function writeIndex(index: Index, path: string): Promise<void> {
+  const chunks = serializeChunks(index);
+  await writeFileAtomic(path, chunks, { check: async (tmp) => verifyReadsBack(index, await readFile(tmp), path) });
+}
+
+/** writeIndex, blocking (scripts). */
 export function writeIndexSync(index: Index, path: string): void {
   writeFileAtomicSync(path, serializeChunks(index), { check: (tmp) => verifyReadsBack(index, readFileSync(tmp), path) });
 }

@@ -1,4 +1,5 @@
-import type { SearchParams, SearchResult } from '../indexes/index.js';
+import type { SearchParams } from '../indexes/index.js';
+import { SearchResult } from '../indexes/search-result.js';
 import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import { rowRange, runParallel } from './pool.js';
@@ -17,11 +18,11 @@ export function parallelSearch(index: ThreadIndex, q: Matrix, params: SearchPara
   const queries = sharedScratch('search.queries', Float32Array, q.data.length);
   queries.set(q.data);
   const distances = sharedScratch('search.distances', Float32Array, q.rows * params.k);
-  const labels = sharedScratch('search.labels', BigInt64Array, q.rows * params.k);
+  const labels = sharedScratch('search.labels', Float64Array, q.rows * params.k);
   const nprobe = params.nprobe ?? ('nprobe' in index ? (index.nprobe as number) : undefined);
   const job = { op: 'search', snap, queries, k: params.k, nprobe, ...rowRange(q.rows, threads, 8), distances, labels } as const;
   runParallel(Array(threads).fill(job), () => searchRows(index, job));
-  return { distances: distances.slice(), labels: labels.slice() };
+  return new SearchResult(distances.slice(), labels.slice(), params.k);
 }
 
 /** IVF: the list and the code of every row; PQ: the codes (lists is empty). */

@@ -3,11 +3,13 @@ import { LibvqError, type LibvqErrorCode, invalidArgument } from '../errors.js';
 import type { Job, Reply, RowRange } from './protocol.js';
 import { isTypeScriptModule, spawnWorker } from './spawn-worker.js';
 
-// Why node:worker_threads and not piscina / tinypool: every index operation in index-core is synchronous
-// (search, add, train), and so are its callers (CLI, train package). A promise-based pool would force an
-// async API everywhere. Here the calling thread posts the other shares, runs its own share, then blocks in
-// Atomics.wait until the workers' replies arrive — so `threads: 2` is the main thread plus one worker, and
-// the API stays synchronous.
+// Why node:worker_threads and not piscina / tinypool: index operations have a synchronous form (searchSync,
+// addSync, trainSync: scripts, and the workers themselves) and an asynchronous one (search, add, train). Both use
+// these workers. The synchronous form posts the other shares, runs its own share on the calling thread, then
+// blocks in Atomics.wait until the replies arrive (`threads: 2` is the calling thread plus one worker). The
+// asynchronous form posts every share to workers and awaits them with Atomics.waitAsync, so the event loop stays
+// free (`threads: 2` is two workers). Replies of either form may arrive in any order, so whoever drains a worker's
+// port files every reply under its job id and takes its own.
 
 /** How long a share may go without a reply before the pool checks on a starting worker again. */
 const WAIT_SLICE_MS = 250;
@@ -18,6 +20,10 @@ class PoolWorker {
   started = false;
   /** Failed to start or exited: replaced on the next call. */
   broken = false;
+  /** Replies drained from the port but not yet taken by their waiter. */
+  private readonly replies = new Map<number, Reply>();
+  /** Jobs posted and not yet answered (picks the least busy worker for an asynchronous share). */
+  pending = 0;
 
   constructor(
     readonly worker: Worker,
@@ -40,33 +46,67 @@ class PoolWorker {
     return new PoolWorker(worker, port1, signal);
   }
 
+  post(id: number, job: Job): void {
+    this.pending++;
+    this.port.postMessage({ id, job });
+  }
+
+  /** The reply to job `id` if it has arrived (draining the port), or a failure if the worker is gone; else undefined. */
+  private poll(id: number, t0: number): Reply | undefined {
+    for (let msg = receiveMessageOnPort(this.port); msg; msg = receiveMessageOnPort(this.port)) {
+      const reply = msg.message as Reply;
+      this.started = true;
+      if (reply.id === -1) {
+        this.broken = true;
+        return reply;
+      }
+      this.replies.set(reply.id, reply);
+    }
+    const mine = this.replies.get(id);
+    if (mine) {
+      this.replies.delete(id);
+      this.pending--;
+      return mine;
+    }
+    if (Atomics.load(this.signal, 1) === 1) {
+      this.broken = true;
+      return { type: 'error', id, code: 'IO', message: 'the worker thread exited' };
+    }
+    if (!this.started && Date.now() - t0 > START_TIMEOUT_MS) {
+      this.broken = true;
+      return { type: 'error', id, code: 'IO', message: `the worker thread did not start within ${START_TIMEOUT_MS / 1000} s` };
+    }
+    return undefined;
+  }
+
   /** Blocks until this worker's reply to job `id` arrives. */
   await(id: number): Reply {
     const t0 = Date.now();
     for (;;) {
       const seen = Atomics.load(this.signal, 0);
-      const msg = receiveMessageOnPort(this.port);
-      if (msg) {
-        const reply = msg.message as Reply;
-        if (reply.id === -1) this.broken = true;
-        if (reply.id === id || reply.id === -1) {
-          this.started = true;
-          return reply;
-        }
-        continue;
-      }
-      if (Atomics.load(this.signal, 1) === 1) {
-        this.broken = true;
-        return { type: 'error', id, code: 'IO', message: 'the worker thread exited' };
-      }
-      if (!this.started && Date.now() - t0 > START_TIMEOUT_MS) {
-        this.broken = true;
-        return { type: 'error', id, code: 'IO', message: `the worker thread did not start within ${START_TIMEOUT_MS / 1000} s` };
-      }
+      const reply = this.poll(id, t0);
+      if (reply) return reply;
       Atomics.wait(this.signal, 0, seen, WAIT_SLICE_MS);
     }
   }
+
+  /** Resolves with this worker's reply to job `id`; the event loop runs meanwhile. */
+  async awaitAsync(id: number): Promise<Reply> {
+    const t0 = Date.now();
+    for (;;) {
+      const seen = Atomics.load(this.signal, 0);
+      const reply = this.poll(id, t0);
+      if (reply) return reply;
+      const w = waitAsync(this.signal, 0, seen, WAIT_SLICE_MS);
+      if (w.async) await w.value;
+    }
+  }
 }
+
+/** Atomics.waitAsync (Node ≥ 16; typed from lib es2024, which this package's target predates). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(a: Int32Array, i: number, v: number, ms: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
 
 /** Worker threads shared by every index; grown on demand, never shrunk until closeThreadPool(). */
 let workers: PoolWorker[] = [];
@@ -91,7 +131,7 @@ export function runParallel(jobs: Job[], local: () => void): void {
   for (let i = 1; i < jobs.length; i++) {
     const id = ++seq;
     ids.push(id);
-    workers[i - 1].port.postMessage({ id, job: jobs[i] });
+    workers[i - 1].post(id, jobs[i]);
   }
   let failure: unknown;
   try {
@@ -105,12 +145,47 @@ export function runParallel(jobs: Job[], local: () => void): void {
       failure ??= new LibvqError((reply.code as LibvqErrorCode | undefined) ?? 'IO', `index thread ${i}: ${reply.message}`);
     }
   }
+  dropBroken();
+  if (failure !== undefined) throw failure;
+}
+
+function dropBroken(): void {
   const broken = workers.filter((w) => w.broken);
   if (broken.length > 0) {
     workers = workers.filter((w) => !w.broken);
     for (const w of broken) void w.worker.terminate();
   }
-  if (failure !== undefined) throw failure;
+}
+
+/**
+ * Runs every job on a worker thread (none on the calling thread) and resolves when all are done; the calling
+ * thread's event loop stays free. Each job goes to the least busy worker (the pool grows to jobs.length workers), so
+ * concurrent calls share the workers. The first failure (in job order) rejects, once every share has finished.
+ */
+export async function runOnWorkers(jobs: Job[]): Promise<unknown[]> {
+  while (workers.length < jobs.length) workers.push(PoolWorker.spawn());
+  const chosen = [...workers].sort((a, b) => a.pending - b.pending).slice(0, jobs.length);
+  const posted = jobs.map((job, i) => {
+    const id = ++seq;
+    chosen[i].post(id, job);
+    return { w: chosen[i], id };
+  });
+  // Workers and ports are unref'd (an idle pool must not keep a process alive) and Atomics.waitAsync holds no
+  // reference either: a pending call holds a timer, so the process does not exit with the call unanswered.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  let replies: Reply[];
+  try {
+    replies = await Promise.all(posted.map(({ w, id }) => w.awaitAsync(id)));
+  } finally {
+    clearInterval(keepAlive);
+  }
+  dropBroken();
+  const bad = replies.findIndex((r) => r.type === 'error');
+  if (bad >= 0) {
+    const r = replies[bad] as Extract<Reply, { type: 'error' }>;
+    throw new LibvqError((r.code as LibvqErrorCode | undefined) ?? 'IO', `index thread ${bad + 1}: ${r.message}`);
+  }
+  return replies.map((r) => (r.type === 'done' ? r.result : undefined));
 }
 
 /** Stops every worker thread (they are unref'd, so a process also exits without this). */

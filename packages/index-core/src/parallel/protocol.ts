@@ -1,4 +1,5 @@
-import type { SearchParams, SearchResult } from '../indexes/index.js';
+import type { SearchParams } from '../indexes/index.js';
+import type { SearchResult } from '../indexes/search-result.js';
 import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
 
@@ -47,7 +48,7 @@ export interface SearchJob extends RowRange {
   readonly k: number;
   readonly nprobe?: number;
   readonly distances: Float32Array;
-  readonly labels: BigInt64Array;
+  readonly labels: Float64Array;
 }
 
 /** IVF: list assignment + codes; PQ: codes (lists left untouched). */
@@ -91,7 +92,8 @@ export interface PQTrainJob extends RowRange {
 /** A job as the pool carries it; its owner registered the runner for `op` (jobs.ts). */
 export type Job = { readonly op: string };
 
-export type Reply = { type: 'done'; id: number } | { type: 'error'; id: number; code?: string; message: string };
+/** `result`: what the job's runner returned (structured-cloned), for jobs that answer with a value. */
+export type Reply = { type: 'done'; id: number; result?: unknown } | { type: 'error'; id: number; code?: string; message: string };
 
 export interface Envelope {
   id: number;

@@ -42,3 +42,36 @@ export function sharedScratch<T extends Typed>(slot: string, ctor: Ctor<T>, leng
   }
   return new ctor(sab, 0, length);
 }
+
+const idle = new Map<string, SharedArrayBuffer[]>();
+
+/** A shared array held by one asynchronous call until `release()` (see leaseShared). */
+export interface SharedLease<T> {
+  readonly array: T;
+  release(): void;
+}
+
+/**
+ * sharedScratch for asynchronous calls, which may overlap: each call leases a buffer of its own and gives it
+ * back when done, so concurrent calls never share one and sequential calls reuse them (no pile-up of
+ * SharedArrayBuffers, for the reason given at sharedScratch).
+ */
+export function leaseShared<T extends Typed>(slot: string, ctor: Ctor<T>, length: number): SharedLease<T> {
+  const bytes = Math.max(1, length) * ctor.BYTES_PER_ELEMENT;
+  const pool = idle.get(slot) ?? [];
+  idle.set(slot, pool);
+  const at = pool.findIndex((b) => b.byteLength >= bytes);
+  const sab = at >= 0 ? pool.splice(at, 1)[0] : new SharedArrayBuffer(bytes);
+  let released = false;
+  return {
+    array: new ctor(sab, 0, length),
+    release() {
+      if (released) return;
+      released = true;
+      // Keep a few per slot: the largest, which serve any later call of the same or smaller size.
+      pool.push(sab);
+      pool.sort((a, b) => b.byteLength - a.byteLength);
+      if (pool.length > 4) pool.length = 4;
+    },
+  };
+}

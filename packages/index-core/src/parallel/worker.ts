@@ -16,8 +16,8 @@ function wake(): void {
 port.on('message', ({ id, job }: Envelope) => {
   let reply: Reply;
   try {
-    runJob(job);
-    reply = { type: 'done', id };
+    const result = runJob(job);
+    reply = result === undefined ? { type: 'done', id } : { type: 'done', id, result };
   } catch (err) {
     const e = err as Error;
     reply = { type: 'error', id, code: err instanceof LibvqError ? err.code : undefined, message: e?.message ?? String(err) };

@@ -114,7 +114,7 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
   const stage = o.stage ?? (async (_label, run) => run(() => {}));
   const maxQ = o.maxQueryLength ?? 64;
   const rows: CompareRow[] = [];
-  const record = (kind: CompareRow['kind'], bytes: number, method: string, labels: BigInt64Array, fit: FitReport | null, rot: number | null) => {
+  const record = (kind: CompareRow['kind'], bytes: number, method: string, labels: Float64Array, fit: FitReport | null, rot: number | null) => {
     const e = evaluateRanking({ labels, k: K }, devRels, { mrr: [10], recall: [100], ndcg: [10] });
     const row: CompareRow = {
       kind, method, bytes, mrr10: e.mrr[10], recall100: e.recall[100], ndcg10: e.ndcg[10],
