@@ -92,6 +92,18 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
     examples: [['--quick'], ['--rows', '500000', '--factories', 'IVF1024,PQ48x8']],
     load: () => import('./scale.js'),
   },
+  'event-loop': {
+    description: 'event-loop latency (p50 / p99 of a 1 ms timer) and q/s while 10,000 queries search IVF1024,PQ20x8 on GloVe-100: searchSync against await search on 1 and 2 worker threads',
+    options: [
+      out,
+      { flag: '--rows', kind: 'int', description: 'base vectors, a prefix of GloVe\'s base (default 100,000)' },
+      { flag: '--queries', kind: 'int', description: 'queries, the base words after the indexed ones (default 10,000)' },
+      { flag: '--factory', kind: 'string', description: 'factory string (default IVF1024,PQ20x8)' },
+      { flag: '--nprobe', kind: 'int', description: 'lists probed (default 16)' },
+    ],
+    examples: [['--rows', '50000', '--queries', '2000']],
+    load: () => import('./event-loop.js'),
+  },
   cranfield: {
     description: 'Cranfield: dense, PQ, OPQ and learned (distill / contrastive, index-only / with the query encoder) rows at each byte budget',
     options: [
