@@ -21,7 +21,7 @@ dense.addSync(docs);
 for (const [name, labels] of [
   ['dense', dense.searchSync(oldQueries, { k: 100 }).labels],
   ['OPQ (step 2)', readIndexSync(join(WORK, 'opq.faiss')).searchSync(oldQueries, { k: 100 }).labels],
-  ['learned (step 3)', model.search(queries, { k: 100 }).labels],
+  ['learned (step 3)', model.searchSync(queries, { k: 100 }).labels],
 ] as const) {
   const e = score(labels);
   console.log(`${name}: MRR@10 ${e.mrr[10].toFixed(3)}  R@100 ${e.recall[100].toFixed(3)}  nDCG@10 ${e.ndcg[10].toFixed(3)}`);

@@ -125,7 +125,7 @@ describe('libvq train --fix-emb', () => {
       // the index holds the documents re-encoded by the trained document tower
       expect((await back.encodeDocTokens(docTokens, { maxDocLength: longest(docTokens) })).data).toEqual(rep.docEmbeddings!.data);
       const q = await back.encodeTokens(queryTokens, { maxQueryLength: longest(queryTokens) });
-      expect(back.search(q, { k: 10 }).labels).toEqual(lie.search(q, { k: 10 }).labels);
+      expect(back.searchSync(q, { k: 10 }).labels).toEqual(lie.searchSync(q, { k: 10 }).labels);
     } finally {
       await enc.dispose();
     }

@@ -159,7 +159,7 @@ describe("document tower (fixEmb 'query' and '')", () => {
     expect(dt.table).toEqual(lie.docTower.parameters().embedding);
     expect((await back.encodeDocTokens(data.docTokens)).data).toEqual(lie.docEmbeddings!.data);
     const q = await back.encodeTokens(devTokens);
-    expect(back.search(q, { k: 10 }).labels).toEqual(lie.search(await lie.encodeTokens(devTokens), { k: 10 }).labels);
+    expect(back.searchSync(q, { k: 10 }).labels).toEqual(lie.searchSync(await lie.encodeTokens(devTokens), { k: 10 }).labels);
     // a model whose document tower never trained stores none
     const plain = model(bag(), bag());
     await plain.fit({ ...fitBase, fixEmb: 'doc', epochs: 1 });
@@ -232,10 +232,10 @@ describe('labelled training (relData) through LearnableIndexWithEncoder', () => 
     for (const fixEmb of ['doc', ''] as const) {
       it(`${lossMethod}, fixEmb '${fixEmb}': training on the judgments raises dev MRR@10 above the untrained index`, async () => {
         const lie = model(bag(), bag());
-        const before = mrr10(lie.search(await lie.encodeTokens(devTokens), { k: 10 }).labels, 10, dev);
+        const before = mrr10(lie.searchSync(await lie.encodeTokens(devTokens), { k: 10 }).labels, 10, dev);
         const rep = await lie.fit({ ...fitBase, fixEmb, relData: trainRels, lossMethod, epochs: 4, temperature: lossMethod === 'contras' ? 0.1 : 0.2 });
         expect(rep.epochLoss.at(-1)!).toBeLessThan(rep.epochLoss[0]);
-        const after = mrr10(lie.search(await lie.encodeTokens(devTokens), { k: 10 }).labels, 10, dev);
+        const after = mrr10(lie.searchSync(await lie.encodeTokens(devTokens), { k: 10 }).labels, 10, dev);
         expect(after).toBeGreaterThan(before);
       });
     }

@@ -54,7 +54,7 @@ describe('LearnableIndexWithEncoder', () => {
     const back = LearnableIndexWithEncoder.load(dir, { encoder: new Encoder(tower2, tower2), queryTower: tower2 });
     const q2 = await back.encodeTokens(tokens);
     expect(q2.data).toEqual(q1.data);
-    expect(back.search(q2, { k: 10 }).labels).toEqual(lie.search(q1, { k: 10 }).labels);
+    expect(back.searchSync(q2, { k: 10 }).labels).toEqual(lie.searchSync(q1, { k: 10 }).labels);
     // the document tower needs one token row per stored document
     await expect(lie.fit({ docEmbeddings: docs, queryTokens: tokens, docTokens: tokens, fixEmb: '' })).rejects.toThrow(/document tokens: 120 rows, the index holds 300/);
   });

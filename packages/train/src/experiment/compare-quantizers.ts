@@ -155,7 +155,7 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
           }),
         );
         const q = await lie.encodeTokens(input.devTokens, { maxQueryLength: maxQ, signal: o.signal });
-        record(method, M, label, lie.search(q, { k: K }).labels, rep, lie.learnable.rotationError());
+        record(method, M, label, lie.searchSync(q, { k: K }).labels, rep, lie.learnable.rotationError());
       } else {
         const init = await create('opq', `${M} B: initial OPQ${M}`);
         const lie = new LearnableIndexWithEncoder(init, input.encoder, input.makeQueryTower());
@@ -167,7 +167,7 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
           }),
         );
         const q = await lie.encodeTokens(input.devTokens, { maxQueryLength: maxQ, signal: o.signal });
-        record(method, M, label, lie.search(q, { k: K }).labels, rep, lie.learnable.rotationError());
+        record(method, M, label, lie.searchSync(q, { k: K }).labels, rep, lie.learnable.rotationError());
       }
     }
   }

@@ -91,6 +91,27 @@ export function fitIndexParams(parts: IndexParts, o: IndexFitOptions, resolved: 
   return r.value;
 }
 
+/** A step loop gives the event loop a turn at least this often (ms): fit's steps are a few ms each. */
+const YIELD_EVERY_MS = 10;
+
+/**
+ * fitIndexParams that gives the event loop a turn between steps (every ~10 ms), so a server keeps answering while
+ * an index trains. The same steps in the same order: the same parameters, byte for byte.
+ */
+export async function fitIndexParamsAsync(parts: IndexParts, o: IndexFitOptions, resolved: ResolvedFitOptions = resolveFitOptions(o)): Promise<FitReport> {
+  const it = fitSteps(parts, o, resolved, {});
+  let last = performance.now();
+  let r = it.next();
+  while (!r.done) {
+    r = it.next({ queries: gatherRows(o.queryEmbeddings, r.value.queries), docs: null });
+    if (performance.now() - last >= YIELD_EVERY_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      last = performance.now();
+    }
+  }
+  return r.value;
+}
+
 /**
  * What fit needs from a trainable tower (query or document), by row: the current embeddings of the batch's rows,
  * the gradient of the loss with respect to them, a step with the schedule's factor, and (for per-epoch

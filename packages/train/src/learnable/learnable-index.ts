@@ -1,14 +1,17 @@
 import { LibvqError, defaultTrainingSize, describeIndex, indexFactory } from '@libvq/index-core';
-import { checkMatrix, checkMetric, invalidArgument, throwIfAborted } from '@libvq/index-core/util';
-import type { Index, LongOperationOptions, Matrix, Metric, SearchParams, SearchResult } from '@libvq/index-core';
+import { checkMatrix, checkMetric, invalidArgument, sliceRows, throwIfAborted } from '@libvq/index-core/util';
+import type { Index, LongOperationOptions, Matrix, Metric, SearchParams, SearchResult, VectorsInput } from '@libvq/index-core';
 import { defaultBatchRows, sampleVectors, type VectorSource } from '@libvq/dataset';
 import { readIndexCheckpoint, writeIndexCheckpoint, type CheckpointExtra, type IndexCheckpointData } from '../checkpoint/learnable-checkpoint.js';
 import { readTrainCheckpoint, writeTrainCheckpoint, type TrainState } from '../checkpoint/train-state.js';
 import { orthogonalityError } from '../optim/cayley.js';
-import { fitIndexParams, fitWithTowers, type FitReport, type IndexFitOptions, type TowerHook, type TowerHooks } from './fit.js';
+import { fitIndexParams, fitIndexParamsAsync, fitWithTowers, type FitReport, type IndexFitOptions, type TowerHook, type TowerHooks } from './fit.js';
 import { resolveFitOptions, type ResolvedFitOptions, type WriteBack } from './fit-options.js';
 import { methodToFactory } from './methods.js';
 import { inspectIndex, readAssignments, type IndexParts, type LearnableMethod } from './structure.js';
+
+/** Vector components encoded per slice of an asynchronous add (a few ms of work). */
+const ADD_SLICE_WORK = 1 << 18;
 
 export type { LearnableMethod } from './structure.js';
 export type { WriteBack } from './fit-options.js';
@@ -135,7 +138,18 @@ export class LearnableIndex {
     return this.index.ntotal;
   }
 
-  /** Trains the index, then writes it back (see LearnableFitOptions.writeBack). */
+  /**
+   * Trains the index, then writes it back (see LearnableFitOptions.writeBack), giving the event loop a turn between
+   * steps and write-back slices: the parameters and codes of fitSync, byte for byte.
+   */
+  async fit(o: LearnableFitOptions): Promise<FitReport> {
+    const { opts, resolved } = this.fitSetup(o);
+    const report = await fitIndexParamsAsync(this.parts, opts, resolved);
+    if (resolved.writeBack === 'reencode') await this.reencodeAsync(o.docEmbeddings, o);
+    return report;
+  }
+
+  /** fit, on the calling thread without a break (scripts). */
   fitSync(o: LearnableFitOptions): FitReport {
     const { opts, resolved } = this.fitSetup(o);
     const report = fitIndexParams(this.parts, opts, resolved);
@@ -197,14 +211,45 @@ export class LearnableIndex {
     this.addSync(docEmbeddings, opts);
   }
 
+  /** reencode, adding a slice at a time with a turn of the event loop between slices (add). */
+  private async reencodeAsync(docEmbeddings: Matrix, opts: LongOperationOptions): Promise<void> {
+    checkMatrix(docEmbeddings, 'docEmbeddings', this.parts.dIn);
+    if (docEmbeddings.rows !== this.index.ntotal) {
+      throw new LibvqError('DIMENSION_MISMATCH', `reencode: ${docEmbeddings.rows} document embeddings for ${this.index.ntotal} stored documents`);
+    }
+    this.placer = this.index.cloneEmpty();
+    this.index.reset();
+    await this.add(docEmbeddings, opts);
+  }
+
   /** Adds documents (ids continue from ntotal), encoded by the placer (see the field). */
   addSync(docs: Matrix, opts: LongOperationOptions = {}): void {
     checkMatrix(docs, 'documents to add', this.parts.dIn);
     this.index.addEncoded(this.placer.encode(docs));
-    opts.onProgress?.(docs.rows, docs.rows);
+    opts.onProgress?.(docs.rows, docs.rows, 'add');
   }
 
-  searchSync(queries: Matrix, params: SearchParams): SearchResult {
+  /**
+   * addSync a slice of rows at a time with a turn of the event loop between slices (the placer encodes on this
+   * thread: it holds the parameters the stored codes were chosen with, which differ from the index's after fit).
+   */
+  async add(docs: Matrix, opts: LongOperationOptions = {}): Promise<void> {
+    checkMatrix(docs, 'documents to add', this.parts.dIn);
+    const slice = Math.max(1, Math.floor(ADD_SLICE_WORK / Math.max(1, this.parts.dIn)));
+    for (let r0 = 0; r0 < docs.rows; r0 += slice) {
+      const r1 = Math.min(docs.rows, r0 + slice);
+      this.index.addEncoded(this.placer.encode(sliceRows(docs, r0, r1)));
+      opts.onProgress?.(r1, docs.rows, 'add');
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** The index's search on worker threads (the event loop stays free). */
+  search(queries: VectorsInput, params: SearchParams): Promise<SearchResult> {
+    return this.index.search(queries, params);
+  }
+
+  searchSync(queries: VectorsInput, params: SearchParams): SearchResult {
     return this.index.searchSync(queries, params);
   }
 

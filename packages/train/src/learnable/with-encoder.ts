@@ -177,7 +177,12 @@ export class LearnableIndexWithEncoder {
     return embedTokenRows(this.docTower, tokens, { maxLength: o.maxDocLength ?? 256, batchSize: o.batchSize, signal: o.signal, onProgress: o.onProgress });
   }
 
-  search(queries: Matrix, params: SearchParams): SearchResult {
+  /** Searches the index with query embeddings (encodeTokens / encodeTexts), on worker threads. */
+  search(queries: Matrix, params: SearchParams): Promise<SearchResult> {
+    return this.learnable.search(queries, params);
+  }
+
+  searchSync(queries: Matrix, params: SearchParams): SearchResult {
     return this.learnable.searchSync(queries, params);
   }
 
