@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { readTokens, readVectors } from '@libvq/dataset';
 import { loadGlove100Encoder, loadGlove100Table } from '@libvq/glove';
-import { readIndexSync } from '@libvq/index-core';
+import { readIndex } from '@libvq/index-core';
 import { EmbeddingBagTower, LearnableIndex, LearnableIndexWithEncoder } from '@libvq/train';
 import { PRE, WORK } from './paths.js';
 
@@ -11,7 +11,7 @@ const queries = (await readVectors(join(PRE, 'train-queries.embeddings.arrow')))
 const encoder = await loadGlove100Encoder();
 const table = await loadGlove100Table(); // the model's word vectors: its ONNX initializer
 const queryTower = new EmbeddingBagTower(table.data, table.dim, { name: 'glove-100-trainable' }); // the same model in TypeScript, with gradients
-const model = new LearnableIndexWithEncoder(new LearnableIndex(readIndexSync(join(WORK, 'opq.faiss'))), encoder, queryTower);
+const model = new LearnableIndexWithEncoder(new LearnableIndex(await readIndex(join(WORK, 'opq.faiss'))), encoder, queryTower);
 const report = await model.fit({
   docEmbeddings: docs,
   queryEmbeddings: queries, // the teacher: the untrained encoder's query embeddings

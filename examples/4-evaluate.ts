@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { evaluateRanking, readIdMap, readRelsTable, readTokens, readVectors, relsPath, relsToOffsets } from '@libvq/dataset';
 import { loadGlove100Encoder, loadGlove100Table } from '@libvq/glove';
-import { IndexFlat, readIndexSync } from '@libvq/index-core';
+import { IndexFlat, readIndex } from '@libvq/index-core';
 import { EmbeddingBagTower, LearnableIndexWithEncoder } from '@libvq/train';
 import { PRE, WORK } from './paths.js';
 
@@ -17,11 +17,11 @@ const score = (labels: Float64Array) => evaluateRanking({ labels, k: 100 }, rels
 const docs = (await readVectors(join(PRE, 'docs.embeddings.arrow'))).matrix;
 const oldQueries = (await readVectors(join(PRE, 'dev-queries.embeddings.arrow'))).matrix;
 const dense = new IndexFlat(docs.dim, 'ip');
-dense.addSync(docs);
+await dense.add(docs);
 for (const [name, labels] of [
-  ['dense', dense.searchSync(oldQueries, { k: 100 }).labels],
-  ['OPQ (step 2)', readIndexSync(join(WORK, 'opq.faiss')).searchSync(oldQueries, { k: 100 }).labels],
-  ['learned (step 3)', model.searchSync(queries, { k: 100 }).labels],
+  ['dense', (await dense.search(oldQueries, { k: 100 })).labels],
+  ['OPQ (step 2)', (await (await readIndex(join(WORK, 'opq.faiss'))).search(oldQueries, { k: 100 })).labels],
+  ['learned (step 3)', (await model.search(queries, { k: 100 })).labels],
 ] as const) {
   const e = score(labels);
   console.log(`${name}: MRR@10 ${e.mrr[10].toFixed(3)}  R@100 ${e.recall[100].toFixed(3)}  nDCG@10 ${e.ndcg[10].toFixed(3)}`);

@@ -8,7 +8,7 @@ import { PRE } from './paths.js';
 
 const docs = (await readVectors(join(PRE, 'docs.embeddings.arrow'))).matrix;
 const index = indexFactory(docs.dim, 'IVF16,PQ10x8', 'ip');
-index.trainSync(docs, { seed: 1234 });
+await index.train(docs, { seed: 1234 });
 
 const worker = index.cloneEmpty(); // a copy of the trained model, holding no vectors
 const half = Math.ceil(docs.rows / 2);
@@ -19,6 +19,6 @@ for (const [from, to] of [[0, half], [half, docs.rows]]) {
 }
 
 const direct = index.cloneEmpty();
-direct.addSync(docs);
+await direct.add(docs);
 const same = Buffer.from(serializeIndex(index)).equals(Buffer.from(serializeIndex(direct)));
 console.log(`${docs.rows} documents encoded in 2 shards (${index.codeSize} bytes each): ${same ? 'the same bytes as one add()' : 'DIFFERENT bytes'}`);

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readVectors, writeVectors } from '@libvq/dataset';
-import { readIndexSync, writeIndexSync } from '@libvq/index-core';
+import { readIndex, writeIndex } from '@libvq/index-core';
 import { LearnableIndex } from '@libvq/train';
 import { PRE, WORK } from './paths.js';
 
@@ -23,12 +23,12 @@ index.train(x); index.add(x)
 faiss.write_index(index, ${JSON.stringify(fromFaiss)})`]);
 
 // 2. Read it here, train it (distillation, virtual labels), write it back in faiss's format.
-const learnable = new LearnableIndex(readIndexSync(fromFaiss));
-learnable.fitSync({ docEmbeddings: docs, queryEmbeddings: queries, relData: null, lossMethod: 'distill', docScope: 'corpus', temperature: 'auto', epochs: 2, lr: { codebooks: 1e-3 }, seed: 3 });
-writeIndexSync(learnable.index, backToFaiss);
+const learnable = new LearnableIndex(await readIndex(fromFaiss));
+await learnable.fit({ docEmbeddings: docs, queryEmbeddings: queries, relData: null, lossMethod: 'distill', docScope: 'corpus', temperature: 'auto', epochs: 2, lr: { codebooks: 1e-3 }, seed: 3 });
+await writeIndex(learnable.index, backToFaiss);
 
 // 3. faiss serves the trained index: its top-10 must be ours.
-const ours = learnable.searchSync(docs, { k: 10 }).labels;
+const ours = (await learnable.search(docs, { k: 10 })).labels;
 const theirs = execFileSync(python, ['-c', `
 import faiss, numpy as np
 index = faiss.read_index(${JSON.stringify(backToFaiss)})
