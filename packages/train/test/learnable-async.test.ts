@@ -31,4 +31,11 @@ describe('LearnableIndex asynchronous forms', () => {
     expect(Array.from(sb.labels)).toEqual(Array.from(sa.labels));
     expect(Array.from(sb.distances)).toEqual(Array.from(sa.distances));
   });
+
+  it('create takes the documents as Float32Array[] rows too (any VectorsInput): the same index', () => {
+    const rows = Array.from({ length: docs.rows }, (_, i) => docs.data.slice(i * docs.dim, (i + 1) * docs.dim));
+    const fromRows = LearnableIndex.create({ docEmbeddings: rows, indexMethod: 'ivf_opq', ivfCentersNum: 8, subvectorNum: 4, subvectorBits: 4, seed: 1 });
+    expect(bytes(fromRows).equals(bytes(create()))).toBe(true);
+    expect(() => LearnableIndex.create({ docEmbeddings: [new Float32Array(3), new Float32Array(4)], indexMethod: 'pq', subvectorNum: 1 })).toThrow(/docEmbeddings\[1\]/);
+  });
 });

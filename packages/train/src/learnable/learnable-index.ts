@@ -1,4 +1,4 @@
-import { LibvqError, defaultTrainingSize, describeIndex, indexFactory } from '@libvq/index-core';
+import { LibvqError, defaultTrainingSize, describeIndex, indexFactory, toMatrix } from '@libvq/index-core';
 import { checkMatrix, checkMetric, invalidArgument, sliceRows, throwIfAborted } from '@libvq/index-core/util';
 import type { Index, LongOperationOptions, Matrix, Metric, SearchParams, SearchResult, VectorsInput } from '@libvq/index-core';
 import { defaultBatchRows, sampleVectors, type VectorSource } from '@libvq/dataset';
@@ -17,7 +17,10 @@ export type { LearnableMethod } from './structure.js';
 export type { WriteBack } from './fit-options.js';
 
 export interface CreateLearnableIndexOptions extends LongOperationOptions {
-  docEmbeddings: Matrix;
+  /** The documents: a Matrix, Float32Array[] rows, or an Arrow Table / Vector (see VectorsInput). */
+  docEmbeddings: VectorsInput;
+  /** Arrow tables: the vector column (default: "embedding", else "vector", else the only FixedSizeList<Float32>). */
+  column?: string;
   indexMethod: LearnableMethod;
   ivfCentersNum?: number;
   subvectorNum?: number;
@@ -103,10 +106,11 @@ export class LearnableIndex {
 
   /** LibVQ's construction step: build the faiss-style index for the method, train it on the documents, add them. */
   static create(o: CreateLearnableIndexOptions): LearnableIndex {
-    checkMatrix(o.docEmbeddings, 'docEmbeddings');
-    const index = methodIndex(o.docEmbeddings.dim, o);
-    index.trainSync(o.docEmbeddings, { seed: o.seed, signal: o.signal, onProgress: o.onProgress });
-    index.addSync(o.docEmbeddings, undefined, { signal: o.signal });
+    const docs = toMatrix(o.docEmbeddings, { name: 'docEmbeddings', column: o.column });
+    checkMatrix(docs, 'docEmbeddings');
+    const index = methodIndex(docs.dim, o);
+    index.trainSync(docs, { seed: o.seed, signal: o.signal, onProgress: o.onProgress });
+    index.addSync(docs, undefined, { signal: o.signal });
     return new LearnableIndex(index);
   }
 
