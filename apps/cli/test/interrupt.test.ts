@@ -77,28 +77,28 @@ describe('Ctrl-C', () => {
     expect(readdirSync(dir)).toEqual(['x.npy']);
   }, 120_000);
 
-  it('during a synchronous write (writeIndex): the file is finished, then the command fails with ABORTED', async () => {
+  it('during a synchronous write (writeIndexSync): the file is finished, then the command fails with ABORTED', async () => {
     const out = join(root, 'sync', 'index.faiss');
     mkdirSync(join(root, 'sync'));
     const script = `
       import { interruptible } from './src/interrupt.ts';
-      import { indexFactory, writeIndex } from '@libvq/index-core';
+      import { indexFactory, writeIndexSync } from '@libvq/index-core';
       const d = 32, n = 50000;
       const data = new Float32Array(n * d);
       for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761 % 1000) / 1000;
       const index = indexFactory(d, 'Flat', 'l2');
-      index.add({ rows: n, dim: d, data });
+      index.addSync({ rows: n, dim: d, data });
       try {
         await interruptible('writing the index', () => {
           process.kill(process.pid, 'SIGINT'); // arrives while the synchronous write below runs
-          writeIndex(index, ${JSON.stringify(out)});
+          writeIndexSync(index, ${JSON.stringify(out)});
         });
         console.log('finished without noticing the interrupt');
       } catch (e) {
         console.log('caught', e.code, e.message);
         process.exitCode = 2;
       }
-      writeIndex(index, ${JSON.stringify(`${out}.reference`)});
+      writeIndexSync(index, ${JSON.stringify(`${out}.reference`)});
     `;
     const r = await runNode(['--input-type=module', '-e', script]);
     expect(r.stdout).toContain('caught ABORTED interrupted by Ctrl-C while writing the index');
