@@ -37,7 +37,7 @@ describe('libvq search', () => {
     const direct = readIndexSync(indexPath).searchSync(queries, { k: 20, nprobe: 4 });
     expect(res.k).toBe(20);
     expect(Array.from(res.qids as BigInt64Array)).toEqual(Array.from({ length: 30 }, (_, i) => BigInt(i)));
-    expect(Array.from(res.labels as BigInt64Array)).toEqual(Array.from(direct.labels));
+    expect(Array.from(res.labels as BigInt64Array, Number)).toEqual(Array.from(direct.labels));
     expect(Array.from(res.distances)).toEqual(Array.from(direct.distances));
     expect(res.metadata.get('libvq.queries')).toBe(resolve(queriesFvecs));
     expect(res.metadata.get('libvq.metric')).toBe('ip');
@@ -56,7 +56,7 @@ describe('libvq search', () => {
     expect(res.qids).toEqual(ids);
     // Without --nprobe the index's own (faiss's default 1) applies.
     expect(res.metadata.get('libvq.nprobe')).toBe('1');
-    expect(Array.from(res.labels as BigInt64Array)).toEqual(Array.from(readIndexSync(indexPath).searchSync(queries, { k: 5, nprobe: 1 }).labels));
+    expect(Array.from(res.labels as BigInt64Array, Number)).toEqual(Array.from(readIndexSync(indexPath).searchSync(queries, { k: 5, nprobe: 1 }).labels));
   });
 
   it('nprobe > nlist is clamped to nlist (as faiss does), with a note', async () => {
