@@ -14,12 +14,20 @@ export async function addBatches(
   opts: LongOperationOptions & { /** Rows expected in all, for onProgress (default: unknown, reported as 0). */ total?: number } = {},
 ): Promise<number> {
   let added = 0;
+  // The index's own reports within a batch (IVF encodes in blocks), counted from the rows before it: one batch can
+  // be the whole file (~64 MB of vectors by default), and a bar fed only per batch would sit at 0 until the end.
+  let last = -1;
+  const report = opts.onProgress && ((done: number) => {
+    if (done !== last) opts.onProgress!(done, opts.total ?? 0, 'add');
+    last = done;
+  });
   for await (const b of batches) {
     throwIfAborted(opts.signal, 'addBatches');
     const m = 'matrix' in b ? b.matrix : b;
-    index.addSync(m);
+    const before = added;
+    await index.add(m, { signal: opts.signal, onProgress: report && ((done) => report(before + done)) });
     added += m.rows;
-    opts.onProgress?.(added, opts.total ?? 0, 'add');
+    report?.(added);
   }
   return added;
 }

@@ -1,5 +1,5 @@
 import type { Backend } from '../backend/types.js';
-import { LibvqError } from '../errors.js';
+import { LibvqError, throwIfAborted } from '../errors.js';
 import { toMatrix, type VectorsInput } from '../input/vectors-input.js';
 import { type Matrix, checkMatrix, sliceRows } from '../matrix.js';
 import type { Metric } from '../metric.js';
@@ -89,6 +89,7 @@ export abstract class IndexBase implements Index {
     const given = ids === undefined ? undefined : idsFrom(ids, 0, x.rows);
     const threads = threadsFor(`${this.kindName}.add`, undefined, this.threads);
     for (let b = 0; b < x.rows; b += ADD_BATCH) {
+      throwIfAborted(opts.signal, `${this.kindName}.add`);
       const e = Math.min(x.rows, b + ADD_BATCH);
       const batch = sliceRows(x, b, e);
       const enc = await this.encodeAsync(batch, Math.min(threads, batch.rows));

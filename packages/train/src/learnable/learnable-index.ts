@@ -1,6 +1,6 @@
-import { LibvqError, defaultTrainingSize, describeIndex, indexFactory, toMatrix } from '@libvq/index-core';
-import { checkMatrix, checkMetric, invalidArgument, sliceRows, throwIfAborted } from '@libvq/index-core/util';
-import type { Index, LongOperationOptions, Matrix, Metric, SearchParams, SearchResult, VectorsInput } from '@libvq/index-core';
+import { LibvqError, defaultTrainingSize, describeIndex, indexFactory, toMatrix, type FactoryOptions } from '@libvq/index-core';
+import { checkMatrix, checkMetricOrCosine, invalidArgument, sliceRows, throwIfAborted, type MetricOrCosine } from '@libvq/index-core/util';
+import type { Index, LongOperationOptions, Matrix, SearchParams, SearchResult, VectorsInput } from '@libvq/index-core';
 import { defaultBatchRows, sampleVectors, type VectorSource } from '@libvq/dataset';
 import { readIndexCheckpoint, writeIndexCheckpoint, type CheckpointExtra, type IndexCheckpointData } from '../checkpoint/learnable-checkpoint.js';
 import { readTrainCheckpoint, writeTrainCheckpoint, type TrainState } from '../checkpoint/train-state.js';
@@ -25,10 +25,32 @@ export interface CreateLearnableIndexOptions extends LongOperationOptions {
   ivfCentersNum?: number;
   subvectorNum?: number;
   subvectorBits?: number;
-  /** LibVQ's dist_mode; default 'ip' as in LibVQ. */
-  distMode?: Metric;
+  /**
+   * LibVQ's dist_mode: 'ip' (default, as in LibVQ) or 'l2'; also 'cosine' (an L2norm transform before an 'ip'
+   * index, see indexFactory; the index trains alone, without a tower).
+   */
+  distMode?: MetricOrCosine;
   seed?: number;
   backend?: string;
+}
+
+/**
+ * LearnableIndex.fromFactory's options: the index in faiss's words (factory string, metric, training knobs). Not
+ * exported by name from the package (the API budget): `Parameters<typeof LearnableIndex.fromFactory>[0]`.
+ */
+export interface FromFactoryOptions extends LongOperationOptions {
+  /** The documents: a Matrix, Float32Array[] rows, or an Arrow Table / Vector (see VectorsInput). */
+  docEmbeddings: VectorsInput;
+  /** Arrow tables: the vector column (default: "embedding", else "vector", else the only FixedSizeList<Float32>). */
+  column?: string;
+  /** A faiss factory string of a learnable structure: "IVF1024,Flat", "IVF1024,PQ20x8", "OPQ20,IVF1024,PQ20x8", "PQ20x8", "OPQ20,PQ20x8". */
+  factory: string;
+  /** 'ip' (default), 'l2' or 'cosine' (indexFactory's). */
+  metric?: MetricOrCosine;
+  seed?: number;
+  backend?: string;
+  /** Training knobs the factory string does not carry (OPQ iterations and training points: FactoryOptions). */
+  opq?: FactoryOptions['opq'];
 }
 
 export interface CreateFromSourceOptions extends Omit<CreateLearnableIndexOptions, 'docEmbeddings'> {
@@ -38,13 +60,22 @@ export interface CreateFromSourceOptions extends Omit<CreateLearnableIndexOption
   batchRows?: number;
 }
 
-/** The faiss-style index for a LibVQ method (untrained). */
-function methodIndex(dim: number, o: Omit<CreateLearnableIndexOptions, 'docEmbeddings'>): Index {
-  const metric = checkMetric(o.distMode ?? 'ip', 'distMode');
+/**
+ * LibVQ's names mapped to faiss's, the one place they meet (with methodToFactory): index_method and its sizes give
+ * the factory string, dist_mode the metric.
+ */
+function methodFactory(o: Omit<CreateLearnableIndexOptions, 'docEmbeddings'>): { factory: string; metric: MetricOrCosine } {
+  const metric = checkMetricOrCosine(o.distMode ?? 'ip', 'distMode');
   if ((o.indexMethod as string) === 'flat') throw invalidArgument('indexMethod', "a learnable method ('ivf', 'ivf_pq', 'ivf_opq', 'pq', 'opq')", o.indexMethod);
   const factory = methodToFactory({
     indexMethod: o.indexMethod, ivfCentersNum: o.ivfCentersNum, subvectorNum: o.subvectorNum, subvectorBits: o.subvectorBits,
   });
+  return { factory, metric };
+}
+
+/** The faiss-style index for a LibVQ method (untrained). */
+function methodIndex(dim: number, o: Omit<CreateLearnableIndexOptions, 'docEmbeddings'>): Index {
+  const { factory, metric } = methodFactory(o);
   return indexFactory(dim, factory, metric, o.backend);
 }
 
@@ -104,13 +135,29 @@ export class LearnableIndex {
     return new LearnableIndex(data.index, data.placer, data.parts);
   }
 
-  /** LibVQ's construction step: build the faiss-style index for the method, train it on the documents, add them. */
+  /**
+   * LibVQ's construction step in LibVQ's words (index_method, ivf_centers_num, subvector_num, subvector_bits,
+   * dist_mode): fromFactory with the factory string and metric they name.
+   */
   static create(o: CreateLearnableIndexOptions): LearnableIndex {
+    return LearnableIndex.fromFactory({ ...o, ...methodFactory(o) });
+  }
+
+  /**
+   * The construction step in faiss's words: indexFactory(d, factory, metric), trained on the documents, which are
+   * then added. The structure must be learnable (inspectIndex): IVF, IVF-PQ, PQ, each optionally after an OPQ
+   * rotation (not OPQ,IVF,Flat), and optionally after an L2norm (metric 'cosine').
+   */
+  static fromFactory(o: FromFactoryOptions): LearnableIndex {
     const docs = toMatrix(o.docEmbeddings, { name: 'docEmbeddings', column: o.column });
     checkMatrix(docs, 'docEmbeddings');
-    const index = methodIndex(docs.dim, o);
+    const index = indexFactory(docs.dim, o.factory, o.metric ?? 'ip', o.backend, { opq: o.opq });
+    if (!index.parameters().centroids && !index.parameters().codebooks) {
+      // Before training, not after it: a Flat index has nothing to learn (inspectIndex would say so only then).
+      throw invalidArgument('factory', 'a learnable index (IVF, IVF-PQ or PQ, optionally after OPQ)', o.factory);
+    }
     index.trainSync(docs, { seed: o.seed, signal: o.signal, onProgress: o.onProgress });
-    index.addSync(docs, undefined, { signal: o.signal });
+    index.addSync(docs, undefined, { signal: o.signal, onProgress: o.onProgress }); // stage 'add'
     return new LearnableIndex(index);
   }
 
@@ -126,10 +173,10 @@ export class LearnableIndex {
     const trainSize = o.trainSize ?? defaultTrainingSize(index);
     if (!Number.isInteger(trainSize) || trainSize < 1) throw invalidArgument('trainSize', 'a positive integer', trainSize);
     const seed = o.seed ?? 1234;
-    index.trainSync(await sampleVectors(src, trainSize, seed), { seed: o.seed, signal: o.signal, onProgress: o.onProgress });
+    await index.train(await sampleVectors(src, trainSize, seed), { seed: o.seed, signal: o.signal, onProgress: o.onProgress });
     for await (const { matrix } of src.batches(o.batchRows ?? defaultBatchRows(src.dim))) {
       throwIfAborted(o.signal, 'LearnableIndex.createFromSource');
-      index.addSync(matrix, undefined, { signal: o.signal });
+      await index.add(matrix, { signal: o.signal });
     }
     return new LearnableIndex(index);
   }
