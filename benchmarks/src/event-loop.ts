@@ -6,6 +6,7 @@
  * search), `await search` with 1 and with 2 worker threads. Also the single-thread q/s of each, and that every
  * form returns the same bytes. Writes OUT/event-loop.{json,md}.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { gloveAnnSet } from '@libvq/glove';
 import { closeThreadPool, indexFactory, type SearchResult } from '@libvq/index-core';
@@ -85,16 +86,18 @@ export async function main(argv: string[]): Promise<void> {
   record('await search', 2, await withTicker(() => index.search(queries, { k, nprobe, threads: 2 })));
   const same = results.every((r) => Buffer.from(r.labels.buffer).equals(Buffer.from(results[0].labels.buffer)) && Buffer.from(r.distances.buffer).equals(Buffer.from(results[0].distances.buffer)));
   if (!same) throw new Error('event-loop: the forms returned different results');
+  // A fingerprint of the results, to compare with other versions of the library on the same data.
+  const sha = createHash('sha256').update(Buffer.from(results[0].labels.buffer)).update(Buffer.from(results[0].distances.buffer)).digest('hex').slice(0, 16);
   await closeThreadPool();
   const md = [
     `# Event-loop latency during a search: ${nq} queries, ${factory}, nprobe ${nprobe}, k ${k}, ${rows} GloVe-100 vectors`,
     '',
-    'A 1 ms interval timer runs beside the search; p50 / p99 / max are the gaps between its ticks (what a request arriving meanwhile waits). All forms return the same bytes.',
+    `A 1 ms interval timer runs beside the search; p50 / p99 / max are the gaps between its ticks (what a request arriving meanwhile waits). All forms return the same bytes (sha256 of labels as float64 + distances: ${sha}).`,
     '',
     markdownTable(['form', 'threads', 's', 'q/s', 'ticks', 'p50 ms', 'p99 ms', 'max ms'], table.map((r) => [r.form, r.threads, r.seconds.toFixed(2), Math.round(r.qps), r.ticks, r.p50ms.toFixed(2), r.p99ms.toFixed(2), r.maxms.toFixed(1)])),
     '',
   ].join('\n');
-  writeReportFile(join(out, 'event-loop.json'), `${JSON.stringify({ rows, queries: nq, factory, nprobe, k, table }, null, 2)}\n`);
+  writeReportFile(join(out, 'event-loop.json'), `${JSON.stringify({ rows, queries: nq, factory, nprobe, k, resultsSha256: sha, table }, null, 2)}\n`);
   writeReportFile(join(out, 'event-loop.md'), md);
   console.log(md);
 }
