@@ -86,6 +86,23 @@ describe('asynchronous index operations', () => {
     expect((err as LibvqError).code).toBe('ABORTED');
   });
 
+  it('the asynchronous forms check their inputs as the synchronous ones do', async () => {
+    const bad = structuredData(3, D, 4);
+    bad.data[D + 2] = Number.NaN;
+    for (const [desc, metric] of [['OPQ4,IVF16,PQ4x8', 'ip'], ['IVF32,Flat', 'l2']] as const) {
+      const index = build(desc, metric);
+      await expect(index.add(xb)).rejects.toMatchObject({ code: 'NOT_TRAINED' });
+      await index.train(xt, { seed: 1 });
+      await expect(index.add(bad)).rejects.toThrow(/add vectors: row 1, component 2 is NaN/);
+      await expect(index.search(bad, { k: 3 })).rejects.toThrow(/search queries: row 1, component 2 is NaN/);
+      await expect(index.train(bad)).rejects.toThrow(/train vectors: row 1, component 2 is NaN/);
+      await expect(index.search(xq, { k: 0 })).rejects.toThrow(/k: expected an integer ≥ 1/);
+      // A wrong shape is a rejected promise too, never a synchronous throw.
+      const wrong = index.add(new Float32Array(D + 1));
+      await expect(wrong).rejects.toThrow(/one Float32Array is one vector/);
+    }
+  });
+
   it('readIndex / writeIndex round-trip the bytes of the synchronous forms', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'libvq-async-io-'));
     try {

@@ -48,15 +48,18 @@ export abstract class IndexBase implements Index {
   /** Takes the trained parameters of `from`, an index of the same structure trained elsewhere (a worker). */
   abstract adoptTrained(from: Index): void;
 
-  /** Any vector input as a matrix of this index's dimension (`what` names the parameter in errors). */
-  protected input(x: VectorsInput, what: string, column?: string): Matrix {
+  /**
+   * Any vector input as a matrix of this index's dimension (`what` names the parameter in errors), its values
+   * checked unless `checked` says the caller's own check (checkSearch, checkAdd) scans them anyway.
+   */
+  protected input(x: VectorsInput, what: string, column?: string, checked = false): Matrix {
     const m = toMatrix(x, { name: `${this.kindName}.${what}`, dim: this.d, column });
-    checkMatrix(m, `${this.kindName}.${what}`, this.d);
+    if (!checked) checkMatrix(m, `${this.kindName}.${what}`, this.d);
     return m;
   }
 
   async search(q: VectorsInput, params: SearchParams): Promise<SearchResult> {
-    const m = this.input(q, 'search queries', params?.column);
+    const m = this.input(q, 'search queries', params?.column, true);
     checkSearch(this.kindName, this.d, this.isTrained, m, params);
     return this.searchAsync(m, params, threadsFor(`${this.kindName}.search`, params.threads, this.threads));
   }
@@ -71,13 +74,13 @@ export abstract class IndexBase implements Index {
     return r;
   }
 
-  add(x: VectorsInput, opts: AddOptions = {}): Promise<void> {
-    return this.addAsync(this.input(x, 'add vectors', opts.column), undefined, opts);
+  async add(x: VectorsInput, opts: AddOptions = {}): Promise<void> {
+    return this.addAsync(this.input(x, 'add vectors', opts.column, true), undefined, opts);
   }
 
-  addWithIds(x: VectorsInput, ids: Ids, opts: AddOptions = {}): Promise<void> {
+  async addWithIds(x: VectorsInput, ids: Ids, opts: AddOptions = {}): Promise<void> {
     if (ids === undefined || ids === null) throw new LibvqError('INVALID_ARGUMENT', `${this.kindName}.addWithIds: ids are required (use add() for ids ntotal, ntotal + 1, ...)`);
-    return this.addAsync(this.input(x, 'addWithIds vectors', opts.column), ids, opts);
+    return this.addAsync(this.input(x, 'addWithIds vectors', opts.column, true), ids, opts);
   }
 
   /**

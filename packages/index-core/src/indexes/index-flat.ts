@@ -84,7 +84,7 @@ export class IndexFlat extends IndexBase {
   }
 
   addSync(x: VectorsInput, ids?: Ids, opts: AddOptions = {}): void {
-    const m = this.input(x, 'add vectors', opts.column);
+    const m = this.input(x, 'add vectors', opts.column, true);
     checkAdd('IndexFlat', this.d, true, m, ids);
     this.appendVectors(m.data, m.rows, ids === undefined ? undefined : idsFrom(ids, 0, m.rows));
     opts.onProgress?.(m.rows, m.rows, 'add');
@@ -157,7 +157,7 @@ export class IndexFlat extends IndexBase {
   }
 
   searchSync(q: VectorsInput, params: SearchParams): SearchResult {
-    const m = this.input(q, 'search queries', params?.column);
+    const m = this.input(q, 'search queries', params?.column, true);
     checkSearch('IndexFlat', this.d, true, m, params);
     const threads = threadsFor('IndexFlat.search', params.threads, this.threads);
     if (threads > 1 && m.rows > 1) return this.labelsToIds(parallelSearch(this, m, params, Math.min(threads, m.rows)));

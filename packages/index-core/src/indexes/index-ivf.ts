@@ -16,6 +16,7 @@ import { IndexFlat } from './index-flat.js';
 import type { AddOptions, EncodedVectors, Ids, Index, IndexParameters, SearchParams, StoredEntries, TrainOptions } from './index.js';
 import { InvertedLists } from './inverted-lists.js';
 import type { SearchResult } from './search-result.js';
+import { assignInBlocks } from './assign-blocks.js';
 
 /**
  * Inverted-file index (faiss's IndexIVF): a coarse quantizer — itself an Index (IndexFlat over nlist
@@ -97,7 +98,7 @@ export abstract class IndexIVF extends IndexBase {
     const max = this.encoderTrainingRows();
     if (max === 0) return;
     const sample = x.rows > max ? gatherRows(x, randomPermutation(x.rows, createRng((opts.seed ?? 1234) + 1)).subarray(0, max)) : x;
-    this.trainEncoder(sample, this.assignLists(sample), { ...opts, threads });
+    this.trainEncoder(sample, assignInBlocks((rows) => this.assignLists(rows), sample, opts.onProgress), { ...opts, threads });
     this.parametersChanged();
   }
 
@@ -133,7 +134,7 @@ export abstract class IndexIVF extends IndexBase {
   protected abstract adoptEncoder(p: IndexParameters): void;
 
   addSync(xs: VectorsInput, ids?: Ids, opts: AddOptions = {}): void {
-    const x = this.input(xs, 'add vectors', opts.column);
+    const x = this.input(xs, 'add vectors', opts.column, true);
     checkAdd('IndexIVF', this.d, this.isTrained, x, ids);
     const given = ids === undefined ? undefined : idsFrom(ids, 0, x.rows);
     const start = this.ntotal;
@@ -237,7 +238,7 @@ export abstract class IndexIVF extends IndexBase {
   }
 
   searchSync(qs: VectorsInput, params: SearchParams): SearchResult {
-    const q = this.input(qs, 'search queries', params?.column);
+    const q = this.input(qs, 'search queries', params?.column, true);
     checkSearch('IndexIVF', this.d, this.isTrained, q, params);
     const threads = threadsFor('IndexIVF.search', params.threads, this.threads);
     if (threads > 1 && q.rows > 1) return parallelSearch(this, q, params, Math.min(threads, q.rows));

@@ -62,7 +62,7 @@ export class IndexPQ extends IndexBase {
   }
 
   addSync(xs: VectorsInput, ids?: Ids, opts: AddOptions = {}): void {
-    const x = this.input(xs, 'add vectors', opts.column);
+    const x = this.input(xs, 'add vectors', opts.column, true);
     checkAdd('IndexPQ', this.d, this.isTrained, x, ids);
     const threads = threadsFor('IndexPQ.add', undefined, this.threads);
     const codes = threads > 1 && x.rows > 1
@@ -155,7 +155,7 @@ export class IndexPQ extends IndexBase {
   }
 
   searchSync(qs: VectorsInput, params: SearchParams): SearchResult {
-    const q = this.input(qs, 'search queries', params?.column);
+    const q = this.input(qs, 'search queries', params?.column, true);
     checkSearch('IndexPQ', this.d, this.isTrained, q, params);
     const threads = threadsFor('IndexPQ.search', params.threads, this.threads);
     if (threads > 1 && q.rows > 1) return this.labelsToIds(parallelSearch(this, q, params, Math.min(threads, q.rows)));

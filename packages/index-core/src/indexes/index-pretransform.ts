@@ -144,6 +144,7 @@ export class IndexPreTransform extends IndexBase {
 
   protected override async addAsync(x: Matrix, ids: Ids | undefined, opts: AddOptions): Promise<void> {
     if (!this.isTrained) throw new LibvqError('NOT_TRAINED', 'IndexPreTransform.add: the index is not trained; call train() first');
+    checkMatrix(x, 'IndexPreTransform.add vectors', this.d);
     const y = await this.applyChainAsync(x);
     const o = { signal: opts.signal, onProgress: opts.onProgress };
     await (ids === undefined ? this.index.add(y, o) : this.index.addWithIds(y, ids, o));

@@ -15,7 +15,7 @@ import type { Index, TrainOptions } from './index.js';
 // bytes. Progress and abort cross through a small shared array the calling thread polls.
 
 /** Stage names a report can carry across threads (the names progress.ts documents). */
-const STAGES = ['opq', 'ivf', 'pq', 'kmeans', 'transform', 'add'] as const;
+const STAGES = ['opq', 'ivf', 'assign', 'pq', 'kmeans', 'transform', 'add'] as const;
 /** progress[]: 0 report count, 1 done, 2 total, 3 stage index (-1: none), 4 abort requested. */
 const SEQ = 0, DONE = 1, TOTAL = 2, STAGE = 3, ABORT = 4;
 const POLL_MS = 50;
