@@ -40,7 +40,7 @@ export async function main(argv: string[]): Promise<void> {
   const trainRows = sampleWithoutReplacement(base.rows, nTrain, createRng(seed + 1));
   const trainQ = gatherRows(base, trainRows);
   console.error(`base ${base.rows}, ${queries.rows} test queries, ${nTrain} training queries from the base; building IVF${nlist},PQ20x8...`);
-  const create = () => LearnableIndex.create({ docEmbeddings: base, indexMethod: 'ivf_pq', ivfCentersNum: nlist, subvectorNum: 20, subvectorBits: 8, distMode: 'ip', seed });
+  const create = () => LearnableIndex.fromFactory({ docEmbeddings: base, factory: `IVF${nlist},PQ20x8`, metric: 'ip', seed });
   const li = create();
   const evalAt = (nprobe: number) => annRecall(li.searchSync(queries, { k, nprobe }).labels, k, truth, k);
   const before = nprobes.map((p) => evalAt(p));

@@ -1,9 +1,9 @@
-import { LibvqError, type Matrix } from '@libvq/index-core';
+import { LibvqError, describeIndex, indexFactory, type Matrix } from '@libvq/index-core';
 import { readManifest, type CheckpointManifest } from '@libvq/train';
 
 /**
  * `libvq train --resume`: the resumed run must be the run that was saved, or its result is neither that run nor
- * the one asked for (a resumed `--method ivf_pq` on an OPQ checkpoint went on training the OPQ index; another
+ * the one asked for (a resumed `--factory IVF8,PQ4x8` on an OPQ checkpoint went on training the OPQ index; another
  * --batch-size broke the schedule). So every per-epoch checkpoint records the command line that started it
  * (`cli` in its manifest), and --resume refuses a command line that differs, naming each option and both values.
  *
@@ -19,11 +19,10 @@ import { readManifest, type CheckpointManifest } from '@libvq/train';
 export type RunRecord = Record<string, string | number | boolean | null>;
 
 export interface RunOptions {
-  method: string;
-  ivfCenters?: number;
-  subvectors?: number;
-  bits: number;
-  metric: string;
+  factory: string;
+  metric: 'ip' | 'l2' | 'cosine';
+  opqNiter?: number;
+  opqTrainPoints?: number;
   loss: string;
   labels: string;
   batchSize: number;
@@ -48,11 +47,11 @@ const shape = (m: Matrix) => `${m.rows} x ${m.dim}`;
 export function runRecord(f: RunOptions, docs: Matrix, queries: Matrix): RunRecord {
   const towers = f.fixEmb !== 'query, doc';
   return {
-    '--method': f.method,
-    '--ivf-centers': f.ivfCenters ?? null,
-    '--subvectors': f.subvectors ?? null,
-    '--bits': f.bits,
+    // as describeIndex spells it ("PQ4" is "PQ4x8"), so a resume that spells the same index otherwise is the same run
+    '--factory': describeIndex(indexFactory(docs.dim, f.factory)),
     '--metric': f.metric,
+    '--opq-niter': f.opqNiter ?? null,
+    '--opq-train-points': f.opqTrainPoints ?? null,
     '--loss': f.loss,
     '--labels': f.labels,
     '--mode': f.mode,
@@ -93,12 +92,11 @@ export function checkResumeOptions(dir: string, rec: RunRecord, epochs: number):
   const cmp = (flag: string, saved: unknown, given: unknown) => {
     if (!differ.has(flag) && JSON.stringify(saved ?? null) !== JSON.stringify(given ?? null)) differ.set(flag, [saved, given]);
   };
-  // what the checkpoint's index is, whatever the record says
-  cmp('--method', m.method, rec['--method']);
-  cmp('--metric', m.metric, rec['--metric']);
-  if (m.M > 0) cmp('--bits', m.nbits, rec['--bits']);
-  if (m.M > 0 && rec['--subvectors'] !== null) cmp('--subvectors', m.M, rec['--subvectors']);
-  if (m.nlist > 0 && rec['--ivf-centers'] !== null) cmp('--ivf-centers', m.nlist, rec['--ivf-centers']);
+  // what the checkpoint's index is, whatever the record says: the structure --factory and --metric build (cosine is
+  // an L2norm before an ip index), described as the manifest describes the saved one
+  const given = indexFactory(m.dIn, String(rec['--factory']), rec['--metric'] as RunOptions['metric']);
+  cmp('--factory', m.factory, describeIndex(given));
+  cmp('--metric', m.metric, given.metric);
   cmp('--fix-emb', extra.fixEmb ?? 'query, doc', rec['--fix-emb']);
   const saved = extra.cli;
   if (saved) for (const [flag, given] of Object.entries(rec)) cmp(flag, saved[flag], given);

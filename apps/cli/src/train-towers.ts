@@ -2,13 +2,12 @@ import { InvalidArgumentError } from 'commander';
 import type { Matrix } from '@libvq/index-core';
 import { readTokens } from '@libvq/dataset';
 import {
-  LearnableIndexWithEncoder,
-  type CreateLearnableIndexOptions, type FixEmb, type QueryTokens, type WithEncoderFitOptions, type WithEncoderFitReport,
+  LearnableIndex, LearnableIndexWithEncoder, type FixEmb, type QueryTokens, type WithEncoderFitOptions, type WithEncoderFitReport,
 } from '@libvq/train';
 import { interruptible } from './interrupt.js';
 import { resolveModel } from './models/resolve-model.js';
 import { progressBar, withProgress, withStageProgress, type ProgressBar } from './progress.js';
-import { initialIndexBars } from './training-bars.js';
+import { trainingBars } from './training-bars.js';
 
 /**
  * `--fix-emb`: LibVQ's fix_emb on the command line. 'query,doc' (or LibVQ's 'query, doc') keeps both stored
@@ -36,7 +35,8 @@ export interface TowerTrainingArgs {
   fixEmb: FixEmb;
   docs: Matrix;
   queries: Matrix;
-  create: Omit<CreateLearnableIndexOptions, 'docEmbeddings'>;
+  /** The initial index (LearnableIndex.fromFactory's options but the documents). */
+  create: Omit<Parameters<typeof LearnableIndex.fromFactory>[0], 'docEmbeddings'>;
   fit: Omit<WithEncoderFitOptions, 'docEmbeddings' | 'queryEmbeddings' | 'fixEmb'>;
   /** Continue the per-epoch checkpoint in this directory. */
   resumeDir?: string;
@@ -69,8 +69,8 @@ export async function trainWithTowers(a: TowerTrainingArgs): Promise<{ model: Le
       resumeFrom = r.state;
       resumedAfter = r.state.epochsDone;
     } else {
-      model = await withStageProgress(initialIndexBars(a.create), (onProgress) =>
-        LearnableIndexWithEncoder.create({ ...a.create, docEmbeddings: a.docs, encoder, queryTower, docTower, onProgress }),
+      model = await withStageProgress(trainingBars(a.create.factory), (onProgress) =>
+        LearnableIndexWithEncoder.fromFactory({ ...a.create, docEmbeddings: a.docs, encoder, queryTower, docTower, onProgress }),
       );
     }
     // drawn once re-encoding starts (after the last epoch), closed even when training fails

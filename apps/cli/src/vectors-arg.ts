@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
-import { LibvqError, type Index, type Matrix, type Metric } from '@libvq/index-core';
+import { LibvqError, type Index, type Matrix } from '@libvq/index-core';
+import type { MetricOrCosine } from '@libvq/index-core/util';
 import { openVectors, readVectors, vectorFormat, type VectorSource, type VectorsFile } from '@libvq/dataset';
 import { parseTemperature } from '@libvq/train';
 
@@ -62,9 +63,19 @@ export function choiceOption<T extends string>(name: string, allowed: readonly T
   };
 }
 
-export function metricOption(v: string): Metric {
-  if (v !== 'ip' && v !== 'l2') throw new InvalidArgumentError(`--metric must be "ip" (inner product) or "l2" (squared Euclidean), got "${v}"`);
+export const METRIC_HELP = 'ip (inner product), l2 (squared Euclidean) or cosine (an L2norm transform before an ip index, as faiss does it)';
+
+export function metricOption(v: string): MetricOrCosine {
+  if (v !== 'ip' && v !== 'l2' && v !== 'cosine') throw new InvalidArgumentError(`--metric must be "ip" (inner product), "l2" (squared Euclidean) or "cosine", got "${v}"`);
   return v;
+}
+
+/**
+ * What an index ranks by, in the CLI's words: 'cosine' for an inner-product index whose first transform is an L2
+ * normalisation (indexFactory(d, desc, 'cosine'), or faiss's "L2norm,..."), else its metric.
+ */
+export function similarityOf(index: Index): MetricOrCosine {
+  return index.metric === 'ip' && index.parameters().transforms[0]?.kind === 'l2norm' ? 'cosine' : index.metric;
 }
 
 export interface VectorsArgOptions {

@@ -43,15 +43,43 @@ describe('libvq build', () => {
     expect(readFileSync(b).equals(readFileSync(a))).toBe(false);
   });
 
-  it('--method ivf_opq gives the same bytes as the factory string it names, with an OPQ progress bar', async () => {
-    const viaMethod = join(root, 'method.faiss');
-    const viaFactory = join(root, 'factory.faiss');
-    const r = await libvq('build', npy, '--method', 'ivf_opq', '--ivf-centers', '8', '--subvectors', '4', '--bits', '6', '-o', viaMethod);
-    expect(r.code).toBe(0);
-    expect(r.out).toContain('OPQ4,IVF8,PQ4x6 (ip, d = 16): ntotal 1200');
-    expect(r.err).toMatch(/training OPQ4 rotation \[#+\] 100% 50\/50/);
-    expect((await libvq('build', npy, '--factory', 'OPQ4,IVF8,PQ4x6', '-o', viaFactory)).code).toBe(0);
-    expect(readFileSync(viaMethod).equals(readFileSync(viaFactory))).toBe(true);
+  it('--opq-niter / --opq-train-points reach the OPQ rotation: the bytes of indexFactory with those options; a bar per stage', async () => {
+    const out = join(root, 'opq.faiss');
+    const r = await libvq('build', npy, '--factory', 'OPQ4,IVF8,PQ4x6', '--opq-niter', '7', '--opq-train-points', '600', '--seed', '3', '-o', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('OPQ4,IVF8,PQ4x6 (ip, d = 16): ntotal 1200'); // ip: the default metric
+    // Oracle: the library with the same options, trained on the whole file (the default sample, 65,536 with OPQ, exceeds it).
+    const ref = indexFactory(16, 'OPQ4,IVF8,PQ4x6', 'ip', undefined, { opq: { niter: 7, maxTrainPoints: 600 } });
+    ref.trainSync(base, { seed: 3 });
+    ref.addSync(base);
+    expect(Buffer.from(readFileSync(out)).equals(Buffer.from(serializeIndex(ref)))).toBe(true);
+    // Every stage draws its own bar and ends it: the rotation, the coarse k-means, the PQ sample's assignment to the
+    // lists, the codebooks, the adds (none is left at "100% ETA 0.0s" while the next works).
+    const stages = [/training OPQ4 rotation \[#+\] 100% 7\/7/, /training IVF8 coarse quantizer \[#+\] 100% 25\/25/,
+      /assigning the PQ training sample to the IVF8 lists \[#+\] 100% 1200\/1200/, /training PQ4x6 codebooks \[#+\] 100% 4\/4/, /adding \[#+\] 100% 1200\/1200/];
+    let at = 0;
+    for (const stage of stages) {
+      const m = stage.exec(r.err.slice(at));
+      expect(m, `${stage} after byte ${at} of:\n${r.err}`).not.toBeNull();
+      at += m!.index + m![0].length;
+    }
+    const niter50 = join(root, 'opq-50.faiss');
+    expect((await libvq('build', npy, '--factory', 'OPQ4,IVF8,PQ4x6', '--seed', '3', '-o', niter50)).code).toBe(0);
+    expect(readFileSync(niter50).equals(readFileSync(out))).toBe(false); // the defaults (50, 65,536) give another rotation
+  });
+
+  it("--metric cosine builds faiss's L2norm,<factory> with ip, and ranks by cosine", async () => {
+    const out = join(root, 'cosine.faiss');
+    const r = await libvq('build', npy, '--factory', 'IVF8,Flat', '--metric', 'cosine', '-o', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('L2norm,IVF8,Flat (cosine, d = 16): ntotal 1200');
+    const index = readIndexSync(out);
+    expect(describeIndex(index)).toBe('L2norm,IVF8,Flat');
+    expect(index.metric).toBe('ip');
+    const ref = indexFactory(16, 'IVF8,Flat', 'cosine');
+    ref.trainSync(base, { seed: 1234 });
+    ref.addSync(base);
+    expect(Buffer.from(readFileSync(out)).equals(Buffer.from(serializeIndex(ref)))).toBe(true);
   });
 
   it('--train-size trains on a seeded sample and still adds every vector', async () => {
@@ -134,11 +162,10 @@ describe('libvq build', () => {
     });
     it('d not divisible by M', async () => {
       await expectError([npy, '--factory', 'IVF8,PQ5'], 2, /\[INVALID_ARGUMENT\].*d = 16 is not divisible by M = 5/);
-      await expectError([npy, '--method', 'opq', '--subvectors', '3'], 2, /\[INVALID_ARGUMENT\].*OPQ M: output dimension 16 is not divisible by M = 3/);
+      await expectError([npy, '--factory', 'OPQ3,PQ4'], 2, /\[INVALID_ARGUMENT\].*OPQ M: output dimension 16 is not divisible by M = 3/);
     });
     it('nbits > 8', async () => {
       await expectError([npy, '--factory', 'IVF8,PQ4x9'], 2, /\[BAD_FACTORY\].*cannot parse "PQ4x9" in "IVF8,PQ4x9": expected nbits from 1 to 8/);
-      await expectError([npy, '--method', 'pq', '--subvectors', '4', '--bits', '9'], 1, /--bits must be an integer from 1 to 8, got "9"/);
     });
     it('fewer training points than centroids', async () => {
       await expectError([npy, '--factory', 'IVF2048,Flat'], 2, /\[INSUFFICIENT_DATA\].*1200 training vectors for nlist = 2048 IVF lists; need at least 2048/);
@@ -154,15 +181,16 @@ describe('libvq build', () => {
       writeRawFvecs(path, nan);
       await expectError([path, '--factory', 'Flat'], 2, /\[NON_FINITE\]: .*nan\.fvecs: row 17, component 3 is NaN/);
     });
-    it('unknown factory string, or none, or two', async () => {
+    it('unknown factory string, or none; LibVQ\'s --method names are not build\'s', async () => {
       await expectError([npy, '--factory', 'IVF16,HNSW32'], 2, /\[BAD_FACTORY\].*cannot parse "HNSW32" in "IVF16,HNSW32"/);
-      await expectError([npy], 2, /give the index as --factory .* or as --method/);
-      await expectError([npy, '--factory', 'Flat', '--method', 'flat'], 2, /--factory cannot be combined with --method/);
-      await expectError([npy, '--method', 'hnsw'], 2, /--method: expected one of flat, ivf, ivf_pq, ivf_opq, pq, opq, got "hnsw"/);
-      await expectError([npy, '--method', 'ivf_pq', '--subvectors', '4'], 2, /ivfCentersNum \(required by index method 'ivf_pq'\)/);
+      await expectError([npy], 1, /required option '--factory <spec>' not specified/);
+      const r = await libvq('build', npy, '--method', 'ivf_pq', '--factory', 'Flat', '-o', join(root, 'bad.faiss'));
+      expect([r.code, r.err]).toEqual([1, expect.stringMatching(/^error: unknown option '--method'/)]);
     });
-    it('bad metric', async () => {
-      await expectError([npy, '--factory', 'Flat', '--metric', 'cosine'], 1, /--metric must be "ip" .* or "l2" .*, got "cosine"/);
+    it('bad metric, bad OPQ options', async () => {
+      await expectError([npy, '--factory', 'Flat', '--metric', 'dot'], 1, /--metric must be "ip" .*, "l2" .* or "cosine", got "dot"/);
+      await expectError([npy, '--factory', 'OPQ4,PQ4', '--opq-niter', '0'], 1, /--opq-niter must be an integer >= 1, got "0"/);
+      await expectError([npy, '--factory', 'OPQ4,PQ4', '--opq-train-points', 'many'], 1, /--opq-train-points must be an integer >= 1, got "many"/);
     });
   });
 });

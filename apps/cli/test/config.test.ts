@@ -49,9 +49,9 @@ describe('libvq --config FILE.json', () => {
   });
 
   it('build: the API names give the bytes the flags give, and the file can supply the required -o', async () => {
-    const viaFlags = await libvq('build', npy, '--method', 'ivf_pq', '--ivf-centers', '8', '--subvectors', '4', '--bits', '6', '--metric', 'l2', '--seed', '3', '-o', out('flags.faiss'));
+    const viaFlags = await libvq('build', npy, '--factory', 'OPQ4,IVF8,PQ4x6', '--metric', 'l2', '--opq-niter', '5', '--opq-train-points', '500', '--seed', '3', '-o', out('flags.faiss'));
     expect(viaFlags.code).toBe(0);
-    const cfg = config({ indexMethod: 'ivf_pq', ivfCentersNum: 8, subvectorNum: 4, subvectorBits: 6, metric: 'l2', seed: 3, out: out('file.faiss') });
+    const cfg = config({ factory: 'OPQ4,IVF8,PQ4x6', metric: 'l2', opq: { niter: 5, maxTrainPoints: 500 }, seed: 3, out: out('file.faiss') });
     const viaFile = await libvq('build', npy, '--config', cfg);
     expect(viaFile.err).not.toMatch(/error/);
     expect(viaFile.code).toBe(0);
@@ -76,10 +76,10 @@ describe('libvq --config FILE.json', () => {
   it('train: fit\'s names, nested lr / freeze objects, give the checkpoint the flags give', async () => {
     const q = join(root, 'q.npy');
     await writeVectors(q, clusteredVectors(60, 16, 12));
-    const flags = ['--docs', npy, '--queries', q, '--method', 'opq', '--subvectors', '4', '--bits', '5', '--loss', 'distill', '--scope', 'corpus', '--neg', '3', '--epochs', '1', '--batch-size', '16', '--temperature', '0.1', '--lr-codebooks', '0.003', '--freeze-rotation', '--seed', '4'];
+    const flags = ['--docs', npy, '--queries', q, '--factory', 'OPQ4,PQ4x5', '--loss', 'distill', '--scope', 'corpus', '--neg', '3', '--epochs', '1', '--batch-size', '16', '--temperature', '0.1', '--lr-codebooks', '0.003', '--freeze-rotation', '--seed', '4'];
     expect((await libvq('train', ...flags, '-o', out('t-flags'))).code).toBe(0);
     const cfg = config({
-      docs: npy, queries: q, indexMethod: 'opq', subvectorNum: 4, subvectorBits: 5, lossMethod: 'distill', docScope: 'corpus', perQueryNegNum: 3,
+      docs: npy, queries: q, factory: 'OPQ4,PQ4x5', lossMethod: 'distill', docScope: 'corpus', perQueryNegNum: 3,
       epochs: 1, batchSize: 16, temperature: 0.1, lr: { codebooks: 0.003 }, freeze: { rotation: true }, seed: 4, out: out('t-file'),
     });
     const r = await libvq('train', '--config', cfg);
@@ -99,12 +99,13 @@ describe('libvq --config FILE.json', () => {
   describe('refuses a bad file in one line naming the file, the key and what was expected', () => {
     const cases: [string, unknown, RegExp][] = [
       ['an unknown key', { factory: 'PQ4x8', nlist: 8 }, /"nlist": unknown key; expected one of out, factory, metric/],
-      ['the flag\'s name where the API names it otherwise', { method: 'pq' }, /"method": unknown key \(did you mean "indexMethod"\? the API's name for --method\)/],
+      ['the flag\'s name where the API names it otherwise', { factory: 'OPQ4,PQ4', opqNiter: 5 }, /"opqNiter": unknown key \(did you mean "opq.niter"\? the API's name for --opq-niter\)/],
+      ['LibVQ\'s names (LearnableIndex.create\'s, not the CLI\'s)', { indexMethod: 'pq', subvectorNum: 4 }, /"indexMethod": unknown key; expected one of out, factory, metric/],
       ['a kebab-case key', { 'train-size': 100 }, /"train-size": unknown key \(did you mean "trainSize"\?\)/],
       ['a string for a number', { factory: 'PQ4x8', seed: '5' }, /"seed": expected a number, got string "5"/],
       ['a number for a string', { factory: 8 }, /"factory": expected a string, got number 8/],
       ['an out-of-range value', { factory: 'PQ4x8', threads: 0 }, /"threads": --threads must be an integer from 1 to 256, got "0"/],
-      ['a wrong choice', { factory: 'PQ4x8', metric: 'cosine' }, /"metric": --metric must be "ip" .* got "cosine"/],
+      ['a wrong choice', { factory: 'PQ4x8', metric: 'dot' }, /"metric": --metric must be "ip" .* got "dot"/],
       ['an object for a value', { factory: { name: 'PQ4x8' } }, /"factory": expected a number or a string \(the value of --factory\), got an object/],
       ['a non-object file', [1, 2], /expected a JSON object of options, got an array/],
       ['invalid JSON', '{"factory": ', /not valid JSON/],

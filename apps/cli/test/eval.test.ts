@@ -48,14 +48,14 @@ describe('libvq build -> search -> eval', () => {
     expect(text.out).toBe(`40 queries, ip, exact top-100 over 1500 vectors: R@1 = ${r1.toFixed(4)}, 10-R@100 = ${r10.toFixed(4)}`);
   });
 
-  it('.arrow base and queries with ids, l2, --method ivf_pq; an exact index scores 1', async () => {
+  it('.arrow base and queries with ids, l2, IVF-PQ; an exact index scores 1', async () => {
     const arrow = join(root, 'base.arrow');
     const qArrow = join(root, 'queries.arrow');
     await writeVectors(arrow, base, { ids: Array.from({ length: base.rows }, (_, i) => `d${i}`) });
     await writeVectors(qArrow, queries, { ids: Array.from({ length: queries.rows }, (_, i) => `q${i}`) });
     const index = join(root, 'ivfpq.faiss');
     const results = join(root, 'ivfpq.results.arrow');
-    expect((await libvq('build', arrow, '--method', 'ivf_pq', '--ivf-centers', '8', '--subvectors', '8', '--bits', '6', '--metric', 'l2', '-o', index)).code).toBe(0);
+    expect((await libvq('build', arrow, '--factory', 'IVF8,PQ8x6', '--metric', 'l2', '-o', index)).code).toBe(0);
     expect((await libvq('search', '--index', index, '--queries', qArrow, '--k', '100', '--nprobe', '2', '-o', results)).code).toBe(0);
     // The metric comes from the results' metadata (l2 here) unless --metric says otherwise.
     await expectRecallMatches(results, arrow, 'l2', ['--queries', qArrow]);
@@ -66,6 +66,37 @@ describe('libvq build -> search -> eval', () => {
     expect((await libvq('search', '--index', flat, '--queries', qArrow, '-o', exactResults)).code).toBe(0);
     const { r1, r10 } = await expectRecallMatches(exactResults, arrow, 'l2');
     expect([r1, r10]).toEqual([1, 1]);
+  });
+
+  it('--metric cosine: build records it, search and eval rank by cosine; a Flat index finds the float64 cosine top-10', async () => {
+    // Rows scaled by factors from 0.1 to 10: a ranking by inner product or distance would differ from cosine.
+    const scaled = { ...base, data: base.data.map((v, i) => v * 10 ** (((i / base.dim) | 0) % 3 - 1)) };
+    const npy = join(root, 'cos-base.npy');
+    const qnpy = join(root, 'cos-queries.npy');
+    await writeVectors(npy, scaled);
+    await writeVectors(qnpy, queries);
+    const index = join(root, 'cos.faiss');
+    const results = join(root, 'cos.results.arrow');
+    const built = await libvq('build', npy, '--factory', 'Flat', '--metric', 'cosine', '-o', index);
+    expect(built.out).toContain('L2norm,Flat (cosine, d = 16)');
+    expect((await libvq('search', '--index', index, '--queries', qnpy, '--k', '100', '-o', results)).code).toBe(0);
+    const r = await libvq('eval', '--results', results, '--exact', npy, '--json');
+    expect(JSON.parse(r.out)).toEqual({ queries: 40, metric: 'cosine', k: 100, 'R@1': 1, '10-R@100': 1 });
+    // The oracle: cosine similarity in float64 over the raw vectors.
+    const norm = (m: typeof base, i: number) => Math.hypot(...m.data.subarray(i * m.dim, (i + 1) * m.dim));
+    const truth = Array.from({ length: queries.rows }, (_, i) => {
+      const sims = Array.from({ length: scaled.rows }, (_, j) => {
+        let dot = 0;
+        for (let t = 0; t < 16; t++) dot += queries.data[i * 16 + t] * scaled.data[j * 16 + t];
+        return { j, s: dot / (norm(queries, i) * norm(scaled, j)) };
+      });
+      return sims.sort((a, b) => b.s - a.s).slice(0, 10).map((x) => x.j);
+    });
+    const res = await readResults(results);
+    expect(recallByHand(res.labels as BigInt64Array, res.k, truth, 10, 10)).toBe(1);
+    // Scored as inner product instead, the same results are not exact: the metric matters here.
+    const ip = await libvq('eval', '--results', results, '--exact', npy, '--metric', 'ip', '--json');
+    expect((JSON.parse(ip.out) as Record<string, number>)['10-R@100']).toBeLessThan(1);
   });
 
   describe('bad input', () => {

@@ -92,7 +92,7 @@ describe('libvq --help', () => {
     const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
     const lines = [...readme.matchAll(/^pnpm libvq (.*?)(?:\s+#.*)?$/gm)].map((m) => m[1]).filter((l) => l.split(' ')[0] !== 'demo');
     expect(lines.length).toBeGreaterThanOrEqual(7);
-    const json = /`(\{ "indexMethod".*\})`/.exec(readme)?.[1];
+    const json = /`(\{ "factory".*\})`/.exec(readme)?.[1];
     expect(json).toBeDefined();
     const dir = mkdtempSync(join(tmpdir(), 'libvq-readme-'));
     const cwd = process.cwd();

@@ -55,7 +55,7 @@ describe('the installed libvq binary', () => {
     expect(existsSync(join(work, 'pre', 'docs.embeddings.arrow'))).toBe(true);
     const built = await libvq(['build', 'pre/docs.embeddings.arrow', '--factory', 'IVF4,PQ10x8', '-o', 'built.faiss']);
     expect(built.stdout + built.stderr).toMatch(/300/);
-    writeFileSync(join(work, 'train.json'), JSON.stringify({ indexMethod: 'opq', subvectorNum: 10, lossMethod: 'distill', docScope: 'corpus', temperature: 'auto' }));
+    writeFileSync(join(work, 'train.json'), JSON.stringify({ factory: 'OPQ10,PQ10x8', lossMethod: 'distill', docScope: 'corpus' }));
     await libvq(['train', '--data', 'pre', '--config', 'train.json', '--epochs', '1', '-o', 'trained']);
     expect(existsSync(join(work, 'trained', 'index.faiss'))).toBe(true);
     await libvq(['search', '--index', 'trained/index.faiss', '--queries', 'pre/dev-queries.embeddings.arrow', '--k', '20', '-o', 'dev.results.arrow']);

@@ -31,7 +31,7 @@ beforeAll(async () => {
   await writeVectors(fewPath, sliceRows(queries, 0, 40));
 });
 
-const base = ['--method', 'opq', '--subvectors', '4', '--bits', '6', '--loss', 'distill', '--batch-size', '16', '--temperature', '0.1', '--lr-codebooks', '0.003', '--seed', '4'];
+const base = ['--factory', 'OPQ4,PQ4x6', '--loss', 'distill', '--batch-size', '16', '--temperature', '0.1', '--lr-codebooks', '0.003', '--seed', '4'];
 const flags = ['--docs', docsPath, '--queries', qPath, ...base];
 
 /** A run saved after its first of 2 epochs. */
@@ -48,13 +48,12 @@ describe('libvq train --resume', () => {
     const out = join(root, 'differ-out');
     const r = await libvq(
       'train', ...flags, '--epochs', '2', '--checkpoint-dir', ck, '--resume', '-o', out,
-      '--method', 'ivf_pq', '--ivf-centers', '4', '--lr-codebooks', '0.001', '--seed', '5', '--loss', 'contras', '--labels', 'virtual', '--batch-size', '64',
+      '--factory', 'IVF4,PQ4x6', '--lr-codebooks', '0.001', '--seed', '5', '--loss', 'contras', '--labels', 'virtual', '--batch-size', '64',
     );
     expect(r.code).not.toBe(0);
     expect(r.err).toContain(`--resume: ${ck} was saved by a run with other options:`);
     for (const line of [
-      "--method: the checkpoint's run used opq, this command gives ivf_pq",
-      "--ivf-centers: the checkpoint's run used (not given), this command gives 4",
+      "--factory: the checkpoint's run used OPQ4,PQ4x6, this command gives IVF4,PQ4x6",
       "--loss: the checkpoint's run used distill, this command gives contras",
       "--batch-size: the checkpoint's run used 16, this command gives 64",
       "--lr-codebooks: the checkpoint's run used 0.003, this command gives 0.001",
@@ -116,10 +115,11 @@ describe('libvq train --resume', () => {
     expect(() =>
       li.fitSync({ queryEmbeddings: queries, docEmbeddings: docs, relData: null, epochs: 2, batchSize: 16, perQueryNegNum: 7, temperature: 0.1, lr: { codebooks: 0.003 }, seed: 4, checkpointDir: ck, signal: ac.signal, onEpochEnd: () => ac.abort() }),
     ).toThrow(/aborted/);
-    const pq = await libvq('train', ...flags.map((f) => (f === 'opq' ? 'pq' : f)), '--bits', '8', '--epochs', '2', '--checkpoint-dir', ck, '--resume', '-o', join(root, 'lib-x'));
+    const pq = await libvq('train', ...flags, '--factory', 'PQ4', '--epochs', '2', '--checkpoint-dir', ck, '--resume', '-o', join(root, 'lib-x'));
     expect(pq.code).not.toBe(0);
-    expect(pq.err).toContain("--method: the checkpoint's run used opq, this command gives pq");
-    expect(pq.err).toContain("--bits: the checkpoint's run used 6, this command gives 8");
+    expect(pq.err).toContain("--factory: the checkpoint's run used OPQ4,PQ4x6, this command gives PQ4x8");
+    const cosine = await libvq('train', ...flags, '--metric', 'cosine', '--epochs', '2', '--checkpoint-dir', ck, '--resume', '-o', join(root, 'lib-x'));
+    expect(cosine.err).toContain("--factory: the checkpoint's run used OPQ4,PQ4x6, this command gives L2norm,OPQ4,PQ4x6");
     const same = await libvq('train', ...flags, '--epochs', '2', '--checkpoint-dir', ck, '--resume', '-o', join(root, 'lib-out'));
     expect(same.code).toBe(0);
     expect(same.err).toContain(`note: ${ck} has no record of the options that started its run`);

@@ -72,7 +72,7 @@ function libvq(...args: string[]) {
   return runLibvq([registerTrain], args);
 }
 
-const common = ['--data', pre, '--method', 'opq', '--subvectors', '4', '--bits', '4', '--epochs', '2', '--batch-size', '16', '--neg', '3', '--temperature', '0.2', '--lr-codebooks', '0.003', '--seed', '4'];
+const common = ['--data', pre, '--factory', 'OPQ4,PQ4x4', '--epochs', '2', '--batch-size', '16', '--neg', '3', '--temperature', '0.2', '--lr-codebooks', '0.003', '--seed', '4'];
 const libFit = { relData: null as RelData | null, epochs: 2, batchSize: 16, perQueryNegNum: 3, temperature: 0.2, docScope: 'batch' as const, lr: { codebooks: 0.003, centroids: 1e-3, rotation: 1e-4 }, seed: 4 };
 const create = { indexMethod: 'opq' as const, subvectorNum: 4, subvectorBits: 4, distMode: 'ip' as const, seed: 4 };
 
@@ -156,7 +156,7 @@ describe('libvq train --fix-emb', () => {
   it('refuses a value it does not know, and towers without --data', async () => {
     const r = await libvq('train', ...common, '--fix-emb', 'both', '-o', join(root, 'x'));
     expect(r.err).toContain('--fix-emb: expected one of query,doc (index only), doc, query, none, got "both"');
-    const r2 = await libvq('train', '--docs', embeddingsPath(pre, 'docs'), '--queries', embeddingsPath(pre, 'train-queries'), '--method', 'opq', '--fix-emb', 'query', '-o', join(root, 'y'));
+    const r2 = await libvq('train', '--docs', embeddingsPath(pre, 'docs'), '--queries', embeddingsPath(pre, 'train-queries'), '--factory', 'OPQ4,PQ4x4', '--fix-emb', 'query', '-o', join(root, 'y'));
     expect(r2.code).not.toBe(0);
     expect(r2.err).toContain('--fix-emb query trains a tower: give --data DIR');
   });

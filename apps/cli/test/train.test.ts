@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sliceRows } from '@libvq/index-core/util';
 import { writeVectors } from '@libvq/dataset';
-import { LearnableIndex, autoTemperature } from '@libvq/train';
+import { LearnableIndex, autoTemperature, resolveFitOptions } from '@libvq/train';
 import { registerTrain } from '../src/commands/train.js';
 import { runLibvq } from './cli-runner.js';
 import { bandedVectors } from './helpers/banded-vectors.js';
@@ -30,7 +30,7 @@ beforeAll(async () => {
   await writeVectors(qPath, queries);
 });
 
-const flags = ['--docs', docsPath, '--queries', qPath, '--method', 'opq', '--subvectors', '4', '--bits', '6', '--loss', 'distill', '--epochs', '2', '--batch-size', '16', '--temperature', '0.1', '--lr-codebooks', '0.003', '--seed', '4'];
+const flags = ['--docs', docsPath, '--queries', qPath, '--factory', 'OPQ4,PQ4x6', '--loss', 'distill', '--epochs', '2', '--batch-size', '16', '--temperature', '0.1', '--lr-codebooks', '0.003', '--seed', '4'];
 
 describe('libvq train', () => {
   it('writes a checkpoint equal to the library trained with the same options, with a progress bar', async () => {
@@ -41,12 +41,45 @@ describe('libvq train', () => {
     expect(r.err).toMatch(/training \[#+\] 100% 10\/10/);
     expect(r.out).toMatch(/OPQ4,PQ4x6 \(ip\): 2 epochs, 10 steps, tau 0\.100, loss .* -> .*ckpt/);
     expect(existsSync(join(out, 'index.faiss'))).toBe(true);
+    // LibVQ's names for the same index (LearnableIndex.create maps them to OPQ4,PQ4x6 and ip); the options the
+    // flags do not give are the library's defaults on both sides.
     const li = LearnableIndex.create({ docEmbeddings: docs, indexMethod: 'opq', subvectorNum: 4, subvectorBits: 6, distMode: 'ip', seed: 4 });
-    li.fitSync({ queryEmbeddings: queries, docEmbeddings: docs, relData: null, lossMethod: 'distill', epochs: 2, batchSize: 16, perQueryNegNum: 7, temperature: 0.1, docScope: 'batch', lr: { codebooks: 0.003, centroids: 1e-3, rotation: 1e-4 }, seed: 4 });
+    li.fitSync({ queryEmbeddings: queries, docEmbeddings: docs, relData: null, lossMethod: 'distill', epochs: 2, batchSize: 16, temperature: 0.1, lr: { codebooks: 0.003 }, seed: 4 });
     const back = LearnableIndex.load(out);
     const q = sliceRows(queries, 0, 20);
     expect(back.searchSync(q, { k: 10 }).labels).toEqual(li.searchSync(q, { k: 10 }).labels);
     expect(Array.from(back.parts.codebooks!.data)).toEqual(Array.from(li.parts.codebooks!.data));
+  });
+
+  it("every fit default is the library's (resolveFitOptions): temperature 'auto', its learning rates, batch, negatives", async () => {
+    const out = join(root, 'defaults');
+    const r = await libvq('train', '--docs', docsPath, '--queries', qPath, '--factory', 'OPQ4,PQ4x6', '--epochs', '1', '-o', out);
+    expect(r.code, r.err).toBe(0);
+    const li = LearnableIndex.fromFactory({ docEmbeddings: docs, factory: 'OPQ4,PQ4x6' });
+    const rep = li.fitSync({ queryEmbeddings: queries, docEmbeddings: docs, epochs: 1 });
+    expect(r.out).toContain(`tau ${rep.temperature.toPrecision(3)},`);
+    expect(rep.temperature).toBe(autoTemperature('ip', queries, docs, { seed: 1234 }));
+    expect(Array.from(LearnableIndex.load(out).parts.codebooks!.data)).toEqual(Array.from(li.parts.codebooks!.data));
+    const help = await libvq('train', '--help');
+    const { lr, batchSize, perQueryNegNum } = resolveFitOptions({});
+    for (const [flag, v] of [['--temperature <t>', '"auto"'], ['--lr-codebooks <x>', lr.codebooks], ['--lr-centroids <x>', lr.centroids], ['--lr-rotation <x>', lr.rotation], ['--batch-size <n>', batchSize], ['--neg <n>', perQueryNegNum]] as const) {
+      expect(help.out.replace(/\s+/g, ' ')).toMatch(new RegExp(`${flag} .*?\\(default: ${v}\\)`));
+    }
+  });
+
+  it("--metric cosine trains the L2norm,<factory> index on normalised embeddings, as the library does; not with a tower", async () => {
+    const out = join(root, 'cosine');
+    const r = await libvq('train', ...flags, '--metric', 'cosine', '--epochs', '1', '-o', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/L2norm,OPQ4,PQ4x6 \(cosine\): 1 epochs/);
+    const li = LearnableIndex.create({ docEmbeddings: docs, indexMethod: 'opq', subvectorNum: 4, subvectorBits: 6, distMode: 'cosine', seed: 4 });
+    li.fitSync({ queryEmbeddings: queries, docEmbeddings: docs, relData: null, epochs: 1, batchSize: 16, temperature: 0.1, lr: { codebooks: 0.003 }, seed: 4 });
+    const back = LearnableIndex.load(out);
+    expect(back.describe()).toBe('L2norm,OPQ4,PQ4x6');
+    expect(Array.from(back.parts.codebooks!.data)).toEqual(Array.from(li.parts.codebooks!.data));
+    const tower = await libvq('train', ...flags, '--metric', 'cosine', '--fix-emb', 'doc', '-o', join(root, 'x'));
+    expect(tower.code).not.toBe(0);
+    expect(tower.err).toMatch(/--metric cosine trains the index only: --fix-emb doc trains a tower/);
   });
 
   it('per-epoch checkpoints and --resume', async () => {
@@ -83,7 +116,11 @@ describe('libvq train', () => {
     const hot = await libvq('train', ...flags, '--temperature', 'hot', '-o', join(root, 'x'));
     expect(hot.code).not.toBe(0);
     expect(hot.err).toContain(`--temperature must be a number > 0 or 'auto', got "hot"`);
-    const r2 = await libvq('train', '--method', 'opq', '-o', join(root, 'x'));
+    const r2 = await libvq('train', '--factory', 'OPQ4,PQ4x6', '-o', join(root, 'x'));
     expect(r2.err).toContain('give --data DIR, or --docs and --queries');
+    const libvqNames = await libvq('train', '--docs', docsPath, '--queries', qPath, '--factory', 'OPQ4,PQ4x6', '--method', 'opq', '-o', join(root, 'x'));
+    expect(libvqNames.err).toMatch(/unknown option '--method'/);
+    const flat = await libvq('train', '--docs', docsPath, '--queries', qPath, '--factory', 'Flat', '-o', join(root, 'x'));
+    expect(flat.err).toMatch(/factory: expected a learnable index \(IVF, IVF-PQ or PQ, optionally after OPQ\), got "Flat"/);
   });
 });

@@ -81,6 +81,8 @@ export function kmeans(x: Matrix, k: number, opts: KMeansOptions = {}): KMeansRe
   const objective = new Float64Array(niter);
   const counts = new Float64Array(k);
   const sums = new Float64Array(k * d);
+  // Reported at the start too, so a bar shows this stage from its first iteration, not from its second.
+  opts.onProgress?.(0, niter, 'kmeans');
   for (let it = 0; it < niter; it++) {
     throwIfAborted(opts.signal, 'kmeans');
     const { labels, distances } = threads > 1

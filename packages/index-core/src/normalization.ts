@@ -1,6 +1,6 @@
 import { checkDimension } from './limits.js';
 import { LibvqError } from './errors.js';
-import { type Matrix, checkMatrix } from './matrix.js';
+import { type Matrix, checkMatrix, normalizeRows } from './matrix.js';
 import type { TransformParameters } from './indexes/index.js';
 import type { VectorTransform } from './transform.js';
 
@@ -31,27 +31,10 @@ export class NormalizationTransform implements VectorTransform {
     checkMatrix(x, 'L2norm training vectors', this.dIn);
   }
 
-  /**
-   * faiss's arithmetic (fvec_renorm_L2): the squared norm rounded to float, inv = float(1 / sqrtf(norm²)), each
-   * component times inv in float. Rounding as faiss does keeps a vector near a PQ or IVF boundary on the same
-   * side as in faiss, so an index read from a faiss file finds what faiss finds (util's normalizeRows rounds once,
-   * at the end, and may differ in the last bit).
-   */
+  /** A normalised copy (util's normalizeRows: the one L2 normalisation of the repository, also fit's for 'cosine'). */
   apply(x: Matrix): Matrix {
     checkMatrix(x, 'vectors given to L2norm', this.dIn);
-    const d = x.dim;
-    const out = x.data.slice();
-    for (let i = 0; i < x.rows; i++) {
-      const o = i * d;
-      let s = 0;
-      for (let j = 0; j < d; j++) s += out[o + j] * out[o + j];
-      const nr = Math.fround(s);
-      if (nr > 0) {
-        const inv = Math.fround(1 / Math.fround(Math.sqrt(nr)));
-        for (let j = 0; j < d; j++) out[o + j] = Math.fround(out[o + j] * inv);
-      }
-    }
-    return { rows: x.rows, dim: d, data: out };
+    return normalizeRows({ rows: x.rows, dim: x.dim, data: x.data.slice() });
   }
 
   reverse(y: Matrix): Matrix {

@@ -71,6 +71,9 @@ export class OPQMatrix implements VectorTransform {
     };
     let rot = randomOrthogonal(this.dIn, rng);
     const pq = new ProductQuantizer(this.dOut, this.M, 8);
+    // Reported at the start too: the first iteration trains the inner PQ from scratch (its longest), and a bar
+    // that appears only after it leaves the previous stage's finished bar on screen meanwhile.
+    opts.onProgress?.(0, niter, 'opq');
     for (let it = 0; it < niter; it++) {
       throwIfAborted(opts.signal, 'OPQ training');
       forRowBlocks(xc.rows, (r0, r1) => xproj.data.set(mulABt(sliceRows(xc, r0, r1), rot).data, r0 * this.dOut));

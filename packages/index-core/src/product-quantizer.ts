@@ -83,6 +83,8 @@ export class ProductQuantizer {
     const maxPointsPerCentroid = opts.maxPointsPerCentroid ?? 256;
     const seed = opts.seed ?? 1234;
     const hotStart = opts.hotStart === true && this.isTrained;
+    // Reported at the start too: with threads the sub-quantizers train together and the next report is the last.
+    opts.onProgress?.(0, this.M, 'pq');
     if (threads > 1 && this.M > 1) {
       throwIfAborted(opts.signal, 'PQ training');
       const backend = getBackend(opts.backend).name;

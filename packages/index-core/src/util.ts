@@ -6,7 +6,7 @@ export { checkMatrix, gatherRows, sliceRows, row, normalizeRows, MAX_MAGNITUDE }
 export { vectorField, VECTOR_COLUMN_NAMES } from './input/vector-column.js';
 export { fixedSizeListMatrix } from './input/arrow-rows.js';
 export { isArrowTableLike, isArrowVectorLike, type ArrowTableLike, type ArrowVectorLike, type ArrowFieldLike } from './input/arrow-like.js';
-export { checkMetric } from './metric.js';
+export { DEFAULT_METRIC, checkMetric, checkMetricOrCosine, type MetricOrCosine } from './metric.js';
 export { MAX_DIMENSION, checkDimension } from './limits.js';
 export { createRng, gaussian, randomPermutation, sampleWithoutReplacement, type Rng } from './random.js';
 export { mulABt, procrustes, randomOrthogonal, transpose } from './linalg.js';

@@ -42,6 +42,9 @@ const CASES: { factory: string; metric: Metric; n?: number }[] = [
   { factory: 'OPQ8,PQ8x4', metric: 'l2' },
   { factory: 'IVF16,PQ8x4', metric: 'ip', n: 5 },
   { factory: 'IVF16,Flat', metric: 'l2', n: 5 },
+  // Cosine, the faiss way (what indexFactory(d, desc, 'cosine') builds): a NormalizationTransform "VNrm".
+  { factory: 'L2norm,IVF16,PQ4x8', metric: 'ip' },
+  { factory: 'L2norm,Flat', metric: 'ip' },
 ];
 
 const label = (c: (typeof CASES)[number]) => `${c.factory} ${c.metric}${c.n !== undefined ? ` (${c.n} vectors)` : ''}`;

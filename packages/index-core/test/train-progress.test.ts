@@ -15,8 +15,9 @@ describe('progress reports name their stage', () => {
   const x = structuredData(600, 8, 4);
 
   it.each([
-    ['OPQ4,IVF4,PQ4x4', ['opq', 'ivf', 'pq']],
-    ['IVF8,PQ2x4', ['ivf', 'pq']],
+    // 'assign': IVF-PQ assigns its PQ training sample to the lists between the k-means and the codebooks
+    ['OPQ4,IVF4,PQ4x4', ['opq', 'ivf', 'assign', 'pq']],
+    ['IVF8,PQ2x4', ['ivf', 'assign', 'pq']],
     ['IVF8,Flat', ['ivf']],
     ['PQ4x4', ['pq']],
     ['Flat', []],
@@ -28,6 +29,8 @@ describe('progress reports name their stage', () => {
     for (const stage of stages) {
       const mine = r.seen.filter(([s]) => s === stage);
       expect(mine.at(-1)![1]).toBe(mine.at(-1)![2]); // the stage finished: done = total
+      // and it reported when it started (done = 0), so a bar shows it from then, not the previous stage's "100%"
+      expect(mine[0][1]).toBe(0);
       // one contiguous run per stage: the callback's stage changes only when the next stage starts
       const first = r.seen.findIndex(([s]) => s === stage);
       expect(r.seen.slice(first, first + mine.length).every(([s]) => s === stage)).toBe(true);
@@ -47,7 +50,7 @@ describe('progress reports name their stage', () => {
   it("k-means on its own reports 'kmeans'; adds report 'add'", async () => {
     const r = recorder();
     kmeans(x, 4, { niter: 3, onProgress: r.onProgress });
-    expect(r.seen).toEqual([['kmeans', 1, 3], ['kmeans', 2, 3], ['kmeans', 3, 3]]);
+    expect(r.seen).toEqual([['kmeans', 0, 3], ['kmeans', 1, 3], ['kmeans', 2, 3], ['kmeans', 3, 3]]);
     const ivf = indexFactory(8, 'IVF4,Flat', 'l2');
     ivf.trainSync(x);
     const added = recorder();
@@ -60,6 +63,17 @@ describe('progress reports name their stage', () => {
     }
     await addBatches(indexFactory(8, 'Flat', 'l2'), two(x), { total: 600, onProgress: batches.onProgress });
     expect(batches.seen).toEqual([['add', 300, 600], ['add', 600, 600]]);
+    // The index's own reports within a batch reach the caller, counted over all batches, each count once.
+    const big = structuredData(70_000, 8, 5);
+    const within = recorder();
+    async function* one(m: Matrix) {
+      yield m;
+    }
+    await addBatches(ivf.cloneEmpty(), one(big), { total: 70_000, onProgress: within.onProgress });
+    const counts = within.seen.map(([stage, done, total]) => (stage === 'add' && total === 70_000 ? done : NaN));
+    expect(counts.length).toBeGreaterThan(1); // IVF's add reports its blocks of rows, before the batch ends
+    expect(counts.every((c, i) => c > (counts[i - 1] ?? 0))).toBe(true);
+    expect(counts.at(-1)).toBe(70_000);
   });
 
   it("a transform that names no stage reports as 'transform'", () => {

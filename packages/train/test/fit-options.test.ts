@@ -6,9 +6,12 @@ const m: Matrix = { rows: 1, dim: 2, data: new Float32Array(2) };
 const base = { queryEmbeddings: m, docEmbeddings: m };
 
 describe('resolveFitOptions: every default applied once, in one place', () => {
-  it("LibVQ's defaults; fixed codes kept without a document tower", () => {
+  it("LibVQ's defaults but the temperature ('auto') and the codebooks' rate (1e-3); fixed codes kept without a document tower", () => {
+    expect(DEFAULT_LR).toEqual({ codebooks: 1e-3, centroids: 1e-3, rotation: 1e-4 });
+    // The option fields alone resolve too (the CLI reads its defaults so).
+    expect(resolveFitOptions({})).toEqual(resolveFitOptions(base));
     expect(resolveFitOptions(base)).toEqual({
-      lossMethod: 'distill', epochs: 5, batchSize: 128, perQueryNegNum: 1, virtualNegNum: 399, temperature: 1,
+      lossMethod: 'distill', epochs: 5, batchSize: 128, perQueryNegNum: 1, virtualNegNum: 399, temperature: 'auto',
       lr: { ...DEFAULT_LR }, centroidOptimizer: 'sgd', freeze: { centroids: false, codebooks: false, rotation: false },
       warmupRatio: 0.1, codeAssignment: 'fixed', docScope: 'batch', seed: 1234, writeBack: 'keep',
     });

@@ -1,29 +1,25 @@
 import { stat } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import {
-  LibvqError, addBatches, checkTrainingSize, defaultTrainingSize, describeIndex, indexFactory, writeIndexSync, type Index, type Metric,
+  LibvqError, addBatches, checkTrainingSize, defaultTrainingSize, describeIndex, indexFactory, writeIndexSync, type FactoryOptions, type Index,
 } from '@libvq/index-core';
 import { type Backend } from '@libvq/index-core/backend';
-import { methodToFactory, type IndexMethod } from '@libvq/train';
+import { DEFAULT_METRIC, type MetricOrCosine } from '@libvq/index-core/util';
 import { withConfig } from '../config.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress, withStageProgress } from '../progress.js';
 import { trainingBars } from '../training-bars.js';
 import { defaultBatchRows, sampleVectors, type VectorSource } from '@libvq/dataset';
-import { VECTORS_FORMATS, formatBytes, intOption, metricOption, openVectorsArg } from '../vectors-arg.js';
-
-const METHODS: readonly IndexMethod[] = ['flat', 'ivf', 'ivf_pq', 'ivf_opq', 'pq', 'opq'];
+import { METRIC_HELP, VECTORS_FORMATS, formatBytes, intOption, metricOption, openVectorsArg } from '../vectors-arg.js';
 
 interface BuildFlags {
   out: string;
-  factory?: string;
-  method?: string;
-  ivfCenters?: number;
-  subvectors?: number;
-  bits?: number;
-  metric: Metric;
+  factory: string;
+  metric: MetricOrCosine;
   seed: number;
   trainSize?: number;
+  opqNiter?: number;
+  opqTrainPoints?: number;
   batchRows?: number;
   column?: string;
   dim?: number;
@@ -31,20 +27,10 @@ interface BuildFlags {
   backend: 'js' | 'gpujs';
 }
 
-/** The factory string from --factory, or from LibVQ's --method and its parameters (exactly one of the two). */
-export function factoryFromFlags(f: BuildFlags): string {
-  const methodFlags = f.ivfCenters !== undefined || f.subvectors !== undefined || f.bits !== undefined;
-  if (f.factory !== undefined) {
-    if (f.method !== undefined || methodFlags) {
-      throw new LibvqError('INVALID_ARGUMENT', '--factory cannot be combined with --method/--ivf-centers/--subvectors/--bits: give one or the other');
-    }
-    return f.factory;
-  }
-  if (f.method === undefined) throw new LibvqError('INVALID_ARGUMENT', 'give the index as --factory "IVF1024,PQ20x8" or as --method ivf_pq --ivf-centers 1024 --subvectors 20');
-  if (!(METHODS as readonly string[]).includes(f.method)) {
-    throw new LibvqError('INVALID_ARGUMENT', `--method: expected one of ${METHODS.join(', ')}, got "${f.method}"`);
-  }
-  return methodToFactory({ indexMethod: f.method as IndexMethod, ivfCentersNum: f.ivfCenters, subvectorNum: f.subvectors, subvectorBits: f.bits });
+/** indexFactory's training options from the OPQ flags (undefined: faiss's defaults, 50 iterations and 65,536 points). */
+export function opqOptions(f: { opqNiter?: number; opqTrainPoints?: number }): FactoryOptions {
+  if (f.opqNiter === undefined && f.opqTrainPoints === undefined) return {};
+  return { opq: { niter: f.opqNiter, maxTrainPoints: f.opqTrainPoints } };
 }
 
 /** Draws the seeded training sample and trains on it; the sample lives only in this call, so it is freed before the adds. */
@@ -64,14 +50,12 @@ export function registerBuild(program: Command): void {
     .description('train an index on VECTORS, add them (ids = row numbers) and write it in faiss\'s .faiss format')
     .argument('<vectors>', `vectors to index: ${VECTORS_FORMATS}`)
     .requiredOption('-o, --out <index>', 'index file to write (.faiss; readable by faiss.read_index)')
-    .option('--factory <spec>', 'faiss factory string: (OPQ<M>,)?(IVF<nlist>,)?(Flat|PQ<M>x<nbits>)')
-    .option('--method <name>', `LibVQ index_method instead of --factory: ${METHODS.join(', ')}`)
-    .option('--ivf-centers <n>', 'with --method: IVF lists (nlist)', intOption('--ivf-centers', 1))
-    .option('--subvectors <n>', 'with --method: PQ sub-vectors M (must divide the dimension)', intOption('--subvectors', 1))
-    .option('--bits <n>', 'with --method: bits per sub-vector code', intOption('--bits', 1, 8))
-    .option('--metric <m>', 'ip (inner product) or l2', metricOption, 'ip' as Metric)
+    .requiredOption('--factory <spec>', 'faiss factory string: (L2norm,)?(OPQ<M>,)?(IVF<nlist>,)?(Flat|PQ<M>x<nbits>), e.g. "OPQ20,IVF1024,PQ20x8"')
+    .option('--metric <m>', METRIC_HELP, metricOption, DEFAULT_METRIC)
     .option('--seed <n>', 'seed for every random choice (same seed, same index bytes)', intOption('--seed', 0, 0xffffffff), 1234)
     .option('--train-size <n>', "train on a seeded sample of this many vectors (default: faiss's rule, at most 256 per centroid: max(256·nlist, 256·2^nbits, 65536 with OPQ), capped at the file)", intOption('--train-size', 1))
+    .option('--opq-niter <n>', "OPQ: alternating iterations of the rotation's training (faiss's niter; default 50)", intOption('--opq-niter', 1))
+    .option('--opq-train-points <n>', "OPQ: training vectors the rotation is fitted on, a seeded sample of the training set (faiss's max_train_points; default 65536)", intOption('--opq-train-points', 1))
     .option('--batch-rows <n>', 'vectors read and added per batch (default: ~64 MB of float32)', intOption('--batch-rows', 1))
     .option('--column <name>', 'Arrow files: the vector column (default "embedding" or the only FixedSizeList<Float32> column)')
     .option('--dim <d>', '.memmap files: the vector dimension', intOption('--dim', 1))
@@ -82,12 +66,16 @@ export function registerBuild(program: Command): void {
       `
 Examples:
   libvq build docs.npy --factory "OPQ20,IVF1024,PQ20x8" --metric ip -o docs.faiss
-  libvq build docs.embeddings.arrow --method ivf_opq --ivf-centers 1024 --subvectors 20 --bits 8 --train-size 100000 -o docs.faiss
+  libvq build docs.embeddings.arrow --factory "IVF1024,PQ20x8" --metric cosine --train-size 100000 -o docs.faiss
+  libvq build docs.npy --factory "OPQ20,IVF1024,PQ20x8" --opq-niter 10 --opq-train-points 16384 -o docs.faiss
 
-IVF training needs at least nlist training vectors (faiss wants ~39 per list); PQ needs at least 2^bits.`,
+IVF training needs at least nlist training vectors (faiss wants ~39 per list); PQ needs at least 2^nbits.
+--metric cosine is faiss's way: an L2norm transform before an inner-product index (the file says "L2norm,...", ip).
+Each training stage (OPQ rotation, IVF coarse quantizer, assignment of the PQ sample, PQ codebooks) and the adds
+draw their own progress bar.`,
     )
     .action(async (path: string, flags: BuildFlags) => {
-      const factory = factoryFromFlags(flags);
+      const factory = flags.factory;
       // Streamed: the file is sampled once for training and added a batch at a time, so memory is the index
       // plus one batch (and the training sample), whatever the file's size.
       const src = await openVectorsArg(path, 'VECTORS', { dim: flags.dim, column: flags.column });
@@ -97,7 +85,7 @@ IVF training needs at least nlist training vectors (faiss wants ~39 per list); P
           throw new LibvqError('INVALID_ARGUMENT', `--train-size: ${flags.trainSize} exceeds the ${src.rows} vectors in ${path}`);
         }
         // Built before training so a bad factory or an M that does not divide d fails before any work.
-        const index = indexFactory(src.dim, factory, flags.metric, flags.backend);
+        const index = indexFactory(src.dim, factory, flags.metric, flags.backend, opqOptions(flags));
         index.threads = flags.threads;
         const trainSize = Math.min(src.rows, flags.trainSize ?? defaultTrainingSize(index));
         // Before the sample is read: a set too small for a stage fails now, not after the stages before it.
@@ -119,6 +107,6 @@ IVF training needs at least nlist training vectors (faiss wants ~39 per list); P
         await src.close();
       }
     });
-  // Config keys: indexFactory's (factory, metric), index.train's (seed), methodToFactory's (LibVQ's names).
-  withConfig(cmd, { apiNames: { indexMethod: 'method', ivfCentersNum: 'ivfCenters', subvectorNum: 'subvectors', subvectorBits: 'bits' } });
+  // Config keys: indexFactory's (factory, metric, its options' opq.niter / opq.maxTrainPoints), index.train's (seed).
+  withConfig(cmd, { apiNames: { 'opq.niter': 'opqNiter', 'opq.maxTrainPoints': 'opqTrainPoints' } });
 }

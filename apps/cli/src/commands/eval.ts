@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { LibvqError, type Matrix, type Metric } from '@libvq/index-core';
 import { jsBackend } from '@libvq/index-core/backend';
+import { normalizeRows, type MetricOrCosine } from '@libvq/index-core/util';
 import { knnRecall, readResults, type RowIds } from '@libvq/dataset';
 import { withConfig } from '../config.js';
 import { withProgress } from '../progress.js';
@@ -13,7 +14,7 @@ interface EvalFlags {
   results: string;
   exact: string;
   queries?: string;
-  metric?: Metric;
+  metric?: MetricOrCosine;
   json?: boolean;
   batch: number;
   column?: string;
@@ -47,7 +48,7 @@ export function registerEval(program: Command): void {
     .requiredOption('--results <file>', 'results Arrow file from libvq search')
     .requiredOption('--exact <vectors>', `the indexed vectors, searched exactly: ${VECTORS_FORMATS}`)
     .option('--queries <vectors>', 'the query vectors (default: the file named in the results, libvq.queries)')
-    .option('--metric <m>', 'ip or l2 (default: the metric recorded in the results, else ip)', metricOption)
+    .option('--metric <m>', 'ip, l2 or cosine (default: the metric recorded in the results, else ip)', metricOption)
     .option('--json', 'print the figures as one JSON object')
     .option('--batch <n>', 'queries per exact-search call', intOption('--batch', 1), 256)
     .option('--column <name>', 'Arrow --exact files: the vector column')
@@ -70,7 +71,7 @@ top-10 found in the returned top-100, averaged. With results of k < 100 the seco
         throw new LibvqError('INVALID_ARGUMENT', `--queries: ${flags.results} does not name its queries file (no libvq.queries metadata); give --queries`);
       }
       const recorded = res.metadata.get('libvq.metric');
-      const metric: Metric = flags.metric ?? (recorded === 'l2' ? 'l2' : 'ip');
+      const metric: MetricOrCosine = flags.metric ?? (recorded === 'l2' || recorded === 'cosine' ? recorded : 'ip');
       const { matrix: base } = await readVectorsArg(flags.exact, '--exact', { column: flags.column });
       const { matrix: q, ids } = await readVectorsArg(queriesPath, '--queries', { column: flags.queriesColumn, dim: queriesPath.endsWith('.memmap') ? base.dim : undefined });
       if (q.dim !== base.dim) {
@@ -90,7 +91,10 @@ top-10 found in the returned top-100, averaged. With results of k < 100 the seco
         }
       }
       const k = Math.min(EXACT_K, base.rows);
-      const exact = await withProgress('exact search', 'queries', (onProgress) => exactTopK(q, base, k, metric, flags.batch, onProgress));
+      // Cosine is the inner product of normalised vectors (what an L2norm,... index searches): both sides normalised.
+      const unit = (m: Matrix): Matrix => normalizeRows({ rows: m.rows, dim: m.dim, data: m.data.slice() });
+      const [qs, bs, knnMetric]: [Matrix, Matrix, Metric] = metric === 'cosine' ? [unit(q), unit(base), 'ip'] : [q, base, metric];
+      const exact = await withProgress('exact search', 'queries', (onProgress) => exactTopK(qs, bs, k, knnMetric, flags.batch, onProgress));
       const approx = { labels: res.labels, k: res.k };
       const truth = { labels: exact.labels, k };
       const m = Math.min(100, res.k);

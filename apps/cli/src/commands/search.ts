@@ -6,7 +6,7 @@ import { withConfig } from '../config.js';
 import { backendNote } from './build.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
-import { VECTORS_FORMATS, intOption, ivfOf, readVectorsArg, searchInBatches } from '../vectors-arg.js';
+import { VECTORS_FORMATS, intOption, ivfOf, readVectorsArg, searchInBatches, similarityOf } from '../vectors-arg.js';
 
 interface SearchFlags {
   index: string;
@@ -74,7 +74,7 @@ distances: inner products for ip indexes (higher is better), squared distances f
         'libvq.index': resolve(flags.index),
         'libvq.factory': describeIndex(index),
         'libvq.queries': resolve(flags.queries),
-        'libvq.metric': index.metric,
+        'libvq.metric': similarityOf(index), // 'cosine' for an L2norm,... index: what libvq eval searches exactly
         ...(ivf !== undefined ? { 'libvq.nprobe': String(nprobe) } : {}),
       };
       await interruptible(`writing ${flags.out}`, () => writeResults(flags.out, { qids, k, labels: r.labels, distances: r.distances }, metadata));

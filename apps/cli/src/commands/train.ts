@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { LibvqError, type Matrix, type Metric } from '@libvq/index-core';
-import { writeFileAtomic } from '@libvq/index-core/util';
+import { LibvqError, type Matrix } from '@libvq/index-core';
+import { DEFAULT_METRIC, writeFileAtomic, type MetricOrCosine } from '@libvq/index-core/util';
 import { readIdMap, readRelsTable, relsPath, relsToOffsets } from '@libvq/dataset';
-import { LearnableIndex, type FitReport, type FixEmb, type LearnableFitOptions, type LearnableMethod, type RelData } from '@libvq/train';
+import { LearnableIndex, resolveFitOptions, type FitReport, type FixEmb, type LearnableFitOptions, type RelData } from '@libvq/train';
 import { fixEmbOption, trainWithTowers } from '../train-towers.js';
 import { DEFAULT_MODEL, modelNames } from '../models/resolve-model.js';
 import { trainingCurvesSvg } from '../plot/training-curves.js';
@@ -12,10 +12,12 @@ import { withConfig } from '../config.js';
 import { checkResumeOptions, resumeMessage, runRecord } from '../train-resume.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress, withStageProgress } from '../progress.js';
-import { initialIndexBars } from '../training-bars.js';
-import { VECTORS_FORMATS, choiceOption, intOption, metricOption, positiveNumberOption, readVectorsArg, temperatureOption } from '../vectors-arg.js';
+import { trainingBars } from '../training-bars.js';
+import { opqOptions } from './build.js';
+import { METRIC_HELP, VECTORS_FORMATS, choiceOption, intOption, metricOption, positiveNumberOption, readVectorsArg, temperatureOption } from '../vectors-arg.js';
 
-const METHODS: readonly LearnableMethod[] = ['ivf', 'ivf_pq', 'ivf_opq', 'pq', 'opq'];
+/** The library's defaults, the CLI's: resolved once by the function fit itself resolves its options with. */
+const FIT_DEFAULTS = resolveFitOptions({});
 
 interface TrainFlags {
   data?: string;
@@ -24,11 +26,10 @@ interface TrainFlags {
   mode: string;
   out: string;
   plot?: string;
-  method: LearnableMethod;
-  ivfCenters?: number;
-  subvectors?: number;
-  bits: number;
-  metric: Metric;
+  factory: string;
+  metric: MetricOrCosine;
+  opqNiter?: number;
+  opqTrainPoints?: number;
   loss: 'distill' | 'contras';
   labels?: 'virtual' | 'rels';
   epochs: number;
@@ -71,28 +72,27 @@ export function registerTrain(program: Command): void {
     .option('--queries <vectors>', 'training query embeddings (default: DIR/{mode}-queries.embeddings.arrow)')
     .option('--mode <name>', 'which queries / judgments train', 'train')
     .requiredOption('-o, --out <dir>', 'checkpoint directory to write (index.faiss, tensors.safetensors, manifest.json)')
-    .requiredOption('--method <name>', `LibVQ index_method: ${METHODS.join(', ')}`, choiceOption('--method', METHODS))
-    .option('--ivf-centers <n>', 'IVF lists (ivf* methods)', intOption('--ivf-centers', 1))
-    .option('--subvectors <n>', 'PQ sub-vectors M (bytes per vector at 8 bits)', intOption('--subvectors', 1))
-    .option('--bits <n>', 'bits per sub-vector code', intOption('--bits', 1, 8), 8)
-    .option('--metric <m>', 'ip or l2 (LibVQ dist_mode)', metricOption, 'ip' as Metric)
+    .requiredOption('--factory <spec>', 'the initial index as a faiss factory string: IVF<nlist>,Flat | IVF<nlist>,PQ<M>x<nbits> | OPQ<M>,IVF<nlist>,PQ<M>x<nbits> | PQ<M>x<nbits> | OPQ<M>,PQ<M>x<nbits>')
+    .option('--metric <m>', `${METRIC_HELP}; cosine trains the index only (--fix-emb query,doc)`, metricOption, DEFAULT_METRIC)
+    .option('--opq-niter <n>', "OPQ: alternating iterations of the initial rotation's training (faiss's niter; default 50)", intOption('--opq-niter', 1))
+    .option('--opq-train-points <n>', "OPQ: documents the initial rotation is fitted on, a seeded sample (faiss's max_train_points; default 65536)", intOption('--opq-train-points', 1))
     .option('--loss <name>', 'distill (KL to the dense ranking) or contras (cross-entropy on labels)', choiceOption('--loss', ['distill', 'contras'] as const), 'distill' as const)
     .option('--labels <kind>', 'virtual (rank 1 of the initial index = positive, ranks 2..400 negatives) or rels (--data judgments); default: virtual for distill, rels for contras', choiceOption('--labels', ['virtual', 'rels'] as const))
-    .option('--epochs <n>', 'epochs', intOption('--epochs', 1), 5)
-    .option('--batch-size <n>', 'queries per batch', intOption('--batch-size', 1), 32)
-    .option('--neg <n>', 'hard negatives per query (scope batch)', intOption('--neg', 0), 7)
-    .option('--temperature <t>', "score temperature tau, or 'auto': fitted to the teacher's score spread (the rank-100 document weighs e^-4 of the first)", temperatureOption('--temperature'), 1)
-    .option('--scope <s>', 'documents scored per query: batch (LibVQ, in-batch negatives) or corpus (all; small corpora)', choiceOption('--scope', ['batch', 'corpus'] as const), 'batch' as const)
+    .option('--epochs <n>', 'epochs', intOption('--epochs', 1), FIT_DEFAULTS.epochs)
+    .option('--batch-size <n>', 'queries per batch', intOption('--batch-size', 1), FIT_DEFAULTS.batchSize)
+    .option('--neg <n>', 'hard negatives per query (scope batch)', intOption('--neg', 0), FIT_DEFAULTS.perQueryNegNum)
+    .option('--temperature <t>', "score temperature tau, or 'auto': fitted to the teacher's score spread (the rank-100 document weighs e^-4 of the first)", temperatureOption('--temperature'), FIT_DEFAULTS.temperature)
+    .option('--scope <s>', 'documents scored per query: batch (LibVQ, in-batch negatives) or corpus (all; small corpora)', choiceOption('--scope', ['batch', 'corpus'] as const), FIT_DEFAULTS.docScope)
     .option('--codes <c>', 'fixed (JPQ: documents keep their codes) or nearest (LibVQ: straight-through); default fixed, nearest when the document tower trains', choiceOption('--codes', ['fixed', 'nearest'] as const))
     .option('--write-back <w>', 'keep or reencode (default: keep with fixed codes, reencode with nearest)', choiceOption('--write-back', ['keep', 'reencode'] as const))
-    .option('--lr-codebooks <x>', 'AdamW rate of the PQ codebooks', positiveNumberOption('--lr-codebooks'), 1e-4)
-    .option('--lr-centroids <x>', 'SGD rate of the IVF centroids', positiveNumberOption('--lr-centroids'), 1e-3)
-    .option('--lr-rotation <x>', 'rate of the OPQ rotation (Cayley retraction)', positiveNumberOption('--lr-rotation'), 1e-4)
+    .option('--lr-codebooks <x>', 'AdamW rate of the PQ codebooks', positiveNumberOption('--lr-codebooks'), FIT_DEFAULTS.lr.codebooks)
+    .option('--lr-centroids <x>', 'SGD rate of the IVF centroids', positiveNumberOption('--lr-centroids'), FIT_DEFAULTS.lr.centroids)
+    .option('--lr-rotation <x>', 'rate of the OPQ rotation (Cayley retraction)', positiveNumberOption('--lr-rotation'), FIT_DEFAULTS.lr.rotation)
     .option('--freeze-rotation', 'keep the OPQ rotation fixed (as LibVQ does)')
     .option('--checkpoint-dir <dir>', 'save the index and training state after every epoch here')
     .option('--resume', 'continue the run saved in --checkpoint-dir (with the same options; --epochs may grow); a run that finished training but not its -o output is only exported')
     .option('--plot <file.svg>', 'also write the training curve (mean loss per epoch) as an SVG chart')
-    .option('--seed <n>', 'seed for every random choice', intOption('--seed', 0, 0xffffffff), 1234)
+    .option('--seed <n>', 'seed for every random choice', intOption('--seed', 0, 0xffffffff), FIT_DEFAULTS.seed)
     .option('--fix-emb <which>', "LibVQ fix_emb, the stored embeddings kept fixed: query,doc (the index only), doc (the query tower trains), query (the document tower trains, every document is re-encoded), none (both towers); towers read --data's token files", fixEmbOption, 'query, doc' as FixEmb)
     .option('--model <name|dir>', `the encoder whose towers train (--fix-emb doc|query|none): ${modelNames().map((n) => `"${n}"`).join(', ')} (the model's own weights train, e.g. word vectors) or a model directory (a linear head over the frozen ONNX model trains)`, DEFAULT_MODEL)
     .addHelpText(
@@ -103,13 +103,20 @@ the document tower or both jointly with it (LearnableIndexWithEncoder), from --d
 checkpoint then also holds query-tower.safetensors (and doc-tower.safetensors).
 
 Examples:
-  libvq train --data prep/ --method opq --subvectors 4 --loss distill --scope corpus --temperature auto --lr-codebooks 1e-3 --epochs 10 --plot curve.svg -o ckpt
-  libvq train --docs docs.npy --queries q.npy --method ivf_pq --ivf-centers 1024 --subvectors 20 -o ckpt
-  libvq train --data prep/ --method opq --subvectors 4 --labels rels --loss contras --fix-emb none --model ${DEFAULT_MODEL} -o ckpt`,
+  libvq train --data prep/ --factory OPQ4,PQ4x8 --loss distill --scope corpus --epochs 10 --plot curve.svg -o ckpt
+  libvq train --docs docs.npy --queries q.npy --factory IVF1024,PQ20x8 -o ckpt
+  libvq train --data prep/ --factory OPQ4,PQ4x8 --labels rels --loss contras --fix-emb none --model ${DEFAULT_MODEL} -o ckpt
+
+LibVQ's index_method names map to factory strings: ivf = IVF<n>,Flat; ivf_pq = IVF<n>,PQ<M>x<b>;
+ivf_opq = OPQ<M>,IVF<n>,PQ<M>x<b>; pq = PQ<M>x<b>; opq = OPQ<M>,PQ<M>x<b> (LearnableIndex.create takes LibVQ's names).`,
     )
     .action(async (f: TrainFlags) => {
       const labelsKind = f.labels ?? (f.loss === 'distill' ? 'virtual' : 'rels');
       if (f.resume && !f.checkpointDir) throw new LibvqError('INVALID_ARGUMENT', '--resume needs --checkpoint-dir (where the run was saved)');
+      if (f.metric === 'cosine' && f.fixEmb !== 'query, doc') {
+        // Checked before any file is read: fit refuses it too, but only after the initial index is built.
+        throw new LibvqError('INVALID_ARGUMENT', `--metric cosine trains the index only: --fix-emb ${f.fixEmb || 'none'} trains a tower, whose output would need the normalisation's gradient; normalise the model's output and use --metric ip`);
+      }
       const docsPath = f.docs ?? (f.data ? join(f.data, 'docs.embeddings.arrow') : undefined);
       const queriesPath = f.queries ?? (f.data ? join(f.data, `${f.mode}-queries.embeddings.arrow`) : undefined);
       if (!docsPath || !queriesPath) throw new LibvqError('INVALID_ARGUMENT', 'give --data DIR, or --docs and --queries');
@@ -131,7 +138,7 @@ Examples:
         docScope: f.scope, codeAssignment: f.codes, writeBack: f.writeBack, lr: { codebooks: f.lrCodebooks, centroids: f.lrCentroids, rotation: f.lrRotation },
         freeze: { rotation: !!f.freezeRotation }, checkpointDir: f.checkpointDir, checkpointManifest: { cli: record }, seed: f.seed,
       };
-      const create = { indexMethod: f.method, ivfCentersNum: f.ivfCenters, subvectorNum: f.subvectors, subvectorBits: f.bits, distMode: f.metric, seed: f.seed };
+      const create = { factory: f.factory, metric: f.metric, seed: f.seed, ...opqOptions(f) };
       let li: LearnableIndex;
       let rep: Pick<FitReport, 'epochLoss' | 'epochs' | 'steps' | 'queriesPerSecond' | 'temperature'>;
       if (f.fixEmb !== 'query, doc') {
@@ -151,7 +158,7 @@ Examples:
           resumeFrom = r.state;
           console.error(resumeMessage(f.checkpointDir!, r.state.epochsDone, f.epochs, f.out));
         } else {
-          li = await withStageProgress(initialIndexBars(create), (onProgress) => LearnableIndex.create({ ...create, docEmbeddings: docs, onProgress }));
+          li = await withStageProgress(trainingBars(f.factory), (onProgress) => LearnableIndex.fromFactory({ ...create, docEmbeddings: docs, onProgress }));
         }
         const index = li;
         rep = await withProgress('training', 'batches', (onProgress) =>
@@ -170,10 +177,10 @@ Examples:
           `|RtR-I| ${li.rotationError().toExponential(1)}${towers} -> ${f.out}`,
       );
     });
-  // Config keys: LearnableIndex.create's and fit's option names (fit's lr and freeze objects nest in the file).
+  // Config keys: LearnableIndex.fromFactory's and fit's option names (opq, lr and freeze objects nest in the file).
   withConfig(cmd, {
     apiNames: {
-      indexMethod: 'method', ivfCentersNum: 'ivfCenters', subvectorNum: 'subvectors', subvectorBits: 'bits', distMode: 'metric',
+      'opq.niter': 'opqNiter', 'opq.maxTrainPoints': 'opqTrainPoints',
       lossMethod: 'loss', perQueryNegNum: 'neg', docScope: 'scope', codeAssignment: 'codes',
       'lr.codebooks': 'lrCodebooks', 'lr.centroids': 'lrCentroids', 'lr.rotation': 'lrRotation', 'freeze.rotation': 'freezeRotation',
     },

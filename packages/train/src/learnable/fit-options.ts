@@ -2,8 +2,11 @@ import { invalidArgument } from '@libvq/index-core/util';
 import type { LossMethod } from '../grad/types.js';
 import type { IndexFitOptions } from './fit.js';
 
-/** LibVQ's learning rates: codebooks 1e-4 (AdamW), centroids 1e-3 (plain SGD on touched lists). */
-export const DEFAULT_LR = { codebooks: 1e-4, centroids: 1e-3, rotation: 1e-4 } as const;
+/**
+ * The learning rates this repository's runs use (README, demo, benchmarks): codebooks 1e-3 (AdamW; LibVQ's is
+ * 1e-4), centroids 1e-3 (plain SGD on the touched lists, LibVQ's), rotation 1e-4 (Cayley retraction).
+ */
+export const DEFAULT_LR = { codebooks: 1e-3, centroids: 1e-3, rotation: 1e-4 } as const;
 
 export type WriteBack = 'keep' | 'reencode';
 
@@ -29,11 +32,16 @@ export interface ResolvedFitOptions {
 }
 
 /**
- * The defaults: LibVQ's (distill, 5 epochs, batch 128, one negative per query, 399 virtual negatives, temperature
- * 1, DEFAULT_LR, SGD centroids, 10% warm-up); codes 'fixed' (JPQ) unless a document tower trains ('nearest': its
+ * The defaults, the library's recommended settings and the CLI's (libvq train reads its defaults from here):
+ * LibVQ's distill, 5 epochs, batch 128, one negative per query, 399 virtual negatives, SGD centroids and 10%
+ * warm-up; temperature 'auto' (fitted to the teacher's score spread; LibVQ's fixed 1 is `temperature: 1`) and
+ * DEFAULT_LR; codes 'fixed' (JPQ) unless a document tower trains ('nearest': its
  * vectors move, so codes are re-chosen); write-back 'keep' with fixed codes and no document tower, else 'reencode'.
  */
-export function resolveFitOptions(o: IndexFitOptions & { writeBack?: WriteBack }, context: { docTower?: boolean } = {}): ResolvedFitOptions {
+export function resolveFitOptions(
+  o: Partial<IndexFitOptions> & { writeBack?: WriteBack },
+  context: { docTower?: boolean } = {},
+): ResolvedFitOptions {
   const docTower = context.docTower === true;
   const lossMethod = o.lossMethod ?? 'distill';
   if (lossMethod !== 'distill' && lossMethod !== 'contras') throw invalidArgument('lossMethod', "'distill' or 'contras'", lossMethod);
@@ -41,7 +49,7 @@ export function resolveFitOptions(o: IndexFitOptions & { writeBack?: WriteBack }
   if (codeAssignment !== 'fixed' && codeAssignment !== 'nearest') throw invalidArgument('codeAssignment', "'fixed' or 'nearest'", codeAssignment);
   const docScope = o.docScope ?? 'batch';
   if (docScope !== 'batch' && docScope !== 'corpus') throw invalidArgument('docScope', "'batch' or 'corpus'", docScope);
-  const temperature = o.temperature ?? 1;
+  const temperature = o.temperature ?? 'auto';
   if (temperature !== 'auto' && !(typeof temperature === 'number' && temperature > 0 && Number.isFinite(temperature))) {
     throw invalidArgument('temperature', "a number > 0 or 'auto'", o.temperature);
   }

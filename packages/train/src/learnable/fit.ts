@@ -1,5 +1,5 @@
 import { LibvqError } from '@libvq/index-core';
-import { MAX_MAGNITUDE, checkMatrix, gatherRows, invalidArgument, throwIfAborted } from '@libvq/index-core/util';
+import { MAX_MAGNITUDE, checkMatrix, gatherRows, invalidArgument, normalizeRows, throwIfAborted } from '@libvq/index-core/util';
 import type { LongOperationOptions, Matrix } from '@libvq/index-core';
 import { backwardBatch, forwardBatch, totalLoss } from '../grad/batch.js';
 import type { LossMethod, QuantParams, TrainBatch } from '../grad/types.js';
@@ -38,7 +38,7 @@ export interface IndexFitOptions extends LongOperationOptions {
    */
   queryDocIds?: ArrayLike<number>;
   /**
-   * Softmax temperature of the losses (default 1, LibVQ's). 'auto' fits it to the teacher's score spread
+   * Softmax temperature of the losses (default 'auto'; LibVQ's is 1). 'auto' fits it to the teacher's score spread
    * (autoTemperature: the rank-100 document weighs e^-4 of the first for the median training query); the value
    * used is in FitReport.temperature.
    */
@@ -84,7 +84,8 @@ export interface FitReport {
  * Trains the index's parameters in place (float32 storage; the rotation through a float64 master copy).
  * The caller decides the write-back afterwards. Errors propagate (LibVQ swallows them).
  */
-export function fitIndexParams(parts: IndexParts, o: IndexFitOptions, resolved: ResolvedFitOptions = resolveFitOptions(o)): FitReport {
+export function fitIndexParams(parts: IndexParts, options: IndexFitOptions, resolved: ResolvedFitOptions = resolveFitOptions(options)): FitReport {
+  const o = normalizedInputs(parts, options, {});
   const it = fitSteps(parts, o, resolved, {});
   let r = it.next();
   while (!r.done) r = it.next({ queries: gatherRows(o.queryEmbeddings, r.value.queries), docs: null });
@@ -98,7 +99,8 @@ const YIELD_EVERY_MS = 10;
  * fitIndexParams that gives the event loop a turn between steps (every ~10 ms), so a server keeps answering while
  * an index trains. The same steps in the same order: the same parameters, byte for byte.
  */
-export async function fitIndexParamsAsync(parts: IndexParts, o: IndexFitOptions, resolved: ResolvedFitOptions = resolveFitOptions(o)): Promise<FitReport> {
+export async function fitIndexParamsAsync(parts: IndexParts, options: IndexFitOptions, resolved: ResolvedFitOptions = resolveFitOptions(options)): Promise<FitReport> {
+  const o = normalizedInputs(parts, options, {});
   const it = fitSteps(parts, o, resolved, {});
   let last = performance.now();
   let r = it.next();
@@ -146,10 +148,11 @@ export interface TowerHooks {
  */
 export async function fitWithTowers(
   parts: IndexParts,
-  o: IndexFitOptions,
+  options: IndexFitOptions,
   towers: TowerHooks,
-  resolved: ResolvedFitOptions = resolveFitOptions(o, { docTower: towers.doc !== undefined }),
+  resolved: ResolvedFitOptions = resolveFitOptions(options, { docTower: towers.doc !== undefined }),
 ): Promise<FitReport> {
+  const o = normalizedInputs(parts, options, towers);
   const it = fitSteps(parts, o, resolved, towers);
   let r = it.next();
   while (!r.done) {
@@ -164,6 +167,23 @@ export async function fitWithTowers(
 /** fitWithTowers with the query tower only (fixEmb 'doc'). */
 export function fitWithQueryTower(parts: IndexParts, o: IndexFitOptions, tower: TowerHook): Promise<FitReport> {
   return fitWithTowers(parts, o, { query: tower });
+}
+
+/**
+ * An index that L2-normalises its inputs (metric 'cosine') scores normalised vectors, so the teacher's scores and
+ * the student's must come from normalised embeddings too: they are normalised here, once. A trainable tower's
+ * output would need the normalisation's gradient as well, which the towers do not have: refused.
+ */
+function normalizedInputs(parts: IndexParts, o: IndexFitOptions, towers: TowerHooks): IndexFitOptions {
+  if (!parts.normalized) return o;
+  if (towers.query || towers.doc) {
+    throw new LibvqError('UNSUPPORTED', "training a tower with an index that normalises its inputs (metric 'cosine', an L2norm transform): train the index alone, or normalise the encoder's output and use 'ip'");
+  }
+  const unit = (m: Matrix, name: string): Matrix => {
+    checkMatrix(m, name, parts.dIn);
+    return normalizeRows({ rows: m.rows, dim: m.dim, data: m.data.slice() });
+  };
+  return { ...o, queryEmbeddings: unit(o.queryEmbeddings, 'queryEmbeddings'), docEmbeddings: unit(o.docEmbeddings, 'docEmbeddings') };
 }
 
 /** What the loop asks for each batch: the rows whose current embeddings it needs (docs: only with a doc tower). */

@@ -18,6 +18,11 @@ export interface IndexParts {
   readonly metric: Metric;
   /** Input dimension (before the rotation). */
   readonly dIn: number;
+  /**
+   * The index L2-normalises its inputs first (an 'L2norm' transform: metric 'cosine'). Nothing in it trains; fit
+   * normalises the embeddings it is given the same way, so the teacher and the student both score by cosine.
+   */
+  readonly normalized: boolean;
   /** Dimension of the index's space (after the rotation). */
   readonly d: number;
   /** OPQ rotation, d × dIn row-major, else null. */
@@ -31,11 +36,13 @@ export interface IndexParts {
 
 export function inspectIndex(index: Index): IndexParts {
   const p = index.parameters();
-  const kinds = p.transforms.map((t) => t.kind);
-  if (kinds.length > 1 || (kinds.length === 1 && kinds[0] !== 'opq')) {
-    throw new LibvqError('UNSUPPORTED', `learnable index: only a single OPQ transform can precede the index (got ${kinds.join(', ')})`);
+  const normalized = p.transforms[0]?.kind === 'l2norm';
+  const learned = normalized ? p.transforms.slice(1) : p.transforms;
+  if (learned.length > 1 || (learned.length === 1 && learned[0].kind !== 'opq')) {
+    const kinds = p.transforms.map((t) => t.kind);
+    throw new LibvqError('UNSUPPORTED', `learnable index: only an OPQ rotation, optionally after an L2 normalisation, can precede the index (got ${kinds.join(', ')})`);
   }
-  const rotation = p.transforms[0] ?? null;
+  const rotation = learned[0] ?? null;
   const ivf = p.centroids !== undefined;
   const pq = p.codebooks !== undefined;
   let method: LearnableMethod;
@@ -47,7 +54,7 @@ export function inspectIndex(index: Index): IndexParts {
   else throw new LibvqError('UNSUPPORTED', "learnable index: a 'flat' index (raw vectors, no centroids or codebooks) has nothing to learn");
   if (!index.isTrained) throw new LibvqError('NOT_TRAINED', 'learnable index: the index must be trained (and filled) before it is made learnable');
   return {
-    index, method, metric: index.metric, dIn: index.d, d: rotation ? rotation.dOut : index.d,
+    index, method, metric: index.metric, dIn: index.d, normalized, d: rotation ? rotation.dOut : index.d,
     rotation: rotation ? rotation.matrix : null,
     centroids: p.centroids?.data ?? null,
     nlist: p.centroids?.rows ?? 0,

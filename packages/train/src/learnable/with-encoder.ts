@@ -11,7 +11,7 @@ import { HeadTower } from '../tower/head-tower.js';
 import { isTrainableTower, type TrainableTower } from '../tower/types.js';
 import { embedTokenRows, tokenBatchOf, type QueryTokens } from '../tower/embed-tokens.js';
 import type { FitReport, TowerHook } from './fit.js';
-import { LearnableIndex, type CreateLearnableIndexOptions, type LearnableFitOptions } from './learnable-index.js';
+import { LearnableIndex, type CreateLearnableIndexOptions, type FromFactoryOptions, type LearnableFitOptions } from './learnable-index.js';
 
 export type { QueryTokens } from '../tower/embed-tokens.js';
 
@@ -108,6 +108,13 @@ export class LearnableIndexWithEncoder {
   static create(o: CreateWithEncoderOptions): LearnableIndexWithEncoder {
     if (o.encoder == null) throw invalidArgument('encoder', 'a BaseEncoder', o.encoder);
     const li = LearnableIndex.create(o);
+    return new LearnableIndexWithEncoder(li, o.encoder, o.queryTower ?? defaultTower(o.encoder, 'query'), o.docTower);
+  }
+
+  /** create() in faiss's words: the index of LearnableIndex.fromFactory, with the encoder's towers. */
+  static fromFactory(o: FromFactoryOptions & Pick<CreateWithEncoderOptions, 'encoder' | 'queryTower' | 'docTower'>): LearnableIndexWithEncoder {
+    if (o.encoder == null) throw invalidArgument('encoder', 'a BaseEncoder', o.encoder);
+    const li = LearnableIndex.fromFactory(o);
     return new LearnableIndexWithEncoder(li, o.encoder, o.queryTower ?? defaultTower(o.encoder, 'query'), o.docTower);
   }
 
