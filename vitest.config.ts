@@ -11,5 +11,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // Vitest's default is one fork on a 2-core machine (cores - 1). Many test files spend much of their time in
+    // child processes, faiss (python) or I/O, so two forks finish the suite sooner on the 2-core CI machine.
+    maxWorkers: 2,
+    minWorkers: 1,
   },
 });
