@@ -188,6 +188,7 @@ export const TARGETS: FuzzTarget[] = [
   faissTarget('ivfflat', 'IVF4,Flat', 'l2', 60, 8),
   faissTarget('ivfpq', 'IVF8,PQ4x8', 'ip', 300, 8),
   faissTarget('opq', 'OPQ4,IVF4,PQ4x5', 'l2', 300, 8),
+  faissTarget('l2norm', 'L2norm,IVF4,PQ4x5', 'ip', 300, 8), // metric 'cosine': the VNrm transform's reader
   vectorTarget('npy', 'v.npy', (p) => writeNpy(p, VEC), sameShape(['rows', 'dim'])),
   vectorTarget('npy', 'v64.npy', async (p) => {
     // float64 .npy as numpy writes it by default.

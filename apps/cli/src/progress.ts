@@ -12,7 +12,9 @@ export interface ProgressBar {
 export function progressBar(label: string, unit = 'it'): ProgressBar {
   const start = performance.now();
   const tty = process.stderr.isTTY === true;
-  let lastDraw = 0;
+  // The first report draws at once (a stage is shown from its start, in a log too); later ones at most every 100 ms
+  // on a terminal, every 5 s in a log.
+  let lastDraw = -Infinity;
   let lastDone = 0;
   let lastTotal = 0;
   let updated = false;
