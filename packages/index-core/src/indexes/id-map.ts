@@ -1,5 +1,8 @@
 import { LibvqError } from '../errors.js';
-import { SearchResult } from './search-result.js';
+import { sharedCopy } from '../parallel/shared.js';
+import { checkedIds, idsFrom } from './checks.js';
+import type { Ids } from './index.js';
+import type { SearchResult } from './search-result.js';
 
 /**
  * The ids of an index that stores its entries in one sequence (Flat, PQ): faiss's IndexIDMap folded into the index.
@@ -109,6 +112,20 @@ export class IdMap {
     for (let i = 0; i < n; i++) out[i] = i;
     return out;
   }
+}
+
+/**
+ * `remove(ids)` of an index storing one row per entry (Flat's vectors, PQ's codes) in `rows` (its ntotal rows):
+ * the kept rows in a new shared buffer (a search running on the workers may still read the old one) and the ids
+ * updated; null when none of the ids is stored.
+ */
+export function removeStoredRows<T extends Uint8Array | Float32Array>(idMap: IdMap, rows: T, rowSize: number, ids: Ids, what: string): { rows: T; count: number } | null {
+  const { remove, count } = idMap.removalMask(idsFrom(checkedIds(ids, what), 0, ids.length));
+  if (count === 0) return null;
+  const copy = sharedCopy(rows);
+  const kept = compactRows(copy, rowSize, rows.length / rowSize, remove);
+  idMap.compact(remove);
+  return { rows: copy.subarray(0, kept * rowSize) as T, count };
 }
 
 /** Keeps the rows of a row-major buffer whose mask entry is 0, in order (in place); returns the rows kept. */

@@ -7,11 +7,11 @@ import { checkMetric, type Metric } from '../metric.js';
 import { parallelSearch } from '../parallel/ops.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { registerReplica } from '../parallel/replica.js';
-import { sharedArray, sharedCopy, sharedOrCopy } from '../parallel/shared.js';
+import { sharedArray, sharedOrCopy } from '../parallel/shared.js';
 import { snapshotOf } from '../parallel/snapshot.js';
 import type { VectorsInput } from '../input/vectors-input.js';
-import { checkAdd, checkEncoded, checkSearch, checkedIds, idsFrom, floatBytes, idToNumber, searchPadded, threadsFor } from './checks.js';
-import { IdMap, compactRows } from './id-map.js';
+import { checkAdd, checkEncoded, checkSearch, idsFrom, floatBytes, idToNumber, searchPadded, threadsFor } from './checks.js';
+import { IdMap, removeStoredRows } from './id-map.js';
 import { IndexBase } from './index-base.js';
 import type { AddOptions, EncodedVectors, Ids, Index, IndexParameters, SearchParams, StoredEntries, TrainOptions } from './index.js';
 import type { SearchResult } from './search-result.js';
@@ -121,15 +121,12 @@ export class IndexFlat extends IndexBase {
   }
 
   remove(ids: Ids): number {
-    const { remove, count } = this.idMap.removalMask(idsFrom(checkedIds(ids, 'IndexFlat.remove'), 0, ids.length));
-    if (count === 0) return 0;
-    // Into a new buffer: a search running on the workers may still read the old one.
-    this.data = sharedCopy(this.data.subarray(0, this.ntotal * this.d));
-    const kept = compactRows(this.data, this.d, this.ntotal, remove);
-    this.idMap.compact(remove);
-    this.ntotal = kept;
+    const r = removeStoredRows(this.idMap, this.vectors.data, this.d, ids, 'IndexFlat.remove');
+    if (r === null) return 0;
+    this.data = r.rows;
+    this.ntotal = r.rows.length / this.d;
     this.dataVersion++;
-    return count;
+    return r.count;
   }
 
   cloneEmpty(): IndexFlat {

@@ -8,11 +8,11 @@ import type { LongOperationOptions } from '../progress.js';
 import { parallelEncode, parallelSearch } from '../parallel/ops.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { registerReplica } from '../parallel/replica.js';
-import { sharedArray, sharedCopy, sharedOrCopy } from '../parallel/shared.js';
+import { sharedArray, sharedOrCopy } from '../parallel/shared.js';
 import { snapshotOf } from '../parallel/snapshot.js';
 import type { VectorsInput } from '../input/vectors-input.js';
-import { checkAdd, checkEncoded, checkSearch, checkedIds, idsFrom, idToNumber, searchPadded, threadsFor } from './checks.js';
-import { IdMap, compactRows } from './id-map.js';
+import { checkAdd, checkEncoded, checkSearch, idsFrom, idToNumber, searchPadded, threadsFor } from './checks.js';
+import { IdMap, removeStoredRows } from './id-map.js';
 import { IndexBase } from './index-base.js';
 import type { AddOptions, EncodedVectors, Ids, Index, IndexParameters, SearchParams, StoredEntries, TrainOptions } from './index.js';
 import type { SearchResult } from './search-result.js';
@@ -103,14 +103,11 @@ export class IndexPQ extends IndexBase {
   }
 
   remove(ids: Ids): number {
-    const { remove, count } = this.idMap.removalMask(idsFrom(checkedIds(ids, 'IndexPQ.remove'), 0, ids.length));
-    if (count === 0) return 0;
-    // Into a new buffer: a search running on the workers may still read the old one.
-    const codes = sharedCopy(this.codes.subarray(0, this.ntotal * this.pq.M));
-    this.ntotal = compactRows(codes, this.pq.M, this.ntotal, remove);
-    this.codes = codes.subarray(0, this.ntotal * this.pq.M);
-    this.idMap.compact(remove);
-    return count;
+    const r = removeStoredRows(this.idMap, this.codes.subarray(0, this.ntotal * this.pq.M), this.pq.M, ids, 'IndexPQ.remove');
+    if (r === null) return 0;
+    this.codes = r.rows;
+    this.ntotal = r.rows.length / this.pq.M;
+    return r.count;
   }
 
   cloneEmpty(): IndexPQ {

@@ -1,7 +1,8 @@
 import type { SearchParams } from '../indexes/index.js';
 import { SearchResult } from '../indexes/search-result.js';
 import type { Matrix } from '../matrix.js';
-import { rowRange, runOnWorkers } from './pool.js';
+import { encodeJob, searchJob } from './ops.js';
+import { runOnWorkers } from './pool.js';
 import { leaseShared } from './shared.js';
 import type { ThreadIndex } from './protocol.js';
 
@@ -11,37 +12,32 @@ import type { ThreadIndex } from './protocol.js';
 
 /** Search with the queries split across `threads` workers. */
 export async function searchOnWorkers(index: ThreadIndex, q: Matrix, params: SearchParams, threads: number): Promise<SearchResult> {
-  const snap = index.share(true);
-  const queries = leaseShared('async.search.queries', Float32Array, q.data.length);
-  const distances = leaseShared('async.search.distances', Float32Array, q.rows * params.k);
-  const labels = leaseShared('async.search.labels', Float64Array, q.rows * params.k);
+  const leases = [
+    leaseShared('async.search.queries', Float32Array, q.data.length),
+    leaseShared('async.search.distances', Float32Array, q.rows * params.k),
+    leaseShared('async.search.labels', Float64Array, q.rows * params.k),
+  ] as const;
   try {
-    queries.array.set(q.data);
-    const nprobe = params.nprobe ?? ('nprobe' in index ? (index.nprobe as number) : undefined);
-    const job = { op: 'search', snap, queries: queries.array, k: params.k, nprobe, ...rowRange(q.rows, threads, 8), distances: distances.array, labels: labels.array } as const;
+    const job = searchJob(index, q, params, threads, { queries: leases[0].array, distances: leases[1].array, labels: leases[2].array });
     await runOnWorkers(Array(threads).fill(job));
-    return new SearchResult(distances.array.slice(), labels.array.slice(), params.k);
+    return new SearchResult(job.distances.slice(), job.labels.slice(), params.k);
   } finally {
-    queries.release();
-    distances.release();
-    labels.release();
+    for (const l of leases) l.release();
   }
 }
 
 /** encode(x) with the rows split across `threads` workers: IVF's lists and codes; other kinds' codes. */
 export async function encodeOnWorkers(index: ThreadIndex, x: Matrix, codeSize: number, threads: number): Promise<{ rows: number; lists?: Int32Array; codes: Uint8Array }> {
-  const snap = index.share(false);
-  const xs = leaseShared('async.encode.x', Float32Array, x.data.length);
-  const lists = leaseShared('async.encode.lists', Int32Array, x.rows);
-  const codes = leaseShared('async.encode.codes', Uint8Array, x.rows * codeSize);
+  const leases = [
+    leaseShared('async.encode.x', Float32Array, x.data.length),
+    leaseShared('async.encode.lists', Int32Array, x.rows),
+    leaseShared('async.encode.codes', Uint8Array, x.rows * codeSize),
+  ] as const;
   try {
-    xs.array.set(x.data);
-    const job = { op: 'encode', snap, x: xs.array, ...rowRange(x.rows, threads, 256), lists: lists.array, codes: codes.array, codeSize } as const;
+    const job = encodeJob(index, x, codeSize, threads, { x: leases[0].array, lists: leases[1].array, codes: leases[2].array });
     await runOnWorkers(Array(threads).fill(job));
-    return { rows: x.rows, ...(snap.nlist > 0 ? { lists: lists.array.slice() } : {}), codes: codes.array.slice() };
+    return { rows: x.rows, ...(job.snap.nlist > 0 ? { lists: job.lists.slice() } : {}), codes: job.codes.slice() };
   } finally {
-    xs.release();
-    lists.release();
-    codes.release();
+    for (const l of leases) l.release();
   }
 }

@@ -6,35 +6,61 @@ import { rowRange, runParallel } from './pool.js';
 import { isShared, sharedScratch } from './shared.js';
 import { encodeRows, searchRows } from './index-jobs.js';
 import { runJob } from './jobs.js';
-import type { AssignJob, PQTrainJob, ThreadIndex } from './protocol.js';
+import type { AssignJob, EncodeJob, PQTrainJob, SearchJob, ThreadIndex } from './protocol.js';
 
 // The parallel forms of index operations: inputs copied once into shared memory, rows (or PQ sub-spaces)
 // split into chunks taken by whichever thread is free, results written into the chunk's rows of
 // shared outputs (pool.ts rowRange hands out chunks of rows). Every thread runs the single-thread code on its rows, so results are byte-identical.
 
+/** The buffers a search job reads and writes (scratch for the synchronous form, leased for the asynchronous one). */
+export interface SearchBuffers {
+  queries: Float32Array;
+  distances: Float32Array;
+  labels: Float64Array;
+}
+
+/** The search job of every thread: the snapshot, the queries copied into `b.queries`, rows handed out in chunks. */
+export function searchJob(index: ThreadIndex, q: Matrix, params: SearchParams, threads: number, b: SearchBuffers): SearchJob {
+  const snap = index.share(true);
+  b.queries.set(q.data);
+  const nprobe = params.nprobe ?? ('nprobe' in index ? (index.nprobe as number) : undefined);
+  return { op: 'search', snap, queries: b.queries, k: params.k, nprobe, ...rowRange(q.rows, threads, 8), distances: b.distances, labels: b.labels };
+}
+
 /** Search with the queries split across threads. */
 export function parallelSearch(index: ThreadIndex, q: Matrix, params: SearchParams, threads: number): SearchResult {
-  const snap = index.share(true);
-  const queries = sharedScratch('search.queries', Float32Array, q.data.length);
-  queries.set(q.data);
-  const distances = sharedScratch('search.distances', Float32Array, q.rows * params.k);
-  const labels = sharedScratch('search.labels', Float64Array, q.rows * params.k);
-  const nprobe = params.nprobe ?? ('nprobe' in index ? (index.nprobe as number) : undefined);
-  const job = { op: 'search', snap, queries, k: params.k, nprobe, ...rowRange(q.rows, threads, 8), distances, labels } as const;
+  const job = searchJob(index, q, params, threads, {
+    queries: sharedScratch('search.queries', Float32Array, q.data.length),
+    distances: sharedScratch('search.distances', Float32Array, q.rows * params.k),
+    labels: sharedScratch('search.labels', Float64Array, q.rows * params.k),
+  });
   runParallel(Array(threads).fill(job), () => searchRows(index, job));
-  return new SearchResult(distances.slice(), labels.slice(), params.k);
+  return new SearchResult(job.distances.slice(), job.labels.slice(), params.k);
+}
+
+/** The buffers an encode job reads and writes. */
+export interface EncodeBuffers {
+  x: Float32Array;
+  lists: Int32Array;
+  codes: Uint8Array;
+}
+
+/** The encode job of every thread: the model's snapshot, the rows copied into `b.x`. */
+export function encodeJob(index: ThreadIndex, x: Matrix, codeSize: number, threads: number, b: EncodeBuffers): EncodeJob {
+  const snap = index.share(false);
+  b.x.set(x.data);
+  return { op: 'encode', snap, x: b.x, ...rowRange(x.rows, threads, 256), lists: b.lists, codes: b.codes, codeSize };
 }
 
 /** IVF: the list and the code of every row; PQ: the codes (lists is empty). */
 export function parallelEncode(index: ThreadIndex, x: Matrix, codeSize: number, threads: number): { lists: Int32Array; codes: Uint8Array } {
-  const snap = index.share(false);
-  const xs = sharedScratch('encode.x', Float32Array, x.data.length);
-  xs.set(x.data);
-  const lists = sharedScratch('encode.lists', Int32Array, x.rows);
-  const codes = sharedScratch('encode.codes', Uint8Array, x.rows * codeSize);
-  const job = { op: 'encode', snap, x: xs, ...rowRange(x.rows, threads, 256), lists, codes, codeSize } as const;
+  const job = encodeJob(index, x, codeSize, threads, {
+    x: sharedScratch('encode.x', Float32Array, x.data.length),
+    lists: sharedScratch('encode.lists', Int32Array, x.rows),
+    codes: sharedScratch('encode.codes', Uint8Array, x.rows * codeSize),
+  });
   runParallel(Array(threads).fill(job), () => encodeRows(index, job));
-  return { lists: lists.slice(), codes: codes.slice() };
+  return { lists: job.lists.slice(), codes: job.codes.slice() };
 }
 
 /**

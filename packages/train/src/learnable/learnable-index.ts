@@ -253,24 +253,24 @@ export class LearnableIndex {
    * a copy of those parameters becomes the placer of later documents.
    */
   reencode(docEmbeddings: Matrix, opts: LongOperationOptions = {}): void {
-    checkMatrix(docEmbeddings, 'docEmbeddings', this.parts.dIn);
-    if (docEmbeddings.rows !== this.index.ntotal) {
-      throw new LibvqError('DIMENSION_MISMATCH', `reencode: ${docEmbeddings.rows} document embeddings for ${this.index.ntotal} stored documents`);
-    }
-    this.placer = this.index.cloneEmpty();
-    this.index.reset();
+    this.startReencode(docEmbeddings);
     this.addSync(docEmbeddings, opts);
   }
 
   /** reencode, adding a slice at a time with a turn of the event loop between slices (add). */
   private async reencodeAsync(docEmbeddings: Matrix, opts: LongOperationOptions): Promise<void> {
+    this.startReencode(docEmbeddings);
+    await this.add(docEmbeddings, opts);
+  }
+
+  /** reencode's first half: the check, the current parameters as the placer, the index emptied. */
+  private startReencode(docEmbeddings: Matrix): void {
     checkMatrix(docEmbeddings, 'docEmbeddings', this.parts.dIn);
     if (docEmbeddings.rows !== this.index.ntotal) {
       throw new LibvqError('DIMENSION_MISMATCH', `reencode: ${docEmbeddings.rows} document embeddings for ${this.index.ntotal} stored documents`);
     }
     this.placer = this.index.cloneEmpty();
     this.index.reset();
-    await this.add(docEmbeddings, opts);
   }
 
   /** Adds documents (ids continue from ntotal), encoded by the placer (see the field). */
