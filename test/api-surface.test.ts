@@ -3,7 +3,7 @@ import { exportedNames } from '../scripts/api-surface.js';
 
 // The public API is kept deliberate (issue 12): the names the main entries export may only shrink. When an
 // export is removed, lower the budget here; adding one means removing another (or an argued raise in review).
-const BUDGET = 153;
+const BUDGET = 147;
 
 describe('public API surface', () => {
   it(`the main entries export at most ${BUDGET} names together`, () => {

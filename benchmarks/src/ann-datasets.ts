@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { readMemmap, writeMemmap } from '@libvq/dataset/formats';
-import { exactInnerProductTopK, gloveAnnSet } from '@libvq/glove';
+import { exactInnerProductTopK, gloveAnnSet } from '@libvq/glove/ann';
 import { invalidArgument, sliceRows } from '@libvq/index-core/util';
 import { type Metric } from '@libvq/index-core';
 import { exactTopKOfFile } from './exact-from-file.js';

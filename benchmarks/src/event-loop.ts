@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { gloveAnnSet } from '@libvq/glove';
+import { gloveAnnSet } from '@libvq/glove/ann';
 import { closeThreadPool, indexFactory, type SearchResult } from '@libvq/index-core';
 import { sliceRows } from '@libvq/index-core/util';
 import { markdownTable, writeReportFile } from './report.js';

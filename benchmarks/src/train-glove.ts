@@ -5,7 +5,7 @@
  * Writes bench-out/train-glove[-quick].{json,md}.
  */
 import { join } from 'node:path';
-import { exactInnerProductTopK, gloveAnnSet } from '@libvq/glove';
+import { exactInnerProductTopK, gloveAnnSet } from '@libvq/glove/ann';
 import { createRng, gatherRows, sampleWithoutReplacement, sliceRows } from '@libvq/index-core/util';
 import { type Matrix } from '@libvq/index-core';
 import { LearnableIndex, parseTemperature, type FitReport } from '@libvq/train';

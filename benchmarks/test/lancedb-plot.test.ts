@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { exactInnerProductTopK } from '@libvq/glove';
+import { exactInnerProductTopK } from '@libvq/glove/ann';
 import { createRng } from '@libvq/index-core/util';
 import { type Matrix } from '@libvq/index-core';
 import { lanceEntry, runLanceIvfPq } from '../src/lancedb-runner.js';

@@ -6,7 +6,7 @@ import { preprocessData, readEmbeddings, readTokens } from '@libvq/dataset';
 import { OnnxEncoder, inference, loadTokenizer } from '@libvq/encoder';
 import { embeddingsPath } from '@libvq/encoder/model';
 import { wordLevelTokenizerJson, writeOnnxModel } from '@libvq/encoder/onnx';
-import { bagOfWordsGraph } from '@libvq/glove';
+import { bagOfWordsGraph } from '@libvq/glove/model';
 import { matrix, type Matrix } from '@libvq/index-core';
 import { LearnableIndex, LearnableIndexWithEncoder, type QueryTokens, type RelData } from '@libvq/train';
 import { registerTrain } from '../src/commands/train.js';

@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sliceRows } from '@libvq/index-core/util';
-import { exactInnerProductTopK, gloveAnnSet, loadGloveVectors, type GloveAnnSet, type GloveVectors } from '../src/index.js';
+import { exactInnerProductTopK, gloveAnnSet, type GloveAnnSet } from '../src/ann.js';
+import { loadGloveVectors, type GloveVectors } from '../src/index.js';
 import { tempDir } from './vectors-fixtures.js';
 
 /**

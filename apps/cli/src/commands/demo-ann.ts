@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { gloveAnnSet } from '@libvq/glove';
+import { gloveAnnSet } from '@libvq/glove/ann';
 import { indexFactory } from '@libvq/index-core';
 import { knnRecall } from '@libvq/dataset';
 import { withConfig } from '../config.js';
