@@ -12,6 +12,7 @@ import { encodeTexts } from '@libvq/encoder';
 import type { OffsetRels } from '@libvq/dataset';
 import { loadGlove100Encoder, loadGlove100Table } from '@libvq/glove';
 import { EmbeddingBagTower, compareQuantizers, tokenRowsOf } from '@libvq/train';
+import { planTraining } from '@libvq/train/fit';
 import { markdownTable, writeReportFile } from './report.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -71,17 +72,20 @@ export async function main(argv: string[]): Promise<void> {
   const out = arg(argv, '--out') ?? 'bench-out';
   const bytesList = (arg(argv, '--bytes') ?? '4,10').split(',').map(Number);
   const epochs = Number(arg(argv, '--epochs') ?? 10);
+  const scope = arg(argv, '--scope') as 'corpus' | 'batch' | undefined;
   const t0 = performance.now();
   const maxQ = 64;
   const { coll, train, dev, enc, docs, trainQ, devQ, trainTokens, devTokens, labels } = await loadCranfield(dataDir, maxQ);
   // each trained row starts from the model's own word vectors (the glove-100 ONNX initializer)
   const table = await loadGlove100Table();
   const freshTower = () => new EmbeddingBagTower(Float32Array.from(table.data), table.dim, { name: 'glove-100-trainable', lrEmbeddings: 1e-3 });
+  const plan = planTraining({ documents: docs.rows, trainingQueries: trainQ.rows, epochs, docScope: scope });
+  console.error(`plan: ${plan.reasons.join('; ')}`);
 
   const rows = await compareQuantizers(
     { docs, trainQueries: trainQ, trainTokens, devQueries: devQ, devTokens, devRels: dev.rels, encoder: enc, makeQueryTower: freshTower, contrasLabels: labels },
     {
-      bytes: bytesList, epochs, maxQueryLength: maxQ,
+      bytes: bytesList, epochs, plan, maxQueryLength: maxQ,
       methods: ['pq', 'opq', 'distill-index', 'distill-index-reencode', 'distill-encoder', 'contras-encoder'],
       onRow: (r) => console.error(`${r.bytes} B  ${r.method.padEnd(46)} MRR@10 ${r.mrr10.toFixed(3)}  R@100 ${r.recall100.toFixed(3)}  nDCG@10 ${r.ndcg10.toFixed(3)}${r.trainQps !== null ? `  ${r.trainQps.toFixed(0)} q/s, ${r.trainSeconds!.toFixed(1)} s` : ''}${r.rotationError !== null ? `  |RtR-I| ${r.rotationError.toExponential(1)}` : ''}`),
     },
@@ -90,7 +94,8 @@ export async function main(argv: string[]): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const fmt = (v: number | null, d = 3) => (v === null ? '' : v.toFixed(d));
   const md = [
-    `# Cranfield, glove-100, dev queries (${dev.rels.size} judged); training: ${train.texts.length} train queries + ${coll.length} title pseudo-queries, ${epochs} epochs`,
+    `# Cranfield, glove-100, dev queries (${dev.rels.size} judged); training: ${train.texts.length} train queries + ${coll.length} title pseudo-queries, ${plan.epochs} epochs, scope ${plan.docScope}` +
+      (plan.docScope === 'batch' ? ` (batch ${plan.batchSize}, ${plan.perQueryNegNum} hard negatives)` : ''),
     '',
     markdownTable(
       ['bytes', 'method', 'MRR@10', 'R@100', 'nDCG@10', 'train q/s', 'train s', '‖RᵀR−I‖∞'],
@@ -99,7 +104,8 @@ export async function main(argv: string[]): Promise<void> {
     '',
     `total ${seconds.toFixed(0)} s on this machine (single process)`,
   ].join('\n');
-  writeReportFile(join(out, 'train-cranfield.json'), JSON.stringify({ dataDir, epochs, seconds, rows }, null, 2) + '\n');
-  writeReportFile(join(out, 'train-cranfield.md'), md + '\n');
+  const name = `train-cranfield${scope ? `-${scope}` : ''}`;
+  writeReportFile(join(out, `${name}.json`), JSON.stringify({ dataDir, epochs: plan.epochs, plan, seconds, rows }, null, 2) + '\n');
+  writeReportFile(join(out, `${name}.md`), md + '\n');
   console.log(md);
 }

@@ -72,7 +72,7 @@ function libvq(...args: string[]) {
   return runLibvq([registerTrain], args);
 }
 
-const common = ['--data', pre, '--factory', 'OPQ4,PQ4x4', '--epochs', '2', '--batch-size', '16', '--neg', '3', '--temperature', '0.2', '--lr-codebooks', '0.003', '--seed', '4'];
+const common = ['--data', pre, '--factory', 'OPQ4,PQ4x4', '--epochs', '2', '--batch-size', '16', '--neg', '3', '--scope', 'batch', '--temperature', '0.2', '--lr-codebooks', '0.003', '--seed', '4'];
 const libFit = { relData: null as RelData | null, epochs: 2, batchSize: 16, perQueryNegNum: 3, temperature: 0.2, docScope: 'batch' as const, lr: { codebooks: 0.003, centroids: 1e-3, rotation: 1e-4 }, seed: 4 };
 const create = { indexMethod: 'opq' as const, subvectorNum: 4, subvectorBits: 4, distMode: 'ip' as const, seed: 4 };
 

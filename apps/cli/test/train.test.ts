@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sliceRows } from '@libvq/index-core/util';
 import { writeVectors } from '@libvq/dataset';
+import { planTraining } from '@libvq/train/fit';
 import { LearnableIndex, autoTemperature, resolveFitOptions } from '@libvq/train';
 import { registerTrain } from '../src/commands/train.js';
 import { runLibvq } from './cli-runner.js';
@@ -30,7 +31,8 @@ beforeAll(async () => {
   await writeVectors(qPath, queries);
 });
 
-const flags = ['--docs', docsPath, '--queries', qPath, '--factory', 'OPQ4,PQ4x6', '--loss', 'distill', '--epochs', '2', '--batch-size', '16', '--temperature', '0.1', '--lr-codebooks', '0.003', '--seed', '4'];
+// --scope and --neg as the library's defaults: left out, the training plan would choose them (see the defaults test)
+const flags = ['--docs', docsPath, '--queries', qPath, '--factory', 'OPQ4,PQ4x6', '--loss', 'distill', '--epochs', '2', '--batch-size', '16', '--scope', 'batch', '--neg', '1', '--temperature', '0.1', '--lr-codebooks', '0.003', '--seed', '4'];
 
 describe('libvq train', () => {
   it('writes a checkpoint equal to the library trained with the same options, with a progress bar', async () => {
@@ -51,20 +53,28 @@ describe('libvq train', () => {
     expect(Array.from(back.parts.codebooks!.data)).toEqual(Array.from(li.parts.codebooks!.data));
   });
 
-  it("every fit default is the library's (resolveFitOptions): temperature 'auto', its learning rates, batch, negatives", async () => {
+  it("the defaults: scope, batch, negatives and epochs from the training plan for the corpus (said in the output), the rest the library's (resolveFitOptions)", async () => {
     const out = join(root, 'defaults');
-    const r = await libvq('train', '--docs', docsPath, '--queries', qPath, '--factory', 'OPQ4,PQ4x6', '--epochs', '1', '-o', out);
+    const r = await libvq('train', '--docs', docsPath, '--queries', qPath, '--factory', 'OPQ4,PQ4x6', '-o', out);
     expect(r.code, r.err).toBe(0);
+    const plan = planTraining({ documents: docs.rows, trainingQueries: queries.rows, epochs: resolveFitOptions({}).epochs });
+    expect(plan.docScope).toBe('corpus'); // 600 documents
+    expect(r.err).toContain(`training plan for 600 documents and 80 training queries: --scope corpus, --batch-size 32, --epochs ${plan.epochs}`);
+    expect(r.err).toContain(plan.reasons[0]);
     const li = LearnableIndex.fromFactory({ docEmbeddings: docs, factory: 'OPQ4,PQ4x6' });
-    const rep = li.fitSync({ queryEmbeddings: queries, docEmbeddings: docs, epochs: 1 });
+    const rep = li.fitSync({ queryEmbeddings: queries, docEmbeddings: docs, docScope: plan.docScope, batchSize: plan.batchSize, epochs: plan.epochs });
     expect(r.out).toContain(`tau ${rep.temperature.toPrecision(3)},`);
     expect(rep.temperature).toBe(autoTemperature('ip', queries, docs, { seed: 1234 }));
     expect(Array.from(LearnableIndex.load(out).parts.codebooks!.data)).toEqual(Array.from(li.parts.codebooks!.data));
+    // what is given wins over the plan, and is said to be given
+    const given = await libvq('train', '--docs', docsPath, '--queries', qPath, '--factory', 'OPQ4,PQ4x6', '--scope', 'batch', '--epochs', '1', '-o', join(root, 'given'));
+    expect(given.err).toContain('--scope batch (given), --batch-size 128, --neg 4, --epochs 1 (given)');
     const help = await libvq('train', '--help');
-    const { lr, batchSize, perQueryNegNum } = resolveFitOptions({});
-    for (const [flag, v] of [['--temperature <t>', '"auto"'], ['--lr-codebooks <x>', lr.codebooks], ['--lr-centroids <x>', lr.centroids], ['--lr-rotation <x>', lr.rotation], ['--batch-size <n>', batchSize], ['--neg <n>', perQueryNegNum]] as const) {
+    const { lr } = resolveFitOptions({});
+    for (const [flag, v] of [['--temperature <t>', '"auto"'], ['--lr-codebooks <x>', lr.codebooks], ['--lr-centroids <x>', lr.centroids], ['--lr-rotation <x>', lr.rotation]] as const) {
       expect(help.out.replace(/\s+/g, ' ')).toMatch(new RegExp(`${flag} .*?\\(default: ${v}\\)`));
     }
+    for (const flag of ['--scope <s>', '--batch-size <n>', '--neg <n>', '--epochs <n>']) expect(help.out.replace(/\s+/g, ' ')).toMatch(new RegExp(`${flag} .*?\\(default: the training plan's`));
   });
 
   it("--metric cosine trains the L2norm,<factory> index on normalised embeddings, as the library does; not with a tower", async () => {

@@ -4,3 +4,4 @@ export { inspectIndex, readAssignments, type IndexParts } from './learnable/stru
 export { fitIndexParams, fitWithQueryTower, fitWithTowers, type QueryTowerHook, type TowerHook, type TowerHooks, type IndexFitOptions } from './learnable/fit.js';
 export { virtualLabels, BatchSampler, checkRelData, type VirtualLabels, type SampledBatch } from './learnable/labels.js';
 export type { ResolvedFitOptions } from './learnable/fit-options.js';
+export { planTraining, CORPUS_SCOPE_MAX_DOCUMENTS, type TrainingPlan, type TrainingPlanInput } from './learnable/training-plan.js';

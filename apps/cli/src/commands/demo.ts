@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { LibvqError } from '@libvq/index-core';
 import { compareQuantizers, type CompareMethod } from '@libvq/train';
+import { planTraining } from '@libvq/train/fit';
 import { withConfig } from '../config.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
@@ -79,6 +80,11 @@ Examples:
       // outputs are either complete or absent.
       await interruptible('running the demo', async (signal) => {
         const d = await prepareDemoData({ dataDir, workDir: join(out, 'work'), maxDocLength: f.maxDocLength, maxQueryLength: f.maxQueryLength, cacheDir: f.cacheDir, signal });
+        // Settings that fit the corpus (whole-corpus distillation on small collections, in-batch + hard negatives on
+        // large ones), said before the long part starts.
+        const plan = planTraining({ documents: d.docs.rows, trainingQueries: d.trainQueries.rows, epochs: f.epochs });
+        console.error(`3/5 training plan for ${d.docs.rows} documents and ${d.trainQueries.rows} training queries:`);
+        for (const r of plan.reasons) console.error(`    ${r}`);
         let rows;
         try {
           rows = await compareQuantizers(
@@ -87,7 +93,7 @@ Examples:
               encoder: d.encoder, makeQueryTower: () => d.makeTower({ lrEmbeddings: 1e-3 }),
             },
             {
-              bytes, methods: DEMO_METHODS, epochs: f.epochs, maxQueryLength: f.maxQueryLength, signal,
+              bytes, methods: DEMO_METHODS, epochs: f.epochs, plan, maxQueryLength: f.maxQueryLength, signal,
               stage: (label, run) => withProgress(`3/5 ${label}`, 'steps', run),
               onRow: (r) => console.error(`4/5 ${String(r.bytes).padStart(3)} B  ${r.method.padEnd(46)} MRR@10 ${r.mrr10.toFixed(3)}  R@100 ${r.recall100.toFixed(3)}  nDCG@10 ${r.ndcg10.toFixed(3)}`),
             },
@@ -99,7 +105,8 @@ Examples:
         const header =
           `# libvq demo: ${d.docs.rows} documents, ${d.model} (d = ${d.docs.dim}), ${d.devRels.size} judged dev queries\n\n` +
           `Data: ${dataDir}. Training queries: ${d.trainQueryCount} train queries + ${d.docs.rows} document pseudo-queries ` +
-          `(first ${f.maxQueryLength} tokens), ${f.epochs} epochs; dev queries are never trained on. Total ${seconds.toFixed(0)} s.`;
+          `(first ${f.maxQueryLength} tokens), ${plan.epochs} epochs, document scope ${plan.docScope}` +
+          `${plan.docScope === 'batch' ? ` (batch ${plan.batchSize}, ${plan.perQueryNegNum} hard negatives per query)` : ''}; dev queries are never trained on. Total ${seconds.toFixed(0)} s.`;
         const paths = await writeDemoOutputs(out, rows, header);
         console.error(`5/5 wrote ${[paths.results, paths.report, paths.chart, paths.training].filter((p) => p !== null).join(', ')}`);
         console.log(`\n${header}\n\n${markdownTable(rows)}`);

@@ -5,6 +5,7 @@ import { LibvqError, type Matrix } from '@libvq/index-core';
 import { DEFAULT_METRIC, writeFileAtomic, type MetricOrCosine } from '@libvq/index-core/util';
 import { readIdMap, readRelsTable, relsPath, relsToOffsets } from '@libvq/dataset';
 import { LearnableIndex, resolveFitOptions, type FitReport, type FixEmb, type LearnableFitOptions, type RelData } from '@libvq/train';
+import { planTraining } from '@libvq/train/fit';
 import { fixEmbOption, trainWithTowers } from '../train-towers.js';
 import { DEFAULT_MODEL, modelNames } from '../models/resolve-model.js';
 import { trainingCurvesSvg } from '../plot/training-curves.js';
@@ -32,11 +33,12 @@ interface TrainFlags {
   opqTrainPoints?: number;
   loss: 'distill' | 'contras';
   labels?: 'virtual' | 'rels';
-  epochs: number;
-  batchSize: number;
-  neg: number;
+  /** epochs, batchSize, neg, scope: undefined = the training plan's (applyTrainingPlan fills them in). */
+  epochs?: number;
+  batchSize?: number;
+  neg?: number;
   temperature: number | 'auto';
-  scope: 'batch' | 'corpus';
+  scope?: 'batch' | 'corpus';
   codes?: 'fixed' | 'nearest';
   writeBack?: 'keep' | 'reencode';
   lrCodebooks: number;
@@ -63,6 +65,33 @@ async function readLabels(dir: string, mode: string): Promise<RelData> {
   return out;
 }
 
+/**
+ * The settings left at their defaults (not on the command line, not in --config) are the training plan's for this
+ * corpus (planTraining: whole-corpus distillation up to 5,000 documents, in-batch + hard negatives above, epochs
+ * within an example budget); what was chosen and why is printed before training starts.
+ */
+type PlannedFlags = TrainFlags & Required<Pick<TrainFlags, 'scope' | 'batchSize' | 'neg' | 'epochs'>>;
+
+function applyTrainingPlan(f: TrainFlags, documents: number, trainingQueries: number): PlannedFlags {
+  const plan = planTraining({ documents, trainingQueries, epochs: f.epochs ?? FIT_DEFAULTS.epochs, docScope: f.scope });
+  const chosen: string[] = [];
+  const take = <K extends 'scope' | 'batchSize' | 'neg' | 'epochs'>(attr: K, value: NonNullable<TrainFlags[K]>, flag: string) => {
+    if (f[attr] !== undefined) {
+      chosen.push(`${flag} ${String(f[attr])} (given)`);
+    } else {
+      f[attr] = value;
+      chosen.push(`${flag} ${String(value)}`);
+    }
+  };
+  take('scope', plan.docScope, '--scope');
+  take('batchSize', plan.batchSize, '--batch-size');
+  if (f.scope === 'batch') take('neg', plan.perQueryNegNum, '--neg');
+  take('epochs', plan.epochs, '--epochs');
+  console.error(`training plan for ${documents} documents and ${trainingQueries} training queries: ${chosen.join(', ')}`);
+  for (const r of plan.reasons) console.error(`  ${r}`);
+  return { ...f, neg: f.neg ?? FIT_DEFAULTS.perQueryNegNum } as PlannedFlags; // --neg counts with scope batch only
+}
+
 export function registerTrain(program: Command): void {
   const cmd = program
     .command('train')
@@ -78,11 +107,11 @@ export function registerTrain(program: Command): void {
     .option('--opq-train-points <n>', "OPQ: documents the initial rotation is fitted on, a seeded sample (faiss's max_train_points; default 65536)", intOption('--opq-train-points', 1))
     .option('--loss <name>', 'distill (KL to the dense ranking) or contras (cross-entropy on labels)', choiceOption('--loss', ['distill', 'contras'] as const), 'distill' as const)
     .option('--labels <kind>', 'virtual (rank 1 of the initial index = positive, ranks 2..400 negatives) or rels (--data judgments); default: virtual for distill, rels for contras', choiceOption('--labels', ['virtual', 'rels'] as const))
-    .option('--epochs <n>', 'epochs', intOption('--epochs', 1), FIT_DEFAULTS.epochs)
-    .option('--batch-size <n>', 'queries per batch', intOption('--batch-size', 1), FIT_DEFAULTS.batchSize)
-    .option('--neg <n>', 'hard negatives per query (scope batch)', intOption('--neg', 0), FIT_DEFAULTS.perQueryNegNum)
+    .option('--epochs <n>', `epochs (default: the training plan's, at most ${FIT_DEFAULTS.epochs}: fewer when the training queries are many)`, intOption('--epochs', 1))
+    .option('--batch-size <n>', "queries per batch (default: the training plan's: 32 with --scope corpus, 128 with batch)", intOption('--batch-size', 1))
+    .option('--neg <n>', "hard negatives per query, scope batch (default: the training plan's, 4)", intOption('--neg', 0))
     .option('--temperature <t>', "score temperature tau, or 'auto': fitted to the teacher's score spread (the rank-100 document weighs e^-4 of the first)", temperatureOption('--temperature'), FIT_DEFAULTS.temperature)
-    .option('--scope <s>', 'documents scored per query: batch (LibVQ, in-batch negatives) or corpus (all; small corpora)', choiceOption('--scope', ['batch', 'corpus'] as const), FIT_DEFAULTS.docScope)
+    .option('--scope <s>', 'documents scored per query: batch (LibVQ, in-batch + hard negatives) or corpus (all) (default: the training plan\'s: corpus up to 5,000 documents, else batch)', choiceOption('--scope', ['batch', 'corpus'] as const))
     .option('--codes <c>', 'fixed (JPQ: documents keep their codes) or nearest (LibVQ: straight-through); default fixed, nearest when the document tower trains', choiceOption('--codes', ['fixed', 'nearest'] as const))
     .option('--write-back <w>', 'keep or reencode (default: keep with fixed codes, reencode with nearest)', choiceOption('--write-back', ['keep', 'reencode'] as const))
     .option('--lr-codebooks <x>', 'AdamW rate of the PQ codebooks', positiveNumberOption('--lr-codebooks'), FIT_DEFAULTS.lr.codebooks)
@@ -127,15 +156,16 @@ ivf_opq = OPQ<M>,IVF<n>,PQ<M>x<b>; pq = PQ<M>x<b>; opq = OPQ<M>,PQ<M>x<b> (Learn
         if (!f.data) throw new LibvqError('INVALID_ARGUMENT', '--labels rels needs --data DIR (its {mode}-rels.arrow)');
         relData = await readLabels(f.data, f.mode);
       }
+      const fp = applyTrainingPlan(f, docs.rows, relData ? relData.size : queries.rows);
       // every per-epoch checkpoint records the options of its run; --resume refuses others (train-resume.ts)
-      const record = runRecord({ ...f, labels: labelsKind }, docs, queries);
+      const record = runRecord({ ...fp, labels: labelsKind }, docs, queries);
       if (f.resume) {
-        const note = checkResumeOptions(f.checkpointDir!, record, f.epochs);
+        const note = checkResumeOptions(f.checkpointDir!, record, fp.epochs);
         if (note) console.error(`note: ${note}`);
       }
       const fit = {
-        relData, lossMethod: f.loss, epochs: f.epochs, batchSize: f.batchSize, perQueryNegNum: f.neg, temperature: f.temperature,
-        docScope: f.scope, codeAssignment: f.codes, writeBack: f.writeBack, lr: { codebooks: f.lrCodebooks, centroids: f.lrCentroids, rotation: f.lrRotation },
+        relData, lossMethod: f.loss, epochs: fp.epochs, batchSize: fp.batchSize, perQueryNegNum: fp.neg, temperature: f.temperature,
+        docScope: fp.scope, codeAssignment: f.codes, writeBack: f.writeBack, lr: { codebooks: f.lrCodebooks, centroids: f.lrCentroids, rotation: f.lrRotation },
         freeze: { rotation: !!f.freezeRotation }, checkpointDir: f.checkpointDir, checkpointManifest: { cli: record }, seed: f.seed,
       };
       const create = { factory: f.factory, metric: f.metric, seed: f.seed, ...opqOptions(f) };
@@ -147,7 +177,7 @@ ivf_opq = OPQ<M>,IVF<n>,PQ<M>x<b>; pq = PQ<M>x<b>; opq = OPQ<M>,PQ<M>x<b> (Learn
           dataDir: f.data, mode: f.mode, model: f.model, fixEmb: f.fixEmb, docs, queries, create, fit,
           resumeDir: f.resume ? f.checkpointDir : undefined, out: f.out,
         });
-        if (r.resumedAfter !== null) console.error(resumeMessage(f.checkpointDir!, r.resumedAfter, f.epochs, f.out));
+        if (r.resumedAfter !== null) console.error(resumeMessage(f.checkpointDir!, r.resumedAfter, fp.epochs, f.out));
         li = r.model.learnable;
         rep = r.report;
       } else {
@@ -156,7 +186,7 @@ ivf_opq = OPQ<M>,IVF<n>,PQ<M>x<b>; pq = PQ<M>x<b>; opq = OPQ<M>,PQ<M>x<b> (Learn
           const r = LearnableIndex.resume(f.checkpointDir!);
           li = r.index;
           resumeFrom = r.state;
-          console.error(resumeMessage(f.checkpointDir!, r.state.epochsDone, f.epochs, f.out));
+          console.error(resumeMessage(f.checkpointDir!, r.state.epochsDone, fp.epochs, f.out));
         } else {
           li = await withStageProgress(trainingBars(f.factory), (onProgress) => LearnableIndex.fromFactory({ ...create, docEmbeddings: docs, onProgress }));
         }

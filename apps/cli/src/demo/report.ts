@@ -32,6 +32,7 @@ const SHORT: Record<CompareRow['kind'], string> = {
   opq: 'OPQ',
   'distill-index': 'learned: index (distill)',
   'distill-index-reencode': 'learned: index (distill, re-encoded)',
+  'contras-index': 'learned: index (contrastive)',
   'distill-encoder': 'learned: index + query encoder (distill)',
   'contras-encoder': 'learned: index + query encoder (contrastive)',
   'distill-encoders': 'learned: index + both encoders (distill)',

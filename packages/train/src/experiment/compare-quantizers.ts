@@ -1,18 +1,20 @@
-import { IndexFlat, type Matrix } from '@libvq/index-core';
+import { IndexFlat, deserializeIndex, serializeIndex, type Matrix } from '@libvq/index-core';
 import { invalidArgument, throwIfAborted } from '@libvq/index-core/util';
 import type { BaseEncoder } from '@libvq/encoder';
 import { evaluateRanking, type OffsetRels } from '@libvq/dataset';
 import type { FitReport } from '../learnable/fit.js';
 import { LearnableIndex } from '../learnable/learnable-index.js';
 import type { RelData } from '../learnable/labels.js';
+import { planTraining, type TrainingPlan } from '../learnable/training-plan.js';
 import { LearnableIndexWithEncoder } from '../learnable/with-encoder.js';
 import type { QueryTokens } from '../tower/embed-tokens.js';
 import type { TrainableTower } from '../tower/types.js';
 
 /**
- * The experiment behind `libvq demo` and `pnpm bench cranfield`: at each byte budget (M sub-vectors of 8 bits,
- * no IVF), unsupervised PQ and OPQ against learned OPQ indexes, all scored on judged dev queries next to the
- * dense (exact) row. Kept here so the demo and the benchmark run the same code with the same settings.
+ * The experiment behind `libvq demo` and `pnpm bench cranfield` / `debdesc`: at each byte budget (M sub-vectors of
+ * 8 bits, optionally behind an IVF), unsupervised PQ and OPQ against learned OPQ indexes, all scored on judged dev
+ * queries next to the dense (exact) row. Kept here so the demo and the benchmarks run the same code with the same
+ * settings; the training settings come from planTraining (corpus size) unless given.
  */
 export type CompareMethod =
   | 'pq'
@@ -21,6 +23,8 @@ export type CompareMethod =
   | 'distill-index'
   /** The same with every document re-encoded with the learned codebooks. */
   | 'distill-index-reencode'
+  /** Contrastive, index only, on `contrasLabels` (the judged training queries). */
+  | 'contras-index'
   /** Distill, index + query tower, virtual labels. */
   | 'distill-encoder'
   /** Contrastive, index + query tower, on `contrasLabels`. */
@@ -34,17 +38,18 @@ export interface CompareInput {
   docs: Matrix;
   /** Teacher embeddings of the training queries (the encoder's, before training). */
   trainQueries: Matrix;
-  /** Their token rows (the query tower trains on them). */
-  trainTokens: QueryTokens;
+  /** Their token rows (the query tower trains on them; rows with a query tower only). */
+  trainTokens?: QueryTokens;
   devQueries: Matrix;
-  devTokens: QueryTokens;
+  /** The dev queries' token rows (rows with a query tower only). */
+  devTokens?: QueryTokens;
   /** Judged dev queries: query row -> document row -> grade. */
   devRels: OffsetRels;
-  /** The encoder the embeddings came from (recorded in LearnableIndexWithEncoder). */
-  encoder: BaseEncoder;
-  /** A fresh trainable query tower starting from the encoder's query tower (one per trained row). */
-  makeQueryTower: () => TrainableTower;
-  /** Positives per training query row, for 'contras-encoder'. */
+  /** The encoder the embeddings came from (recorded in LearnableIndexWithEncoder; rows with a tower only). */
+  encoder?: BaseEncoder;
+  /** A fresh trainable query tower starting from the encoder's query tower (one per trained row with a tower). */
+  makeQueryTower?: () => TrainableTower;
+  /** Positives per training query row, for 'contras-index' and 'contras-encoder'. */
   contrasLabels?: RelData;
   /** The documents' token rows (row i = document i), for the 'distill-encoders*' rows. */
   docTokens?: QueryTokens;
@@ -74,25 +79,36 @@ export interface CompareOptions {
   bytes: number[];
   methods: CompareMethod[];
   epochs: number;
+  /**
+   * Training settings (scope, batch, negatives, epochs). Default: planTraining for the corpus and training-query
+   * counts, with `epochs` as the most epochs wanted.
+   */
+  plan?: Omit<TrainingPlan, 'reasons'>;
+  /** Put every quantizer behind an IVF of `nlist` lists (IVF{nlist},PQ / OPQ,IVF{nlist},PQ), searched with `nprobe`. */
+  ivf?: { nlist: number; nprobe: number };
   /** Tokens per query the tower sees. Default 64. */
   maxQueryLength?: number;
   /** Tokens per document the document tower sees (use the length the document embeddings were encoded with). Default 256. */
   maxDocLength?: number;
   signal?: AbortSignal;
+  /** Seed of the learned rows' training (batches, negatives, temperature sample). Default 3. */
+  seed?: number;
   /** Wraps each long stage (to draw a progress bar); default runs it silently. */
   stage?: <T>(label: string, run: (onProgress: (done: number, total: number) => void) => T | Promise<T>) => Promise<T>;
   /** Called with each row as soon as it is scored. */
   onRow?: (row: CompareRow) => void;
 }
 
-const ALL_METHODS: readonly CompareMethod[] = ['pq', 'opq', 'distill-index', 'distill-index-reencode', 'distill-encoder', 'contras-encoder', 'distill-encoders', 'distill-encoders-nearest'];
+const ALL_METHODS: readonly CompareMethod[] = ['pq', 'opq', 'distill-index', 'distill-index-reencode', 'contras-index', 'distill-encoder', 'contras-encoder', 'distill-encoders', 'distill-encoders-nearest'];
 const BOTH_TOWERS: readonly CompareMethod[] = ['distill-encoders', 'distill-encoders-nearest'];
+const TOWER_METHODS: readonly CompareMethod[] = ['distill-encoder', 'contras-encoder', ...BOTH_TOWERS];
 
 export const METHOD_LABELS: Record<CompareMethod, (M: number) => string> = {
   pq: (M) => `PQ${M}x8`,
   opq: (M) => `OPQ${M},PQ${M}x8`,
   'distill-index': () => 'distill index-only (virtual labels, keep)',
   'distill-index-reencode': () => 'distill index-only (virtual labels, reencode)',
+  'contras-index': () => 'contras index-only (labels)',
   'distill-encoder': () => 'distill index + query encoder (virtual labels)',
   'contras-encoder': () => 'contras index + query encoder (labels)',
   'distill-encoders': () => 'distill index + query & doc encoders (virtual labels, fixed codes, reencode)',
@@ -107,7 +123,23 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
   for (const b of o.bytes) {
     if (!Number.isInteger(b) || b < 1 || docs.dim % b !== 0) throw invalidArgument('bytes', `positive divisors of the dimension ${docs.dim} (sub-vectors of 8 bits)`, b);
   }
-  if (o.methods.includes('contras-encoder') && !input.contrasLabels) throw invalidArgument('contrasLabels', "positives per training query (method 'contras-encoder')", undefined);
+  for (const m of ['contras-index', 'contras-encoder'] as const) {
+    if (o.methods.includes(m) && !input.contrasLabels) throw invalidArgument('contrasLabels', `positives per training query (method '${m}')`, undefined);
+  }
+  const ivf = o.ivf;
+  if (ivf && !(Number.isInteger(ivf.nlist) && ivf.nlist >= 1 && Number.isInteger(ivf.nprobe) && ivf.nprobe >= 1)) {
+    throw invalidArgument('ivf', '{nlist, nprobe}: positive integers', JSON.stringify(ivf));
+  }
+  const plan = o.plan ?? planTraining({ documents: docs.rows, trainingQueries: input.trainQueries.rows, epochs: o.epochs });
+  const search = { k: K, ...(ivf ? { nprobe: ivf.nprobe } : {}) };
+  // 'OPQ4,PQ4x8' -> 'OPQ4,IVF1024,PQ4x8'; a learned row's label -> 'IVF1024: distill ...'
+  const prefix = (label: string) => {
+    if (!ivf) return label;
+    return /^(OPQ\d+,)?PQ/.test(label) ? label.replace(/^(OPQ\d+,)?/, (m) => `${m}IVF${ivf.nlist},`) : `IVF${ivf.nlist}: ${label}`;
+  };
+  if (o.methods.some((m) => TOWER_METHODS.includes(m)) && (!input.encoder || !input.makeQueryTower || !input.trainTokens || !input.devTokens)) {
+    throw invalidArgument('encoder / makeQueryTower / trainTokens / devTokens', `the encoder, a query tower and the queries' tokens (methods ${TOWER_METHODS.join(', ')})`, undefined);
+  }
   if (o.methods.some((m) => BOTH_TOWERS.includes(m)) && (!input.docTokens || !input.makeDocTower)) {
     throw invalidArgument('docTokens / makeDocTower', "the documents' tokens and a document tower (methods 'distill-encoders*')", undefined);
   }
@@ -128,46 +160,64 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
   flat.addSync(docs);
   record('dense', 4 * docs.dim, 'dense (exact)', flat.searchSync(devQueries, { k: K }).labels, null, null);
 
-  // The settings that held on Cranfield: whole-corpus KL, tau fitted to the teacher's score spread ('auto': 0.0048
-  // there; every fixed tau from 0.05 to 0.2 left the 4-byte R@100 below OPQ's), each document's codes fixed, keep write-back.
-  const common = { docEmbeddings: docs, epochs: o.epochs, batchSize: 32, temperature: 'auto' as const, docScope: 'corpus' as const, lr: { codebooks: 1e-3, rotation: 1e-4 }, seed: 3, signal: o.signal };
+  // The settings that held on Cranfield: tau fitted to the teacher's score spread ('auto': 0.0048 there; every fixed
+  // tau from 0.05 to 0.2 left the 4-byte R@100 below OPQ's), each document's codes fixed, keep write-back; the scope,
+  // batch, negatives and epochs from the plan (whole-corpus KL on small corpora, in-batch + hard negatives on large).
+  const common = {
+    docEmbeddings: docs, epochs: plan.epochs, batchSize: plan.batchSize, docScope: plan.docScope, perQueryNegNum: plan.perQueryNegNum,
+    virtualNegNum: plan.virtualNegNum, temperature: 'auto' as const, lr: { codebooks: 1e-3, rotation: 1e-4 }, seed: o.seed ?? 3, signal: o.signal,
+  };
   for (const M of o.bytes) {
-    const create = (method: 'pq' | 'opq', label: string) =>
-      stage(label, (onProgress) => LearnableIndex.create({ docEmbeddings: docs, indexMethod: method, subvectorNum: M, subvectorBits: 8, distMode: 'ip', seed: 1, signal: o.signal, onProgress }));
+    // Each structure is trained once per budget; a learned row starts from a copy of its bytes (the same index a
+    // fresh seeded build gives), so OPQ's training is not repeated for every learned row.
+    const built = new Map<'pq' | 'opq', Uint8Array>();
+    const create = async (method: 'pq' | 'opq', label: string): Promise<LearnableIndex> => {
+      const bytes = built.get(method);
+      if (bytes) return new LearnableIndex(deserializeIndex(bytes));
+      const li = await stage(label, (onProgress) =>
+        LearnableIndex.create({
+          docEmbeddings: docs, indexMethod: ivf ? (method === 'pq' ? 'ivf_pq' : 'ivf_opq') : method, ivfCentersNum: ivf?.nlist,
+          subvectorNum: M, subvectorBits: 8, distMode: 'ip', seed: 1, signal: o.signal, onProgress,
+        }),
+      );
+      built.set(method, serializeIndex(li.index));
+      return li;
+    };
     for (const method of o.methods) {
       throwIfAborted(o.signal, 'compareQuantizers');
-      const label = METHOD_LABELS[method](M);
+      const label = prefix(METHOD_LABELS[method](M));
       if (method === 'pq' || method === 'opq') {
         const li = await create(method, `${M} B: training ${label}`);
-        record(method, M, label, li.searchSync(devQueries, { k: K }).labels, null, null);
-      } else if (method === 'distill-index' || method === 'distill-index-reencode') {
-        const li = await create('opq', `${M} B: initial OPQ${M}`);
-        const writeBack = method === 'distill-index' ? 'keep' : 'reencode';
-        const rep = await stage(`${M} B: ${label}`, (onProgress) => li.fitSync({ ...common, queryEmbeddings: input.trainQueries, relData: null, lossMethod: 'distill', writeBack, onProgress }));
-        record(method, M, label, li.searchSync(devQueries, { k: K }).labels, rep, li.rotationError());
+        record(method, M, label, li.searchSync(devQueries, search).labels, null, null);
+      } else if (method === 'distill-index' || method === 'distill-index-reencode' || method === 'contras-index') {
+        const li = await create('opq', `${M} B: initial ${prefix(`OPQ${M},PQ${M}x8`)}`);
+        const writeBack = method === 'distill-index-reencode' ? 'reencode' : 'keep';
+        const labels = method === 'contras-index' ? { relData: input.contrasLabels!, lossMethod: 'contras' as const } : { relData: null, lossMethod: 'distill' as const };
+        const rep = await stage(`${M} B: ${label}`, (onProgress) => li.fitSync({ ...common, queryEmbeddings: input.trainQueries, ...labels, writeBack, onProgress }));
+        record(method, M, label, li.searchSync(devQueries, search).labels, rep, li.rotationError());
       } else if (BOTH_TOWERS.includes(method)) {
-        const init = await create('opq', `${M} B: initial OPQ${M}`);
-        const lie = new LearnableIndexWithEncoder(init, input.encoder, input.makeQueryTower(), input.makeDocTower!());
+        const init = await create('opq', `${M} B: initial ${prefix(`OPQ${M},PQ${M}x8`)}`);
+        const lie = new LearnableIndexWithEncoder(init, input.encoder!, input.makeQueryTower!(), input.makeDocTower!());
         const rep = await stage(`${M} B: ${label}`, (onProgress) =>
           lie.fit({
-            ...common, queryEmbeddings: input.trainQueries, queryTokens: input.trainTokens, maxQueryLength: maxQ, fixEmb: '', lossMethod: 'distill', relData: null,
+            ...common, queryEmbeddings: input.trainQueries, queryTokens: input.trainTokens!, maxQueryLength: maxQ, fixEmb: '', lossMethod: 'distill', relData: null,
             docTokens: input.docTokens, maxDocLength: o.maxDocLength ?? 256, codeAssignment: method === 'distill-encoders' ? 'fixed' : 'nearest', onProgress,
           }),
         );
-        const q = await lie.encodeTokens(input.devTokens, { maxQueryLength: maxQ, signal: o.signal });
-        record(method, M, label, lie.searchSync(q, { k: K }).labels, rep, lie.learnable.rotationError());
+        const q = await lie.encodeTokens(input.devTokens!, { maxQueryLength: maxQ, signal: o.signal });
+        record(method, M, label, lie.searchSync(q, search).labels, rep, lie.learnable.rotationError());
       } else {
-        const init = await create('opq', `${M} B: initial OPQ${M}`);
-        const lie = new LearnableIndexWithEncoder(init, input.encoder, input.makeQueryTower());
+        const init = await create('opq', `${M} B: initial ${prefix(`OPQ${M},PQ${M}x8`)}`);
+        const lie = new LearnableIndexWithEncoder(init, input.encoder!, input.makeQueryTower!());
         const loss = method === 'distill-encoder' ? 'distill' : 'contras';
         const rep = await stage(`${M} B: ${label}`, (onProgress) =>
           lie.fit({
-            ...common, queryEmbeddings: input.trainQueries, queryTokens: input.trainTokens, maxQueryLength: maxQ, fixEmb: 'doc', lossMethod: loss,
+            ...common, queryEmbeddings: input.trainQueries, queryTokens: input.trainTokens!, maxQueryLength: maxQ, fixEmb: 'doc', lossMethod: loss,
             relData: loss === 'distill' ? null : input.contrasLabels, onProgress,
           }),
         );
-        const q = await lie.encodeTokens(input.devTokens, { maxQueryLength: maxQ, signal: o.signal });
-        record(method, M, label, lie.searchSync(q, { k: K }).labels, rep, lie.learnable.rotationError());
+        const q = await lie.encodeTokens(input.devTokens!, { maxQueryLength: maxQ, signal: o.signal });
+        record(method, M, label, lie.searchSync(q, search).labels, rep, lie.learnable.rotationError());
       }
     }
   }
