@@ -39,8 +39,8 @@ function checkBatchRows(batchRows: number): void {
   if (!Number.isInteger(batchRows) || batchRows < 1) throw invalidArgument('batchRows', 'a positive integer', batchRows);
 }
 
-/** Where row r's values start, how many bytes a row takes, and how its elements are stored. */
-interface Layout {
+/** Where row r's values start, how many bytes a row takes, and how its elements are stored (also row-reader.ts's). */
+export interface Layout {
   rows: number;
   dim: number;
   offset: number;
@@ -102,7 +102,7 @@ class StridedSource implements VectorSource {
   }
 }
 
-async function stridedLayout(fh: FileHandle, path: string, format: 'npy' | 'fvecs' | 'memmap', dimOpt: number | undefined): Promise<Layout> {
+export async function stridedLayout(fh: FileHandle, path: string, format: 'npy' | 'fvecs' | 'memmap', dimOpt: number | undefined): Promise<Layout> {
   const size = await fileSize(fh);
   if (format === 'npy') {
     const h = await readNpyHeader(fh, size, path);

@@ -1,5 +1,7 @@
-import { IndexFlat, type Matrix, type Metric } from '@libvq/index-core';
-import { createRng, gatherRows, invalidArgument, sampleWithoutReplacement } from '@libvq/index-core/util';
+import { LibvqError, type Matrix, type Metric } from '@libvq/index-core';
+import { TopK, getBackend } from '@libvq/index-core/backend';
+import { checkMatrix, createRng, gatherRows, invalidArgument, sampleWithoutReplacement } from '@libvq/index-core/util';
+import { docBlockRows, documentBlock, isDocumentRows, type DocEmbeddings } from './doc-rows.js';
 
 /**
  * `temperature: 'auto'`: a temperature fitted to the teacher's score scale.
@@ -25,6 +27,8 @@ export interface AutoTemperatureOptions {
   seed?: number;
   /** When the queries are documents of the corpus (ANN training): each query row's own document, left out. */
   queryDocIds?: ArrayLike<number>;
+  /** Documents scored at a time (default docBlockRows: ~16 MB of vectors). The result does not depend on it. */
+  blockRows?: number;
 }
 
 /**
@@ -43,7 +47,14 @@ function score(metric: Metric, distance: number): number {
   return metric === 'ip' ? distance : -distance;
 }
 
-export function autoTemperature(metric: Metric, queries: Matrix, docs: Matrix, o: AutoTemperatureOptions = {}): number {
+/**
+ * `docs`: a Matrix or a row source (DocumentRows, e.g. a file): either way the sampled queries' exact top-k is
+ * taken over blocks of documents (backend.knn per block, merged in one bounded heap per query), so no copy of the
+ * corpus is made. Each score is the one an IndexFlat over the whole corpus computes (the kernel scores a pair the
+ * same whatever block it is in) and the heaps keep the same top-k (ties to the lower id), so the value is the one
+ * of an exact search over all documents at once.
+ */
+export function autoTemperature(metric: Metric, queries: Matrix, docs: DocEmbeddings, o: AutoTemperatureOptions = {}): number {
   const depth = o.depth ?? 100;
   const logRatio = o.logRatio ?? 4;
   if (!Number.isInteger(depth) || depth < 2) throw invalidArgument('autoTemperature depth', 'an integer >= 2', depth);
@@ -55,10 +66,8 @@ export function autoTemperature(metric: Metric, queries: Matrix, docs: Matrix, o
   const n = Math.min(o.sample ?? 1000, queries.rows);
   const rows = sampleWithoutReplacement(queries.rows, n, createRng(o.seed ?? 1234));
   rows.sort();
-  const flat = new IndexFlat(docs.dim, metric);
-  flat.addSync(docs);
   const k = rank + (own ? 1 : 0);
-  const r = flat.searchSync(gatherRows(queries, rows), { k });
+  const r = blockedTopK(metric, gatherRows(queries, rows), docs, k, o.blockRows ?? docBlockRows(docs.dim));
   const gaps = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const skip = own ? own[rows[i]] : -1;
@@ -78,4 +87,28 @@ export function autoTemperature(metric: Metric, queries: Matrix, docs: Matrix, o
     throw invalidArgument('temperature', `'auto' to find a score spread: the median gap between the teacher's rank-1 and rank-${rank} scores is ${median} (identical documents?); give a number`, 'auto');
   }
   return median / logRatio;
+}
+
+/** Exact top-k of each query over the documents, block by block: n x k scores (as distances) and document ids. */
+function blockedTopK(metric: Metric, q: Matrix, docs: DocEmbeddings, k: number, blockRows: number): { distances: Float32Array; labels: Float64Array } {
+  if (!Number.isInteger(blockRows) || blockRows < 1) throw invalidArgument('autoTemperature blockRows', 'a positive integer', blockRows);
+  checkMatrix(q, 'autoTemperature queries');
+  if (!isDocumentRows(docs)) checkMatrix(docs, 'autoTemperature docs');
+  if (q.dim !== docs.dim) throw new LibvqError('DIMENSION_MISMATCH', `autoTemperature: queries have dimension ${q.dim}, documents ${docs.dim}`);
+  const backend = getBackend(undefined); // IndexFlat's default: the js kernels
+  const heaps: TopK[] = [];
+  for (let i = 0; i < q.rows; i++) heaps.push(new TopK(k, metric));
+  for (let s = 0; s < docs.rows; s += blockRows) {
+    const e = Math.min(docs.rows, s + blockRows);
+    const kb = Math.min(k, e - s);
+    const r = backend.knn(q, documentBlock(docs, s, e), kb, metric);
+    for (let i = 0; i < q.rows; i++) {
+      const h = heaps[i];
+      for (let j = i * kb; j < (i + 1) * kb; j++) if (r.labels[j] >= 0) h.push(r.distances[j], s + r.labels[j]);
+    }
+  }
+  const distances = new Float32Array(q.rows * k);
+  const labels = new Float64Array(q.rows * k);
+  for (let i = 0; i < q.rows; i++) heaps[i].drainInto(distances, labels, i * k);
+  return { distances, labels };
 }

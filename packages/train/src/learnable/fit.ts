@@ -11,6 +11,7 @@ import { gatherGradRows, sgdStepRows } from '../optim/sgd.js';
 import type { TrainState } from '../checkpoint/train-state.js';
 import type { TowerState } from '../tower/types.js';
 import { autoTemperature } from './auto-temperature.js';
+import { checkDocumentRows, gatherDocuments, isDocumentRows, normalizedDocumentRows, type DocEmbeddings } from './doc-rows.js';
 import { resolveFitOptions, type ResolvedFitOptions } from './fit-options.js';
 import { BatchSampler, checkRelData, virtualLabels, type RelData } from './labels.js';
 import { readAssignments, type IndexParts } from './structure.js';
@@ -19,8 +20,12 @@ import { readAssignments, type IndexParts } from './structure.js';
 export interface IndexFitOptions extends LongOperationOptions {
   /** Training query embeddings (rows = query rows of relData / negData). */
   queryEmbeddings: Matrix;
-  /** The documents' embeddings, row i = document id i of the index. */
-  docEmbeddings: Matrix;
+  /**
+   * The documents' embeddings, row i = document id i of the index: a Matrix, or a row source read on demand
+   * (DocumentRows, e.g. @libvq/dataset/formats' openRowReader over a .npy / .fvecs / .memmap file), so that a
+   * corpus that does not fit in memory trains with memory that does not grow with it (docScope 'batch' only).
+   */
+  docEmbeddings: DocEmbeddings;
   /** Positives per query row; null / absent = virtual labels from the initial index (LibVQ's nolabel). */
   relData?: RelData | null;
   /** Hard negatives per query row; absent with relData = random documents; with virtual labels = ranks 2..400. */
@@ -183,7 +188,9 @@ function normalizedInputs(parts: IndexParts, o: IndexFitOptions, towers: TowerHo
     checkMatrix(m, name, parts.dIn);
     return normalizeRows({ rows: m.rows, dim: m.dim, data: m.data.slice() });
   };
-  return { ...o, queryEmbeddings: unit(o.queryEmbeddings, 'queryEmbeddings'), docEmbeddings: unit(o.docEmbeddings, 'docEmbeddings') };
+  // A row source is normalised as its rows are read (per gathered batch / block), never as a whole copy.
+  const docs = isDocumentRows(o.docEmbeddings) ? normalizedDocumentRows(o.docEmbeddings) : unit(o.docEmbeddings, 'docEmbeddings');
+  return { ...o, queryEmbeddings: unit(o.queryEmbeddings, 'queryEmbeddings'), docEmbeddings: docs };
 }
 
 /** What the loop asks for each batch: the rows whose current embeddings it needs (docs: only with a doc tower). */
@@ -201,7 +208,12 @@ interface BatchEmbeddings {
 function* fitSteps(parts: IndexParts, o: IndexFitOptions, r: ResolvedFitOptions, towers: TowerHooks): Generator<BatchRequest, FitReport, BatchEmbeddings> {
   const t0 = performance.now();
   checkMatrix(o.queryEmbeddings, 'queryEmbeddings', parts.dIn);
-  checkMatrix(o.docEmbeddings, 'docEmbeddings', parts.dIn);
+  const docSource = isDocumentRows(o.docEmbeddings) ? o.docEmbeddings : null;
+  if (docSource) checkDocumentRows(docSource, 'docEmbeddings', parts.dIn);
+  else checkMatrix(o.docEmbeddings as Matrix, 'docEmbeddings', parts.dIn);
+  if (docSource && r.docScope === 'corpus') {
+    throw invalidArgument('docScope', "'batch' with document rows read on demand ('corpus' scores every document at every step: give docEmbeddings as a Matrix)", 'corpus');
+  }
   const nDocs = parts.index.ntotal;
   if (o.docEmbeddings.rows !== nDocs) {
     throw new LibvqError('DIMENSION_MISMATCH', `docEmbeddings: ${o.docEmbeddings.rows} rows, the index holds ${nDocs} documents (row i must be document id i)`);
@@ -315,7 +327,7 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, r: ResolvedFitOptions,
       const docRows = corpusIds ?? b.docs;
       let positives: Int32Array | undefined;
       if (corpusIds) positives = b.docs.subarray(0, B);
-      const stored = corpusIds ? o.docEmbeddings : gatherRows(o.docEmbeddings, docRows);
+      const stored = docSource ? gatherDocuments(docSource, docRows) : corpusIds ? (o.docEmbeddings as Matrix) : gatherRows(o.docEmbeddings as Matrix, docRows);
       const teacherQ = gatherRows(o.queryEmbeddings, b.queries);
       const got: BatchEmbeddings = yield { queries: b.queries, docs: dTower ? docRows : null };
       const q = got.queries;

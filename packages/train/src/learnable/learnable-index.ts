@@ -6,6 +6,7 @@ import { readIndexCheckpoint, writeIndexCheckpoint, type CheckpointExtra, type I
 import { readTrainCheckpoint, writeTrainCheckpoint, type TrainState } from '../checkpoint/train-state.js';
 import { orthogonalityError } from '../optim/cayley.js';
 import { fitIndexParams, fitIndexParamsAsync, fitWithTowers, type FitReport, type IndexFitOptions, type TowerHook, type TowerHooks } from './fit.js';
+import { checkDocumentRows, docBlockRows, documentBlock, isDocumentRows, type DocEmbeddings } from './doc-rows.js';
 import { resolveFitOptions, type ResolvedFitOptions, type WriteBack } from './fit-options.js';
 import { methodToFactory } from './methods.js';
 import { inspectIndex, readAssignments, type IndexParts, type LearnableMethod } from './structure.js';
@@ -222,9 +223,14 @@ export class LearnableIndex {
     checkpointManifest: Record<string, unknown> = {},
   ): Promise<{ report: FitReport; docEmbeddings: Matrix }> {
     if (towers.doc && !docsAfter) throw invalidArgument('docsAfter', 'the re-encoding of every document (a document tower trains)', undefined);
+    if (isDocumentRows(o.docEmbeddings)) {
+      // The towers' report hands back the documents the index holds, as a Matrix (LearnableIndexWithEncoder).
+      throw invalidArgument('docEmbeddings', 'a Matrix when towers train (document rows read on demand train the index alone: fit)', 'a row source');
+    }
+    const docMatrix = o.docEmbeddings;
     const { opts, resolved } = this.fitSetup(o, towers.doc !== undefined, checkpointManifest);
     const report = await fitWithTowers(this.parts, opts, towers, resolved);
-    const docs = towers.doc ? await docsAfter!() : o.docEmbeddings;
+    const docs = towers.doc ? await docsAfter!() : docMatrix;
     if (resolved.writeBack === 'reencode') this.reencode(docs, o);
     return { report, docEmbeddings: docs };
   }
@@ -250,22 +256,47 @@ export class LearnableIndex {
 
   /**
    * LibVQ's write-back: every document is re-assigned and re-encoded with the current (trained) parameters, and
-   * a copy of those parameters becomes the placer of later documents.
+   * a copy of those parameters becomes the placer of later documents. Document rows read on demand (DocumentRows)
+   * are added a block at a time (docBlockRows), so the corpus is never in memory at once; a document is encoded
+   * the same alone or with others, so the index is the one the whole Matrix gives.
    */
-  reencode(docEmbeddings: Matrix, opts: LongOperationOptions = {}): void {
+  reencode(docEmbeddings: DocEmbeddings, opts: LongOperationOptions = {}): void {
     this.startReencode(docEmbeddings);
-    this.addSync(docEmbeddings, opts);
+    if (!isDocumentRows(docEmbeddings)) {
+      this.addSync(docEmbeddings, opts);
+      return;
+    }
+    const n = docEmbeddings.rows;
+    const step = docBlockRows(docEmbeddings.dim);
+    for (let r0 = 0; r0 < n; r0 += step) {
+      throwIfAborted(opts.signal, 'reencode');
+      const r1 = Math.min(n, r0 + step);
+      this.index.addEncoded(this.placer.encode(documentBlock(docEmbeddings, r0, r1)));
+      opts.onProgress?.(r1, n, 'add');
+    }
   }
 
   /** reencode, adding a slice at a time with a turn of the event loop between slices (add). */
-  private async reencodeAsync(docEmbeddings: Matrix, opts: LongOperationOptions): Promise<void> {
+  private async reencodeAsync(docEmbeddings: DocEmbeddings, opts: LongOperationOptions): Promise<void> {
     this.startReencode(docEmbeddings);
-    await this.add(docEmbeddings, opts);
+    if (!isDocumentRows(docEmbeddings)) {
+      await this.add(docEmbeddings, opts);
+      return;
+    }
+    const n = docEmbeddings.rows;
+    const step = docBlockRows(docEmbeddings.dim);
+    for (let r0 = 0; r0 < n; r0 += step) {
+      throwIfAborted(opts.signal, 'reencode');
+      const r1 = Math.min(n, r0 + step);
+      await this.add(documentBlock(docEmbeddings, r0, r1)); // slices of the block, a turn of the event loop between
+      opts.onProgress?.(r1, n, 'add');
+    }
   }
 
   /** reencode's first half: the check, the current parameters as the placer, the index emptied. */
-  private startReencode(docEmbeddings: Matrix): void {
-    checkMatrix(docEmbeddings, 'docEmbeddings', this.parts.dIn);
+  private startReencode(docEmbeddings: DocEmbeddings): void {
+    if (isDocumentRows(docEmbeddings)) checkDocumentRows(docEmbeddings, 'docEmbeddings', this.parts.dIn);
+    else checkMatrix(docEmbeddings, 'docEmbeddings', this.parts.dIn);
     if (docEmbeddings.rows !== this.index.ntotal) {
       throw new LibvqError('DIMENSION_MISMATCH', `reencode: ${docEmbeddings.rows} document embeddings for ${this.index.ntotal} stored documents`);
     }
