@@ -7,7 +7,8 @@
  * Writes bench-out/train-debdesc.{json,md}.
  *
  *   pnpm bench debdesc [--data DIR] [--work DIR] [--bytes 4,10,20] [--ivf 1024] [--nprobe 64] [--epochs N]
- *                      [--seeds 3,4,5] [--methods pq,opq,distill-index,contras-index]
+ *                      [--seeds 3,4,5] [--methods pq,opq,distill-index,contras-index] [--threads N]
+ *                      [--opq-niter N] [--opq-train-points N]
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -63,6 +64,10 @@ export async function main(argv: string[]): Promise<void> {
   const seeds = (arg(argv, '--seeds') ?? '3').split(',').map(Number);
   const methods = (arg(argv, '--methods') ?? 'pq,opq,distill-index,contras-index').split(',') as CompareMethod[];
   const ivfModes = (arg(argv, '--ivf-modes') ?? 'none,ivf').split(',');
+  const threads = Number(arg(argv, '--threads') ?? 1);
+  const niter = arg(argv, '--opq-niter');
+  const points = arg(argv, '--opq-train-points');
+  const opq = niter || points ? { niter: niter ? Number(niter) : undefined, maxTrainPoints: points ? Number(points) : undefined } : undefined;
   const t0 = performance.now();
   const d = await loadEncoded(dataDir, work);
   const plan = planTraining({ documents: d.docs.rows, trainingQueries: d.train.rows, epochs });
@@ -77,7 +82,7 @@ export async function main(argv: string[]): Promise<void> {
       // Unsupervised rows do not depend on the training seed: run them once.
       const ms = i === 0 ? methods : methods.filter((m) => m !== 'pq' && m !== 'opq');
       const rows = await compareQuantizers(input, {
-        bytes, epochs, plan, ivf, methods: ms, seed,
+        bytes, epochs, plan, ivf, methods: ms, seed, threads, opq,
         onRow: (r) => console.error(`${mode} seed ${seed} ${r.bytes} B  ${r.method.padEnd(50)} MRR@10 ${r.mrr10.toFixed(3)}  R@100 ${r.recall100.toFixed(3)}${r.trainSeconds !== null ? `  ${r.trainSeconds.toFixed(1)} s` : ''}`),
       });
       for (const r of rows) if (r.kind !== 'dense' || (mode === ivfModes[0] && i === 0)) all.push({ ...r, ivf: mode, seed });
@@ -102,7 +107,8 @@ export async function main(argv: string[]): Promise<void> {
   });
   const md = [
     `# debdesc, glove-100, dev queries (${d.devRels.size} judged); training: ${d.train.rows} train queries, ${plan.epochs} epochs, scope ${plan.docScope}` +
-      ` (batch ${plan.batchSize}, ${plan.perQueryNegNum} hard negatives), tau auto; IVF rows: IVF${nlist}, nprobe ${nprobe}`,
+      ` (batch ${plan.batchSize}, ${plan.perQueryNegNum} hard negatives), tau auto; IVF rows: IVF${nlist}, nprobe ${nprobe}; ` +
+      `OPQ ${opq?.niter ?? 50} iterations on ${opq?.maxTrainPoints ?? 65536} points; ${threads} thread(s)`,
     '',
     markdownTable(['bytes', 'method', 'MRR@10', 'R@100', 'seeds', 'train s'], lines),
     '',

@@ -91,6 +91,10 @@ export interface CompareOptions {
   /** Tokens per document the document tower sees (use the length the document embeddings were encoded with). Default 256. */
   maxDocLength?: number;
   signal?: AbortSignal;
+  /** Threads of every index (training, adds, searches; the figures are the same for any value). Default 1. */
+  threads?: number;
+  /** OPQ training knobs of the OPQ rows and of the learned rows' initial index (default faiss's: 50 iterations, 65,536 points). */
+  opq?: { niter?: number; maxTrainPoints?: number };
   /** Seed of the learned rows' training (batches, negatives, temperature sample). Default 3. */
   seed?: number;
   /** Wraps each long stage (to draw a progress bar); default runs it silently. */
@@ -173,11 +177,15 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
     const built = new Map<'pq' | 'opq', Uint8Array>();
     const create = async (method: 'pq' | 'opq', label: string): Promise<LearnableIndex> => {
       const bytes = built.get(method);
-      if (bytes) return new LearnableIndex(deserializeIndex(bytes));
+      if (bytes) {
+        const index = deserializeIndex(bytes);
+        if (o.threads !== undefined) index.threads = o.threads;
+        return new LearnableIndex(index);
+      }
       const li = await stage(label, (onProgress) =>
         LearnableIndex.create({
           docEmbeddings: docs, indexMethod: ivf ? (method === 'pq' ? 'ivf_pq' : 'ivf_opq') : method, ivfCentersNum: ivf?.nlist,
-          subvectorNum: M, subvectorBits: 8, distMode: 'ip', seed: 1, signal: o.signal, onProgress,
+          subvectorNum: M, subvectorBits: 8, distMode: 'ip', seed: 1, threads: o.threads, opq: o.opq, signal: o.signal, onProgress,
         }),
       );
       built.set(method, serializeIndex(li.index));

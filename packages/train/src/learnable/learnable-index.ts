@@ -33,6 +33,10 @@ export interface CreateLearnableIndexOptions extends LongOperationOptions {
   distMode?: MetricOrCosine;
   seed?: number;
   backend?: string;
+  /** Training knobs of the OPQ rotation (fromFactory's). */
+  opq?: FactoryOptions['opq'];
+  /** Threads of the index's training, adds and searches (fromFactory's; the bytes are the same for any value). */
+  threads?: number;
 }
 
 /**
@@ -52,6 +56,11 @@ export interface FromFactoryOptions extends LongOperationOptions {
   backend?: string;
   /** Training knobs the factory string does not carry (OPQ iterations and training points: FactoryOptions). */
   opq?: FactoryOptions['opq'];
+  /**
+   * Threads of the index (k-means, PQ and OPQ training, adds, searches, the virtual labels' search); it keeps
+   * them afterwards (`index.threads`). The index bytes are the same for any value. Default 1.
+   */
+  threads?: number;
 }
 
 export interface CreateFromSourceOptions extends Omit<CreateLearnableIndexOptions, 'docEmbeddings'> {
@@ -156,6 +165,10 @@ export class LearnableIndex {
     if (!index.parameters().centroids && !index.parameters().codebooks) {
       // Before training, not after it: a Flat index has nothing to learn (inspectIndex would say so only then).
       throw invalidArgument('factory', 'a learnable index (IVF, IVF-PQ or PQ, optionally after OPQ)', o.factory);
+    }
+    if (o.threads !== undefined) {
+      if (!Number.isInteger(o.threads) || o.threads < 1) throw invalidArgument('threads', 'a positive integer', o.threads);
+      index.threads = o.threads;
     }
     index.trainSync(docs, { seed: o.seed, signal: o.signal, onProgress: o.onProgress });
     index.addSync(docs, undefined, { signal: o.signal, onProgress: o.onProgress }); // stage 'add'
