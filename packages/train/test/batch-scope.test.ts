@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { serializeIndex } from '@libvq/index-core';
+import { LearnableIndex } from '../src/index.js';
+import { planTraining } from '../src/fit.js';
+import { clustered } from './fixtures.js';
+
+// docScope 'batch' as the training plan sets it for large corpora (in-batch + 4 hard negatives from the virtual
+// labels, batch 128), on a corpus small enough for a test: the run is a function of its seed.
+describe("docScope 'batch' (the large-corpus plan)", () => {
+  const { docs, queries } = clustered(11, 1200, 400, 16);
+  const plan = planTraining({ documents: 60_000, trainingQueries: queries.rows, epochs: 2 });
+  const run = (seed: number, method: 'ivf_opq' | 'opq') => {
+    const li = LearnableIndex.create({ docEmbeddings: docs, indexMethod: method, ivfCentersNum: 16, subvectorNum: 4, subvectorBits: 6, distMode: 'ip', seed: 5 });
+    const rep = li.fitSync({
+      queryEmbeddings: queries, docEmbeddings: docs, relData: null, docScope: plan.docScope, batchSize: plan.batchSize,
+      perQueryNegNum: plan.perQueryNegNum, virtualNegNum: plan.virtualNegNum, epochs: plan.epochs, seed,
+    });
+    return { bytes: Buffer.from(serializeIndex(li.index)), rep };
+  };
+
+  it.each(['ivf_opq', 'opq'] as const)('%s: the same seed gives the same index bytes; another seed another index', (method) => {
+    expect(plan).toMatchObject({ docScope: 'batch', batchSize: 128, perQueryNegNum: 4 });
+    const a = run(7, method);
+    const b = run(7, method);
+    const c = run(8, method);
+    expect(a.rep.steps).toBe(plan.epochs * Math.ceil(queries.rows / plan.batchSize));
+    expect(a.bytes.equals(b.bytes)).toBe(true);
+    expect(a.rep.epochLoss).toEqual(b.rep.epochLoss);
+    expect(a.bytes.equals(c.bytes)).toBe(false);
+  });
+});
