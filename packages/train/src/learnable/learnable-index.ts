@@ -6,7 +6,7 @@ import { readIndexCheckpoint, writeIndexCheckpoint, type CheckpointExtra, type I
 import { readTrainCheckpoint, writeTrainCheckpoint, type TrainState } from '../checkpoint/train-state.js';
 import { orthogonalityError } from '../optim/cayley.js';
 import { fitIndexParams, fitIndexParamsAsync, fitWithTowers, type FitReport, type IndexFitOptions, type TowerHook, type TowerHooks } from './fit.js';
-import { checkDocumentRows, docBlockRows, documentBlock, isDocumentRows, type DocEmbeddings } from './doc-rows.js';
+import { checkDocumentRows, docBlockRows, documentBlock, isDocumentRows, type DocEmbeddings, type DocumentRows } from './doc-rows.js';
 import { resolveFitOptions, type ResolvedFitOptions, type WriteBack } from './fit-options.js';
 import { methodToFactory } from './methods.js';
 import { inspectIndex, readAssignments, type IndexParts, type LearnableMethod } from './structure.js';
@@ -279,13 +279,9 @@ export class LearnableIndex {
       this.addSync(docEmbeddings, opts);
       return;
     }
-    const n = docEmbeddings.rows;
-    const step = docBlockRows(docEmbeddings.dim);
-    for (let r0 = 0; r0 < n; r0 += step) {
-      throwIfAborted(opts.signal, 'reencode');
-      const r1 = Math.min(n, r0 + step);
-      this.index.addEncoded(this.placer.encode(documentBlock(docEmbeddings, r0, r1)));
-      opts.onProgress?.(r1, n, 'add');
+    for (const block of reencodeBlocks(docEmbeddings, opts)) {
+      this.index.addEncoded(this.placer.encode(block.rows));
+      opts.onProgress?.(block.end, docEmbeddings.rows, 'add');
     }
   }
 
@@ -296,13 +292,9 @@ export class LearnableIndex {
       await this.add(docEmbeddings, opts);
       return;
     }
-    const n = docEmbeddings.rows;
-    const step = docBlockRows(docEmbeddings.dim);
-    for (let r0 = 0; r0 < n; r0 += step) {
-      throwIfAborted(opts.signal, 'reencode');
-      const r1 = Math.min(n, r0 + step);
-      await this.add(documentBlock(docEmbeddings, r0, r1)); // slices of the block, a turn of the event loop between
-      opts.onProgress?.(r1, n, 'add');
+    for (const block of reencodeBlocks(docEmbeddings, opts)) {
+      await this.add(block.rows); // slices of the block, a turn of the event loop between
+      opts.onProgress?.(block.end, docEmbeddings.rows, 'add');
     }
   }
 
@@ -376,5 +368,15 @@ export class LearnableIndex {
   /** The faiss factory string of the wrapped index. */
   describe(): string {
     return describeIndex(this.index);
+  }
+}
+
+/** The document blocks a re-encode adds, in order (docBlockRows each), checking for an abort before each. */
+function* reencodeBlocks(docs: DocumentRows, opts: LongOperationOptions): Generator<{ rows: Matrix; end: number }> {
+  const step = docBlockRows(docs.dim);
+  for (let r0 = 0; r0 < docs.rows; r0 += step) {
+    throwIfAborted(opts.signal, 'reencode');
+    const end = Math.min(docs.rows, r0 + step);
+    yield { rows: documentBlock(docs, r0, end), end };
   }
 }
