@@ -6,8 +6,8 @@ import {
 } from '@libvq/train';
 import { interruptible } from './interrupt.js';
 import { resolveModel } from './models/resolve-model.js';
-import { progressBar, withProgress, withStageProgress, type ProgressBar } from './progress.js';
-import { trainingBars } from './training-bars.js';
+import { progressBar, withStageProgress, type ProgressBar } from './progress.js';
+import { fitBars, trainingBars } from './training-bars.js';
 
 /**
  * `--fix-emb`: LibVQ's fix_emb on the command line. 'query,doc' (or LibVQ's 'query, doc') keeps both stored
@@ -77,7 +77,7 @@ export async function trainWithTowers(a: TowerTrainingArgs): Promise<{ model: Le
     const bars: { reencode?: ProgressBar } = {};
     let report: WithEncoderFitReport;
     try {
-      report = await withProgress('training', 'batches', (onProgress) =>
+      report = await withStageProgress(fitBars, (onProgress) =>
         model.fit({
           ...a.fit, fixEmb: a.fixEmb, docEmbeddings: a.docs, queryEmbeddings: a.queries, resumeFrom, onProgress,
           queryTokens, maxQueryLength: queryTokens ? longestRow(queryTokens) : undefined,

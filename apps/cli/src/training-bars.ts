@@ -21,3 +21,6 @@ export function trainingBars(factory: string): StageBar {
   };
 }
 
+
+/** The bars of fit's stages (LearnableIndex.fit, LearnableIndexWithEncoder.fit): the virtual labels' search, then the steps. */
+export const fitBars: StageBar = (stage) => (stage === 'labels' ? { label: 'virtual labels', unit: 'queries' } : { label: 'training', unit: 'batches' });

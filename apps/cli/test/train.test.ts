@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sliceRows } from '@libvq/index-core/util';
 import { writeVectors } from '@libvq/dataset';
-import { planTraining } from '@libvq/train/fit';
+import { describeLabelMining, planTraining } from '@libvq/train/fit';
 import { LearnableIndex, autoTemperature, resolveFitOptions } from '@libvq/train';
 import { registerTrain } from '../src/commands/train.js';
 import { runLibvq } from './cli-runner.js';
@@ -117,6 +117,30 @@ describe('libvq train', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('OPQ4,PQ4x6 (distill)');
     expect(svg.match(/aria-roledescription="point"/g)).toHaveLength(2); // --epochs 2
+  });
+
+  it('--label-search / --label-nprobe mine the virtual labels as the library does, and say how', async () => {
+    const ivfFlags = ['--docs', docsPath, '--queries', qPath, '--factory', 'IVF8,PQ4x6', '--epochs', '1', '--temperature', '0.1', '--seed', '4'];
+    const opts = { queryEmbeddings: queries, docEmbeddings: docs, relData: null, epochs: 1, temperature: 0.1, seed: 4 } as const;
+    for (const [args, mining] of [
+      [['--label-nprobe', '3'], { nprobe: 3 }],
+      [['--label-search', 'exact', '--threads', '2'], { method: 'exact' }],
+      [[], {}],
+    ] as const) {
+      const out = join(root, `labels-${args.join('')}`);
+      const r = await libvq('train', ...ivfFlags, ...args, '-o', out);
+      expect(r.code, r.err).toBe(0);
+      const li = LearnableIndex.fromFactory({ factory: 'IVF8,PQ4x6', docEmbeddings: docs, seed: 4 });
+      const plan = planTraining({ documents: docs.rows, trainingQueries: queries.rows, epochs: 1 });
+      const rep = li.fitSync({ ...opts, docScope: plan.docScope, batchSize: plan.batchSize, labelMining: mining });
+      const said = r.err.split('\n').find((l) => l.startsWith('virtual labels:'));
+      expect(said).toBe(describeLabelMining(rep.labels!).replace(/in [0-9.]+ s/, said!.match(/in [0-9.]+ s/)![0]));
+      expect(Array.from(LearnableIndex.load(out).parts.codebooks!.data)).toEqual(Array.from(li.parts.codebooks!.data));
+    }
+    const bad = await libvq('train', ...ivfFlags, '--label-nprobe', '9', '-o', join(root, 'x'));
+    expect(bad.err).toMatch(/labelMining\.nprobe: expected 'auto' or an integer in \[1, 8\]/);
+    const bad2 = await libvq('train', ...ivfFlags, '--label-nprobe', 'many', '-o', join(root, 'x'));
+    expect(bad2.err).toContain('--label-nprobe must be an integer >= 1, got "many"');
   });
 
   it('refuses bad flags with a message naming them', async () => {

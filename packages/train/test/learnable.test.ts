@@ -10,7 +10,7 @@ import { LearnableIndex } from '../src/index.js';
 import { forwardBatch, totalLoss } from '../src/grad/index.js';
 import { orthogonalityError } from '../src/optim/index.js';
 import type { LearnableMethod } from '../src/index.js';
-import { clustered } from './fixtures.js';
+import { clustered, reconstructStored, rotateQuery } from './fixtures.js';
 
 const d = 16;
 const { docs, queries } = clustered(42, 500, 120, d);
@@ -50,25 +50,10 @@ function corpusDistill(li: LearnableIndex, q: Matrix): number {
 function bruteForce(li: LearnableIndex, q: Matrix, k: number): Int32Array {
   const p = li.parts;
   const n = li.ntotal;
-  const a = readAssignments(p);
-  const rot = (x: Float32Array): Float64Array => {
-    const y = new Float64Array(p.d);
-    const R = p.rotation;
-    if (!R) y.set(x);
-    else for (let r = 0; r < p.d; r++) for (let c = 0; c < p.dIn; c++) y[r] += R[r * p.dIn + c] * x[c];
-    return y;
-  };
-  const recon = new Float64Array(n * p.d);
-  for (let i = 0; i < n; i++) {
-    if (a.lists) for (let t = 0; t < p.d; t++) recon[i * p.d + t] = p.centroids![a.lists[i] * p.d + t];
-    if (a.codes) {
-      const { M, ksub, dsub, data: centroids } = p.codebooks!;
-      for (let m = 0; m < M; m++) for (let t = 0; t < dsub; t++) recon[i * p.d + m * dsub + t] += centroids[(m * ksub + a.codes[i * M + m]) * dsub + t];
-    }
-  }
+  const recon = reconstructStored(p);
   const out = new Int32Array(q.rows * k);
   for (let i = 0; i < q.rows; i++) {
-    const qr = rot(q.data.subarray(i * q.dim, (i + 1) * q.dim));
+    const qr = rotateQuery(p, q.data.subarray(i * q.dim, (i + 1) * q.dim));
     const sc = Array.from({ length: n }, (_, j) => {
       let s = 0;
       for (let t = 0; t < p.d; t++) s += p.metric === 'ip' ? qr[t] * recon[j * p.d + t] : -((qr[t] - recon[j * p.d + t]) ** 2);

@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { LibvqError } from '@libvq/index-core';
 import { compareQuantizers, type CompareMethod } from '@libvq/train';
-import { CORPUS_SCOPE_MAX_DOCUMENTS, planTraining } from '@libvq/train/fit';
+import { CORPUS_SCOPE_MAX_DOCUMENTS, describeLabelMining, planTraining } from '@libvq/train/fit';
 import { withConfig } from '../config.js';
 import { interruptible } from '../interrupt.js';
-import { withProgress } from '../progress.js';
+import { withStageProgress } from '../progress.js';
 import { intListOption, intOption } from '../vectors-arg.js';
 import { prepareDemoData } from '../demo/prepare.js';
 import { DEFAULT_MODEL } from '../models/resolve-model.js';
@@ -108,8 +108,12 @@ Examples:
             },
             {
               bytes, methods: DEMO_METHODS, epochs: f.epochs, plan, threads: f.threads, opq, maxQueryLength: f.maxQueryLength, signal,
-              stage: (label, run) => withProgress(`3/5 ${label}`, 'steps', run),
-              onRow: (r) => console.error(`4/5 ${String(r.bytes).padStart(3)} B  ${r.method.padEnd(46)} MRR@10 ${r.mrr10.toFixed(3)}  R@100 ${r.recall100.toFixed(3)}  nDCG@10 ${r.ndcg10.toFixed(3)}`),
+              // a learned row's fit reports its virtual labels ('labels', queries) before its steps: a bar each
+              stage: (label, run) => withStageProgress((s) => (s === 'labels' ? { label: `3/5 ${label}: virtual labels`, unit: 'queries' } : { label: `3/5 ${label}`, unit: 'steps' }), run),
+              onRow: (r) => {
+                console.error(`4/5 ${String(r.bytes).padStart(3)} B  ${r.method.padEnd(46)} MRR@10 ${r.mrr10.toFixed(3)}  R@100 ${r.recall100.toFixed(3)}  nDCG@10 ${r.ndcg10.toFixed(3)}`);
+                if (r.labels) console.error(`            ${describeLabelMining(r.labels)}`);
+              },
             },
           );
         } finally {

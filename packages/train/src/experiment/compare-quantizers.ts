@@ -3,6 +3,7 @@ import { invalidArgument, throwIfAborted } from '@libvq/index-core/util';
 import type { BaseEncoder } from '@libvq/encoder';
 import { evaluateRanking, type OffsetRels } from '@libvq/dataset';
 import type { FitReport } from '../learnable/fit.js';
+import type { LabelMiningOptions, LabelMiningReport } from '../learnable/virtual-labels.js';
 import { LearnableIndex } from '../learnable/learnable-index.js';
 import type { RelData } from '../learnable/labels.js';
 import { planTraining, type TrainingPlan } from '../learnable/training-plan.js';
@@ -72,6 +73,8 @@ export interface CompareRow {
   epochLoss: number[] | null;
   /** ‖RᵀR − I‖∞ of the learned rotation (stays orthogonal). */
   rotationError: number | null;
+  /** How the row's virtual labels were mined (learned rows with relData null), else null. */
+  labels: LabelMiningReport | null;
 }
 
 export interface CompareOptions {
@@ -95,6 +98,8 @@ export interface CompareOptions {
   threads?: number;
   /** OPQ training knobs of the OPQ rows and of the learned rows' initial index (default faiss's: 50 iterations, 65,536 points). */
   opq?: { niter?: number; maxTrainPoints?: number };
+  /** How the learned rows' virtual labels are mined (fit's labelMining; default the index, nprobe 'auto'). */
+  labelMining?: LabelMiningOptions;
   /** Seed of the learned rows' training (batches, negatives, temperature sample). Default 3. */
   seed?: number;
   /** Wraps each long stage (to draw a progress bar); default runs it silently. */
@@ -155,6 +160,7 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
     const row: CompareRow = {
       kind, method, bytes, mrr10: e.mrr[10], recall100: e.recall[100], ndcg10: e.ndcg[10],
       trainSeconds: fit ? fit.seconds : null, trainQps: fit ? fit.queriesPerSecond : null, epochLoss: fit ? fit.epochLoss : null, rotationError: rot,
+      labels: fit?.labels ?? null,
     };
     rows.push(row);
     o.onRow?.(row);
@@ -169,7 +175,7 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
   // batch, negatives and epochs from the plan (whole-corpus KL on small corpora, in-batch + hard negatives on large).
   const common = {
     docEmbeddings: docs, epochs: plan.epochs, batchSize: plan.batchSize, docScope: plan.docScope, perQueryNegNum: plan.perQueryNegNum,
-    virtualNegNum: plan.virtualNegNum, temperature: 'auto' as const, lr: { codebooks: 1e-3, rotation: 1e-4 }, seed: o.seed ?? 3, signal: o.signal,
+    virtualNegNum: plan.virtualNegNum, labelMining: o.labelMining, temperature: 'auto' as const, lr: { codebooks: 1e-3, rotation: 1e-4 }, seed: o.seed ?? 3, signal: o.signal,
   };
   for (const M of o.bytes) {
     // Each structure is trained once per budget; a learned row starts from a copy of its bytes (the same index a

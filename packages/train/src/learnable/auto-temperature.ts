@@ -1,7 +1,7 @@
-import { LibvqError, type Matrix, type Metric } from '@libvq/index-core';
-import { TopK, getBackend } from '@libvq/index-core/backend';
-import { checkMatrix, createRng, gatherRows, invalidArgument, sampleWithoutReplacement } from '@libvq/index-core/util';
-import { docBlockRows, documentBlock, isDocumentRows, type DocEmbeddings } from './doc-rows.js';
+import type { Matrix, Metric } from '@libvq/index-core';
+import { createRng, gatherRows, invalidArgument, sampleWithoutReplacement } from '@libvq/index-core/util';
+import type { DocEmbeddings } from './doc-rows.js';
+import { exactTopK } from './exact-top-k.js';
 
 /**
  * `temperature: 'auto'`: a temperature fitted to the teacher's score scale.
@@ -48,11 +48,9 @@ function score(metric: Metric, distance: number): number {
 }
 
 /**
- * `docs`: a Matrix or a row source (DocumentRows, e.g. a file): either way the sampled queries' exact top-k is
- * taken over blocks of documents (backend.knn per block, merged in one bounded heap per query), so no copy of the
- * corpus is made. Each score is the one an IndexFlat over the whole corpus computes (the kernel scores a pair the
- * same whatever block it is in) and the heaps keep the same top-k (ties to the lower id), so the value is the one
- * of an exact search over all documents at once.
+ * `docs`: a Matrix or a row source (DocumentRows, e.g. a file): the sampled queries' exact top-k is taken block by
+ * block (exactTopK), so no copy of the corpus is made and the value is the one of an exact search over all
+ * documents at once.
  */
 export function autoTemperature(metric: Metric, queries: Matrix, docs: DocEmbeddings, o: AutoTemperatureOptions = {}): number {
   const depth = o.depth ?? 100;
@@ -67,7 +65,7 @@ export function autoTemperature(metric: Metric, queries: Matrix, docs: DocEmbedd
   const rows = sampleWithoutReplacement(queries.rows, n, createRng(o.seed ?? 1234));
   rows.sort();
   const k = rank + (own ? 1 : 0);
-  const r = blockedTopK(metric, gatherRows(queries, rows), docs, k, o.blockRows ?? docBlockRows(docs.dim));
+  const r = exactTopK(metric, gatherRows(queries, rows), docs, k, { blockRows: o.blockRows });
   const gaps = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const skip = own ? own[rows[i]] : -1;
@@ -87,28 +85,4 @@ export function autoTemperature(metric: Metric, queries: Matrix, docs: DocEmbedd
     throw invalidArgument('temperature', `'auto' to find a score spread: the median gap between the teacher's rank-1 and rank-${rank} scores is ${median} (identical documents?); give a number`, 'auto');
   }
   return median / logRatio;
-}
-
-/** Exact top-k of each query over the documents, block by block: n x k scores (as distances) and document ids. */
-function blockedTopK(metric: Metric, q: Matrix, docs: DocEmbeddings, k: number, blockRows: number): { distances: Float32Array; labels: Float64Array } {
-  if (!Number.isInteger(blockRows) || blockRows < 1) throw invalidArgument('autoTemperature blockRows', 'a positive integer', blockRows);
-  checkMatrix(q, 'autoTemperature queries');
-  if (!isDocumentRows(docs)) checkMatrix(docs, 'autoTemperature docs');
-  if (q.dim !== docs.dim) throw new LibvqError('DIMENSION_MISMATCH', `autoTemperature: queries have dimension ${q.dim}, documents ${docs.dim}`);
-  const backend = getBackend(undefined); // IndexFlat's default: the js kernels
-  const heaps: TopK[] = [];
-  for (let i = 0; i < q.rows; i++) heaps.push(new TopK(k, metric));
-  for (let s = 0; s < docs.rows; s += blockRows) {
-    const e = Math.min(docs.rows, s + blockRows);
-    const kb = Math.min(k, e - s);
-    const r = backend.knn(q, documentBlock(docs, s, e), kb, metric);
-    for (let i = 0; i < q.rows; i++) {
-      const h = heaps[i];
-      for (let j = i * kb; j < (i + 1) * kb; j++) if (r.labels[j] >= 0) h.push(r.distances[j], s + r.labels[j]);
-    }
-  }
-  const distances = new Float32Array(q.rows * k);
-  const labels = new Float64Array(q.rows * k);
-  for (let i = 0; i < q.rows; i++) heaps[i].drainInto(distances, labels, i * k);
-  return { distances, labels };
 }

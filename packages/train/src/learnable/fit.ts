@@ -13,7 +13,8 @@ import type { TowerState } from '../tower/types.js';
 import { autoTemperature } from './auto-temperature.js';
 import { checkDocumentRows, gatherDocuments, isDocumentRows, normalizedDocumentRows, type DocEmbeddings } from './doc-rows.js';
 import { resolveFitOptions, type ResolvedFitOptions } from './fit-options.js';
-import { BatchSampler, checkRelData, virtualLabels, type RelData } from './labels.js';
+import { BatchSampler, checkRelData, type RelData } from './labels.js';
+import { mineVirtualLabels, type LabelMiningOptions, type LabelMiningReport } from './virtual-labels.js';
 import { readAssignments, type IndexParts } from './structure.js';
 
 
@@ -37,6 +38,11 @@ export interface IndexFitOptions extends LongOperationOptions {
   perQueryNegNum?: number;
   /** Hard negatives taken from the virtual labels (ranks 2..1+this; default 399). */
   virtualNegNum?: number;
+  /**
+   * How the virtual labels are mined (default: the initial index, nprobe calibrated on a sample of the training
+   * queries; see LabelMiningOptions). What was done is in FitReport.labels.
+   */
+  labelMining?: LabelMiningOptions;
   /**
    * When the training queries are documents of the index (ANN training from the base vectors): the document id
    * of each query row, left out of its virtual labels (see virtualLabels).
@@ -83,6 +89,8 @@ export interface FitReport {
   /** The temperature the losses used (the resolved value when the option was 'auto'). */
   temperature: number;
   weights: { dense: number; pq: number; ivf: number } | null;
+  /** How the virtual labels were mined (null: relData given, or resumed with the saved labels). */
+  labels: LabelMiningReport | null;
 }
 
 /**
@@ -230,11 +238,15 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, r: ResolvedFitOptions,
   // epochsDone === epochs: the run finished training but was stopped before its write-back / export; resuming
   // runs no epoch and goes straight to the write-back (the caller's save follows).
   if (resume && !(resume.epochsDone <= epochs)) throw invalidArgument('resumeFrom', `a state with at most epochs = ${epochs} epochs done`, resume.epochsDone);
+  let labelReport: LabelMiningReport | null = null;
   if (rels === null) {
-    const nlist = parts.nlist || 1;
-    const v = virtualLabels(parts.index, o.queryEmbeddings, r.virtualNegNum, nlist, { signal: o.signal, queryDocIds: o.queryDocIds });
-    rels = v.rels;
-    negs = v.negs;
+    const mined = mineVirtualLabels(parts, o.queryEmbeddings, o.docEmbeddings, r.virtualNegNum, {
+      ...o.labelMining, seed, signal: o.signal, queryDocIds: o.queryDocIds,
+      onProgress: o.onProgress && ((done, total) => o.onProgress!(done, total, 'labels')), // queries labelled, stage 'labels'
+    });
+    rels = mined.labels.rels;
+    negs = mined.labels.negs;
+    labelReport = mined.report;
   }
   checkRelData(rels, 'relData', o.queryEmbeddings.rows, nDocs);
   if (negs) checkRelData(negs, 'negData', o.queryEmbeddings.rows, nDocs);
@@ -396,7 +408,7 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, r: ResolvedFitOptions,
   }
   parts.index.parametersChanged();
   const seconds = (performance.now() - t0) / 1000;
-  return { steps: step, epochs: epochLoss.length, seconds, queriesPerSecond: queries / seconds, epochLoss, temperature, weights: weighting.current };
+  return { steps: step, epochs: epochLoss.length, seconds, queriesPerSecond: queries / seconds, epochLoss, temperature, weights: weighting.current, labels: labelReport };
 }
 
 function diverged(what: string, lr: object): LibvqError {

@@ -1,55 +1,8 @@
 import { LibvqError } from '@libvq/index-core';
-import { createRng, invalidArgument, sliceRows, throwIfAborted } from '@libvq/index-core/util';
-import type { Index, LongOperationOptions, Matrix } from '@libvq/index-core';
+import { createRng, invalidArgument } from '@libvq/index-core/util';
 
 /** Query row -> document rows (LibVQ's rel_data / neg_data after ids are mapped to rows). */
 export type RelData = Map<number, ArrayLike<number>>;
-
-export interface VirtualLabels {
-  readonly rels: RelData;
-  readonly negs: RelData;
-}
-
-/**
- * LibVQ's "nolabel" training data: search the initial compressed index with every list probed; per query, the
- * rank-1 document becomes the positive and ranks 2..(1 + negNum) the hard negatives (negNum = 399: ranks 2..400).
- * `queryDocIds` (queries drawn from the indexed documents, as in ANN training): query i is document
- * queryDocIds[i], which is left out of its own labels — otherwise every query's positive is itself, a match
- * that teaches the index nothing.
- */
-export function virtualLabels(
-  index: Index,
-  queries: Matrix,
-  negNum = 399,
-  nlist = 1,
-  opts: LongOperationOptions & { queryDocIds?: ArrayLike<number> } = {},
-): VirtualLabels {
-  if (!Number.isInteger(negNum) || negNum < 0) throw invalidArgument('virtualNegNum', 'an integer >= 0', negNum);
-  const self = opts.queryDocIds;
-  if (self && self.length !== queries.rows) throw invalidArgument('queryDocIds', `one document id per training query (${queries.rows})`, `${self.length} ids`);
-  const k = Math.min(1 + negNum + (self ? 1 : 0), index.ntotal);
-  if (k < 1) throw new LibvqError('INSUFFICIENT_DATA', 'virtual labels: the index holds no documents');
-  const rels: RelData = new Map();
-  const negs: RelData = new Map();
-  const chunk = 256;
-  for (let s = 0; s < queries.rows; s += chunk) {
-    throwIfAborted(opts.signal, 'virtual labels');
-    const e = Math.min(queries.rows, s + chunk);
-    const r = index.searchSync(sliceRows(queries, s, e), { k, nprobe: nlist });
-    for (let i = s; i < e; i++) {
-      const found: number[] = [];
-      for (let j = (i - s) * k; j < (i - s + 1) * k; j++) {
-        const id = Number(r.labels[j]);
-        if (id >= 0 && (!self || id !== self[i])) found.push(id); // never label -1 (padding)
-      }
-      if (found.length === 0) continue;
-      rels.set(i, [found[0]]);
-      negs.set(i, found.slice(1, 1 + negNum));
-    }
-    opts.onProgress?.(e, queries.rows);
-  }
-  return { rels, negs };
-}
 
 export interface SampledBatch {
   /** Query rows, B. */
