@@ -8,7 +8,7 @@
  *
  *   pnpm bench debdesc [--data DIR] [--work DIR] [--bytes 4,10,20] [--ivf 1024] [--nprobe 64] [--epochs N]
  *                      [--seeds 3,4,5] [--methods pq,opq,distill-index,contras-index] [--threads N]
- *                      [--opq-niter N] [--opq-train-points N]
+ *                      [--opq-niter N] [--opq-train-points N] [--label-search index|exact] [--label-nprobe auto|N]
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -18,7 +18,7 @@ import { preprocessData, readIdMap, readRelsTable, readVectors, relsPath, relsTo
 import { loadGlove100Encoder } from '@libvq/glove';
 import type { Matrix } from '@libvq/index-core';
 import { compareQuantizers, type CompareMethod, type CompareRow, type RelData } from '@libvq/train';
-import { planTraining } from '@libvq/train/fit';
+import { describeLabelMining, planTraining } from '@libvq/train/fit';
 import { arg } from './train-cranfield.js';
 import { markdownTable, writeReportFile } from './report.js';
 
@@ -68,6 +68,9 @@ export async function main(argv: string[]): Promise<void> {
   const niter = arg(argv, '--opq-niter');
   const points = arg(argv, '--opq-train-points');
   const opq = niter || points ? { niter: niter ? Number(niter) : undefined, maxTrainPoints: points ? Number(points) : undefined } : undefined;
+  const labelSearch = (arg(argv, '--label-search') ?? 'index') as 'index' | 'exact';
+  const labelNprobe = arg(argv, '--label-nprobe') ?? 'auto';
+  const labelMining = { method: labelSearch, nprobe: labelNprobe === 'auto' ? ('auto' as const) : Number(labelNprobe) };
   const t0 = performance.now();
   const d = await loadEncoded(dataDir, work);
   const plan = planTraining({ documents: d.docs.rows, trainingQueries: d.train.rows, epochs });
@@ -82,8 +85,11 @@ export async function main(argv: string[]): Promise<void> {
       // Unsupervised rows do not depend on the training seed: run them once.
       const ms = i === 0 ? methods : methods.filter((m) => m !== 'pq' && m !== 'opq');
       const rows = await compareQuantizers(input, {
-        bytes, epochs, plan, ivf, methods: ms, seed, threads, opq,
-        onRow: (r) => console.error(`${mode} seed ${seed} ${r.bytes} B  ${r.method.padEnd(50)} MRR@10 ${r.mrr10.toFixed(3)}  R@100 ${r.recall100.toFixed(3)}${r.trainSeconds !== null ? `  ${r.trainSeconds.toFixed(1)} s` : ''}`),
+        bytes, epochs, plan, ivf, methods: ms, seed, threads, opq, labelMining,
+        onRow: (r) => {
+          console.error(`${mode} seed ${seed} ${r.bytes} B  ${r.method.padEnd(50)} MRR@10 ${r.mrr10.toFixed(3)}  R@100 ${r.recall100.toFixed(3)}${r.trainSeconds !== null ? `  ${r.trainSeconds.toFixed(1)} s` : ''}`);
+          if (r.labels) console.error(`    ${describeLabelMining(r.labels)}`);
+        },
       });
       for (const r of rows) if (r.kind !== 'dense' || (mode === ivfModes[0] && i === 0)) all.push({ ...r, ivf: mode, seed });
     }
@@ -108,7 +114,8 @@ export async function main(argv: string[]): Promise<void> {
   const md = [
     `# debdesc, glove-100, dev queries (${d.devRels.size} judged); training: ${d.train.rows} train queries, ${plan.epochs} epochs, scope ${plan.docScope}` +
       ` (batch ${plan.batchSize}, ${plan.perQueryNegNum} hard negatives), tau auto; IVF rows: IVF${nlist}, nprobe ${nprobe}; ` +
-      `OPQ ${opq?.niter ?? 50} iterations on ${opq?.maxTrainPoints ?? 65536} points; ${threads} thread(s)`,
+      `OPQ ${opq?.niter ?? 50} iterations on ${opq?.maxTrainPoints ?? 65536} points; ${threads} thread(s); virtual labels: ${labelSearch}` +
+      `${labelSearch === 'index' ? `, nprobe ${labelNprobe}` : ''}`,
     '',
     markdownTable(['bytes', 'method', 'MRR@10', 'R@100', 'seeds', 'train s'], lines),
     '',

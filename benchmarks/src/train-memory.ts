@@ -7,7 +7,7 @@
  * the memory (peak RSS of the process, and the RSS the fit adds over what it started with).
  *
  *   node --conditions=source --import tsx benchmarks/src/train-memory.ts prepare --dir /tmp/libvq-train-memory
- *   node --conditions=source --import tsx benchmarks/src/train-memory.ts run --dir ... --rows 1000000 --docs file
+ *   node --conditions=source --import tsx benchmarks/src/train-memory.ts run --dir ... --rows 1000000 --docs file [--threads 2]
  *
  * `prepare` writes the base (1,000,000 rows) and the training queries as .npy, trains the index once on a seeded
  * sample of the base read from the file (createFromSource: the base is never in memory), saves it with all rows
@@ -120,9 +120,11 @@ async function run(argv: string[]): Promise<void> {
   const mode = arg(argv, '--docs');
   const writeBack = arg(argv, '--write-back', 'keep') as 'keep' | 'reencode';
   const epochs = Number(arg(argv, '--epochs', '1'));
+  const threads = Number(arg(argv, '--threads', '1'));
   const base = join(dir, 'base.npy');
   const t0 = performance.now();
   const li = LearnableIndex.load(join(dir, `index-${rows}`));
+  li.index.threads = threads; // the step's score kernels (and the write-back's adds) on this many threads
   const queries = (await readVectors(join(dir, 'queries.npy'))).matrix;
   const { rels, negs } = loadLabels(join(dir, `labels-${rows}.bin`), queries.rows);
   // DocumentRows is not exported by name (the API budget): the type of fit's docEmbeddings.
@@ -168,7 +170,7 @@ async function run(argv: string[]): Promise<void> {
   close();
   const digest = createHash('sha256').update(serializeIndex(li.index)).digest('hex').slice(0, 16);
   console.log(JSON.stringify({
-    rows, docs: mode, writeBack, epochs, trainingQueries: queries.rows, steps: report.steps, loadSeconds: +loadSeconds.toFixed(2),
+    rows, docs: mode, writeBack, epochs, threads, trainingQueries: queries.rows, steps: report.steps, loadSeconds: +loadSeconds.toFixed(2),
     temperature: +temperature.toPrecision(6), temperatureSeconds: +temperatureSeconds.toFixed(2),
     fitSeconds: +fitSeconds.toFixed(2), queriesPerSecond: Math.round(report.queriesPerSecond),
     setupSeconds: +((tFirstStep - t) / 1000).toFixed(2), stepQueriesPerSecond: Math.round((queries.rows * epochs - 128) / ((tLastStep - tFirstStep) / 1000)), // steps 2..last

@@ -6,4 +6,6 @@ const entries = {
   index: 'src/index.ts', fit: 'src/fit.ts', grad: 'src/grad/index.ts', optim: 'src/optim/index.ts',
   tower: 'src/tower/index.ts', checkpoint: 'src/checkpoint/index.ts',
 };
-export default libraryConfig({ entry: entries, dts: { entry: entries }, splitting: true });
+// score-shares is what the index threads import for their share of the training step's score kernels
+// (grad/score-threads.ts locates it as ./score-shares.js next to the bundle); not a public subpath.
+export default libraryConfig({ entry: { ...entries, 'score-shares': 'src/grad/score-shares.ts' }, dts: { entry: entries }, splitting: true });

@@ -16,5 +16,9 @@ export {
 } from './io/atomic-write.js';
 export { temporarySibling, removeStaleTemporaries, isProcessRunning, STALE_TEMPORARY_MIN_AGE_MS, type RemoveStaleOptions } from './io/temp-files.js';
 export { bytesOf } from './io/bytes.js';
-export { threadPoolSize } from './parallel/pool.js';
+export { threadPoolSize, rowRange } from './parallel/pool.js';
+export { runModuleShares } from './parallel/module-call.js';
+export { sharedScratch } from './parallel/shared.js';
+export { eachChunk } from './parallel/rows.js';
+export type { RowRange } from './parallel/protocol.js';
 export { spawnWorker, isTypeScriptModule } from './parallel/spawn-worker.js';

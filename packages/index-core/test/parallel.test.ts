@@ -11,6 +11,8 @@ import {
 } from '../src/index.js';
 import { threadPoolSize } from '../src/util.js';
 import { runParallel } from '../src/parallel/pool.js';
+import { runModuleShares } from '../src/parallel/module-call.js';
+import { eachChunk } from '../src/parallel/rows.js';
 import { structuredData } from './helpers/data.js';
 
 afterAll(() => closeThreadPool());
@@ -172,6 +174,16 @@ describe('errors and lifetime', () => {
     expect((err as LibvqError).code).toBe('INTERNAL');
     expect((err as LibvqError).message).toMatch(/index thread 1: index thread: no runner for job "nonsense"/);
     expect(threadPoolSize()).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a module's function runs on the index threads ('call' jobs); a missing export is a clear error", () => {
+    // rows.ts's eachChunk over a shared counter: each thread takes chunks until none is left; every row once
+    const module = new URL('../src/parallel/rows.ts', import.meta.url).href;
+    const next = new Int32Array(new SharedArrayBuffer(4));
+    const job = { n: 1000, chunk: 7, next };
+    runModuleShares(module, 'eachChunk', [job, job, job], () => eachChunk(job, () => undefined));
+    expect(next[0]).toBeGreaterThanOrEqual(1000); // the counter ran past the end: every chunk was taken
+    expect(() => runModuleShares(module, 'nope', [null, null], () => undefined)).toThrow(/index thread 1: index thread: .*rows\.ts exports no function "nope"/);
   });
 
   it('a process that searched with threads (synchronously and asynchronously) exits without closing the pool', () => {

@@ -12,15 +12,15 @@ import { clustered } from './fixtures.js';
 describe("docScope 'batch' (the large-corpus plan)", () => {
   const { docs, queries } = clustered(11, 1200, 400, 16);
   const plan = planTraining({ documents: 60_000, trainingQueries: queries.rows, epochs: 2 });
-  const create = (method: 'ivf_opq' | 'opq') =>
-    LearnableIndex.create({ docEmbeddings: docs, indexMethod: method, ivfCentersNum: 16, subvectorNum: 4, subvectorBits: 6, distMode: 'ip', seed: 5 });
+  const create = (method: 'ivf_opq' | 'opq', threads = 1) =>
+    LearnableIndex.create({ docEmbeddings: docs, indexMethod: method, ivfCentersNum: 16, subvectorNum: 4, subvectorBits: 6, distMode: 'ip', seed: 5, threads });
   const options = (seed: number) =>
     ({
       queryEmbeddings: queries, docEmbeddings: docs, relData: null, docScope: plan.docScope, batchSize: plan.batchSize,
       perQueryNegNum: plan.perQueryNegNum, virtualNegNum: plan.virtualNegNum, epochs: plan.epochs, seed,
     }) as const;
-  const run = (seed: number, method: 'ivf_opq' | 'opq') => {
-    const li = create(method);
+  const run = (seed: number, method: 'ivf_opq' | 'opq', threads = 1) => {
+    const li = create(method, threads);
     const rep = li.fitSync(options(seed));
     return { bytes: Buffer.from(serializeIndex(li.index)), rep };
   };
@@ -36,6 +36,10 @@ describe("docScope 'batch' (the large-corpus plan)", () => {
     expect(a.bytes.equals(b.bytes)).toBe(true);
     expect(a.rep.epochLoss).toEqual(b.rep.epochLoss);
     expect(a.bytes.equals(c.bytes)).toBe(false);
+    // the step's score kernels and the label search on 2 threads: the same run
+    const t = run(7, method, 2);
+    expect(t.bytes.equals(a.bytes)).toBe(true);
+    expect(t.rep.epochLoss).toEqual(a.rep.epochLoss);
   });
 
   it('a run stopped after its first epoch and resumed from the checkpoint gives the uninterrupted run, byte for byte', () => {

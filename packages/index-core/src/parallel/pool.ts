@@ -13,7 +13,7 @@ import { isTypeScriptModule, spawnWorker } from './spawn-worker.js';
 
 /** How long a share may go without a reply before the pool checks on a starting worker again. */
 const WAIT_SLICE_MS = 250;
-/** A worker that has not answered its first job by then never started (a bootstrap that hung). */
+/** A worker that has not said it is ready (or answered) by then never started (a bootstrap that hung). */
 const START_TIMEOUT_MS = 120_000;
 
 class PoolWorker {
@@ -56,6 +56,7 @@ class PoolWorker {
     for (let msg = receiveMessageOnPort(this.port); msg; msg = receiveMessageOnPort(this.port)) {
       const reply = msg.message as Reply;
       this.started = true;
+      if (reply.type === 'ready') continue;
       if (reply.id === -1) {
         this.broken = true;
         return reply;

@@ -93,7 +93,11 @@ export interface PQTrainJob extends RowRange {
 export type Job = { readonly op: string };
 
 /** `result`: what the job's runner returned (structured-cloned), for jobs that answer with a value. */
-export type Reply = { type: 'done'; id: number; result?: unknown } | { type: 'error'; id: number; code?: string; message: string };
+export type Reply =
+  | { type: 'done'; id: number; result?: unknown }
+  | { type: 'error'; id: number; code?: string; message: string }
+  /** Posted once by a worker whose message loop is up (the pool's start check; a first job may run for minutes). */
+  | { type: 'ready'; id: 0 };
 
 export interface Envelope {
   id: number;

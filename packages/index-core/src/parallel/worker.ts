@@ -2,6 +2,7 @@ import { type MessagePort, workerData } from 'node:worker_threads';
 import { LibvqError } from '../errors.js';
 import type { Envelope, Reply } from './protocol.js';
 import { runJob } from './jobs.js';
+import { moduleFunction, type ModuleCallJob } from './module-call.js';
 
 // Entry of an index thread. The main thread blocks in Atomics.wait while workers run (the index API is
 // synchronous), so replies go on a private port the main thread drains with receiveMessageOnPort, and
@@ -13,10 +14,11 @@ function wake(): void {
   Atomics.notify(signal, 0);
 }
 
-port.on('message', ({ id, job }: Envelope) => {
+port.on('message', async ({ id, job }: Envelope) => {
   let reply: Reply;
   try {
-    const result = runJob(job);
+    // a 'call' job (module-call.ts) may import its module first; every other job runs synchronously
+    const result = job.op === 'call' ? (await moduleFunction(job as ModuleCallJob))((job as ModuleCallJob).args) : runJob(job);
     reply = result === undefined ? { type: 'done', id } : { type: 'done', id, result };
   } catch (err) {
     const e = err as Error;
@@ -25,3 +27,8 @@ port.on('message', ({ id, job }: Envelope) => {
   port.postMessage(reply);
   wake();
 });
+
+// Up and listening: the pool's start check ends here, not at the first job's reply (training an IVF on 10^6
+// vectors is a first job of minutes, which the check took for a worker that never started).
+port.postMessage({ type: 'ready', id: 0 } satisfies Reply);
+wake();

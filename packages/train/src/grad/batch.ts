@@ -4,7 +4,7 @@ import type { Matrix } from '@libvq/index-core';
 import { contrasLoss, distillLoss } from './loss.js';
 import { pqAssign, pqBackwardFixed, pqBackwardST, pqDecodeAdd } from './pq-st.js';
 import { rotateRows, rotateRowsBackward } from './rotate.js';
-import { scoreRows, scoreRowsBackward } from './score.js';
+import { scoreRowsBackwardThreaded, scoreRowsThreaded } from './score-threads.js';
 import type { BatchGrads, BatchOptions, GradNeeds, LossWeights, QuantParams, TrainBatch } from './types.js';
 
 type Kind = 'dense' | 'ivf' | 'pq';
@@ -20,7 +20,7 @@ export interface BatchForward {
   readonly N: number;
   readonly dIn: number;
   readonly dOut: number;
-  readonly opts: Required<Pick<BatchOptions, 'loss' | 'temperature' | 'assignTemperature'>>;
+  readonly opts: Required<Pick<BatchOptions, 'loss' | 'temperature' | 'assignTemperature' | 'threads'>>;
   readonly positives: Int32Array;
   /** Rotated queries, B x dOut. */
   readonly qRot: Float64Array;
@@ -81,6 +81,8 @@ export function forwardBatch(params: QuantParams, batch: TrainBatch, options: Ba
   if (!(tau > 0 && Number.isFinite(tau))) throw invalidArgument('temperature', 'a finite number > 0', tau);
   if (!(assignT > 0 && Number.isFinite(assignT))) throw invalidArgument('assignTemperature', 'a finite number > 0', assignT);
   if (options.loss !== 'contras' && options.loss !== 'distill') throw invalidArgument('loss', "'contras' or 'distill'", options.loss);
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw invalidArgument('threads', 'a positive integer', options.threads);
   const { dIn: pIn, dOut: pOut } = checkParams(params);
   const q = batch.queries;
   checkMatrix(q, 'batch.queries', pIn > 0 ? pIn : undefined);
@@ -151,13 +153,13 @@ export function forwardBatch(params: QuantParams, batch: TrainBatch, options: Ba
     checkMatrix(tq, 'batch.teacherQueries');
     checkMatrix(td, 'batch.teacherDocs', tq.dim);
     if (tq.rows !== B || td.rows !== N) throw new LibvqError('DIMENSION_MISMATCH', `batch.teacherQueries/teacherDocs: ${tq.rows} x ${td.rows} rows, expected ${B} x ${N}`);
-    teacher = scoreRows(Float64Array.from(tq.data), B, Float64Array.from(td.data), N, tq.dim, params.metric, new Float64Array(B * N));
+    teacher = scoreRowsThreaded(Float64Array.from(tq.data), B, Float64Array.from(td.data), N, tq.dim, params.metric, new Float64Array(B * N), threads);
   }
 
   const scores: Partial<Record<Kind, Float64Array>> = {};
-  if (useDense && dRot) scores.dense = scoreRows(qRot, B, dRot, N, dOut, params.metric, new Float64Array(B * N));
-  if (useIvf) scores.ivf = scoreRows(qRot, B, cRows!, N, dOut, params.metric, new Float64Array(B * N));
-  if (usePq) scores.pq = scoreRows(qRot, B, quantized!, N, dOut, params.metric, new Float64Array(B * N));
+  if (useDense && dRot) scores.dense = scoreRowsThreaded(qRot, B, dRot, N, dOut, params.metric, new Float64Array(B * N), threads);
+  if (useIvf) scores.ivf = scoreRowsThreaded(qRot, B, cRows!, N, dOut, params.metric, new Float64Array(B * N), threads);
+  if (usePq) scores.pq = scoreRowsThreaded(qRot, B, quantized!, N, dOut, params.metric, new Float64Array(B * N), threads);
 
   const losses: Partial<Record<Kind, number>> = {};
   const dScores: Partial<Record<Kind, Float64Array>> = {};
@@ -174,7 +176,7 @@ export function forwardBatch(params: QuantParams, batch: TrainBatch, options: Ba
   }
   return {
     params, batch, B, N, dIn, dOut,
-    opts: { loss: options.loss, temperature: tau, assignTemperature: assignT },
+    opts: { loss: options.loss, temperature: tau, assignTemperature: assignT, threads },
     positives, qRot, dRot, cRows, residual, quantized, codes, teacher, scores, losses, dScores,
   };
 }
@@ -188,6 +190,7 @@ export function totalLoss(fwd: BatchForward, w: LossWeights): number {
 export function backwardBatch(fwd: BatchForward, w: LossWeights, need: GradNeeds): BatchGrads {
   const { params, batch, B, N, dIn, dOut, qRot, dRot, cRows } = fwd;
   const metric = params.metric;
+  const threads = fwd.opts.threads;
   const wantRot = !!need.rotation && !!params.rotation;
   const wantC = !!need.centroids && !!params.centroids;
   const wantCB = !!need.codebooks && !!params.codebooks;
@@ -199,9 +202,9 @@ export function backwardBatch(fwd: BatchForward, w: LossWeights, need: GradNeeds
   const dCB = wantCB ? new Float64Array(params.codebooks!.data.length) : null;
 
   const Gd = fwd.dScores.dense;
-  if (Gd && w.dense !== 0 && (dQ || dD)) scoreRowsBackward(qRot, B, dRot!, N, dOut, metric, Gd, w.dense, dQ, dD);
+  if (Gd && w.dense !== 0 && (dQ || dD)) scoreRowsBackwardThreaded(qRot, B, dRot!, N, dOut, metric, Gd, w.dense, dQ, dD, threads);
   const Gi = fwd.dScores.ivf;
-  if (Gi && w.ivf !== 0 && (dQ || dCRows)) scoreRowsBackward(qRot, B, cRows!, N, dOut, metric, Gi, w.ivf, dQ, dCRows);
+  if (Gi && w.ivf !== 0 && (dQ || dCRows)) scoreRowsBackwardThreaded(qRot, B, cRows!, N, dOut, metric, Gi, w.ivf, dQ, dCRows, threads);
   const Gp = fwd.dScores.pq;
   if (Gp && w.pq !== 0) {
     const cb = params.codebooks!;
@@ -209,7 +212,7 @@ export function backwardBatch(fwd: BatchForward, w: LossWeights, need: GradNeeds
     // dL/dquantized is needed for codebooks, centroids, and (straight-through) residual -> docs/rotation.
     const needQuant = dCB || dCRows || (stPath && dD);
     const dQuant = needQuant ? new Float64Array(N * dOut) : null;
-    scoreRowsBackward(qRot, B, fwd.quantized!, N, dOut, metric, Gp, w.pq, dQ, dQuant);
+    scoreRowsBackwardThreaded(qRot, B, fwd.quantized!, N, dOut, metric, Gp, w.pq, dQ, dQuant, threads);
     if (dQuant) {
       if (dCRows) for (let t = 0; t < dQuant.length; t++) dCRows[t] += dQuant[t]; // quantized = centroid + ...
       if (stPath) {

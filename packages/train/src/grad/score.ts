@@ -67,23 +67,42 @@ export function scoreRowsBackward(
       if (metric === 'l2') for (let k = 0; k < d; k++) dA[ao + k] -= rowSum * a[ao + k];
     }
   }
-  if (dB) {
-    for (let i = 0; i < B; i++) {
-      const ao = i * d;
-      for (let j = 0; j < N; j++) {
-        const g = G[i * N + j] * f;
-        if (g === 0) continue;
-        const bo = j * d;
-        for (let k = 0; k < d; k++) dB[bo + k] += g * a[ao + k];
-      }
+  if (dB) scoreRowsBackwardB(a, B, b, N, d, metric, G, weight, dB, 0, N);
+}
+
+/**
+ * The dB part of scoreRowsBackward for document rows [j0, j1): each dB_j sums its terms over i in order, so a
+ * split of the rows (score-threads.ts) gives the bytes of the whole.
+ */
+export function scoreRowsBackwardB(
+  a: Float64Array,
+  B: number,
+  b: Float64Array,
+  N: number,
+  d: number,
+  metric: Metric,
+  G: Float64Array,
+  weight: number,
+  dB: Float64Array,
+  j0: number,
+  j1: number,
+): void {
+  const f = metric === 'ip' ? weight : 2 * weight;
+  for (let i = 0; i < B; i++) {
+    const ao = i * d;
+    for (let j = j0; j < j1; j++) {
+      const g = G[i * N + j] * f;
+      if (g === 0) continue;
+      const bo = j * d;
+      for (let k = 0; k < d; k++) dB[bo + k] += g * a[ao + k];
     }
-    if (metric === 'l2') {
-      for (let j = 0; j < N; j++) {
-        let colSum = 0;
-        for (let i = 0; i < B; i++) colSum += G[i * N + j] * f;
-        const bo = j * d;
-        for (let k = 0; k < d; k++) dB[bo + k] -= colSum * b[bo + k];
-      }
+  }
+  if (metric === 'l2') {
+    for (let j = j0; j < j1; j++) {
+      let colSum = 0;
+      for (let i = 0; i < B; i++) colSum += G[i * N + j] * f;
+      const bo = j * d;
+      for (let k = 0; k < d; k++) dB[bo + k] -= colSum * b[bo + k];
     }
   }
 }

@@ -67,6 +67,8 @@ export interface BatchOptions {
   readonly assignTemperature?: number;
   /** Student scores to compute; default: every kind the parameters allow. */
   readonly scores?: { readonly dense?: boolean; readonly ivf?: boolean; readonly pq?: boolean };
+  /** Threads of the score kernels, forward and backward (the calling thread plus index threads; the same bytes for any value). Default 1. */
+  readonly threads?: number;
 }
 
 /** Loss weights: total = dense*L_dense + pq*L_pq + ivf*L_ivf. */

@@ -285,6 +285,8 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, r: ResolvedFitOptions,
     codebooks: parts.codebooks ?? undefined,
   };
   const weighting = new LossWeighting(o.lossWeights);
+  // The step's score kernels run on the index's threads (LearnableIndex threads): the same bytes for any count.
+  const stepThreads = parts.index.threads ?? 1;
   const total = epochs * sampler.batchesPerEpoch();
   const corpusIds = docScope === 'corpus' ? Int32Array.from({ length: nDocs }, (_, i) => i) : null;
   let step = 0;
@@ -362,7 +364,7 @@ function* fitSteps(parts: IndexParts, o: IndexFitOptions, r: ResolvedFitOptions,
       let fwd: ReturnType<typeof forwardBatch>;
       try {
         fwd = forwardBatch(params, batch, {
-          loss: lossMethod, temperature, assignTemperature: o.assignTemperature, scores: { dense: anyTower },
+          loss: lossMethod, temperature, assignTemperature: o.assignTemperature, scores: { dense: anyTower }, threads: stepThreads,
         });
       } catch (e) {
         // After the first step a non-finite loss comes from the steps taken, not from the inputs.
