@@ -165,6 +165,7 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
       { flag: '--temperature', kind: 'string', description: "distillation temperature: a number, or 'auto' (fitted to the teacher's score spread) (default auto)" },
       { flag: '--lr-codebooks', kind: 'number', description: 'AdamW rate of the PQ codebooks (default 3e-4)' },
       { flag: '--lr-centroids', kind: 'number', description: 'SGD rate of the IVF centroids (default: centroids frozen)' },
+      { flag: '--threads', kind: 'int', description: 'threads of index training, the label search and the training step (default 1; the figures are the same for any value)' },
     ],
     examples: [['--quick'], ['--nlist', '1024', '--epochs', '3', '--lr-codebooks', '1e-4']],
     load: () => import('./train-glove.js'),

@@ -10,6 +10,7 @@ import { exactInnerProductTopK, gloveAnnSet } from '@libvq/glove/ann';
 import { createRng, gatherRows, sampleWithoutReplacement, sliceRows } from '@libvq/index-core/util';
 import { type Matrix } from '@libvq/index-core';
 import { LearnableIndex, parseTemperature, type FitReport } from '@libvq/train';
+import { describeLabelMining } from '@libvq/train/fit';
 import { annRecall } from './metrics.js';
 import { markdownTable, writeReportFile } from './report.js';
 
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<void> {
   const nTrain = Number(arg(argv, '--train-queries') ?? (quick ? 4000 : 48000));
   const epochs = Number(arg(argv, '--epochs') ?? 3);
   const nprobes = (arg(argv, '--nprobes') ?? '8,32').split(',').map(Number);
+  const threads = Number(arg(argv, '--threads') ?? 1); // index training, label search and the step's kernels: same figures for any value
   const k = 100;
   const t0 = performance.now();
   const set = await gloveAnnSet({ seed });
@@ -44,14 +46,14 @@ export async function main(argv: string[]): Promise<void> {
   // The ceiling the codebooks work under: IVF-Flat over the same lists (the coarse k-means is the same seeded
   // training on the same sample, so its lists are the IVF-PQ's lists).
   console.error(`base ${base.rows}, ${queries.rows} test queries, ${nTrain} training queries from the base; building IVF${nlist},Flat...`);
-  const flat = LearnableIndex.fromFactory({ docEmbeddings: base, factory: `IVF${nlist},Flat`, metric: 'ip', seed });
+  const flat = LearnableIndex.fromFactory({ docEmbeddings: base, factory: `IVF${nlist},Flat`, metric: 'ip', seed, threads });
   const flatAt = nprobes.map((p) => annRecall(flat.searchSync(queries, { k, nprobe: p }).labels, k, truth, k));
   const rows: (string | number)[][] = [];
   const fits: { factory: string; before: typeof flatAt; after: typeof flatAt; fit: FitReport }[] = [];
   for (const M of pqs) {
     const factory = `IVF${nlist},PQ${M}x8`;
     console.error(`building ${factory}...`);
-    const li = LearnableIndex.fromFactory({ docEmbeddings: base, factory, metric: 'ip', seed });
+    const li = LearnableIndex.fromFactory({ docEmbeddings: base, factory, metric: 'ip', seed, threads });
     const evalAt = (nprobe: number) => annRecall(li.searchSync(queries, { k, nprobe }).labels, k, truth, k);
     const before = nprobes.map((p) => evalAt(p));
     console.error(`untrained: ${nprobes.map((p, i) => `nprobe ${p}: 10-R@100 ${before[i].r10at100.toFixed(3)}`).join(', ')}; training...`);
@@ -76,6 +78,7 @@ export async function main(argv: string[]): Promise<void> {
       },
     });
     const after = nprobes.map((p) => evalAt(p));
+    if (rep.labels) console.error(`  ${describeLabelMining(rep.labels)}`);
     fits.push({ factory, before, after, fit: rep });
     nprobes.forEach((p, i) => {
       const gap = flatAt[i].r10at100 - before[i].r10at100;
