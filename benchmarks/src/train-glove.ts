@@ -69,7 +69,11 @@ export async function main(argv: string[]): Promise<void> {
       temperature: parseTemperature(arg(argv, '--temperature') ?? 'auto', '--temperature'),
       lr: { codebooks: Number(arg(argv, '--lr-codebooks') ?? 3e-4), centroids: Number(arg(argv, '--lr-centroids') ?? 0) },
       freeze: { centroids: arg(argv, '--lr-centroids') === undefined },
-      seed, onProgress: (d, t) => {
+      seed, onProgress: (d, t, stage) => {
+        if (stage === 'labels') {
+          if (d === t) console.error(`  virtual labels: ${t} queries`);
+          return;
+        }
         const pct = Math.floor((100 * d) / t);
         if (pct >= last + 10) {
           last = pct;
