@@ -122,7 +122,7 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
       { flag: '--data', kind: 'string', description: 'the debdesc directory (default ../shared/data/debdesc)' },
       { flag: '--work', kind: 'string', description: 'where the preprocessed + encoded files are kept between runs (default bench-out/debdesc-work)' },
       out,
-      { flag: '--bytes', kind: 'ints', separator: ',', description: 'bytes per vector, comma-separated (divisors of 100; default 4,10,20)' },
+      { flag: '--bytes', kind: 'ints', separator: ',', description: 'bytes per vector, comma-separated (default 4,10,20; one that does not divide 100 reduces the dimension: OPQ8_96)' },
       { flag: '--ivf', kind: 'int', description: 'IVF lists of the IVF rows (default 1024)' },
       { flag: '--nprobe', kind: 'int', description: 'lists probed by the IVF rows (default 64)' },
       { flag: '--ivf-modes', kind: 'strings', separator: ',', description: 'none (no IVF), ivf, or both (default none,ivf)' },

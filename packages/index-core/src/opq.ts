@@ -25,7 +25,8 @@ export interface OPQTrainOptions extends LongOperationOptions {
 /**
  * OPQ rotation (Ge et al.), trained with faiss's alternating algorithm: start from a random rotation,
  * then repeat { train PQ (hot start) on the rotated centred data; encode/decode; solve the orthogonal
- * Procrustes problem mapping the data onto its reconstruction }. y = A x with A dOut×dIn row-major.
+ * Procrustes problem mapping the data onto its reconstruction }. y = A x with A dOut×dIn row-major, its rows
+ * orthonormal; dOut < dIn ("OPQ16_96") reduces the dimension as well, so any byte budget fits any d.
  */
 export class OPQMatrix implements VectorTransform {
   readonly dIn: number;
@@ -41,13 +42,17 @@ export class OPQMatrix implements VectorTransform {
   constructor(d: number, M: number, dOut = d) {
     checkDimension(d, 'OPQ d');
     if (!Number.isInteger(M) || M <= 0) throw invalidArgument('OPQ M', 'a positive integer', M);
-    if (dOut !== d) throw new LibvqError('UNSUPPORTED', `OPQ${M}_${dOut}: an output dimension other than the input's (${d}) is not supported yet`);
+    if (!Number.isInteger(dOut) || dOut < 1) throw invalidArgument('OPQ output dimension', 'a positive integer', dOut);
+    // faiss pads the input with zeros when d_out > d_in; the learned rotation (@libvq/train) keeps orthonormal rows,
+    // which a wider output cannot have, so only a reduction is offered.
+    if (dOut > d) throw new LibvqError('UNSUPPORTED', `OPQ${M}_${dOut}: the output dimension must not exceed the input's (${d}); a reduction (e.g. OPQ${M}_${Math.floor(d / M) * M || M}) is supported`);
     if (dOut % M !== 0) throw new LibvqError('INVALID_ARGUMENT', `OPQ M: output dimension ${dOut} is not divisible by M = ${M}`);
     this.dIn = d;
     this.dOut = dOut;
     this.M = M;
+    // Untrained: keep the first dOut coordinates (the identity when square).
     this.A = new Float32Array(dOut * d);
-    for (let i = 0; i < d; i++) this.A[i * d + i] = 1;
+    for (let i = 0; i < dOut; i++) this.A[i * d + i] = 1;
   }
 
   get matrix(): Matrix {
@@ -69,7 +74,9 @@ export class OPQMatrix implements VectorTransform {
     const xproj: Matrix = {
       rows: xc.rows, dim: this.dOut, data: threads > 1 ? sharedArray(Float32Array, xc.rows * this.dOut) : new Float32Array(xc.rows * this.dOut),
     };
-    let rot = randomOrthogonal(this.dIn, rng);
+    // dOut × dIn with orthonormal rows: the first dOut rows of a random rotation (all of it when square).
+    const full = randomOrthogonal(this.dIn, rng);
+    let rot: Matrix = { rows: this.dOut, dim: this.dIn, data: full.data.subarray(0, this.dOut * this.dIn) };
     const pq = new ProductQuantizer(this.dOut, this.M, 8);
     // Reported at the start too: the first iteration trains the inner PQ from scratch (its longest), and a bar
     // that appears only after it leaves the previous stage's finished bar on screen meanwhile.
@@ -92,6 +99,8 @@ export class OPQMatrix implements VectorTransform {
         const part = mulABt(transpose(sliceRows(xc, r0, r1)), transpose(recon)).data;
         for (let i = 0; i < c.length; i++) c[i] += part[i];
       });
+      // The SVD of the dIn × dOut C gives the dOut × dIn map with orthonormal rows closest to it (faiss does the same
+      // when d_out < d_in; the reduction's own error term is left out of the objective, as there).
       rot = procrustes({ rows: this.dIn, dim: this.dOut, data: Float32Array.from(c) });
       opts.onProgress?.(it + 1, niter, 'opq');
     }

@@ -104,6 +104,47 @@ describe('ProductQuantizer and OPQ', () => {
   });
 });
 
+describe('OPQ with a dimension reduction (OPQ4_24 on 32-d)', () => {
+  const x = structuredData(6000, 32, 21);
+
+  it('has orthonormal rows, beats keeping 24 coordinates, and its full-space error is within 3% of faiss OPQMatrix(32, 4, 24)', async () => {
+    const opq = new OPQMatrix(32, 4, 24);
+    const untrained = opq.clone();
+    opq.train(x, { seed: 4, niter: 10 });
+    expect(opq.A.length).toBe(24 * 32);
+    // A Aᵀ = I (24 × 24) in float64
+    let maxDev = 0;
+    for (let i = 0; i < 24; i++)
+      for (let j = 0; j < 24; j++) {
+        let s = 0;
+        for (let t = 0; t < 32; t++) s += opq.A[i * 32 + t] * opq.A[j * 32 + t];
+        maxDev = Math.max(maxDev, Math.abs(s - (i === j ? 1 : 0)));
+      }
+    expect(maxDev).toBeLessThan(1e-4);
+    // Error measured where the user's vectors live: x against Aᵀ · decode(PQ(A x)).
+    const fullSpaceError = (t: OPQMatrix) => {
+      const xr = t.apply(x);
+      expect(xr.dim).toBe(24);
+      const pq = new ProductQuantizer(24, 4, 8);
+      pq.train(xr, { seed: 1 });
+      return mse(x, t.reverse(pq.decode(pq.computeCodes(xr))));
+    };
+    const errOpq = fullSpaceError(opq);
+    expect(errOpq).toBeLessThan(fullSpaceError(untrained));
+    const f = await runFaiss<{ mse: number }>(
+      `opq = faiss.OPQMatrix(32, 4, 24)\nopq.niter = 10\nopq.train(x)\nxr = opq.apply_py(x)\nA = faiss.vector_to_array(opq.A).reshape(24, 32)\n` +
+        `pq = faiss.ProductQuantizer(24, 4, 8)\npq.train(xr)\nr = pq.decode(pq.compute_codes(xr)) @ A\njson.dump({'mse': float(((r - x) ** 2).sum(axis=1).mean())}, open(OUT, 'w'))\n`,
+      { x },
+    );
+    expect(errOpq).toBeLessThan(f.mse * 1.03);
+  });
+
+  it('refuses to widen the dimension, naming what is supported', () => {
+    expect(() => new OPQMatrix(32, 4, 40)).toThrow(/OPQ4_40.*must not exceed the input's \(32\).*OPQ4_32/);
+    expect(() => indexFactory(32, 'OPQ4_40,PQ4', 'l2')).toThrow(/must not exceed/);
+  });
+});
+
 describe('indexes', () => {
   const base = structuredData(8000, 32, 31);
   const q = structuredData(300, 32, 32);

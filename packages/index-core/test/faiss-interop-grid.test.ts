@@ -26,8 +26,9 @@ const NQ = 20;
 const BIG = 100_000;
 const DIMS = [8, 16] as const;
 
-type Kind = 'Flat' | 'PQ' | 'IVFFlat' | 'IVFPQ' | 'OPQ+PQ' | 'OPQ+IVFPQ';
-const KINDS: Kind[] = ['Flat', 'PQ', 'IVFFlat', 'IVFPQ', 'OPQ+PQ', 'OPQ+IVFPQ'];
+type Kind = 'Flat' | 'PQ' | 'IVFFlat' | 'IVFPQ' | 'OPQ+PQ' | 'OPQ+IVFPQ' | 'OPQ_d+PQ' | 'OPQ_d+IVFPQ';
+/** 'OPQ_d' kinds reduce the dimension (OPQ{M}_{d-M}: faiss stores a non-square LinearTransform). */
+const KINDS: Kind[] = ['Flat', 'PQ', 'IVFFlat', 'IVFPQ', 'OPQ+PQ', 'OPQ+IVFPQ', 'OPQ_d+PQ', 'OPQ_d+IVFPQ'];
 
 interface GridCase {
   kind: Kind;
@@ -41,7 +42,9 @@ interface GridCase {
   threads: 1 | 2;
 }
 
-function factoryOf(kind: Kind, nlist: number, M: number, nbits: number): string {
+function factoryOf(kind: Kind, d: number, nlist: number, M0: number, nbits: number): string {
+  // A reduction keeps M ≤ d/2 so that d - M, a multiple of M, is left to quantize.
+  const M = kind.startsWith('OPQ_d') ? Math.min(M0, d / 2) : M0;
   const pq = `PQ${M}x${nbits}`;
   switch (kind) {
     case 'Flat': return 'Flat';
@@ -50,6 +53,8 @@ function factoryOf(kind: Kind, nlist: number, M: number, nbits: number): string 
     case 'IVFPQ': return `IVF${nlist},${pq}`;
     case 'OPQ+PQ': return `OPQ${M},${pq}`;
     case 'OPQ+IVFPQ': return `OPQ${M},IVF${nlist},${pq}`;
+    case 'OPQ_d+PQ': return `OPQ${M}_${d - M},${pq}`;
+    case 'OPQ_d+IVFPQ': return `OPQ${M}_${d - M},IVF${nlist},${pq}`;
   }
 }
 
@@ -58,7 +63,7 @@ function makeCase(kind: Kind, o: Partial<Omit<GridCase, 'factory' | 'kind'>> & {
   const nlist = kind.includes('IVF') ? (o.nlist ?? 16) : 0;
   return {
     kind,
-    factory: factoryOf(kind, nlist, o.M ?? d / 2, o.nbits ?? 8),
+    factory: factoryOf(kind, d, nlist, o.M ?? d / 2, o.nbits ?? 8),
     metric: o.metric ?? 'l2',
     d,
     n: o.n ?? 2000,
@@ -81,6 +86,8 @@ function gridCases(): GridCase[] {
   // Realistic sizes.
   cases.push(makeCase('IVFPQ', { nlist: 4096, n: BIG, metric: 'ip', via: 'writeIndex', threads: 2, nprobe: 16 }));
   cases.push(makeCase('OPQ+IVFPQ', { d: 16, nlist: 1024, n: BIG, metric: 'l2', M: 8, nbits: 4, nprobe: 8 }));
+  cases.push(makeCase('OPQ_d+PQ', { d: 8, n: 5000, metric: 'l2', M: 2, nbits: 6, via: 'writeIndex' }));
+  cases.push(makeCase('OPQ_d+IVFPQ', { d: 16, nlist: 1024, n: BIG, metric: 'ip', M: 4, nbits: 8, nprobe: 16, threads: 2 }));
   cases.push(makeCase('IVFFlat', { d: 16, nlist: 2048, n: BIG, metric: 'l2', threads: 2, nprobe: 4 }));
   cases.push(makeCase('PQ', { d: 16, n: BIG, metric: 'ip', M: 16, nbits: 6, via: 'writeIndex' }));
   // Seeded random combinations of everything above.
@@ -88,7 +95,7 @@ function gridCases(): GridCase[] {
   const pick = <T,>(xs: readonly T[]): T => xs[rng.int(xs.length)];
   for (let i = 0; i < 16; i++) {
     const d = pick(DIMS);
-    cases.push(makeCase(pick(KINDS), {
+    cases.push(makeCase(pick(KINDS.slice(0, 6)), {
       d,
       metric: pick(['ip', 'l2'] as const),
       n: pick([0, 1, 3, 500, 5000, 20_000]),

@@ -32,6 +32,8 @@ interface Case {
   weights: { dense: number; ivf: number; pq: number };
   assignT: number;
   tau: number;
+  /** Input dimension of a rotation that reduces (OPQ{M}_{d}: dOut = d < dIn); default d (square). */
+  dIn?: number;
 }
 
 function build(c: Case, seed: number) {
@@ -40,8 +42,10 @@ function build(c: Case, seed: number) {
   const hasRot = c.method === 'ivf_opq' || c.method === 'opq' || c.method === 'dense_rot';
   const hasIvf = c.method.startsWith('ivf');
   const hasPq = c.method.includes('pq');
+  const dIn = c.dIn ?? d;
+  if (dIn !== d && !hasRot) throw new Error('a dimension change needs a rotation');
   const cfg: RefConfig = {
-    metric: c.metric, loss: c.loss, tau: c.tau, assignT: c.assignT, B, N, dIn: d, dOut: d, hasRot,
+    metric: c.metric, loss: c.loss, tau: c.tau, assignT: c.assignT, B, N, dIn, dOut: d, hasRot,
     nlist: hasIvf ? nlist : 0, M: hasPq ? M : 0, ksub,
     positives: [2, 0, 1], // not the default layout, to check positives are honoured
     lists: Array.from({ length: N }, (_, j) => j % nlist),
@@ -56,19 +60,19 @@ function build(c: Case, seed: number) {
   for (let i = 0; i < L.size; i++) th[i] = gauss(0.8);
   if (hasRot) {
     // near-identity, not orthogonal: the Euclidean gradient is checked, orthogonality is the optimiser's job
-    for (let a = 0; a < d; a++) th[L.r + a * d + a] = Math.fround(1 + gauss(0.1));
+    for (let a = 0; a < d; a++) th[L.r + a * dIn + a] = Math.fround(1 + gauss(0.1));
   }
   if (c.fixed && hasPq) cfg.fixedCodes = Array.from({ length: N * M }, () => Math.floor(rnd() * ksub));
   const f32 = (o: number, len: number) => Float32Array.from(th.subarray(o, o + len));
   const params: QuantParams = {
     metric: c.metric,
-    rotation: hasRot ? { dOut: d, dIn: d, data: f32(L.r, d * d) } : undefined,
+    rotation: hasRot ? { dOut: d, dIn, data: f32(L.r, d * dIn) } : undefined,
     centroids: hasIvf ? { nlist, dim: d, data: f32(L.c, nlist * d) } : undefined,
     codebooks: hasPq ? { M, ksub, dsub: d / M, data: f32(L.cb, M * ksub * (d / M)) } : undefined,
   };
   const batch: TrainBatch = {
-    queries: matrix(B, d, f32(L.q, B * d)),
-    docs: matrix(N, d, f32(L.d, N * d)),
+    queries: matrix(B, dIn, f32(L.q, B * dIn)),
+    docs: matrix(N, dIn, f32(L.d, N * dIn)),
     positives: Int32Array.from(cfg.positives),
     teacherQueries: matrix(B, dT, Float32Array.from(cfg.teacherQ)),
     teacherDocs: matrix(N, dT, Float32Array.from(cfg.teacherD)),
@@ -139,6 +143,15 @@ describe('forward/backward against central finite differences of a float64 refer
       }
     }
   }
+  it('a rotation that reduces the dimension (11 -> 8, OPQ2_8): every gradient, both metrics and losses', () => {
+    for (const method of ['ivf_opq', 'opq', 'dense_rot'] as const) {
+      for (const metric of ['ip', 'l2'] as const) {
+        for (const loss of ['contras', 'distill'] as const) {
+          check({ method, metric, loss, fixed: false, weights: { dense: 0.7, ivf: 1.3, pq: 0.9 }, assignT: 1, tau: 1, dIn: 11 }, 3000 + seed++);
+        }
+      }
+    }
+  });
   it('honours the score temperature and the soft-assignment temperature', () => {
     for (const method of ['ivf_opq', 'opq'] as const) {
       for (const metric of ['ip', 'l2'] as const) {

@@ -161,6 +161,31 @@ describe('LearnableIndex', () => {
     }
   }
 
+  it('an OPQ that reduces the dimension (OPQ4_12 on 16-d, ip and l2): fit lowers the loss, rows stay orthonormal, search stays exact, save / load and reencode hold', () => {
+    for (const [factory, metric] of [['OPQ4_12,IVF6,PQ4x4', 'ip'], ['OPQ4_12,PQ4x4', 'l2']] as const) {
+      const li = LearnableIndex.fromFactory({ docEmbeddings: docs, factory, metric, seed: 7 });
+      expect(li.parts.d).toBe(12);
+      expect(li.parts.dIn).toBe(d);
+      const evalQ = sliceRows(queries, 0, 40);
+      const loss0 = corpusDistill(li, evalQ);
+      li.fitSync({ ...fitOpts, docScope: 'corpus', epochs: 3, writeBack: 'keep', lr: { codebooks: 1e-2, centroids: 1e-1, rotation: 1e-2 } });
+      expect(corpusDistill(li, evalQ), factory).toBeLessThan(loss0 - 0.02);
+      expect(orthogonalityError(li.parts.rotation!, 12, d)).toBeLessThan(1e-5);
+      expectSearchMatchesBruteForce(li, sliceRows(queries, 0, 30));
+      const dir = join(tmp, `reduced-${metric}`);
+      li.save(dir);
+      const back = LearnableIndex.load(dir);
+      expect(back.describe()).toBe(factory);
+      expect(back.searchSync(evalQ, { k: 10, nprobe: 3 }).labels).toEqual(li.searchSync(evalQ, { k: 10, nprobe: 3 }).labels);
+    }
+    const re = LearnableIndex.fromFactory({ docEmbeddings: docs, factory: 'OPQ4_12,IVF6,PQ4x4', metric: 'l2', seed: 7 });
+    re.fitSync({ ...fitOpts, writeBack: 'reencode' });
+    const a = readAssignments(re.parts);
+    const e = re.index.encode(docs);
+    expect(a.lists).toEqual(e.lists);
+    expect(a.codes).toEqual(e.codes);
+  });
+
   it('a learning rate that makes training diverge fails with NON_FINITE naming the rates, never "completes"', () => {
     for (const lr of [{ codebooks: 1e30 }, { centroids: 1e30, codebooks: 3e-3 }]) {
       const li = create('ivf_pq', 'l2');

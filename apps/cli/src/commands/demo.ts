@@ -63,7 +63,7 @@ export function registerDemo(program: Command): void {
     .description(`the whole LibVQ pipeline on real data: preprocess, encode (${DEFAULT_MODEL}), build PQ / OPQ, train learned indexes, evaluate, report`)
     .option('--data <dir>', 'a LibVQ-layout directory (collection.tsv, dev-queries.tsv, dev-rels.tsv, optionally train-*) (default: Cranfield)')
     .option('--out <dir>', 'where results.json, report.md, chart.svg, training.svg (and the work/ files) go', 'demo-out')
-    .option('--bytes <list>', 'bytes per vector to compare (PQ sub-vectors of 8 bits; each must divide the dimension)', intListOption('--bytes', 1), [4, 10])
+    .option('--bytes <list>', 'bytes per vector to compare (8-bit sub-vector codes; a budget that does not divide the dimension reduces it in the OPQ rotation, e.g. OPQ8_96)', intListOption('--bytes', 1), [4, 10])
     .option('--epochs <n>', 'training epochs of each learned index', intOption('--epochs', 1), 10)
     .option('--max-doc-length <n>', 'tokens per document', intOption('--max-doc-length', 2), 1024)
     .option('--max-query-length <n>', 'tokens per query (and per pseudo-query)', intOption('--max-query-length', 2), 64)

@@ -301,7 +301,7 @@ function readLinearTransform(r: FaissReader, where: string): { A: Float32Array; 
   const isTrained = r.bool(`${where}.is_trained`);
   if (dIn < 1 || dIn > MAX_D || dOut < 1 || dOut > MAX_D) throw r.fail(`${where}.d_in/d_out`, dAt, `expected dimensions from 1 to ${MAX_D}, got ${dIn} → ${dOut}`);
   if (nA !== dIn * dOut) throw r.fail(`${where}.A`, aAt, `expected d_out × d_in = ${dOut} × ${dIn} floats, got ${nA}`);
-  if (dIn !== dOut) throw r.unsupported(where, dAt, `a ${dIn} → ${dOut} transform: only square OPQ rotations are supported`);
+  if (dOut > dIn) throw r.unsupported(where, dAt, `a ${dIn} → ${dOut} transform: OPQ may keep or reduce the dimension (d_out ≤ d_in), not widen it`);
   return { A, dIn, dOut, isTrained, at };
 }
 

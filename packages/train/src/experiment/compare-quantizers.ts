@@ -112,9 +112,18 @@ const ALL_METHODS: readonly CompareMethod[] = ['pq', 'opq', 'distill-index', 'di
 const BOTH_TOWERS: readonly CompareMethod[] = ['distill-encoders', 'distill-encoders-nearest'];
 const TOWER_METHODS: readonly CompareMethod[] = ['distill-encoder', 'contras-encoder', ...BOTH_TOWERS];
 
-export const METHOD_LABELS: Record<CompareMethod, (M: number) => string> = {
+/**
+ * The OPQ structure of a budget of M bytes on d-dim vectors: OPQ{M},PQ{M}x8 when M divides d, else the rotation also
+ * reduces to the largest multiple of M below d (OPQ{M}_{d'}, faiss's way to fit any budget: 8 B on 100-d is
+ * OPQ8_96,PQ8x8).
+ */
+export function opqFactory(M: number, d: number): string {
+  return d % M === 0 ? `OPQ${M},PQ${M}x8` : `OPQ${M}_${Math.floor(d / M) * M},PQ${M}x8`;
+}
+
+export const METHOD_LABELS: Record<CompareMethod, (M: number, d: number) => string> = {
   pq: (M) => `PQ${M}x8`,
-  opq: (M) => `OPQ${M},PQ${M}x8`,
+  opq: opqFactory,
   'distill-index': () => 'distill index-only (virtual labels, keep)',
   'distill-index-reencode': () => 'distill index-only (virtual labels, reencode)',
   'contras-index': () => 'contras index-only (labels)',
@@ -130,7 +139,8 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
   const { docs, devQueries, devRels } = input;
   for (const m of o.methods) if (!ALL_METHODS.includes(m)) throw invalidArgument('methods', `some of ${ALL_METHODS.join(', ')}`, m);
   for (const b of o.bytes) {
-    if (!Number.isInteger(b) || b < 1 || docs.dim % b !== 0) throw invalidArgument('bytes', `positive divisors of the dimension ${docs.dim} (sub-vectors of 8 bits)`, b);
+    // Any budget up to d: one that does not divide d reduces the dimension in the OPQ rotation (opqFactory).
+    if (!Number.isInteger(b) || b < 1 || b > docs.dim) throw invalidArgument('bytes', `integers from 1 to the dimension ${docs.dim} (one 8-bit sub-vector code per byte)`, b);
   }
   for (const m of ['contras-index', 'contras-encoder'] as const) {
     if (o.methods.includes(m) && !input.contrasLabels) throw invalidArgument('contrasLabels', `positives per training query (method '${m}')`, undefined);
@@ -144,7 +154,7 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
   // 'OPQ4,PQ4x8' -> 'OPQ4,IVF1024,PQ4x8'; a learned row's label -> 'IVF1024: distill ...'
   const prefix = (label: string) => {
     if (!ivf) return label;
-    return /^(OPQ\d+,)?PQ/.test(label) ? label.replace(/^(OPQ\d+,)?/, (m) => `${m}IVF${ivf.nlist},`) : `IVF${ivf.nlist}: ${label}`;
+    return /^(OPQ\d+(_\d+)?,)?PQ/.test(label) ? label.replace(/^(OPQ\d+(_\d+)?,)?/, (m) => `${m}IVF${ivf.nlist},`) : `IVF${ivf.nlist}: ${label}`;
   };
   if (o.methods.some((m) => TOWER_METHODS.includes(m)) && (!input.encoder || !input.makeQueryTower || !input.trainTokens || !input.devTokens)) {
     throw invalidArgument('encoder / makeQueryTower / trainTokens / devTokens', `the encoder, a query tower and the queries' tokens (methods ${TOWER_METHODS.join(', ')})`, undefined);
@@ -189,9 +199,8 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
         return new LearnableIndex(index);
       }
       const li = await stage(label, (onProgress) =>
-        LearnableIndex.create({
-          docEmbeddings: docs, indexMethod: ivf ? (method === 'pq' ? 'ivf_pq' : 'ivf_opq') : method, ivfCentersNum: ivf?.nlist,
-          subvectorNum: M, subvectorBits: 8, distMode: 'ip', seed: 1, threads: o.threads, opq: o.opq, signal: o.signal, onProgress,
+        LearnableIndex.fromFactory({
+          docEmbeddings: docs, factory: prefix(METHOD_LABELS[method](M, docs.dim)), metric: 'ip', seed: 1, threads: o.threads, opq: o.opq, signal: o.signal, onProgress,
         }),
       );
       built.set(method, serializeIndex(li.index));
@@ -199,18 +208,20 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
     };
     for (const method of o.methods) {
       throwIfAborted(o.signal, 'compareQuantizers');
-      const label = prefix(METHOD_LABELS[method](M));
+      const label = prefix(METHOD_LABELS[method](M, docs.dim));
+      // Plain PQ needs M | d: a budget that does not divide d has only the OPQ rows (which reduce the dimension).
+      if (method === 'pq' && docs.dim % M !== 0) continue;
       if (method === 'pq' || method === 'opq') {
         const li = await create(method, `${M} B: training ${label}`);
         record(method, M, label, li.searchSync(devQueries, search).labels, null, null);
       } else if (method === 'distill-index' || method === 'distill-index-reencode' || method === 'contras-index') {
-        const li = await create('opq', `${M} B: initial ${prefix(`OPQ${M},PQ${M}x8`)}`);
+        const li = await create('opq', `${M} B: initial ${prefix(opqFactory(M, docs.dim))}`);
         const writeBack = method === 'distill-index-reencode' ? 'reencode' : 'keep';
         const labels = method === 'contras-index' ? { relData: input.contrasLabels!, lossMethod: 'contras' as const } : { relData: null, lossMethod: 'distill' as const };
         const rep = await stage(`${M} B: ${label}`, (onProgress) => li.fitSync({ ...common, queryEmbeddings: input.trainQueries, ...labels, writeBack, onProgress }));
         record(method, M, label, li.searchSync(devQueries, search).labels, rep, li.rotationError());
       } else if (BOTH_TOWERS.includes(method)) {
-        const init = await create('opq', `${M} B: initial ${prefix(`OPQ${M},PQ${M}x8`)}`);
+        const init = await create('opq', `${M} B: initial ${prefix(opqFactory(M, docs.dim))}`);
         const lie = new LearnableIndexWithEncoder(init, input.encoder!, input.makeQueryTower!(), input.makeDocTower!());
         const rep = await stage(`${M} B: ${label}`, (onProgress) =>
           lie.fit({
@@ -221,7 +232,7 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
         const q = await lie.encodeTokens(input.devTokens!, { maxQueryLength: maxQ, signal: o.signal });
         record(method, M, label, lie.searchSync(q, search).labels, rep, lie.learnable.rotationError());
       } else {
-        const init = await create('opq', `${M} B: initial ${prefix(`OPQ${M},PQ${M}x8`)}`);
+        const init = await create('opq', `${M} B: initial ${prefix(opqFactory(M, docs.dim))}`);
         const lie = new LearnableIndexWithEncoder(init, input.encoder!, input.makeQueryTower!());
         const loss = method === 'distill-encoder' ? 'distill' : 'contras';
         const rep = await stage(`${M} B: ${label}`, (onProgress) =>
