@@ -134,6 +134,7 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
       { flag: '--opq-train-points', kind: 'int', description: "OPQ training points (default 65536, faiss's)" },
       { flag: '--label-search', kind: 'string', description: "virtual labels: index (the initial index) or exact (the dense ranking) (default index)" },
       { flag: '--label-nprobe', kind: 'string', description: "lists the label search of an IVF index probes: auto or a number (default auto)" },
+      { flag: '--freeze', kind: 'strings', separator: ',', description: 'parameters the learned rows keep fixed: centroids, rotation, codebooks (default none)' },
     ],
     examples: [['--bytes', '4', '--ivf-modes', 'none', '--seeds', '3,4']],
     load: () => import('./train-debdesc.js'),

@@ -9,6 +9,7 @@
  *   pnpm bench debdesc [--data DIR] [--work DIR] [--bytes 4,10,20] [--ivf 1024] [--nprobe 64] [--epochs N]
  *                      [--seeds 3,4,5] [--methods pq,opq,distill-index,contras-index] [--threads N]
  *                      [--opq-niter N] [--opq-train-points N] [--label-search index|exact] [--label-nprobe auto|N]
+ *                      [--freeze centroids,rotation,codebooks]
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -70,6 +71,10 @@ export async function main(argv: string[]): Promise<void> {
   const opq = niter || points ? { niter: niter ? Number(niter) : undefined, maxTrainPoints: points ? Number(points) : undefined } : undefined;
   const labelSearch = (arg(argv, '--label-search') ?? 'index') as 'index' | 'exact';
   const labelNprobe = arg(argv, '--label-nprobe') ?? 'auto';
+  const freeze = Object.fromEntries((arg(argv, '--freeze') ?? '').split(',').filter(Boolean).map((k) => {
+    if (!['centroids', 'rotation', 'codebooks'].includes(k)) throw new Error(`--freeze: expected centroids, rotation or codebooks, got "${k}"`);
+    return [k, true];
+  }));
   const labelMining = { method: labelSearch, nprobe: labelNprobe === 'auto' ? ('auto' as const) : Number(labelNprobe) };
   const t0 = performance.now();
   const d = await loadEncoded(dataDir, work);
@@ -85,7 +90,7 @@ export async function main(argv: string[]): Promise<void> {
       // Unsupervised rows do not depend on the training seed: run them once.
       const ms = i === 0 ? methods : methods.filter((m) => m !== 'pq' && m !== 'opq');
       const rows = await compareQuantizers(input, {
-        bytes, epochs, plan, ivf, methods: ms, seed, threads, opq, labelMining,
+        bytes, epochs, plan, ivf, methods: ms, seed, threads, opq, labelMining, freeze,
         onRow: (r) => {
           console.error(`${mode} seed ${seed} ${r.bytes} B  ${r.method.padEnd(50)} MRR@10 ${r.mrr10.toFixed(3)}  R@100 ${r.recall100.toFixed(3)}${r.trainSeconds !== null ? `  ${r.trainSeconds.toFixed(1)} s` : ''}`);
           if (r.labels) console.error(`    ${describeLabelMining(r.labels)}`);

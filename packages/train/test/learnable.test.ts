@@ -172,7 +172,7 @@ describe('LearnableIndex', () => {
       expect(corpusDistill(li, evalQ), factory).toBeLessThan(loss0 - 0.02);
       expect(orthogonalityError(li.parts.rotation!, 12, d)).toBeLessThan(1e-5);
       expectSearchMatchesBruteForce(li, sliceRows(queries, 0, 30));
-      const dir = join(tmp, `reduced-${metric}`);
+      const dir = join(tmp, `reduced${metric}`);
       li.save(dir);
       const back = LearnableIndex.load(dir);
       expect(back.describe()).toBe(factory);

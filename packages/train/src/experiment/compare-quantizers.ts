@@ -100,6 +100,8 @@ export interface CompareOptions {
   opq?: { niter?: number; maxTrainPoints?: number };
   /** How the learned rows' virtual labels are mined (fit's labelMining; default the index, nprobe 'auto'). */
   labelMining?: LabelMiningOptions;
+  /** Parameters the learned rows keep fixed (fit's freeze), e.g. { centroids: true } to learn only PQ and OPQ. */
+  freeze?: { centroids?: boolean; codebooks?: boolean; rotation?: boolean };
   /** Seed of the learned rows' training (batches, negatives, temperature sample). Default 3. */
   seed?: number;
   /** Wraps each long stage (to draw a progress bar); default runs it silently. */
@@ -185,7 +187,7 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
   // batch, negatives and epochs from the plan (whole-corpus KL on small corpora, in-batch + hard negatives on large).
   const common = {
     docEmbeddings: docs, epochs: plan.epochs, batchSize: plan.batchSize, docScope: plan.docScope, perQueryNegNum: plan.perQueryNegNum,
-    virtualNegNum: plan.virtualNegNum, labelMining: o.labelMining, temperature: 'auto' as const, lr: { codebooks: 1e-3, rotation: 1e-4 }, seed: o.seed ?? 3, signal: o.signal,
+    virtualNegNum: plan.virtualNegNum, labelMining: o.labelMining, temperature: 'auto' as const, lr: { codebooks: 1e-3, rotation: 1e-4 }, freeze: o.freeze, seed: o.seed ?? 3, signal: o.signal,
   };
   for (const M of o.bytes) {
     // Each structure is trained once per budget; a learned row starts from a copy of its bytes (the same index a
@@ -208,7 +210,9 @@ export async function compareQuantizers(input: CompareInput, o: CompareOptions):
     };
     for (const method of o.methods) {
       throwIfAborted(o.signal, 'compareQuantizers');
-      const label = prefix(METHOD_LABELS[method](M, docs.dim));
+      const frozen = Object.entries(o.freeze ?? {}).filter(([, v]) => v).map(([k]) => k);
+      const learned = method !== 'pq' && method !== 'opq';
+      const label = prefix(METHOD_LABELS[method](M, docs.dim)) + (learned && frozen.length ? ` [${frozen.join(', ')} frozen]` : '');
       // Plain PQ needs M | d: a budget that does not divide d has only the OPQ rows (which reduce the dimension).
       if (method === 'pq' && docs.dim % M !== 0) continue;
       if (method === 'pq' || method === 'opq') {

@@ -65,19 +65,12 @@ export function virtualLabels(
   nprobe = 1,
   opts: LongOperationOptions & { queryDocIds?: ArrayLike<number>; threads?: number } = {},
 ): VirtualLabels {
-  const { k, self } = labelDepth(queries, negNum, index.ntotal, opts.queryDocIds);
-  const labels = new Labels(negNum, self);
   // 4,096 queries a search: enough for every thread to take many chunks (at nprobe 8 a 256-query search is ~50 ms,
   // where posting the shares costs what splitting saves), 4,096 x k results are ~20 MB at k = 400.
-  const chunk = 4096;
-  for (let s = 0; s < queries.rows; s += chunk) {
+  return mineInChunks(queries, negNum, index.ntotal, 4096, opts, (q, k) => {
     throwIfAborted(opts.signal, 'virtual labels');
-    const e = Math.min(queries.rows, s + chunk);
-    const r = index.searchSync(sliceRows(queries, s, e), { k, nprobe, threads: opts.threads });
-    labels.take(r.labels, k, s, e);
-    opts.onProgress?.(e, queries.rows);
-  }
-  return labels.result();
+    return index.searchSync(q, { k, nprobe, threads: opts.threads }).labels;
+  });
 }
 
 /** Virtual labels from the teacher's exact ranking of the documents (see LabelMiningOptions 'exact'). */
@@ -88,13 +81,26 @@ export function exactVirtualLabels(
   negNum = 399,
   opts: LongOperationOptions & { queryDocIds?: ArrayLike<number>; threads?: number } = {},
 ): VirtualLabels {
-  const { k, self } = labelDepth(queries, negNum, docs.rows, opts.queryDocIds);
-  const labels = new Labels(negNum, self);
   const chunk = 8192;
+  return mineInChunks(queries, negNum, docs.rows, chunk, opts, (q, k) =>
+    exactTopK(metric, q, docs, k, { threads: opts.threads, signal: opts.signal, queryChunk: chunk }).labels,
+  );
+}
+
+/** The labels of `queries`, searched `chunk` queries at a time (`search` ranks one chunk's top k). */
+function mineInChunks(
+  queries: Matrix,
+  negNum: number,
+  nDocs: number,
+  chunk: number,
+  opts: LongOperationOptions & { queryDocIds?: ArrayLike<number> },
+  search: (q: Matrix, k: number) => Float64Array,
+): VirtualLabels {
+  const { k, self } = labelDepth(queries, negNum, nDocs, opts.queryDocIds);
+  const labels = new Labels(negNum, self);
   for (let s = 0; s < queries.rows; s += chunk) {
     const e = Math.min(queries.rows, s + chunk);
-    const r = exactTopK(metric, sliceRows(queries, s, e), docs, k, { threads: opts.threads, signal: opts.signal, queryChunk: chunk });
-    labels.take(r.labels, k, s, e);
+    labels.take(search(sliceRows(queries, s, e), k), k, s, e);
     opts.onProgress?.(e, queries.rows);
   }
   return labels.result();
