@@ -12,7 +12,6 @@ import {
 import { threadPoolSize } from '../src/util.js';
 import { runParallel } from '../src/parallel/pool.js';
 import { runModuleShares } from '../src/parallel/module-call.js';
-import { eachChunk } from '../src/parallel/rows.js';
 import { structuredData } from './helpers/data.js';
 
 afterAll(() => closeThreadPool());
@@ -177,13 +176,17 @@ describe('errors and lifetime', () => {
   });
 
   it("a module's function runs on the index threads ('call' jobs); a missing export is a clear error", () => {
-    // rows.ts's eachChunk over a shared counter: each thread takes chunks until none is left; every row once
-    const module = new URL('../src/parallel/rows.ts', import.meta.url).href;
-    const next = new Int32Array(new SharedArrayBuffer(4));
-    const job = { n: 1000, chunk: 7, next };
-    runModuleShares(module, 'eachChunk', [job, job, job], () => eachChunk(job, () => undefined));
-    expect(next[0]).toBeGreaterThanOrEqual(1000); // the counter ran past the end: every chunk was taken
-    expect(() => runModuleShares(module, 'nope', [null, null], () => undefined)).toThrow(/index thread 1: index thread: .*rows\.ts exports no function "nope"/);
+    // A helper module's function (imported by the workers) over a shared counter: each thread takes chunks until none is left. Every row must
+    // hold its own value (i²) and be written exactly once, whichever thread took it.
+    const module = new URL('./helpers/square-rows.ts', import.meta.url).href;
+    const n = 10_007;
+    const job = { n, chunk: 7, next: new Int32Array(new SharedArrayBuffer(4)), out: new Float64Array(new SharedArrayBuffer(8 * n)), writes: new Int32Array(new SharedArrayBuffer(4 * n)) };
+    // The calling thread's own share does nothing, so every row is the workers' work.
+    runModuleShares(module, 'squareRows', [job, job, job], () => undefined);
+    for (let i = 0; i < n; i++) {
+      if (job.out[i] !== i * i || job.writes[i] !== 1) throw new Error(`row ${i}: ${job.out[i]} written ${job.writes[i]} times`);
+    }
+    expect(() => runModuleShares(module, 'nope', [null, null], () => undefined)).toThrow(/index thread 1: index thread: .*square-rows\.ts exports no function "nope"/);
   });
 
   it('a process that searched with threads (synchronously and asynchronously) exits without closing the pool', () => {
