@@ -97,11 +97,11 @@ describe('libvq demo', () => {
 
   it('Ctrl-C (SIGINT) stops it with one error line and no result or temporary file', async () => {
     const out = join(root, 'out-abort');
-    const create = LearnableIndex.create.bind(LearnableIndex);
+    const fromFactory = LearnableIndex.fromFactory.bind(LearnableIndex);
     // Interrupt when the first index is being built (step 3), after preprocessing and encoding wrote files.
-    vi.spyOn(LearnableIndex, 'create').mockImplementation((o) => {
+    vi.spyOn(LearnableIndex, 'fromFactory').mockImplementation((o) => {
       process.emit('SIGINT');
-      return create(o);
+      return fromFactory(o);
     });
     const r = await runLibvq([registerDemo], ['demo', '--data', data, '--out', out, '--bytes', '5', '--epochs', '1']);
     expect(r.code).toBe(2);
