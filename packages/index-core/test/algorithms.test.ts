@@ -58,6 +58,18 @@ describe('k-means', () => {
   });
 });
 
+/** max |A Aᵀ − I| over the rows × rows entries, in float64 (A row-major, rows × cols). */
+function rowOrthonormalityError(A: Float32Array, rows: number, cols: number): number {
+  let maxDev = 0;
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < rows; j++) {
+      let s = 0;
+      for (let t = 0; t < cols; t++) s += A[i * cols + t] * A[j * cols + t];
+      maxDev = Math.max(maxDev, Math.abs(s - (i === j ? 1 : 0)));
+    }
+  return maxDev;
+}
+
 describe('ProductQuantizer and OPQ', () => {
   const x = structuredData(6000, 32, 21);
 
@@ -79,15 +91,8 @@ describe('ProductQuantizer and OPQ', () => {
   it('OPQ is orthonormal, lowers PQ error, and matches faiss OPQ within 3%', async () => {
     const opq = new OPQMatrix(32, 4);
     opq.train(x, { seed: 4, niter: 10 });
-    // AᵀA = I in float64
-    let maxDev = 0;
-    for (let i = 0; i < 32; i++)
-      for (let j = 0; j < 32; j++) {
-        let s = 0;
-        for (let t = 0; t < 32; t++) s += opq.A[t * 32 + i] * opq.A[t * 32 + j];
-        maxDev = Math.max(maxDev, Math.abs(s - (i === j ? 1 : 0)));
-      }
-    expect(maxDev).toBeLessThan(1e-4);
+    // A Aᵀ = I in float64 (for a square A, the same as AᵀA = I)
+    expect(rowOrthonormalityError(opq.A, 32, 32)).toBeLessThan(1e-4);
     const xr = opq.apply(x);
     const pqRot = new ProductQuantizer(32, 4, 8);
     pqRot.train(xr, { seed: 1 });
@@ -113,14 +118,7 @@ describe('OPQ with a dimension reduction (OPQ4_24 on 32-d)', () => {
     opq.train(x, { seed: 4, niter: 10 });
     expect(opq.A.length).toBe(24 * 32);
     // A Aᵀ = I (24 × 24) in float64
-    let maxDev = 0;
-    for (let i = 0; i < 24; i++)
-      for (let j = 0; j < 24; j++) {
-        let s = 0;
-        for (let t = 0; t < 32; t++) s += opq.A[i * 32 + t] * opq.A[j * 32 + t];
-        maxDev = Math.max(maxDev, Math.abs(s - (i === j ? 1 : 0)));
-      }
-    expect(maxDev).toBeLessThan(1e-4);
+    expect(rowOrthonormalityError(opq.A, 24, 32)).toBeLessThan(1e-4);
     // Error measured where the user's vectors live: x against Aᵀ · decode(PQ(A x)).
     const fullSpaceError = (t: OPQMatrix) => {
       const xr = t.apply(x);
