@@ -6,6 +6,8 @@ import { IndexIVF } from './indexes/index-ivf.js';
 import { IndexIVFFlat } from './indexes/index-ivf-flat.js';
 import { IndexIVFPQ } from './indexes/index-ivf-pq.js';
 import { IndexPQ } from './indexes/index-pq.js';
+import { IndexPQFastScan } from './indexes/index-pq-fast-scan.js';
+import { IndexIVFPQFastScan } from './indexes/index-ivf-pq-fast-scan.js';
 import { IndexPreTransform } from './indexes/index-pretransform.js';
 import type { Index } from './indexes/index.js';
 import { DEFAULT_METRIC, checkMetricOrCosine, type MetricOrCosine } from './metric.js';
@@ -16,12 +18,15 @@ import type { VectorTransform } from './transform.js';
 /**
  * Parsed factory description:
  *   description := (transform ",")* (coarse ",")? code
- *   transform   := "OPQ" M ("_" dOut)? | "L2norm"      coarse := "IVF" nlist      code := "Flat" | "PQ" M ("x" nbits)?
+ *   transform   := "OPQ" M ("_" dOut)? | "L2norm"      coarse := "IVF" nlist
+ *   code        := "Flat" | "PQ" M ("x" nbits)? | "PQ" M "x4fs" "r"?
+ * x4fs: 4-bit codes searched by fast-scan; with IVF, as in faiss, "x4fs" encodes the vectors and "x4fsr" their
+ * residuals to the list centroid.
  */
 export interface FactorySpec {
   transforms: ({ kind: 'OPQ'; M: number; dOut?: number } | { kind: 'L2norm' })[];
   ivf?: { nlist: number };
-  code: { kind: 'Flat' } | { kind: 'PQ'; M: number; nbits: number };
+  code: { kind: 'Flat' } | { kind: 'PQ'; M: number; nbits: number; fastScan?: 'fs' | 'fsr' };
 }
 
 /** Bounds that keep a typo ("IVF99999999999999999999") from driving a huge allocation; faiss users stay far below. */
@@ -56,11 +61,13 @@ export function parseFactory(description: string): FactorySpec {
   const last = parts[i];
   if (last === 'Flat') spec.code = { kind: 'Flat' };
   else {
-    const m = /^PQ(\d+)(?:x(\d+))?$/.exec(last);
-    if (!m) throw bad(last, 'the code "Flat" or "PQ<M>[x<nbits>]"');
+    const m = /^PQ(\d+)(?:x(\d+)(fsr?)?)?$/.exec(last);
+    if (!m) throw bad(last, 'the code "Flat", "PQ<M>[x<nbits>]" or "PQ<M>x4fs[r]"');
     const nbits = m[2] === undefined ? 8 : Number(m[2]);
     if (nbits < 1 || nbits > 8) throw bad(last, 'nbits from 1 to 8');
-    spec.code = { kind: 'PQ', M: Number(m[1]), nbits };
+    if (m[3] !== undefined && nbits !== 4) throw bad(last, 'fast-scan codes of 4 bits ("PQ<M>x4fs")');
+    if (m[3] === 'fsr' && !spec.ivf) throw bad(last, '"PQ<M>x4fs" without an IVF ("x4fsr", residuals, needs lists)');
+    spec.code = { kind: 'PQ', M: Number(m[1]), nbits, ...(m[3] !== undefined ? { fastScan: m[3] as 'fs' | 'fsr' } : {}) };
   }
   const opqs = spec.transforms.flatMap((t) => (t.kind === 'OPQ' ? [t] : []));
   for (const t of opqs) if (t.M <= 0) throw bad(`OPQ${t.M}`, 'M ≥ 1');
@@ -75,7 +82,7 @@ export function parseFactory(description: string): FactorySpec {
 export function formatFactory(spec: FactorySpec): string {
   const parts = spec.transforms.map((t) => (t.kind === 'L2norm' ? 'L2norm' : `OPQ${t.M}${t.dOut !== undefined ? `_${t.dOut}` : ''}`));
   if (spec.ivf) parts.push(`IVF${spec.ivf.nlist}`);
-  parts.push(spec.code.kind === 'Flat' ? 'Flat' : `PQ${spec.code.M}x${spec.code.nbits}`);
+  parts.push(spec.code.kind === 'Flat' ? 'Flat' : `PQ${spec.code.M}x${spec.code.nbits}${spec.code.fastScan ?? ''}`);
   return parts.join(',');
 }
 
@@ -119,10 +126,11 @@ export function indexFactory(
     index =
       code.kind === 'Flat'
         ? new IndexIVFFlat(dim, spec.ivf.nlist, indexMetric, backend)
-        : new IndexIVFPQ(dim, spec.ivf.nlist, code.M, code.nbits, indexMetric, backend);
-  } else {
-    index = code.kind === 'Flat' ? new IndexFlat(dim, indexMetric, backend) : new IndexPQ(dim, code.M, code.nbits, indexMetric, backend);
-  }
+        : code.fastScan
+          ? new IndexIVFPQFastScan(dim, spec.ivf.nlist, code.M, indexMetric, backend, undefined, code.fastScan === 'fsr')
+          : new IndexIVFPQ(dim, spec.ivf.nlist, code.M, code.nbits, indexMetric, backend);
+  } else if (code.kind === 'Flat') index = new IndexFlat(dim, indexMetric, backend);
+  else index = code.fastScan ? new IndexPQFastScan(dim, code.M, indexMetric, backend) : new IndexPQ(dim, code.M, code.nbits, indexMetric, backend);
   return transforms.length > 0 ? new IndexPreTransform(transforms, index) : index;
 }
 
@@ -142,7 +150,10 @@ export function describeIndex(index: Index): string {
     inner = inner.index;
   }
   if (inner instanceof IndexIVF) spec.ivf = { nlist: inner.nlist };
-  if (inner instanceof IndexPQ || inner instanceof IndexIVFPQ) spec.code = { kind: 'PQ', M: inner.pq.M, nbits: inner.pq.nbits };
+  if (inner instanceof IndexPQ || inner instanceof IndexIVFPQ) {
+    const fastScan = inner instanceof IndexPQFastScan ? 'fs' : inner instanceof IndexIVFPQFastScan ? (inner.byResidual ? 'fsr' : 'fs') : undefined;
+    spec.code = { kind: 'PQ', M: inner.pq.M, nbits: inner.pq.nbits, ...(fastScan ? { fastScan } : {}) };
+  }
   else if (!(inner instanceof IndexFlat || inner instanceof IndexIVFFlat)) {
     throw new LibvqError('UNSUPPORTED', `describeIndex: ${inner.constructor.name} has no factory name`);
   }

@@ -33,7 +33,7 @@ describe('the backend conformance suite', () => {
     const report = checkBackend(jsBackend);
     expect(report.failures).toEqual([]);
     expect(report.passed).toBe(backendConformanceCases(jsBackend).length);
-    expect(report.passed).toBe(17);
+    expect(report.passed).toBe(25);
   });
 
   it('fails a knn that swaps two labels, naming the kernel, metric, position and values', () => {
@@ -43,7 +43,7 @@ describe('the backend conformance suite', () => {
       'knn (l2) returns the exact top-k, best first, padded',
     ]);
     expect(report.failures[0].message).toMatch(/^knn \(ip\) \[query 0, rank 0\] label: got \d+, expected \d+$/);
-    expect(report.passed).toBe(15);
+    expect(report.passed).toBe(23);
   });
 
   it('fails distances off by 1e-2, with the case throwing a ConformanceError', () => {
@@ -54,6 +54,20 @@ describe('the backend conformance suite', () => {
     expect(() => c?.run()).toThrow(ConformanceError);
     // the same backend passes at a tolerance its error fits in
     expect(checkBackend(offDistances, { relTol: 2e-2 }).failures).toEqual([]);
+  });
+
+  it('fails a fast-scan that drops the last code of every block, naming the case, query and rank', () => {
+    // A list of 32 or more codes is cut to its whole blocks minus one code: the codes past that never come back.
+    const dropsLast = withKernel({
+      pq4Scan(luts, lists, probes, M2, k, metric) {
+        const sizes = lists.sizes.map((n) => (n >= 32 ? Math.floor(n / 32) * 32 - 1 : n));
+        return jsBackend.pq4Scan(luts, { sizes, blocks: lists.blocks }, probes, M2, k, metric);
+      },
+    });
+    const report = checkBackend(dropsLast);
+    expect(report.failures.length).toBe(8);
+    expect(report.failures.every((f) => f.name.startsWith('pq4Scan ('))).toBe(true);
+    expect(report.failures[0].message).toMatch(/^pq4Scan \(ip, M = 5, one table per query\) equals exact integer sums \[query \d+, rank \d+\] /);
   });
 
   it('fails a kernel that throws, keeping its message', () => {

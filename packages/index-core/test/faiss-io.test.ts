@@ -45,6 +45,18 @@ const CASES: { factory: string; metric: Metric; n?: number }[] = [
   // Cosine, the faiss way (what indexFactory(d, desc, 'cosine') builds): a NormalizationTransform "VNrm".
   { factory: 'L2norm,IVF16,PQ4x8', metric: 'ip' },
   { factory: 'L2norm,Flat', metric: 'ip' },
+  // 4-bit fast-scan (IPfs / IwPf with block inverted lists "ilbl"): scores are uint16 sums of quantized tables, so
+  // equal labels (up to ties) mean the same table quantization and the same block layout as faiss's.
+  { factory: 'PQ8x4fs', metric: 'ip' },
+  { factory: 'PQ8x4fs', metric: 'l2' },
+  { factory: 'IVF16,PQ8x4fs', metric: 'ip' },
+  { factory: 'IVF16,PQ8x4fs', metric: 'l2' },
+  { factory: 'IVF16,PQ8x4fsr', metric: 'ip' },
+  { factory: 'IVF16,PQ8x4fsr', metric: 'l2' },
+  { factory: 'IVF16,PQ16x4fs', metric: 'ip' },
+  { factory: 'IVF16,PQ1x4fs', metric: 'ip' },
+  { factory: 'IVF16,PQ8x4fs', metric: 'ip', n: 45 },
+  { factory: 'OPQ8,IVF16,PQ8x4fs', metric: 'ip' },
 ];
 
 const label = (c: (typeof CASES)[number]) => `${c.factory} ${c.metric}${c.n !== undefined ? ` (${c.n} vectors)` : ''}`;
@@ -82,7 +94,7 @@ res = []
 for i, (fac, metric, n) in enumerate(${JSON.stringify(CASES.map((c) => [c.factory, c.metric, c.n ?? N]))}):
     # "np": no polysemous training (a codeword re-ordering for Hamming search, which takes ~40 s here
     # and does not change ADC results). OPQ iterations are cut to 12 on both sides, for time.
-    if 'PQ' in fac.split(',')[-1]:
+    if 'PQ' in fac.split(',')[-1] and 'fs' not in fac:
         fac += 'np'
     idx = faiss.index_factory(${D}, fac, faiss.METRIC_INNER_PRODUCT if metric == 'ip' else faiss.METRIC_L2)
     if fac.startswith('OPQ'):
@@ -126,7 +138,8 @@ json.dump(res, open(OUT, 'w'))
       // No nprobe given: the one stored in the file (set by faiss) must be used.
       expectSameResults(index.searchSync(xq, { k: K }), faissBuilt[i], K, `${label(c)} (our search of faiss's file)`);
       const bytes = readFileSync(path);
-      if (ivfOf(index)) expect(bytes.includes(c.n === undefined ? 'full' : 'sprs'), 'list size layout').toBe(true);
+      // Array lists store their sizes "full" or "sprs"; fast-scan's block lists ("ilbl") prefix each list instead.
+      if (ivfOf(index)) expect(bytes.includes(c.factory.includes('fs') ? 'ilbl' : c.n === undefined ? 'full' : 'sprs'), 'list layout').toBe(true);
       const again = serializeIndex(deserializeIndex(bytes));
       expect(Buffer.compare(Buffer.from(again), bytes), `${label(c)}: serialize(deserialize(faiss bytes)) differs`).toBe(0);
     });

@@ -25,6 +25,31 @@ export interface Probes {
   readonly bias: Float32Array;
 }
 
+/** 4-bit PQ codes in faiss's fast-scan block layout (fastscan/pack-blocks.ts), one block array per list. */
+export interface PackedLists {
+  /** Entries in each list; list l's blocks are blocks[l] (⌈sizes[l] / 32⌉ blocks of 16·M2 bytes). */
+  readonly sizes: Int32Array;
+  readonly blocks: readonly Uint8Array[];
+}
+
+/** Which lists each query's fast-scan probes, with the quantized (uint16) score each list adds. */
+export interface Pq4Probes {
+  readonly nprobe: number;
+  /** nq×nprobe list numbers, -1 to skip. */
+  readonly lists: Int32Array;
+  /** nq×nprobe uint16 terms added to every code of the list (null: none). */
+  readonly bias: Uint16Array | null;
+  /** true: one table per (query, probe) (l2 with residuals); false: one per query, shared by its lists. */
+  readonly lutPerProbe: boolean;
+}
+
+/** nq×k best entries as (list, offset in the list) with their integer scores; list -1 pads missing results. */
+export interface Pq4Result {
+  scores: Int32Array;
+  lists: Int32Array;
+  offsets: Int32Array;
+}
+
 /**
  * The coarse kernels every algorithm in index-core is written against (TensorFlow.js's lesson:
  * one call per batch, so a backend can parallelise or offload the whole batch).
@@ -58,6 +83,12 @@ export interface Backend {
     metric: Metric,
     listTables?: (list: number) => Float32Array,
   ): KnnResult;
+  /**
+   * 4-bit fast-scan (faiss's pq4 kernels): per query, the top k over its probed lists of
+   * bias + Σ_m luts[m][code_m], uint8 tables (16·M2 bytes each, laid out nq × (nprobe or 1) × M2 × 16) summed
+   * in uint16; higher is better for 'ip', lower for 'l2'.
+   */
+  pq4Scan(luts: Uint8Array, lists: PackedLists, probes: Pq4Probes, M2: number, k: number, metric: Metric): Pq4Result;
   /** IVF-Flat scan: exact scores against the raw vectors stored in the probed lists. */
   ivfFlatScan(q: Matrix, lists: ListView, probes: Probes, k: number, metric: Metric): KnnResult;
 }

@@ -12,6 +12,9 @@ export function checkSearch(name: string, d: number, isTrained: boolean, q: Matr
   if (params.nprobe !== undefined && (!Number.isInteger(params.nprobe) || params.nprobe <= 0)) {
     throw invalidArgument(`${name}.search nprobe`, 'an integer ≥ 1', params.nprobe);
   }
+  if (params.kFactor !== undefined && (!Number.isInteger(params.kFactor) || params.kFactor <= 0 || params.k * params.kFactor > MAX_RESULTS)) {
+    throw invalidArgument(`${name}.search kFactor`, `an integer ≥ 1 with k × kFactor ≤ ${MAX_RESULTS}`, params.kFactor);
+  }
   checkMatrix(q, `${name}.search queries`, d);
   if (q.rows * params.k > MAX_RESULTS) {
     throw new LibvqError(
@@ -128,4 +131,12 @@ export function idsFrom(ids: Ids | undefined, start: number, n: number): Float64
 /** Byte view of a float32 array (no copy). */
 export function floatBytes(a: Float32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** PQ codes of nbits < 8 are one byte per sub-quantizer below ksub = 2^nbits; a larger byte would read past its table. */
+export function checkCodeRange(name: string, codes: Uint8Array, ksub: number): void {
+  if (ksub >= 256) return;
+  for (let i = 0; i < codes.length; i++) {
+    if (codes[i] >= ksub) throw new LibvqError('INVALID_ARGUMENT', `${name}: code byte ${i} is ${codes[i]}; codes of ${Math.log2(ksub)} bits must be below ${ksub}`);
+  }
 }

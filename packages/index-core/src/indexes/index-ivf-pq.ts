@@ -9,7 +9,8 @@ import { sharedArray } from '../parallel/shared.js';
 import { ProductQuantizer } from '../product-quantizer.js';
 import { IndexFlat } from './index-flat.js';
 import { IndexIVF } from './index-ivf.js';
-import type { TrainOptions } from './index.js';
+import { checkCodeRange } from './checks.js';
+import type { SearchParams, TrainOptions } from './index.js';
 
 /**
  * IVF with PQ-coded residuals to the list centroid (faiss's IndexIVFPQ, by_residual).
@@ -62,13 +63,17 @@ export class IndexIVFPQ extends IndexIVF {
 
   protected encoderParameters() {
     const { M, nbits, ksub, dsub, centroids } = this.pq;
-    return { codebooks: { M, nbits, ksub, dsub, data: centroids }, storage: 'pq' as const };
+    return { codebooks: { M, nbits, ksub, dsub, data: centroids }, storage: 'pq' as const, ...(this.byResidual ? {} : { byResidual: false }) };
   }
 
   /** Also drops the cached per-list l2 tables (they depend on centroids and codebooks). */
   override parametersChanged(): void {
     super.parametersChanged();
     this.listTermCache = [];
+  }
+
+  protected override checkCodeValues(codes: Uint8Array): void {
+    checkCodeRange('IndexIVFPQ.addEncoded', codes, this.pq.ksub);
   }
 
   protected emptyLike(quantizer: IndexFlat): IndexIVFPQ {
@@ -78,10 +83,21 @@ export class IndexIVFPQ extends IndexIVF {
     return c;
   }
 
+  /** Whether list entries encode the residual to their list's centroid (faiss's by_residual; always, here). */
+  get byResidual(): boolean {
+    return true;
+  }
+
+  /** What the PQ encodes: the residuals x − c_list (by_residual), or x itself. */
   residuals(x: Matrix, listNos: Int32Array, shared = false): Matrix {
     const d = this.d;
     const c = this.quantizer.vectors.data;
+    if (!this.byResidual && !shared) return x;
     const out = shared ? sharedArray(Float32Array, x.rows * d) : new Float32Array(x.rows * d);
+    if (!this.byResidual) {
+      out.set(x.data.subarray(0, x.rows * d));
+      return { rows: x.rows, dim: d, data: out };
+    }
     for (let i = 0; i < x.rows; i++) {
       const co = listNos[i] * d;
       for (let j = 0; j < d; j++) out[i * d + j] = x.data[i * d + j] - c[co + j];
@@ -93,7 +109,7 @@ export class IndexIVFPQ extends IndexIVF {
     return this.pq.computeCodes(this.residuals(x, listNos), this.backend);
   }
 
-  protected scan(q: Matrix, probes: Probes, k: number) {
+  protected scan(q: Matrix, probes: Probes, k: number, _params?: SearchParams) {
     const { M, ksub } = this.pq;
     const tables = this.pq.computeTables(q, 'ip', this.backend);
     if (this.metric === 'ip') {
@@ -104,7 +120,7 @@ export class IndexIVFPQ extends IndexIVF {
   }
 
   /** ‖cw_mj‖² + 2<c_l,m, cw_mj> for list l: the query-independent part of the l2 table. */
-  private listTerm(l: number): Float32Array {
+  protected listTerm(l: number): Float32Array {
     const cached = this.listTermCache[l];
     if (cached) return cached;
     const { M, ksub, dsub, centroids } = this.pq;
@@ -127,6 +143,7 @@ export class IndexIVFPQ extends IndexIVF {
 
   protected decodeEntry(list: number, code: Uint8Array): Float32Array {
     const r = this.pq.decode(code, 1).data;
+    if (!this.byResidual) return r;
     const c = this.quantizer.vectors.data;
     for (let j = 0; j < this.d; j++) r[j] += c[list * this.d + j];
     return r;

@@ -68,7 +68,7 @@ export abstract class IndexIVF extends IndexBase {
   protected abstract trainEncoder(x: Matrix, listNos: Int32Array, opts: TrainOptions): void;
   /** Encodes vectors already assigned to lists into codeSize bytes each. */
   abstract encodeVectors(x: Matrix, listNos: Int32Array): Uint8Array;
-  protected abstract scan(q: Matrix, probes: Probes, k: number): { distances: Float32Array; labels: Float64Array };
+  protected abstract scan(q: Matrix, probes: Probes, k: number, params: SearchParams): { distances: Float32Array; labels: Float64Array };
   protected abstract decodeEntry(list: number, code: Uint8Array): Float32Array;
 
   trainSync(xs: VectorsInput, opts: TrainOptions = {}): void {
@@ -130,6 +130,9 @@ export abstract class IndexIVF extends IndexBase {
     this.parametersChanged();
   }
 
+  /** Refuses stored bytes the encoder could not have written (PQ codes of fewer than 8 bits); default: any. */
+  protected checkCodeValues(_codes: Uint8Array): void {}
+
   /** The subclass's part of adoptTrained: its encoder parameters (codebooks). */
   protected abstract adoptEncoder(p: IndexParameters): void;
 
@@ -163,6 +166,7 @@ export abstract class IndexIVF extends IndexBase {
 
   addEncoded(e: EncodedVectors, ids?: Ids): void {
     checkEncoded('IndexIVF', this.isTrained, e, this.codeSize, this.nlist, ids);
+    this.checkCodeValues(e.codes);
     this.invlists.appendBatch(e.lists!, e.codes, idsFrom(ids, this.ntotal, e.rows));
   }
 
@@ -189,7 +193,7 @@ export abstract class IndexIVF extends IndexBase {
   }
 
   /** The subclass's part of parameters(): its codebooks (if any) and what its codes hold. */
-  protected abstract encoderParameters(): Pick<IndexParameters, 'codebooks' | 'storage'>;
+  protected abstract encoderParameters(): Pick<IndexParameters, 'codebooks' | 'storage' | 'byResidual'>;
 
   parametersChanged(): void {
     this.modelVersion++;
@@ -243,7 +247,7 @@ export abstract class IndexIVF extends IndexBase {
     const threads = threadsFor('IndexIVF.search', params.threads, this.threads);
     if (threads > 1 && q.rows > 1) return parallelSearch(this, q, params, Math.min(threads, q.rows));
     const probes = this.probe(q, params.nprobe ?? this.nprobe);
-    return searchPadded(q, params.k, this.ntotal, this.metric, (k) => this.scan(q, probes, k));
+    return searchPadded(q, params.k, this.ntotal, this.metric, (k) => this.scan(q, probes, k, params));
   }
 
   reconstruct(id: number | bigint): Float32Array {

@@ -11,7 +11,7 @@ import { registerReplica } from '../parallel/replica.js';
 import { sharedArray, sharedOrCopy } from '../parallel/shared.js';
 import { snapshotOf } from '../parallel/snapshot.js';
 import type { VectorsInput } from '../input/vectors-input.js';
-import { checkAdd, checkEncoded, checkSearch, idsFrom, idToNumber, searchPadded, threadsFor } from './checks.js';
+import { checkAdd, checkCodeRange, checkEncoded, checkSearch, idsFrom, idToNumber, searchPadded, threadsFor } from './checks.js';
 import { IdMap, removeStoredRows } from './id-map.js';
 import { IndexBase } from './index-base.js';
 import type { AddOptions, EncodedVectors, Ids, Index, IndexParameters, SearchParams, StoredEntries, TrainOptions } from './index.js';
@@ -35,6 +35,8 @@ export class IndexPQ extends IndexBase {
   ntotal = 0;
   /** Bumped by training and parametersChanged(): worker snapshots copy the codebooks again only then. */
   private modelVersion = 0;
+  /** The kind worker threads rebuild a replica of (parallel/replica.ts). */
+  protected readonly replicaKind: string = 'pq';
 
   constructor(d: number, M: number, nbits = 8, metric: Metric = 'ip', backend?: string | Backend) {
     super();
@@ -84,6 +86,7 @@ export class IndexPQ extends IndexBase {
 
   addEncoded(e: EncodedVectors, ids?: Ids): void {
     checkEncoded('IndexPQ', this.isTrained, e, this.codeSize, 0, ids);
+    checkCodeRange('IndexPQ.addEncoded', e.codes, this.pq.ksub);
     this.appendCodes(e.codes, e.rows, ids === undefined ? undefined : idsFrom(ids, 0, e.rows));
   }
 
@@ -121,7 +124,7 @@ export class IndexPQ extends IndexBase {
   /** The snapshot worker threads rebuild this index from (parallel/snapshot.ts caches it). */
   share(withData: boolean): IndexSnapshot {
     const { M, nbits } = this.pq;
-    const model = { kind: 'pq', version: this.modelVersion, d: this.d, metric: this.metric, backend: this.backend, M, nbits, codebooks: this.pq.centroids };
+    const model = { kind: this.replicaKind, version: this.modelVersion, d: this.d, metric: this.metric, backend: this.backend, M, nbits, codebooks: this.pq.centroids };
     const data = { from: this.codes, version: this.ntotal, copy: () => ({ codes: sharedOrCopy(this.codes.subarray(0, this.ntotal * M)) }) };
     return snapshotOf(this, model, withData ? data : undefined);
   }

@@ -24,6 +24,12 @@ export interface SearchParams extends LongOperationOptions, InputOptions {
   nprobe?: number;
   /** Threads splitting the queries (default: the index's `threads`); results are identical for any value. */
   threads?: number;
+  /**
+   * Fast-scan indexes (PQ<M>x4fs) only: keep k·kFactor candidates by the quantized (uint8-table) scores, then
+   * re-score them with the float tables and return the best k with float distances (faiss's IndexRefine
+   * k_factor, on the codes). Default: the index's kFactor (1: quantized scores, as faiss's fast-scan returns).
+   */
+  kFactor?: number;
 }
 
 export interface TrainOptions extends LongOperationOptions, InputOptions {
@@ -87,8 +93,10 @@ export interface IndexParameters {
   readonly nlist?: number;
   /** IVF: the coarse centroids, nlist × d (the coarse quantizer's stored vectors; 0 rows until trained). */
   readonly centroids?: Matrix;
-  /** PQ codebooks (IVF-PQ: they encode the residual of a vector to its list's centroid). */
+  /** PQ codebooks (IVF-PQ: they encode the residual of a vector to its list's centroid, unless byResidual is false). */
   readonly codebooks?: CodebookParameters;
+  /** IVF-PQ: false when the codes encode the vectors themselves (fast-scan "x4fs", faiss's by_residual false). */
+  readonly byResidual?: boolean;
   /** What an entry's code holds: PQ codes ('pq') or the raw float32 vector ('vectors'). */
   readonly storage: 'pq' | 'vectors';
 }

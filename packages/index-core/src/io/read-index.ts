@@ -8,6 +8,9 @@ import type { IndexIVF } from '../indexes/index-ivf.js';
 import { IndexIVFFlat } from '../indexes/index-ivf-flat.js';
 import { IndexIVFPQ } from '../indexes/index-ivf-pq.js';
 import { IndexPQ } from '../indexes/index-pq.js';
+import { IndexPQFastScan } from '../indexes/index-pq-fast-scan.js';
+import { IndexIVFPQFastScan } from '../indexes/index-ivf-pq-fast-scan.js';
+import { BLOCK, evenM, unpackBlocks } from '../fastscan/pack-blocks.js';
 import { IndexPreTransform } from '../indexes/index-pretransform.js';
 import type { Index } from '../indexes/index.js';
 import type { Metric } from '../metric.js';
@@ -30,7 +33,7 @@ export interface ReadIndexOptions {
   backend?: string | Backend;
 }
 
-const SUPPORTED = 'IxFI, IxF2, IxFl (IndexFlat), IxPq (IndexPQ), IwFl (IndexIVFFlat), IwPQ (IndexIVFPQ), IxPT (IndexPreTransform with LTra/OPQ and VNrm/L2norm transforms)';
+const SUPPORTED = 'IxFI, IxF2, IxFl (IndexFlat), IxPq (IndexPQ), IPfs (IndexPQFastScan), IwFl (IndexIVFFlat), IwPQ (IndexIVFPQ), IwPf (IndexIVFPQFastScan), IxPT (IndexPreTransform with LTra/OPQ and VNrm/L2norm transforms)';
 /** Bounds that no sane index exceeds; they keep a corrupt field from driving huge allocations. */
 const MAX_D = MAX_DIMENSION;
 const MAX_NLIST_UNTRAINED = 1 << 22;
@@ -177,10 +180,10 @@ function readIVFHeader(c: Ctx, where: string, h: Header): IVFParts {
 }
 
 /** Reads the lists into a freshly built IVF index and checks them against the header. */
-function readIVFLists<T extends IndexIVF>(r: FaissReader, where: string, h: Header, p: IVFParts, index: T, codeSize: number, readCodes: (n: number, field: string) => Uint8Array): T {
+function readIVFLists<T extends IndexIVF>(r: FaissReader, where: string, h: Header, p: IVFParts, index: T, readLists: (where: string) => number): T {
   index.nprobe = p.nprobe;
   const listsAt = r.offset;
-  const stored = readInvertedLists(r, `${where}.invlists`, index, codeSize, readCodes);
+  const stored = readLists(`${where}.invlists`);
   if (stored !== h.ntotal) throw r.fail(`${where}.ntotal`, p.at, `the header says ${h.ntotal} vectors, the inverted lists hold ${stored}`);
   if (stored > 0 && !h.isTrained) throw r.fail(`${where}.is_trained`, listsAt, `an untrained index cannot hold ${stored} vectors`);
   return index;
@@ -261,7 +264,7 @@ function readIVFFlat(c: Ctx, where: string, h: Header): IndexIVFFlat {
   const p = readIVFHeader(c, where, h);
   const index = build(r, where, p.at, () => new IndexIVFFlat(h.d, p.nlist, h.metric, c.backend, p.quantizer));
   // List entries are raw float32 vectors; reading them as floats checks they are finite.
-  return readIVFLists(r, where, h, p, index, h.d * 4, (n, field) => new Uint8Array(r.floats(n * h.d, field).buffer));
+  return readIVFLists(r, where, h, p, index, (w) => readInvertedLists(r, w, index, h.d * 4, (n, field) => new Uint8Array(r.floats(n * h.d, field).buffer)));
 }
 
 function readIVFPQ(c: Ctx, where: string, h: Header): IndexIVFPQ {
@@ -277,7 +280,112 @@ function readIVFPQ(c: Ctx, where: string, h: Header): IndexIVFPQ {
   const index = build(r, where, p.at, () => new IndexIVFPQ(h.d, p.nlist, M, nbits, h.metric, c.backend, p.quantizer));
   index.pq.centroids = pq.centroids;
   index.pq.isTrained = h.isTrained;
-  return readIVFLists(r, where, h, p, index, cs, (n, field) => unpackCodes(r.bytesCopy(n * cs, field), n, M, nbits));
+  return readIVFLists(r, where, h, p, index, (w) => readInvertedLists(r, w, index, cs, (n, field) => unpackCodes(r.bytesCopy(n * cs, field), n, M, nbits)));
+}
+
+/** A fast-scan PQ must have 4-bit codes; returns M2 (M rounded up to even, faiss's padded sub-quantizer count). */
+function checkFastScanPQ(r: FaissReader, where: string, pq: ProductQuantizer, at: number): number {
+  if (pq.nbits !== 4) throw r.fail(`${where}.pq.nbits`, at, `fast-scan codes are 4-bit, got nbits = ${pq.nbits}`);
+  return evenM(pq.M);
+}
+
+/** faiss's block size (bbs): libvq reads and writes blocks of 32 codes, faiss's default. */
+function readBlockSize(r: FaissReader, where: string): void {
+  const at = r.offset;
+  const bbs = r.i32(`${where}.bbs`);
+  if (bbs !== BLOCK) throw r.unsupported(`${where}.bbs`, at, `blocks of ${bbs} codes: libvq reads fast-scan blocks of ${BLOCK} (faiss's default bbs)`);
+}
+
+/**
+ * faiss's IndexPQFastScan ("IPfs"): the PQ, implem, bbs, qbs, ntotal2 (ntotal rounded up to bbs), M2, then the
+ * codes in the block layout (ntotal2 · M2 / 2 bytes), unpacked here to one byte per sub-quantizer.
+ */
+function readIndexPQFastScan(c: Ctx, where: string, h: Header): IndexPQFastScan {
+  const { r } = c;
+  const pqAt = r.offset;
+  const pq = readPQ(r, `${where}.pq`, h.d);
+  const M2 = checkFastScanPQ(r, where, pq, pqAt);
+  r.i32(`${where}.implem`); // faiss's kernel choice; libvq has one kernel
+  readBlockSize(r, where);
+  r.i32(`${where}.qbs`);
+  const n2At = r.offset;
+  const ntotal2 = r.int64(`${where}.ntotal2`, 0, MAX_SAFE);
+  if (ntotal2 !== Math.ceil(h.ntotal / BLOCK) * BLOCK) throw r.fail(`${where}.ntotal2`, n2At, `expected ntotal = ${h.ntotal} rounded up to ${BLOCK}, got ${ntotal2}`);
+  const mAt = r.offset;
+  const m2 = r.int64(`${where}.M2`, 0, MAX_SAFE);
+  if (m2 !== M2) throw r.fail(`${where}.M2`, mAt, `expected M = ${pq.M} rounded up to even (${M2}), got ${m2}`);
+  const at = r.offset;
+  const n = r.count(`${where}.codes`, 1);
+  if (n !== (ntotal2 * M2) / 2) throw r.fail(`${where}.codes`, at, `expected ntotal2 × M2 / 2 = ${(ntotal2 * M2) / 2} bytes, got ${n}`);
+  const codes = unpackBlocks(r.bytesCopy(n, `${where}.codes`), h.ntotal, pq.M);
+  const index = build(r, where, at, () => new IndexPQFastScan(h.d, pq.M, h.metric, c.backend));
+  index.pq.centroids = pq.centroids;
+  index.pq.isTrained = h.isTrained;
+  if (h.ntotal > 0) {
+    if (!h.isTrained) throw r.fail(`${where}.is_trained`, at, `an untrained IndexPQFastScan cannot hold ${h.ntotal} codes`);
+    index.addEncoded({ rows: h.ntotal, codes });
+  }
+  return index;
+}
+
+/**
+ * faiss's IndexIVFPQFastScan ("IwPf"): the IVF header, by_residual, code_size (M2 / 2), bbs, M2, implem, qbs2,
+ * the PQ, then BlockInvertedLists ("ilbl").
+ */
+function readIVFPQFastScan(c: Ctx, where: string, h: Header): IndexIVFPQFastScan {
+  const { r } = c;
+  const p = readIVFHeader(c, where, h);
+  const byResidual = r.bool(`${where}.by_residual`);
+  const csAt = r.offset;
+  const cs = r.int64(`${where}.code_size`, 0, MAX_SAFE);
+  readBlockSize(r, where);
+  const mAt = r.offset;
+  const m2 = r.int64(`${where}.M2`, 0, MAX_SAFE);
+  r.i32(`${where}.implem`);
+  r.int64(`${where}.qbs2`, 0, MAX_SAFE);
+  const pqAt = r.offset;
+  const pq = readPQ(r, `${where}.pq`, h.d);
+  const M2 = checkFastScanPQ(r, where, pq, pqAt);
+  if (m2 !== M2) throw r.fail(`${where}.M2`, mAt, `expected M = ${pq.M} rounded up to even (${M2}), got ${m2}`);
+  if (cs !== M2 / 2) throw r.fail(`${where}.code_size`, csAt, `expected M2 / 2 = ${M2 / 2}, got ${cs}`);
+  const index = build(r, where, p.at, () => new IndexIVFPQFastScan(h.d, p.nlist, pq.M, h.metric, c.backend, p.quantizer, byResidual));
+  index.pq.centroids = pq.centroids;
+  index.pq.isTrained = h.isTrained;
+  return readIVFLists(r, where, h, p, index, (w) => readBlockInvertedLists(r, w, index, pq.M));
+}
+
+/**
+ * faiss's BlockInvertedLists ("ilbl"): nlist, code_size (−1: not per-vector), n_per_block (32), block_size
+ * (16·M2 bytes), then per list its ids and its ⌈n/32⌉ blocks, each a size-prefixed vector.
+ */
+function readBlockInvertedLists(r: FaissReader, where: string, index: IndexIVF, M: number): number {
+  const at = r.offset;
+  const tag = r.fourcc(`${where} fourcc`);
+  if (tag !== 'ilbl') throw r.fail(where, at, `a fast-scan index stores block inverted lists "ilbl", got "${printable(tag)}"`);
+  const nAt = r.offset;
+  const n = r.int64(`${where}.nlist`, 0, MAX_SAFE);
+  if (n !== index.nlist) throw r.fail(`${where}.nlist`, nAt, `expected the index's nlist = ${index.nlist}, got ${n}`);
+  const cAt = r.offset;
+  const cs = r.int64(`${where}.code_size`, -1, MAX_SAFE);
+  if (cs !== -1) throw r.fail(`${where}.code_size`, cAt, `expected faiss's INVALID_CODE_SIZE (-1) for block lists, got ${cs}`);
+  const pAt = r.offset;
+  const perBlock = r.int64(`${where}.n_per_block`, 0, MAX_SAFE);
+  if (perBlock !== BLOCK) throw r.unsupported(`${where}.n_per_block`, pAt, `blocks of ${perBlock} codes: libvq reads blocks of ${BLOCK}`);
+  const bAt = r.offset;
+  const blockSize = r.int64(`${where}.block_size`, 0, MAX_SAFE);
+  if (blockSize !== 16 * evenM(M)) throw r.fail(`${where}.block_size`, bAt, `expected 32 codes × M2 / 2 = ${16 * evenM(M)} bytes, got ${blockSize}`);
+  let total = 0;
+  for (let l = 0; l < index.nlist; l++) {
+    const size = r.count(`${where} list ${l} ids`, 8);
+    const ids = r.ids(size, `${where} list ${l} ids`);
+    const cAt2 = r.offset;
+    const bytes = r.count(`${where} list ${l} codes`, 1);
+    if (bytes !== Math.ceil(size / BLOCK) * blockSize) throw r.fail(`${where} list ${l} codes`, cAt2, `expected ⌈${size} / ${BLOCK}⌉ blocks of ${blockSize} bytes, got ${bytes} bytes`);
+    if (size === 0) continue;
+    index.invlists.setList(l, unpackBlocks(r.bytesCopy(bytes, `${where} list ${l} codes`), size, M), ids);
+    total += size;
+  }
+  return total;
 }
 
 /** A LinearTransform ("LTra", how faiss stores OPQ) as an OPQMatrix; M is set by the caller. */
@@ -360,7 +468,7 @@ function readAny(c: Ctx, where: string): Index {
   const { r } = c;
   const at = r.offset;
   const tag = r.fourcc(`${where} fourcc`);
-  const known = ['IxFI', 'IxF2', 'IxFl', 'IxPq', 'IwFl', 'IwPQ', 'IxPT', 'IxMp'];
+  const known = ['IxFI', 'IxF2', 'IxFl', 'IxPq', 'IPfs', 'IwFl', 'IwPQ', 'IwPf', 'IxPT', 'IxMp'];
   if (!known.includes(tag)) {
     throw new LibvqError(
       'BAD_FILE',
@@ -381,6 +489,10 @@ function readAny(c: Ctx, where: string): Index {
       return readIVFFlat(c, where, h);
     case 'IwPQ':
       return readIVFPQ(c, where, h);
+    case 'IPfs':
+      return readIndexPQFastScan(c, where, h);
+    case 'IwPf':
+      return readIVFPQFastScan(c, where, h);
     case 'IxMp':
       return readIdMap(c, where, h);
     default:
@@ -394,7 +506,7 @@ function readIdMap(c: Ctx, where: string, h: Header): Index {
   const innerAt = r.offset;
   const inner = readAny(c, `${where}.index`);
   if (!(inner instanceof IndexFlat || inner instanceof IndexPQ)) {
-    throw r.unsupported(`${where}.index`, innerAt, `an IndexIDMap around ${inner.constructor.name}: only IndexFlat and IndexPQ are supported inside one (IVF indexes store their own ids)`);
+    throw r.unsupported(`${where}.index`, innerAt, `an IndexIDMap around ${inner.constructor.name}: only IndexFlat, IndexPQ and IndexPQFastScan are supported inside one (IVF indexes store their own ids)`);
   }
   if (inner.ntotal !== h.ntotal || inner.d !== h.d || inner.metric !== h.metric) {
     throw r.fail(`${where}.index`, innerAt, `the wrapped index (d ${inner.d}, ntotal ${inner.ntotal}, ${inner.metric}) differs from the IndexIDMap header (d ${h.d}, ntotal ${h.ntotal}, ${h.metric})`);

@@ -5,6 +5,9 @@ import type { IndexIVF } from '../indexes/index-ivf.js';
 import { IndexIVFFlat } from '../indexes/index-ivf-flat.js';
 import { IndexIVFPQ } from '../indexes/index-ivf-pq.js';
 import { IndexPQ } from '../indexes/index-pq.js';
+import { IndexPQFastScan } from '../indexes/index-pq-fast-scan.js';
+import { IndexIVFPQFastScan } from '../indexes/index-ivf-pq-fast-scan.js';
+import { BLOCK, evenM } from '../fastscan/pack-blocks.js';
 import { IndexPreTransform } from '../indexes/index-pretransform.js';
 import type { Index } from '../indexes/index.js';
 import { type Metric, metricToFaiss } from '../metric.js';
@@ -60,6 +63,49 @@ function writeIndexPQ(w: FaissWriter, index: IndexPQ): void {
   w.i32(0); // search_type = ST_PQ (plain ADC), the only search libvq does
   w.bool(false); // encode_signs
   w.i32(nbits * M + 1); // polysemous_ht: faiss's IndexPQ constructor default
+}
+
+/** faiss's IndexPQFastScan ("IPfs"): the PQ, implem 0 (auto), bbs 32, qbs 0, ntotal2, M2, the codes in blocks. */
+function writeIndexPQFastScan(w: FaissWriter, index: IndexPQFastScan): void {
+  const M2 = evenM(index.pq.M);
+  const blocks = index.packedLists().blocks[0];
+  w.fourcc('IPfs');
+  writeHeader(w, index.d, index.ntotal, index.isTrained, index.metric);
+  writePQ(w, index.pq);
+  w.i32(0); // implem: faiss picks its kernel
+  w.i32(BLOCK); // bbs
+  w.i32(0); // qbs: faiss's default
+  w.int64(Math.ceil(index.ntotal / BLOCK) * BLOCK); // ntotal2
+  w.int64(M2);
+  w.int64(blocks.length);
+  w.raw(blocks);
+}
+
+/** faiss's IndexIVFPQFastScan ("IwPf") with its BlockInvertedLists ("ilbl"). */
+function writeIVFPQFastScan(w: FaissWriter, index: IndexIVFPQFastScan): void {
+  const M2 = evenM(index.pq.M);
+  const packed = index.packedLists();
+  writeIVFHeader(w, 'IwPf', index);
+  w.bool(index.byResidual);
+  w.int64(M2 / 2); // code_size
+  w.i32(BLOCK); // bbs
+  w.int64(M2);
+  w.i32(0); // implem
+  w.int64(0); // qbs2
+  writePQ(w, index.pq);
+  const il = index.invlists;
+  w.fourcc('ilbl');
+  w.int64(il.nlist);
+  w.int64(-1); // code_size: faiss's INVALID_CODE_SIZE for block lists
+  w.int64(BLOCK); // n_per_block
+  w.int64(16 * M2); // block_size
+  for (let l = 0; l < il.nlist; l++) {
+    const n = il.sizes[l];
+    w.int64(n);
+    w.ids(il.ids[l], n);
+    w.int64(packed.blocks[l].length);
+    w.raw(packed.blocks[l]);
+  }
 }
 
 function writeIVFHeader(w: FaissWriter, fourcc: string, index: IndexIVF): void {
@@ -160,6 +206,7 @@ function writeIdMap(w: FaissWriter, index: IndexFlat | IndexPQ): void {
   w.fourcc('IxMp');
   writeHeader(w, index.d, index.ntotal, index.isTrained, index.metric);
   if (index instanceof IndexFlat) writeFlat(w, index);
+  else if (index instanceof IndexPQFastScan) writeIndexPQFastScan(w, index);
   else writeIndexPQ(w, index);
   w.int64(index.ntotal);
   w.ids(index.idMap.all(), index.ntotal);
@@ -169,13 +216,15 @@ function writeAny(w: FaissWriter, index: Index): void {
   if ((index instanceof IndexFlat || index instanceof IndexPQ) && !index.idMap.sequential) writeIdMap(w, index);
   else if (index instanceof IndexPreTransform) writePreTransform(w, index);
   else if (index instanceof IndexFlat) writeFlat(w, index);
+  else if (index instanceof IndexPQFastScan) writeIndexPQFastScan(w, index);
   else if (index instanceof IndexPQ) writeIndexPQ(w, index);
+  else if (index instanceof IndexIVFPQFastScan) writeIVFPQFastScan(w, index);
   else if (index instanceof IndexIVFPQ) writeIVFPQ(w, index);
   else if (index instanceof IndexIVFFlat) writeIVFFlat(w, index);
   else {
     throw new LibvqError(
       'UNSUPPORTED',
-      `writeIndex: ${(index as object)?.constructor?.name ?? typeof index} cannot be written to a faiss file (supported: IndexFlat, IndexPQ, IndexIVFFlat, IndexIVFPQ, IndexPreTransform)`,
+      `writeIndex: ${(index as object)?.constructor?.name ?? typeof index} cannot be written to a faiss file (supported: IndexFlat, IndexPQ, IndexPQFastScan, IndexIVFFlat, IndexIVFPQ, IndexIVFPQFastScan, IndexPreTransform)`,
     );
   }
 }

@@ -10,7 +10,7 @@ import { eachChunk, rowsOf } from './rows.js';
  */
 export function searchRows(index: ThreadIndex, j: SearchJob): void {
   eachChunk(j, (r0, r1) => {
-    const r = index.searchSync(rowsOf(j.queries, index.d, r0, r1), { k: j.k, nprobe: j.nprobe, threads: 1 });
+    const r = index.searchSync(rowsOf(j.queries, index.d, r0, r1), { k: j.k, nprobe: j.nprobe, kFactor: j.kFactor, threads: 1 });
     j.distances.set(r.distances, r0 * j.k);
     j.labels.set(r.labels, r0 * j.k);
   });

@@ -47,6 +47,8 @@ export interface SearchJob extends RowRange {
   readonly queries: Float32Array;
   readonly k: number;
   readonly nprobe?: number;
+  /** Fast-scan re-ranking factor (SearchParams.kFactor), when the caller gave one. */
+  readonly kFactor?: number;
   readonly distances: Float32Array;
   readonly labels: Float64Array;
 }

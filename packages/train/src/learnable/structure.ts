@@ -44,6 +44,9 @@ export function inspectIndex(index: Index): IndexParts {
   }
   const rotation = learned[0] ?? null;
   const ivf = p.centroids !== undefined;
+  if (p.byResidual === false) {
+    throw new LibvqError('UNSUPPORTED', 'learnable index: LibVQ learns IVF-PQ codes of residuals to the list centroid; this index encodes the vectors themselves (fast-scan "PQ<M>x4fs"): use "PQ<M>x4fsr"');
+  }
   const pq = p.codebooks !== undefined;
   let method: LearnableMethod;
   if (ivf && pq) method = rotation ? 'ivf_opq' : 'ivf_pq';

@@ -4,6 +4,7 @@ import { assign } from './assign.js';
 import { distances } from './distances.js';
 import { ivfAdcScan, ivfFlatScan } from './ivf-scan.js';
 import { knn } from './knn.js';
+import { pq4Scan } from './pq4-scan.js';
 import { pqTables } from './pq-tables.js';
 
 /** The default backend: plain TypeScript on typed arrays. */
@@ -16,4 +17,5 @@ export const jsBackend: Backend = {
   adcScan,
   ivfAdcScan,
   ivfFlatScan,
+  pq4Scan,
 };

@@ -1,0 +1,97 @@
+import type { Backend, PackedLists, Probes } from '../backend/types.js';
+import type { Metric } from '../metric.js';
+import { TopK } from '../topk.js';
+import { evenM } from './pack-blocks.js';
+import { quantizePerListLuts, quantizeSharedLut } from './quantize-luts.js';
+
+const f = Math.fround;
+const KSUB = 16;
+/** Float table entries per query batch: bounds the per-list tables of l2 (nprobe · M · 16 floats per query). */
+const TABLE_BUDGET = 1 << 22;
+
+/** What a fast-scan index hands the search: its codes in both layouts and how to get float tables. */
+export interface FastScanSource {
+  readonly M: number;
+  readonly metric: Metric;
+  readonly backend: Backend;
+  /** The codes in faiss's block layout, per list (a flat index is one list). */
+  readonly packed: PackedLists;
+  /** The same codes one byte per sub-quantizer, per list (re-ranking reads them). */
+  readonly codes: readonly Uint8Array[];
+  /** Probed lists and their float coarse terms (null: a flat index, list 0 for every query). */
+  readonly probes: Probes | null;
+  /** Whether a probed list's coarse term (probes.bias) adds to its codes' scores (IVF with residuals). */
+  readonly coarseBias: boolean;
+  /** true: one table per (query, probe), l2 with residuals. */
+  readonly perProbe: boolean;
+  /** Float tables of queries [q0, q1): (q1 − q0) × (nprobe or 1) × M × 16. */
+  tables(q0: number, q1: number): Float32Array;
+  /** The label reported for entry `offset` of list `list`. */
+  label(list: number, offset: number): number;
+}
+
+/**
+ * faiss's fast-scan search: per query the float tables are quantized to uint8 (quantize-luts.ts), the backend's
+ * pq4Scan keeps the k·kFactor best codes by their uint16 sums, and
+ *  - kFactor = 1: each is reported with the distance b + s/a its sum stands for (faiss's IndexIVFPQFastScan);
+ *  - kFactor > 1: each is re-scored with the float tables — bias + Σ_m table_m[code_m] in float32 in the
+ *    order of the 8-bit ADC scan, so it equals a plain PQ search on those codes — and the best k are kept.
+ */
+export function fastScanSearch(src: FastScanSource, nq: number, k: number, kFactor: number): { distances: Float32Array; labels: Float64Array } {
+  const { M, metric, probes, perProbe } = src;
+  const M2 = evenM(M);
+  const nprobe = probes ? probes.nprobe : 1;
+  const T = perProbe ? nprobe : 1;
+  const distances = new Float32Array(nq * k);
+  const labels = new Float64Array(nq * k);
+  const kc = k * kFactor;
+  const batch = Math.max(1, Math.floor(TABLE_BUDGET / (T * M * KSUB)));
+  const probeOf = new Int32Array(src.packed.sizes.length).fill(-1);
+  const heap = new TopK(k, metric);
+  for (let q0 = 0; q0 < nq; q0 += batch) {
+    const q1 = Math.min(nq, q0 + batch);
+    const nb = q1 - q0;
+    const tables = src.tables(q0, q1);
+    const luts = new Uint8Array(nb * T * M2 * KSUB);
+    const biasq = probes && src.coarseBias ? new Uint16Array(nb * nprobe) : null;
+    const norms = new Float32Array(2 * nb);
+    const lists = probes ? probes.lists.subarray(q0 * nprobe, q1 * nprobe) : new Int32Array(nb);
+    const bias = probes && src.coarseBias ? probes.bias.subarray(q0 * nprobe, q1 * nprobe) : null;
+    for (let i = 0; i < nb; i++) {
+      const n = perProbe
+        ? quantizePerListLuts(tables, i * nprobe * M * KSUB, M, KSUB, M2, bias!, i * nprobe, nprobe, luts, i * nprobe * M2 * KSUB, biasq!)
+        : quantizeSharedLut(tables, i * M * KSUB, M, KSUB, M2, bias, i * nprobe, bias ? nprobe : 0, luts, i * M2 * KSUB, biasq);
+      norms[2 * i] = n.a;
+      norms[2 * i + 1] = n.b;
+    }
+    const r = src.backend.pq4Scan(luts, src.packed, { nprobe, lists, bias: biasq, lutPerProbe: perProbe }, M2, kc, metric);
+    for (let i = 0; i < nb; i++) {
+      const o = (q0 + i) * k;
+      if (kFactor === 1) {
+        const oneA = f(1 / norms[2 * i]);
+        const b = norms[2 * i + 1];
+        for (let j = 0; j < k; j++) {
+          const l = r.lists[i * k + j];
+          labels[o + j] = l < 0 ? -1 : src.label(l, r.offsets[i * k + j]);
+          distances[o + j] = l < 0 ? (metric === 'ip' ? -Infinity : Infinity) : f(b + f(r.scores[i * k + j] * oneA));
+        }
+        continue;
+      }
+      for (let p = 0; p < nprobe; p++) if (lists[i * nprobe + p] >= 0) probeOf[lists[i * nprobe + p]] = p;
+      for (let j = 0; j < kc; j++) {
+        const l = r.lists[i * kc + j];
+        if (l < 0) break;
+        const p = probeOf[l];
+        const t = (perProbe ? i * nprobe + p : i) * M * KSUB;
+        const code = src.codes[l];
+        const c0 = r.offsets[i * kc + j] * M;
+        let s = bias ? bias[i * nprobe + p] : 0;
+        for (let m = 0; m < M; m++) s = f(s + tables[t + m * KSUB + code[c0 + m]]);
+        heap.push(s, src.label(l, r.offsets[i * kc + j]));
+      }
+      for (let p = 0; p < nprobe; p++) if (lists[i * nprobe + p] >= 0) probeOf[lists[i * nprobe + p]] = -1;
+      heap.drainInto(distances, labels, o);
+    }
+  }
+  return { distances, labels };
+}

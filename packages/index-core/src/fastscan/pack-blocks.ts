@@ -1,0 +1,50 @@
+/**
+ * faiss's fast-scan code layout (pq4_pack_codes, bbs = 32): 4-bit codes are stored in blocks of 32 vectors;
+ * inside a block, per pair of sub-quantizers (2p, 2p+1), 32 bytes: byte j < 16 holds sub-quantizer 2p of
+ * vector PERM[j] in its low nibble and of vector PERM[j] + 16 in its high nibble; byte 16 + j the same for
+ * sub-quantizer 2p+1. M2 = M rounded up to even (a missing last sub-quantizer is all zeros), so a block is
+ * 16·M2 bytes and n vectors take ⌈n/32⌉ blocks (the padding vectors have code 0).
+ * PERM puts vector i at byte 2i and vector i + 8 at byte 2i + 1: the SIMD kernel's 16-bit lanes then hold
+ * vectors 0..7 and 8..15 in order (pq4-scan-module.ts).
+ */
+export const BLOCK = 32;
+const PERM = [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15];
+/** The byte (0..15) of a half block that holds vector v (0..15): inverse of PERM. */
+const POS = PERM.map((_, v) => PERM.indexOf(v));
+
+export function evenM(M: number): number {
+  return M + (M & 1);
+}
+
+/** Bytes of the packed layout for n vectors of M sub-quantizers. */
+export function packedBlockBytes(n: number, M: number): number {
+  return Math.ceil(n / BLOCK) * 16 * evenM(M);
+}
+
+/** n × M one-byte codes (values < 16) → faiss's block layout. */
+export function packBlocks(codes: Uint8Array, n: number, M: number, out = new Uint8Array(packedBlockBytes(n, M))): Uint8Array {
+  const blockBytes = 16 * evenM(M);
+  for (let i = 0; i < n; i++) {
+    const base = (i >> 5) * blockBytes;
+    const j = i & 31;
+    const pos = POS[j & 15];
+    const shift = j < 16 ? 0 : 4;
+    const src = i * M;
+    for (let m = 0; m < M; m++) out[base + (m >> 1) * 32 + (m & 1) * 16 + pos] |= (codes[src + m] & 15) << shift;
+  }
+  return out;
+}
+
+/** The inverse of packBlocks: the n × M one-byte codes of the first n vectors. */
+export function unpackBlocks(blocks: Uint8Array, n: number, M: number): Uint8Array {
+  const blockBytes = 16 * evenM(M);
+  const out = new Uint8Array(n * M);
+  for (let i = 0; i < n; i++) {
+    const base = (i >> 5) * blockBytes;
+    const j = i & 31;
+    const pos = POS[j & 15];
+    const shift = j < 16 ? 0 : 4;
+    for (let m = 0; m < M; m++) out[i * M + m] = (blocks[base + (m >> 1) * 32 + (m & 1) * 16 + pos] >> shift) & 15;
+  }
+  return out;
+}
