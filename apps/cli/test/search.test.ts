@@ -59,6 +59,24 @@ describe('libvq search', () => {
     expect(Array.from(res.labels as BigInt64Array, Number)).toEqual(Array.from(readIndexSync(indexPath).searchSync(queries, { k: 5, nprobe: 1 }).labels));
   });
 
+  it('a fast-scan index (IVF16,PQ8x4fs): --k-factor re-scores k × n candidates, and is noted as ignored elsewhere', async () => {
+    const fsPath = join(root, 'fs.faiss');
+    expect((await libvq('build', baseNpy, '--factory', 'IVF16,PQ8x4fs', '--metric', 'ip', '-o', fsPath)).code).toBe(0);
+    expect(readFileSync(fsPath).includes('IwPf')).toBe(true); // faiss's IndexIVFPQFastScan fourcc
+    const out = join(root, 'results-fs.arrow');
+    const r = await libvq('search', '--index', fsPath, '--queries', queriesFvecs, '--k', '10', '--nprobe', '4', '--k-factor', '8', '-o', out);
+    expect(r.code).toBe(0);
+    const res = await readResults(out);
+    const direct = readIndexSync(fsPath).searchSync(queries, { k: 10, nprobe: 4, kFactor: 8 });
+    expect(Array.from(res.labels as BigInt64Array, Number)).toEqual(Array.from(direct.labels));
+    expect(Array.from(res.distances)).toEqual(Array.from(direct.distances));
+    expect(res.metadata.get('libvq.k_factor')).toBe('8');
+    expect(res.metadata.get('libvq.factory')).toBe('IVF16,PQ8x4fs');
+    const plain = await libvq('search', '--index', indexPath, '--queries', queriesFvecs, '--k', '10', '--k-factor', '8', '-o', join(root, 'results-kf.arrow'));
+    expect(plain.code).toBe(0);
+    expect(plain.err).toContain('--k-factor is ignored: IVF16,PQ8x8 is not a fast-scan index');
+  });
+
   it('nprobe > nlist is clamped to nlist (as faiss does), with a note', async () => {
     const big = join(root, 'results-big.arrow');
     const all = join(root, 'results-all.arrow');

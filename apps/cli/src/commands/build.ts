@@ -50,7 +50,7 @@ export function registerBuild(program: Command): void {
     .description('train an index on VECTORS, add them (ids = row numbers) and write it in faiss\'s .faiss format')
     .argument('<vectors>', `vectors to index: ${VECTORS_FORMATS}`)
     .requiredOption('-o, --out <index>', 'index file to write (.faiss; readable by faiss.read_index)')
-    .requiredOption('--factory <spec>', 'faiss factory string: (L2norm,)?(OPQ<M>[_<d>],)?(IVF<nlist>,)?(Flat|PQ<M>x<nbits>), e.g. "OPQ20,IVF1024,PQ20x8"; OPQ<M>_<d> also reduces the dimension to d (8 bytes on 100-d: "OPQ8_96,IVF1024,PQ8x8")')
+    .requiredOption('--factory <spec>', 'faiss factory string: (L2norm,)?(OPQ<M>[_<d>],)?(IVF<nlist>,)?(Flat|PQ<M>x<nbits>|PQ<M>x4fs[r]), e.g. "OPQ20,IVF1024,PQ20x8"; OPQ<M>_<d> also reduces the dimension to d (8 bytes on 100-d: "OPQ8_96,IVF1024,PQ8x8"); PQ<M>x4fs is 4-bit fast-scan (faiss\'s IVFPQFastScan; x4fsr: codes of residuals)')
     .option('--metric <m>', METRIC_HELP, metricOption, DEFAULT_METRIC)
     .option('--seed <n>', 'seed for every random choice (same seed, same index bytes)', intOption('--seed', 0, 0xffffffff), 1234)
     .option('--train-size <n>', "train on a seeded sample of this many vectors (default: faiss's rule, at most 256 per centroid: max(256·nlist, 256·2^nbits, 65536 with OPQ), capped at the file)", intOption('--train-size', 1))

@@ -14,6 +14,7 @@ interface SearchFlags {
   out: string;
   k: number;
   nprobe?: number;
+  kFactor?: number;
   batch: number;
   column?: string;
   threads: number;
@@ -29,6 +30,7 @@ export function registerSearch(program: Command): void {
     .requiredOption('-o, --out <results>', 'results Arrow file: qid, doc_ids FixedSizeList<Int64>[k] (row numbers of the indexed vectors, -1 padded), scores')
     .option('--k <n>', 'results per query', intOption('--k', 1), 100)
     .option('--nprobe <n>', 'IVF lists probed per query (default 1, as in faiss); values above nlist are clamped to nlist, as faiss does', intOption('--nprobe', 1))
+    .option('--k-factor <n>', 'fast-scan indexes (PQ<M>x4fs): keep k × n candidates by the quantized scores and re-score them with the float tables (default 1: the quantized scores, as faiss returns them)', intOption('--k-factor', 1))
     .option('--batch <n>', 'queries per search call', intOption('--batch', 1), 1024)
     .option('--column <name>', 'Arrow query files: the vector column')
     .option('--threads <n>', 'threads splitting each batch of queries (results are the same for any value)', intOption('--threads', 1, 256), 1)
@@ -58,6 +60,9 @@ distances: inner products for ip indexes (higher is better), squared distances f
         console.error(`libvq: note: --nprobe ${nprobe} > nlist ${ivf.nlist}: every list is probed (nprobe clamped to ${ivf.nlist}, as faiss does)`);
         nprobe = ivf.nlist;
       }
+      const fastScan = /x4fsr?$/.test(describeIndex(index));
+      if (flags.kFactor !== undefined && !fastScan) console.error(`libvq: note: --k-factor is ignored: ${describeIndex(index)} is not a fast-scan index`);
+      const kFactor = fastScan ? flags.kFactor : undefined;
       // Results past ntotal would only be padding: k is clamped to ntotal (the results file says the k used).
       let k = flags.k;
       if (k > Math.max(1, index.ntotal)) {
@@ -66,7 +71,7 @@ distances: inner products for ip indexes (higher is better), squared distances f
       }
       const t0 = performance.now();
       const r = await withProgress('searching', 'queries', (onProgress) =>
-        searchInBatches(q, k, flags.batch, (qb) => index.searchSync(qb, { k, nprobe }), onProgress),
+        searchInBatches(q, k, flags.batch, (qb) => index.searchSync(qb, { k, nprobe, kFactor }), onProgress),
       );
       const secs = (performance.now() - t0) / 1000;
       const qids = ids ?? BigInt64Array.from({ length: q.rows }, (_, i) => BigInt(i));
@@ -76,6 +81,7 @@ distances: inner products for ip indexes (higher is better), squared distances f
         'libvq.queries': resolve(flags.queries),
         'libvq.metric': similarityOf(index), // 'cosine' for an L2norm,... index: what libvq eval searches exactly
         ...(ivf !== undefined ? { 'libvq.nprobe': String(nprobe) } : {}),
+        ...(kFactor !== undefined ? { 'libvq.k_factor': String(kFactor) } : {}),
       };
       await interruptible(`writing ${flags.out}`, () => writeResults(flags.out, { qids, k, labels: r.labels, distances: r.distances }, metadata));
       console.log(

@@ -111,7 +111,7 @@ export function registerTrain(program: Command): void {
     .option('--queries <vectors>', 'training query embeddings (default: DIR/{mode}-queries.embeddings.arrow)')
     .option('--mode <name>', 'which queries / judgments train', 'train')
     .requiredOption('-o, --out <dir>', 'checkpoint directory to write (index.faiss, tensors.safetensors, manifest.json)')
-    .requiredOption('--factory <spec>', 'the initial index as a faiss factory string: IVF<nlist>,Flat | IVF<nlist>,PQ<M>x<nbits> | OPQ<M>[_<d>],IVF<nlist>,PQ<M>x<nbits> | PQ<M>x<nbits> | OPQ<M>[_<d>],PQ<M>x<nbits> (OPQ<M>_<d> also reduces the dimension to d: 8 bytes on 100-d is OPQ8_96,PQ8x8)')
+    .requiredOption('--factory <spec>', 'the initial index as a faiss factory string: IVF<nlist>,Flat | IVF<nlist>,PQ<M>x<nbits> | OPQ<M>[_<d>],IVF<nlist>,PQ<M>x<nbits> | PQ<M>x<nbits> | OPQ<M>[_<d>],PQ<M>x<nbits> (OPQ<M>_<d> also reduces the dimension to d: 8 bytes on 100-d is OPQ8_96,PQ8x8); 4-bit fast-scan: PQ<M>x4fs, or IVF<nlist>,PQ<M>x4fsr (residual codes, what LibVQ learns)')
     .option('--metric <m>', `${METRIC_HELP}; cosine trains the index only (--fix-emb query,doc)`, metricOption, DEFAULT_METRIC)
     .option('--opq-niter <n>', "OPQ: alternating iterations of the initial rotation's training (faiss's niter; default 50)", intOption('--opq-niter', 1))
     .option('--opq-train-points <n>', "OPQ: documents the initial rotation is fitted on, a seeded sample (faiss's max_train_points; default 65536)", intOption('--opq-train-points', 1))
