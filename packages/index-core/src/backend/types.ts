@@ -1,3 +1,4 @@
+/// <reference path="./js/wasm/webassembly.d.ts" />
 import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
 
@@ -30,6 +31,11 @@ export interface PackedLists {
   /** Entries in each list; list l's blocks are blocks[l] (⌈sizes[l] / 32⌉ blocks of 16·M2 bytes). */
   readonly sizes: Int32Array;
   readonly blocks: readonly Uint8Array[];
+  /**
+   * Optional: the blocks are views of this WebAssembly memory, whose bytes [0, reserved) are left free for a
+   * kernel's scratch, so a WebAssembly kernel can scan them where they are instead of copying them in.
+   */
+  readonly arena?: { readonly memory: WebAssembly.Memory; readonly reserved: number };
 }
 
 /** Which lists each query's fast-scan probes, with the quantized (uint16) score each list adds. */

@@ -1,5 +1,5 @@
 import type { Metric } from '../../metric.js';
-import { TopK } from '../../topk.js';
+import { Reservoir } from './reservoir.js';
 import type { PackedLists, Pq4Probes, Pq4Result } from '../types.js';
 import { handleList, handleOffset, pq4Scanner } from './wasm/pq4-scanner.js';
 
@@ -11,12 +11,12 @@ export function pq4Scan(luts: Uint8Array, lists: PackedLists, probes: Pq4Probes,
   const lutSize = 16 * M2;
   const { nprobe, lutPerProbe } = probes;
   const nq = luts.length / (lutSize * (lutPerProbe ? nprobe : 1));
-  const heap = new TopK(k, metric);
-  const scanner = pq4Scanner(M2, heap.higherIsBetter);
+  const heap = new Reservoir(k, metric === 'ip');
+  const scanner = pq4Scanner(M2, heap.higherIsBetter, lists.arena);
   const scores = new Int32Array(nq * k);
   const outLists = new Int32Array(nq * k);
   const offsets = new Int32Array(nq * k);
-  const s = new Float32Array(k);
+  const s = new Int32Array(k);
   const h = new Float64Array(k);
   for (let q = 0; q < nq; q++) {
     if (!lutPerProbe) scanner.setLut(luts, q * lutSize);
