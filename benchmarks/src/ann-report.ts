@@ -107,7 +107,7 @@ function notes(r: AnnReport): string {
   const lance = all.find((x) => x.system === 'LanceDB');
   const ours = all.find((x) => x.system === 'libvq-ts');
   const lines = [
-    `- Threads: libvq-ts ${r.options.threads} (train, add, search); faiss and LanceDB 1. Each system runs in a child process of its own, one after the other.`,
+    `- Threads: libvq-ts ${r.options.threads} (train, add, search); faiss ${r.options.threads} (OpenMP); LanceDB 1. Each system runs in a child process of its own, one after the other.`,
     all.some((x) => x.runs.some((run) => run.reps !== undefined))
       ? '- q/s: all queries in one batch call (libvq-ts, faiss): one untimed pass, then timed passes until they add up to 0.5 s (1 to 10), the median; LanceDB: one timed pass of one call per query after 10 warm-up calls.'
       : '- q/s: all queries in one batch call (libvq-ts, faiss) after a 10-query warm-up, timed once; LanceDB: one call per query after 10 warm-up calls.',

@@ -35,7 +35,7 @@ export interface AnnOptions {
   skipFaiss: boolean;
   /** LanceDB IVF_PQ side by side (IVF-PQ factories only); on unless --skip-lancedb. */
   lancedb: boolean;
-  /** libvq-ts threads for train, add and search, and for the brute-force ground truth (default 1); the peers stay single-threaded. */
+  /** Threads of libvq-ts (train, add, search, the brute-force ground truth) and of faiss (OpenMP), default 1; LanceDB stays single-threaded. */
   threads: number;
   /** libvq-ts kernel backends, one row each (default js). */
   backends: string[];
@@ -144,7 +144,7 @@ export async function main(argv: string[]): Promise<void> {
       }
       if (!opts.skipFaiss) {
         console.error(`faiss ${factory}...`);
-        systems.push(score(await runFaiss(spec), data, k));
+        systems.push(score(await runFaiss({ ...spec, threads: opts.threads }), data, k));
       }
       // LanceDB has no OPQ: only plain IVF-PQ factories get a LanceDB run, with the same nlist and M.
       const shape = lanceShape(factory);
