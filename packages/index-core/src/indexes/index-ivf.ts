@@ -32,6 +32,13 @@ export abstract class IndexIVF extends IndexBase {
   invlists: InvertedLists;
   /** Lists probed when search() is not given nprobe (faiss's default: 1). */
   nprobe = 1;
+  /**
+   * Iterations of the coarse k-means (default 25, a plain k-means's). faiss's IVF uses 10 (Level1Quantizer: "a
+   * low number of iterations because this is typically used for large clusterings"), 2.5× less training work;
+   * on the test sets 10 iterations here lose more recall than faiss's 10 do (IVF32,PQ8x8 ip: 0.65 against 0.73),
+   * so 25 stays the default until that is understood. Set 10 for faiss's training time.
+   */
+  kmeansIterations = 25;
   backend: Backend;
   /** Threads for search, add and train (default 1: no workers). */
   threads = 1;
@@ -81,6 +88,7 @@ export abstract class IndexIVF extends IndexBase {
       // faiss trains an inner-product IVF with spherical k-means assigned by inner product.
       const { centroids } = kmeans(x, this.nlist, {
         seed: opts.seed,
+        niter: this.kmeansIterations,
         metric: this.metric,
         spherical: this.metric === 'ip',
         backend: this.backend,
@@ -202,6 +210,7 @@ export abstract class IndexIVF extends IndexBase {
   cloneEmpty(): IndexIVF {
     const c = this.emptyLike(this.quantizer.cloneWithVectors());
     c.nprobe = this.nprobe;
+    c.kmeansIterations = this.kmeansIterations;
     c.threads = this.threads;
     return c;
   }

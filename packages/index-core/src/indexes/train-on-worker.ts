@@ -33,6 +33,8 @@ interface TrainIndexJob {
   readonly op: 'train-index';
   readonly bytes: Uint8Array;
   readonly opq: (OPQKnobs | null)[];
+  /** The IVF's coarse k-means iterations (not in faiss files either). */
+  readonly kmeansIterations?: number;
   readonly backend: string;
   readonly x: Float32Array;
   readonly rows: number;
@@ -40,6 +42,11 @@ interface TrainIndexJob {
   readonly seed?: number;
   readonly threads: number;
   readonly progress: Int32Array;
+}
+
+/** The index under a pre-transform (duck-typed like chainOf), where an IVF keeps its k-means setting. */
+function innerOf(index: Index): { kmeansIterations?: number } {
+  return ((index as { index?: Index }).index ?? index) as { kmeansIterations?: number };
 }
 
 function chainOf(index: Index): VectorTransform[] {
@@ -55,7 +62,7 @@ export async function trainOnWorker(index: Index, x: Matrix, opts: TrainOptions 
   progress[STAGE] = -1;
   const opq = chainOf(index).map((t) => (t instanceof OPQMatrix ? { M: t.M, niter: t.niter, niterPq0: t.niterPq0, niterPq: t.niterPq, maxTrainPoints: t.maxTrainPoints } : null));
   const job: TrainIndexJob = {
-    op: 'train-index', bytes: codec.serialize(index.cloneEmpty()), opq, backend: index.backend.name,
+    op: 'train-index', bytes: codec.serialize(index.cloneEmpty()), opq, kmeansIterations: innerOf(index).kmeansIterations, backend: index.backend.name,
     x: sharedOrCopy(x.data), rows: x.rows, dim: x.dim, seed: opts.seed, threads: opts.threads, progress,
   };
   const onAbort = () => Atomics.store(progress, ABORT, 1);
@@ -99,6 +106,7 @@ function runTrainIndex(j: TrainIndexJob): Uint8Array {
     }
     Object.assign(t, { niter: k.niter, niterPq0: k.niterPq0, niterPq: k.niterPq, maxTrainPoints: k.maxTrainPoints });
   });
+  if (j.kmeansIterations !== undefined) innerOf(index).kmeansIterations = j.kmeansIterations;
   index.backend = getBackend(j.backend);
   index.threads = j.threads;
   const p = j.progress;

@@ -1,6 +1,5 @@
 import type { Matrix } from '../../matrix.js';
-import { foldRowMin } from '../fold-row-min.js';
-import { forEachScoreTile } from './dot-tile.js';
+import { bestColumns } from './dot-tile.js';
 import { SMALL_DIM_MAX, smallDimAssign } from './small-dim-assign.js';
 
 /** Nearest centroid in L2 (ties go to the lower centroid number, as in a sequential scan). */
@@ -11,9 +10,6 @@ export function assign(x: Matrix, centroids: Matrix): { labels: Int32Array; dist
     smallDimAssign(x.dim)(x.data, x.rows, centroids.data, centroids.rows, labels, distances);
     return { labels, distances };
   }
-  forEachScoreTile(x.data, x.rows, centroids.data, centroids.rows, x.dim, true, (i0, i1, j0, j1, tile) => {
-    const w = j1 - j0;
-    for (let i = i0; i < i1; i++) foldRowMin(tile, (i - i0) * w, w, j0, i, distances, labels);
-  });
-  return { labels, distances };
+  const { best, arg } = bestColumns(x.data, x.rows, centroids.data, centroids.rows, x.dim, true);
+  return { labels: arg, distances: best };
 }

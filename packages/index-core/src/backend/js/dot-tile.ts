@@ -54,3 +54,34 @@ export function forEachScoreTile(
     }
   }
 }
+
+/**
+ * The best column of y for every row of x, on the fused kernel (no score tile): ip → the largest <x, y>; l2 → the
+ * smallest ‖x − y‖² (as the largest 2<x, y> − ‖y‖², then ‖x‖² added back, clamped at 0 against rounding).
+ * Ties go to the lower column, as a sequential scan would give. No column (y empty): −1 and ∓Infinity.
+ */
+export function bestColumns(x: Float32Array, xRows: number, y: Float32Array, yRows: number, dim: number, l2: boolean): { best: Float32Array; arg: Int32Array } {
+  const BX = 64;
+  const BY = Math.max(64, Math.min(4096, Math.floor(262144 / Math.max(dim, 1))));
+  const best = new Float32Array(xRows).fill(-Infinity);
+  const arg = new Int32Array(xRows).fill(-1);
+  const gemm = simdGemm(dim);
+  gemm.reserve(BX, Math.min(BY, yRows));
+  const yn = l2 ? rowNormsSq(y, yRows, dim) : null;
+  for (let j0 = 0; j0 < yRows; j0 += BY) {
+    const j1 = Math.min(yRows, j0 + BY);
+    gemm.setY(y, j0, j1);
+    for (let i0 = 0; i0 < xRows; i0 += BX) gemm.runBest(x, i0, Math.min(xRows, i0 + BX), j0, l2 ? 2 : 1, yn, best, arg);
+  }
+  if (l2) {
+    const xn = rowNormsSq(x, xRows, dim);
+    for (let i = 0; i < xRows; i++) {
+      if (arg[i] < 0) best[i] = Infinity;
+      else {
+        const v = xn[i] - best[i];
+        best[i] = v > 0 ? v : 0;
+      }
+    }
+  }
+  return { best, arg };
+}

@@ -2,8 +2,7 @@ import type { Matrix } from '../../matrix.js';
 import type { Metric } from '../../metric.js';
 import { TopK } from '../../topk.js';
 import type { KnnResult } from '../types.js';
-import { foldRowMax, foldRowMin } from '../fold-row-min.js';
-import { forEachScoreTile } from './dot-tile.js';
+import { bestColumns, forEachScoreTile } from './dot-tile.js';
 
 export function knn(x: Matrix, y: Matrix, k: number, metric: Metric): KnnResult {
   if (k === 1) return nearestOne(x, y, metric);
@@ -33,18 +32,10 @@ export function knn(x: Matrix, y: Matrix, k: number, metric: Metric): KnnResult 
 }
 
 /**
- * k = 1 (k-means' inner-product assignment, IVF's list assignment): a running best per row instead of one heap
- * per row. Same result as the heap (ties go to the lower id; no candidate: label -1, distance ±Infinity), without
- * the two typed arrays per row that made a 262,144-point k-means hold ~600 MB of garbage.
+ * k = 1 (k-means' inner-product assignment, IVF's list assignment): the fused GEMM + arg-max kernel, a running
+ * best per row instead of one heap per row (ties go to the lower id; no candidate: label -1, distance ±Infinity).
  */
 function nearestOne(x: Matrix, y: Matrix, metric: Metric): KnnResult {
-  const hib = metric === 'ip';
-  const best = new Float32Array(x.rows).fill(hib ? -Infinity : Infinity);
-  const ids = new Int32Array(x.rows).fill(-1);
-  const fold = hib ? foldRowMax : foldRowMin;
-  forEachScoreTile(x.data, x.rows, y.data, y.rows, x.dim, !hib, (i0, i1, j0, j1, tile) => {
-    const w = j1 - j0;
-    for (let i = i0; i < i1; i++) fold(tile, (i - i0) * w, w, j0, i, best, ids);
-  });
-  return { distances: best, labels: Float64Array.from(ids) };
+  const { best, arg } = bestColumns(x.data, x.rows, y.data, y.rows, x.dim, metric === 'l2');
+  return { distances: best, labels: Float64Array.from(arg) };
 }

@@ -4,6 +4,8 @@ import { adcScanModuleBytes } from './adc-scan-module.js';
 
 /** Codes scanned per kernel call: bounds the scratch memory (codes + candidates) whatever the list size. */
 const CHUNK = 4096;
+/** Codes per kernel call: the heap's threshold is refreshed between calls. */
+const CALL = 128;
 const PAGE = 65536;
 
 /**
@@ -53,10 +55,15 @@ export class AdcScanner {
     for (let start = 0; start < n; start += CHUNK) {
       const len = Math.min(CHUNK, n - start);
       bytes.set(codes.subarray(start * M, (start + len) * M), this.codesPtr);
-      const count = this.scanFn(this.codesPtr, len, this.tablePtr, bias, heap.threshold(), this.outPtr);
-      for (let c = 0; c < count; c++) {
-        const i = start + outI32[2 * c];
-        heap.push(outF32[2 * c + 1], ids === null ? i : ids[i]);
+      // The kernel runs on CALL codes at a time, each call with the heap's threshold of the moment: one threshold
+      // per chunk let through every code beating the previous lists' k-th, and at small nprobe the heap work
+      // for those candidates outweighed the look-ups.
+      for (let at = 0; at < len; at += CALL) {
+        const count = this.scanFn(this.codesPtr + at * M, Math.min(CALL, len - at), this.tablePtr, bias, heap.threshold(), this.outPtr);
+        for (let c = 0; c < count; c++) {
+          const i = start + at + outI32[2 * c];
+          heap.push(outF32[2 * c + 1], ids === null ? i : ids[i]);
+        }
       }
     }
   }

@@ -52,6 +52,65 @@ export function gemmModuleBytes(dimP: number): Uint8Array {
   set(J);
   loopStart();
   exitIfGe(J, COLS);
+  emitBlockDots(f, dimP, { X, YT, COLS, I, J, T, XP, YP, ACC, Y0, Y1, XS });
+  // store the block: out + ((i + r)·outStride + j)·4
+  for (let r = 0; r < 4; r++) {
+    get(OUT);
+    get(I);
+    i32c(r);
+    add();
+    get(STRIDE);
+    mul();
+    get(J);
+    add();
+    i32c(4);
+    mul();
+    add();
+    set(OP);
+    get(OP);
+    get(ACC + r * 2);
+    v128store(0);
+    get(OP);
+    get(ACC + r * 2 + 1);
+    v128store(16);
+  }
+  get(J);
+  i32c(8);
+  add();
+  set(J);
+  loopEnd();
+  get(I);
+  i32c(4);
+  add();
+  set(I);
+  loopEnd();
+  f.byte(0x0b);
+  w.byte(10).sized(new ByteWriter().u32(1).sized(f));
+  return w.toBytes();
+}
+
+/** The locals emitBlockDots uses (indices into the function's locals; ACC is the first of 8 v128 accumulators). */
+export interface BlockDotLocals {
+  X: number; YT: number; COLS: number; I: number; J: number; T: number; XP: number; YP: number; ACC: number; Y0: number; Y1: number; XS: number;
+}
+
+/**
+ * Emits the register-blocked micro-kernel shared by the GEMM modules: the 4×8 block of dot products of rows
+ * i..i+3 of x (row stride dimP) with columns j..j+7 of yT, left in the 8 accumulators ACC..ACC+7 (row r, half c
+ * in ACC + 2r + c). Sums are float32 in t order.
+ */
+export function emitBlockDots(f: ByteWriter, dimP: number, L: BlockDotLocals): void {
+  const { X, YT, COLS, I, J, T, XP, YP, ACC, Y0, Y1, XS } = L;
+  const get = (x: number) => f.byte(0x20).u32(x);
+  const set = (x: number) => f.byte(0x21).u32(x);
+  const i32c = (v: number) => f.byte(0x41).i32(v);
+  const add = () => f.byte(0x6a);
+  const mul = () => f.byte(0x6c);
+  const simd = (op: number) => f.byte(0xfd).u32(op);
+  const v128load = (offset: number) => simd(0x00).u32(4).u32(offset);
+  const F32X4_SPLAT = 0x13, F32X4_ADD = 0xe4, F32X4_MUL = 0xe6;
+  const loopStart = () => f.byte(0x02).byte(0x40).byte(0x03).byte(0x40);
+  const loopEnd = () => f.byte(0x0c).u32(0).byte(0x0b).byte(0x0b);
   for (let a = 0; a < 8; a++) {
     simd(0x0c).bytes(new Uint8Array(16)); // v128.const 0
     set(ACC + a);
@@ -111,38 +170,4 @@ export function gemmModuleBytes(dimP: number): Uint8Array {
   add();
   set(T);
   loopEnd();
-  // store the block: out + ((i + r)·outStride + j)·4
-  for (let r = 0; r < 4; r++) {
-    get(OUT);
-    get(I);
-    i32c(r);
-    add();
-    get(STRIDE);
-    mul();
-    get(J);
-    add();
-    i32c(4);
-    mul();
-    add();
-    set(OP);
-    get(OP);
-    get(ACC + r * 2);
-    v128store(0);
-    get(OP);
-    get(ACC + r * 2 + 1);
-    v128store(16);
-  }
-  get(J);
-  i32c(8);
-  add();
-  set(J);
-  loopEnd();
-  get(I);
-  i32c(4);
-  add();
-  set(I);
-  loopEnd();
-  f.byte(0x0b);
-  w.byte(10).sized(new ByteWriter().u32(1).sized(f));
-  return w.toBytes();
 }

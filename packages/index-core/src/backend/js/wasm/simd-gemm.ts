@@ -1,4 +1,5 @@
 /// <reference path="./webassembly.d.ts" />
+import { gemmBestModuleBytes } from './gemm-best-module.js';
 import { gemmModuleBytes } from './gemm-module.js';
 
 const PAGE = 65536;
@@ -14,10 +15,14 @@ export class SimdGemm {
   readonly dimP: number;
   private readonly memory: WebAssembly.Memory;
   private readonly gemm: (x: number, yT: number, out: number, rows: number, cols: number, stride: number) => void;
+  private readonly best: (x: number, yT: number, beta: number, lanes: number, rows: number, cols: number, alpha: number) => void;
   private f32: Float32Array;
+  private i32: Int32Array;
   private xPtr = 0;
   private yPtr = 0;
   private outPtr = 0;
+  private betaPtr = 0;
+  private lanesPtr = 0;
   private cols = 0;
   private w = 0;
 
@@ -26,7 +31,10 @@ export class SimdGemm {
     this.memory = new WebAssembly.Memory({ initial: 1 });
     const instance = new WebAssembly.Instance(gemmModule(this.dimP), { env: { memory: this.memory } });
     this.gemm = instance.exports.gemm as SimdGemm['gemm'];
+    const best = new WebAssembly.Instance(bestModule(this.dimP), { env: { memory: this.memory } });
+    this.best = best.exports.best as SimdGemm['best'];
     this.f32 = new Float32Array(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
   }
 
   /** Makes room for x blocks of up to maxRows rows against y blocks of up to maxCols rows. */
@@ -36,11 +44,14 @@ export class SimdGemm {
     this.xPtr = 0;
     this.yPtr = rowsP * this.dimP * 4;
     this.outPtr = this.yPtr + this.dimP * colsP * 4;
-    const need = this.outPtr + rowsP * colsP * 4;
+    this.betaPtr = this.outPtr + rowsP * colsP * 4;
+    this.lanesPtr = this.betaPtr + colsP * 4;
+    const need = this.lanesPtr + rowsP * 32;
     const have = this.memory.buffer.byteLength;
     if (need > have) {
       this.memory.grow(Math.ceil((need - have) / PAGE));
       this.f32 = new Float32Array(this.memory.buffer); // growing detaches the old view
+      this.i32 = new Int32Array(this.memory.buffer);
     }
   }
 
@@ -61,7 +72,49 @@ export class SimdGemm {
 
   /** tile[(i − i0)·w + j] = <x_i, y_(j0+j)> for rows [i0, i1) of x against the loaded y block. */
   run(x: Float32Array, i0: number, i1: number, tile: Float32Array): void {
-    const { dim, dimP, f32, cols, w } = this;
+    const { f32, cols, w } = this;
+    const rows = i1 - i0;
+    this.gemm(this.xPtr, this.yPtr, this.outPtr, this.loadX(x, i0, i1), cols, cols);
+    const ob = this.outPtr >> 2;
+    if (cols === w) tile.set(f32.subarray(ob, ob + rows * w));
+    else for (let i = 0; i < rows; i++) tile.set(f32.subarray(ob + i * cols, ob + i * cols + w), i * w);
+  }
+
+  /**
+   * For rows [i0, i1) of x, the column j of the loaded y block maximizing alpha·<x_i, y_j> − beta[j0 + j] (beta
+   * null: 0), folded into best / arg (strict >: a column of an earlier block, or a lower column, wins ties), with
+   * the fused kernel of gemm-best-module.ts: no score tile is written.
+   */
+  runBest(x: Float32Array, i0: number, i1: number, j0: number, alpha: number, beta: Float32Array | null, best: Float32Array, arg: Int32Array): void {
+    const { f32, cols, w } = this;
+    const bb = this.betaPtr >> 2;
+    if (beta === null) f32.fill(0, bb, bb + w);
+    else f32.set(beta.subarray(j0, j0 + w), bb);
+    f32.fill(Infinity, bb + w, bb + cols); // padding columns never win
+    const rowsP = this.loadX(x, i0, i1);
+    this.best(this.xPtr, this.yPtr, this.betaPtr, this.lanesPtr, rowsP, cols, alpha);
+    const lanes = this.lanesPtr >> 2;
+    const i32 = this.i32;
+    for (let i = i0; i < i1; i++) {
+      const o = lanes + (i - i0) * 8;
+      let b = best[i];
+      let a = arg[i];
+      for (let l = 0; l < 4; l++) {
+        const v = f32[o + l];
+        const j = j0 + i32[o + 4 + l];
+        if (v > b || (v === b && j < a && a >= j0)) {
+          b = v;
+          a = j;
+        }
+      }
+      best[i] = b;
+      arg[i] = a;
+    }
+  }
+
+  /** Copies rows [i0, i1) of x into the kernel's memory, padded to dimP columns and to a multiple of 4 rows. */
+  private loadX(x: Float32Array, i0: number, i1: number): number {
+    const { dim, dimP, f32 } = this;
     const rows = i1 - i0;
     const rowsP = Math.ceil(rows / 4) * 4;
     const xb = this.xPtr >> 2;
@@ -71,15 +124,22 @@ export class SimdGemm {
       for (let i = 0; i < rows; i++) f32.set(x.subarray((i0 + i) * dim, (i0 + i + 1) * dim), xb + i * dimP);
     }
     if (rowsP !== rows) f32.fill(0, xb + rows * dimP, xb + rowsP * dimP);
-    this.gemm(this.xPtr, this.yPtr, this.outPtr, rowsP, cols, cols);
-    const ob = this.outPtr >> 2;
-    if (cols === w) tile.set(f32.subarray(ob, ob + rows * w));
-    else for (let i = 0; i < rows; i++) tile.set(f32.subarray(ob + i * cols, ob + i * cols + w), i * w);
+    return rowsP;
   }
 }
 
 const modules = new Map<number, WebAssembly.Module>();
+const bestModules = new Map<number, WebAssembly.Module>();
 const kernels = new Map<number, SimdGemm>();
+
+function bestModule(dimP: number): WebAssembly.Module {
+  let m = bestModules.get(dimP);
+  if (!m) {
+    m = new WebAssembly.Module(gemmBestModuleBytes(dimP));
+    bestModules.set(dimP, m);
+  }
+  return m;
+}
 
 function gemmModule(dimP: number): WebAssembly.Module {
   let m = modules.get(dimP);
