@@ -33,7 +33,7 @@ describe('the backend conformance suite', () => {
     const report = checkBackend(jsBackend);
     expect(report.failures).toEqual([]);
     expect(report.passed).toBe(backendConformanceCases(jsBackend).length);
-    expect(report.passed).toBe(25);
+    expect(report.passed).toBe(26);
   });
 
   it('fails a knn that swaps two labels, naming the kernel, metric, position and values', () => {
@@ -43,7 +43,7 @@ describe('the backend conformance suite', () => {
       'knn (l2) returns the exact top-k, best first, padded',
     ]);
     expect(report.failures[0].message).toMatch(/^knn \(ip\) \[query 0, rank 0\] label: got \d+, expected \d+$/);
-    expect(report.passed).toBe(23);
+    expect(report.passed).toBe(24);
   });
 
   it('fails distances off by 1e-2, with the case throwing a ConformanceError', () => {
@@ -72,7 +72,7 @@ describe('the backend conformance suite', () => {
 
   it('fails a kernel that throws, keeping its message', () => {
     const report = checkBackend(withKernel({ assign: () => { throw new Error('assign is not implemented'); } }));
-    expect(report.failures).toHaveLength(3);
+    expect(report.failures).toHaveLength(4);
     expect(report.failures.every((f) => f.name.startsWith('assign (') && f.message === 'assign is not implemented')).toBe(true);
   });
 

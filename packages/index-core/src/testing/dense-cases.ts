@@ -90,6 +90,7 @@ function knn1Case(be: Backend, metric: Metric, relTol: number): ConformanceCase 
  */
 const ASSIGN_SHAPES: readonly (readonly [dim: number, n: number, nc: number])[] = [
   [3, 300, 40],
+  [5, 300, 37], // a PQ sub-space (GloVe's dsub 5) with a centroid count that is not a multiple of 4
   [24, 300, 40],
   [1030, 70, 600],
 ];

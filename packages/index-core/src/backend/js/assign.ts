@@ -1,13 +1,13 @@
 import type { Matrix } from '../../matrix.js';
 import { bestColumns } from './dot-tile.js';
-import { SMALL_DIM_MAX, smallDimAssign } from './small-dim-assign.js';
+import { SMALL_DIM_MAX, smallAssign } from './wasm/small-assign.js';
 
 /** Nearest centroid in L2 (ties go to the lower centroid number, as in a sequential scan). */
 export function assign(x: Matrix, centroids: Matrix): { labels: Int32Array; distances: Float32Array } {
   const labels = new Int32Array(x.rows).fill(-1);
   const distances = new Float32Array(x.rows).fill(Infinity);
   if (x.dim <= SMALL_DIM_MAX) {
-    smallDimAssign(x.dim)(x.data, x.rows, centroids.data, centroids.rows, labels, distances);
+    smallAssign(x.data, x.rows, centroids.data, centroids.rows, labels, distances, x.dim);
     return { labels, distances };
   }
   const { best, arg } = bestColumns(x.data, x.rows, centroids.data, centroids.rows, x.dim, true);

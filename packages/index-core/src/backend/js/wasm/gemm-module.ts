@@ -33,9 +33,7 @@ export function gemmModuleBytes(dimP: number): Uint8Array {
   const add = () => f.byte(0x6a);
   const mul = () => f.byte(0x6c);
   const simd = (op: number) => f.byte(0xfd).u32(op);
-  const v128load = (offset: number) => simd(0x00).u32(4).u32(offset);
   const v128store = (offset: number) => simd(0x0b).u32(4).u32(offset);
-  const F32X4_SPLAT = 0x13, F32X4_ADD = 0xe4, F32X4_MUL = 0xe6;
   const loopStart = () => f.byte(0x02).byte(0x40).byte(0x03).byte(0x40); // block, loop
   const loopEnd = () => f.byte(0x0c).u32(0).byte(0x0b).byte(0x0b); // br 0; end loop; end block
   const exitIfGe = (a: number, b: number) => {
