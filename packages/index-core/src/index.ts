@@ -20,12 +20,9 @@ export { LibvqError, type LibvqErrorCode } from './errors.js';
 // Index kinds, by composition: a coarse quantizer that is itself an index, a PQ codec, an OPQ transform
 export { IndexFlat } from './indexes/index-flat.js';
 export { IndexPQ } from './indexes/index-pq.js';
-export { IndexPQFastScan } from './indexes/index-pq-fast-scan.js';
 export { IndexIVF } from './indexes/index-ivf.js';
 export { IndexIVFFlat } from './indexes/index-ivf-flat.js';
 export { IndexIVFPQ } from './indexes/index-ivf-pq.js';
-export { IndexIVFPQFastScan } from './indexes/index-ivf-pq-fast-scan.js';
-export { packBlocks, unpackBlocks, packedBlockBytes } from './fastscan/pack-blocks.js';
 export { IndexPreTransform } from './indexes/index-pretransform.js';
 export { OPQMatrix } from './opq.js';
 export type { VectorTransform } from './transform.js';

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  IndexIVFPQ, IndexIVFPQFastScan, IndexPQ, IndexPQFastScan, describeIndex, deserializeIndex, indexFactory, packBlocks, serializeIndex, unpackBlocks,
+  IndexIVFPQ, IndexPQ, describeIndex, deserializeIndex, indexFactory, serializeIndex,
   type Index, type Metric, type SearchResult,
 } from '../src/index.js';
+import { packBlocks, unpackBlocks } from '../src/fastscan/pack-blocks.js';
+// Built by the factory ("PQ<M>x4fs", "IVF<n>,PQ<M>x4fs[r]") and by readIndex; the classes are not main-entry exports.
+import { IndexIVFPQFastScan } from '../src/indexes/index-ivf-pq-fast-scan.js';
+import { IndexPQFastScan } from '../src/indexes/index-pq-fast-scan.js';
 import { indexDigest } from '../src/io/index-digest.js';
 import { sliceRows } from '../src/util.js';
 import { structuredData } from './helpers/data.js';
