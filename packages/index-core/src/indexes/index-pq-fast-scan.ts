@@ -72,14 +72,7 @@ export class IndexPQFastScan extends IndexPQ {
   }
 
   static override fromShared(s: IndexSnapshot): IndexPQFastScan {
-    const p = new IndexPQFastScan(s.d, s.M, s.metric, s.backend);
-    p.pq.centroids = s.codebooks!;
-    p.pq.isTrained = true;
-    if (s.codes) {
-      p.codes = s.codes;
-      p.ntotal = s.codes.length / s.M;
-    }
-    return p;
+    return new IndexPQFastScan(s.d, s.M, s.metric, s.backend).adoptSnapshot(s);
   }
 
   override memoryBytes(): number {

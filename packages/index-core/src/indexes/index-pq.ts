@@ -131,14 +131,18 @@ export class IndexPQ extends IndexBase {
 
   /** The index a snapshot describes, over its shared buffers (no copy). */
   static fromShared(s: IndexSnapshot): IndexPQ {
-    const p = new IndexPQ(s.d, s.M, s.nbits, s.metric, s.backend);
-    p.pq.centroids = s.codebooks!;
-    p.pq.isTrained = true;
+    return new IndexPQ(s.d, s.M, s.nbits, s.metric, s.backend).adoptSnapshot(s);
+  }
+
+  /** Takes a snapshot's codebooks and codes (shared buffers, no copy): the part every PQ replica shares. */
+  protected adoptSnapshot(s: IndexSnapshot): this {
+    this.pq.centroids = s.codebooks!;
+    this.pq.isTrained = true;
     if (s.codes) {
-      p.codes = s.codes;
-      p.ntotal = s.codes.length / s.M;
+      this.codes = s.codes;
+      this.ntotal = s.codes.length / s.M;
     }
-    return p;
+    return this;
   }
 
   /** Appends n × M code bytes (add and addEncoded, after their checks). */

@@ -132,11 +132,15 @@ function readIndexPQ(c: Ctx, where: string, h: Header): IndexPQ {
   }
   r.bool(`${where}.encode_signs`);
   r.i32(`${where}.polysemous_ht`); // only used by polysemous search
-  const index = build(r, where, at, () => new IndexPQ(h.d, pq.M, pq.nbits, h.metric, c.backend));
+  return fillIndexPQ(r, where, at, h, build(r, where, at, () => new IndexPQ(h.d, pq.M, pq.nbits, h.metric, c.backend)), pq, codes);
+}
+
+/** A freshly built IndexPQ (or fast-scan) gets the file's codebooks and its ntotal one-byte codes. */
+function fillIndexPQ<T extends IndexPQ>(r: FaissReader, where: string, at: number, h: Header, index: T, pq: ProductQuantizer, codes: Uint8Array): T {
   index.pq.centroids = pq.centroids;
   index.pq.isTrained = h.isTrained;
   if (h.ntotal > 0) {
-    if (!h.isTrained) throw r.fail(`${where}.is_trained`, at, `an untrained IndexPQ cannot hold ${h.ntotal} codes`);
+    if (!h.isTrained) throw r.fail(`${where}.is_trained`, at, `an untrained ${index.constructor.name} cannot hold ${h.ntotal} codes`);
     index.addEncoded({ rows: h.ntotal, codes });
   }
   return index;
@@ -318,14 +322,7 @@ function readIndexPQFastScan(c: Ctx, where: string, h: Header): IndexPQFastScan 
   const n = r.count(`${where}.codes`, 1);
   if (n !== (ntotal2 * M2) / 2) throw r.fail(`${where}.codes`, at, `expected ntotal2 × M2 / 2 = ${(ntotal2 * M2) / 2} bytes, got ${n}`);
   const codes = unpackBlocks(r.bytesCopy(n, `${where}.codes`), h.ntotal, pq.M);
-  const index = build(r, where, at, () => new IndexPQFastScan(h.d, pq.M, h.metric, c.backend));
-  index.pq.centroids = pq.centroids;
-  index.pq.isTrained = h.isTrained;
-  if (h.ntotal > 0) {
-    if (!h.isTrained) throw r.fail(`${where}.is_trained`, at, `an untrained IndexPQFastScan cannot hold ${h.ntotal} codes`);
-    index.addEncoded({ rows: h.ntotal, codes });
-  }
-  return index;
+  return fillIndexPQ(r, where, at, h, build(r, where, at, () => new IndexPQFastScan(h.d, pq.M, h.metric, c.backend)), pq, codes);
 }
 
 /**

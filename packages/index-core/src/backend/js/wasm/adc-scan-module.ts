@@ -1,4 +1,4 @@
-import { ByteWriter } from './bytes.js';
+import { ByteWriter, F32, I32, oneFunctionModule } from './bytes.js';
 
 /**
  * Emits a WebAssembly module with one export, `scan(codes, n, table, bias, thr, out) -> count`, the
@@ -14,22 +14,7 @@ import { ByteWriter } from './bytes.js';
  * Pointers are byte addresses in the imported memory `env.memory`.
  */
 export function adcScanModuleBytes(M: number, ksub: number, higherIsBetter: boolean): Uint8Array {
-  const I32 = 0x7f;
-  const F32 = 0x7d;
-  const w = new ByteWriter();
-  w.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]); // magic, version 1
-
-  // type section: (i32 codes, i32 n, i32 table, f32 bias, f32 thr, i32 out) -> i32
-  const types = new ByteWriter().u32(1).byte(0x60).u32(6).bytes([I32, I32, I32, F32, F32, I32]).u32(1).byte(I32);
-  w.byte(1).sized(types);
-  // import section: env.memory, min 1 page, no maximum
-  const imports = new ByteWriter().u32(1).name('env').name('memory').byte(0x02).byte(0x00).u32(1);
-  w.byte(2).sized(imports);
-  // function section: one function of type 0
-  w.byte(3).sized(new ByteWriter().u32(1).u32(0));
-  // export section: "scan" → func 0
-  w.byte(7).sized(new ByteWriter().u32(1).name('scan').byte(0x00).u32(0));
-
+  // (i32 codes, i32 n, i32 table, f32 bias, f32 thr, i32 out) -> i32, exported as "scan"
   // params: 0 codes, 1 n, 2 table, 3 bias, 4 thr, 5 out; locals: 6 i, 7 count, 8 s (f32)
   const codes = 0, n = 1, table = 2, bias = 3, thr = 4, out = 5, i = 6, count = 7, s = 8;
   const f = new ByteWriter();
@@ -91,6 +76,5 @@ export function adcScanModuleBytes(M: number, ksub: number, higherIsBetter: bool
   localGet(count);
   f.byte(0x0b); // end function
 
-  w.byte(10).sized(new ByteWriter().u32(1).sized(f));
-  return w.toBytes();
+  return oneFunctionModule('scan', [I32, I32, I32, F32, F32, I32], [I32], f);
 }

@@ -65,3 +65,45 @@ export class ByteWriter {
     return this.buf.slice(0, this.length);
   }
 }
+
+/** Value types of the function signatures the kernels use. */
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+
+/**
+ * The whole binary of a kernel module: magic and version, one function type, the import `env.memory`, one function
+ * exported under `name`, and its body (locals declarations then code, as functionOps writes it).
+ */
+export function oneFunctionModule(name: string, params: readonly number[], results: readonly number[], body: ByteWriter): Uint8Array {
+  const w = new ByteWriter();
+  w.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]); // magic, version 1
+  w.byte(1).sized(new ByteWriter().u32(1).byte(0x60).u32(params.length).bytes(params).u32(results.length).bytes(results));
+  w.byte(2).sized(new ByteWriter().u32(1).name('env').name('memory').byte(0x02).byte(0x00).u32(1)); // min 1 page, no max
+  w.byte(3).sized(new ByteWriter().u32(1).u32(0));
+  w.byte(7).sized(new ByteWriter().u32(1).name(name).byte(0x00).u32(0));
+  w.byte(10).sized(new ByteWriter().u32(1).sized(body));
+  return w.toBytes();
+}
+
+/** The instruction helpers every kernel emitter uses, writing into the function body f. */
+export function functionOps(f: ByteWriter) {
+  const get = (x: number) => f.byte(0x20).u32(x);
+  const set = (x: number) => f.byte(0x21).u32(x);
+  return {
+    get,
+    set,
+    i32c: (v: number) => f.byte(0x41).i32(v),
+    simd: (op: number) => f.byte(0xfd).u32(op),
+    /** block, loop: `br_if 1` leaves, `loopEnd` repeats. */
+    loopStart: () => f.byte(0x02).byte(0x40).byte(0x03).byte(0x40),
+    /** br 0; end loop; end block. */
+    loopEnd: () => f.byte(0x0c).u32(0).byte(0x0b).byte(0x0b),
+    /** Leaves the enclosing loop when local a ≥ local b (unsigned). */
+    exitIfGe: (a: number, b: number) => {
+      get(a);
+      get(b);
+      f.byte(0x4f).byte(0x0d).u32(1); // i32.ge_u; br_if 1
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import { ByteWriter } from './bytes.js';
+import { ByteWriter, I32, F32, V128, functionOps, oneFunctionModule } from './bytes.js';
 import { emitBlockDots } from './gemm-module.js';
 
 /**
@@ -14,15 +14,6 @@ import { emitBlockDots } from './gemm-module.js';
  * Padding columns must have beta = +∞. The caller reduces the 4 lanes (best score, lower column on ties).
  */
 export function gemmBestModuleBytes(dimP: number): Uint8Array {
-  const I32 = 0x7f;
-  const F32 = 0x7d;
-  const V128 = 0x7b;
-  const w = new ByteWriter();
-  w.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-  w.byte(1).sized(new ByteWriter().u32(1).byte(0x60).u32(7).bytes([I32, I32, I32, I32, I32, I32, F32]).u32(0));
-  w.byte(2).sized(new ByteWriter().u32(1).name('env').name('memory').byte(0x02).byte(0x00).u32(1));
-  w.byte(3).sized(new ByteWriter().u32(1).u32(0));
-  w.byte(7).sized(new ByteWriter().u32(1).name('best').byte(0x00).u32(0));
 
   // params 0 x, 1 yT, 2 beta, 3 lanes, 4 rows, 5 cols, 6 alpha (f32)
   // locals: 7 i, 8 j, 9 t, 10 xp, 11 yp, 12 lp (i32); 13..20 acc, 21 y0, 22 y1, 23 xs, 24 cand, 25 m, 26 av, 27..34 best/idx of rows 0..3 (v128)
@@ -30,20 +21,10 @@ export function gemmBestModuleBytes(dimP: number): Uint8Array {
   const I = 7, J = 8, T = 9, XP = 10, YP = 11, LP = 12, ACC = 13, Y0 = 21, Y1 = 22, XS = 23, CAND = 24, M = 25, AV = 26, BEST = 27;
   const f = new ByteWriter();
   f.u32(2).u32(6).byte(I32).u32(22).byte(V128);
-  const get = (x: number) => f.byte(0x20).u32(x);
-  const set = (x: number) => f.byte(0x21).u32(x);
-  const i32c = (v: number) => f.byte(0x41).i32(v);
-  const simd = (op: number) => f.byte(0xfd).u32(op);
+  const { get, set, i32c, simd, loopStart, loopEnd, exitIfGe } = functionOps(f);
   const v128load = (offset: number) => simd(0x00).u32(4).u32(offset);
   const v128store = (offset: number) => simd(0x0b).u32(4).u32(offset);
   const F32X4_SPLAT = 0x13, I32X4_SPLAT = 0x11, F32X4_GT = 0x44, BITSELECT = 0x52, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, I32X4_ADD = 0xae;
-  const loopStart = () => f.byte(0x02).byte(0x40).byte(0x03).byte(0x40);
-  const loopEnd = () => f.byte(0x0c).u32(0).byte(0x0b).byte(0x0b);
-  const exitIfGe = (a: number, b: number) => {
-    get(a);
-    get(b);
-    f.byte(0x4f).byte(0x0d).u32(1);
-  };
   const vconst = (lanes: number[], float: boolean) => {
     const b = new Uint8Array(16);
     const view = new DataView(b.buffer);
@@ -130,6 +111,5 @@ export function gemmBestModuleBytes(dimP: number): Uint8Array {
   set(I);
   loopEnd();
   f.byte(0x0b);
-  w.byte(10).sized(new ByteWriter().u32(1).sized(f));
-  return w.toBytes();
+  return oneFunctionModule('best', [I32, I32, I32, I32, I32, I32, F32], [], f);
 }

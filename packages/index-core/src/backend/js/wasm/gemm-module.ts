@@ -1,4 +1,4 @@
-import { ByteWriter } from './bytes.js';
+import { ByteWriter, I32, V128, functionOps, oneFunctionModule } from './bytes.js';
 
 /**
  * Emits a WebAssembly SIMD module with one export, `gemm(x, yT, out, rows, cols, outStride)`:
@@ -12,14 +12,6 @@ import { ByteWriter } from './bytes.js';
  * Sums are float32 in t order, as a float32 BLAS would give.
  */
 export function gemmModuleBytes(dimP: number): Uint8Array {
-  const I32 = 0x7f;
-  const V128 = 0x7b;
-  const w = new ByteWriter();
-  w.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-  w.byte(1).sized(new ByteWriter().u32(1).byte(0x60).u32(6).bytes([I32, I32, I32, I32, I32, I32]).u32(0));
-  w.byte(2).sized(new ByteWriter().u32(1).name('env').name('memory').byte(0x02).byte(0x00).u32(1));
-  w.byte(3).sized(new ByteWriter().u32(1).u32(0));
-  w.byte(7).sized(new ByteWriter().u32(1).name('gemm').byte(0x00).u32(0));
 
   // params 0 x, 1 yT, 2 out, 3 rows, 4 cols, 5 outStride
   // locals: 6 i, 7 j, 8 t, 9 xp, 10 yp, 11 op (i32); 12..19 acc (v128); 20 y0, 21 y1, 22 xs (v128)
@@ -27,20 +19,10 @@ export function gemmModuleBytes(dimP: number): Uint8Array {
   const I = 6, J = 7, T = 8, XP = 9, YP = 10, OP = 11, ACC = 12, Y0 = 20, Y1 = 21, XS = 22;
   const f = new ByteWriter();
   f.u32(2).u32(6).byte(I32).u32(11).byte(V128);
-  const get = (x: number) => f.byte(0x20).u32(x);
-  const set = (x: number) => f.byte(0x21).u32(x);
-  const i32c = (v: number) => f.byte(0x41).i32(v);
+  const { get, set, i32c, simd, loopStart, loopEnd, exitIfGe } = functionOps(f);
   const add = () => f.byte(0x6a);
   const mul = () => f.byte(0x6c);
-  const simd = (op: number) => f.byte(0xfd).u32(op);
   const v128store = (offset: number) => simd(0x0b).u32(4).u32(offset);
-  const loopStart = () => f.byte(0x02).byte(0x40).byte(0x03).byte(0x40); // block, loop
-  const loopEnd = () => f.byte(0x0c).u32(0).byte(0x0b).byte(0x0b); // br 0; end loop; end block
-  const exitIfGe = (a: number, b: number) => {
-    get(a);
-    get(b);
-    f.byte(0x4f).byte(0x0d).u32(1); // i32.ge_u; br_if 1
-  };
 
   i32c(0);
   set(I);
@@ -83,8 +65,7 @@ export function gemmModuleBytes(dimP: number): Uint8Array {
   set(I);
   loopEnd();
   f.byte(0x0b);
-  w.byte(10).sized(new ByteWriter().u32(1).sized(f));
-  return w.toBytes();
+  return oneFunctionModule('gemm', [I32, I32, I32, I32, I32, I32], [], f);
 }
 
 /** The locals emitBlockDots uses (indices into the function's locals; ACC is the first of 8 v128 accumulators). */
@@ -99,16 +80,11 @@ export interface BlockDotLocals {
  */
 export function emitBlockDots(f: ByteWriter, dimP: number, L: BlockDotLocals): void {
   const { X, YT, COLS, I, J, T, XP, YP, ACC, Y0, Y1, XS } = L;
-  const get = (x: number) => f.byte(0x20).u32(x);
-  const set = (x: number) => f.byte(0x21).u32(x);
-  const i32c = (v: number) => f.byte(0x41).i32(v);
+  const { get, set, i32c, simd, loopStart, loopEnd } = functionOps(f);
   const add = () => f.byte(0x6a);
   const mul = () => f.byte(0x6c);
-  const simd = (op: number) => f.byte(0xfd).u32(op);
   const v128load = (offset: number) => simd(0x00).u32(4).u32(offset);
   const F32X4_SPLAT = 0x13, F32X4_ADD = 0xe4, F32X4_MUL = 0xe6;
-  const loopStart = () => f.byte(0x02).byte(0x40).byte(0x03).byte(0x40);
-  const loopEnd = () => f.byte(0x0c).u32(0).byte(0x0b).byte(0x0b);
   for (let a = 0; a < 8; a++) {
     simd(0x0c).bytes(new Uint8Array(16)); // v128.const 0
     set(ACC + a);

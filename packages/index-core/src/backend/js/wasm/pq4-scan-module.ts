@@ -1,4 +1,4 @@
-import { ByteWriter } from './bytes.js';
+import { ByteWriter, I32, V128, functionOps, oneFunctionModule } from './bytes.js';
 
 /**
  * Emits the 4-bit fast-scan kernel (faiss's pq4_accumulate_loop, in WebAssembly SIMD): one export
@@ -20,14 +20,6 @@ import { ByteWriter } from './bytes.js';
  * `scratch` is 64 bytes where a block's 32 scores are spilled when one of them passes.
  */
 export function pq4ScanModuleBytes(M2: number, higherIsBetter: boolean): Uint8Array {
-  const I32 = 0x7f;
-  const V128 = 0x7b;
-  const w = new ByteWriter();
-  w.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-  w.byte(1).sized(new ByteWriter().u32(1).byte(0x60).u32(7).bytes([I32, I32, I32, I32, I32, I32, I32]).u32(1).byte(I32));
-  w.byte(2).sized(new ByteWriter().u32(1).name('env').name('memory').byte(0x02).byte(0x00).u32(1));
-  w.byte(3).sized(new ByteWriter().u32(1).u32(0));
-  w.byte(7).sized(new ByteWriter().u32(1).name('scan').byte(0x00).u32(0));
 
   // params 0 codes, 1 nblocks, 2 lut, 3 bias, 4 thr, 5 out, 6 scratch
   // locals: 7 b, 8 count, 9 mask, 10 base (i32); 11..14 acc, 15 c, 16 t, 17 r0, 18 r1, 19 low4, 20 thrv, 21 biasv (v128)
@@ -35,18 +27,13 @@ export function pq4ScanModuleBytes(M2: number, higherIsBetter: boolean): Uint8Ar
   const B = 7, COUNT = 8, MASK = 9, BASE = 10, ACC = 11, C = 15, T = 16, R0 = 17, R1 = 18, LOW4 = 19, THRV = 20, BIASV = 21;
   const f = new ByteWriter();
   f.u32(2).u32(4).byte(I32).u32(11).byte(V128);
-  const get = (x: number) => f.byte(0x20).u32(x);
-  const set = (x: number) => f.byte(0x21).u32(x);
-  const i32c = (v: number) => f.byte(0x41).i32(v);
-  const simd = (op: number) => f.byte(0xfd).u32(op);
+  const { get, set, i32c, simd, loopStart, loopEnd } = functionOps(f);
   const v128load = (offset: number) => simd(0x00).u32(0).u32(offset);
   const v128store = (offset: number) => simd(0x0b).u32(0).u32(offset);
   const I8X16_SWIZZLE = 0x0e, I16X8_SPLAT = 0x10, V128_AND = 0x4e, I8X16_SHR_U = 0x6d;
   const I16X8_BITMASK = 0x84, I16X8_SHL = 0x8b, I16X8_SHR_U = 0x8d, I16X8_ADD = 0x8e, I16X8_SUB = 0x91;
   const I16X8_CMP = higherIsBetter ? 0x36 /* ge_u */ : 0x34; /* le_u */
   const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c, I32_AND = 0x71, I32_OR = 0x72, I32_SHL = 0x74, I32_CTZ = 0x68;
-  const loopStart = () => f.byte(0x02).byte(0x40).byte(0x03).byte(0x40); // block, loop
-  const loopEnd = () => f.byte(0x0c).u32(0).byte(0x0b).byte(0x0b); // br 0; end loop; end block
 
   simd(0x0c).bytes(new Uint8Array(16).fill(0x0f));
   set(LOW4);
@@ -187,6 +174,5 @@ export function pq4ScanModuleBytes(M2: number, higherIsBetter: boolean): Uint8Ar
   loopEnd();
   get(COUNT);
   f.byte(0x0b);
-  w.byte(10).sized(new ByteWriter().u32(1).sized(f));
-  return w.toBytes();
+  return oneFunctionModule('scan', [I32, I32, I32, I32, I32, I32, I32], [I32], f);
 }

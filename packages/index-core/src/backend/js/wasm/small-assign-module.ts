@@ -1,4 +1,4 @@
-import { ByteWriter } from './bytes.js';
+import { ByteWriter, I32, F32, V128, functionOps, oneFunctionModule } from './bytes.js';
 
 /**
  * Emits a WebAssembly SIMD module with one export, `assign(x, n, cT, kBlocks, labels, dists)`: the nearest of
@@ -13,15 +13,6 @@ import { ByteWriter } from './bytes.js';
  * centroids must be +∞ in every coordinate (their distance is +∞).
  */
 export function smallAssignModuleBytes(dim: number): Uint8Array {
-  const I32 = 0x7f;
-  const F32 = 0x7d;
-  const V128 = 0x7b;
-  const w = new ByteWriter();
-  w.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-  w.byte(1).sized(new ByteWriter().u32(1).byte(0x60).u32(6).bytes([I32, I32, I32, I32, I32, I32]).u32(0));
-  w.byte(2).sized(new ByteWriter().u32(1).name('env').name('memory').byte(0x02).byte(0x00).u32(1));
-  w.byte(3).sized(new ByteWriter().u32(1).u32(0));
-  w.byte(7).sized(new ByteWriter().u32(1).name('assign').byte(0x00).u32(0));
 
   // params 0 x, 1 n, 2 cT, 3 kBlocks, 4 labels, 5 dists
   // locals: 6 i, 7 b, 8 cp, 9 bi, 10 li (i32); 11 bv, 12 lv (f32); 13 acc, 14 d, 15 best, 16 idx, 17 m, 18 bidx, 19.. xs_t (v128)
@@ -29,19 +20,9 @@ export function smallAssignModuleBytes(dim: number): Uint8Array {
   const I = 6, B = 7, CP = 8, BI = 9, LI = 10, BV = 11, LV = 12, ACC = 13, D = 14, BEST = 15, IDX = 16, M = 17, BIDX = 18, XS = 19;
   const f = new ByteWriter();
   f.u32(3).u32(5).byte(I32).u32(2).byte(F32).u32(6 + dim).byte(V128);
-  const get = (x: number) => f.byte(0x20).u32(x);
-  const set = (x: number) => f.byte(0x21).u32(x);
-  const i32c = (v: number) => f.byte(0x41).i32(v);
-  const simd = (op: number) => f.byte(0xfd).u32(op);
+  const { get, set, i32c, simd, loopStart, loopEnd, exitIfGe } = functionOps(f);
   const F32X4_SPLAT = 0x13, F32X4_LT = 0x43, BITSELECT = 0x52, F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, I32X4_ADD = 0xae;
   const F32X4_EXTRACT = 0x1f, I32X4_EXTRACT = 0x1b;
-  const loopStart = () => f.byte(0x02).byte(0x40).byte(0x03).byte(0x40);
-  const loopEnd = () => f.byte(0x0c).u32(0).byte(0x0b).byte(0x0b);
-  const exitIfGe = (a: number, b: number) => {
-    get(a);
-    get(b);
-    f.byte(0x4f).byte(0x0d).u32(1);
-  };
   const vconst = (lanes: number[], float: boolean) => {
     const bytes = new Uint8Array(16);
     const view = new DataView(bytes.buffer);
@@ -173,6 +154,5 @@ export function smallAssignModuleBytes(dim: number): Uint8Array {
   set(I);
   loopEnd();
   f.byte(0x0b);
-  w.byte(10).sized(new ByteWriter().u32(1).sized(f));
-  return w.toBytes();
+  return oneFunctionModule('assign', [I32, I32, I32, I32, I32, I32], [], f);
 }
