@@ -57,7 +57,7 @@ describe('index-only install (@libvq/index-core + @libvq/train)', () => {
     // Strict and without skipLibCheck: no declaration shipped may name an onnxruntime type.
     await run(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022', '--typeRoots', join(repo, 'node_modules', '@types'), '--types', 'node', '--outDir', 'out', 'consumer.mts'], { cwd: app });
     const { stdout } = await run(process.execPath, [join('out', 'consumer.mjs')], { cwd: app });
-    const r = JSON.parse(stdout) as { flatSelf: number; ivfpqRecall: number; learned: string; steps: number; epochLoss: number[]; learnedRecall: number; onnx: { code: string; message: string } | null };
+    const r = JSON.parse(stdout) as { flatSelf: number; ivfpqRecall: number; learned: string; steps: number; epochLoss: number[]; learnedRecall: number; onnx: { code: string; message: string } | null; native: { code: string; message: string } | null };
     expect(r.flatSelf).toBe(1);
     expect(r.ivfpqRecall).toBeGreaterThan(0.2); // 10 of 2,000 documents by chance: 0.005
     expect(r.learned).toBe('OPQ8,PQ8x4');
@@ -66,5 +66,7 @@ describe('index-only install (@libvq/index-core + @libvq/train)', () => {
     expect(r.learnedRecall).toBeGreaterThan(0.05);
     const pinned = (JSON.parse(readFileSync(join(repo, 'packages', 'encoder', 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies['onnxruntime-node'];
     expect(r.onnx).toEqual({ code: 'UNSUPPORTED', message: expect.stringContaining(`ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node@${pinned}`) });
+    expect(r.native).toEqual({ code: 'UNSUPPORTED', message: expect.stringContaining(`backend 'native' needs the npm package onnxruntime-node`) });
+    expect(r.native?.message).toContain(`npm install onnxruntime-node@${pinned}`);
   }, 120_000);
 });

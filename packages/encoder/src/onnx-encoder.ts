@@ -10,7 +10,7 @@
  */
 import type * as Ort from 'onnxruntime-node';
 import { LibvqError, type Matrix } from '@libvq/index-core';
-import { checkMatrix, invalidArgument, normalizeRows } from '@libvq/index-core/util';
+import { ONNXRUNTIME_NODE_VERSION, checkMatrix, invalidArgument, normalizeRows } from '@libvq/index-core/util';
 import { BaseEncoder, type Tower } from './base-encoder.js';
 import { checkTokenBatch, type TokenBatch } from './batch.js';
 import { findModelFile, readModelConfig } from './model-dir.js';
@@ -20,8 +20,8 @@ import type { HfTokenizer } from './tokenizer/hf-tokenizer.js';
 
 type OnnxRuntime = typeof Ort;
 
-/** The version the peer dependency names (package.json) and the one the install hint tells users to get. */
-export const ONNXRUNTIME_NODE_VERSION = '1.23.2';
+/** The version the peer dependency names (package.json) and the one the install hint tells users to get (index-core's native backend names the same). */
+export { ONNXRUNTIME_NODE_VERSION };
 
 let runtime: Promise<OnnxRuntime> | undefined;
 

@@ -22,3 +22,10 @@ export { sharedScratch } from './parallel/shared.js';
 export { eachChunk } from './parallel/rows.js';
 export type { RowRange } from './parallel/protocol.js';
 export { spawnWorker, isTypeScriptModule } from './parallel/spawn-worker.js';
+// The ONNX model writer: @libvq/encoder's models (glove-100, test models) and the native backend's kernel graphs.
+export { ProtoWriter, littleEndianBytes } from './onnx/protobuf.js';
+export {
+  encodeModel,
+  type OnnxGraph, type OnnxTensor, type OnnxNode, type OnnxAttribute, type OnnxDataType, type OnnxValueInfo, type OnnxModelOptions,
+} from './onnx/model.js';
+export { ONNXRUNTIME_NODE_VERSION } from './backend/native/ort-session.js';

@@ -154,11 +154,16 @@ describe('indexes', () => {
   it.each(recallCases)('%s recall (%s) within 0.05 of faiss at the same settings', async (f, metric) => {
     const truth = refKnn(q, base, 1, metric).labels;
     {
-      const idx = quickOpq(indexFactory(32, f, metric));
-      idx.trainSync(base, { seed: 3 });
-      idx.addSync(base);
-      const r = idx.searchSync(q, { k: 10, nprobe: 4 });
-      const ours = recallAt(r.labels, 10, truth, 1, q.rows);
+      // Ours is the mean over three seeds: one k-means seed moves R@10 by up to ±0.04 here (IVF32 on 8,000
+      // vectors), which a single draw against faiss's single draw would read as a quality difference.
+      let ours = 0;
+      for (const seed of [1, 2, 3]) {
+        const idx = quickOpq(indexFactory(32, f, metric));
+        idx.trainSync(base, { seed });
+        idx.addSync(base);
+        const r = idx.searchSync(q, { k: 10, nprobe: 4 });
+        ours += recallAt(r.labels, 10, truth, 1, q.rows) / 3;
+      }
       const theirs = await runFaiss<{ labels: number[] }>(
         `idx = faiss.index_factory(32, ${JSON.stringify(/PQ\d+x\d+$/.test(f) ? `${f}np` : f)}, faiss.${metric === 'ip' ? 'METRIC_INNER_PRODUCT' : 'METRIC_L2'})\nif isinstance(idx, faiss.IndexPreTransform):\n  faiss.downcast_VectorTransform(idx.chain.at(0)).niter = 6\nidx.train(base)\nidx.add(base)\ntry:\n  faiss.extract_index_ivf(idx).nprobe = 4\nexcept Exception:\n  pass\nD, I = idx.search(q, 10)\njson.dump({'labels': I.ravel().tolist()}, open(OUT, 'w'))\n`,
         { base, q },

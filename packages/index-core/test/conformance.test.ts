@@ -7,6 +7,7 @@
 import { afterAll, describe, it } from 'vitest';
 import { type Backend, jsBackend } from '../src/backend.js';
 import { createGpujsBackend } from '../src/gpujs.js';
+import { createNativeBackend } from '../src/backend/native/index.js';
 import { backendConformanceCases } from '../src/testing/index.js';
 
 /**
@@ -16,7 +17,8 @@ import { backendConformanceCases } from '../src/testing/index.js';
  * the js fallback; 'cpu, tiny calls' caps each kernel call at 97 output cells, so every kernel is split
  * into many calls (tiles, query blocks, IVF batches, lists cut into pieces, queries spanning batches).
  * Mode 'gpu' joins only where headless-gl opens a context (a built `gl` module under a display); CI has
- * none, and runs the cpu and webasm cases.
+ * none, and runs the cpu and webasm cases. 'native' runs the dense products on onnxruntime's MLAS (float32
+ * accumulation with FMA); 'native, tiny calls' splits every product into calls of at most 97 scores.
  */
 const REL_TOL = 1e-4;
 const gl = createGpujsBackend({ minWork: 0 });
@@ -25,6 +27,8 @@ const backends: [string, Backend][] = [
   ['gpujs cpu', createGpujsBackend({ mode: 'cpu', minWork: 0 })],
   ['gpujs cpu, tiny calls', createGpujsBackend({ mode: 'cpu', minWork: 0, maxOutput: 97 })],
   ['gpujs webasm', createGpujsBackend({ mode: 'webasm', minWork: 0 })],
+  ['native', createNativeBackend()],
+  ['native, tiny calls', createNativeBackend({ maxOutput: 97 })],
   ...(gl.mode === 'gpu' ? [['gpujs gpu', gl] as [string, Backend]] : []),
 ];
 

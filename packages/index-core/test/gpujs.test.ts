@@ -110,7 +110,7 @@ describe('gpujs backend', () => {
     expect(() => createGpujsBackend({ mode: 'cuda' as 'cpu' })).toThrow(/gpujs mode: expected 'auto', 'gpu', 'webasm', 'cpu', got "cuda"/);
     expect(() => createGpujsBackend({ minWork: -1 })).toThrow(/minWork: expected a number ≥ 0, got -1/);
     expect(() => createGpujsBackend({ maxOutput: 0 })).toThrow(/maxOutput: expected a positive integer, got 0/);
-    expect(() => getBackend('cuda')).toThrow(/backend: expected one of 'js', 'gpujs', got "cuda"/);
+    expect(() => getBackend('cuda')).toThrow(/backend: expected one of 'js', 'gpujs', 'native', got "cuda"/);
     if (createGpujsBackend().mode !== 'gpu') {
       // no GL context here: asking for the GPU is an error, never a silent CPU run
       expect(() => createGpujsBackend({ mode: 'gpu' })).toThrow(LibvqError);

@@ -24,7 +24,7 @@ interface BuildFlags {
   column?: string;
   dim?: number;
   threads: number;
-  backend: 'js' | 'gpujs';
+  backend: (typeof BACKEND_NAMES)[number];
 }
 
 /** indexFactory's training options from the OPQ flags (undefined: faiss's defaults, 50 iterations and 65,536 points). */
@@ -37,6 +37,15 @@ export function opqOptions(f: { opqNiter?: number; opqTrainPoints?: number }): F
 async function trainOnSample(index: Index, factory: string, src: VectorSource, trainSize: number, seed: number): Promise<void> {
   const train = await withProgress(`reading ${trainSize} training vectors`, 'vectors', () => sampleVectors(src, trainSize, seed));
   await withStageProgress(trainingBars(factory), (onProgress) => index.trainSync(train, { seed, onProgress }));
+}
+
+/** The kernel backends the CLI offers (`--backend`), one option shared by build and search. */
+export const BACKEND_NAMES = ['js', 'gpujs', 'native'] as const;
+export function backendOption(): Option {
+  return new Option(
+    '--backend <name>',
+    'kernels: js (WebAssembly SIMD), gpujs (gpu.js: WebGL through headless-gl where it is built, else its CPU mode), or native (the dense products — k-means, list assignment — on onnxruntime\'s native GEMM; same indexes within float rounding); see the index-core README',
+  ).choices([...BACKEND_NAMES]).default('js');
 }
 
 /** ", backend gpujs (cpu)": which backend ran, and for gpujs the mode it chose; nothing for the default js. */
@@ -60,7 +69,7 @@ export function registerBuild(program: Command): void {
     .option('--column <name>', 'Arrow files: the vector column (default "embedding" or the only FixedSizeList<Float32> column)')
     .option('--dim <d>', '.memmap files: the vector dimension', intOption('--dim', 1))
     .option('--threads <n>', 'threads for k-means, PQ training and encoding (the index bytes are the same for any value)', intOption('--threads', 1, 256), 1)
-    .addOption(new Option('--backend <name>', 'kernels: js, or gpujs (gpu.js: WebGL through headless-gl where it is built, else its CPU mode; see the index-core README)').choices(['js', 'gpujs']).default('js'))
+    .addOption(backendOption())
     .addHelpText(
       'after',
       `

@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { LibvqError, describeIndex, readIndexSync } from '@libvq/index-core';
 import { writeResults } from '@libvq/dataset';
 import { withConfig } from '../config.js';
-import { backendNote } from './build.js';
+import { type BACKEND_NAMES, backendNote, backendOption } from './build.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
 import { VECTORS_FORMATS, intOption, ivfOf, readVectorsArg, searchInBatches, similarityOf } from '../vectors-arg.js';
@@ -18,7 +18,7 @@ interface SearchFlags {
   batch: number;
   column?: string;
   threads: number;
-  backend: 'js' | 'gpujs';
+  backend: (typeof BACKEND_NAMES)[number];
 }
 
 export function registerSearch(program: Command): void {
@@ -34,7 +34,7 @@ export function registerSearch(program: Command): void {
     .option('--batch <n>', 'queries per search call', intOption('--batch', 1), 1024)
     .option('--column <name>', 'Arrow query files: the vector column')
     .option('--threads <n>', 'threads splitting each batch of queries (results are the same for any value)', intOption('--threads', 1, 256), 1)
-    .addOption(new Option('--backend <name>', 'kernels: js, or gpujs (gpu.js: WebGL through headless-gl where it is built, else its CPU mode; see the index-core README)').choices(['js', 'gpujs']).default('js'))
+    .addOption(backendOption())
     .addHelpText(
       'after',
       `

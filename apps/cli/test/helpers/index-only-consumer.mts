@@ -72,4 +72,12 @@ try {
   onnx = err instanceof LibvqError ? { code: err.code, message: err.message } : { code: 'NOT_A_LIBVQ_ERROR', message: String(err) };
 }
 
-console.log(JSON.stringify({ flatSelf, ivfpqRecall, learned: learnable.describe(), steps: report.steps, epochLoss: report.epochLoss, learnedRecall, onnx }));
+// The native backend needs onnxruntime-node too: asking for it is an install hint, never a crash or a fallback.
+let native: { code: string; message: string } | null = null;
+try {
+  indexFactory(DIM, 'IVF16,Flat', 'l2', 'native');
+} catch (err) {
+  native = err instanceof LibvqError ? { code: err.code, message: err.message } : { code: 'NOT_A_LIBVQ_ERROR', message: String(err) };
+}
+
+console.log(JSON.stringify({ flatSelf, ivfpqRecall, learned: learnable.describe(), steps: report.steps, epochLoss: report.epochLoss, learnedRecall, onnx, native }));

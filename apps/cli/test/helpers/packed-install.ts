@@ -1,11 +1,19 @@
-import { execFile } from 'node:child_process';
+import { type ExecFileOptions, execFile } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-export const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+/**
+ * Runs a program in the installed app as a user's shell would: without the NODE_PATH vitest exports (into the
+ * repository's pnpm store), through which require() would find packages the install under test does not have.
+ */
+export function run(file: string, args: readonly string[], opts: ExecFileOptions = {}): Promise<{ stdout: string; stderr: string }> {
+  const { NODE_PATH: _unused, ...env } = opts.env ?? process.env;
+  return execFileAsync(file, args, { ...opts, env, encoding: 'utf8' });
+}
 const pnpm = (args: string[], cwd: string) => run('pnpm', args, { cwd, maxBuffer: 1 << 24, env: { ...process.env, CI: 'true' } });
 
 /** Workspace directory of each publishable package. */

@@ -33,12 +33,12 @@ export abstract class IndexIVF extends IndexBase {
   /** Lists probed when search() is not given nprobe (faiss's default: 1). */
   nprobe = 1;
   /**
-   * Iterations of the coarse k-means (default 25, a plain k-means's). faiss's IVF uses 10 (Level1Quantizer: "a
-   * low number of iterations because this is typically used for large clusterings"), 2.5× less training work;
-   * on the test sets 10 iterations here lose more recall than faiss's 10 do (IVF32,PQ8x8 ip: 0.65 against 0.73),
-   * so 25 stays the default until that is understood. Set 10 for faiss's training time.
+   * Iterations of the coarse k-means (default 10, faiss's IVF default: Level1Quantizer sets "a low number of
+   * iterations because this is typically used for large clusterings"). Measured on the test set (IVF32, 8,000
+   * vectors, 6 seeds): 10 iterations give the same recall as 25 within the seed-to-seed spread (ip, PQ8x8: mean
+   * 0.704 vs 0.682; l2: 0.943 vs 0.938), at 2.5× less training work.
    */
-  kmeansIterations = 25;
+  kmeansIterations = 10;
   backend: Backend;
   /** Threads for search, add and train (default 1: no workers). */
   threads = 1;

@@ -1,4 +1,5 @@
 import { LibvqError } from '../errors.js';
+import { isBuiltinBackend } from '../backend/registry.js';
 import type { Metric } from '../metric.js';
 import type { IndexSnapshot } from './protocol.js';
 import { sharedCopy } from './shared.js';
@@ -46,8 +47,8 @@ const cache = new WeakMap<object, Cached>();
 let nextKey = 1;
 
 function backendName(b: { name: string }): string {
-  if (b.name !== 'js' && b.name !== 'gpujs') {
-    throw new LibvqError('UNSUPPORTED', `threads > 1: backend '${b.name}' is not one the worker threads can load (use 'js' or 'gpujs', or threads: 1)`);
+  if (!isBuiltinBackend(b.name)) {
+    throw new LibvqError('UNSUPPORTED', `threads > 1: backend '${b.name}' is not one the worker threads can load (use 'js', 'gpujs' or 'native', or threads: 1)`);
   }
   return b.name;
 }

@@ -112,6 +112,41 @@ function assignCase(be: Backend, [dim, n, nc]: readonly [number, number, number]
   };
 }
 
+/**
+ * Inputs as the library hands them over: in a SharedArrayBuffer (the thread layer's training data and
+ * centroids) and in arrays longer than rows × dim (an IndexFlat's storage grows ahead of its rows). The tail
+ * holds NaN, so a kernel that reads past the rows returns NaN distances or wrong labels.
+ */
+function sharedInputsCase(be: Backend, metric: Metric, relTol: number): ConformanceCase {
+  const inShared = (m: Matrix, extraRows: number): Matrix => {
+    const data = new Float32Array(new SharedArrayBuffer((m.rows + extraRows) * m.dim * 4)).fill(Number.NaN);
+    data.set(m.data.subarray(0, m.rows * m.dim));
+    return { rows: m.rows, dim: m.dim, data };
+  };
+  return {
+    name: `knn k=1, k=5 and assign (${metric}) read shared-memory inputs longer than rows × dim`,
+    run() {
+      const { x, y } = pair();
+      const xs = inShared(x, 0);
+      const ys = inShared(y, 9);
+      for (const k of [1, 5]) {
+        const res = be.knn(xs, ys, k, metric);
+        const ref = refKnn(x, y, k, metric);
+        for (let i = 0; i < x.rows * k; i++) {
+          const at = `knn k=${k} (${metric}, shared inputs) [query ${Math.floor(i / k)}, rank ${i % k}]`;
+          expectSame(`${at} label`, res.labels[i], ref.labels[i]);
+          expectClose(`${at} distance`, res.distances[i], ref.scores[i], Math.abs(ref.scores[i]) + (metric === 'l2' ? x.dim : 0), relTol);
+        }
+      }
+      if (metric === 'l2') {
+        const { labels } = be.assign(xs, ys);
+        const ref = refKnn(x, y, 1, 'l2');
+        for (let i = 0; i < x.rows; i++) expectSame(`assign (shared inputs) [vector ${i}] centroid`, labels[i], ref.labels[i]);
+      }
+    },
+  };
+}
+
 /** The dense kernels' cases, in the order the suite runs them. */
 export function denseCases(be: Backend, relTol: number): ConformanceCase[] {
   return [
@@ -119,5 +154,6 @@ export function denseCases(be: Backend, relTol: number): ConformanceCase[] {
     ...METRICS.map((m) => knnCase(be, m, relTol)),
     ...METRICS.map((m) => knn1Case(be, m, relTol)),
     ...ASSIGN_SHAPES.map((s) => assignCase(be, s, relTol)),
+    ...METRICS.map((m) => sharedInputsCase(be, m, relTol)),
   ];
 }

@@ -12,6 +12,24 @@ export function rowNormsSq(data: Float32Array, rows: number, dim: number): Float
   return out;
 }
 
+/** Turns a tile of dot products (rows i0..i1, columns j0..j1) into squared L2 distances ‖x‖² + ‖y‖² − 2<x, y>. */
+export function dotsToL2(tile: Float32Array, i0: number, i1: number, j0: number, j1: number, xn: Float32Array, yn: Float32Array): void {
+  const w = j1 - j0;
+  for (let i = i0; i < i1; i++) {
+    const o = (i - i0) * w;
+    const a = xn[i];
+    for (let j = 0; j < w; j++) {
+      const v = a + yn[j0 + j] - 2 * tile[o + j];
+      tile[o + j] = v > 0 ? v : 0; // rounding can make tiny negatives; a distance is never < 0
+    }
+  }
+}
+
+/** How a backend visits x × y in tiles of scores (see forEachScoreTile); the native backend has its own. */
+export type ScoreTiles = typeof forEachScoreTile;
+/** How a backend finds the best column of y for every row of x (see bestColumns). */
+export type BestColumns = typeof bestColumns;
+
 /**
  * Visits x × y in tiles of scores: calls visit(i0, i1, j0, j1, tile) where tile holds rows i0..i1 of
  * x against columns j0..j1 of y (row stride = j1 - j0). ip → dot products; l2 → ‖x − y‖² from norms.
@@ -40,16 +58,7 @@ export function forEachScoreTile(
     for (let i0 = 0; i0 < xRows; i0 += BX) {
       const i1 = Math.min(xRows, i0 + BX);
       gemm.run(x, i0, i1, tile);
-      if (xn !== null && yn !== null) {
-        for (let i = i0; i < i1; i++) {
-          const o = (i - i0) * w;
-          const a = xn[i];
-          for (let j = 0; j < w; j++) {
-            const v = a + yn[j0 + j] - 2 * tile[o + j];
-            tile[o + j] = v > 0 ? v : 0; // rounding can make tiny negatives; a distance is never < 0
-          }
-        }
-      }
+      if (xn !== null && yn !== null) dotsToL2(tile, i0, i1, j0, j1, xn, yn);
       visit(i0, i1, j0, j1, tile);
     }
   }

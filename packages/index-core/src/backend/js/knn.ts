@@ -2,14 +2,18 @@ import type { Matrix } from '../../matrix.js';
 import type { Metric } from '../../metric.js';
 import { TopK } from '../../topk.js';
 import type { KnnResult } from '../types.js';
-import { bestColumns, forEachScoreTile } from './dot-tile.js';
+import { type BestColumns, type ScoreTiles, bestColumns, forEachScoreTile } from './dot-tile.js';
 
-export function knn(x: Matrix, y: Matrix, k: number, metric: Metric): KnnResult {
-  if (k === 1) return nearestOne(x, y, metric);
+/**
+ * k nearest rows of y for every row of x: k = 1 on the fused best-column kernel, otherwise one heap per row fed
+ * from score tiles. Written once over the two dense primitives; each backend passes its own.
+ */
+export function knnOver(tiles: ScoreTiles, best: BestColumns, x: Matrix, y: Matrix, k: number, metric: Metric): KnnResult {
+  if (k === 1) return nearestOne(best, x, y, metric);
   const heaps: TopK[] = [];
   for (let i = 0; i < x.rows; i++) heaps.push(new TopK(k, metric));
   const hib = metric === 'ip';
-  forEachScoreTile(x.data, x.rows, y.data, y.rows, x.dim, !hib, (i0, i1, j0, j1, tile) => {
+  tiles(x.data, x.rows, y.data, y.rows, x.dim, !hib, (i0, i1, j0, j1, tile) => {
     const w = j1 - j0;
     for (let i = i0; i < i1; i++) {
       const h = heaps[i];
@@ -35,7 +39,11 @@ export function knn(x: Matrix, y: Matrix, k: number, metric: Metric): KnnResult 
  * k = 1 (k-means' inner-product assignment, IVF's list assignment): the fused GEMM + arg-max kernel, a running
  * best per row instead of one heap per row (ties go to the lower id; no candidate: label -1, distance ±Infinity).
  */
-function nearestOne(x: Matrix, y: Matrix, metric: Metric): KnnResult {
-  const { best, arg } = bestColumns(x.data, x.rows, y.data, y.rows, x.dim, metric === 'l2');
+function nearestOne(bestColumnsOf: BestColumns, x: Matrix, y: Matrix, metric: Metric): KnnResult {
+  const { best, arg } = bestColumnsOf(x.data, x.rows, y.data, y.rows, x.dim, metric === 'l2');
   return { distances: best, labels: Float64Array.from(arg) };
+}
+
+export function knn(x: Matrix, y: Matrix, k: number, metric: Metric): KnnResult {
+  return knnOver(forEachScoreTile, bestColumns, x, y, k, metric);
 }
