@@ -27,17 +27,29 @@ function refAdc(tables: Float32Array, codes: Uint8Array, qi: number, r: number, 
   return s;
 }
 
-function pqTablesCase(be: Backend, metric: Metric, relTol: number): ConformanceCase {
+/**
+ * Table shapes: the small case the scans share; GloVe's 8-bit sub-spaces (dsub 5, 256 codewords) over more
+ * queries than one SIMD pass takes (64); and a shape the SIMD kernel does not take (dsub 20, 6 codewords).
+ */
+const TABLE_SHAPES: readonly (readonly [M: number, ksub: number, dsub: number, nq: number])[] = [
+  [M, KSUB, DSUB, 5],
+  [20, 256, 5, 70],
+  [2, 6, 20, 3],
+];
+
+function pqTablesCase(be: Backend, metric: Metric, [m0, ksub, dsub, nq]: readonly [number, number, number, number], relTol: number): ConformanceCase {
+  const shape = m0 === M && ksub === KSUB ? '' : `, M = ${m0}, ksub = ${ksub}, dsub = ${dsub}, ${nq} queries`;
   return {
-    name: `pqTables (${metric}) match float64 sub-vector scores`,
+    name: `pqTables (${metric}${shape}) match float64 sub-vector scores`,
     run() {
-      const { codebooks, q } = pqData();
-      const t = be.pqTables(q, codebooks, M, KSUB, metric);
+      const codebooks = randomData(m0 * ksub, dsub, 5).data;
+      const q = randomData(nq, m0 * dsub, 6);
+      const t = be.pqTables(q, codebooks, m0, ksub, metric);
       for (let i = 0; i < q.rows; i++)
-        for (let m = 0; m < M; m++)
-          for (let j = 0; j < KSUB; j++) {
-            const s = refPairScore(q.data, i * M * DSUB + m * DSUB, codebooks, (m * KSUB + j) * DSUB, DSUB, metric);
-            expectClose(`pqTables (${metric}) [query ${i}, sub-quantizer ${m}, codeword ${j}]`, t[(i * M + m) * KSUB + j], s, Math.abs(s), relTol);
+        for (let m = 0; m < m0; m++)
+          for (let j = 0; j < ksub; j++) {
+            const s = refPairScore(q.data, i * m0 * dsub + m * dsub, codebooks, (m * ksub + j) * dsub, dsub, metric);
+            expectClose(`pqTables (${metric}${shape}) [query ${i}, sub-quantizer ${m}, codeword ${j}]`, t[(i * m0 + m) * ksub + j], s, Math.abs(s), relTol);
           }
     },
   };
@@ -153,7 +165,7 @@ function ivfFlatScanCase(be: Backend, metric: Metric): ConformanceCase {
 /** The product-quantizer kernels' cases, in the order the suite runs them. */
 export function pqCases(be: Backend, relTol: number): ConformanceCase[] {
   return [
-    ...METRICS.map((m) => pqTablesCase(be, m, relTol)),
+    ...TABLE_SHAPES.flatMap((shape) => METRICS.map((m) => pqTablesCase(be, m, shape, relTol))),
     ...METRICS.map((m) => adcScanCase(be, m, relTol)),
     ...METRICS.map((m) => ivfAdcScanCase(be, m, relTol)),
     ...METRICS.map((m) => ivfFlatScanCase(be, m)),

@@ -8,7 +8,7 @@ import type { Backend } from '../types.js';
 import { DEFAULT_TILE_CELLS, forEachNativeScoreTile, nativeBestColumns, openNativeSessions } from './dense.js';
 
 export interface NativeBackendOptions {
-  /** Most float32 scores one onnxruntime call writes (default 2^22, 16 MiB); bigger work is split into tiles. */
+  /** Most float32 scores one onnxruntime call writes (default 2^20, 4 MiB); bigger work is split into tiles. */
   maxOutput?: number;
 }
 
