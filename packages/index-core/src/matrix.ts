@@ -1,4 +1,5 @@
 import { LibvqError, invalidArgument } from './errors.js';
+import { sharedArray } from './parallel/shared.js';
 
 /**
  * A dense row-major float32 matrix: component j of row i is data[i * dim + j].
@@ -31,8 +32,9 @@ export function sliceRows(m: Matrix, start: number, end: number): Matrix {
 }
 
 /** Copies the rows whose indices are given into a new matrix. */
-export function gatherRows(m: Matrix, indices: ArrayLike<number>): Matrix {
-  const out = new Float32Array(indices.length * m.dim);
+export function gatherRows(m: Matrix, indices: ArrayLike<number>, shared = false): Matrix {
+  // shared: the rows go straight to shared memory (worker threads read them there) instead of a copy made after.
+  const out = shared ? sharedArray(Float32Array, indices.length * m.dim) : new Float32Array(indices.length * m.dim);
   for (let i = 0; i < indices.length; i++) {
     const r = indices[i];
     out.set(m.data.subarray(r * m.dim, (r + 1) * m.dim), i * m.dim);
