@@ -30,6 +30,47 @@ export type ScoreTiles = typeof forEachScoreTile;
 /** How a backend finds the best column of y for every row of x (see bestColumns). */
 export type BestColumns = typeof bestColumns;
 
+/** One backend's dense product, tile by tile: load columns j0..j1 of y, then fill a tile with rows i0..i1 of x against them. */
+export interface TileProduct {
+  columns(j0: number, j1: number): void;
+  rows(i0: number, i1: number, tile: Float32Array): void;
+}
+
+/**
+ * The tile loop every backend's score tiles share: blocks of BY columns of y, in each blocks of BX rows of x, the
+ * product's dot products turned into squared distances for l2, then handed to visit(i0, i1, j0, j1, tile) (row
+ * stride j1 − j0). One buffer serves every tile.
+ */
+export function visitScoreTiles(
+  xRows: number,
+  yRows: number,
+  x: Float32Array,
+  y: Float32Array,
+  dim: number,
+  l2: boolean,
+  BX: number,
+  BY: number,
+  product: TileProduct,
+  visit: (i0: number, i1: number, j0: number, j1: number, tile: Float32Array) => void,
+): void {
+  if (xRows === 0 || yRows === 0) return;
+  const buf = new Float32Array(BX * BY);
+  const xn = l2 ? rowNormsSq(x, xRows, dim) : null;
+  const yn = l2 ? rowNormsSq(y, yRows, dim) : null;
+  for (let j0 = 0; j0 < yRows; j0 += BY) {
+    const j1 = Math.min(yRows, j0 + BY);
+    const w = j1 - j0;
+    product.columns(j0, j1);
+    for (let i0 = 0; i0 < xRows; i0 += BX) {
+      const i1 = Math.min(xRows, i0 + BX);
+      const tile = buf.subarray(0, (i1 - i0) * w);
+      product.rows(i0, i1, tile);
+      if (xn !== null && yn !== null) dotsToL2(tile, i0, i1, j0, j1, xn, yn);
+      visit(i0, i1, j0, j1, tile);
+    }
+  }
+}
+
 /**
  * Visits x × y in tiles of scores: calls visit(i0, i1, j0, j1, tile) where tile holds rows i0..i1 of
  * x against columns j0..j1 of y (row stride = j1 - j0). ip → dot products; l2 → ‖x − y‖² from norms.
@@ -46,22 +87,12 @@ export function forEachScoreTile(
 ): void {
   const BX = 64;
   const BY = Math.max(64, Math.min(4096, Math.floor(262144 / Math.max(dim, 1))));
-  const tile = new Float32Array(BX * BY);
   const gemm = simdGemm(dim);
   gemm.reserve(BX, Math.min(BY, yRows));
-  const xn = l2 ? rowNormsSq(x, xRows, dim) : null;
-  const yn = l2 ? rowNormsSq(y, yRows, dim) : null;
-  for (let j0 = 0; j0 < yRows; j0 += BY) {
-    const j1 = Math.min(yRows, j0 + BY);
-    const w = j1 - j0;
-    gemm.setY(y, j0, j1);
-    for (let i0 = 0; i0 < xRows; i0 += BX) {
-      const i1 = Math.min(xRows, i0 + BX);
-      gemm.run(x, i0, i1, tile);
-      if (xn !== null && yn !== null) dotsToL2(tile, i0, i1, j0, j1, xn, yn);
-      visit(i0, i1, j0, j1, tile);
-    }
-  }
+  visitScoreTiles(xRows, yRows, x, y, dim, l2, BX, BY, {
+    columns: (j0, j1) => gemm.setY(y, j0, j1),
+    rows: (i0, i1, tile) => gemm.run(x, i0, i1, tile),
+  }, visit);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { dotsToL2, rowNormsSq } from '../js/dot-tile.js';
+import { rowNormsSq, visitScoreTiles } from '../js/dot-tile.js';
 import { bestModel, scoresModel } from './graphs.js';
 import { OrtSession } from './ort-session.js';
 
@@ -47,25 +47,16 @@ export function forEachNativeScoreTile(
   visit: (i0: number, i1: number, j0: number, j1: number, tile: Float32Array) => void,
   tileCells = DEFAULT_TILE_CELLS,
 ): void {
-  if (xRows === 0 || yRows === 0) return;
   const { scores } = native();
-  const BY = Math.min(yRows, MAX_TILE_COLUMNS, tileCells);
+  const BY = Math.min(Math.max(yRows, 1), MAX_TILE_COLUMNS, tileCells);
   const BX = Math.max(1, Math.min(xRows, Math.floor(tileCells / BY)));
-  const buf = new Float32Array(BX * BY);
-  const xn = l2 ? rowNormsSq(x, xRows, dim) : null;
-  const yn = l2 ? rowNormsSq(y, yRows, dim) : null;
-  for (let j0 = 0; j0 < yRows; j0 += BY) {
-    const j1 = Math.min(yRows, j0 + BY);
-    const w = j1 - j0;
-    const yb = f32(y.subarray(j0 * dim, j1 * dim), [w, dim]);
-    for (let i0 = 0; i0 < xRows; i0 += BX) {
-      const i1 = Math.min(xRows, i0 + BX);
-      const tile = buf.subarray(0, (i1 - i0) * w);
-      scores.run({ X: f32(x.subarray(i0 * dim, i1 * dim), [i1 - i0, dim]), Y: yb }, { S: out32(tile, [i1 - i0, w]) });
-      if (xn !== null && yn !== null) dotsToL2(tile, i0, i1, j0, j1, xn, yn);
-      visit(i0, i1, j0, j1, tile);
-    }
-  }
+  let yb = f32(y.subarray(0, 0), [0, dim]);
+  visitScoreTiles(xRows, yRows, x, y, dim, l2, BX, BY, {
+    columns: (j0, j1) => {
+      yb = f32(y.subarray(j0 * dim, j1 * dim), [j1 - j0, dim]);
+    },
+    rows: (i0, i1, tile) => scores.run({ X: f32(x.subarray(i0 * dim, i1 * dim), [i1 - i0, dim]), Y: yb }, { S: out32(tile, [i1 - i0, yb.dims[0]]) }),
+  }, visit);
 }
 
 /**
