@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerBench } from './commands/bench.js';
 import { registerBuild } from './commands/build.js';
+import { registerCluster, registerWorker } from './commands/cluster.js';
 import { registerDemoAnn } from './commands/demo-ann.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEncode } from './commands/encode.js';
@@ -12,6 +13,7 @@ import { registerTrain } from './commands/train.js';
 /** Every command of `libvq`, in help order; each lives in commands/<name>.ts and registers itself on the program. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerPreprocess, registerEncode, registerBuild, registerTrain, registerSearch, registerEval, registerBench, registerDemo, registerDemoAnn,
+  registerCluster, registerWorker,
 ];
 
 export function createProgram(): Command {

@@ -1,8 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeVectors } from '@libvq/dataset';
+import { startRedis } from '@libvq/cluster/testing';
 import { installPacked, run } from './helpers/packed-install.js';
+import { clusteredVectors } from './index-fixtures.js';
 import { writeTinyCollection } from './tiny-collection.js';
 
 /*
@@ -15,10 +19,11 @@ const root = mkdtempSync(join(tmpdir(), 'libvq-installed-'));
 const work = join(root, 'work');
 const env = { ...process.env, LIBVQ_CACHE_DIR: join(root, 'cache') };
 let bin = '';
+let app = '';
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 beforeAll(async () => {
-  const app = await installPacked(root, ['index-core', 'dataset', 'encoder', 'glove', 'train', 'cli']);
+  app = await installPacked(root, ['index-core', 'dataset', 'encoder', 'glove', 'train', 'cluster', 'cli']);
   bin = join(app, 'node_modules', '.bin', 'libvq');
   mkdirSync(work);
 }, 300_000);
@@ -61,5 +66,36 @@ describe('the installed libvq binary', () => {
     await libvq(['search', '--index', 'trained/index.faiss', '--queries', 'pre/dev-queries.embeddings.arrow', '--k', '20', '-o', 'dev.results.arrow']);
     const ev = await libvq(['eval', '--results', 'dev.results.arrow', '--exact', 'pre/docs.embeddings.arrow']);
     expect(ev.stdout).toMatch(/R@1/);
+  }, 300_000);
+
+  it("the README's many-machines commands: 2 installed `libvq worker`s and `libvq cluster build` give `libvq build`'s bytes (100,000 x 32, IVF1024)", async () => {
+    const redis = await startRedis();
+    const userEnv: NodeJS.ProcessEnv = { ...env };
+    delete userEnv.NODE_PATH; // as run() does: the installed app alone, not the repository's store
+    const workers = [0, 1].map(() => spawn(bin, ['worker', '--redis', redis.url], { cwd: work, env: userEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
+    try {
+      await writeVectors(join(work, 'many.npy'), clusteredVectors(100_000, 32, 8, 64));
+      const opts = ['--factory', 'IVF1024,PQ8x8', '--metric', 'l2', '--train-size', '50000'];
+      await libvq(['build', 'many.npy', ...opts, '-o', 'one.faiss']);
+      const r = await libvq(['cluster', 'build', 'many.npy', ...opts, '--redis', redis.url, '--shard-rows', '25000', '-o', 'many.faiss']);
+      expect(r.stdout).toMatch(/ntotal 100000, .* 4 shards encoded and merged/);
+      expect(readFileSync(join(work, 'many.faiss')).equals(readFileSync(join(work, 'one.faiss')))).toBe(true);
+    } finally {
+      for (const w of workers) w.kill('SIGKILL');
+      await redis.stop();
+    }
+    // Without the optional @libvq/cluster, the cluster commands say what to install. pnpm links a package next to
+    // the CLI's real directory, in its hoisted .pnpm/node_modules and in the app's node_modules: hide all three.
+    const links = [
+      join(realpathSync(join(app, 'node_modules', '@libvq', 'cli')), '..', 'cluster'),
+      join(app, 'node_modules', '.pnpm', 'node_modules', '@libvq', 'cluster'),
+      join(app, 'node_modules', '@libvq', 'cluster'),
+    ].filter((p) => existsSync(p));
+    for (const p of links) renameSync(p, `${p}.away`);
+    try {
+      await expect(libvq(['worker', '--redis', 'redis://127.0.0.1:1'])).rejects.toThrow(/UNSUPPORTED.*npm i @libvq\/cluster/);
+    } finally {
+      for (const p of links) renameSync(`${p}.away`, p);
+    }
   }, 300_000);
 });

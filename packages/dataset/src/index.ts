@@ -6,6 +6,7 @@
 // Vectors
 export { readVectors, writeVectors, vectorFormat, type VectorsFile, type VectorFormat, type ReadVectorsOptions, type WriteVectorsOptions } from './vectors/vector-files.js';
 export { openVectors, sampleVectors, defaultBatchRows, type VectorSource, type VectorBatch } from './vectors/vector-source.js';
+export { planIndexBuild, type IndexBuildSpec } from './vectors/index-plan.js';
 export { matrixFromArrow, readEmbeddings, writeEmbeddings, type EmbeddingsFile } from './arrow/embeddings.js';
 export { readResults, writeResults, type SearchResults } from './arrow/results-table.js';
 export type { RowIds } from './arrow/columns.js';

@@ -73,6 +73,34 @@ describe('openVectors: batch-by-batch reading', () => {
     for (const b of [1, 64, 1000, 5000]) expect(await collect(path, b, dim)).toEqual(x.data);
   });
 
+  it('row ranges (shards) read exactly rows [start, end) of every format, batch starts numbered in the file', async () => {
+    const lance = join(dir, 'lance-ranges.arrow');
+    writeLanceStyleStream(lance, x); // record batches of 100 rows: ranges start and end inside them
+    for (const [name, dim] of [...files, ['lance-ranges.arrow', undefined] as [string, undefined]]) {
+      const path = join(dir, name);
+      if (name !== 'lance-ranges.arrow') await writeVectors(path, x);
+      const src = await openVectors(path, { dim });
+      try {
+        for (const [start, end, b] of [[0, ROWS, 64], [150, 151, 7], [99, 401, 64], [1000, ROWS, 5000], [300, 300, 8]]) {
+          const got = new Float32Array((end - start) * DIM);
+          let next = start;
+          for await (const batch of src.batches(b, { start, end })) {
+            expect(batch.start).toBe(next);
+            got.set(batch.matrix.data, (batch.start - start) * DIM);
+            next += batch.matrix.rows;
+          }
+          expect(next).toBe(end);
+          expect(got).toEqual(x.data.subarray(start * DIM, end * DIM));
+        }
+        const bad = async (start: number, end: number) => { for await (const _ of src.batches(8, { start, end })) void _; };
+        await expect(bad(5, 4)).rejects.toThrow(/row range of .*0 <= start <= end <= 1037.*\[5, 4\)/);
+        await expect(bad(0, ROWS + 1)).rejects.toThrow(/\[0, 1038\)/);
+      } finally {
+        await src.close();
+      }
+    }
+  });
+
   it('a float64 .npy is read in batches as float32', async () => {
     const p = join(dir, 'v64.npy');
     python(`

@@ -16,7 +16,9 @@ export type LibvqErrorCode =
   /** The process could not allocate memory for what the input asked (a limit such as `ulimit -v`, or a huge input). */
   | 'OUT_OF_MEMORY'
   /** A libvq bug caught by a self-check (e.g. a written index that does not read back as itself). */
-  | 'INTERNAL';
+  | 'INTERNAL'
+  /** A job of a distributed run (@libvq/cluster) failed for good: its retries are spent, or its input is bad. */
+  | 'JOB_FAILED';
 
 export class LibvqError extends Error {
   readonly code: LibvqErrorCode;

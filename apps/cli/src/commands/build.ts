@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import {
-  LibvqError, addBatches, checkTrainingSize, defaultTrainingSize, describeIndex, indexFactory, writeIndexSync, type FactoryOptions, type Index,
+  addBatches, describeIndex, writeIndexSync, type FactoryOptions, type Index,
 } from '@libvq/index-core';
 import { type Backend } from '@libvq/index-core/backend';
 import { DEFAULT_METRIC, type MetricOrCosine } from '@libvq/index-core/util';
@@ -9,10 +9,10 @@ import { withConfig } from '../config.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress, withStageProgress } from '../progress.js';
 import { trainingBars } from '../training-bars.js';
-import { defaultBatchRows, sampleVectors, type VectorSource } from '@libvq/dataset';
+import { defaultBatchRows, planIndexBuild, sampleVectors, type IndexBuildSpec, type VectorSource } from '@libvq/dataset';
 import { METRIC_HELP, VECTORS_FORMATS, formatBytes, intOption, metricOption, openVectorsArg } from '../vectors-arg.js';
 
-interface BuildFlags {
+export interface BuildFlags {
   out: string;
   factory: string;
   metric: MetricOrCosine;
@@ -31,6 +31,12 @@ interface BuildFlags {
 export function opqOptions(f: { opqNiter?: number; opqTrainPoints?: number }): FactoryOptions {
   if (f.opqNiter === undefined && f.opqTrainPoints === undefined) return {};
   return { opq: { niter: f.opqNiter, maxTrainPoints: f.opqTrainPoints } };
+}
+
+/** The index `libvq build` (and `libvq cluster build`) makes, from their shared flags. */
+export function buildSpec(flags: BuildFlags): IndexBuildSpec {
+  const { factory, metric, seed, trainSize, backend, threads } = flags;
+  return { factory, metric, seed, trainSize, backend, threads, ...opqOptions(flags) };
 }
 
 /** Draws the seeded training sample and trains on it; the sample lives only in this call, so it is freed before the adds. */
@@ -53,12 +59,9 @@ export function backendNote(b: Backend): string {
   return b.name === 'js' ? '' : `, backend ${b.name}${'mode' in b ? ` (${String(b.mode)})` : ''}`;
 }
 
-export function registerBuild(program: Command): void {
-  const cmd = program
-    .command('build')
-    .description('train an index on VECTORS, add them (ids = row numbers) and write it in faiss\'s .faiss format')
-    .argument('<vectors>', `vectors to index: ${VECTORS_FORMATS}`)
-    .requiredOption('-o, --out <index>', 'index file to write (.faiss; readable by faiss.read_index)')
+/** The options `libvq build` and `libvq cluster build` share: what index, trained how, on which file. */
+export function addIndexBuildOptions(cmd: Command): Command {
+  return cmd
     .requiredOption('--factory <spec>', 'faiss factory string: (L2norm,)?(OPQ<M>[_<d>],)?(IVF<nlist>,)?(Flat|PQ<M>x<nbits>|PQ<M>x4fs[r]), e.g. "OPQ20,IVF1024,PQ20x8"; OPQ<M>_<d> also reduces the dimension to d (8 bytes on 100-d: "OPQ8_96,IVF1024,PQ8x8"); PQ<M>x4fs is 4-bit fast-scan (faiss\'s IVFPQFastScan; x4fsr: codes of residuals)')
     .option('--metric <m>', METRIC_HELP, metricOption, DEFAULT_METRIC)
     .option('--seed <n>', 'seed for every random choice (same seed, same index bytes)', intOption('--seed', 0, 0xffffffff), 1234)
@@ -69,7 +72,16 @@ export function registerBuild(program: Command): void {
     .option('--column <name>', 'Arrow files: the vector column (default "embedding" or the only FixedSizeList<Float32> column)')
     .option('--dim <d>', '.memmap files: the vector dimension', intOption('--dim', 1))
     .option('--threads <n>', 'threads for k-means, PQ training and encoding (the index bytes are the same for any value)', intOption('--threads', 1, 256), 1)
-    .addOption(backendOption())
+    .addOption(backendOption());
+}
+
+export function registerBuild(program: Command): void {
+  const cmd = program
+    .command('build')
+    .description('train an index on VECTORS, add them (ids = row numbers) and write it in faiss\'s .faiss format')
+    .argument('<vectors>', `vectors to index: ${VECTORS_FORMATS}`)
+    .requiredOption('-o, --out <index>', 'index file to write (.faiss; readable by faiss.read_index)');
+  addIndexBuildOptions(cmd)
     .addHelpText(
       'after',
       `
@@ -89,16 +101,7 @@ draw their own progress bar.`,
       // plus one batch (and the training sample), whatever the file's size.
       const src = await openVectorsArg(path, 'VECTORS', { dim: flags.dim, column: flags.column });
       try {
-        if (src.rows === 0) throw new LibvqError('INSUFFICIENT_DATA', `VECTORS ${path}: the file holds no vectors; nothing to train on or index`);
-        if (flags.trainSize !== undefined && flags.trainSize > src.rows) {
-          throw new LibvqError('INVALID_ARGUMENT', `--train-size: ${flags.trainSize} exceeds the ${src.rows} vectors in ${path}`);
-        }
-        // Built before training so a bad factory or an M that does not divide d fails before any work.
-        const index = indexFactory(src.dim, factory, flags.metric, flags.backend, opqOptions(flags));
-        index.threads = flags.threads;
-        const trainSize = Math.min(src.rows, flags.trainSize ?? defaultTrainingSize(index));
-        // Before the sample is read: a set too small for a stage fails now, not after the stages before it.
-        checkTrainingSize(index, trainSize);
+        const { index, trainSize } = planIndexBuild(src, buildSpec(flags));
         const t0 = performance.now();
         await trainOnSample(index, factory, src, trainSize, flags.seed);
         const t1 = performance.now();

@@ -23,6 +23,7 @@ export const PACKAGE_DIRS = {
   encoder: 'packages/encoder',
   glove: 'packages/glove',
   train: 'packages/train',
+  cluster: 'packages/cluster',
   cli: 'apps/cli',
 } as const;
 export type PackageName = keyof typeof PACKAGE_DIRS;

@@ -25,8 +25,11 @@ export interface VectorSource {
   readonly path: string;
   readonly rows: number;
   readonly dim: number;
-  /** The file's rows in order, `batchRows` at a time (the last batch may be shorter). Values are checked finite. */
-  batches(batchRows: number): AsyncGenerator<VectorBatch>;
+  /**
+   * The file's rows in order, `batchRows` at a time (the last batch may be shorter). Values are checked finite.
+   * `range`: only rows [start, end) (a shard of the file; batch starts stay file row numbers).
+   */
+  batches(batchRows: number, range?: RowSpan): AsyncGenerator<VectorBatch>;
   close(): Promise<void>;
 }
 
@@ -35,8 +38,24 @@ export function defaultBatchRows(dim: number): number {
   return Math.max(1024, Math.floor((64 << 20) / (4 * dim)));
 }
 
+/** Rows [start, end) of a file. */
+interface RowSpan {
+  start: number;
+  end: number;
+}
+
 function checkBatchRows(batchRows: number): void {
   if (!Number.isInteger(batchRows) || batchRows < 1) throw invalidArgument('batchRows', 'a positive integer', batchRows);
+}
+
+/** The rows a batches() call reads: `range` checked against the file's rows, or all of them. */
+function rowsToRead(path: string, rows: number, range: RowSpan | undefined): RowSpan {
+  if (range === undefined) return { start: 0, end: rows };
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > rows) {
+    throw invalidArgument(`row range of ${path}`, `0 <= start <= end <= ${rows} (the file's rows)`, `[${start}, ${end})`);
+  }
+  return { start, end };
 }
 
 /** Where row r's values start, how many bytes a row takes, and how its elements are stored (also row-reader.ts's). */
@@ -65,14 +84,15 @@ class StridedSource implements VectorSource {
     return this.layout.dim;
   }
 
-  async *batches(batchRows: number): AsyncGenerator<VectorBatch> {
+  async *batches(batchRows: number, range?: RowSpan): AsyncGenerator<VectorBatch> {
     checkBatchRows(batchRows);
-    const { rows, dim, offset, rowBytes, prefix, elem } = this.layout;
+    const { dim, offset, rowBytes, prefix, elem } = this.layout;
+    const { start: first, end } = rowsToRead(this.path, this.layout.rows, range);
     const plain = prefix === 0 && elem === 'f4';
     // One scratch buffer reused by every batch of a non-float32 or prefixed layout.
-    const scratch = plain ? null : new ArrayBuffer(Math.min(batchRows, rows) * rowBytes);
-    for (let start = 0; start < rows; start += batchRows) {
-      const n = Math.min(batchRows, rows - start);
+    const scratch = plain ? null : new ArrayBuffer(Math.min(batchRows, end - first) * rowBytes);
+    for (let start = first; start < end; start += batchRows) {
+      const n = Math.min(batchRows, end - start);
       const data = new Float32Array(n * dim);
       const what = `rows ${start}..${start + n - 1}`;
       if (plain) {
@@ -141,19 +161,27 @@ class ArrowSource implements VectorSource {
     }
   }
 
-  async *batches(batchRows: number): AsyncGenerator<VectorBatch> {
+  async *batches(batchRows: number, range?: RowSpan): AsyncGenerator<VectorBatch> {
     checkBatchRows(batchRows);
+    const { start: first, end } = rowsToRead(this.path, this.rows, range);
+    if (first === end) return;
     const a = await openArrowBatches(this.path);
     const dim = this.dim;
     try {
-      // Record batches are re-cut to batchRows: `pending` collects rows until a batch is full.
-      let pending = new Float32Array(Math.min(batchRows, this.rows) * dim);
+      // Record batches are re-cut to batchRows: `pending` collects rows until a batch is full. Record batches
+      // before `first` are read (a stream has no index to seek by) but not copied or checked.
+      let pending = new Float32Array(Math.min(batchRows, end - first) * dim);
       let filled = 0;
-      let start = 0;
+      let start = first;
+      let seen = 0;
       for await (const b of a.batches as AsyncIterable<RecordBatch>) {
-        const values = vectorColumnData(b, this.column, this.path, start + filled);
-        for (let at = 0; at < b.numRows; ) {
-          const take = Math.min(b.numRows - at, batchRows - filled);
+        const bStart = seen;
+        seen += b.numRows;
+        if (seen <= first) continue;
+        if (bStart >= end) break;
+        const values = vectorColumnData(b, this.column, this.path, bStart);
+        for (let at = Math.max(0, first - bStart); at < b.numRows && start + filled < end; ) {
+          const take = Math.min(b.numRows - at, batchRows - filled, end - start - filled);
           pending.set(values.subarray(at * dim, (at + take) * dim), filled * dim);
           filled += take;
           at += take;
@@ -163,11 +191,11 @@ class ArrowSource implements VectorSource {
             yield { start, matrix };
             start += filled;
             filled = 0;
-            pending = new Float32Array(Math.min(batchRows, this.rows - start) * dim);
+            pending = new Float32Array(Math.min(batchRows, end - start) * dim);
           }
         }
       }
-      if (start + filled !== this.rows) throw new LibvqError('BAD_FILE', `${this.path}: changed while being read (${this.rows} rows counted, ${start + filled} read)`);
+      if (start + filled !== end) throw new LibvqError('BAD_FILE', `${this.path}: changed while being read (${this.rows} rows counted, ${seen} read)`);
       if (filled > 0) {
         const matrix = { rows: filled, dim, data: pending.subarray(0, filled * dim) };
         checkMatrix(matrix, this.path, undefined, start);

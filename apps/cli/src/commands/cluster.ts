@@ -1,0 +1,171 @@
+import { stat } from 'node:fs/promises';
+import { type Command, Option } from 'commander';
+import { LibvqError } from '@libvq/index-core';
+import type * as Cluster from '@libvq/cluster';
+import type * as ClusterJobs from '@libvq/cluster/jobs';
+import { withConfig } from '../config.js';
+import { withStageProgress, type StageBar } from '../progress.js';
+import { trainingBars } from '../training-bars.js';
+import { VECTORS_FORMATS, formatBytes, intOption } from '../vectors-arg.js';
+import { addIndexBuildOptions, buildSpec, type BuildFlags } from './build.js';
+
+/*
+ * `libvq cluster build` enqueues a build on a BullMQ queue and follows it; `libvq worker` serves the queue's jobs.
+ * Both need @libvq/cluster (BullMQ and its Redis client), which the single-machine commands never load: it is an
+ * optional dependency, imported only here.
+ */
+async function loadCluster(): Promise<typeof Cluster & Pick<typeof ClusterJobs, 'describeQueue'>> {
+  try {
+    return { ...(await import('@libvq/cluster')), describeQueue: (await import('@libvq/cluster/jobs')).describeQueue };
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new LibvqError('UNSUPPORTED', 'the cluster commands need @libvq/cluster (BullMQ + a Redis client), an optional package: npm i @libvq/cluster', { cause: e });
+    }
+    throw e;
+  }
+}
+
+const REDIS_HELP = 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss://... for TLS (default: $LIBVQ_REDIS_URL); the password is never printed';
+
+function redisOption(): Option {
+  return new Option('--redis <url>', REDIS_HELP).env('LIBVQ_REDIS_URL').makeOptionMandatory();
+}
+
+function queueOption(): Option {
+  return new Option('--queue <name>', 'BullMQ queue: the enqueuer and its workers name the same one').default('libvq');
+}
+
+interface ClusterBuildFlags extends BuildFlags {
+  redis: string;
+  queue: string;
+  shardRows: number;
+  workDir?: string;
+  run?: string;
+  attempts: number;
+}
+
+interface WorkerFlags {
+  redis: string;
+  queue: string;
+  concurrency: number;
+  lockMs: number;
+}
+
+/** The run's stages: the train job's own (as `libvq build` draws them), then the shards encoded, then the merge. */
+function clusterBars(factory: string): StageBar {
+  const train = trainingBars(factory);
+  return (stage) => {
+    if (stage === 'encode') return { label: 'encoding shards (all workers)', unit: 'vectors' };
+    if (stage === 'merge') return { label: 'merging shards', unit: 'vectors' };
+    if (stage === 'train:sample') return { label: 'reading the training sample', unit: 'vectors' };
+    if (stage?.startsWith('train:')) return train(stage.slice('train:'.length));
+    return { label: 'waiting for a worker to train', unit: 'it' };
+  };
+}
+
+export function registerCluster(program: Command): void {
+  const cluster = program
+    .command('cluster')
+    .description('run the batch work on many worker processes and machines (BullMQ jobs on Redis; see `libvq worker`)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  libvq cluster build /shared/docs.npy --factory "IVF4096,PQ32x8" --redis redis://10.0.0.5:6379 -o /shared/docs.faiss
+
+Needs the optional package @libvq/cluster (npm i @libvq/cluster) and a Redis with appendonly yes.`,
+    );
+  const build = cluster
+    .command('build')
+    .description('build an index like `libvq build`, on the workers of a queue: train once, encode shards of rows in parallel, merge (same seed, same bytes)')
+    .argument('<vectors>', `vectors to index, on storage every worker reads at the same path: ${VECTORS_FORMATS}`)
+    .requiredOption('-o, --out <index>', 'index file to write (.faiss), on the shared storage')
+    .addOption(redisOption())
+    .addOption(queueOption())
+    .option('--shard-rows <n>', 'rows per encode job', intOption('--shard-rows', 1), 100_000)
+    .option('--work-dir <dir>', 'where the trained index and the shards go, on the shared storage (default: <out>.run-<run>)')
+    .option('--run <name>', 'name of the run (default: a fresh one); the name of an earlier run follows that run instead of starting another')
+    .option('--attempts <n>', 'attempts per job before the run fails (exponential backoff between them)', intOption('--attempts', 1, 100), 3);
+  addIndexBuildOptions(build)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  libvq cluster build /shared/docs.npy --factory "IVF4096,PQ32x8" --redis redis://10.0.0.5:6379 -o /shared/docs.faiss
+  libvq cluster build /shared/docs.npy --factory "OPQ32,IVF4096,PQ32x8" --redis rediss://libvq:PASSWORD@redis.internal:6380/1 --shard-rows 1000000 -o /shared/docs.faiss
+
+Start the workers first (\`libvq worker --redis URL\`, on every machine).
+Every path (vectors, --out, --work-dir) must be the same on every worker. The index equals \`libvq build\`'s with
+the same options, byte for byte, for any number of workers. Redis must keep its data across a restart
+(appendonly yes) for a run to survive one.`,
+    )
+    .action(async (path: string, flags: ClusterBuildFlags) => {
+      const c = await loadCluster();
+      const connection = { redis: flags.redis, queue: flags.queue };
+      console.error(`libvq cluster build: ${c.describeQueue(connection)}`);
+      let lastWorkers = -1;
+      const r = await withStageProgress(
+        clusterBars(flags.factory),
+        (onProgress) =>
+          c.buildOnCluster({
+            ...connection,
+            vectors: { path, dim: flags.dim, column: flags.column },
+            spec: buildSpec(flags),
+            out: flags.out,
+            shardRows: flags.shardRows,
+            workDir: flags.workDir,
+            run: flags.run,
+            attempts: flags.attempts,
+            onProgress,
+            onWarning: (line) => console.error(`libvq cluster build: ${line}`),
+            onWorkers: (n) => {
+              if (n === 0 && lastWorkers !== 0) console.error(`libvq cluster build: no worker is connected to ${c.describeQueue(connection)} yet; start some with \`libvq worker --redis URL\``);
+              lastWorkers = n;
+            },
+          }),
+      );
+      const bytes = (await stat(r.out)).size;
+      console.log(
+        `run ${r.run}: ntotal ${r.ntotal}, ${bytes} bytes (${formatBytes(bytes)}) -> ${r.out}; trained on ${r.train.trainSize} in ${r.train.seconds.toFixed(2)} s, ` +
+          `${r.shards} shards encoded and merged, ${r.wallSeconds.toFixed(2)} s in all; sha256 ${r.sha256}`,
+      );
+    });
+  withConfig(build, { apiNames: { 'opq.niter': 'opqNiter', 'opq.maxTrainPoints': 'opqTrainPoints' } });
+}
+
+export function registerWorker(program: Command): void {
+  const cmd = program
+    .command('worker')
+    .description('serve the jobs of `libvq cluster ...` runs from a BullMQ queue until stopped (Ctrl-C / SIGTERM finishes the running job first)')
+    .addOption(redisOption())
+    .addOption(queueOption())
+    .option('--concurrency <n>', 'jobs run at once by this process (a job uses one core; start one worker per core instead for CPU work)', intOption('--concurrency', 1, 64), 1)
+    .option('--lock-ms <n>', "a job's lock: if this worker dies, its job is run again elsewhere after this long", intOption('--lock-ms', 500), 30_000)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  libvq worker --redis redis://10.0.0.5:6379
+  libvq worker --redis rediss://libvq:PASSWORD@redis.internal:6380/1 --queue nightly --lock-ms 60000
+
+Run one per core you give to the work (a job uses one core), on every machine that sees the shared files.`,
+    )
+    .action(async (flags: WorkerFlags) => {
+      const c = await loadCluster();
+      const connection = { redis: flags.redis, queue: flags.queue };
+      const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+      const w = await c.startWorker({ ...connection, concurrency: flags.concurrency, lockMs: flags.lockMs, log });
+      log(`worker ${process.pid} ready: ${c.describeQueue(connection)}`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          log(`worker ${process.pid}: ${signal}, finishing the running job`);
+          void w.close().then(resolve);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+      log(`worker ${process.pid} stopped`);
+    });
+  withConfig(cmd);
+}

@@ -1,0 +1,189 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { writeVectors } from '@libvq/dataset';
+import { startRedis, type RedisServer } from '@libvq/cluster/testing';
+import { registerCluster } from '../src/commands/cluster.js';
+import { runLibvq } from './cli-runner.js';
+import { clusteredVectors, libvq } from './index-fixtures.js';
+
+/*
+ * `libvq cluster build` on `libvq worker` processes and a real redis-server, against the oracle that matters: the
+ * bytes of the one-process `libvq build` with the same options. Then the faults: a worker killed (SIGKILL) in the
+ * middle of a job, Redis killed and restarted mid-run, a corrupt shard of the input, and a password-protected Redis
+ * whose password never reaches the output.
+ */
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const MAIN = join(ROOT, 'apps/cli/src/main.ts');
+const dir = mkdtempSync(join(tmpdir(), 'libvq-cluster-'));
+const ROWS = 200_000;
+const DIM = 64;
+const vectors = join(dir, 'docs.npy');
+const BUILD = ['--factory', 'IVF1024,PQ8x8', '--metric', 'l2', '--seed', '11', '--train-size', '50000'];
+let redis: RedisServer;
+let expected: Buffer;
+const workers: Worker[] = [];
+
+interface Worker {
+  proc: ChildProcess;
+  log: string;
+  /** Resolves with the first log line matching re. */
+  waitFor(re: RegExp): Promise<string>;
+}
+
+/** A `libvq worker` process with a 2 s lock (a dead worker's job is run again within seconds). */
+async function startWorker(url: string, queue: string): Promise<Worker> {
+  const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, 'worker', '--redis', url, '--queue', queue, '--lock-ms', '2000'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const w: Worker = {
+    proc,
+    log: '',
+    waitFor: (re) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const line = w.log.split('\n').find((l) => re.test(l));
+          if (line !== undefined) {
+            proc.stdout!.off('data', check);
+            resolve(line);
+          }
+        };
+        proc.stdout!.on('data', check);
+        proc.once('exit', (code) => reject(new Error(`worker exited (${code}) before ${re}:\n${w.log}`)));
+        check();
+      }),
+  };
+  proc.stdout!.on('data', (d: Buffer) => (w.log += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (w.log += d.toString()));
+  workers.push(w);
+  await w.waitFor(/ready: queue/);
+  return w;
+}
+
+async function stopWorkers(): Promise<void> {
+  await Promise.all(
+    workers.splice(0).map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          if (w.proc.exitCode !== null || w.proc.signalCode !== null) return resolve();
+          w.proc.once('exit', () => resolve());
+          w.proc.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
+function clusterBuild(url: string, queue: string, out: string, ...extra: string[]) {
+  return runLibvq([registerCluster], ['cluster', 'build', vectors, '--redis', url, '--queue', queue, '-o', out, '--shard-rows', '40000', ...BUILD, ...extra]);
+}
+
+beforeAll(async () => {
+  await writeVectors(vectors, clusteredVectors(ROWS, DIM, 3, 64));
+  redis = await startRedis();
+  const single = join(dir, 'single.faiss');
+  const r = await libvq('build', vectors, ...BUILD, '-o', single);
+  expect(r.code, r.err).toBe(0);
+  expected = readFileSync(single);
+});
+
+afterEach(async () => {
+  process.exitCode = 0;
+  await stopWorkers();
+});
+
+afterAll(async () => {
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('libvq cluster build on libvq worker processes (real Redis)', () => {
+  it('3 workers build the 200,000-vector IVF1024,PQ8x8 index of `libvq build`, byte for byte; the shards spread over the workers', async () => {
+    const ws = await Promise.all([0, 1, 2].map(() => startWorker(redis.url, 'three')));
+    const out = join(dir, 'three.faiss');
+    const r = await clusterBuild(redis.url, 'three', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/ntotal 200000, .* 5 shards encoded and merged/);
+    expect(r.err).toMatch(/encoding shards \(all workers\) \[#+\] 100% 200000\/200000/);
+    expect(r.err).toMatch(/training PQ8x8 codebooks \[#+\] 100% 8\/8/);
+    expect(readFileSync(out).equals(expected)).toBe(true);
+    const busy = ws.filter((w) => /encode \S+ done/.test(w.log)).length;
+    expect(busy).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a worker killed (SIGKILL) in the middle of an encode job: the job runs again on another worker, same bytes', async () => {
+    const a = await startWorker(redis.url, 'kill');
+    const out = join(dir, 'kill.faiss');
+    const run = clusterBuild(redis.url, 'kill', out);
+    const started = await a.waitFor(/encode \S+ started/);
+    const jobId = /encode (\S+) started/.exec(started)![1];
+    a.proc.kill('SIGKILL');
+    const b = await startWorker(redis.url, 'kill');
+    const r = await run;
+    expect(r.code, r.err).toBe(0);
+    expect(readFileSync(out).equals(expected)).toBe(true);
+    expect(a.log).not.toContain(`encode ${jobId} done`);
+    expect(b.log).toContain(`encode ${jobId} started`);
+    expect(b.log).toContain(`encode ${jobId} done`);
+  });
+
+  it('Redis killed and restarted in the middle of the run (append-only file): the run resumes, same bytes', async () => {
+    const a = await startWorker(redis.url, 'restart');
+    await startWorker(redis.url, 'restart');
+    const out = join(dir, 'restart.faiss');
+    const run = clusterBuild(redis.url, 'restart', out);
+    await a.waitFor(/encode \S+ started/);
+    await redis.restart(1000);
+    const r = await run;
+    expect(r.code, r.err).toBe(0);
+    expect(readFileSync(out).equals(expected)).toBe(true);
+  });
+
+  it('a corrupt shard of the input (a NaN written into row 150,001 after training): its job fails after 2 attempts and the run says which rows and why', async () => {
+    const bad = join(dir, 'bad.npy');
+    copyFileSync(vectors, bad);
+    // Training reads (and checks) every row, so the damage comes after it: the worker that trained is killed once
+    // the train job is done, the file is damaged, and a fresh worker takes the encode jobs.
+    const trainer = await startWorker(redis.url, 'poison');
+    const t0 = performance.now();
+    const run = runLibvq([registerCluster], ['cluster', 'build', bad, '--redis', redis.url, '--queue', 'poison', '-o', join(dir, 'bad.faiss'), '--shard-rows', '40000', '--attempts', '2', ...BUILD]);
+    await trainer.waitFor(/train \S+ done/);
+    trainer.proc.kill('SIGKILL');
+    const header = readFileSync(vectors).subarray(0, 256).indexOf(0x0a) + 1; // .npy: the header ends with \n
+    const fd = openSync(bad, 'r+');
+    writeSync(fd, new Uint8Array(new Float32Array([Number.NaN]).buffer), 0, 4, header + (150_001 * DIM + 5) * 4);
+    closeSync(fd);
+    await startWorker(redis.url, 'poison');
+    const r = await run;
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/encode job \S+ \(rows \[120000, 160000\) of .*bad\.npy\) failed after 2 attempt\(s\): NON_FINITE: .*bad\.npy: row 150001, component 5 is NaN/);
+    expect(performance.now() - t0).toBeLessThan(90_000);
+  });
+
+  it('a Redis with a user and password: redis://user:password@host works, and the password is in no output', async () => {
+    const secured = await startRedis({ user: 'alice', password: 's3cret-pw' });
+    try {
+      const w = await startWorker(secured.url, 'auth');
+      const small = join(dir, 'small.npy');
+      await writeVectors(small, clusteredVectors(5000, 16, 4));
+      const args = ['--factory', 'IVF16,PQ4x8', '--seed', '2'];
+      const one = join(dir, 'small-one.faiss');
+      expect((await libvq('build', small, ...args, '-o', one)).code).toBe(0);
+      const out = join(dir, 'small-cluster.faiss');
+      const r = await runLibvq([registerCluster], ['cluster', 'build', small, '--redis', secured.url, '--queue', 'auth', '-o', out, '--shard-rows', '1500', ...args]);
+      expect(r.code, r.err).toBe(0);
+      expect(readFileSync(out).equals(readFileSync(one))).toBe(true);
+      expect(r.err).toContain('redis://alice:***@127.0.0.1');
+      for (const text of [r.out, r.err, w.log]) expect(text).not.toContain('s3cret');
+      // A wrong password is an error that names the server, not the password.
+      const wrong = await runLibvq([registerCluster], ['cluster', 'build', small, '--redis', secured.url.replace('s3cret-pw', 'nope-pw'), '--queue', 'auth', '-o', out, ...args]);
+      expect(wrong.code).not.toBe(0);
+      expect(wrong.err).not.toContain('nope-pw');
+    } finally {
+      await secured.stop();
+    }
+  });
+});
