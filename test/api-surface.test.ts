@@ -3,10 +3,11 @@ import { exportedNames } from '../scripts/api-surface.js';
 
 // The public API is kept deliberate (issue 12): the names the main entries export may only shrink. When an
 // export is removed, lower the budget here; adding one means removing another (or an argued raise in review).
-// 147 -> 156 (issue 14): a new package, @libvq/cluster (7 names: buildOnCluster, startWorker and their option and
-// result types; the job-level pieces are on /jobs), and @libvq/dataset's planIndexBuild + IndexBuildSpec, the one
-// description of an index build that `libvq build` and the cluster's train job share.
-const BUDGET = 156;
+// 147 -> 161 (issue 14): a new package, @libvq/cluster (12 names: its three runs — buildOnCluster, encodeOnCluster,
+// labelOnCluster — and startWorker, with their option and result types; the job-level pieces are on /jobs), and
+// @libvq/dataset's planIndexBuild + IndexBuildSpec, the one description of an index build that `libvq build` and
+// the cluster's train job share.
+const BUDGET = 161;
 
 describe('public API surface', () => {
   it(`the main entries export at most ${BUDGET} names together`, () => {

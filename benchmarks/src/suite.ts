@@ -71,6 +71,25 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
       return { main: (argv: string[]) => ann.main(argv.includes('--dataset') ? argv : ['--dataset', 'synth1m', ...argv]) };
     },
   },
+  cluster: {
+    description: 'the distributed batch work (issue 14): encode-into-index and virtual-label mining of 1,000,000 × 100 vectors on 1 and 2 built `libvq worker` processes over a real redis-server; speed-up, overhead per job, a replica\'s start-up',
+    options: [
+      quick,
+      out,
+      { flag: '--rows', kind: 'int', description: 'corpus vectors (default 1,000,000; --quick: 100,000)' },
+      { flag: '--queries', kind: 'int', description: 'queries labelled (default 100,000; --quick: 10,000)' },
+      { flag: '--shard-rows', kind: 'int', description: 'rows per encode job (default 50,000)' },
+      { flag: '--label-shard-rows', kind: 'int', description: 'queries per label job (default 10,000)' },
+      { flag: '--workers', kind: 'ints', separator: ',', description: 'worker counts to run (default 1,2)' },
+      { flag: '--factory', kind: 'string', description: 'the index (default IVF1024,PQ20x8)' },
+      { flag: '--train-size', kind: 'int', description: 'training sample (default 100,000)' },
+      { flag: '--nprobe', kind: 'int', description: 'label mining nprobe (default 16)' },
+      { flag: '--neg-num', kind: 'int', description: 'negatives per query (default 99: top 100)' },
+      { flag: '--seed', kind: 'int', description: 'seed of the data and the training (default 1234)' },
+    ],
+    examples: [['--quick'], ['--workers', '1,2', '--shard-rows', '100000']],
+    load: () => import('./cluster.js'),
+  },
   scale: {
     description: 'out-of-core build: a seeded 2,000,000 × 384 .npy (3 GB) built as IVF4096,PQ48x8 and OPQ48,IVF4096,PQ48x8 by the built libvq binary and by faiss from a memmap; train / add time, peak RSS, 10-R@100',
     options: [

@@ -4,9 +4,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { writeVectors } from '@libvq/dataset';
+import { readVectors, writeVectors } from '@libvq/dataset';
+import { addBatches, readIndex, serializeIndex } from '@libvq/index-core';
+import { openVectors } from '@libvq/dataset';
+import { labelsFromRanking, readRankingFile, virtualLabels } from '@libvq/train/fit';
 import { startRedis, type RedisServer } from '@libvq/cluster/testing';
 import { registerCluster } from '../src/commands/cluster.js';
+import { registerTrain } from '../src/commands/train.js';
 import { runLibvq } from './cli-runner.js';
 import { clusteredVectors, libvq } from './index-fixtures.js';
 
@@ -185,5 +189,56 @@ describe('libvq cluster build on libvq worker processes (real Redis)', () => {
     } finally {
       await secured.stop();
     }
+  });
+
+  it('cluster encode: a trained index re-encoded on 2 workers equals reset() + add() of the rows in one process', async () => {
+    await Promise.all([0, 1].map(() => startWorker(redis.url, 'encode')));
+    const half = join(dir, 'half.npy');
+    const x = (await readVectors(vectors)).matrix;
+    await writeVectors(half, { rows: 120_000, dim: DIM, data: x.data.subarray(40_000 * DIM, 160_000 * DIM) });
+    const out = join(dir, 'reencoded.faiss');
+    const r = await runLibvq([registerCluster], ['cluster', 'encode', half, '--index', join(dir, 'single.faiss'), '--redis', redis.url, '--queue', 'encode', '--shard-rows', '25000', '-o', out]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/ntotal 120000, .* 5 shards encoded and merged/);
+    const oracle = await readIndex(join(dir, 'single.faiss'));
+    oracle.reset();
+    const src = await openVectors(half);
+    await addBatches(oracle, src.batches(30_000));
+    await src.close();
+    expect(readFileSync(out).equals(Buffer.from(serializeIndex(oracle)))).toBe(true);
+  });
+
+  it('cluster label: the ranking mined on 2 workers gives the virtual labels of virtualLabels() on the same index; libvq train takes it', async () => {
+    await Promise.all([0, 1].map(() => startWorker(redis.url, 'label')));
+    const queries = join(dir, 'queries.npy');
+    const q = clusteredVectors(3000, DIM, 21, 64);
+    await writeVectors(queries, q);
+    const out = join(dir, 'labels.lvqr');
+    const r = await runLibvq([registerCluster], ['cluster', 'label', '--index', join(dir, 'single.faiss'), '--queries', queries, '--neg-num', '49', '--nprobe', '16', '--redis', redis.url, '--queue', 'label', '--shard-rows', '700', '-o', out]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/3000 queries x 50 ranked ids, .* 5 shards/);
+    const ranking = await readRankingFile(out);
+    const got = labelsFromRanking(ranking.ids, ranking.rows, ranking.k, 49);
+    const want = virtualLabels(await readIndex(join(dir, 'single.faiss')), q, 49, 16);
+    expect(got.rels.size).toBe(3000);
+    expect([...got.rels.entries()].map(([k, v]) => [k, Array.from(v)])).toEqual([...want.rels.entries()].map(([k, v]) => [k, Array.from(v)]));
+    expect([...got.negs.entries()].map(([k, v]) => [k, Array.from(v)])).toEqual([...want.negs.entries()].map(([k, v]) => [k, Array.from(v)]));
+
+    // libvq train takes the file instead of mining (and refuses one of other queries).
+    const docs = join(dir, 'train-docs.npy');
+    await writeVectors(docs, clusteredVectors(2000, DIM, 5, 16));
+    const small = join(dir, 'small-labels.lvqr');
+    await startWorker(redis.url, 'label');
+    const idx = join(dir, 'train-docs.faiss');
+    expect((await libvq('build', docs, '--factory', 'PQ8x8', '--metric', 'ip', '-o', idx)).code).toBe(0);
+    const q2 = join(dir, 'train-queries.npy');
+    await writeVectors(q2, clusteredVectors(400, DIM, 6, 16));
+    expect((await runLibvq([registerCluster], ['cluster', 'label', '--index', idx, '--queries', q2, '--neg-num', '20', '--redis', redis.url, '--queue', 'label', '--shard-rows', '150', '-o', small])).code).toBe(0);
+    const trained = await runLibvq([registerTrain], ['train', '--docs', docs, '--queries', q2, '--factory', 'PQ8x8', '--metric', 'ip', '--virtual-labels', small, '--epochs', '1', '-o', join(dir, 'trained')]);
+    expect(trained.code, trained.err).toBe(0);
+    expect(trained.err).not.toMatch(/virtual labels: /); // nothing mined here
+    const wrong = await runLibvq([registerTrain], ['train', '--docs', docs, '--queries', queries, '--factory', 'PQ8x8', '--metric', 'ip', '--virtual-labels', small, '--epochs', '1', '-o', join(dir, 'trained2')]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.err).toMatch(/--virtual-labels .*small-labels\.lvqr: a ranking of queries \[0, 400\), the training queries .*queries\.npy are 3000/);
   });
 });

@@ -4,9 +4,12 @@
  */
 export {
   planShards, JOB_NAMES, type JobName, type VectorFileRef, type TrainedRef, type TrainJobData, type TrainJobResult, type EncodeJobData,
-  type EncodeJobResult, type MergeJobData, type MergeJobResult, type JobProgress,
+  type EncodeJobResult, type MergeJobData, type MergeJobResult, type JobProgress, type LabelJobData, type LabelJobResult, type LabelMergeJobData,
+  type LabelMergeJobResult,
 } from './jobs.js';
-export { runTrainJob, runEncodeJob, runMergeJob, loadTrainedIndex, type ReportProgress } from './process-jobs.js';
+export { runTrainJob, runEncodeJob, runMergeJob, runLabelJob, runLabelMergeJob, loadTrainedIndex, type ReportProgress } from './process-jobs.js';
 export { readShardFile, writeShardFile, type ShardFileInfo, type EncodedShard } from './shard-file.js';
 export { redactRedisUrl, redisConnection } from './redis-url.js';
 export { describeQueue } from './worker.js';
+export type { RunOptions } from './run.js';
+export type { FollowOptions } from './run-follower.js';

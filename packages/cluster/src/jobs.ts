@@ -9,8 +9,13 @@ import type { ShardFileInfo } from './shard-file.js';
  *   train (one job)          sample of the vectors -> trained, empty index file
  *   encode (one per shard)   rows [start, end) + the trained index -> shard file of lists and codes
  *   merge (the flow parent)  trained index + every shard, in row order -> the index file
+ *
+ * and of a label run (virtual-label mining):
+ *
+ *   label (one per shard)        rows [start, end) of the queries searched in the index -> ranking shard
+ *   label-merge (the parent)     every ranking shard, in row order -> one ranking file (@libvq/train/fit's)
  */
-export const JOB_NAMES = ['train', 'encode', 'merge'] as const;
+export const JOB_NAMES = ['train', 'encode', 'merge', 'label', 'label-merge'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 /** A vector file and how to read it (as @libvq/dataset's openVectors takes it). */
@@ -66,6 +71,45 @@ export interface MergeJobData {
 export interface MergeJobResult {
   readonly out: string;
   readonly ntotal: number;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly seconds: number;
+}
+
+export interface LabelJobData {
+  readonly queries: VectorFileRef;
+  /** The index searched (e.g. the initial index of a training run), pinned by its bytes. */
+  readonly index: TrainedRef;
+  readonly start: number;
+  readonly end: number;
+  /** Ids ranked per query (LibVQ: 1 positive + 399 negatives, + 1 when queries are documents). */
+  readonly k: number;
+  /** IVF lists probed (default: the index's nprobe). */
+  readonly nprobe?: number;
+  readonly shardPath: string;
+  readonly backend?: string;
+}
+
+/** A label shard: the ranking file written, as the merge must find it. */
+export interface LabelJobResult {
+  readonly path: string;
+  readonly start: number;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly seconds: number;
+}
+
+export interface LabelMergeJobData {
+  readonly out: string;
+  readonly k: number;
+  readonly shards: readonly { readonly start: number; readonly end: number; readonly path: string }[];
+}
+
+export interface LabelMergeJobResult {
+  readonly out: string;
+  readonly rows: number;
+  readonly k: number;
   readonly bytes: number;
   readonly sha256: string;
   readonly seconds: number;

@@ -41,6 +41,28 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/**
+ * A job's output file, read back only if its bytes are the ones the job reported (its sha256): a file changed,
+ * replaced or half-written after the job finished is refused, naming it.
+ */
+export async function readAsReported(expected: { path: string; sha256: string; bytes: number }, what: string): Promise<Uint8Array> {
+  const { path } = expected;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new LibvqError('IO', `${what} ${path}: cannot read it (${(e as Error).message}); its job reported it written`, { cause: e });
+  }
+  const sha = sha256Hex(bytes);
+  if (sha !== expected.sha256) {
+    throw new LibvqError(
+      'BAD_FILE',
+      `${what} ${path}: its sha256 is ${sha.slice(0, 16)}…, its job wrote ${expected.sha256.slice(0, 16)}… (${bytes.length} bytes, the job wrote ${expected.bytes}): the file was changed or replaced after the job; it is not merged`,
+    );
+  }
+  return bytes;
+}
+
 /** The shard's bytes (see the layout above). */
 export function encodeShard(shard: EncodedShard, codeSize: number): Uint8Array {
   const { rows, codes, lists, start } = shard;
@@ -74,17 +96,8 @@ export async function writeShardFile(path: string, shard: EncodedShard, codeSize
  */
 export async function readShardFile(expected: ShardFileInfo, codeSize: number): Promise<EncodedShard> {
   const { path } = expected;
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new LibvqError('IO', `shard ${path}: cannot read it (${(e as Error).message}); its encode job reported it written`, { cause: e });
-  }
+  const bytes = await readAsReported(expected, 'shard');
   const bad = (what: string) => new LibvqError('BAD_FILE', `shard ${path}: ${what}; it is not merged`);
-  const sha = sha256Hex(bytes);
-  if (sha !== expected.sha256) {
-    throw bad(`its sha256 is ${sha.slice(0, 16)}…, its encode job wrote ${expected.sha256.slice(0, 16)}… (${bytes.length} bytes, the job wrote ${expected.bytes}): the file was changed or replaced after the job`);
-  }
   if (bytes.length < HEADER_BYTES + 4 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) throw bad(`not a libvq shard file (magic "${MAGIC}" expected)`);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = v.getUint32(8, true);

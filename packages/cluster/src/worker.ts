@@ -1,8 +1,8 @@
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { LibvqError } from '@libvq/index-core';
 import { invalidArgument } from '@libvq/index-core/util';
-import type { EncodeJobData, EncodeJobResult, JobProgress, MergeJobData, TrainJobData } from './jobs.js';
-import { runEncodeJob, runMergeJob, runTrainJob } from './process-jobs.js';
+import type { EncodeJobData, EncodeJobResult, JobProgress, LabelJobData, LabelJobResult, LabelMergeJobData, MergeJobData, TrainJobData } from './jobs.js';
+import { runEncodeJob, runLabelJob, runLabelMergeJob, runMergeJob, runTrainJob } from './process-jobs.js';
 import { checkRedis } from './preflight.js';
 import { redactRedisUrl, redisConnection } from './redis-url.js';
 
@@ -86,8 +86,14 @@ async function processJob(job: Job): Promise<unknown> {
         const values = Object.values(await job.getChildrenValues<EncodeJobResult>());
         return await runMergeJob(job.data as MergeJobData, values, report);
       }
+      case 'label':
+        return await runLabelJob(job.data as LabelJobData, report);
+      case 'label-merge': {
+        const values = Object.values(await job.getChildrenValues<LabelJobResult>());
+        return await runLabelMergeJob(job.data as LabelMergeJobData, values, report);
+      }
       default:
-        throw new LibvqError('UNSUPPORTED', `job "${job.name}" (${job.id}): this worker runs train, encode and merge jobs`);
+        throw new LibvqError('UNSUPPORTED', `job "${job.name}" (${job.id}): this worker runs train, encode, merge, label and label-merge jobs`);
     }
   } catch (e) {
     // BullMQ keeps only the message: the code goes in front of it, so the enqueuer can report what failed and why.

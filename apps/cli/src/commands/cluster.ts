@@ -7,7 +7,7 @@ import { withConfig } from '../config.js';
 import { withStageProgress, type StageBar } from '../progress.js';
 import { trainingBars } from '../training-bars.js';
 import { VECTORS_FORMATS, formatBytes, intOption } from '../vectors-arg.js';
-import { addIndexBuildOptions, buildSpec, type BuildFlags } from './build.js';
+import { addIndexBuildOptions, backendOption, buildSpec, type BuildFlags } from './build.js';
 
 /*
  * `libvq cluster build` enqueues a build on a BullMQ queue and follows it; `libvq worker` serves the queue's jobs.
@@ -36,13 +36,63 @@ function queueOption(): Option {
   return new Option('--queue <name>', 'BullMQ queue: the enqueuer and its workers name the same one').default('libvq');
 }
 
-interface ClusterBuildFlags extends BuildFlags {
+interface RunFlags {
   redis: string;
   queue: string;
+  out: string;
   shardRows: number;
   workDir?: string;
   run?: string;
   attempts: number;
+}
+
+interface ClusterBuildFlags extends BuildFlags, RunFlags {}
+
+interface ClusterEncodeFlags extends RunFlags {
+  index: string;
+  column?: string;
+  dim?: number;
+  backend?: string;
+}
+
+interface ClusterLabelFlags extends RunFlags {
+  index: string;
+  queries: string;
+  column?: string;
+  dim?: number;
+  negNum: number;
+  nprobe?: number;
+  queriesAreDocs?: boolean;
+}
+
+/** The options every cluster run takes: where the queue is, how the work is cut, retried and named. */
+function addRunOptions(cmd: Command, rowsWhat: string): Command {
+  return cmd
+    .addOption(redisOption())
+    .addOption(queueOption())
+    .option('--shard-rows <n>', `${rowsWhat} per job`, intOption('--shard-rows', 1), 100_000)
+    .option('--work-dir <dir>', 'where the run\'s intermediate files go, on the shared storage (default: <out>.run-<run>)')
+    .option('--run <name>', 'name of the run (default: a fresh one); the name of an earlier run follows that run instead of starting another')
+    .option('--attempts <n>', 'attempts per job before the run fails (exponential backoff between them)', intOption('--attempts', 1, 100), 3);
+}
+
+/** RunOptions from the flags, with the CLI's warnings and its "no worker yet" line. */
+function runOptions(c: Awaited<ReturnType<typeof loadCluster>>, flags: RunFlags) {
+  const connection = { redis: flags.redis, queue: flags.queue };
+  let lastWorkers = -1;
+  return {
+    ...connection,
+    out: flags.out,
+    shardRows: flags.shardRows,
+    workDir: flags.workDir,
+    run: flags.run,
+    attempts: flags.attempts,
+    onWarning: (line: string) => console.error(`libvq cluster: ${line}`),
+    onWorkers: (n: number) => {
+      if (n === 0 && lastWorkers !== 0) console.error(`libvq cluster: no worker is connected to ${c.describeQueue(connection)} yet; start some with \`libvq worker --redis URL\``);
+      lastWorkers = n;
+    },
+  };
 }
 
 interface WorkerFlags {
@@ -54,12 +104,14 @@ interface WorkerFlags {
 
 /** The run's stages: the train job's own (as `libvq build` draws them), then the shards encoded, then the merge. */
 function clusterBars(factory: string): StageBar {
-  const train = trainingBars(factory);
+  let train: StageBar | undefined;
   return (stage) => {
     if (stage === 'encode') return { label: 'encoding shards (all workers)', unit: 'vectors' };
-    if (stage === 'merge') return { label: 'merging shards', unit: 'vectors' };
+    if (stage === 'label') return { label: 'searching queries (all workers)', unit: 'queries' };
+    if (stage === 'merge' || stage === 'label-merge') return { label: 'merging shards', unit: stage === 'merge' ? 'vectors' : 'queries' };
+    if (stage?.startsWith('merge:') || stage?.startsWith('label-merge:')) return { label: 'merging shards', unit: 'rows' };
     if (stage === 'train:sample') return { label: 'reading the training sample', unit: 'vectors' };
-    if (stage?.startsWith('train:')) return train(stage.slice('train:'.length));
+    if (stage?.startsWith('train:')) return (train ??= trainingBars(factory))(stage.slice('train:'.length));
     return { label: 'waiting for a worker to train', unit: 'it' };
   };
 }
@@ -80,13 +132,8 @@ Needs the optional package @libvq/cluster (npm i @libvq/cluster) and a Redis wit
     .command('build')
     .description('build an index like `libvq build`, on the workers of a queue: train once, encode shards of rows in parallel, merge (same seed, same bytes)')
     .argument('<vectors>', `vectors to index, on storage every worker reads at the same path: ${VECTORS_FORMATS}`)
-    .requiredOption('-o, --out <index>', 'index file to write (.faiss), on the shared storage')
-    .addOption(redisOption())
-    .addOption(queueOption())
-    .option('--shard-rows <n>', 'rows per encode job', intOption('--shard-rows', 1), 100_000)
-    .option('--work-dir <dir>', 'where the trained index and the shards go, on the shared storage (default: <out>.run-<run>)')
-    .option('--run <name>', 'name of the run (default: a fresh one); the name of an earlier run follows that run instead of starting another')
-    .option('--attempts <n>', 'attempts per job before the run fails (exponential backoff between them)', intOption('--attempts', 1, 100), 3);
+    .requiredOption('-o, --out <index>', 'index file to write (.faiss), on the shared storage');
+  addRunOptions(build, 'rows');
   addIndexBuildOptions(build)
     .addHelpText(
       'after',
@@ -102,36 +149,82 @@ the same options, byte for byte, for any number of workers. Redis must keep its 
     )
     .action(async (path: string, flags: ClusterBuildFlags) => {
       const c = await loadCluster();
-      const connection = { redis: flags.redis, queue: flags.queue };
-      console.error(`libvq cluster build: ${c.describeQueue(connection)}`);
-      let lastWorkers = -1;
-      const r = await withStageProgress(
-        clusterBars(flags.factory),
-        (onProgress) =>
-          c.buildOnCluster({
-            ...connection,
-            vectors: { path, dim: flags.dim, column: flags.column },
-            spec: buildSpec(flags),
-            out: flags.out,
-            shardRows: flags.shardRows,
-            workDir: flags.workDir,
-            run: flags.run,
-            attempts: flags.attempts,
-            onProgress,
-            onWarning: (line) => console.error(`libvq cluster build: ${line}`),
-            onWorkers: (n) => {
-              if (n === 0 && lastWorkers !== 0) console.error(`libvq cluster build: no worker is connected to ${c.describeQueue(connection)} yet; start some with \`libvq worker --redis URL\``);
-              lastWorkers = n;
-            },
-          }),
+      console.error(`libvq cluster build: ${c.describeQueue(flags)}`);
+      const r = await withStageProgress(clusterBars(flags.factory), (onProgress) =>
+        c.buildOnCluster({ ...runOptions(c, flags), vectors: { path, dim: flags.dim, column: flags.column }, spec: buildSpec(flags), onProgress }),
       );
-      const bytes = (await stat(r.out)).size;
-      console.log(
-        `run ${r.run}: ntotal ${r.ntotal}, ${bytes} bytes (${formatBytes(bytes)}) -> ${r.out}; trained on ${r.train.trainSize} in ${r.train.seconds.toFixed(2)} s, ` +
-          `${r.shards} shards encoded and merged, ${r.wallSeconds.toFixed(2)} s in all; sha256 ${r.sha256}`,
-      );
+      await printIndexRun(r, `trained on ${r.train!.trainSize} in ${r.train!.seconds.toFixed(2)} s, `);
     });
   withConfig(build, { apiNames: { 'opq.niter': 'opqNiter', 'opq.maxTrainPoints': 'opqTrainPoints' } });
+
+  const encode = cluster
+    .command('encode')
+    .description('encode VECTORS into an index already trained (e.g. by `libvq train`: the re-encode write-back), on the workers of a queue: its entries are replaced by VECTORS, ids = row numbers')
+    .argument('<vectors>', `vectors to encode, on the shared storage: ${VECTORS_FORMATS}`)
+    .requiredOption('--index <file>', 'the trained index (.faiss), on the shared storage')
+    .requiredOption('-o, --out <index>', 'index file to write (.faiss), on the shared storage')
+    .option('--column <name>', 'Arrow files: the vector column')
+    .option('--dim <d>', '.memmap files: the vector dimension', intOption('--dim', 1))
+    .addOption(backendOption());
+  addRunOptions(encode, 'rows')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  libvq cluster encode /shared/docs.npy --index trained/index.faiss --redis redis://10.0.0.5:6379 -o /shared/docs.faiss
+
+The same bytes as reading the index, emptying it (reset) and adding every row in one process.`,
+    )
+    .action(async (path: string, flags: ClusterEncodeFlags) => {
+      const c = await loadCluster();
+      console.error(`libvq cluster encode: ${c.describeQueue(flags)}`);
+      const r = await withStageProgress(clusterBars(''), (onProgress) =>
+        c.encodeOnCluster({ ...runOptions(c, flags), vectors: { path, dim: flags.dim, column: flags.column }, index: flags.index, backend: flags.backend, onProgress }),
+      );
+      await printIndexRun(r, '');
+    });
+  withConfig(encode);
+
+  const label = cluster
+    .command('label')
+    .description('mine virtual labels on the workers of a queue: the top 1 + NEG_NUM documents of every query in INDEX (LibVQ: the initial index), as a ranking file for `libvq train --virtual-labels`')
+    .requiredOption('--index <file>', 'the index searched (.faiss), on the shared storage')
+    .requiredOption('--queries <file>', `training query embeddings, on the shared storage: ${VECTORS_FORMATS}`)
+    .requiredOption('-o, --out <file>', 'ranking file to write (.lvqr), on the shared storage')
+    .option('--neg-num <n>', 'hard negatives per query (LibVQ: 399)', intOption('--neg-num', 0), 399)
+    .option('--nprobe <n>', "IVF lists probed (default: the index's nprobe)", intOption('--nprobe', 1))
+    .option('--queries-are-docs', "queries drawn from the indexed documents: keep one more id, so training can skip each query's own document")
+    .option('--column <name>', 'Arrow files: the vector column')
+    .option('--dim <d>', '.memmap files: the vector dimension', intOption('--dim', 1));
+  addRunOptions(label, 'queries')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  libvq cluster label --index /shared/initial.faiss --queries /shared/train-queries.npy --nprobe 64 --redis redis://10.0.0.5:6379 -o /shared/labels.lvqr
+
+Then: libvq train ... --virtual-labels /shared/labels.lvqr (the labels virtualLabels mines in one process from the same index).`,
+    )
+    .action(async (flags: ClusterLabelFlags) => {
+      const c = await loadCluster();
+      console.error(`libvq cluster label: ${c.describeQueue(flags)}`);
+      const r = await withStageProgress(clusterBars(''), (onProgress) =>
+        c.labelOnCluster({
+          ...runOptions(c, flags), queries: { path: flags.queries, dim: flags.dim, column: flags.column }, index: flags.index,
+          negNum: flags.negNum, nprobe: flags.nprobe, queriesAreDocs: flags.queriesAreDocs, onProgress,
+        }),
+      );
+      console.log(`run ${r.run}: ${r.rows} queries x ${r.k} ranked ids, ${formatBytes(r.bytes)} -> ${r.out}; ${r.shards} shards, ${r.wallSeconds.toFixed(2)} s in all; sha256 ${r.sha256}`);
+    });
+  withConfig(label);
+}
+
+async function printIndexRun(r: Cluster.ClusterBuildResult, trained: string): Promise<void> {
+  const bytes = (await stat(r.out)).size;
+  console.log(
+    `run ${r.run}: ntotal ${r.ntotal}, ${bytes} bytes (${formatBytes(bytes)}) -> ${r.out}; ${trained}` +
+      `${r.shards} shards encoded and merged, ${r.wallSeconds.toFixed(2)} s in all; sha256 ${r.sha256}`,
+  );
 }
 
 export function registerWorker(program: Command): void {

@@ -6,7 +6,7 @@ import { LibvqError, type Matrix } from '@libvq/index-core';
 import { DEFAULT_METRIC, writeFileAtomic, type MetricOrCosine } from '@libvq/index-core/util';
 import { readIdMap, readRelsTable, relsPath, relsToOffsets } from '@libvq/dataset';
 import { LearnableIndex, resolveFitOptions, type FitReport, type FixEmb, type LearnableFitOptions, type RelData } from '@libvq/train';
-import { describeLabelMining, planTraining } from '@libvq/train/fit';
+import { describeLabelMining, labelsFromRanking, planTraining, readRankingFile } from '@libvq/train/fit';
 import { fixEmbOption, trainWithTowers } from '../train-towers.js';
 import { DEFAULT_MODEL, modelNames } from '../models/resolve-model.js';
 import { trainingCurvesSvg } from '../plot/training-curves.js';
@@ -34,6 +34,8 @@ interface TrainFlags {
   opqTrainPoints?: number;
   loss: 'distill' | 'contras';
   labels?: 'virtual' | 'rels';
+  /** A ranking file (`libvq cluster label`): the virtual labels, mined elsewhere. */
+  virtualLabels?: string;
   /** epochs, batchSize, neg, scope: undefined = the training plan's (applyTrainingPlan fills them in). */
   epochs?: number;
   batchSize?: number;
@@ -131,6 +133,7 @@ export function registerTrain(program: Command): void {
     .option('--checkpoint-dir <dir>', 'save the index and training state after every epoch here')
     .option('--resume', 'continue the run saved in --checkpoint-dir (with the same options; --epochs may grow); a run that finished training but not its -o output is only exported')
     .option('--plot <file.svg>', 'also write the training curve (mean loss per epoch) as an SVG chart')
+    .option('--virtual-labels <file>', 'virtual labels mined elsewhere: a ranking file of `libvq cluster label` over the training queries (rank 1 = positive, the rest negatives); no mining here')
     .option('--label-search <s>', "how virtual labels are mined: index (LibVQ: search the initial index; with IVF, --label-nprobe lists) or exact (the dense embeddings' exact ranking, blocked GEMM on --threads)", choiceOption('--label-search', ['index', 'exact'] as const), 'index' as const)
     .option('--label-nprobe <n>', "lists the virtual labels' index search probes, or auto: the fewest whose labels on 256 sampled queries match a search of every list (98% same positive, 95% of the labels)", nprobeOption, 'auto' as const)
     .option('--threads <n>', 'threads of index training, adds and the label search (the index bytes are the same for any value) (default: the cores, at most 8)', intOption('--threads', 1, 256), Math.min(8, availableParallelism()))
@@ -165,19 +168,29 @@ ivf_opq = OPQ<M>,IVF<n>,PQ<M>x<b>; pq = PQ<M>x<b>; opq = OPQ<M>,PQ<M>x<b> (Learn
       const docs: Matrix = (await readVectorsArg(docsPath, '--docs')).matrix;
       const queries: Matrix = (await readVectorsArg(queriesPath, '--queries')).matrix;
       let relData: RelData | null = null;
+      let negData: RelData | null = null;
       if (labelsKind === 'rels') {
+        if (f.virtualLabels) throw new LibvqError('INVALID_ARGUMENT', '--virtual-labels gives virtual labels: it does not go with --labels rels');
         if (!f.data) throw new LibvqError('INVALID_ARGUMENT', '--labels rels needs --data DIR (its {mode}-rels.arrow)');
         relData = await readLabels(f.data, f.mode);
+      } else if (f.virtualLabels) {
+        const r = await readRankingFile(f.virtualLabels);
+        if (r.start !== 0 || r.rows !== queries.rows) {
+          throw new LibvqError('DIMENSION_MISMATCH', `--virtual-labels ${f.virtualLabels}: a ranking of queries [${r.start}, ${r.start + r.rows}), the training queries ${queriesPath} are ${queries.rows}`);
+        }
+        const labels = labelsFromRanking(r.ids, r.rows, r.k, r.k - 1);
+        relData = labels.rels;
+        negData = labels.negs;
       }
       const fp = applyTrainingPlan(f, docs.rows, relData ? relData.size : queries.rows);
       // every per-epoch checkpoint records the options of its run; --resume refuses others (train-resume.ts)
-      const record = runRecord({ ...fp, labels: labelsKind }, docs, queries);
+      const record = runRecord({ ...fp, labels: f.virtualLabels ? `virtual:${f.virtualLabels}` : labelsKind }, docs, queries);
       if (f.resume) {
         const note = checkResumeOptions(f.checkpointDir!, record, fp.epochs);
         if (note) console.error(`note: ${note}`);
       }
       const fit = {
-        relData, lossMethod: f.loss, epochs: fp.epochs, batchSize: fp.batchSize, perQueryNegNum: fp.neg, temperature: f.temperature,
+        relData, negData, lossMethod: f.loss, epochs: fp.epochs, batchSize: fp.batchSize, perQueryNegNum: fp.neg, temperature: f.temperature,
         docScope: fp.scope, codeAssignment: f.codes, writeBack: f.writeBack, lr: { codebooks: f.lrCodebooks, centroids: f.lrCentroids, rotation: f.lrRotation },
         freeze: { rotation: !!f.freezeRotation }, checkpointDir: f.checkpointDir, checkpointManifest: { cli: record }, seed: f.seed,
         labelMining: { method: f.labelSearch, nprobe: f.labelNprobe },

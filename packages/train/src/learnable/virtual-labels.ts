@@ -73,6 +73,19 @@ export function virtualLabels(
   });
 }
 
+/**
+ * Virtual labels from a ranking searched elsewhere (`libvq cluster label`: the top k of every query, best first):
+ * the same labels virtualLabels gives from the same search, which asks for k = 1 + negNum (+ 1 with queryDocIds, whose
+ * own document is skipped), or every document when there are fewer.
+ */
+export function labelsFromRanking(ids: Float64Array, rows: number, k: number, negNum = 399, queryDocIds?: ArrayLike<number>): VirtualLabels {
+  if (!Number.isInteger(k) || k < 1 || ids.length !== rows * k) throw invalidArgument('ranking', `rows x k ids (${rows} x ${k})`, `${ids.length} ids`);
+  if (queryDocIds && queryDocIds.length !== rows) throw invalidArgument('queryDocIds', `one document id per ranked query (${rows})`, `${queryDocIds.length} ids`);
+  const labels = new Labels(negNum, queryDocIds);
+  labels.take(ids, k, 0, rows);
+  return labels.result();
+}
+
 /** Virtual labels from the teacher's exact ranking of the documents (see LabelMiningOptions 'exact'). */
 export function exactVirtualLabels(
   metric: Metric,
