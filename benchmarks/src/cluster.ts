@@ -3,7 +3,7 @@
  * Gaussian mixture (.npy) and 100,000 held-out queries; one trained IVF1024,PQ20x8 (train job, not timed against
  * the workers); then, per worker count, the *built* `libvq worker` binary serving a real redis-server while this
  * process enqueues and follows: encode-into-index (`encodeOnCluster`, 50,000-row shards) and virtual-label mining
- * (`labelOnCluster`, top 100 at nprobe 16, 10,000-query shards). Reported: wall time, speed-up over 1 worker, the
+ * (`labelOnCluster`, top 100 at nprobe 16, 5,000-query shards). Reported: wall time, speed-up over 1 worker, the
  * seconds the jobs spent on their own work and the queue's overhead per job (wall × workers − job seconds −
  * merge, per job), the bytes of every run equal; and a serving replica's start-up (read + first search) on the
  * 10^6-vector index, in fresh processes. Writes cluster.{json,md} to --out.
@@ -55,7 +55,7 @@ function parse(argv: string[]): Options {
     rows: int(argv, '--rows', quick ? 100_000 : 1_000_000),
     queries: int(argv, '--queries', quick ? 10_000 : 100_000),
     shardRows: int(argv, '--shard-rows', quick ? 10_000 : 50_000),
-    labelShardRows: int(argv, '--label-shard-rows', quick ? 2_000 : 10_000),
+    labelShardRows: int(argv, '--label-shard-rows', quick ? 1_000 : 5_000),
     workers: (value(argv, '--workers') ?? '1,2').split(',').map(Number),
     factory: value(argv, '--factory') ?? 'IVF1024,PQ20x8',
     trainSize: int(argv, '--train-size', quick ? 50_000 : 100_000),

@@ -79,7 +79,7 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
       { flag: '--rows', kind: 'int', description: 'corpus vectors (default 1,000,000; --quick: 100,000)' },
       { flag: '--queries', kind: 'int', description: 'queries labelled (default 100,000; --quick: 10,000)' },
       { flag: '--shard-rows', kind: 'int', description: 'rows per encode job (default 50,000)' },
-      { flag: '--label-shard-rows', kind: 'int', description: 'queries per label job (default 10,000)' },
+      { flag: '--label-shard-rows', kind: 'int', description: 'queries per label job (default 5,000)' },
       { flag: '--workers', kind: 'ints', separator: ',', description: 'worker counts to run (default 1,2)' },
       { flag: '--factory', kind: 'string', description: 'the index (default IVF1024,PQ20x8)' },
       { flag: '--train-size', kind: 'int', description: 'training sample (default 100,000)' },
