@@ -146,6 +146,27 @@ describe('libvq cluster build on libvq worker processes (real Redis)', () => {
     expect(readFileSync(out).equals(expected)).toBe(true);
   });
 
+  it('the enqueuer killed mid-run (SIGKILL) and started again with --run NAME: it follows the same run to the same bytes', async () => {
+    await startWorker(redis.url, 'reattach');
+    const out = join(dir, 'reattach.faiss');
+    const args = ['cluster', 'build', vectors, '--redis', redis.url, '--queue', 'reattach', '-o', out, '--shard-rows', '40000', ...BUILD];
+    const first = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    const run = await new Promise<string>((resolve, reject) => {
+      first.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+        // Killed once the train job is done and the shards are enqueued: the run must go on without it.
+        if (/encoding shards/.test(err)) resolve(/run (\S+) on/.exec(err)![1]);
+      });
+      first.once('exit', (code) => reject(new Error(`the enqueuer exited (${code}) early:\n${err}`)));
+    });
+    first.kill('SIGKILL');
+    const r = await runLibvq([registerCluster], [...args, '--run', run]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`run ${run}: ntotal 200000`);
+    expect(readFileSync(out).equals(expected)).toBe(true);
+  });
+
   it('a corrupt shard of the input (a NaN written into row 150,001 after training): its job fails after 2 attempts and the run says which rows and why', async () => {
     const bad = join(dir, 'bad.npy');
     copyFileSync(vectors, bad);

@@ -11,5 +11,5 @@ export { runTrainJob, runEncodeJob, runMergeJob, runLabelJob, runLabelMergeJob, 
 export { readShardFile, writeShardFile, type ShardFileInfo, type EncodedShard } from './shard-file.js';
 export { redactRedisUrl, redisConnection } from './redis-url.js';
 export { describeQueue } from './worker.js';
-export type { RunOptions } from './run.js';
+export { newRunId, type RunOptions } from './run.js';
 export type { FollowOptions } from './run-follower.js';

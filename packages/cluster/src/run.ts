@@ -27,6 +27,11 @@ export interface RunOptions extends FollowOptions {
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** A fresh run name: time-ordered, with a random tail (two enqueuers started in the same millisecond differ). */
+export function newRunId(): string {
+  return `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
 /** An open run: its queue, its names and paths, and the two ways it enqueues work. */
 export class Run {
   readonly id: string;
@@ -40,7 +45,7 @@ export class Run {
   private readonly jobOpts: JobsOptions;
 
   private constructor(o: RunOptions) {
-    this.id = o.run ?? `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    this.id = o.run ?? newRunId();
     if (!ID.test(this.id)) throw invalidArgument('run', 'letters, digits, "-" or "_" (at most 64)', this.id);
     this.shardRows = o.shardRows ?? 100_000;
     if (!Number.isSafeInteger(this.shardRows) || this.shardRows < 1) throw invalidArgument('shardRows', 'a positive integer', this.shardRows);

@@ -14,9 +14,10 @@ import { addIndexBuildOptions, backendOption, buildSpec, type BuildFlags } from 
  * Both need @libvq/cluster (BullMQ and its Redis client), which the single-machine commands never load: it is an
  * optional dependency, imported only here.
  */
-async function loadCluster(): Promise<typeof Cluster & Pick<typeof ClusterJobs, 'describeQueue'>> {
+async function loadCluster(): Promise<typeof Cluster & Pick<typeof ClusterJobs, 'describeQueue' | 'newRunId'>> {
   try {
-    return { ...(await import('@libvq/cluster')), describeQueue: (await import('@libvq/cluster/jobs')).describeQueue };
+    const jobs = await import('@libvq/cluster/jobs');
+    return { ...(await import('@libvq/cluster')), describeQueue: jobs.describeQueue, newRunId: jobs.newRunId };
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
@@ -76,16 +77,21 @@ function addRunOptions(cmd: Command, rowsWhat: string): Command {
     .option('--attempts <n>', 'attempts per job before the run fails (exponential backoff between them)', intOption('--attempts', 1, 100), 3);
 }
 
-/** RunOptions from the flags, with the CLI's warnings and its "no worker yet" line. */
-function runOptions(c: Awaited<ReturnType<typeof loadCluster>>, flags: RunFlags) {
+/**
+ * RunOptions from the flags, with the CLI's warnings and its "no worker yet" line. The run is named here and the name
+ * printed first, so an enqueuer stopped mid-run (Ctrl-C, a lost laptop) can be started again on the same run.
+ */
+function runOptions(c: Awaited<ReturnType<typeof loadCluster>>, flags: RunFlags, command: string) {
   const connection = { redis: flags.redis, queue: flags.queue };
+  const run = flags.run ?? c.newRunId();
+  console.error(`libvq cluster ${command}: run ${run} on ${c.describeQueue(connection)}${flags.run ? '' : ` (if this command stops, the run goes on: follow it again with --run ${run})`}`);
   let lastWorkers = -1;
   return {
     ...connection,
     out: flags.out,
     shardRows: flags.shardRows,
     workDir: flags.workDir,
-    run: flags.run,
+    run,
     attempts: flags.attempts,
     onWarning: (line: string) => console.error(`libvq cluster: ${line}`),
     onWorkers: (n: number) => {
@@ -149,9 +155,8 @@ the same options, byte for byte, for any number of workers. Redis must keep its 
     )
     .action(async (path: string, flags: ClusterBuildFlags) => {
       const c = await loadCluster();
-      console.error(`libvq cluster build: ${c.describeQueue(flags)}`);
       const r = await withStageProgress(clusterBars(flags.factory), (onProgress) =>
-        c.buildOnCluster({ ...runOptions(c, flags), vectors: { path, dim: flags.dim, column: flags.column }, spec: buildSpec(flags), onProgress }),
+        c.buildOnCluster({ ...runOptions(c, flags, 'build'), vectors: { path, dim: flags.dim, column: flags.column }, spec: buildSpec(flags), onProgress }),
       );
       await printIndexRun(r, `trained on ${r.train!.trainSize} in ${r.train!.seconds.toFixed(2)} s, `);
     });
@@ -177,9 +182,8 @@ The same bytes as reading the index, emptying it (reset) and adding every row in
     )
     .action(async (path: string, flags: ClusterEncodeFlags) => {
       const c = await loadCluster();
-      console.error(`libvq cluster encode: ${c.describeQueue(flags)}`);
       const r = await withStageProgress(clusterBars(''), (onProgress) =>
-        c.encodeOnCluster({ ...runOptions(c, flags), vectors: { path, dim: flags.dim, column: flags.column }, index: flags.index, backend: flags.backend, onProgress }),
+        c.encodeOnCluster({ ...runOptions(c, flags, 'encode'), vectors: { path, dim: flags.dim, column: flags.column }, index: flags.index, backend: flags.backend, onProgress }),
       );
       await printIndexRun(r, '');
     });
@@ -207,10 +211,9 @@ Then: libvq train ... --virtual-labels /shared/labels.lvqr (the labels virtualLa
     )
     .action(async (flags: ClusterLabelFlags) => {
       const c = await loadCluster();
-      console.error(`libvq cluster label: ${c.describeQueue(flags)}`);
       const r = await withStageProgress(clusterBars(''), (onProgress) =>
         c.labelOnCluster({
-          ...runOptions(c, flags), queries: { path: flags.queries, dim: flags.dim, column: flags.column }, index: flags.index,
+          ...runOptions(c, flags, 'label'), queries: { path: flags.queries, dim: flags.dim, column: flags.column }, index: flags.index,
           negNum: flags.negNum, nprobe: flags.nprobe, queriesAreDocs: flags.queriesAreDocs, onProgress,
         }),
       );
