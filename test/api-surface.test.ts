@@ -3,11 +3,11 @@ import { exportedNames } from '../scripts/api-surface.js';
 
 // The public API is kept deliberate (issue 12): the names the main entries export may only shrink. When an
 // export is removed, lower the budget here; adding one means removing another (or an argued raise in review).
-// 147 -> 161 (issue 14): a new package, @libvq/cluster (12 names: its three runs — buildOnCluster, encodeOnCluster,
-// labelOnCluster — and startWorker, with their option and result types; the job-level pieces are on /jobs), and
+// 147 -> 164 (issue 14): a new package, @libvq/cluster (15 names: its four runs — buildOnCluster, encodeOnCluster,
+// labelOnCluster, embedOnCluster — and startWorker, with their option and result types; the job-level pieces are on /jobs), and
 // @libvq/dataset's planIndexBuild + IndexBuildSpec, the one description of an index build that `libvq build` and
 // the cluster's train job share.
-const BUDGET = 161;
+const BUDGET = 164;
 
 describe('public API surface', () => {
   it(`the main entries export at most ${BUDGET} names together`, () => {

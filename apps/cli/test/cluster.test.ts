@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,10 @@ import { labelsFromRanking, readRankingFile, virtualLabels } from '@libvq/train/
 import { startRedis, type RedisServer } from '@libvq/cluster/testing';
 import { registerCluster } from '../src/commands/cluster.js';
 import { registerTrain } from '../src/commands/train.js';
+import { resolveModel } from '../src/models/resolve-model.js';
+import { writeTinyCollection } from './tiny-collection.js';
+import { encodeTexts } from '@libvq/encoder';
+import { joinFields } from '@libvq/dataset/tokens';
 import { runLibvq } from './cli-runner.js';
 import { clusteredVectors, libvq } from './index-fixtures.js';
 
@@ -261,5 +265,31 @@ describe('libvq cluster build on libvq worker processes (real Redis)', () => {
     const wrong = await runLibvq([registerTrain], ['train', '--docs', docs, '--queries', queries, '--factory', 'PQ8x8', '--metric', 'ip', '--virtual-labels', small, '--epochs', '1', '-o', join(dir, 'trained2')]);
     expect(wrong.code).not.toBe(0);
     expect(wrong.err).toMatch(/--virtual-labels .*small-labels\.lvqr: a ranking of queries \[0, 400\), the training queries .*queries\.npy are 3000/);
+  });
+
+  it('cluster embed: collection.tsv through glove-100 on 2 workers equals encodeTexts in one process; a malformed line is named', async () => {
+    await Promise.all([0, 1].map(() => startWorker(redis.url, 'embed')));
+    const data = join(dir, 'tiny');
+    await writeTinyCollection(data, { docs: 2500, queries: 10 });
+    const collection = join(data, 'collection.tsv');
+    const out = join(dir, 'docs.npy');
+    const r = await runLibvq([registerCluster], ['cluster', 'embed', collection, '--model', 'glove-100', '--redis', redis.url, '--queue', 'embed', '--shard-rows', '600', '-o', out]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/2500 records x 100, .* 5 shards/); // 600 lines rounded up to whole batches of 32: 608
+    const model = await resolveModel('glove-100');
+    const tokenizer = await model.tokenizer();
+    const texts = readFileSync(collection, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => joinFields(l.split('\t').slice(1), tokenizer.separator));
+    const want = await encodeTexts({ encoder: await model.encoder(), tokenizer, texts });
+    const got = (await readVectors(out)).matrix;
+    expect(got.rows).toBe(2500);
+    expect(Buffer.from(got.data.buffer, got.data.byteOffset, got.data.byteLength).equals(Buffer.from(want.data.buffer, want.data.byteOffset, want.data.byteLength))).toBe(true);
+
+    const bad = join(dir, 'bad-collection.tsv');
+    const lines = readFileSync(collection, 'utf8').split('\n');
+    lines[1700] = 'no-tab-here';
+    writeFileSync(bad, lines.join('\n'));
+    const b = await runLibvq([registerCluster], ['cluster', 'embed', bad, '--redis', redis.url, '--queue', 'embed', '--shard-rows', '600', '--attempts', '1', '-o', join(dir, 'bad.npy')]);
+    expect(b.code).not.toBe(0);
+    expect(b.err).toMatch(/embed job \S+ \(lines \[1216, 1824\) of .*bad-collection\.tsv\) failed after 1 attempt\(s\): BAD_FILE: .*bad-collection\.tsv:1701: expected "id \\t text/);
   });
 });

@@ -3,5 +3,6 @@
  * packages never load it; `libvq cluster ...` and `libvq worker` do. Job-level pieces: @libvq/cluster/jobs.
  */
 export { buildOnCluster, encodeOnCluster, type ClusterBuildOptions, type ClusterEncodeOptions, type ClusterBuildResult } from './cluster-build.js';
+export { embedOnCluster, type ClusterEmbedOptions, type ClusterEmbedResult } from './cluster-embed.js';
 export { labelOnCluster, type ClusterLabelOptions, type ClusterLabelResult } from './cluster-label.js';
 export { startWorker, type ClusterConnection, type ClusterWorker, type WorkerOptions } from './worker.js';

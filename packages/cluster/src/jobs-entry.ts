@@ -13,3 +13,6 @@ export { redactRedisUrl, redisConnection } from './redis-url.js';
 export { describeQueue } from './worker.js';
 export { newRunId, type RunOptions } from './run.js';
 export type { FollowOptions } from './run-follower.js';
+export { runEmbedJob, runEmbedMergeJob, type EmbedJobResult, type ModelLoader, type TextModel } from './process-embed.js';
+export { planLineShards, type LineShard } from './line-shards.js';
+export type { EmbedJobData, EmbedMergeJobData, EmbedMergeJobResult } from './jobs.js';

@@ -14,8 +14,13 @@ import type { ShardFileInfo } from './shard-file.js';
  *
  *   label (one per shard)        rows [start, end) of the queries searched in the index -> ranking shard
  *   label-merge (the parent)     every ranking shard, in row order -> one ranking file (@libvq/train/fit's)
+ *
+ * and of an embed run (text -> embeddings):
+ *
+ *   embed (one per shard)        lines [firstLine, endLine) of a collection.tsv through the model -> shard of float32 rows
+ *   embed-merge (the parent)     every shard, in line order -> one .npy (row i = the i-th record of the file)
  */
-export const JOB_NAMES = ['train', 'encode', 'merge', 'label', 'label-merge'] as const;
+export const JOB_NAMES = ['train', 'encode', 'merge', 'label', 'label-merge', 'embed', 'embed-merge'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 /** A vector file and how to read it (as @libvq/dataset's openVectors takes it). */
@@ -110,6 +115,34 @@ export interface LabelMergeJobResult {
   readonly out: string;
   readonly rows: number;
   readonly k: number;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly seconds: number;
+}
+
+export interface EmbedJobData {
+  /** A LibVQ collection or queries file: `id \t field1 \t field2 ...` per line (fields joined as preprocess joins them). */
+  readonly collection: string;
+  readonly firstLine: number;
+  readonly endLine: number;
+  readonly byteStart: number;
+  readonly byteEnd: number;
+  /** The model, as the worker's model loader knows it (libvq worker: a built-in name such as glove-100, or a model directory). */
+  readonly model: string;
+  /** Queries are embedded with the query tower (default: documents). */
+  readonly isQuery?: boolean;
+  readonly shardPath: string;
+}
+
+export interface EmbedMergeJobData {
+  readonly out: string;
+  readonly shards: readonly { readonly start: number; readonly end: number; readonly path: string }[];
+}
+
+export interface EmbedMergeJobResult {
+  readonly out: string;
+  readonly rows: number;
+  readonly dim: number;
   readonly bytes: number;
   readonly sha256: string;
   readonly seconds: number;

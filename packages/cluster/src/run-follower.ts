@@ -88,9 +88,10 @@ export class RunFollower {
     for (const id of shardIds ?? []) {
       const child = await Job.fromId(this.queue, id);
       if (child && (await child.getState()) === 'failed') {
-        const d = child.data as { start: number; end: number; vectors?: { path: string }; queries?: { path: string } };
-        const file = d.vectors?.path ?? d.queries?.path ?? '?';
-        return `${child.name} job ${id} (rows [${d.start}, ${d.end}) of ${file}) failed after ${child.attemptsMade} attempt(s): ${child.failedReason}`;
+        const d = child.data as { start?: number; end?: number; firstLine?: number; endLine?: number; vectors?: { path: string }; queries?: { path: string }; collection?: string };
+        const file = d.vectors?.path ?? d.queries?.path ?? d.collection ?? '?';
+        const range = d.firstLine !== undefined ? `lines [${d.firstLine}, ${d.endLine})` : `rows [${d.start}, ${d.end})`;
+        return `${child.name} job ${id} (${range} of ${file}) failed after ${child.attemptsMade} attempt(s): ${child.failedReason}`;
       }
     }
     return `${what} failed after ${job.attemptsMade} attempt(s): ${job.failedReason}`;

@@ -1,7 +1,11 @@
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { LibvqError } from '@libvq/index-core';
 import { invalidArgument } from '@libvq/index-core/util';
-import type { EncodeJobData, EncodeJobResult, JobProgress, LabelJobData, LabelJobResult, LabelMergeJobData, MergeJobData, TrainJobData } from './jobs.js';
+import {
+  JOB_NAMES, type EmbedJobData, type EmbedMergeJobData, type EncodeJobData, type EncodeJobResult, type JobProgress, type LabelJobData, type LabelJobResult,
+  type LabelMergeJobData, type MergeJobData, type TrainJobData,
+} from './jobs.js';
+import { runEmbedJob, runEmbedMergeJob, type EmbedJobResult, type ModelLoader, type TextModel } from './process-embed.js';
 import { runEncodeJob, runLabelJob, runLabelMergeJob, runMergeJob, runTrainJob } from './process-jobs.js';
 import { checkRedis } from './preflight.js';
 import { redactRedisUrl, redisConnection } from './redis-url.js';
@@ -30,6 +34,8 @@ export interface WorkerOptions extends ClusterConnection {
   readonly maxStalledCount?: number;
   /** One line per job started, finished or failed (no credentials: the Redis URL is never part of it). */
   readonly log?: (line: string) => void;
+  /** Loads the text model an embed job names (libvq worker: its built-in models and model directories); kept per name. */
+  readonly loadModel?: ModelLoader;
 }
 
 export interface ClusterWorker {
@@ -47,7 +53,18 @@ export async function startWorker(o: WorkerOptions): Promise<ClusterWorker> {
   const log = o.log ?? (() => {});
   const connection = connectionOf(o.redis);
   await checkRedis(connection, describeQueue(o), log);
-  const worker = new Worker(queue, (job: Job) => processJob(job), {
+  const models = new Map<string, Promise<TextModel>>();
+  const model = (name: string): Promise<TextModel> => {
+    if (!o.loadModel) throw new LibvqError('UNSUPPORTED', `embed job: this worker has no model loader (startWorker({ loadModel }); \`libvq worker\` has one)`);
+    let m = models.get(name);
+    if (!m) {
+      m = o.loadModel(name);
+      models.set(name, m);
+      m.catch(() => models.delete(name));
+    }
+    return m;
+  };
+  const worker = new Worker(queue, (job: Job) => processJob(job, model), {
     connection,
     concurrency: positive('concurrency', o.concurrency ?? 1),
     lockDuration: lockMs,
@@ -74,7 +91,7 @@ export function describeQueue(c: ClusterConnection): string {
   return `queue "${c.queue ?? DEFAULT_QUEUE}" on ${where}`;
 }
 
-async function processJob(job: Job): Promise<unknown> {
+async function processJob(job: Job, model: (name: string) => Promise<TextModel>): Promise<unknown> {
   const report = progressReporter(job);
   try {
     switch (job.name) {
@@ -92,8 +109,16 @@ async function processJob(job: Job): Promise<unknown> {
         const values = Object.values(await job.getChildrenValues<LabelJobResult>());
         return await runLabelMergeJob(job.data as LabelMergeJobData, values, report);
       }
+      case 'embed': {
+        const d = job.data as EmbedJobData;
+        return await runEmbedJob(d, await model(d.model), report);
+      }
+      case 'embed-merge': {
+        const values = Object.values(await job.getChildrenValues<EmbedJobResult>());
+        return await runEmbedMergeJob(job.data as EmbedMergeJobData, values, report);
+      }
       default:
-        throw new LibvqError('UNSUPPORTED', `job "${job.name}" (${job.id}): this worker runs train, encode, merge, label and label-merge jobs`);
+        throw new LibvqError('UNSUPPORTED', `job "${job.name}" (${job.id}): this worker runs ${JOB_NAMES.join(', ')} jobs`);
     }
   } catch (e) {
     // BullMQ keeps only the message: the code goes in front of it, so the enqueuer can report what failed and why.

@@ -6,6 +6,7 @@ import type * as ClusterJobs from '@libvq/cluster/jobs';
 import { withConfig } from '../config.js';
 import { withStageProgress, type StageBar } from '../progress.js';
 import { trainingBars } from '../training-bars.js';
+import { DEFAULT_MODEL, modelNames, resolveModel } from '../models/resolve-model.js';
 import { VECTORS_FORMATS, formatBytes, intOption } from '../vectors-arg.js';
 import { addIndexBuildOptions, backendOption, buildSpec, type BuildFlags } from './build.js';
 
@@ -54,6 +55,11 @@ interface ClusterEncodeFlags extends RunFlags {
   column?: string;
   dim?: number;
   backend?: string;
+}
+
+interface ClusterEmbedFlags extends RunFlags {
+  model: string;
+  query?: boolean;
 }
 
 interface ClusterLabelFlags extends RunFlags {
@@ -114,8 +120,8 @@ function clusterBars(factory: string): StageBar {
   return (stage) => {
     if (stage === 'encode') return { label: 'encoding shards (all workers)', unit: 'vectors' };
     if (stage === 'label') return { label: 'searching queries (all workers)', unit: 'queries' };
-    if (stage === 'merge' || stage === 'label-merge') return { label: 'merging shards', unit: stage === 'merge' ? 'vectors' : 'queries' };
-    if (stage?.startsWith('merge:') || stage?.startsWith('label-merge:')) return { label: 'merging shards', unit: 'rows' };
+    if (stage === 'embed') return { label: 'embedding lines (all workers)', unit: 'lines' };
+    if (stage === 'merge' || stage?.endsWith('-merge') || /merge:/.test(stage ?? '')) return { label: 'merging shards', unit: 'rows' };
     if (stage === 'train:sample') return { label: 'reading the training sample', unit: 'vectors' };
     if (stage?.startsWith('train:')) return (train ??= trainingBars(factory))(stage.slice('train:'.length));
     return { label: 'waiting for a worker to train', unit: 'it' };
@@ -189,6 +195,32 @@ The same bytes as reading the index, emptying it (reset) and adding every row in
     });
   withConfig(encode);
 
+  const embed = cluster
+    .command('embed')
+    .description('embed a LibVQ collection (or queries) file with a text model on the workers of a queue: lines in shards through the model, one .npy in file order (row i = the i-th record)')
+    .argument('<collection>', 'collection.tsv / {mode}-queries.tsv (id \\t text ...), on the shared storage')
+    .requiredOption('-o, --out <file>', 'embeddings to write (.npy, float32), on the shared storage')
+    .option('--model <name|dir>', `the text model, as every worker loads it: ${modelNames().join(', ')}, or a model directory on the shared storage`, DEFAULT_MODEL)
+    .option('--query', 'embed with the query tower (a queries file)');
+  addRunOptions(embed, 'lines')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  libvq cluster embed /shared/collection.tsv --model glove-100 --redis redis://10.0.0.5:6379 -o /shared/docs.npy
+  libvq cluster embed /shared/train-queries.tsv --query --model /shared/models/minilm --shard-rows 50000 --redis redis://10.0.0.5:6379 -o /shared/train-queries.npy
+
+Then: libvq cluster build /shared/docs.npy ... (the same bytes as encodeTexts in one process).`,
+    )
+    .action(async (path: string, flags: ClusterEmbedFlags) => {
+      const c = await loadCluster();
+      const r = await withStageProgress(clusterBars(''), (onProgress) =>
+        c.embedOnCluster({ ...runOptions(c, flags, 'embed'), collection: path, model: flags.model, isQuery: flags.query === true, onProgress }),
+      );
+      console.log(`run ${r.run}: ${r.rows} records x ${r.dim}, ${formatBytes(r.bytes)} -> ${r.out}; ${r.shards} shards, ${r.wallSeconds.toFixed(2)} s in all; sha256 ${r.sha256}`);
+    });
+  withConfig(embed);
+
   const label = cluster
     .command('label')
     .description('mine virtual labels on the workers of a queue: the top 1 + NEG_NUM documents of every query in INDEX (LibVQ: the initial index), as a ranking file for `libvq train --virtual-labels`')
@@ -251,7 +283,12 @@ Run one per core you give to the work (a job uses one core), on every machine th
       const c = await loadCluster();
       const connection = { redis: flags.redis, queue: flags.queue };
       const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
-      const w = await c.startWorker({ ...connection, concurrency: flags.concurrency, lockMs: flags.lockMs, log });
+      // Embed jobs name their model as the other commands take one: a built-in name or a model directory.
+      const loadModel = async (name: string) => {
+        const m = await resolveModel(name);
+        return { encoder: await m.encoder(), tokenizer: await m.tokenizer() };
+      };
+      const w = await c.startWorker({ ...connection, concurrency: flags.concurrency, lockMs: flags.lockMs, log, loadModel });
       log(`worker ${process.pid} ready: ${c.describeQueue(connection)}`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
