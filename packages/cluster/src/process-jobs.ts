@@ -8,7 +8,7 @@ import type {
   EncodeJobData, EncodeJobResult, JobProgress, LabelJobData, LabelJobResult, LabelMergeJobData, LabelMergeJobResult, MergeJobData, MergeJobResult,
   TrainJobData, TrainJobResult, TrainedRef,
 } from './jobs.js';
-import { readAsReported, readShardFile, sha256Hex, writeShardFile, type ShardFileInfo } from './shard-file.js';
+import { readAsReported, readShardFile, readVerified, sha256Hex, writeShardFile, type ShardFileInfo } from './shard-file.js';
 
 /*
  * What each job does, as plain async functions of its data (the BullMQ worker, worker.ts, calls them; so can a test
@@ -61,18 +61,9 @@ export async function loadTrainedIndex(ref: TrainedRef, backend?: string): Promi
 }
 
 /** An index file's bytes, if they are the ones the run pinned (its sha256). */
-async function readPinned(ref: TrainedRef): Promise<Uint8Array> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(ref.path);
-  } catch (e) {
-    throw new LibvqError('IO', `trained index ${ref.path}: cannot read it (${(e as Error).message})`, { cause: e });
-  }
-  const sha = sha256Hex(bytes);
-  if (sha !== ref.sha256) {
-    throw new LibvqError('BAD_FILE', `trained index ${ref.path}: sha256 ${sha.slice(0, 16)}…, the run's train job wrote ${ref.sha256.slice(0, 16)}…: every shard must be encoded by the one trained index`);
-  }
-  return bytes;
+function readPinned(ref: TrainedRef): Promise<Uint8Array> {
+  return readVerified(ref.path, ref.sha256, 'trained index', (sha) =>
+    `sha256 ${sha.slice(0, 16)}…, the run's train job wrote ${ref.sha256.slice(0, 16)}…: every shard must be encoded by the one trained index`);
 }
 
 function indexOf(bytes: Uint8Array, ref: TrainedRef, backend?: string): Index {

@@ -42,25 +42,31 @@ export function sha256Hex(bytes: Uint8Array): string {
 }
 
 /**
- * A job's output file, read back only if its bytes are the ones the job reported (its sha256): a file changed,
- * replaced or half-written after the job finished is refused, naming it.
+ * A file's bytes, only if their sha256 is the one pinned for it (a job's result, a run's trained index): anything
+ * else — changed, replaced, half-written — is refused as BAD_FILE with `mismatch`'s reason; an unreadable file is IO.
  */
-export async function readAsReported(expected: { path: string; sha256: string; bytes: number }, what: string): Promise<Uint8Array> {
-  const { path } = expected;
+export async function readVerified(path: string, sha256: string, what: string, mismatch: (sha: string, size: number) => string, ioHint = ''): Promise<Uint8Array> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new LibvqError('IO', `${what} ${path}: cannot read it (${(e as Error).message}); its job reported it written`, { cause: e });
+    throw new LibvqError('IO', `${what} ${path}: cannot read it (${(e as Error).message})${ioHint}`, { cause: e });
   }
   const sha = sha256Hex(bytes);
-  if (sha !== expected.sha256) {
-    throw new LibvqError(
-      'BAD_FILE',
-      `${what} ${path}: its sha256 is ${sha.slice(0, 16)}…, its job wrote ${expected.sha256.slice(0, 16)}… (${bytes.length} bytes, the job wrote ${expected.bytes}): the file was changed or replaced after the job; it is not merged`,
-    );
-  }
+  if (sha !== sha256) throw new LibvqError('BAD_FILE', `${what} ${path}: ${mismatch(sha, bytes.length)}`);
   return bytes;
+}
+
+/** A job's output file, read back only if its bytes are the ones the job reported (readVerified). */
+export function readAsReported(expected: { path: string; sha256: string; bytes: number }, what: string): Promise<Uint8Array> {
+  return readVerified(
+    expected.path,
+    expected.sha256,
+    what,
+    (sha, size) =>
+      `its sha256 is ${sha.slice(0, 16)}…, its job wrote ${expected.sha256.slice(0, 16)}… (${size} bytes, the job wrote ${expected.bytes}): the file was changed or replaced after the job; it is not merged`,
+    '; its job reported it written',
+  );
 }
 
 /** The shard's bytes (see the layout above). */
