@@ -7,7 +7,10 @@ import { exportedNames } from '../scripts/api-surface.js';
 // labelOnCluster, embedOnCluster — and startWorker, with their option and result types; the job-level pieces are on /jobs), and
 // @libvq/dataset's planIndexBuild + IndexBuildSpec, the one description of an index build that `libvq build` and
 // the cluster's train job share.
-const BUDGET = 164;
+// 164 -> 166 (issue 15): TransformerTower and its TrainLayers, the tower that trains a transformer's own weights
+// (next to EmbeddingBagTower and HeadTower on the main entry); the BERT model, its reader and writer are on
+// @libvq/train/transformer.
+const BUDGET = 166;
 
 describe('public API surface', () => {
   it(`the main entries export at most ${BUDGET} names together`, () => {

@@ -16,5 +16,6 @@ export type { TrainState } from './checkpoint/train-state.js';
 export type { TrainableTower } from './tower/types.js';
 export { EmbeddingBagTower } from './tower/embedding-bag-tower.js';
 export { HeadTower } from './tower/head-tower.js';
+export { TransformerTower, type TrainLayers } from './tower/transformer-tower.js';
 export { embedTokenRows, tokenRowsOf, type QueryTokens } from './tower/embed-tokens.js';
 export { compareQuantizers, type CompareMethod, type CompareRow, type CompareOptions } from './experiment/compare-quantizers.js';
