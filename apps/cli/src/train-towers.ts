@@ -1,8 +1,10 @@
 import { InvalidArgumentError } from 'commander';
 import type { Matrix } from '@libvq/index-core';
 import { readTokens } from '@libvq/dataset';
+import { join } from 'node:path';
+import { LibvqError } from '@libvq/index-core';
 import {
-  LearnableIndex, LearnableIndexWithEncoder, type FixEmb, type QueryTokens, type WithEncoderFitOptions, type WithEncoderFitReport,
+  LearnableIndex, LearnableIndexWithEncoder, TransformerTower, type FixEmb, type QueryTokens, type TrainLayers, type WithEncoderFitOptions, type WithEncoderFitReport,
 } from '@libvq/train';
 import { interruptible } from './interrupt.js';
 import { resolveModel } from './models/resolve-model.js';
@@ -38,6 +40,8 @@ export interface TowerTrainingArgs {
   /** The initial index (LearnableIndex.fromFactory's options but the documents). */
   create: Omit<Parameters<typeof LearnableIndex.fromFactory>[0], 'docEmbeddings'>;
   fit: Omit<WithEncoderFitOptions, 'docEmbeddings' | 'queryEmbeddings' | 'fixEmb'>;
+  /** --train-layers (head, or the transformer's own weights), --lr-encoder, --grad-accumulation. */
+  transformer?: { trainLayers: string; lr: number; accumulate: number };
   /** Continue the per-epoch checkpoint in this directory. */
   resumeDir?: string;
   out: string;
@@ -56,10 +60,18 @@ export async function trainWithTowers(a: TowerTrainingArgs): Promise<{ model: Le
   const resolved = await resolveModel(a.model);
   const encoder = await resolved.encoder();
   try {
-    // When both towers train each has weights of its own (the factory copies them for the second).
-    const makeTower = resolved.towers ? await resolved.towers() : null;
-    const queryTower = makeTower && trainQ ? makeTower() : undefined;
-    const docTower = makeTower && trainD ? makeTower() : undefined;
+    // When both towers train each has weights of its own (the factory copies them for the second; a transformer
+    // is read once per tower).
+    const tf = a.transformer;
+    const transformer = tf && tf.trainLayers !== 'head' ? tf : null;
+    if (transformer && !resolved.dir) {
+      throw new LibvqError('INVALID_ARGUMENT', `--train-layers ${transformer.trainLayers}: trains a transformer from a model directory; ${a.model} is a built-in model (its own weights train with --train-layers head)`);
+    }
+    const makeTower = transformer
+      ? () => TransformerTower.fromPretrained(resolved.dir!, { trainLayers: transformer.trainLayers as TrainLayers, lr: transformer.lr, accumulate: transformer.accumulate })
+      : resolved.towers ? await resolved.towers().then((f) => async () => f()) : null;
+    const queryTower = makeTower && trainQ ? await makeTower() : undefined;
+    const docTower = makeTower && trainD ? await makeTower() : undefined;
     let model: LearnableIndexWithEncoder;
     let resumedAfter: number | null = null;
     let resumeFrom: WithEncoderFitOptions['resumeFrom'];
@@ -89,6 +101,10 @@ export async function trainWithTowers(a: TowerTrainingArgs): Promise<{ model: Le
       bars.reencode?.finish();
     }
     await interruptible(`writing ${a.out}`, () => model.save(a.out));
+    // A trained transformer is also written as a model directory, which `libvq encode --model` / OnnxEncoder serve.
+    for (const [tower, name] of [[queryTower, 'query-encoder'], [docTower, 'doc-encoder']] as const) {
+      if (tower instanceof TransformerTower) await interruptible(`writing ${join(a.out, name)}`, () => tower.save(join(a.out, name)));
+    }
     return { model, report, resumedAfter };
   } finally {
     await encoder.dispose();

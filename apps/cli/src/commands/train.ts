@@ -53,6 +53,9 @@ interface TrainFlags {
   seed: number;
   fixEmb: FixEmb;
   model: string;
+  trainLayers: string;
+  lrEncoder: number;
+  gradAccumulation: number;
   threads: number;
   labelSearch: 'index' | 'exact';
   labelNprobe: number | 'auto';
@@ -139,7 +142,10 @@ export function registerTrain(program: Command): void {
     .option('--threads <n>', 'threads of index training, adds and the label search (the index bytes are the same for any value) (default: the cores, at most 8)', intOption('--threads', 1, 256), Math.min(8, availableParallelism()))
     .option('--seed <n>', 'seed for every random choice', intOption('--seed', 0, 0xffffffff), FIT_DEFAULTS.seed)
     .option('--fix-emb <which>', "LibVQ fix_emb, the stored embeddings kept fixed: query,doc (the index only), doc (the query tower trains), query (the document tower trains, every document is re-encoded), none (both towers); towers read --data's token files", fixEmbOption, 'query, doc' as FixEmb)
-    .option('--model <name|dir>', `the encoder whose towers train (--fix-emb doc|query|none): ${modelNames().map((n) => `"${n}"`).join(', ')} (the model's own weights train, e.g. word vectors) or a model directory (a linear head over the frozen ONNX model trains)`, DEFAULT_MODEL)
+    .option('--model <name|dir>', `the encoder whose towers train (--fix-emb doc|query|none): ${modelNames().map((n) => `"${n}"`).join(', ')} (the model's own weights train, e.g. word vectors) or a model directory (see --train-layers)`, DEFAULT_MODEL)
+    .option('--train-layers <which>', "what of a model directory's encoder trains: head (a linear head over the frozen ONNX model, any model), or the transformer's own weights (a BERT-family model: BERT, MiniLM, BGE, E5): all, embeddings-frozen, top-K (the top K layers); the trained encoder is written as OUT/query-encoder (and OUT/doc-encoder), a model directory", 'head')
+    .option('--lr-encoder <x>', "AdamW rate of the transformer's weights (--train-layers all|embeddings-frozen|top-K; LibVQ's 1e-5)", positiveNumberOption('--lr-encoder'), 1e-5)
+    .option('--grad-accumulation <n>', "batches whose gradients the transformer sums before one optimiser step", intOption('--grad-accumulation', 1), 1)
     .addHelpText(
       'after',
       `
@@ -151,6 +157,7 @@ Examples:
   libvq train --data prep/ --factory OPQ4,PQ4x8 --loss distill --scope corpus --epochs 10 --plot curve.svg -o ckpt
   libvq train --docs docs.npy --queries q.npy --factory IVF1024,PQ20x8 -o ckpt
   libvq train --data prep/ --factory OPQ4,PQ4x8 --labels rels --loss contras --fix-emb none --model ${DEFAULT_MODEL} -o ckpt
+  libvq train --data prep/ --factory OPQ10,PQ10x8 --fix-emb doc --model my-bert/ --train-layers all -o ckpt
 
 LibVQ's index_method names map to factory strings: ivf = IVF<n>,Flat; ivf_pq = IVF<n>,PQ<M>x<b>;
 ivf_opq = OPQ<M>,IVF<n>,PQ<M>x<b>; pq = PQ<M>x<b>; opq = OPQ<M>,PQ<M>x<b> (LearnableIndex.create takes LibVQ's names).`,
@@ -202,6 +209,7 @@ ivf_opq = OPQ<M>,IVF<n>,PQ<M>x<b>; pq = PQ<M>x<b>; opq = OPQ<M>,PQ<M>x<b> (Learn
         if (!f.data) throw new LibvqError('INVALID_ARGUMENT', `--fix-emb ${f.fixEmb || 'none'} trains a tower: give --data DIR (its token files)`);
         const r = await trainWithTowers({
           dataDir: f.data, mode: f.mode, model: f.model, fixEmb: f.fixEmb, docs, queries, create, fit,
+          transformer: { trainLayers: f.trainLayers, lr: f.lrEncoder, accumulate: f.gradAccumulation },
           resumeDir: f.resume ? f.checkpointDir : undefined, out: f.out,
         });
         if (r.resumedAfter !== null) console.error(resumeMessage(f.checkpointDir!, r.resumedAfter, fp.epochs, f.out));

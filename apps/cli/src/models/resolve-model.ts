@@ -35,6 +35,8 @@ export type TowerFactory = (opts?: TowerOptions) => TrainableTower;
 export interface ResolvedModel {
   /** The name or path the model was given as. */
   readonly name: string;
+  /** The model directory, for a model given as one (a transformer's weights are read from it). */
+  readonly dir?: string;
   /** Its tokenizer (what `libvq preprocess` tokenizes with). */
   tokenizer(): Promise<HfTokenizer>;
   /** Its encoder (`libvq encode`, and the frozen towers of `libvq train`). */
@@ -94,6 +96,7 @@ export async function resolveModel(arg: string, opts: ModelContext & { what?: st
 function directoryModel(name: string, dir: string): ResolvedModel {
   return {
     name,
+    dir,
     tokenizer: () => loadTokenizer(dir),
     encoder: (o = {}) => OnnxEncoder.fromPretrained(dir, { pooling: o.pooling, normalize: o.normalize, intraOpNumThreads: o.threads }),
   };

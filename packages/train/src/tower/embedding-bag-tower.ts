@@ -5,6 +5,7 @@ import { type TokenBatch } from '@libvq/encoder';
 import type { Floats } from '../grad/types.js';
 import { AdamW } from '../optim/adamw.js';
 import { LinearHead, l2NormalizeRows, l2NormalizeRowsBackward, toMatrix32 } from './linear-head.js';
+import { restoreSparseMoments, sparseMomentArrays } from './sparse-moments.js';
 import { stateArray, stateStep, type TowerState, type TrainableTower } from './types.js';
 
 export interface EmbeddingBagTowerOptions {
@@ -139,34 +140,12 @@ export class EmbeddingBagTower implements TrainableTower {
     return this.head ? { embedding: this.table, head: this.head.W } : { embedding: this.table };
   }
 
-  /**
-   * The table, the head, and the sparse optimiser's moments of the rows that ever received a gradient
-   * (`embedding.rows` with their `embedding.m` / `embedding.v` rows): every other row's moments are zero, so
-   * leaving them out is exact, and the full moments of a GloVe table would be ~270 MB per checkpoint.
-   */
+  /** The table, the head, and the sparse optimiser's moments (sparseMomentArrays: the rows that ever had a gradient). */
   exportState(): TowerState {
     const d = this.dim;
     const arrays: Record<string, Floats | Int32Array> = { embedding: this.table.slice() };
     const steps: Record<string, number> = { embedding: this.opt?.t ?? 0 };
-    if (this.opt) {
-      const { m, v } = this.opt;
-      const rows: number[] = [];
-      for (let r = 0; r < this.rows; r++) {
-        for (let j = r * d; j < (r + 1) * d; j++) {
-          if (m[j] !== 0 || v[j] !== 0) {
-            rows.push(r);
-            break;
-          }
-        }
-      }
-      const cm = new Float32Array(rows.length * d);
-      const cv = new Float32Array(rows.length * d);
-      rows.forEach((r, i) => {
-        cm.set(m.subarray(r * d, (r + 1) * d), i * d);
-        cv.set(v.subarray(r * d, (r + 1) * d), i * d);
-      });
-      Object.assign(arrays, { 'embedding.rows': Int32Array.from(rows), 'embedding.m': cm, 'embedding.v': cv });
-    }
+    if (this.opt) Object.assign(arrays, sparseMomentArrays(this.opt, d, 'embedding'));
     if (this.head) {
       const h = this.head.exportState('head');
       Object.assign(arrays, h.arrays);
@@ -183,16 +162,8 @@ export class EmbeddingBagTower implements TrainableTower {
     const t = stateStep(s, 'embedding', name);
     this.opt = null;
     if (t > 0) {
-      const rows = stateArray(s, 'embedding.rows', Int32Array, null, name);
-      const m = stateArray(s, 'embedding.m', Float32Array, rows.length * d, name);
-      const v = stateArray(s, 'embedding.v', Float32Array, rows.length * d, name);
       const opt = this.newOptimizer();
-      for (let i = 0; i < rows.length; i++) {
-        const r = rows[i];
-        if (!(r >= 0 && r < this.rows)) throw new LibvqError('BAD_FILE', `${name} state: embedding.rows[${i}] = ${r}, expected a row in [0, ${this.rows})`);
-        opt.m.set(m.subarray(i * d, (i + 1) * d), r * d);
-        opt.v.set(v.subarray(i * d, (i + 1) * d), r * d);
-      }
+      restoreSparseMoments(opt, d, s, 'embedding', name);
       opt.t = t;
       this.opt = opt;
     }

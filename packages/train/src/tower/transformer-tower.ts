@@ -5,7 +5,8 @@ import type { Floats } from '../grad/types.js';
 import { AdamW } from '../optim/adamw.js';
 import { loadBertDir, writeBertDir, type BertModelDir, type LoadBertOptions } from '../transformer/bert-dir.js';
 import { BertModel } from '../transformer/bert-model.js';
-import { bertTensorSpecs, type BertTensorSpec } from '../transformer/bert-weights.js';
+import { EMB, bertTensorSpecs, type BertTensorSpec } from '../transformer/bert-weights.js';
+import { restoreSparseMoments, sparseMomentArrays } from './sparse-moments.js';
 import { toMatrix32 } from './linear-head.js';
 import { stateArray, stateStep, type TowerState, type TrainableTower } from './types.js';
 
@@ -110,8 +111,20 @@ export class TransformerTower implements TrainableTower {
     this.pending++;
     if (this.pending < this.accumulate) return;
     const scale = 1 / this.pending;
+    const H = this.dim;
     for (const name of this.names) {
       const g = this.model.grads[name];
+      if (name === EMB.word) {
+        // The word table steps sparsely (the rows the batches used: torch's SparseAdam semantics), as the
+        // bag-of-words tower's does: a 30k-400k-row table is otherwise read and written whole at every step.
+        const rows = this.model.touchedWordRows();
+        const compact = new Float32Array(rows.length * H);
+        for (let i = 0; i < rows.length; i++) {
+          for (let j = 0; j < H; j++) compact[i * H + j] = g[rows[i] * H + j] * scale;
+        }
+        if (rows.length > 0) this.opts.get(name)!.stepRows(rows, compact, lrFactor);
+        continue;
+      }
       if (scale !== 1) for (let i = 0; i < g.length; i++) g[i] *= scale;
       this.opts.get(name)!.step(g, lrFactor);
     }
@@ -131,13 +144,18 @@ export class TransformerTower implements TrainableTower {
     const arrays: Record<string, Floats | Int32Array> = {};
     const steps: Record<string, number> = { accumulated: this.pending };
     for (const name of this.names) {
-      const o = this.opts.get(name)!.exportState();
+      const opt = this.opts.get(name)!;
       arrays[name] = this.model.weights[name].slice();
-      arrays[`${name}.m`] = o.m;
-      arrays[`${name}.v`] = o.v;
-      steps[name] = o.t;
+      if (name === EMB.word) Object.assign(arrays, sparseMomentArrays(opt, this.dim, name));
+      else {
+        const o = opt.exportState();
+        arrays[`${name}.m`] = o.m;
+        arrays[`${name}.v`] = o.v;
+      }
+      steps[name] = opt.t;
       if (this.pending > 0) arrays[`${name}.grad`] = this.model.grads[name].slice();
     }
+    if (this.pending > 0) arrays['word.touched'] = this.model.touchedWordRows();
     return { arrays, steps };
   }
 
@@ -148,18 +166,25 @@ export class TransformerTower implements TrainableTower {
       const w = this.model.weights[name];
       const Ctor = w instanceof Float64Array ? Float64Array : Float32Array;
       w.set(stateArray<Floats>(s, name, Ctor, w.length, tower));
-      this.opts.get(name)!.importState({
-        t: stateStep(s, name, tower),
-        m: stateArray(s, `${name}.m`, Float32Array, w.length, tower),
-        v: stateArray(s, `${name}.v`, Float32Array, w.length, tower),
-      });
+      const opt = this.opts.get(name)!;
+      if (name === EMB.word) {
+        opt.importState({ t: stateStep(s, name, tower), m: new Float32Array(w.length), v: new Float32Array(w.length) });
+        restoreSparseMoments(opt, this.dim, s, name, tower);
+      } else {
+        opt.importState({
+          t: stateStep(s, name, tower),
+          m: stateArray(s, `${name}.m`, Float32Array, w.length, tower),
+          v: stateArray(s, `${name}.v`, Float32Array, w.length, tower),
+        });
+      }
       const g = this.model.grads[name];
       if (pending > 0) g.set(stateArray<Floats>(s, `${name}.grad`, Ctor, g.length, tower));
-      else g.fill(0);
     }
+    if (pending === 0) this.model.zeroGrads();
+    else this.model.markWordRows(stateArray(s, 'word.touched', Int32Array, null, tower));
     for (const key of Object.keys(s.arrays)) {
-      const base = key.replace(/\.(m|v|grad)$/, '');
-      if (!this.names.includes(base)) throw new LibvqError('BAD_FILE', `${tower} state: has ${key}, which this tower does not train (trainLayers ${this.trainLayers})`);
+      const base = key.replace(/\.(m|v|grad|rows)$/, '');
+      if (!this.names.includes(base) && key !== 'word.touched') throw new LibvqError('BAD_FILE', `${tower} state: has ${key}, which this tower does not train (trainLayers ${this.trainLayers})`);
     }
     this.pending = pending;
   }

@@ -42,6 +42,9 @@ export class BertModel {
   readonly grads: Record<string, Floats> = {};
   private readonly dense: Dense;
   private saved: ForwardSaved | null = null;
+  /** Word-table rows with a gradient since zeroGrads() (flag per row, and the list): the table is mostly untouched. */
+  private readonly wordTouched: Uint8Array;
+  private wordRows: number[] = [];
 
   constructor(config: BertConfig, weights: BertWeights, trainable: ReadonlySet<string> | 'all' = 'all') {
     this.config = checkBertConfig(config);
@@ -53,6 +56,7 @@ export class BertModel {
     for (const s of bertTensorSpecs(config)) {
       if (trainable === 'all' || trainable.has(s.name)) this.grads[s.name] = this.dense.alloc(weights[s.name].length);
     }
+    this.wordTouched = new Uint8Array(this.grads[EMB.word] ? config.vocabSize : 0);
   }
 
   get dtype(): 'float32' | 'float64' {
@@ -60,7 +64,30 @@ export class BertModel {
   }
 
   zeroGrads(): void {
-    for (const g of Object.values(this.grads)) g.fill(0);
+    const H = this.config.hidden;
+    for (const [name, g] of Object.entries(this.grads)) {
+      if (name !== EMB.word) g.fill(0);
+    }
+    const gw = this.grads[EMB.word];
+    if (gw) for (const r of this.wordRows) gw.fill(0, r * H, (r + 1) * H);
+    for (const r of this.wordRows) this.wordTouched[r] = 0;
+    this.wordRows = [];
+  }
+
+  /** Marks word-table rows as holding gradient (a resumed state's pending micro-batches). */
+  markWordRows(rows: ArrayLike<number>): void {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      if (this.wordTouched.length > 0 && !this.wordTouched[r]) {
+        this.wordTouched[r] = 1;
+        this.wordRows.push(r);
+      }
+    }
+  }
+
+  /** The word-table rows whose gradient may be non-zero (since zeroGrads), ascending. */
+  touchedWordRows(): Int32Array {
+    return Int32Array.from(this.wordRows).sort();
   }
 
   private w(name: string): Floats {
@@ -259,6 +286,10 @@ export class BertModel {
         const r = b * L + t;
         const o = r * H;
         const id = inputIds[r], tt = tokenTypeIds ? tokenTypeIds[r] : 0;
+        if (gw && !this.wordTouched[id]) {
+          this.wordTouched[id] = 1;
+          this.wordRows.push(id);
+        }
         for (let j = 0; j < H; j++) {
           const g = de[o + j];
           if (gw) gw[id * H + j] += g;
