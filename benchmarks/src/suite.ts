@@ -135,6 +135,21 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
     examples: [['--bytes', '4', '--epochs', '2'], ['--scope', 'batch']],
     load: () => import('./train-cranfield.js'),
   },
+  transformer: {
+    description: 'the transformer tower (issue 15): a GloVe-initialised BERT trained with the index vs a linear head over it, the GloVe bag-of-words tower and the index alone, per byte budget (Cranfield or debdesc)',
+    options: [
+      { flag: '--dataset', kind: 'string', description: 'cranfield (default) or debdesc (../shared/data/debdesc, encoded into bench-out/debdesc-work)' },
+      out,
+      { flag: '--bytes', kind: 'ints', separator: ',', description: 'bytes per vector, comma-separated (default 4,10)' },
+      { flag: '--epochs', kind: 'int', description: 'most training epochs (default 10 on Cranfield, 2 on debdesc)' },
+      { flag: '--layers', kind: 'int', description: 'transformer layers of the GloVe-BERT (default 2)' },
+      { flag: '--train-layers', kind: 'string', description: 'all, embeddings-frozen or top-K (default all)' },
+      { flag: '--lr-encoder', kind: 'string', description: "the transformer's AdamW rate (default 1e-4)" },
+      { flag: '--loss', kind: 'string', description: 'distill (virtual labels, default) or contras (the judgments)' },
+    ],
+    examples: [['--bytes', '4', '--epochs', '2'], ['--dataset', 'debdesc']],
+    load: () => import('./train-transformer.js'),
+  },
   debdesc: {
     description: 'debdesc (60k documents, 55k train / 2k dev queries): dense, PQ, OPQ and learned OPQ (distill with virtual labels, contrastive on the train judgments) per byte budget, with and without IVF; learned rows over seeds',
     options: [

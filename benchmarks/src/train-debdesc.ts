@@ -26,7 +26,7 @@ import { markdownTable, writeReportFile } from './report.js';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Preprocessed + encoded once into `work` (glove-100); later runs read the embeddings back. */
-async function loadEncoded(dataDir: string, work: string): Promise<{ docs: Matrix; train: Matrix; dev: Matrix; devRels: OffsetRels; trainRels: OffsetRels }> {
+export async function loadEncoded(dataDir: string, work: string): Promise<{ docs: Matrix; train: Matrix; dev: Matrix; devRels: OffsetRels; trainRels: OffsetRels }> {
   const embeddings = (prefix: string) => join(work, `${prefix}.embeddings.arrow`);
   if (!['docs', 'train-queries', 'dev-queries'].every((p) => existsSync(embeddings(p)))) {
     const encoder = await loadGlove100Encoder();
@@ -45,7 +45,7 @@ async function loadEncoded(dataDir: string, work: string): Promise<{ docs: Matri
   return { docs: await read('docs'), train: await read('train-queries'), dev: await read('dev-queries'), devRels: await rels('dev'), trainRels: await rels('train') };
 }
 
-function positives(rels: OffsetRels): RelData {
+export function positives(rels: OffsetRels): RelData {
   const out: RelData = new Map();
   for (const [q, ds] of rels) {
     const pos = [...ds].filter(([, g]) => g > 0).map(([d]) => d);

@@ -68,10 +68,10 @@ export async function trainWithTowers(a: TowerTrainingArgs): Promise<{ model: Le
       throw new LibvqError('INVALID_ARGUMENT', `--train-layers ${transformer.trainLayers}: trains a transformer from a model directory; ${a.model} is a built-in model (its own weights train with --train-layers head)`);
     }
     const makeTower = transformer
-      ? () => TransformerTower.fromPretrained(resolved.dir!, { trainLayers: transformer.trainLayers as TrainLayers, lr: transformer.lr, accumulate: transformer.accumulate })
-      : resolved.towers ? await resolved.towers().then((f) => async () => f()) : null;
-    const queryTower = makeTower && trainQ ? await makeTower() : undefined;
-    const docTower = makeTower && trainD ? await makeTower() : undefined;
+      ? await TransformerTower.factory(resolved.dir!, { trainLayers: transformer.trainLayers as TrainLayers, lr: transformer.lr, accumulate: transformer.accumulate })
+      : resolved.towers ? await resolved.towers() : null;
+    const queryTower = makeTower && trainQ ? makeTower() : undefined;
+    const docTower = makeTower && trainD ? makeTower() : undefined;
     let model: LearnableIndexWithEncoder;
     let resumedAfter: number | null = null;
     let resumeFrom: WithEncoderFitOptions['resumeFrom'];

@@ -84,6 +84,22 @@ export class TransformerTower implements TrainableTower {
     return new TransformerTower(await loadBertDir(dir, opts), opts);
   }
 
+  /**
+   * Reads the model directory once and returns a maker of towers: the first over the loaded weights, each later one
+   * over a fresh copy of the weights as loaded (the towers of several trained rows, or a query and a document tower,
+   * each start from the model and train weights of their own).
+   */
+  static async factory(dir: string, opts: TransformerTowerOptions & LoadBertOptions = {}): Promise<() => TransformerTower> {
+    const src = await loadBertDir(dir, opts);
+    const pristine = Object.fromEntries(Object.entries(src.weights).map(([k, v]) => [k, v.slice()]));
+    let first = true;
+    return () => {
+      const weights = first ? src.weights : Object.fromEntries(Object.entries(pristine).map(([k, v]) => [k, v.slice()]));
+      first = false;
+      return new TransformerTower({ ...src, weights }, opts);
+    };
+  }
+
   describe(): string {
     const c = this.model.config;
     return `bert-${c.layers}x${c.hidden}-${this.trainLayers}`;

@@ -1,5 +1,5 @@
-import { copyFile, readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, readFile, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { LibvqError } from '@libvq/index-core';
 import { writeDirectoryAtomic, writeFileAtomic } from '@libvq/index-core/util';
 import { OnnxEncoder, type TokenBatch } from '@libvq/encoder';
@@ -144,6 +144,7 @@ export async function writeBertDir(out: string, src: BertModelDir, weights: Bert
   const c = src.config;
   checkBertWeights(c, weights, 'writeBertDir');
   const f32 = (a: ArrayLike<number>) => (a instanceof Float32Array ? a : Float32Array.from(a));
+  await mkdir(dirname(out), { recursive: true });
   await writeDirectoryAtomic(out, async (tmp) => {
     let onnxChunks: Uint8Array[];
     if (src.onnx) {

@@ -7,3 +7,4 @@ export { loadBertDir, writeBertDir, probeBatch, type BertModelDir, type LoadBert
 export { recognizeBertGraph, type RecognizedBert, type BertGraphHints, type OnnxWeightMap } from './bert-onnx.js';
 export { bertOnnxGraph } from './bert-graph.js';
 export { erf } from './gelu.js';
+export { bertFromWordVectors, type FromWordVectorsOptions } from './from-word-vectors.js';
