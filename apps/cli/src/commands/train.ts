@@ -205,6 +205,9 @@ ivf_opq = OPQ<M>,IVF<n>,PQ<M>x<b>; pq = PQ<M>x<b>; opq = OPQ<M>,PQ<M>x<b> (Learn
       const create = { factory: f.factory, metric: f.metric, seed: f.seed, threads: f.threads, ...opqOptions(f) };
       let li: LearnableIndex;
       let rep: Pick<FitReport, 'epochLoss' | 'epochs' | 'steps' | 'queriesPerSecond' | 'temperature' | 'labels'>;
+      if (f.trainLayers !== 'head' && f.fixEmb === 'query, doc') {
+        throw new LibvqError('INVALID_ARGUMENT', `--train-layers ${f.trainLayers}: a transformer trains as a tower; give --fix-emb doc (the query tower), query or none`);
+      }
       if (f.fixEmb !== 'query, doc') {
         if (!f.data) throw new LibvqError('INVALID_ARGUMENT', `--fix-emb ${f.fixEmb || 'none'} trains a tower: give --data DIR (its token files)`);
         const r = await trainWithTowers({
