@@ -150,6 +150,18 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
     examples: [['--bytes', '4', '--epochs', '2'], ['--dataset', 'debdesc']],
     load: () => import('./train-transformer.js'),
   },
+  'transformer-throughput': {
+    description: 'training throughput of the transformer tower: a 6-layer, 384-wide BERT on 32-token queries at 1 and 2 threads, peak memory, and its exported model.onnx against the TypeScript forward',
+    options: [
+      out,
+      { flag: '--batch', kind: 'int', description: 'queries per batch (default 32)' },
+      { flag: '--steps', kind: 'int', description: 'timed steps after one warm-up (default 6)' },
+      { flag: '--threads', kind: 'ints', separator: ',', description: 'thread counts (default 1,2)' },
+      { flag: '--train-layers', kind: 'string', description: 'all, embeddings-frozen or top-K (default all)' },
+    ],
+    examples: [['--steps', '3']],
+    load: () => import('./transformer-throughput.js'),
+  },
   debdesc: {
     description: 'debdesc (60k documents, 55k train / 2k dev queries): dense, PQ, OPQ and learned OPQ (distill with virtual labels, contrastive on the train judgments) per byte budget, with and without IVF; learned rows over seeds',
     options: [

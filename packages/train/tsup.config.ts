@@ -7,5 +7,6 @@ const entries = {
   tower: 'src/tower/index.ts', checkpoint: 'src/checkpoint/index.ts', transformer: 'src/transformer/index.ts',
 };
 // score-shares is what the index threads import for their share of the training step's score kernels
-// (grad/score-threads.ts locates it as ./score-shares.js next to the bundle); not a public subpath.
-export default libraryConfig({ entry: { ...entries, 'score-shares': 'src/grad/score-shares.ts' }, dts: { entry: entries }, splitting: true });
+// (grad/score-threads.ts locates it as ./score-shares.js next to the bundle), gemm-shares their rows of a
+// transformer's matrix products (transformer/dense.ts); not public subpaths.
+export default libraryConfig({ entry: { ...entries, 'score-shares': 'src/grad/score-shares.ts', 'gemm-shares': 'src/transformer/gemm-shares.ts' }, dts: { entry: entries }, splitting: true });

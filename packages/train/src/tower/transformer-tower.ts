@@ -25,6 +25,8 @@ export interface TransformerTowerOptions {
   weightDecay?: number;
   /** Micro-batches whose gradients are summed (and averaged) before one optimiser step. Default 1. */
   accumulate?: number;
+  /** Threads of the matrix products (the same bytes for any value). Default 1. */
+  threads?: number;
 }
 
 /** Checks a trainLayers value against a model of `layers` layers (errors say what is accepted). */
@@ -71,7 +73,7 @@ export class TransformerTower implements TrainableTower {
     const specs = bertTensorSpecs(c).filter((s) => trains(s, this.trainLayers, c.layers));
     this.names = specs.map((s) => s.name);
     this.source = source;
-    this.model = new BertModel(c, source.weights, new Set(this.names));
+    this.model = new BertModel(c, source.weights, new Set(this.names), { threads: opts.threads });
     this.dim = c.hidden;
     for (const s of specs) {
       const p = source.weights[s.name];

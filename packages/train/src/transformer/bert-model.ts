@@ -46,13 +46,17 @@ export class BertModel {
   private readonly wordTouched: Uint8Array;
   private wordRows: number[] = [];
 
-  constructor(config: BertConfig, weights: BertWeights, trainable: ReadonlySet<string> | 'all' = 'all') {
+  /**
+   * `threads`: threads of the float32 matrix products (the calling thread plus index threads; the same bytes for
+   * any value). The rest of a step (attention, LayerNorm, GELU) stays on the calling thread.
+   */
+  constructor(config: BertConfig, weights: BertWeights, trainable: ReadonlySet<string> | 'all' = 'all', opts: { threads?: number } = {}) {
     this.config = checkBertConfig(config);
     checkBertWeights(config, weights, 'BertModel');
     const types = new Set(Object.values(weights).map((a) => a.constructor));
     if (types.size !== 1) throw invalidArgument('BertModel weights', 'arrays of one type (all Float32Array or all Float64Array)', [...types].map((t) => t.name).join(', '));
     this.weights = weights;
-    this.dense = weights[EMB.word] instanceof Float64Array ? denseFloat64 : denseFloat32;
+    this.dense = weights[EMB.word] instanceof Float64Array ? denseFloat64 : denseFloat32(opts.threads ?? 1);
     for (const s of bertTensorSpecs(config)) {
       if (trainable === 'all' || trainable.has(s.name)) this.grads[s.name] = this.dense.alloc(weights[s.name].length);
     }

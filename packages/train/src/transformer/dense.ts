@@ -1,5 +1,6 @@
-import { mulABt } from '@libvq/index-core/util';
+import { isTypeScriptModule, mulABt, rowRange, runModuleShares, sharedScratch } from '@libvq/index-core/util';
 import type { Floats } from '../grad/types.js';
+import { gemmRowsShare, type GemmShare } from './gemm-shares.js';
 
 /**
  * The dense products of a transformer step, in the precision of its arrays: out (m x n) = a (m x k) · bᵀ (b: n x k).
@@ -12,15 +13,36 @@ export interface Dense {
   alloc(n: number): Floats;
 }
 
-export const denseFloat32: Dense = {
-  dtype: 'float32',
-  abt(a, b, m, n, k) {
-    const A = a instanceof Float32Array ? a : Float32Array.from(a);
-    const B = b instanceof Float32Array ? b : Float32Array.from(b);
-    return mulABt({ rows: m, dim: k, data: A.subarray(0, m * k) }, { rows: n, dim: k, data: B.subarray(0, n * k) }, 'js').data;
-  },
-  alloc: (n) => new Float32Array(n),
-};
+/** The module the index threads import for their rows: gemm-shares.ts from sources, gemm-shares.js built. */
+const SHARES = new URL(isTypeScriptModule(import.meta.url) ? './gemm-shares.ts' : './gemm-shares.js', import.meta.url).href;
+/** Below this many multiply-adds a product stays on the calling thread (posting shares costs ~0.1 ms). */
+const MIN_WORK = 1 << 21;
+
+/**
+ * float32 products on `threads` threads (the calling thread plus index threads): the rows of a split by a shared
+ * counter, operands and result in shared memory; the same bytes as one thread.
+ */
+export function denseFloat32(threads = 1): Dense {
+  return {
+    dtype: 'float32',
+    abt(a, b, m, n, k) {
+      const A = a instanceof Float32Array ? a : Float32Array.from(a);
+      const B = b instanceof Float32Array ? b : Float32Array.from(b);
+      if (threads <= 1 || m * n * k < MIN_WORK || m < 16) {
+        return mulABt({ rows: m, dim: k, data: A.subarray(0, m * k) }, { rows: n, dim: k, data: B.subarray(0, n * k) }, 'js').data;
+      }
+      const sa = sharedScratch('train.gemm.a', Float32Array, m * k);
+      sa.set(A.subarray(0, m * k));
+      const sb = sharedScratch('train.gemm.b', Float32Array, n * k);
+      sb.set(B.subarray(0, n * k));
+      const so = sharedScratch('train.gemm.out', Float32Array, m * n);
+      const job: GemmShare = { ...rowRange(m, threads, 16), a: sa, b: sb, out: so, cols: n, k };
+      runModuleShares(SHARES, 'gemmRowsShare', Array.from({ length: threads }, () => job), () => gemmRowsShare(job));
+      return Float32Array.from(so);
+    },
+    alloc: (n) => new Float32Array(n),
+  };
+}
 
 export const denseFloat64: Dense = {
   dtype: 'float64',

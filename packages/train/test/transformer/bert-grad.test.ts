@@ -108,3 +108,28 @@ describe('BertModel trains chosen layers only', () => {
     for (const n of top) expect(Array.from(part.grads[n])).toEqual(Array.from(all.grads[n]));
   });
 });
+
+describe('BertModel on 2 threads', () => {
+  it('gives the same bytes as on 1 (outputs and every gradient)', async () => {
+    const { closeThreadPool } = await import('@libvq/index-core');
+    const c: BertConfig = { ...BASE, vocabSize: 50, hidden: 128, heads: 4, intermediate: 256, maxPositions: 40, layers: 2 };
+    const w = randomBertWeights(c, 5, 'float32', 0.1);
+    const rng = createRng(9);
+    const B = 8, L = 32;
+    const inputIds = Int32Array.from({ length: B * L }, () => Math.floor(rng.next() * 50));
+    const attentionMask = Uint8Array.from({ length: B * L }, (_, i) => (i % L < 20 + (Math.floor(i / L) % 12) ? 1 : 0));
+    const bt = { batchSize: B, seqLength: L, inputIds, attentionMask };
+    const R = Float64Array.from({ length: B * c.hidden }, (_, i) => Math.cos(i));
+    const run = (threads: number) => {
+      const m = new BertModel(c, w, 'all', { threads });
+      const out = m.forward(bt);
+      m.backward(R);
+      return { out, grads: m.grads };
+    };
+    const one = run(1);
+    const two = run(2);
+    expect(two.out).toEqual(one.out);
+    for (const k of Object.keys(one.grads)) expect(two.grads[k], k).toEqual(one.grads[k]);
+    await closeThreadPool();
+  });
+});
