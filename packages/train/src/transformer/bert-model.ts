@@ -15,7 +15,7 @@ import {
 /** What one encoder layer's forward keeps for its backward. */
 interface LayerSaved {
   x: Floats; q: Floats; k: Floats; v: Floats; p: Floats; ctx: Floats; ln1: LayerNormSaved;
-  h1: Floats; u: Floats; g: Floats; ln2: LayerNormSaved;
+  h1: Floats; u: Floats; g: Floats; cdf: Floats; ln2: LayerNormSaved;
 }
 
 interface ForwardSaved {
@@ -159,11 +159,12 @@ export class BertModel {
       const ln1 = layerNormForward(d, a, T, H, this.w(`${n.ln1}.weight`), this.w(`${n.ln1}.bias`), c.layerNormEps);
       const u = lin(ln1.y, n.ffnIn, H, I);
       const g = d.alloc(u.length);
-      geluForward(u, g, d.dtype === 'float64');
+      const cdf = d.alloc(u.length);
+      geluForward(u, g, cdf, d.dtype === 'float64');
       const f = lin(g, n.ffnOut, I, H);
       for (let j = 0; j < f.length; j++) f[j] += ln1.y[j];
       const ln2 = layerNormForward(d, f, T, H, this.w(`${n.ln2}.weight`), this.w(`${n.ln2}.bias`), c.layerNormEps);
-      if (keep) layers.push({ x, q, k, v, p, ctx, ln1: ln1.saved, h1: ln1.y, u, g, ln2: ln2.saved });
+      if (keep) layers.push({ x, q, k, v, p, ctx, ln1: ln1.saved, h1: ln1.y, u, g, cdf, ln2: ln2.saved });
       x = ln2.y;
     }
     const pooled = this.pool(x, batch);
@@ -232,7 +233,7 @@ export class BertModel {
       const df = layerNormBackward(d, dx, l.ln2, T, H, this.w(`${n.ln2}.weight`), this.g(`${n.ln2}.weight`), this.g(`${n.ln2}.bias`));
       const dg = linearBackward(d, df, l.g, T, this.w(`${n.ffnOut}.weight`), I, H, this.g(`${n.ffnOut}.weight`), this.g(`${n.ffnOut}.bias`))!;
       const du = d.alloc(dg.length);
-      geluBackward(l.u, dg, du, d.dtype === 'float64');
+      geluBackward(l.u, l.cdf, dg, du);
       const dh1 = linearBackward(d, du, l.h1, T, this.w(`${n.ffnIn}.weight`), H, I, this.g(`${n.ffnIn}.weight`), this.g(`${n.ffnIn}.bias`))!;
       for (let j = 0; j < dh1.length; j++) dh1[j] += df[j];
       const da = layerNormBackward(d, dh1, l.ln1, T, H, this.w(`${n.ln1}.weight`), this.g(`${n.ln1}.weight`), this.g(`${n.ln1}.bias`));

@@ -44,39 +44,44 @@ export function denseFloat32(threads = 1): Dense {
   };
 }
 
+/**
+ * out (m x n) = a (m x k) · bᵀ in plain loops, in out's precision: the float64 path's products, and the small
+ * per-head products of attention (L x L), where a call into the SIMD kernel costs more than the arithmetic.
+ */
+export function loopAbt(a: Floats, b: Floats, m: number, n: number, k: number, out: Floats): Floats {
+  // Four rows of a against each row of b: each b row is read once per four outputs.
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const a0 = i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+    for (let j = 0; j < n; j++) {
+      const bo = j * k;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let t = 0; t < k; t++) {
+        const bv = b[bo + t];
+        s0 += a[a0 + t] * bv;
+        s1 += a[a1 + t] * bv;
+        s2 += a[a2 + t] * bv;
+        s3 += a[a3 + t] * bv;
+      }
+      out[i * n + j] = s0;
+      out[(i + 1) * n + j] = s1;
+      out[(i + 2) * n + j] = s2;
+      out[(i + 3) * n + j] = s3;
+    }
+  }
+  for (; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let t = 0; t < k; t++) s += a[i * k + t] * b[j * k + t];
+      out[i * n + j] = s;
+    }
+  }
+  return out;
+}
+
 export const denseFloat64: Dense = {
   dtype: 'float64',
-  abt(a, b, m, n, k) {
-    const out = new Float64Array(m * n);
-    // Four rows of a against each row of b: each b row is read once per four outputs.
-    let i = 0;
-    for (; i + 4 <= m; i += 4) {
-      const a0 = i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
-      for (let j = 0; j < n; j++) {
-        const bo = j * k;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (let t = 0; t < k; t++) {
-          const bv = b[bo + t];
-          s0 += a[a0 + t] * bv;
-          s1 += a[a1 + t] * bv;
-          s2 += a[a2 + t] * bv;
-          s3 += a[a3 + t] * bv;
-        }
-        out[i * n + j] = s0;
-        out[(i + 1) * n + j] = s1;
-        out[(i + 2) * n + j] = s2;
-        out[(i + 3) * n + j] = s3;
-      }
-    }
-    for (; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let t = 0; t < k; t++) s += a[i * k + t] * b[j * k + t];
-        out[i * n + j] = s;
-      }
-    }
-    return out;
-  },
+  abt: (a, b, m, n, k) => loopAbt(a, b, m, n, k, new Float64Array(m * n)),
   alloc: (n) => new Float64Array(n),
 };
 

@@ -54,20 +54,21 @@ export function erfFast(x: number): number {
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 0.3989422804014327;
 
-/** out[i] = GELU(u[i]); `exact` picks the double-precision erf. */
-export function geluForward(u: ArrayLike<number>, out: { [i: number]: number; length: number }, exact: boolean): void {
+/** out[i] = GELU(u[i]) = u Φ(u), keeping Φ(u) in cdf[i] for the backward; `exact` picks the double-precision erf. */
+export function geluForward(u: ArrayLike<number>, out: { [i: number]: number; length: number }, cdf: { [i: number]: number; length: number }, exact: boolean): void {
   const e = exact ? erf : erfFast;
   for (let i = 0; i < out.length; i++) {
     const x = u[i];
-    out[i] = 0.5 * x * (1 + e(x * INV_SQRT2));
+    const c = 0.5 * (1 + e(x * INV_SQRT2));
+    cdf[i] = c;
+    out[i] = x * c;
   }
 }
 
-/** du[i] = dOut[i] · GELU'(u[i]) = dOut[i] (Φ(u) + u φ(u)). */
-export function geluBackward(u: ArrayLike<number>, dOut: ArrayLike<number>, du: { [i: number]: number; length: number }, exact: boolean): void {
-  const e = exact ? erf : erfFast;
+/** du[i] = dOut[i] · GELU'(u[i]) = dOut[i] (Φ(u) + u φ(u)), with Φ(u) from the forward. */
+export function geluBackward(u: ArrayLike<number>, cdf: ArrayLike<number>, dOut: ArrayLike<number>, du: { [i: number]: number; length: number }): void {
   for (let i = 0; i < du.length; i++) {
     const x = u[i];
-    du[i] = dOut[i] * (0.5 * (1 + e(x * INV_SQRT2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x));
+    du[i] = dOut[i] * (cdf[i] + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x));
   }
 }

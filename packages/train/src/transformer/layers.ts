@@ -1,5 +1,5 @@
 import type { Floats } from '../grad/types.js';
-import { transposed, type Dense } from './dense.js';
+import { loopAbt, transposed, type Dense } from './dense.js';
 
 // The layers of a BERT encoder, forward and backward, on row-major token matrices (T rows = batch x sequence).
 // Backward functions ADD into the parameter gradients (accumulation across micro-batches) and return the input's.
@@ -94,11 +94,38 @@ export interface AttentionShape {
   readonly heads: number;
 }
 
+/** A per-head product (at most L x L outputs): plain loops, in the dense path's precision. */
+function small(dense: Dense, a: Floats, b: Floats, m: number, n: number, k: number): Floats {
+  return loopAbt(a, b, m, n, k, dense.alloc(m * n));
+}
+
+/** Copies head h of sequence b (L x hd) out of a T x H matrix, rows contiguous. */
+function headOf(dense: Dense, x: Floats, b: number, h: number, s: AttentionShape): Floats {
+  const { L, H, heads } = s;
+  const hd = H / heads;
+  const out = dense.alloc(L * hd);
+  for (let i = 0; i < L; i++) {
+    const o = (b * L + i) * H + h * hd;
+    for (let c = 0; c < hd; c++) out[i * hd + c] = x[o + c];
+  }
+  return out;
+}
+
+/** Adds an L x hd head matrix back into head h of sequence b of a T x H matrix. */
+function addHead(x: Floats, head: Floats, b: number, h: number, s: AttentionShape): void {
+  const { L, H, heads } = s;
+  const hd = H / heads;
+  for (let i = 0; i < L; i++) {
+    const o = (b * L + i) * H + h * hd;
+    for (let c = 0; c < hd; c++) x[o + c] += head[i * hd + c];
+  }
+}
+
 /**
  * Multi-head self-attention core: per sequence and head, p = softmax(q kᵀ / √d + mask), ctx = p v, with q, k, v
  * (T x H, heads side by side as BERT lays them out). Padded keys (mask 0) get probability 0 — Hugging Face adds a
  * large negative number, the same in float32 — unless a sequence has no real token, where (as there) every key
- * counts alike. Returns ctx (T x H) and p (B x heads x L x L).
+ * counts alike. The per-head products are small (L x L) and run in plain loops. Returns ctx (T x H) and p (B x heads x L x L).
  */
 export function attentionForward(dense: Dense, q: Floats, k: Floats, v: Floats, mask: ArrayLike<number>, s: AttentionShape): { ctx: Floats; p: Floats } {
   const { B, L, H, heads } = s;
@@ -106,49 +133,40 @@ export function attentionForward(dense: Dense, q: Floats, k: Floats, v: Floats, 
   const scale = 1 / Math.sqrt(hd);
   const ctx = dense.alloc(B * L * H);
   const p = dense.alloc(B * heads * L * L);
-  const row = new Float64Array(L);
   for (let b = 0; b < B; b++) {
     let any = false;
     for (let j = 0; j < L; j++) if (mask[b * L + j] !== 0) any = true;
     for (let h = 0; h < heads; h++) {
+      const scores = small(dense, headOf(dense, q, b, h, s), headOf(dense, k, b, h, s), L, L, hd);
       const pBase = (b * heads + h) * L * L;
       for (let i = 0; i < L; i++) {
-        const qo = (b * L + i) * H + h * hd;
+        const o = i * L;
         let max = -Infinity;
         for (let j = 0; j < L; j++) {
-          if (any && mask[b * L + j] === 0) {
-            row[j] = -Infinity;
-            continue;
-          }
-          const ko = (b * L + j) * H + h * hd;
-          let dot = 0;
-          for (let c = 0; c < hd; c++) dot += q[qo + c] * k[ko + c];
-          row[j] = dot * scale;
-          if (row[j] > max) max = row[j];
+          const x = any && mask[b * L + j] === 0 ? -Infinity : scores[o + j] * scale;
+          scores[o + j] = x;
+          if (x > max) max = x;
         }
         let z = 0;
         for (let j = 0; j < L; j++) {
-          const e = row[j] === -Infinity ? 0 : Math.exp(row[j] - max);
-          row[j] = e;
+          const e = scores[o + j] === -Infinity ? 0 : Math.exp(scores[o + j] - max);
+          scores[o + j] = e;
           z += e;
         }
-        const po = pBase + i * L;
-        for (let j = 0; j < L; j++) p[po + j] = row[j] / z;
-        for (let j = 0; j < L; j++) {
-          const pj = p[po + j];
-          if (pj === 0) continue;
-          const vo = (b * L + j) * H + h * hd;
-          for (let c = 0; c < hd; c++) ctx[qo + c] += pj * v[vo + c];
-        }
+        const inv = 1 / z;
+        for (let j = 0; j < L; j++) p[pBase + o + j] = scores[o + j] * inv;
       }
+      // ctx_h = p vᵀᵀ: p (L x L) against v_h transposed (hd x L).
+      const vT = transposed(headOf(dense, v, b, h, s), L, hd);
+      addHead(ctx, small(dense, p.subarray(pBase, pBase + L * L), vT, L, hd, L), b, h, s);
     }
   }
   return { ctx, p };
 }
 
 /**
- * Backward of attentionForward: dp = dctx vᵀ, ds = p (dp − Σ_j p dp) (softmax), dq = ds k / √d, dk = dsᵀ q / √d,
- * dv = pᵀ dctx.
+ * Backward of attentionForward, per sequence and head: dp = dctx vᵀ, ds = p (dp − Σ_j p dp)
+ * (softmax), dq = ds k / √d, dk = dsᵀ q / √d, dv = pᵀ dctx.
  */
 export function attentionBackward(
   dense: Dense, dctx: Floats, q: Floats, k: Floats, v: Floats, p: Floats, s: AttentionShape,
@@ -159,36 +177,21 @@ export function attentionBackward(
   const dq = dense.alloc(B * L * H);
   const dk = dense.alloc(B * L * H);
   const dv = dense.alloc(B * L * H);
-  const dp = new Float64Array(L);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < heads; h++) {
-      const pBase = (b * heads + h) * L * L;
+      const P = p.subarray((b * heads + h) * L * L, (b * heads + h + 1) * L * L);
+      const dc = headOf(dense, dctx, b, h, s);
+      const dp = small(dense, dc, headOf(dense, v, b, h, s), L, L, hd);
+      // dv_h = pᵀ dctx_h: pᵀ (L x L) against dctx_h transposed (hd x L).
+      addHead(dv, small(dense, transposed(P, L, L), transposed(dc, L, hd), L, hd, L), b, h, s);
       for (let i = 0; i < L; i++) {
-        const io = (b * L + i) * H + h * hd;
-        const po = pBase + i * L;
+        const o = i * L;
         let sum = 0;
-        for (let j = 0; j < L; j++) {
-          const pj = p[po + j];
-          const jo = (b * L + j) * H + h * hd;
-          let d = 0;
-          for (let c = 0; c < hd; c++) {
-            d += dctx[io + c] * v[jo + c];
-            if (pj !== 0) dv[jo + c] += pj * dctx[io + c];
-          }
-          dp[j] = d;
-          sum += pj * d;
-        }
-        for (let j = 0; j < L; j++) {
-          const pj = p[po + j];
-          if (pj === 0) continue;
-          const ds = pj * (dp[j] - sum) * scale;
-          const jo = (b * L + j) * H + h * hd;
-          for (let c = 0; c < hd; c++) {
-            dq[io + c] += ds * k[jo + c];
-            dk[jo + c] += ds * q[io + c];
-          }
-        }
+        for (let j = 0; j < L; j++) sum += P[o + j] * dp[o + j];
+        for (let j = 0; j < L; j++) dp[o + j] = P[o + j] * (dp[o + j] - sum) * scale; // now ds
       }
+      addHead(dq, small(dense, dp, transposed(headOf(dense, k, b, h, s), L, hd), L, hd, L), b, h, s);
+      addHead(dk, small(dense, transposed(dp, L, L), transposed(headOf(dense, q, b, h, s), L, hd), L, hd, L), b, h, s);
     }
   }
   return { dq, dk, dv };
