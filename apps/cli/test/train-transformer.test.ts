@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import type { Matrix } from '@libvq/index-core';
 import { LearnableIndexWithEncoder, TransformerTower, type QueryTokens } from '@libvq/train';
 import { loadBertDir } from '@libvq/train/transformer';
 import { registerTrain } from '../src/commands/train.js';
+import { registerDemo } from '../src/commands/demo.js';
 import { runLibvq } from './cli-runner.js';
 import { writeTinyCollection } from './tiny-collection.js';
 
@@ -27,7 +28,7 @@ let docs: Matrix;
 let queries: Matrix;
 
 beforeAll(async () => {
-  await writeTinyCollection(raw, { docs: 120, queries: 60, seed: 5 });
+  await writeTinyCollection(raw, { docs: 300, queries: 60, seed: 5 });
   const encoder = await OnnxEncoder.fromPretrained(MODEL);
   try {
     await preprocessData({ dataDir: raw, outputDir: pre, tokenizer: await loadTokenizer(MODEL), maxDocLength: 32, maxQueryLength: 16 });
@@ -94,4 +95,15 @@ describe('libvq train --train-layers', () => {
     const r3 = await runLibvq([registerTrain], ['train', ...common.filter((a) => a !== '--fix-emb' && a !== 'doc'), '--train-layers', 'all', '-o', join(root, 'z')]);
     expect(r3.err).toContain('--train-layers all: a transformer trains as a tower; give --fix-emb doc');
   }, 60_000);
+
+  it('libvq demo --model DIR --train-layers top-1 trains the transformer in its query-encoder rows', async () => {
+    const out = join(root, 'demo');
+    const r = await runLibvq([registerDemo], ['demo', '--data', raw, '--model', MODEL, '--train-layers', 'top-1', '--lr-encoder', '0.001', '--bytes', '4', '--epochs', '1', '--max-doc-length', '32', '--max-query-length', '16', '--threads', '1', '--out', out]);
+    if (r.code !== 0) console.error(r.err.slice(-2000));
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).rows as Array<{ method: string; mrr10: number }>;
+    const tower = rows.find((x) => x.method.includes('query encoder'));
+    expect(tower).toBeDefined();
+    expect(Number.isFinite(tower!.mrr10)).toBe(true);
+  }, 180_000);
 });

@@ -9,7 +9,7 @@ import { CORPUS_SCOPE_MAX_DOCUMENTS, describeLabelMining, planTraining } from '@
 import { withConfig } from '../config.js';
 import { interruptible } from '../interrupt.js';
 import { withStageProgress } from '../progress.js';
-import { intListOption, intOption } from '../vectors-arg.js';
+import { intListOption, intOption, positiveNumberOption } from '../vectors-arg.js';
 import { prepareDemoData } from '../demo/prepare.js';
 import { DEFAULT_MODEL } from '../models/resolve-model.js';
 import { markdownTable, writeDemoOutputs } from '../demo/report.js';
@@ -46,6 +46,9 @@ interface DemoFlags {
   maxQueryLength: number;
   cacheDir?: string;
   threads: number;
+  model: string;
+  trainLayers: string;
+  lrEncoder: number;
 }
 
 /**
@@ -68,6 +71,9 @@ export function registerDemo(program: Command): void {
     .option('--max-doc-length <n>', 'tokens per document', intOption('--max-doc-length', 2), 1024)
     .option('--max-query-length <n>', 'tokens per query (and per pseudo-query)', intOption('--max-query-length', 2), 64)
     .option('--cache-dir <dir>', `where ${DEFAULT_MODEL} is generated (default $LIBVQ_CACHE_DIR, else ~/.cache/libvq)`)
+    .option('--model <name|dir>', `the model that encodes and whose query tower trains: ${DEFAULT_MODEL} (its word vectors train) or a model directory (see --train-layers)`, DEFAULT_MODEL)
+    .option('--train-layers <which>', "for a model directory: head (a linear head over the frozen ONNX model) or the transformer's own weights (a BERT-family model): all, embeddings-frozen, top-K", 'head')
+    .option('--lr-encoder <x>', "AdamW rate of the transformer's weights (default LibVQ's 1e-5)", positiveNumberOption('--lr-encoder'), 1e-5)
     .option('--threads <n>', 'threads of index training, adds and searches (the figures are the same for any value) (default: the cores, at most 8)', intOption('--threads', 1, 256), Math.min(8, availableParallelism()))
     .addHelpText(
       'after',
@@ -78,7 +84,8 @@ trained jointly — plus the dense row. Scored with MRR@10, R@100 and nDCG@10 on
 
 Examples:
   libvq demo
-  libvq demo --data my-collection --out my-demo --bytes 5,10,20 --epochs 4`,
+  libvq demo --data my-collection --out my-demo --bytes 5,10,20 --epochs 4
+  libvq demo --model my-bert/ --train-layers all --max-doc-length 512   (a BERT-family model directory trains its own weights)`,
     )
     .action(async (f: DemoFlags) => {
       const bytes = f.bytes;
@@ -91,7 +98,7 @@ Examples:
       // Ctrl-C aborts at the next step boundary; every file is written through a temporary name, so the
       // outputs are either complete or absent.
       await interruptible('running the demo', async (signal) => {
-        const d = await prepareDemoData({ dataDir, workDir: join(out, 'work'), maxDocLength: f.maxDocLength, maxQueryLength: f.maxQueryLength, cacheDir: f.cacheDir, signal });
+        const d = await prepareDemoData({ dataDir, model: f.model, trainLayers: f.trainLayers, lrEncoder: f.lrEncoder, workDir: join(out, 'work'), maxDocLength: f.maxDocLength, maxQueryLength: f.maxQueryLength, cacheDir: f.cacheDir, signal });
         // Settings that fit the corpus (whole-corpus distillation on small collections, in-batch + hard negatives on
         // large ones), said before the long part starts.
         const plan = planTraining({ documents: d.docs.rows, trainingQueries: d.trainQueries.rows, epochs: f.epochs });

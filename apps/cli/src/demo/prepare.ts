@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { LibvqError, type Matrix } from '@libvq/index-core';
 import { concatTokenRows } from '@libvq/dataset/formats';
 import { preprocessData, readIdMap, readRelsTable, readTokens, relsPath, tokensPath, type OffsetRels, relsToOffsets } from '@libvq/dataset';
-import { inference, type BaseEncoder } from '@libvq/encoder';
-import { embedTokenRows, type QueryTokens, type TrainableTower } from '@libvq/train';
+import { inference, type BaseEncoder, type TokenBatch } from '@libvq/encoder';
+import { HeadTower, TransformerTower, embedTokenRows, type QueryTokens, type TrainLayers, type TrainableTower } from '@libvq/train';
 import { withProgress } from '../progress.js';
-import { DEFAULT_MODEL, resolveModel, type TowerFactory } from '../models/resolve-model.js';
+import { DEFAULT_MODEL, resolveModel, type ResolvedModel, type TowerFactory } from '../models/resolve-model.js';
 
 /** What the demo trains and scores on, read back from the preprocessed + encoded work directory. */
 export interface DemoData {
@@ -29,6 +29,14 @@ export interface DemoData {
 
 export interface PrepareOptions {
   dataDir: string;
+  /** The model to encode and train with (a built-in name or a model directory). Default glove-100. */
+  model?: string;
+  /**
+   * For a model directory: what of its query tower trains — 'head' (a linear head over the frozen ONNX model) or
+   * the transformer's own weights ('all', 'embeddings-frozen', 'top-K'; a BERT-family model), at rate lrEncoder.
+   */
+  trainLayers?: string;
+  lrEncoder?: number;
   workDir: string;
   maxDocLength: number;
   maxQueryLength: number;
@@ -53,6 +61,23 @@ function prefixTokens(t: QueryTokens, n: number): QueryTokens {
 }
 
 /**
+ * The trainable query towers of the demo's learned rows (fixEmb 'doc'): a built-in model's own (glove-100: its word
+ * vectors), a transformer's own weights (a model directory with --train-layers all / embeddings-frozen / top-K), or
+ * a linear head over the frozen ONNX model (a model directory, --train-layers head).
+ */
+async function queryTowers(model: ResolvedModel, encoder: BaseEncoder, trainLayers: string, o: PrepareOptions): Promise<TowerFactory> {
+  if (model.dir && trainLayers !== 'head') {
+    return TransformerTower.factory(model.dir, { trainLayers: trainLayers as TrainLayers, lr: o.lrEncoder });
+  }
+  if (trainLayers !== 'head') throw new LibvqError('INVALID_ARGUMENT', `--train-layers ${trainLayers}: trains a transformer from a model directory; ${model.name} is a built-in model`);
+  if (model.towers) return model.towers(o.signal);
+  if (!model.dir) throw new LibvqError('UNSUPPORTED', `libvq demo trains the query tower of ${model.name}, which has no trainable towers`);
+  // The frozen query tower: the encoder's query side as a Tower.
+  const frozen = { dim: encoder.dim, embed: (b: TokenBatch) => encoder.queryEmb(b), describe: () => model.name };
+  return () => new HeadTower(frozen);
+}
+
+/**
  * LibVQ steps 1 and 4 of the demo's input side: preprocess the raw directory (tokens + id maps, Arrow),
  * encode docs and queries with the default model (embeddings, Arrow), then read what training needs back.
  * Training queries are the judged train queries plus each document's first `maxQueryLength` tokens
@@ -61,10 +86,8 @@ function prefixTokens(t: QueryTokens, n: number): QueryTokens {
  */
 export async function prepareDemoData(o: PrepareOptions): Promise<DemoData> {
   const pre = join(o.workDir, 'preprocessed');
-  const model = await resolveModel(DEFAULT_MODEL, { cacheDir: o.cacheDir });
-  // the demo trains the model's own query tower (fixEmb 'doc'): a model without towers of its own cannot run it
-  const towers = model.towers?.bind(model);
-  if (!towers) throw new LibvqError('UNSUPPORTED', `libvq demo trains the query tower of ${model.name}, which has no trainable towers`);
+  const model = await resolveModel(o.model ?? DEFAULT_MODEL, { cacheDir: o.cacheDir });
+  const trainLayers = o.trainLayers ?? 'head';
   const tokenizer = await model.tokenizer();
   await withProgress('1/5 preprocessing', 'lines', (onProgress) =>
     preprocessData({ dataDir: o.dataDir, outputDir: pre, tokenizer, maxDocLength: o.maxDocLength, maxQueryLength: o.maxQueryLength, signal: o.signal, onProgress }),
@@ -84,7 +107,7 @@ export async function prepareDemoData(o: PrepareOptions): Promise<DemoData> {
     const docs = await encode('docs');
     const devQueries = await encode('dev-queries');
     const trainJudged = hasTrain ? await encode('train-queries') : null;
-    const makeTower = await withProgress(`2/5 loading the ${model.name} query tower`, 'steps', () => towers(o.signal));
+    const makeTower = await withProgress(`2/5 loading the ${model.name} query tower`, 'steps', () => queryTowers(model, encoder, trainLayers, o));
     const baseTower = makeTower();
     const pseudoTokens = prefixTokens(await readTokens(pre, 'docs'), o.maxQueryLength);
     const pseudo = await embedTokenRows(baseTower, pseudoTokens, { maxQueryLength: o.maxQueryLength, signal: o.signal });
