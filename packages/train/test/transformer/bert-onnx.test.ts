@@ -114,6 +114,25 @@ describe('export: the trained weights written back as a model directory', () => 
     for (const f of ['model.safetensors', 'config.json', 'tokenizer.json']) await cp(join(out, f), join(stOnly, f));
     const st = await loadBertDir(stOnly);
     for (const s of bertTensorSpecs(src.config)) expect(maxAbs(st.weights[s.name], moved[s.name]), s.name).toBe(0);
+    // Python reads the tensors (numpy on the safetensors layout: 8-byte header length, JSON header, raw data).
+    const py = [
+      'import json, struct, sys, numpy as np',
+      'b = open(sys.argv[1], "rb").read(); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n])',
+      'for k, v in sorted(h.items()):',
+      '    if k == "__metadata__": continue',
+      '    a = np.frombuffer(b[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]], dtype=np.float32).reshape(v["shape"])',
+      '    print(k, list(a.shape), repr(float(a.astype(np.float64).sum())))',
+    ].join('\n');
+    const { execFileSync } = await import('node:child_process');
+    const lines = execFileSync('/usr/bin/python3', ['-c', py, join(out, 'model.safetensors')], { encoding: 'utf8' }).trim().split('\n');
+    expect(lines.length).toBe(bertTensorSpecs(src.config).length);
+    for (const line of lines) {
+      const [name, , sum] = line.split(/ (?=\[)|\] /);
+      const spec = bertTensorSpecs(src.config).find((s) => s.name === name)!;
+      expect(line.startsWith(`${name} [${spec.shape.join(', ')}]`), line).toBe(true);
+      const ours = moved[name].reduce((a, v) => a + v, 0);
+      expect(Math.abs(Number(sum) - ours), name).toBeLessThan(1e-3);
+    }
   });
 
   it('a safetensors-only model gets libvq\'s own graph, which onnxruntime runs equal to the TypeScript forward', async () => {

@@ -131,4 +131,49 @@ describe('TransformerTower', () => {
     expect(worst).toBeLessThan(1e-4);
     expect((await loadBertDir(out)).verifiedMaxAbs).toBeLessThan(1e-4);
   });
+
+  it('a per-epoch checkpoint resumes to the same index and weights as training straight through', async () => {
+    const frozen = await OnnxEncoder.fromPretrained(TORCH);
+    const { docs, qTokens, rel } = await toyRetrieval();
+    const opts = { docEmbeddings: docs, queryTokens: qTokens, relData: rel, lossMethod: 'contras' as const, epochs: 3, batchSize: 12, perQueryNegNum: 3, temperature: 0.1, seed: 2 };
+    const make = async () => {
+      const tower = await TransformerTower.fromPretrained(TORCH, { lr: 2e-3, accumulate: 2 });
+      return { tower, lie: LearnableIndexWithEncoder.create({ encoder: new Encoder(frozen, frozen), queryTower: tower, docEmbeddings: docs, indexMethod: 'pq', subvectorNum: 4, subvectorBits: 4, distMode: 'ip', seed: 1 }) };
+    };
+    const full = await make();
+    await full.lie.fit(opts);
+    const dir = await mkdtemp(join(tmpdir(), 'libvq-tt-ck-'));
+    tmp.push(dir);
+    const ac = new AbortController();
+    const part = await make();
+    await expect(part.lie.fit({ ...opts, checkpointDir: dir, signal: ac.signal, onEpochEnd: (st) => st.epochsDone === 2 && ac.abort() })).rejects.toThrow(/aborted/);
+    const fresh = await TransformerTower.fromPretrained(TORCH, { lr: 2e-3, accumulate: 2 });
+    const { model, state } = LearnableIndexWithEncoder.resume(dir, { encoder: new Encoder(frozen, frozen), queryTower: fresh });
+    expect(state.epochsDone).toBe(2);
+    await model.fit({ ...opts, resumeFrom: state });
+    for (const [name, w] of Object.entries(full.tower.model.weights)) expect(fresh.model.weights[name], name).toEqual(w);
+    expect(Array.from(model.learnable.parts.codebooks!.data)).toEqual(Array.from(full.lie.learnable.parts.codebooks!.data));
+    await frozen.dispose();
+  });
 });
+
+/** 60 token rows as documents (the untrained tower's embeddings) and a query per document sharing two of its tokens. */
+async function toyRetrieval() {
+  const tower = await TransformerTower.fromPretrained(TORCH, { trainLayers: 'top-1' });
+  const rows: number[][] = [];
+  const qRows: number[][] = [];
+  let s = 17;
+  const rnd = (n: number) => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % n);
+  for (let i = 0; i < 60; i++) {
+    const r = [2, ...Array.from({ length: 4 + rnd(5) }, () => 5 + rnd(75)), 3];
+    rows.push(r);
+    qRows.push([2, r[1 + rnd(r.length - 2)], r[1 + rnd(r.length - 2)], 5 + rnd(75), 3]);
+  }
+  const offsets = new Int32Array(qRows.length + 1);
+  qRows.forEach((r, i) => (offsets[i + 1] = offsets[i] + r.length));
+  const qTokens: QueryTokens = { rows: qRows.length, offsets, values: Int32Array.from(qRows.flat()) };
+  const docs = await tower.embed(batch(rows));
+  normalizeRows(docs);
+  const rel = new Map(Array.from({ length: 60 }, (_, i) => [i, [i]] as [number, number[]]));
+  return { docs, qRows, qTokens, rel };
+}
