@@ -8,6 +8,7 @@ import { readOnnxGraph } from '@libvq/encoder/onnx';
 import { BertModel } from '../../src/transformer/bert-model.js';
 import { loadBertDir, probeBatch, writeBertDir } from '../../src/transformer/bert-dir.js';
 import { bertTensorSpecs } from '../../src/transformer/bert-weights.js';
+import { batchOf, maxAbs } from './helpers.js';
 
 // Forward parity of the TypeScript BERT with onnxruntime (and torch) on two independently produced graphs:
 // torch.onnx.export of a Hugging Face-style BertModel (fixture written by scripts/make-torch-bert.py: [in, out]
@@ -24,24 +25,6 @@ async function tempDir(): Promise<string> {
 afterAll(async () => {
   for (const d of tmp) await rm(d, { recursive: true, force: true });
 });
-
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-function batchOf(ids: number[][]): TokenBatch {
-  const L = Math.max(...ids.map((r) => r.length));
-  const inputIds = new Int32Array(ids.length * L);
-  const attentionMask = new Uint8Array(ids.length * L);
-  ids.forEach((r, b) => r.forEach((id, t) => {
-    inputIds[b * L + t] = id;
-    attentionMask[b * L + t] = 1;
-  }));
-  return { batchSize: ids.length, seqLength: L, inputIds, attentionMask };
-}
 
 /** Our pooled output and onnxruntime's on the same directory (both poolings), max abs over both. */
 async function parity(dir: string, model: BertModel, batch: TokenBatch): Promise<number> {

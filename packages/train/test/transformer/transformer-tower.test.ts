@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Encoder, OnnxEncoder, type TokenBatch } from '@libvq/encoder';
+import { Encoder, OnnxEncoder } from '@libvq/encoder';
 import { normalizeRows } from '@libvq/index-core/util';
 import { LearnableIndexWithEncoder, TransformerTower, type QueryTokens } from '../../src/index.js';
 import { loadBertDir } from '../../src/transformer/bert-dir.js';
+import { batchOf as batch } from './helpers.js';
 import { bertTensorSpecs } from '../../src/transformer/bert-weights.js';
 
 const TORCH = fileURLToPath(new URL('../fixtures/torch-bert', import.meta.url));
@@ -14,17 +15,6 @@ const tmp: string[] = [];
 afterAll(async () => {
   for (const d of tmp) await rm(d, { recursive: true, force: true });
 });
-
-function batch(rows: number[][]): TokenBatch {
-  const L = Math.max(...rows.map((r) => r.length));
-  const inputIds = new Int32Array(rows.length * L);
-  const attentionMask = new Uint8Array(rows.length * L);
-  rows.forEach((r, b) => r.forEach((id, t) => {
-    inputIds[b * L + t] = id;
-    attentionMask[b * L + t] = 1;
-  }));
-  return { batchSize: rows.length, seqLength: L, inputIds, attentionMask };
-}
 
 const A = [[2, 31, 57, 60, 3], [2, 70, 44, 3]];
 const B = [[2, 12, 13, 14, 15, 16, 3], [2, 9, 3]];
@@ -94,27 +84,10 @@ describe('TransformerTower', () => {
   it('trains with the index (LearnableIndexWithEncoder, fix_emb doc), and its saved model directory serves the trained encoder through onnxruntime', async () => {
     const tower = await TransformerTower.fromPretrained(TORCH, { lr: 2e-3 });
     const frozen = await OnnxEncoder.fromPretrained(TORCH);
-    // Documents: the untrained tower's embeddings of 60 token rows; queries: shorter rows sharing tokens with one document each.
-    const rows: number[][] = [];
-    const qRows: number[][] = [];
-    let s = 17;
-    const rnd = (n: number) => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % n);
-    for (let i = 0; i < 60; i++) {
-      const r = [2, ...Array.from({ length: 4 + rnd(5) }, () => 5 + rnd(75)), 3];
-      rows.push(r);
-      qRows.push([2, r[1 + rnd(r.length - 2)], r[1 + rnd(r.length - 2)], 5 + rnd(75), 3]);
-    }
-    const toTokens = (rs: number[][]): QueryTokens => {
-      const offsets = new Int32Array(rs.length + 1);
-      rs.forEach((r, i) => (offsets[i + 1] = offsets[i] + r.length));
-      return { rows: rs.length, offsets, values: Int32Array.from(rs.flat()) };
-    };
-    const docs = await tower.embed(batch(rows));
-    normalizeRows(docs);
+    const { docs, qRows, qTokens, rel } = await toyRetrieval();
     const lie = LearnableIndexWithEncoder.create({ encoder: new Encoder(frozen, frozen), queryTower: tower, docEmbeddings: docs, indexMethod: 'pq', subvectorNum: 4, subvectorBits: 4, distMode: 'ip', seed: 1 });
-    const rel = new Map(Array.from({ length: 60 }, (_, i) => [i, [i]] as [number, number[]]));
     const before = tower.model.weights['encoder.layer.0.attention.self.query.weight'].slice();
-    const rep = await lie.fit({ docEmbeddings: docs, queryTokens: toTokens(qRows), relData: rel, lossMethod: 'contras', epochs: 3, batchSize: 12, perQueryNegNum: 3, temperature: 0.1, seed: 2 });
+    const rep = await lie.fit({ docEmbeddings: docs, queryTokens: qTokens, relData: rel, lossMethod: 'contras', epochs: 3, batchSize: 12, perQueryNegNum: 3, temperature: 0.1, seed: 2 });
     expect(rep.epochLoss.at(-1)!).toBeLessThan(rep.epochLoss[0]);
     expect(tower.model.weights['encoder.layer.0.attention.self.query.weight']).not.toEqual(before);
     const out = join(await mkdtemp(join(tmpdir(), 'libvq-tt-')), 'query-encoder');
