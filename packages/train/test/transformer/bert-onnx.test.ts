@@ -8,6 +8,7 @@ import { readOnnxGraph } from '@libvq/encoder/onnx';
 import { BertModel } from '../../src/transformer/bert-model.js';
 import { loadBertDir, probeBatch, writeBertDir } from '../../src/transformer/bert-dir.js';
 import { bertTensorSpecs } from '../../src/transformer/bert-weights.js';
+import { encodeSafetensors } from '../../src/checkpoint/safetensors.js';
 import { batchOf, maxAbs } from './helpers.js';
 
 // Forward parity of the TypeScript BERT with onnxruntime (and torch) on two independently produced graphs:
@@ -130,6 +131,20 @@ describe('export: the trained weights written back as a model directory', () => 
     for (const s of bertTensorSpecs(src.config)) expect(maxAbs(back.weights[s.name], src.weights[s.name]), s.name).toBe(0);
     expect(await parity(out, new BertModel(src.config, src.weights, new Set()), RANDOM_BATCH)).toBeLessThan(1e-4);
     expect(probeBatch(src.config).seqLength).toBe(9);
+  });
+
+  it('reads a BertFor* checkpoint (names prefixed "bert.", extra heads ignored) and names a missing tensor', async () => {
+    const src = await loadBertDir(TORCH, { verify: false });
+    const dir = await tempDir();
+    await cp(join(TORCH, 'config.json'), join(dir, 'config.json'));
+    const tensors: Record<string, { shape: number[]; data: Float32Array }> = { 'cls.predictions.bias': { shape: [80], data: new Float32Array(80) } };
+    for (const s of bertTensorSpecs(src.config)) tensors[`bert.${s.name}`] = { shape: [...s.shape], data: Float32Array.from(src.weights[s.name]) };
+    await writeFile(join(dir, 'model.safetensors'), encodeSafetensors(tensors));
+    const back = await loadBertDir(dir);
+    for (const s of bertTensorSpecs(src.config)) expect(maxAbs(back.weights[s.name], src.weights[s.name]), s.name).toBe(0);
+    delete tensors['bert.encoder.layer.1.output.dense.bias'];
+    await writeFile(join(dir, 'model.safetensors'), encodeSafetensors(tensors));
+    await expect(loadBertDir(dir)).rejects.toThrow('model.safetensors: tensor "encoder.layer.1.output.dense.bias" is missing');
   });
 });
 
