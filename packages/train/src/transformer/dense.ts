@@ -36,7 +36,7 @@ export function denseFloat32(threads = 1): Dense {
       const sb = sharedScratch('train.gemm.b', Float32Array, n * k);
       sb.set(B.subarray(0, n * k));
       const so = sharedScratch('train.gemm.out', Float32Array, m * n);
-      const job: GemmShare = { ...rowRange(m, threads, 16), a: sa, b: sb, out: so, cols: n, k };
+      const job: GemmShare = { ...rowRange(m, threads, Math.ceil(m / threads)), a: sa, b: sb, out: so, cols: n, k };
       runModuleShares(SHARES, 'gemmRowsShare', Array.from({ length: threads }, () => job), () => gemmRowsShare(job));
       return Float32Array.from(so);
     },
