@@ -85,7 +85,7 @@ trained jointly — plus the dense row. Scored with MRR@10, R@100 and nDCG@10 on
 Examples:
   libvq demo
   libvq demo --data my-collection --out my-demo --bytes 5,10,20 --epochs 4
-  libvq demo --model my-bert/ --train-layers all --max-doc-length 512   (a BERT-family model directory trains its own weights)`,
+  libvq demo --model my-bert/ --train-layers all --max-doc-length 512`,
     )
     .action(async (f: DemoFlags) => {
       const bytes = f.bytes;
