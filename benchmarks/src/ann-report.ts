@@ -19,7 +19,7 @@ export interface AnnReport {
   uncommitted: string[];
   command: string;
   machine: { start: MachineNote; end: MachineNote };
-  options: { quick: boolean; threads: number; nprobes: number[]; opq?: { niter?: number; maxTrainPoints?: number } };
+  options: { quick: boolean; threads: number; nprobes: number[]; /** absent in reports before it existed: those ran from the sources */ code?: 'built' | 'source'; opq?: { niter?: number; maxTrainPoints?: number } };
   dataset: { name: string; description: string; rows: number; dim: number; queries: number; metric: string; k: number; exact?: { seconds: number; threads: number } };
   results: AnnResult[];
 }
@@ -126,7 +126,7 @@ function notes(r: AnnReport): string {
   if (lance) lines.push(`- LanceDB ${lance.version} IVF_PQ, same nlist and M, one query per call (its Node API has no batch search); "train" is createIndex (k-means, PQ and encoding every row), "add" the table write; it has no phase split.`);
   if (ours) {
     const dirty = r.uncommitted.length > 0 ? ` plus uncommitted changes to ${r.uncommitted.join(', ')}` : '';
-    lines.push(`- libvq-ts at commit ${r.commit}${dirty}; k-means, PQ and search kernels of backend ${[...new Set(all.filter((x) => x.backend).map((x) => x.backend))].join(', ')}.`);
+    lines.push(`- libvq-ts at commit ${r.commit}${dirty}; k-means, PQ and search kernels of backend ${[...new Set(all.filter((x) => x.backend).map((x) => x.backend))].join(', ')}; ${r.options.code === 'built' ? 'run as users run it: plain node on the built packages (dist/)' : 'run from the TypeScript sources through tsx (its loader adds ~33 MB to the resident set)'}.`);
   }
   if (r.dataset.exact) lines.push(`- Exact ground truth: brute force with index-core's blocked knn kernel, ${r.dataset.exact.threads} thread(s), ${s(r.dataset.exact.seconds)} s (${Math.round(r.dataset.queries / r.dataset.exact.seconds)} q/s).`);
   lines.push(`- Machine: ${r.machine.start.cpus} cores, shared with other jobs (1-minute load average ${r.machine.start.load1} at the start, ${r.machine.end.load1} at the end): compare ratios, not absolute figures.`);

@@ -17,6 +17,7 @@ import { runFaiss } from './faiss-runner.js';
 import { runLanceInChild } from './lancedb-runner.js';
 import { annRecall } from './metrics.js';
 import { runOurs } from './ours-runner.js';
+import type { ChildCode } from './built-child.js';
 import { annPoints, recallQpsSvg } from './plot.js';
 import { writeReportFile } from './report.js';
 import type { SystemRun, SystemSpec } from './system-run.js';
@@ -39,6 +40,8 @@ export interface AnnOptions {
   threads: number;
   /** libvq-ts kernel backends, one row each (default js). */
   backends: string[];
+  /** How the libvq-ts and LanceDB children run: the built packages under plain node (default, what users run) or the sources through tsx. */
+  code: ChildCode;
   /** OPQ training budget, the same for libvq-ts and faiss. */
   opq?: { niter?: number; maxTrainPoints?: number };
 }
@@ -73,6 +76,8 @@ export function parseArgs(argv: string[]): AnnOptions {
     : undefined;
   const backends = (get('--backends') ?? 'js').split(',').map((s) => s.trim());
   for (const b of backends) getBackend(b); // an unknown name fails now, with the registry's list, before any work
+  const code = get('--code') ?? 'built';
+  if (code !== 'built' && code !== 'source') throw new LibvqError('INVALID_ARGUMENT', `--code: expected built or source, got ${JSON.stringify(code)}`);
   return {
     dataset,
     quick,
@@ -88,6 +93,7 @@ export function parseArgs(argv: string[]): AnnOptions {
     lancedb: argv.includes('--lancedb') || !argv.includes('--skip-lancedb'),
     threads: intArg('--threads', get('--threads') ?? '1', 1, 256)!,
     backends,
+    code,
     opq,
   };
 }
@@ -140,7 +146,7 @@ export async function main(argv: string[]): Promise<void> {
       const systems: ScoredRun[] = [];
       for (const backend of opts.backends) {
         console.error(`libvq-ts (${backend}) ${factory}...`);
-        systems.push(score(await runOurs({ ...spec, threads: opts.threads, backend }, commit), data, k));
+        systems.push(score(await runOurs({ ...spec, threads: opts.threads, backend }, commit, opts.code), data, k));
       }
       if (!opts.skipFaiss) {
         console.error(`faiss ${factory}...`);
@@ -150,7 +156,7 @@ export async function main(argv: string[]): Promise<void> {
       const shape = lanceShape(factory);
       if (opts.lancedb && shape) {
         console.error(`LanceDB IVF_PQ nlist ${shape.nlist}, M ${shape.M}...`);
-        systems.push(score(await runLanceInChild({ ...spec, ...shape }), data, k));
+        systems.push(score(await runLanceInChild({ ...spec, ...shape }, opts.code), data, k));
       }
       results.push({ factory, systems });
     }

@@ -12,6 +12,7 @@ import { LibvqError, type Matrix, type Metric } from '@libvq/index-core';
 import { throwIfAborted } from '@libvq/index-core/util';
 import { annRecall } from './metrics.js';
 import type { SystemRun, SystemSpec } from './system-run.js';
+import type { ChildCode } from './built-child.js';
 import { runTsChild } from './ts-child.js';
 
 export interface LanceRun {
@@ -168,10 +169,10 @@ export async function lanceEntry(
  * (native runtime included) is its own. Its "train" is createIndex (k-means, PQ training and encoding
  * every row: LanceDB has no separate add), its "add" the table write; it has no phase split.
  */
-export async function runLanceInChild(spec: SystemSpec & { nlist: number; M: number }): Promise<SystemRun> {
+export async function runLanceInChild(spec: SystemSpec & { nlist: number; M: number }, code: ChildCode = 'source'): Promise<SystemRun> {
   const what = `LanceDB IVF_PQ nlist ${spec.nlist}, M ${spec.M}`;
   type Out = Omit<LanceRun, 'runs'> & { runs: LanceRun['runs']; rssAfterLoadBytes: number; peakRssBytes: number };
-  const r = await runTsChild<Out>(new URL('./lancedb-child.ts', import.meta.url), spec, what);
+  const r = await runTsChild<Out>(new URL('./lancedb-child.ts', import.meta.url), spec, what, code);
   return {
     system: 'LanceDB',
     label: `LanceDB${spec.threads > 1 ? ` (${spec.threads} threads)` : ''}`,

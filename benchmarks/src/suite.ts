@@ -51,6 +51,7 @@ const annOptions: readonly BenchOption[] = [
   { flag: '--skip-lancedb', kind: 'flag', description: 'do not run LanceDB' },
   { flag: '--threads', kind: 'int', description: 'libvq-ts threads for train, add and search, and for the exact ground truth (default 1; the peers stay single-threaded)' },
   { flag: '--backends', kind: 'strings', separator: ',', description: 'libvq-ts kernel backends, one row each (default js; e.g. js,gpujs)' },
+  { flag: '--code', kind: 'string', description: 'how the libvq-ts and LanceDB children run: built (default; plain node on the packages\' dist/, as users run it: `pnpm build` first) or source (the TypeScript sources through tsx, ~33 MB more resident set)' },
   { flag: '--opq-niter', kind: 'int', description: 'OPQ training iterations, both systems (default 50, faiss\'s; --quick: 10)' },
   { flag: '--opq-train-points', kind: 'int', description: 'OPQ training points, both systems (default 65536, faiss\'s; --quick: 10000)' },
 ];

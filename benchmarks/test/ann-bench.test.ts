@@ -102,7 +102,7 @@ describe('ANN benchmark end to end (tiny synthetic set: libvq-ts, faiss and Lanc
   let started: Promise<void> | undefined;
   const ran = () => (started ??= main([
     '--dataset', 'synth1m', '--rows', '12000', '--dim', '20', '--queries', '40', '--components', '64',
-    '--factories', `IVF${nlist},PQ5x8;OPQ5,IVF${nlist},PQ5x8`, '--nprobes', `1,${nlist}`, '--opq-niter', '5', '--out', out,
+    '--factories', `IVF${nlist},PQ5x8;OPQ5,IVF${nlist},PQ5x8`, '--nprobes', `1,${nlist}`, '--opq-niter', '5', '--code', 'source', '--out', out,
   ]));
 
   it('writes JSON, markdown and an SVG plot', async () => {
