@@ -1,12 +1,10 @@
 import type { Metric } from '../../metric.js';
-import { TopK } from '../../topk.js';
 import type { KnnResult } from '../types.js';
 import { adcScanner } from './wasm/adc-scanner.js';
 
 /**
  * PQ search over one flat block of codes: per query, its table goes into the WebAssembly scanner
- * (the hottest loop of PQ search: M look-ups per code, heap touched only by candidates that beat
- * its threshold).
+ * (the hottest loop of PQ search: M look-ups per code; only codes that reach the reservoir's bound are kept).
  */
 export function adcScan(
   tables: Float32Array,
@@ -19,14 +17,15 @@ export function adcScan(
 ): KnnResult {
   const tsize = M * ksub;
   const nq = tables.length / tsize;
-  const heap = new TopK(k, metric);
-  const scanner = adcScanner(M, ksub, heap.higherIsBetter);
+  const scanner = adcScanner(M, ksub, metric === 'ip');
   const distances = new Float32Array(nq * k);
   const labels = new Float64Array(nq * k);
+  const idOf = (slot: number) => slot;
   for (let q = 0; q < nq; q++) {
+    scanner.begin(k, idOf);
     scanner.table.set(tables.subarray(q * tsize, (q + 1) * tsize));
-    scanner.scan(codes, n, 0, null, heap);
-    heap.drainInto(distances, labels, q * k);
+    scanner.scan(codes, n, 0, 0);
+    scanner.drainInto(distances, labels, q * k);
   }
   return { distances, labels };
 }

@@ -1,3 +1,5 @@
+import { selectRank } from './select-rank.js';
+
 /**
  * Top-k of integer scores by a reservoir (faiss's ReservoirHandler): candidates that beat the threshold are
  * appended; when the reservoir holds `capacity` of them, the k-th best score is found by selection and only
@@ -52,7 +54,7 @@ export class Reservoir {
     // Selection on a key where smaller is better: the k-th best score.
     const sign = this.higherIsBetter ? -1 : 1;
     for (let i = 0; i < n; i++) scratch[i] = sign * scores[i];
-    const kth = sign * select(scratch, n, k - 1);
+    const kth = sign * selectRank(scratch, n, k - 1);
     let better = 0;
     for (let i = 0; i < n; i++) if (this.higherIsBetter ? scores[i] > kth : scores[i] < kth) better++;
     let ties = k - better;
@@ -91,28 +93,4 @@ export class Reservoir {
     }
     this.reset();
   }
-}
-
-/** The value of rank r (0-based, ascending) among a[0..n), by quickselect (Hoare partition, middle pivot); reorders a. */
-function select(a: Int32Array, n: number, r: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i++] = a[j];
-        a[j--] = t;
-      }
-    }
-    if (r <= j) hi = j;
-    else if (r >= i) lo = i;
-    else return a[r];
-  }
-  return a[r];
 }

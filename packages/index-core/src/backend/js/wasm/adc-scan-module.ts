@@ -1,22 +1,23 @@
 import { ByteWriter, F32, I32, oneFunctionModule } from './bytes.js';
 
 /**
- * Emits a WebAssembly module with one export, `scan(codes, n, table, bias, thr, out) -> count`, the
+ * Emits a WebAssembly module with one export, `scan(codes, n, table, bias, thr, out, base) -> count`, the
  * PQ look-up-and-add loop for one (M, ksub, direction), fully unrolled:
  *
  *   for i in 0..n:  s = bias + Σ_m table[m·ksub + codes[i·M + m]]      (float32, as faiss)
- *                   if s beats thr: out[count++] = (i, s)
+ *                   if s reaches thr (≥ for higher-is-better, ≤ else): out[count++] = (base + i, s)
  *
  * Why WebAssembly: the same loop in JS pays a bounds check on every byte and every table load, and
  * in float64. Here each load's constant part (m, m·ksub·4) is the instruction's offset immediate.
- * The caller filters with a threshold fixed for the whole call; the few candidates that pass go to
- * the caller's heap, which re-checks them against its live threshold.
+ * The caller filters with a threshold fixed for the whole call and appends the candidates that reach it to its
+ * reservoir (adc-reservoir.ts), whose entries are `out`: labels base + i, so one query's lists number their codes
+ * in one running sequence. Ties with the threshold pass, so the reservoir can break them by id.
  * Pointers are byte addresses in the imported memory `env.memory`.
  */
 export function adcScanModuleBytes(M: number, ksub: number, higherIsBetter: boolean): Uint8Array {
-  // (i32 codes, i32 n, i32 table, f32 bias, f32 thr, i32 out) -> i32, exported as "scan"
-  // params: 0 codes, 1 n, 2 table, 3 bias, 4 thr, 5 out; locals: 6 i, 7 count, 8 s (f32)
-  const codes = 0, n = 1, table = 2, bias = 3, thr = 4, out = 5, i = 6, count = 7, s = 8;
+  // (i32 codes, i32 n, i32 table, f32 bias, f32 thr, i32 out, i32 base) -> i32, exported as "scan"
+  // params: 0 codes, 1 n, 2 table, 3 bias, 4 thr, 5 out, 6 base; locals: 7 i, 8 count, 9 s (f32)
+  const codes = 0, n = 1, table = 2, bias = 3, thr = 4, out = 5, base = 6, i = 7, count = 8, s = 9;
   const f = new ByteWriter();
   f.u32(2).u32(2).byte(I32).u32(1).byte(F32); // local decls: 2×i32, 1×f32
   const localGet = (x: number) => f.byte(0x20).u32(x);
@@ -47,13 +48,15 @@ export function adcScanModuleBytes(M: number, ksub: number, higherIsBetter: bool
   }
   localTee(s);
   localGet(thr);
-  f.byte(higherIsBetter ? 0x5e : 0x5d); // f32.gt / f32.lt
+  f.byte(higherIsBetter ? 0x60 : 0x5f); // f32.ge / f32.le
   f.byte(0x04).byte(0x40); // if
   // out[count] = (i, s): i32.store at out + count·8, f32.store at +4
   localGet(out);
   localGet(count);
   f.byte(0x41).i32(3).byte(0x74).byte(0x6a); // out + (count << 3)
   localGet(i);
+  localGet(base);
+  f.byte(0x6a); // i32.add
   f.byte(0x36).u32(2).u32(0); // i32.store
   localGet(out);
   localGet(count);
@@ -76,5 +79,5 @@ export function adcScanModuleBytes(M: number, ksub: number, higherIsBetter: bool
   localGet(count);
   f.byte(0x0b); // end function
 
-  return oneFunctionModule('scan', [I32, I32, I32, F32, F32, I32], [I32], f);
+  return oneFunctionModule('scan', [I32, I32, I32, F32, F32, I32, I32], [I32], f);
 }

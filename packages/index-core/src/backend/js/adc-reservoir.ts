@@ -1,0 +1,165 @@
+/**
+ * One query's top k of float32 scores, kept in the memory the ADC kernel writes to (faiss's ReservoirHandler,
+ * for floats). The kernel appends every code that reaches the bound as an (i32 slot, f32 score) pair; when the
+ * window fills, the caller compacts: a quickselect moves the k best to the front, and the k-th best score becomes
+ * the bound. JavaScript touches a candidate only when compacting, O(1) amortised, where pushing each into a binary
+ * heap (630 per query at nprobe 8 on GloVe, k = 100) cost as much as a third of the scan.
+ *
+ * The result is exactly the k best by (score, id): ties with the bound are admitted and ties at the k-th score
+ * go to the smaller ids, so it depends on nothing but the scores and ids (not on list order or compaction times).
+ */
+export class AdcReservoir {
+  /** Entries: slot (i32) at [2e], score (f32) at [2e + 1]; all views over the same bytes. */
+  private slots!: Int32Array;
+  private scores!: Float32Array;
+  /**
+   * The same entries as one float64 each, to move an entry in one load and store. Bit-exact: a copy changes a
+   * float64 only if it is a NaN, and the high word (the f32 score) would need an all-ones exponent to make one:
+   * scores are finite.
+   */
+  private entries!: Float64Array;
+  private capacity = 0;
+  private keys = new Float64Array(0);
+  private ids = new Float64Array(0);
+  /** Entries held. */
+  count = 0;
+  /** The score a code must reach to be kept (±∞ until the first compaction). */
+  bound = 0;
+  /** Entries the scan may fill before a compaction: a few times k, so the bound rises early. */
+  window = 0;
+  private k = 1;
+
+  constructor(readonly higherIsBetter: boolean) {}
+
+  /** Points the reservoir at `capacity` entries at byte `ptr` of `buffer` (again after the memory grows). */
+  attach(buffer: ArrayBuffer, ptr: number, capacity: number): void {
+    this.slots = new Int32Array(buffer, ptr, 2 * capacity);
+    this.scores = new Float32Array(buffer, ptr, 2 * capacity);
+    this.entries = new Float64Array(buffer, ptr, capacity);
+    this.capacity = capacity;
+  }
+
+  /** Entries a reservoir for k needs. */
+  static capacityFor(k: number): number {
+    return Math.max(4 * k, 256);
+  }
+
+  /** Maps slots to the ids reported (and ties at the k-th score are broken by). */
+  private idOf: (slot: number) => number = (slot) => slot;
+
+  /** Starts a query keeping k (the attached capacity must be at least capacityFor(k)). */
+  begin(k: number, idOf: (slot: number) => number): void {
+    this.k = k;
+    this.idOf = idOf;
+    this.count = 0;
+    this.window = Math.min(this.capacity, AdcReservoir.capacityFor(k));
+    this.bound = this.higherIsBetter ? -Infinity : Infinity;
+    if (this.keys.length < k) {
+      this.keys = new Float64Array(k);
+      this.ids = new Float64Array(k);
+    }
+  }
+
+  /** Room for the scan's next call, compacting first when less than a quarter of the window is left. */
+  free(): number {
+    if (this.window - this.count < this.window >> 2) this.compact();
+    return this.window - this.count;
+  }
+
+  /**
+   * Keeps the k best entries (by score, then the smaller id) in [0, k) and makes the k-th score the bound. With k
+   * or fewer entries there is nothing to drop and the bound stays.
+   */
+  compact(): void {
+    const { k, scores } = this;
+    const n = this.count;
+    if (n <= k) return;
+    this.selectFront(n, k - 1);
+    const kth = scores[2 * (k - 1) + 1];
+    // The quickselect put k entries of score ≥ kth (or ≤) in front, ties in any order: if a tie was left behind,
+    // the tied entries with the smallest ids take the front's tie positions.
+    let tieBehind = false;
+    for (let e = k; e < n && !tieBehind; e++) tieBehind = scores[2 * e + 1] === kth;
+    if (tieBehind) this.keepSmallestTiedIds(n, kth);
+    this.count = k;
+    this.bound = kth;
+  }
+
+  /** Quickselect on the entries (Hoare partition, middle pivot): rank r's entry at r, better ones before it. */
+  private selectFront(n: number, r: number): void {
+    const { scores, entries } = this;
+    const sign = this.higherIsBetter ? -1 : 1; // keys where smaller is better
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const pivot = sign * scores[2 * ((lo + hi) >> 1) + 1];
+      let i = lo;
+      let j = hi;
+      while (i <= j) {
+        while (sign * scores[2 * i + 1] < pivot) i++;
+        while (sign * scores[2 * j + 1] > pivot) j--;
+        if (i <= j) {
+          const t = entries[i];
+          entries[i++] = entries[j];
+          entries[j--] = t;
+        }
+      }
+      if (r <= j) hi = j;
+      else if (r >= i) lo = i;
+      else return;
+    }
+  }
+
+  /** Rare path: among all entries scoring kth, the smallest ids fill the front's tie positions. */
+  private keepSmallestTiedIds(n: number, kth: number): void {
+    const { k, scores, slots, entries, idOf } = this;
+    const tied: { id: number; entry: number }[] = [];
+    for (let e = 0; e < n; e++) if (scores[2 * e + 1] === kth) tied.push({ id: idOf(slots[2 * e]), entry: entries[e] });
+    tied.sort((a, b) => a.id - b.id);
+    let t = 0;
+    for (let e = 0; e < k; e++) if (scores[2 * e + 1] === kth) entries[e] = tied[t++].entry;
+  }
+
+  /**
+   * Writes the k best, best first (ties: smaller id first), as distances and ids at out[offset ..], padding with
+   * −1 ids and ∓∞ distances as faiss does; the reservoir is left empty.
+   */
+  drainInto(distances: Float32Array, labels: Float64Array, offset: number): void {
+    this.compact();
+    const { k, slots, scores, keys, ids, idOf } = this;
+    const n = this.count;
+    const hib = this.higherIsBetter;
+    // One float64 key per entry, (order of the score) · 2^20 + entry, sorts natively without a comparison callback:
+    // the order of a finite float32 is its bit pattern made unsigned-monotonic (< 2^32), entries < 2^20.
+    for (let e = 0; e < n; e++) {
+      const bits = slots[2 * e + 1];
+      const ascending = bits < 0 ? ~bits : bits + 0x80000000;
+      keys[e] = (hib ? 0xffffffff - ascending : ascending) * 2 ** 20 + e;
+    }
+    const sorted = keys.subarray(0, n).sort();
+    for (let j = 0; j < n; j++) {
+      const key = sorted[j];
+      const e = key - Math.floor(key / 2 ** 20) * 2 ** 20;
+      distances[offset + j] = scores[2 * e + 1];
+      ids[j] = idOf(slots[2 * e]);
+    }
+    // Equal scores (−0 and 0 included) are adjacent: order each run by id.
+    for (let j = 1; j < n; j++) {
+      const s = distances[offset + j];
+      const id = ids[j];
+      let i = j;
+      while (i > 0 && distances[offset + i - 1] === s && ids[i - 1] > id) {
+        distances[offset + i] = distances[offset + i - 1];
+        ids[i] = ids[i - 1];
+        i--;
+      }
+      distances[offset + i] = s;
+      ids[i] = id;
+    }
+    for (let j = 0; j < k; j++) {
+      labels[offset + j] = j < n ? ids[j] : -1;
+      if (j >= n) distances[offset + j] = hib ? -Infinity : Infinity;
+    }
+    this.count = 0;
+  }
+}

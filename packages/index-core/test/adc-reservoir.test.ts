@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { jsBackend } from '../src/backend/js/index.js';
+import type { ListView, Probes } from '../src/backend/types.js';
+import type { Metric } from '../src/metric.js';
+import { createRng, type Rng } from '../src/random.js';
+
+/**
+ * The js backend's ADC scans keep their candidates in a reservoir in the kernel's memory (adc-reservoir.ts),
+ * compacted by quickselect. The oracle: every code scored in float32 in the kernel's order (bias, then the M table
+ * entries one by one), ranked by (score, then smaller id), top k — exactly, ties included. The codes are drawn from
+ * a few patterns so many scores tie, and the lists are long enough for many compactions.
+ */
+const KSUB = 16;
+
+function f32Score(tables: Float32Array, q: number, M: number, code: Uint8Array, at: number, bias: number): number {
+  let s = Math.fround(bias);
+  for (let m = 0; m < M; m++) s = Math.fround(s + tables[(q * M + m) * KSUB + code[at + m]]);
+  return s;
+}
+
+function oracleTopK(cands: { s: number; id: number }[], k: number, metric: Metric): { s: number; id: number }[] {
+  return [...cands].sort((a, b) => (a.s !== b.s ? (metric === 'ip' ? b.s - a.s : a.s - b.s) : a.id - b.id)).slice(0, k);
+}
+
+function randomTables(rng: Rng, nq: number, M: number): Float32Array {
+  // Quarter steps: sums of a few distinct values, so equal sums of different codes are common.
+  return new Float32Array(nq * M * KSUB).map(() => Math.floor(rng.next() * 8) / 4 - 1);
+}
+
+describe('js ADC scans: the reservoir keeps exactly the k best by (score, id)', () => {
+  for (const metric of ['ip', 'l2'] as const) {
+    it.each([1, 7, 100, 300])(`flat adcScan, ${metric}, k = %i`, (k) => {
+      const rng = createRng(11 + k);
+      const M = 3;
+      const n = 5000;
+      const patterns = Array.from({ length: 40 }, () => Array.from({ length: M }, () => Math.floor(rng.next() * KSUB)));
+      const codes = new Uint8Array(n * M);
+      for (let i = 0; i < n; i++) codes.set(patterns[Math.floor(rng.next() * patterns.length)], i * M);
+      const nq = 3;
+      const tables = randomTables(rng, nq, M);
+      const res = jsBackend.adcScan(tables, codes, n, M, KSUB, k, metric);
+      for (let q = 0; q < nq; q++) {
+        const want = oracleTopK(Array.from({ length: n }, (_, i) => ({ s: f32Score(tables, q, M, codes, i * M, 0), id: i })), k, metric);
+        expect(Array.from(res.labels.subarray(q * k, (q + 1) * k))).toEqual(want.map((c) => c.id));
+        expect(Array.from(res.distances.subarray(q * k, (q + 1) * k))).toEqual(want.map((c) => c.s));
+      }
+    });
+
+    it(`ivfAdcScan over several lists, ${metric}: ids across lists, biases, padding past the entries probed`, () => {
+      const rng = createRng(5);
+      const M = 4;
+      const nlist = 6;
+      const sizes = new Int32Array([1200, 0, 700, 2500, 3, 900]);
+      const codes = Array.from(sizes, (n) => new Uint8Array(n * M).map(() => Math.floor(rng.next() * 3)));
+      // Ids not in list order (a shuffled id space), so ties broken by id differ from ties broken by position.
+      let next = 0;
+      const perm = Array.from({ length: sizes.reduce((a, b) => a + b, 0) }, (_, i) => i).sort(() => rng.next() - 0.5);
+      const ids = Array.from(sizes, (n) => Float64Array.from({ length: n }, () => perm[next++] * 3 + 1));
+      const lists: ListView = { sizes, codes, ids };
+      const nq = 4;
+      const nprobe = 3;
+      const probes: Probes = {
+        nprobe,
+        lists: new Int32Array([3, 0, 5, 1, 2, -1, 4, 1, -1, 5, 3, 2]),
+        bias: new Float32Array(nq * nprobe).map((_, i) => (i % 3) * 0.25),
+      };
+      const tables = randomTables(rng, nq, M);
+      for (const k of [1, 50, 2000]) {
+        const res = jsBackend.ivfAdcScan(tables, lists, probes, M, KSUB, k, metric);
+        for (let q = 0; q < nq; q++) {
+          const cands: { s: number; id: number }[] = [];
+          for (let p = 0; p < nprobe; p++) {
+            const l = probes.lists[q * nprobe + p];
+            if (l < 0) continue;
+            for (let i = 0; i < sizes[l]; i++) cands.push({ s: f32Score(tables, q, M, codes[l], i * M, probes.bias[q * nprobe + p]), id: ids[l][i] });
+          }
+          const want = oracleTopK(cands, k, metric);
+          const labels = Array.from(res.labels.subarray(q * k, (q + 1) * k));
+          expect(labels).toEqual([...want.map((c) => c.id), ...new Array(k - want.length).fill(-1)]);
+          const pad = metric === 'ip' ? -Infinity : Infinity;
+          expect(Array.from(res.distances.subarray(q * k, (q + 1) * k))).toEqual([...want.map((c) => c.s), ...new Array(k - want.length).fill(pad)]);
+        }
+      }
+    });
+  }
+});
