@@ -1,8 +1,8 @@
 import type { Matrix } from '../../matrix.js';
 import type { Metric } from '../../metric.js';
-import { LibvqError } from '../../errors.js';
 import { TopK } from '../../topk.js';
 import type { KnnResult, ListView, Probes } from '../types.js';
+import { ProbedSlots } from './probed-slots.js';
 import { adcScanner } from './wasm/adc-scanner.js';
 
 /**
@@ -26,50 +26,30 @@ export function ivfAdcScan(
   const distances = new Float32Array(nq * k);
   const labels = new Float64Array(nq * k);
   const { nprobe } = probes;
-  // The query's scanned lists and the slot each starts at (ascending), for slot → id.
-  const scannedLists = new Int32Array(nprobe);
-  const firstSlot = new Float64Array(nprobe);
-  let scanned = 0;
-  const idOf = (slot: number): number => {
-    let lo = 0;
-    let hi = scanned - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (firstSlot[mid] <= slot) lo = mid;
-      else hi = mid - 1;
-    }
-    return lists.ids[scannedLists[lo]][slot - firstSlot[lo]];
-  };
+  const slots = new ProbedSlots(nprobe);
+  const idOf = (slot: number): number => slots.idOf(slot, lists.ids);
   for (let q = 0; q < nq; q++) {
     const table = tables.subarray(q * tsize, (q + 1) * tsize);
     scanner.begin(k, idOf);
     if (!listTables) scanner.table.set(table);
-    scanned = 0;
-    let slot = 0;
+    slots.reset();
     for (let p = 0; p < nprobe; p++) {
       const l = probes.lists[q * nprobe + p];
       if (l < 0) continue;
       const n = lists.sizes[l];
       if (n === 0) continue;
-      if (slot + n > SLOT_LIMIT) throw new LibvqError('UNSUPPORTED', `ivfAdcScan: a query's probed lists hold more than ${SLOT_LIMIT} codes`);
       if (listTables) {
         // l2 with residuals: the list's own term is added into the scanner's table in place.
         const lt = listTables(l);
         const t = scanner.table;
         for (let j = 0; j < tsize; j++) t[j] = table[j] + lt[j];
       }
-      scannedLists[scanned] = l;
-      firstSlot[scanned++] = slot;
-      scanner.scan(lists.codes[l], n, probes.bias[q * nprobe + p], slot);
-      slot += n;
+      scanner.scan(lists.codes[l], n, probes.bias[q * nprobe + p], slots.add(l, n));
     }
     scanner.drainInto(distances, labels, q * k);
   }
   return { distances, labels };
 }
-
-/** Slots are the kernel's i32 labels. */
-const SLOT_LIMIT = 2 ** 31 - 1;
 
 export function ivfFlatScan(q: Matrix, lists: ListView, probes: Probes, k: number, metric: Metric): KnnResult {
   const d = q.dim;

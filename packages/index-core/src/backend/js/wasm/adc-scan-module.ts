@@ -10,7 +10,7 @@ import { ByteWriter, F32, I32, oneFunctionModule } from './bytes.js';
  * Why WebAssembly: the same loop in JS pays a bounds check on every byte and every table load, and
  * in float64. Here each load's constant part (m, m·ksub·4) is the instruction's offset immediate.
  * The caller filters with a threshold fixed for the whole call and appends the candidates that reach it to its
- * reservoir (adc-reservoir.ts), whose entries are `out`: labels base + i, so one query's lists number their codes
+ * reservoir (kernel-reservoir.ts), whose entries are `out`: labels base + i, so one query's lists number their codes
  * in one running sequence. Ties with the threshold pass, so the reservoir can break them by id.
  * Pointers are byte addresses in the imported memory `env.memory`.
  */

@@ -1,5 +1,5 @@
 /// <reference path="./webassembly.d.ts" />
-import { AdcReservoir } from '../adc-reservoir.js';
+import { KernelReservoir } from '../kernel-reservoir.js';
 import { adcScanModuleBytes } from './adc-scan-module.js';
 
 /** Codes copied into the kernel's memory at a time: bounds that scratch whatever the list size. */
@@ -11,7 +11,7 @@ const PAGE = 65536;
  * memory, so the table is written there once per query (or per list for l2 residual terms) and each chunk of
  * codes is copied in before the call: a memcpy of M bytes per code, far cheaper than the bounds-checked JS loads
  * it replaces (measured 13 → 8 ns per 20-byte code). The candidates go straight into a reservoir in the same
- * memory (adc-reservoir.ts), labelled by a running slot the caller maps to ids.
+ * memory (kernel-reservoir.ts), labelled by a running slot the caller maps to ids.
  * Scanners are cached per shape and reused; a thread's calls never interleave, so one per shape suffices.
  *
  * Memory: table (M·ksub f32) | codes chunk (CHUNK·M bytes) | reservoir (capacity × 8 bytes, grown for large k).
@@ -26,7 +26,7 @@ export class AdcScanner {
   private readonly codesPtr: number;
   private readonly resPtr: number;
   private capacity = 0;
-  private readonly reservoir: AdcReservoir;
+  private readonly reservoir: KernelReservoir;
 
   constructor(
     readonly M: number,
@@ -35,10 +35,10 @@ export class AdcScanner {
   ) {
     this.codesPtr = M * ksub * 4;
     this.resPtr = Math.ceil((this.codesPtr + CHUNK * M) / 8) * 8;
-    this.memory = new WebAssembly.Memory({ initial: Math.ceil((this.resPtr + AdcReservoir.capacityFor(100) * 8) / PAGE) });
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil((this.resPtr + KernelReservoir.capacityFor(100) * 8) / PAGE) });
     const instance = new WebAssembly.Instance(compiledModule(M, ksub, higherIsBetter), { env: { memory: this.memory } });
     this.scanFn = instance.exports.scan as AdcScanner['scanFn'];
-    this.reservoir = new AdcReservoir(higherIsBetter);
+    this.reservoir = new KernelReservoir(higherIsBetter, 'f32');
     this.attach();
   }
 
@@ -56,7 +56,7 @@ export class AdcScanner {
    * and breaks ties. The table view may change here (the memory grows for a large k): fill it after this call.
    */
   begin(k: number, idOf: (slot: number) => number): void {
-    const need = AdcReservoir.capacityFor(k);
+    const need = KernelReservoir.capacityFor(k);
     if (this.capacity < need) {
       this.memory.grow(Math.ceil((this.resPtr + need * 8 - this.memory.buffer.byteLength) / PAGE));
       this.attach();

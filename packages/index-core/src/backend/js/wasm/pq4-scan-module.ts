@@ -3,7 +3,7 @@ import { ByteWriter, I32, V128, functionOps, oneFunctionModule } from './bytes.j
 /**
  * Emits the 4-bit fast-scan kernel (faiss's pq4_accumulate_loop, in WebAssembly SIMD): one export
  *
- *   scan(codes, nblocks, lut, bias, thr, out, scratch) -> count
+ *   scan(codes, nblocks, lut, bias, thr, out, scratch, first) -> count
  *
  * over `nblocks` blocks of 32 codes in faiss's packed layout (pack-blocks.ts): per pair of sub-quantizers 32
  * bytes, byte j of the first 16 holding sub-quantizer 2p of vectors perm(j) (low nibble) and perm(j)+16 (high
@@ -15,16 +15,17 @@ import { ByteWriter, I32, V128, functionOps, oneFunctionModule } from './bytes.j
  * Sums wrap mod 2^16 as in faiss; the table quantization keeps them below it.
  *
  * Every vector whose score + bias (uint16) passes `thr` — score ≥ thr when higher is better, ≤ thr otherwise —
- * is written to `out` as (i32 vector number from the first block, i32 score). The caller fixes thr from its heap
- * before the call and re-checks the candidates (adc-scan-module.ts does the same for 8-bit codes).
+ * is appended to `out` as (i32 first + vector number from the first block, i32 score): `out` is the free end of the
+ * caller's reservoir (kernel-reservoir.ts), whose bound fixes thr, and `first` the slot of the call's first code
+ * (adc-scan-module.ts does the same for 8-bit codes).
  * `scratch` is 64 bytes where a block's 32 scores are spilled when one of them passes.
  */
 export function pq4ScanModuleBytes(M2: number, higherIsBetter: boolean): Uint8Array {
 
-  // params 0 codes, 1 nblocks, 2 lut, 3 bias, 4 thr, 5 out, 6 scratch
-  // locals: 7 b, 8 count, 9 mask, 10 base (i32); 11..14 acc, 15 c, 16 t, 17 r0, 18 r1, 19 low4, 20 thrv, 21 biasv (v128)
-  const CODES = 0, NBLOCKS = 1, LUT = 2, BIAS = 3, THR = 4, OUT = 5, SCRATCH = 6;
-  const B = 7, COUNT = 8, MASK = 9, BASE = 10, ACC = 11, C = 15, T = 16, R0 = 17, R1 = 18, LOW4 = 19, THRV = 20, BIASV = 21;
+  // params 0 codes, 1 nblocks, 2 lut, 3 bias, 4 thr, 5 out, 6 scratch, 7 first
+  // locals: 8 b, 9 count, 10 mask, 11 base (i32); 12..15 acc, 16 c, 17 t, 18 r0, 19 r1, 20 low4, 21 thrv, 22 biasv (v128)
+  const CODES = 0, NBLOCKS = 1, LUT = 2, BIAS = 3, THR = 4, OUT = 5, SCRATCH = 6, FIRST = 7;
+  const B = 8, COUNT = 9, MASK = 10, BASE = 11, ACC = 12, C = 16, T = 17, R0 = 18, R1 = 19, LOW4 = 20, THRV = 21, BIASV = 22;
   const f = new ByteWriter();
   f.u32(2).u32(4).byte(I32).u32(11).byte(V128);
   const { get, set, i32c, simd, loopStart, loopEnd } = functionOps(f);
@@ -123,6 +124,8 @@ export function pq4ScanModuleBytes(M2: number, higherIsBetter: boolean): Uint8Ar
   get(B);
   i32c(32);
   f.byte(I32_MUL);
+  get(FIRST);
+  f.byte(I32_ADD);
   set(BASE);
   loopStart();
   get(MASK);
@@ -174,5 +177,5 @@ export function pq4ScanModuleBytes(M2: number, higherIsBetter: boolean): Uint8Ar
   loopEnd();
   get(COUNT);
   f.byte(0x0b);
-  return oneFunctionModule('scan', [I32, I32, I32, I32, I32, I32, I32], [I32], f);
+  return oneFunctionModule('scan', [I32, I32, I32, I32, I32, I32, I32, I32], [I32], f);
 }

@@ -1,73 +1,67 @@
 /// <reference path="./webassembly.d.ts" />
-/** Where the scan's candidates go: a top-k (reservoir.ts) with the score a new candidate must strictly beat. */
-export interface CandidateSink {
-  threshold(): number;
-  push(score: number, handle: number): void;
-}
+import { KernelReservoir } from '../kernel-reservoir.js';
 import { pq4ScanModuleBytes } from './pq4-scan-module.js';
 
-/** Blocks (of 32 codes) scanned per kernel call: bounds the scratch memory whatever the list size. */
+/** Blocks (of 32 codes) copied into the scanner's own memory at a time: bounds that scratch whatever the list size. */
 const CHUNK_BLOCKS = 128;
-/** Blocks per kernel call: the heap's threshold is refreshed between calls. */
-const CALL_BLOCKS = 4;
 const PAGE = 65536;
-const LIST_FACTOR = 2 ** 24;
-
-/** A candidate's heap label: its list and its position there in one exact float64 (lists < 2^24, positions < 2^29). */
-export function entryHandle(list: number, offset: number): number {
-  return offset * LIST_FACTOR + list;
-}
-
-export function handleList(h: number): number {
-  return h % LIST_FACTOR;
-}
-
-export function handleOffset(h: number): number {
-  return Math.floor(h / LIST_FACTOR);
-}
+/** Bytes of the block scores the kernel spills when one of them passes. */
+const SCRATCH = 64;
 
 /**
  * One query's 4-bit fast-scan on the WebAssembly kernel (pq4-scan-module.ts). The kernel reads its uint8
  * tables and the blocks from its memory. Lists kept in a WebAssembly memory of their own (PackedLists.arena,
- * as fastscan/fast-scan-packing.ts keeps them) are scanned where they are, the table and scratch in the bytes the
- * arena reserves; other lists are copied in chunk by chunk (a copy measured to cost as much as the scan itself).
- * Scores are the kernel's uint16 sums; the heap's threshold, refreshed every few blocks, lets only the codes
- * that can still enter come back.
+ * as fastscan/fast-scan-packing.ts keeps them) are scanned where they are, the table, scratch and reservoir in the
+ * bytes the arena reserves; other lists are copied in chunk by chunk (a copy measured to cost as much as the scan
+ * itself). The kernel appends the codes whose uint16 sum beats the reservoir's bound straight into the reservoir
+ * (kernel-reservoir.ts), labelled by the slots the caller gives each list; ties keep the earlier slot.
  * Cached per (M2, direction, memory) and reused; a thread's calls never interleave.
+ *
+ * Memory: table (16·M2 bytes) | scratch (64) | [own memory: codes chunk] | reservoir (8 bytes per entry, to the end
+ * of the arena's reserved head, or of the own memory, which grows for a large k).
  */
 export class Pq4Scanner {
-  private readonly scanFn: (codes: number, nblocks: number, lut: number, bias: number, thr: number, out: number, scratch: number) => number;
-  private readonly bytes: Uint8Array;
-  private readonly out: Int32Array;
+  private readonly scanFn: (codes: number, nblocks: number, lut: number, bias: number, thr: number, out: number, scratch: number, first: number) => number;
+  private readonly memory: WebAssembly.Memory;
+  private bytes!: Uint8Array;
   private readonly lutPtr = 0;
   private readonly scratchPtr: number;
-  private readonly outPtr: number;
   /** Where copied chunks go (own memory only). */
   private readonly codesPtr: number;
+  private readonly resPtr: number;
+  private capacity = 0;
   private readonly blockBytes: number;
   private readonly arena: WebAssembly.Memory | null;
+  private readonly reservoir: KernelReservoir;
 
   constructor(
     readonly M2: number,
     readonly higherIsBetter: boolean,
-    arena: WebAssembly.Memory | null = null,
+    arena: { memory: WebAssembly.Memory; reserved: number } | null = null,
   ) {
     this.blockBytes = 16 * M2;
     this.scratchPtr = Math.ceil((M2 * 16) / 64) * 64;
-    this.outPtr = this.scratchPtr + 64;
-    this.codesPtr = this.outPtr + CALL_BLOCKS * 32 * 8;
-    this.arena = arena;
-    const memory = arena ?? new WebAssembly.Memory({ initial: Math.ceil((this.codesPtr + CHUNK_BLOCKS * this.blockBytes) / PAGE) });
-    const instance = new WebAssembly.Instance(compiledModule(M2, higherIsBetter), { env: { memory } });
+    this.codesPtr = this.scratchPtr + SCRATCH;
+    this.resPtr = arena ? this.codesPtr : this.codesPtr + CHUNK_BLOCKS * this.blockBytes;
+    this.arena = arena ? arena.memory : null;
+    this.memory = arena ? arena.memory : new WebAssembly.Memory({ initial: Math.ceil((this.resPtr + KernelReservoir.capacityFor(100) * 8) / PAGE) });
+    const instance = new WebAssembly.Instance(compiledModule(M2, higherIsBetter), { env: { memory: this.memory } });
     this.scanFn = instance.exports.scan as Pq4Scanner['scanFn'];
-    // Neither memory grows once made (the arena is sized when the lists are packed), so these views stay attached.
-    this.bytes = new Uint8Array(memory.buffer);
-    this.out = new Int32Array(memory.buffer, this.outPtr, CALL_BLOCKS * 32 * 2);
+    this.reservoir = new KernelReservoir(higherIsBetter, 'i32');
+    this.attach(arena ? arena.reserved : this.memory.buffer.byteLength);
   }
 
-  /** Bytes a list arena must reserve at its start for a scanner of M2 sub-quantizers to work in it. */
-  static reservedBytes(M2: number): number {
-    return Math.ceil((M2 * 16) / 64) * 64 + 64 + CALL_BLOCKS * 32 * 8;
+  /** (Re)makes the views; `end` is where the reservoir's space ends. An arena never grows (its lists' views would detach). */
+  private attach(end: number): void {
+    const { buffer } = this.memory;
+    this.capacity = Math.floor((end - this.resPtr) / 8);
+    this.bytes = new Uint8Array(buffer);
+    this.reservoir.attach(buffer, this.resPtr, this.capacity);
+  }
+
+  /** Bytes a list arena must reserve at its start for a scanner of M2 sub-quantizers keeping k to work in it. */
+  static reservedBytes(M2: number, k: number): number {
+    return Math.ceil((M2 * 16) / 64) * 64 + SCRATCH + KernelReservoir.capacityFor(k) * 8;
   }
 
   /** Makes luts[offset .. offset + 16·M2) the table the next scans use. */
@@ -75,43 +69,60 @@ export class Pq4Scanner {
     this.bytes.set(luts.subarray(offset, offset + 16 * this.M2), this.lutPtr);
   }
 
-  /** Offers the n codes of one list (faiss's block layout) to the heap as bias + Σ table, labelled entryHandle(list, i). */
-  scan(blocks: Uint8Array, n: number, bias: number, list: number, heap: CandidateSink): void {
+  /** Starts a query keeping the k best (the arena's scanner is only made for k its reserve holds). */
+  begin(k: number): void {
+    const need = KernelReservoir.capacityFor(k);
+    if (this.capacity < need) {
+      if (this.arena) throw new Error(`Pq4Scanner: the arena reserves room for ${this.capacity} candidates, not ${need}`);
+      this.memory.grow(Math.ceil((this.resPtr + need * 8 - this.memory.buffer.byteLength) / PAGE));
+      this.attach(this.memory.buffer.byteLength);
+    }
+    this.reservoir.begin(k, slotOrder);
+  }
+
+  /** Scores the n codes of one list (faiss's block layout) as bias + Σ table; code i is slot first + i. */
+  scan(blocks: Uint8Array, n: number, bias: number, first: number): void {
     const nblocks = Math.ceil(n / 32);
     if (this.arena !== null && blocks.buffer === this.arena.buffer) {
-      this.scanAt(blocks.byteOffset, 0, nblocks, n, bias, list, heap);
+      this.scanAt(blocks.byteOffset, 0, nblocks, n, bias, first);
       return;
     }
     for (let start = 0; start < nblocks; start += CHUNK_BLOCKS) {
       const len = Math.min(CHUNK_BLOCKS, nblocks - start);
       this.bytes.set(blocks.subarray(start * this.blockBytes, (start + len) * this.blockBytes), this.codesPtr);
-      if (!this.scanAt(this.codesPtr, start, len, n, bias, list, heap)) return;
+      if (!this.scanAt(this.codesPtr, start, len, n, bias, first)) return;
     }
   }
 
   /**
-   * Blocks [first, first + nblocks) of a list, at byte `ptr` of the kernel's memory. The kernel runs on a few
-   * blocks at a time, each call with the heap's threshold of the moment: one threshold for a whole list let
-   * through every code beating the previous lists' k-th (1,500 candidates per 10,000 codes at nprobe 8, k = 100).
-   * Returns false once nothing can enter the heap any more.
+   * Blocks [b0, b0 + nblocks) of a list, at byte `ptr` of the kernel's memory, in calls that fit the reservoir's
+   * free room (every code of a call may pass). Returns false once nothing can enter any more.
    */
-  private scanAt(ptr: number, first: number, nblocks: number, n: number, bias: number, list: number, heap: CandidateSink): boolean {
-    const { out, blockBytes } = this;
-    for (let b = 0; b < nblocks; b += CALL_BLOCKS) {
-      const t = heap.threshold();
-      // Strictly better than the heap's worst: ≥ t + 1 (higher is better) or ≤ t − 1 in integers.
+  private scanAt(ptr: number, b0: number, nblocks: number, n: number, bias: number, first: number): boolean {
+    const { reservoir, blockBytes } = this;
+    for (let b = 0; b < nblocks; ) {
+      const free = reservoir.free();
+      const t = reservoir.bound;
+      // Strictly better than the k-th kept (ties keep the earlier slot): ≥ t + 1 (higher is better) or ≤ t − 1.
       const thr = this.higherIsBetter ? (t === -Infinity ? 0 : t + 1) : t === Infinity ? 65535 : t - 1;
       if (thr < 0 || thr > 65535) return false;
-      const count = this.scanFn(ptr + b * blockBytes, Math.min(CALL_BLOCKS, nblocks - b), this.lutPtr, bias, thr, this.outPtr, this.scratchPtr);
-      const at = (first + b) * 32;
-      for (let c = 0; c < count; c++) {
-        const i = at + out[2 * c];
-        if (i < n) heap.push(out[2 * c + 1], entryHandle(list, i)); // codes past n pad the last block
-      }
+      const calls = Math.min(nblocks - b, free >> 5);
+      const from = reservoir.count;
+      reservoir.count += this.scanFn(ptr + b * blockBytes, calls, this.lutPtr, bias, thr, this.resPtr + from * 8, this.scratchPtr, first + (b0 + b) * 32);
+      b += calls;
+      // Codes past n only pad the list's last block.
+      if ((b0 + b) * 32 > n) reservoir.dropSlotsFrom(from, first + n);
     }
     return true;
   }
+
+  /** The query's k best, best first (ties: earlier slot first), as uint16 sums and slots at offset (−1: none). */
+  drainInto(scores: Int32Array, slots: Float64Array, offset: number): void {
+    this.reservoir.drainInto(scores, slots, offset);
+  }
 }
+
+const slotOrder = (slot: number) => slot;
 
 const modules = new Map<string, WebAssembly.Module>();
 const scanners = new Map<string, Pq4Scanner>();
@@ -129,11 +140,11 @@ function compiledModule(M2: number, higherIsBetter: boolean): WebAssembly.Module
 
 /**
  * The cached scanner for one even sub-quantizer count and direction: over the lists' own arena when they live in
- * one that reserves enough scratch, else over a memory of its own.
+ * one that reserves enough room for a query keeping k, else over a memory of its own.
  */
-export function pq4Scanner(M2: number, higherIsBetter: boolean, arena?: { memory: WebAssembly.Memory; reserved: number }): Pq4Scanner {
+export function pq4Scanner(M2: number, higherIsBetter: boolean, k: number, arena?: { memory: WebAssembly.Memory; reserved: number }): Pq4Scanner {
   const key = `${M2}:${higherIsBetter}`;
-  if (arena && arena.reserved >= Pq4Scanner.reservedBytes(M2)) {
+  if (arena && arena.reserved >= Pq4Scanner.reservedBytes(M2, k)) {
     let byKey = arenaScanners.get(arena.memory);
     if (!byKey) {
       byKey = new Map();
@@ -141,7 +152,7 @@ export function pq4Scanner(M2: number, higherIsBetter: boolean, arena?: { memory
     }
     let s = byKey.get(key);
     if (!s) {
-      s = new Pq4Scanner(M2, higherIsBetter, arena.memory);
+      s = new Pq4Scanner(M2, higherIsBetter, arena);
       byKey.set(key, s);
     }
     return s;

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { jsBackend } from '../src/backend/js/index.js';
-import type { ListView, Probes } from '../src/backend/types.js';
+import type { ListView, PackedLists, Probes } from '../src/backend/types.js';
+import { FastScanPacking } from '../src/fastscan/fast-scan-packing.js';
+import { packBlocks } from '../src/fastscan/pack-blocks.js';
 import type { Metric } from '../src/metric.js';
 import { createRng, type Rng } from '../src/random.js';
 
 /**
- * The js backend's ADC scans keep their candidates in a reservoir in the kernel's memory (adc-reservoir.ts),
+ * The js backend's scans (8-bit ADC and 4-bit fast-scan) keep their candidates in a reservoir in the kernel's memory (kernel-reservoir.ts),
  * compacted by quickselect. The oracle: every code scored in float32 in the kernel's order (bias, then the M table
  * entries one by one), ranked by (score, then smaller id), top k — exactly, ties included. The codes are drawn from
  * a few patterns so many scores tie, and the lists are long enough for many compactions.
@@ -82,5 +84,50 @@ describe('js ADC scans: the reservoir keeps exactly the k best by (score, id)', 
         }
       }
     });
+  }
+});
+
+describe('js fast-scan: the reservoir keeps exactly the k best by (score, earlier code)', () => {
+  const M = 6;
+  const sizes = [2000, 37, 5000, 0, 1234, 64];
+  const rng = createRng(21);
+  // Few code patterns: many equal sums, so the order of ties (probe order, then position) is tested.
+  const patterns = Array.from({ length: 12 }, () => Array.from({ length: M }, () => Math.floor(rng.next() * 16)));
+  const codes = sizes.map((n) => {
+    const c = new Uint8Array(n * M);
+    for (let i = 0; i < n; i++) c.set(patterns[Math.floor(rng.next() * patterns.length)], i * M);
+    return c;
+  });
+  const arena = new FastScanPacking(M).of(1, new Int32Array(sizes), codes);
+  const plain: PackedLists = { sizes: new Int32Array(sizes), blocks: codes.map((c, l) => packBlocks(c, sizes[l], M)) };
+  const nq = 3;
+  const nprobe = 4;
+  const probeLists = new Int32Array([2, 0, 3, 4, 4, -1, 1, 5, 0, 2, 5, 1]);
+  const luts = new Uint8Array(nq * M * 16).map(() => Math.floor(rng.next() * 40));
+  const bias = new Uint16Array(nq * nprobe).map((_, i) => (i % 2) * 7);
+
+  for (const metric of ['ip', 'l2'] as const) {
+    for (const [where, lists] of [['lists in an arena', arena], ['lists copied in', plain]] as const) {
+      it.each([1, 100, 3000])(`${metric}, ${where}, k = %i`, (k) => {
+        expect(where === 'lists copied in' || arena.arena !== undefined).toBe(true);
+        const res = jsBackend.pq4Scan(luts, lists, { nprobe, lists: probeLists, bias, lutPerProbe: false }, M, k, metric);
+        for (let q = 0; q < nq; q++) {
+          const all: { s: number; l: number; r: number }[] = [];
+          for (let p = 0; p < nprobe; p++) {
+            const l = probeLists[q * nprobe + p];
+            if (l < 0) continue;
+            for (let r = 0; r < sizes[l]; r++) {
+              let s = bias[q * nprobe + p];
+              for (let m = 0; m < M; m++) s += luts[(q * M + m) * 16 + codes[l][r * M + m]];
+              all.push({ s, l, r });
+            }
+          }
+          // A stable sort keeps the scan order (probe order, then position) among equal scores.
+          const want = all.sort((a, b) => (metric === 'ip' ? b.s - a.s : a.s - b.s)).slice(0, k);
+          const got = Array.from({ length: k }, (_, j) => ({ s: res.scores[q * k + j], l: res.lists[q * k + j], r: res.offsets[q * k + j] }));
+          expect(got).toEqual([...want, ...Array.from({ length: k - want.length }, () => ({ s: 0, l: -1, r: -1 }))]);
+        }
+      });
+    }
   }
 });

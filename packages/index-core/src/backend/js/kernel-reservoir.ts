@@ -1,17 +1,22 @@
+/** How a kernel writes its scores: float32 (the 8-bit ADC scan) or int32 (fast-scan's uint16 sums). */
+export type KernelScore = 'f32' | 'i32';
+
 /**
- * One query's top k of float32 scores, kept in the memory the ADC kernel writes to (faiss's ReservoirHandler,
- * for floats). The kernel appends every code that reaches the bound as an (i32 slot, f32 score) pair; when the
- * window fills, the caller compacts: a quickselect moves the k best to the front, and the k-th best score becomes
- * the bound. JavaScript touches a candidate only when compacting, O(1) amortised, where pushing each into a binary
- * heap (630 per query at nprobe 8 on GloVe, k = 100) cost as much as a third of the scan.
+ * One query's top k, kept in the memory a scan kernel writes to (faiss's ReservoirHandler). The kernel appends
+ * every code that reaches the bound as an (i32 slot, score) pair; when the window fills, the caller compacts: a
+ * quickselect moves the k best to the front, and the k-th best score becomes the bound. JavaScript touches a
+ * candidate only when compacting, O(1) amortised, where pushing each into a binary heap (630 per query at nprobe 8
+ * on GloVe, k = 100) cost as much as a third of the 8-bit scan, and handing each to a JavaScript reservoir a
+ * quarter of the fast-scan search.
  *
- * The result is exactly the k best by (score, id): ties with the bound are admitted and ties at the k-th score
- * go to the smaller ids, so it depends on nothing but the scores and ids (not on list order or compaction times).
+ * The result is exactly the k best by (score, then smaller idOf(slot)): ties at the k-th score go to the smaller
+ * ids, so it depends on nothing but the scores and ids (not on compaction times). The 8-bit scan maps slots to the
+ * index's ids and admits ties with the bound; fast-scan keeps slots (arrival order) and admits only better scores.
  */
-export class AdcReservoir {
-  /** Entries: slot (i32) at [2e], score (f32) at [2e + 1]; all views over the same bytes. */
+export class KernelReservoir {
+  /** Entries: slot (i32) at [2e], score at [2e + 1]; all views over the same bytes. */
   private slots!: Int32Array;
-  private scores!: Float32Array;
+  private scores!: Float32Array | Int32Array;
   /**
    * The same entries as one float64 each, to move an entry in one load and store. Bit-exact: a copy changes a
    * float64 only if it is a NaN, and the high word (the f32 score) would need an all-ones exponent to make one:
@@ -29,12 +34,15 @@ export class AdcReservoir {
   window = 0;
   private k = 1;
 
-  constructor(readonly higherIsBetter: boolean) {}
+  constructor(
+    readonly higherIsBetter: boolean,
+    readonly scoreType: KernelScore,
+  ) {}
 
   /** Points the reservoir at `capacity` entries at byte `ptr` of `buffer` (again after the memory grows). */
   attach(buffer: ArrayBuffer, ptr: number, capacity: number): void {
     this.slots = new Int32Array(buffer, ptr, 2 * capacity);
-    this.scores = new Float32Array(buffer, ptr, 2 * capacity);
+    this.scores = this.scoreType === 'f32' ? new Float32Array(buffer, ptr, 2 * capacity) : this.slots;
     this.entries = new Float64Array(buffer, ptr, capacity);
     this.capacity = capacity;
   }
@@ -52,12 +60,20 @@ export class AdcReservoir {
     this.k = k;
     this.idOf = idOf;
     this.count = 0;
-    this.window = Math.min(this.capacity, AdcReservoir.capacityFor(k));
+    this.window = Math.min(this.capacity, KernelReservoir.capacityFor(k));
     this.bound = this.higherIsBetter ? -Infinity : Infinity;
     if (this.keys.length < k) {
       this.keys = new Float64Array(k);
       this.ids = new Float64Array(k);
     }
+  }
+
+  /** Drops the entries appended since `from` whose slot is `end` or past it (codes padding a last block). */
+  dropSlotsFrom(from: number, end: number): void {
+    const { slots, entries } = this;
+    let w = from;
+    for (let e = from; e < this.count; e++) if (slots[2 * e] < end) entries[w++] = entries[e];
+    this.count = w;
   }
 
   /** Room for the scan's next call, compacting first when less than a quarter of the window is left. */
@@ -121,19 +137,21 @@ export class AdcReservoir {
   }
 
   /**
-   * Writes the k best, best first (ties: smaller id first), as distances and ids at out[offset ..], padding with
-   * −1 ids and ∓∞ distances as faiss does; the reservoir is left empty.
+   * Writes the k best, best first (ties: smaller id first), as scores and ids at out[offset ..], padding with −1
+   * ids and ∓∞ float scores as faiss does (0 for int scores); the reservoir is left empty.
    */
-  drainInto(distances: Float32Array, labels: Float64Array, offset: number): void {
+  drainInto(distances: Float32Array | Int32Array, labels: Float64Array, offset: number): void {
     this.compact();
     const { k, slots, scores, keys, ids, idOf } = this;
     const n = this.count;
     const hib = this.higherIsBetter;
     // One float64 key per entry, (order of the score) · 2^20 + entry, sorts natively without a comparison callback:
-    // the order of a finite float32 is its bit pattern made unsigned-monotonic (< 2^32), entries < 2^20.
+    // the order of an int32 is itself + 2^31, of a finite float32 its bit pattern made unsigned-monotonic (both
+    // < 2^32); entries < 2^20.
+    const f32 = this.scoreType === 'f32';
     for (let e = 0; e < n; e++) {
       const bits = slots[2 * e + 1];
-      const ascending = bits < 0 ? ~bits : bits + 0x80000000;
+      const ascending = !f32 || bits >= 0 ? bits + 0x80000000 : ~bits;
       keys[e] = (hib ? 0xffffffff - ascending : ascending) * 2 ** 20 + e;
     }
     const sorted = keys.subarray(0, n).sort();
@@ -158,7 +176,7 @@ export class AdcReservoir {
     }
     for (let j = 0; j < k; j++) {
       labels[offset + j] = j < n ? ids[j] : -1;
-      if (j >= n) distances[offset + j] = hib ? -Infinity : Infinity;
+      if (j >= n) distances[offset + j] = !f32 ? 0 : hib ? -Infinity : Infinity;
     }
     this.count = 0;
   }
