@@ -1,3 +1,6 @@
+/// <reference path="./wasm/webassembly.d.ts" />
+import { selectModuleBytes } from './wasm/select-module.js';
+
 /** How a kernel writes its scores: float32 (the 8-bit ADC scan) or int32 (fast-scan's uint16 sums). */
 export type KernelScore = 'f32' | 'i32';
 
@@ -24,6 +27,10 @@ export class KernelReservoir {
    */
   private entries!: Float64Array;
   private capacity = 0;
+  private ptr = 0;
+  private memory: WebAssembly.Memory | null = null;
+  /** The compaction's quickselect, on the kernel's memory (select-module.ts). */
+  private selectFn: (ptr: number, n: number, r: number) => number = () => 0;
   private keys = new Float64Array(0);
   private ids = new Float64Array(0);
   /** Entries held. */
@@ -39,8 +46,15 @@ export class KernelReservoir {
     readonly scoreType: KernelScore,
   ) {}
 
-  /** Points the reservoir at `capacity` entries at byte `ptr` of `buffer` (again after the memory grows). */
-  attach(buffer: ArrayBuffer, ptr: number, capacity: number): void {
+  /** Points the reservoir at `capacity` entries at byte `ptr` of `memory` (again after the memory grows). */
+  attach(memory: WebAssembly.Memory, ptr: number, capacity: number): void {
+    if (memory !== this.memory) {
+      const instance = new WebAssembly.Instance(selectModule(this.scoreType, this.higherIsBetter), { env: { memory } });
+      this.selectFn = instance.exports.select as KernelReservoir['selectFn'];
+      this.memory = memory;
+    }
+    const { buffer } = memory;
+    this.ptr = ptr;
     this.slots = new Int32Array(buffer, ptr, 2 * capacity);
     this.scores = this.scoreType === 'f32' ? new Float32Array(buffer, ptr, 2 * capacity) : this.slots;
     this.entries = new Float64Array(buffer, ptr, capacity);
@@ -90,40 +104,13 @@ export class KernelReservoir {
     const { k, scores } = this;
     const n = this.count;
     if (n <= k) return;
-    this.selectFront(n, k - 1);
-    const kth = scores[2 * (k - 1) + 1];
-    // The quickselect put k entries of score ≥ kth (or ≤) in front, ties in any order: if a tie was left behind,
+    // The quickselect puts k entries of score ≥ kth (or ≤) in front, ties in any order: if a tie was left behind,
     // the tied entries with the smallest ids take the front's tie positions.
-    let tieBehind = false;
-    for (let e = k; e < n && !tieBehind; e++) tieBehind = scores[2 * e + 1] === kth;
+    const tieBehind = this.selectFn(this.ptr, n, k - 1);
+    const kth = scores[2 * (k - 1) + 1];
     if (tieBehind) this.keepSmallestTiedIds(n, kth);
     this.count = k;
     this.bound = kth;
-  }
-
-  /** Quickselect on the entries (Hoare partition, middle pivot): rank r's entry at r, better ones before it. */
-  private selectFront(n: number, r: number): void {
-    const { scores, entries } = this;
-    const sign = this.higherIsBetter ? -1 : 1; // keys where smaller is better
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const pivot = sign * scores[2 * ((lo + hi) >> 1) + 1];
-      let i = lo;
-      let j = hi;
-      while (i <= j) {
-        while (sign * scores[2 * i + 1] < pivot) i++;
-        while (sign * scores[2 * j + 1] > pivot) j--;
-        if (i <= j) {
-          const t = entries[i];
-          entries[i++] = entries[j];
-          entries[j--] = t;
-        }
-      }
-      if (r <= j) hi = j;
-      else if (r >= i) lo = i;
-      else return;
-    }
   }
 
   /** Rare path: among all entries scoring kth, the smallest ids fill the front's tie positions. */
@@ -180,4 +167,16 @@ export class KernelReservoir {
     }
     this.count = 0;
   }
+}
+
+const modules = new Map<string, WebAssembly.Module>();
+
+function selectModule(scoreType: KernelScore, higherIsBetter: boolean): WebAssembly.Module {
+  const key = `${scoreType}:${higherIsBetter}`;
+  let m = modules.get(key);
+  if (!m) {
+    m = new WebAssembly.Module(selectModuleBytes(scoreType, higherIsBetter));
+    modules.set(key, m);
+  }
+  return m;
 }

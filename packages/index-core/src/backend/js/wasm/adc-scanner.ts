@@ -48,7 +48,7 @@ export class AdcScanner {
     this.capacity = Math.floor((buffer.byteLength - this.resPtr) / 8);
     this.bytes = new Uint8Array(buffer);
     this.table = new Float32Array(buffer, this.tablePtr, this.M * this.ksub);
-    this.reservoir.attach(buffer, this.resPtr, this.capacity);
+    this.reservoir.attach(this.memory, this.resPtr, this.capacity);
   }
 
   /**

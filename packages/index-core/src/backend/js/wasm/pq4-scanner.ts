@@ -56,7 +56,7 @@ export class Pq4Scanner {
     const { buffer } = this.memory;
     this.capacity = Math.floor((end - this.resPtr) / 8);
     this.bytes = new Uint8Array(buffer);
-    this.reservoir.attach(buffer, this.resPtr, this.capacity);
+    this.reservoir.attach(this.memory, this.resPtr, this.capacity);
   }
 
   /** Bytes a list arena must reserve at its start for a scanner of M2 sub-quantizers keeping k to work in it. */
