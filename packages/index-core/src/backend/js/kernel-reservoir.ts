@@ -1,4 +1,5 @@
 /// <reference path="./wasm/webassembly.d.ts" />
+import { compiledKernel } from './wasm/bytes.js';
 import { selectModuleBytes } from './wasm/select-module.js';
 
 /** How a kernel writes its scores: float32 (the 8-bit ADC scan) or int32 (fast-scan's uint16 sums). */
@@ -49,7 +50,7 @@ export class KernelReservoir {
   /** Points the reservoir at `capacity` entries at byte `ptr` of `memory` (again after the memory grows). */
   attach(memory: WebAssembly.Memory, ptr: number, capacity: number): void {
     if (memory !== this.memory) {
-      const instance = new WebAssembly.Instance(selectModule(this.scoreType, this.higherIsBetter), { env: { memory } });
+      const instance = new WebAssembly.Instance(compiledKernel(`select:${this.scoreType}:${this.higherIsBetter}`, () => selectModuleBytes(this.scoreType, this.higherIsBetter)), { env: { memory } });
       this.selectFn = instance.exports.select as KernelReservoir['selectFn'];
       this.memory = memory;
     }
@@ -167,16 +168,4 @@ export class KernelReservoir {
     }
     this.count = 0;
   }
-}
-
-const modules = new Map<string, WebAssembly.Module>();
-
-function selectModule(scoreType: KernelScore, higherIsBetter: boolean): WebAssembly.Module {
-  const key = `${scoreType}:${higherIsBetter}`;
-  let m = modules.get(key);
-  if (!m) {
-    m = new WebAssembly.Module(selectModuleBytes(scoreType, higherIsBetter));
-    modules.set(key, m);
-  }
-  return m;
 }

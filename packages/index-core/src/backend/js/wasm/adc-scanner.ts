@@ -1,6 +1,7 @@
 /// <reference path="./webassembly.d.ts" />
 import { KernelReservoir } from '../kernel-reservoir.js';
 import { adcScanModuleBytes } from './adc-scan-module.js';
+import { compiledKernel } from './bytes.js';
 
 /** Codes copied into the kernel's memory at a time: bounds that scratch whatever the list size. */
 const CHUNK = 4096;
@@ -36,7 +37,7 @@ export class AdcScanner {
     this.codesPtr = M * ksub * 4;
     this.resPtr = Math.ceil((this.codesPtr + CHUNK * M) / 8) * 8;
     this.memory = new WebAssembly.Memory({ initial: Math.ceil((this.resPtr + KernelReservoir.capacityFor(100) * 8) / PAGE) });
-    const instance = new WebAssembly.Instance(compiledModule(M, ksub, higherIsBetter), { env: { memory: this.memory } });
+    const instance = new WebAssembly.Instance(compiledKernel(`adc:${M}:${ksub}:${higherIsBetter}`, () => adcScanModuleBytes(M, ksub, higherIsBetter)), { env: { memory: this.memory } });
     this.scanFn = instance.exports.scan as AdcScanner['scanFn'];
     this.reservoir = new KernelReservoir(higherIsBetter, 'f32');
     this.attach();
@@ -85,18 +86,7 @@ export class AdcScanner {
   }
 }
 
-const modules = new Map<string, WebAssembly.Module>();
 const scanners = new Map<string, AdcScanner>();
-
-function compiledModule(M: number, ksub: number, higherIsBetter: boolean): WebAssembly.Module {
-  const key = `${M}:${ksub}:${higherIsBetter}`;
-  let m = modules.get(key);
-  if (!m) {
-    m = new WebAssembly.Module(adcScanModuleBytes(M, ksub, higherIsBetter));
-    modules.set(key, m);
-  }
-  return m;
-}
 
 /** The cached scanner for one shape and direction. */
 export function adcScanner(M: number, ksub: number, higherIsBetter: boolean): AdcScanner {

@@ -1,3 +1,4 @@
+/// <reference path="./webassembly.d.ts" />
 /**
  * A minimal WebAssembly binary writer: just enough of the format (LEB128 integers, sections, one
  * function body) to emit the scan kernels in adc-scan-module.ts. No text format, no toolchain at run
@@ -84,6 +85,21 @@ export function oneFunctionModule(name: string, params: readonly number[], resul
   w.byte(7).sized(new ByteWriter().u32(1).name(name).byte(0x00).u32(0));
   w.byte(10).sized(new ByteWriter().u32(1).sized(body));
   return w.toBytes();
+}
+
+const compiled = new Map<string, WebAssembly.Module>();
+
+/**
+ * The compiled module of one kernel shape, compiled once per process (thread) and reused by every instance:
+ * `key` names the kernel and its shape ("pq4:25:true"), `bytes` emits the module the first time.
+ */
+export function compiledKernel(key: string, bytes: () => Uint8Array): WebAssembly.Module {
+  let m = compiled.get(key);
+  if (!m) {
+    m = new WebAssembly.Module(bytes());
+    compiled.set(key, m);
+  }
+  return m;
 }
 
 /** The instruction helpers every kernel emitter uses, writing into the function body f. */

@@ -1,5 +1,6 @@
 /// <reference path="./webassembly.d.ts" />
 import { KernelReservoir } from '../kernel-reservoir.js';
+import { compiledKernel } from './bytes.js';
 import { pq4ScanModuleBytes } from './pq4-scan-module.js';
 
 /** Blocks (of 32 codes) copied into the scanner's own memory at a time: bounds that scratch whatever the list size. */
@@ -45,7 +46,7 @@ export class Pq4Scanner {
     this.resPtr = arena ? this.codesPtr : this.codesPtr + CHUNK_BLOCKS * this.blockBytes;
     this.arena = arena ? arena.memory : null;
     this.memory = arena ? arena.memory : new WebAssembly.Memory({ initial: Math.ceil((this.resPtr + KernelReservoir.capacityFor(100) * 8) / PAGE) });
-    const instance = new WebAssembly.Instance(compiledModule(M2, higherIsBetter), { env: { memory: this.memory } });
+    const instance = new WebAssembly.Instance(compiledKernel(`pq4:${M2}:${higherIsBetter}`, () => pq4ScanModuleBytes(M2, higherIsBetter)), { env: { memory: this.memory } });
     this.scanFn = instance.exports.scan as Pq4Scanner['scanFn'];
     this.reservoir = new KernelReservoir(higherIsBetter, 'i32');
     this.attach(arena ? arena.reserved : this.memory.buffer.byteLength);
@@ -124,19 +125,8 @@ export class Pq4Scanner {
 
 const slotOrder = (slot: number) => slot;
 
-const modules = new Map<string, WebAssembly.Module>();
 const scanners = new Map<string, Pq4Scanner>();
 const arenaScanners = new WeakMap<WebAssembly.Memory, Map<string, Pq4Scanner>>();
-
-function compiledModule(M2: number, higherIsBetter: boolean): WebAssembly.Module {
-  const key = `${M2}:${higherIsBetter}`;
-  let m = modules.get(key);
-  if (!m) {
-    m = new WebAssembly.Module(pq4ScanModuleBytes(M2, higherIsBetter));
-    modules.set(key, m);
-  }
-  return m;
-}
 
 /**
  * The cached scanner for one even sub-quantizer count and direction: over the lists' own arena when they live in

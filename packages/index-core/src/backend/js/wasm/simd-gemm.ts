@@ -1,4 +1,5 @@
 /// <reference path="./webassembly.d.ts" />
+import { compiledKernel } from './bytes.js';
 import { gemmBestModuleBytes } from './gemm-best-module.js';
 import { gemmModuleBytes } from './gemm-module.js';
 
@@ -29,9 +30,9 @@ export class SimdGemm {
   constructor(readonly dim: number) {
     this.dimP = Math.ceil(dim / 4) * 4;
     this.memory = new WebAssembly.Memory({ initial: 1 });
-    const instance = new WebAssembly.Instance(gemmModule(this.dimP), { env: { memory: this.memory } });
+    const instance = new WebAssembly.Instance(compiledKernel(`gemm:${this.dimP}`, () => gemmModuleBytes(this.dimP)), { env: { memory: this.memory } });
     this.gemm = instance.exports.gemm as SimdGemm['gemm'];
-    const best = new WebAssembly.Instance(bestModule(this.dimP), { env: { memory: this.memory } });
+    const best = new WebAssembly.Instance(compiledKernel(`gemm-best:${this.dimP}`, () => gemmBestModuleBytes(this.dimP)), { env: { memory: this.memory } });
     this.best = best.exports.best as SimdGemm['best'];
     this.f32 = new Float32Array(this.memory.buffer);
     this.i32 = new Int32Array(this.memory.buffer);
@@ -128,27 +129,7 @@ export class SimdGemm {
   }
 }
 
-const modules = new Map<number, WebAssembly.Module>();
-const bestModules = new Map<number, WebAssembly.Module>();
 const kernels = new Map<number, SimdGemm>();
-
-function bestModule(dimP: number): WebAssembly.Module {
-  let m = bestModules.get(dimP);
-  if (!m) {
-    m = new WebAssembly.Module(gemmBestModuleBytes(dimP));
-    bestModules.set(dimP, m);
-  }
-  return m;
-}
-
-function gemmModule(dimP: number): WebAssembly.Module {
-  let m = modules.get(dimP);
-  if (!m) {
-    m = new WebAssembly.Module(gemmModuleBytes(dimP));
-    modules.set(dimP, m);
-  }
-  return m;
-}
 
 /** The cached kernel for one dimension (one per thread: calls never interleave). */
 export function simdGemm(dim: number): SimdGemm {
