@@ -1,5 +1,6 @@
 import type { Metric } from '../../metric.js';
 import type { KnnResult } from '../types.js';
+import { slotIsId } from './kernel-reservoir.js';
 import { adcScanner } from './wasm/adc-scanner.js';
 
 /**
@@ -20,9 +21,8 @@ export function adcScan(
   const scanner = adcScanner(M, ksub, metric === 'ip');
   const distances = new Float32Array(nq * k);
   const labels = new Float64Array(nq * k);
-  const idOf = (slot: number) => slot;
   for (let q = 0; q < nq; q++) {
-    scanner.begin(k, idOf);
+    scanner.begin(k, slotIsId);
     scanner.table.set(tables.subarray(q * tsize, (q + 1) * tsize));
     scanner.scan(codes, n, 0, 0);
     scanner.drainInto(distances, labels, q * k);

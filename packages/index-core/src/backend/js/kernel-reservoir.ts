@@ -5,13 +5,16 @@ import { selectModuleBytes } from './wasm/select-module.js';
 /** How a kernel writes its scores: float32 (the 8-bit ADC scan) or int32 (fast-scan's uint16 sums). */
 export type KernelScore = 'f32' | 'i32';
 
+/** Slots that are the ids themselves (a flat index; fast-scan, which maps slots to lists afterwards). */
+export const slotIsId = (slot: number): number => slot;
+
 /**
  * One query's top k, kept in the memory a scan kernel writes to (faiss's ReservoirHandler). The kernel appends
  * every code that reaches the bound as an (i32 slot, score) pair; when the window fills, the caller compacts: a
- * quickselect moves the k best to the front, and the k-th best score becomes the bound. JavaScript touches a
- * candidate only when compacting, O(1) amortised, where pushing each into a binary heap (630 per query at nprobe 8
- * on GloVe, k = 100) cost as much as a third of the 8-bit scan, and handing each to a JavaScript reservoir a
- * quarter of the fast-scan search.
+ * quickselect (a WebAssembly kernel, select-module.ts) moves the k best to the front, and the k-th best score
+ * becomes the bound. JavaScript reads candidates only at the end of a query (and for rare ties at the bound), where
+ * pushing each into a binary heap (630 per query at nprobe 8 on GloVe, k = 100) cost as much as a third of the
+ * 8-bit scan, and handing each to a JavaScript reservoir a quarter of the fast-scan search.
  *
  * The result is exactly the k best by (score, then smaller idOf(slot)): ties at the k-th score go to the smaller
  * ids, so it depends on nothing but the scores and ids (not on compaction times). The 8-bit scan maps slots to the
@@ -22,9 +25,9 @@ export class KernelReservoir {
   private slots!: Int32Array;
   private scores!: Float32Array | Int32Array;
   /**
-   * The same entries as one float64 each, to move an entry in one load and store. Bit-exact: a copy changes a
-   * float64 only if it is a NaN, and the high word (the f32 score) would need an all-ones exponent to make one:
-   * scores are finite.
+   * The same entries as one float64 each, to move an entry in one load and store (dropping padding codes, the tie
+   * path). Bit-exact: a copy changes a float64 only if it is a NaN, and the high word (the score) would need an
+   * all-ones exponent to make one: f32 scores are finite, i32 scores (uint16 sums) have a zero exponent.
    */
   private entries!: Float64Array;
   private capacity = 0;
@@ -68,7 +71,7 @@ export class KernelReservoir {
   }
 
   /** Maps slots to the ids reported (and ties at the k-th score are broken by). */
-  private idOf: (slot: number) => number = (slot) => slot;
+  private idOf: (slot: number) => number = slotIsId;
 
   /** Starts a query keeping k (the attached capacity must be at least capacityFor(k)). */
   begin(k: number, idOf: (slot: number) => number): void {

@@ -33,8 +33,9 @@ export function pq4Scan(luts: Uint8Array, lists: PackedLists, probes: Pq4Probes,
     for (let j = 0; j < k; j++) {
       const o = q * k + j;
       const slot = kept[o];
-      outLists[o] = slot < 0 ? -1 : slots.listOf(slot);
-      offsets[o] = slot < 0 ? -1 : slots.offsetOf(slot);
+      const i = slot < 0 ? -1 : slots.find(slot);
+      outLists[o] = i < 0 ? -1 : slots.listAt(i);
+      offsets[o] = i < 0 ? -1 : slot - slots.firstSlotAt(i);
     }
   }
   return { scores, lists: outLists, offsets };

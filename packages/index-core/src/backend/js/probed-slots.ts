@@ -32,8 +32,8 @@ export class ProbedSlots {
     return at;
   }
 
-  /** Which of the added lists holds `slot` (its index in add order). */
-  private find(slot: number): number {
+  /** Which of the added lists holds `slot` (its index in add order; listAt / firstSlotAt read it). */
+  find(slot: number): number {
     let lo = 0;
     let hi = this.used - 1;
     while (lo < hi) {
@@ -50,12 +50,12 @@ export class ProbedSlots {
     return ids[this.lists[i]][slot - this.first[i]];
   }
 
-  listOf(slot: number): number {
-    return this.lists[this.find(slot)];
+  listAt(i: number): number {
+    return this.lists[i];
   }
 
-  offsetOf(slot: number): number {
-    return slot - this.first[this.find(slot)];
+  firstSlotAt(i: number): number {
+    return this.first[i];
   }
 }
 

@@ -1,5 +1,5 @@
 /// <reference path="./webassembly.d.ts" />
-import { KernelReservoir } from '../kernel-reservoir.js';
+import { KernelReservoir, slotIsId } from '../kernel-reservoir.js';
 import { compiledKernel } from './bytes.js';
 import { pq4ScanModuleBytes } from './pq4-scan-module.js';
 
@@ -78,7 +78,7 @@ export class Pq4Scanner {
       this.memory.grow(Math.ceil((this.resPtr + need * 8 - this.memory.buffer.byteLength) / PAGE));
       this.attach(this.memory.buffer.byteLength);
     }
-    this.reservoir.begin(k, slotOrder);
+    this.reservoir.begin(k, slotIsId);
   }
 
   /** Scores the n codes of one list (faiss's block layout) as bias + Σ table; code i is slot first + i. */
@@ -122,8 +122,6 @@ export class Pq4Scanner {
     this.reservoir.drainInto(scores, slots, offset);
   }
 }
-
-const slotOrder = (slot: number) => slot;
 
 const scanners = new Map<string, Pq4Scanner>();
 const arenaScanners = new WeakMap<WebAssembly.Memory, Map<string, Pq4Scanner>>();
