@@ -31,7 +31,7 @@ export function pq4ScanModuleBytes(M2: number, higherIsBetter: boolean): Uint8Ar
   const { get, set, i32c, simd, loopStart, loopEnd } = functionOps(f);
   const v128load = (offset: number) => simd(0x00).u32(0).u32(offset);
   const v128store = (offset: number) => simd(0x0b).u32(0).u32(offset);
-  const I8X16_SWIZZLE = 0x0e, I16X8_SPLAT = 0x10, V128_AND = 0x4e, I8X16_SHR_U = 0x6d;
+  const I8X16_SWIZZLE = 0x0e, I16X8_SPLAT = 0x10, V128_AND = 0x4e;
   const I16X8_BITMASK = 0x84, I16X8_SHL = 0x8b, I16X8_SHR_U = 0x8d, I16X8_ADD = 0x8e, I16X8_SUB = 0x91;
   const I16X8_CMP = higherIsBetter ? 0x36 /* ge_u */ : 0x34; /* le_u */
   const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c, I32_AND = 0x71, I32_OR = 0x72, I32_SHL = 0x74, I32_CTZ = 0x68;
@@ -70,7 +70,9 @@ export function pq4ScanModuleBytes(M2: number, higherIsBetter: boolean): Uint8Ar
     get(T);
     get(C);
     i32c(4);
-    simd(I8X16_SHR_U);
+    simd(I16X8_SHR_U); // a 16-bit shift and the mask: V8 lowers i8x16.shr_u to five instructions, this to two
+    get(LOW4);
+    simd(V128_AND);
     simd(I8X16_SWIZZLE);
     set(R1);
     for (const [r, a] of [[R0, ACC], [R1, ACC + 2]] as const) {
