@@ -4,8 +4,8 @@ import { LibvqError, invalidArgument, throwIfAborted } from './errors.js';
 import { type Matrix, checkMatrix, gatherRows } from './matrix.js';
 import type { Metric } from './metric.js';
 import type { LongOperationOptions } from './progress.js';
-import { checkThreads } from './parallel/pool.js';
 import { parallelAssign } from './parallel/ops.js';
+import { checkThreads, collectThreadGarbage } from './parallel/pool.js';
 import { isShared, sharedCopy } from './parallel/shared.js';
 import { eachChunk, rowsOf } from './parallel/rows.js';
 import { registerJob } from './parallel/jobs.js';
@@ -97,6 +97,11 @@ export function kmeans(x: Matrix, k: number, opts: KMeansOptions = {}): KMeansRe
     splitEmptyClusters(centroids, counts, n, rng);
     if (opts.spherical) normalizeCentroids(centroids);
     opts.onProgress?.(it + 1, niter, 'kmeans');
+  }
+  if (share) {
+    // The shared sample is freed now, not at some later collection of every thread (parallel/collect.ts).
+    train = x;
+    collectThreadGarbage();
   }
   return { centroids, objective };
 }

@@ -7,6 +7,7 @@ import { createRng, randomPermutation } from '../random.js';
 import { checkMetric, type Metric } from '../metric.js';
 import { reportAs, type LongOperationOptions } from '../progress.js';
 import { parallelEncode, parallelSearch } from '../parallel/ops.js';
+import { collectThreadGarbage } from '../parallel/pool.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { snapshotOf } from '../parallel/snapshot.js';
 import type { VectorsInput } from '../input/vectors-input.js';
@@ -101,13 +102,21 @@ export abstract class IndexIVF extends IndexBase {
       this.quantizerTrained = true;
       this.parametersChanged();
     }
-    // Only the sample the encoder trains on is assigned to lists (faiss subsamples before taking residuals):
-    // assigning every training vector first costs a pass and n list numbers for nothing.
+    if (this.encoderTrainingRows() === 0) return;
+    this.trainEncoderOnSample(x, opts, threads);
+    // The training sample and its shared residuals, garbage now, are freed now (parallel/collect.ts).
+    if (threads > 1) collectThreadGarbage();
+    this.parametersChanged();
+  }
+
+  /**
+   * Only the sample the encoder trains on is assigned to lists (faiss subsamples before taking residuals):
+   * assigning every training vector first costs a pass and n list numbers for nothing.
+   */
+  private trainEncoderOnSample(x: Matrix, opts: TrainOptions, threads: number): void {
     const max = this.encoderTrainingRows();
-    if (max === 0) return;
     const sample = x.rows > max ? gatherRows(x, randomPermutation(x.rows, createRng((opts.seed ?? 1234) + 1)).subarray(0, max)) : x;
     this.trainEncoder(sample, assignInBlocks((rows) => this.assignLists(rows), sample, opts.onProgress), { ...opts, threads });
-    this.parametersChanged();
   }
 
   /** How many training vectors the encoder trains on (a seeded sample when there are more; 0: no training). */

@@ -1,6 +1,7 @@
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import { LibvqError, type LibvqErrorCode, invalidArgument } from '../errors.js';
 import type { Job, Reply, RowRange } from './protocol.js';
+import { collectGarbageNow } from './collect.js';
 import { isTypeScriptModule, spawnWorker } from './spawn-worker.js';
 
 // Why node:worker_threads and not piscina / tinypool: index operations have a synchronous form (searchSync,
@@ -187,6 +188,23 @@ export async function runOnWorkers(jobs: Job[]): Promise<unknown[]> {
     throw new LibvqError((r.code as LibvqErrorCode | undefined) ?? 'IO', `index thread ${bad + 1}: ${r.message}`);
   }
   return replies.map((r) => (r.type === 'done' ? r.result : undefined));
+}
+
+/**
+ * Runs a full garbage collection on the calling thread and on every started worker (worker.ts), and waits for
+ * them: called after an operation that handed the workers large shared buffers (k-means' sample, training
+ * residuals) and dropped them, so their memory is freed now (collect.ts says why it would not be).
+ */
+export function collectThreadGarbage(): void {
+  collectGarbageNow();
+  const started = workers.filter((w) => w.started && !w.broken);
+  const ids = started.map((w) => {
+    const id = ++seq;
+    w.post(id, { op: 'collect' });
+    return id;
+  });
+  started.forEach((w, i) => w.await(ids[i]));
+  dropBroken();
 }
 
 /** Stops every worker thread (they are unref'd, so a process also exits without this). */

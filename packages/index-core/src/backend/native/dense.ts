@@ -26,13 +26,23 @@ const MAX_TILE_COLUMNS = 1 << 16;
 
 /**
  * An input tensor over `data`. onnxruntime-node's binding refuses views of a SharedArrayBuffer (where the thread
- * layer keeps training data), so those are copied first: one memcpy of the rows against a GEMM over them.
+ * layer keeps training data), so those are copied first, into one of this thread's two staging arrays (0: rows of
+ * x, 1: the block of y held across x tiles): one memcpy of the rows against a GEMM over them. A fresh copy per
+ * tile made ~100 MB of garbage per k-means iteration over GloVe on each thread, which the 2-thread peak carried.
+ * Each call releases them at its end (releaseStaging), so no thread keeps a large copy between calls.
  */
-const f32 = (data: Float32Array, dims: number[]) => ({
-  type: 'float32' as const,
-  data: data.buffer instanceof SharedArrayBuffer ? data.slice() : data,
-  dims,
-});
+const f32 = (data: Float32Array, dims: number[], slot: 0 | 1 = 0) => ({ type: 'float32' as const, data: unshared(data, slot), dims });
+const staging = [new Float32Array(0), new Float32Array(0)];
+function unshared(data: Float32Array, slot: 0 | 1): Float32Array {
+  if (!(data.buffer instanceof SharedArrayBuffer)) return data;
+  if (staging[slot].length < data.length) staging[slot] = new Float32Array(data.length);
+  const copy = staging[slot].subarray(0, data.length);
+  copy.set(data);
+  return copy;
+}
+function releaseStaging(): void {
+  staging[0] = staging[1] = new Float32Array(0);
+}
 /** An output tensor: onnxruntime writes into `data` in place (always our own, unshared arrays). */
 const out32 = (data: Float32Array, dims: number[]) => ({ type: 'float32' as const, data, dims });
 
@@ -50,13 +60,17 @@ export function forEachNativeScoreTile(
   const { scores } = native();
   const BY = Math.min(Math.max(yRows, 1), MAX_TILE_COLUMNS, tileCells);
   const BX = Math.max(1, Math.min(xRows, Math.floor(tileCells / BY)));
-  let yb = f32(y.subarray(0, 0), [0, dim]);
-  visitScoreTiles(xRows, yRows, x, y, dim, l2, BX, BY, {
-    columns: (j0, j1) => {
-      yb = f32(y.subarray(j0 * dim, j1 * dim), [j1 - j0, dim]);
-    },
-    rows: (i0, i1, tile) => scores.run({ X: f32(x.subarray(i0 * dim, i1 * dim), [i1 - i0, dim]), Y: yb }, { S: out32(tile, [i1 - i0, yb.dims[0]]) }),
-  }, visit);
+  let yb = f32(y.subarray(0, 0), [0, dim], 1);
+  try {
+    visitScoreTiles(xRows, yRows, x, y, dim, l2, BX, BY, {
+      columns: (j0, j1) => {
+        yb = f32(y.subarray(j0 * dim, j1 * dim), [j1 - j0, dim], 1);
+      },
+      rows: (i0, i1, tile) => scores.run({ X: f32(x.subarray(i0 * dim, i1 * dim), [i1 - i0, dim]), Y: yb }, { S: out32(tile, [i1 - i0, yb.dims[0]]) }),
+    }, visit);
+  } finally {
+    releaseStaging();
+  }
 }
 
 /**
@@ -85,15 +99,19 @@ export function nativeBestColumns(
   const BX = Math.max(1, Math.min(xRows, Math.floor(tileCells / yRows)));
   const idx = new BigInt64Array(BX);
   // Exactly yRows rows: a Matrix's array may be longer than rows × dim (an IndexFlat's grows ahead of its rows).
-  const yt = f32(y.subarray(0, yRows * dim), [yRows, dim]);
+  const yt = f32(y.subarray(0, yRows * dim), [yRows, dim], 1);
   const bt = f32(bias, [yRows]);
-  for (let i0 = 0; i0 < xRows; i0 += BX) {
-    const i1 = Math.min(xRows, i0 + BX);
-    const n = i1 - i0;
-    const I = idx.subarray(0, n);
-    const V = best.subarray(i0, i1);
-    session.run({ X: f32(x.subarray(i0 * dim, i1 * dim), [n, dim]), Y: yt, B: bt }, { I: { type: 'int64', data: I, dims: [n] }, V: out32(V, [n]) });
-    for (let i = 0; i < n; i++) arg[i0 + i] = Number(I[i]);
+  try {
+    for (let i0 = 0; i0 < xRows; i0 += BX) {
+      const i1 = Math.min(xRows, i0 + BX);
+      const n = i1 - i0;
+      const I = idx.subarray(0, n);
+      const V = best.subarray(i0, i1);
+      session.run({ X: f32(x.subarray(i0 * dim, i1 * dim), [n, dim]), Y: yt, B: bt }, { I: { type: 'int64', data: I, dims: [n] }, V: out32(V, [n]) });
+      for (let i = 0; i < n; i++) arg[i0 + i] = Number(I[i]);
+    }
+  } finally {
+    releaseStaging();
   }
   if (l2) {
     const xn = rowNormsSq(x, xRows, dim);

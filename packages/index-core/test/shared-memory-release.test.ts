@@ -1,0 +1,55 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// Threaded training hands the workers its k-means sample and its residuals in SharedArrayBuffers, which are freed
+// only when every thread has collected its handle (parallel/collect.ts). These run in a child process of their own
+// and read process.memoryUsage().arrayBuffers: the bytes of the (Shared)ArrayBuffers this thread allocated that are
+// still alive anywhere, whichever thread holds them last (the resident set would also move with the C heap of the
+// worker, which keeps freed memory: ±30 MB from one training to the next). The oracle is the size of the buffers
+// that must have been freed.
+const src = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+
+function runChild(body: string): { sampleBytes: number; grew: number } {
+  const script = `import { kmeans, indexFactory, closeThreadPool } from ${JSON.stringify(src)};
+    const held = () => process.memoryUsage().arrayBuffers;
+    let seed = 7;
+    const random = (n) => Float32Array.from({ length: n }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5);
+    // Starts the worker and compiles the kernels, so what follows measures buffers, not a new thread.
+    kmeans({ rows: 2000, dim: 32, data: random(64000) }, 4, { niter: 1, threads: 2, seed: 1 });
+    ${body}
+    await new Promise((r) => setTimeout(r, 200));
+    console.log(JSON.stringify({ sampleBytes, grew: held() - before }));
+    await closeThreadPool();`;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  return JSON.parse(run.stdout.trim().split('\n').pop()!);
+}
+
+describe('shared training buffers are freed when threaded training ends', () => {
+  it('k-means at 2 threads: its 51 MB shared sample is freed when it returns', () => {
+    const { sampleBytes, grew } = runChild(`
+      const k = 8, maxPts = 50000, d = 32;
+      const x = { rows: k * maxPts + 1000, dim: d, data: random((k * maxPts + 1000) * d) };
+      const sampleBytes = k * maxPts * d * 4;
+      const before = held();
+      kmeans(x, k, { niter: 2, threads: 2, seed: 1, maxPointsPerCentroid: maxPts });`);
+    expect(sampleBytes).toBe(51_200_000);
+    expect(grew).toBeLessThan(sampleBytes / 4);
+  });
+
+  it('IVF-PQ training at 2 threads: its shared k-means sample and residuals are freed when it returns', () => {
+    const { sampleBytes, grew } = runChild(`
+      const d = 32, nlist = 512, n = 140000;
+      const x = { rows: n, dim: d, data: random(n * d) };
+      const index = indexFactory(d, 'IVF' + nlist + ',PQ8', 'l2');
+      index.kmeansIterations = 2;
+      // k-means samples 256 rows per list; the PQ trains on 256 × 256 residuals.
+      const sampleBytes = nlist * 256 * d * 4 + 65536 * d * 4;
+      const before = held();
+      index.trainSync(x, { threads: 2, seed: 1 });`);
+    expect(sampleBytes).toBe(25_165_824);
+    expect(grew).toBeLessThan(sampleBytes / 3);
+  });
+});
