@@ -25,6 +25,8 @@ class PoolWorker {
   private readonly replies = new Map<number, Reply>();
   /** Jobs posted and not yet answered (picks the least busy worker for an asynchronous share). */
   pending = 0;
+  /** Jobs nobody waits for (a collection queued behind a busy worker's work): their replies are dropped. */
+  private readonly unawaited = new Set<number>();
 
   constructor(
     readonly worker: Worker,
@@ -52,6 +54,12 @@ class PoolWorker {
     this.port.postMessage({ id, job });
   }
 
+  /** Posts a job whose reply nobody takes. */
+  postUnawaited(id: number, job: Job): void {
+    this.unawaited.add(id);
+    this.post(id, job);
+  }
+
   /** The reply to job `id` if it has arrived (draining the port), or a failure if the worker is gone; else undefined. */
   private poll(id: number, t0: number): Reply | undefined {
     for (let msg = receiveMessageOnPort(this.port); msg; msg = receiveMessageOnPort(this.port)) {
@@ -62,7 +70,8 @@ class PoolWorker {
         this.broken = true;
         return reply;
       }
-      this.replies.set(reply.id, reply);
+      if (this.unawaited.delete(reply.id)) this.pending--;
+      else this.replies.set(reply.id, reply);
     }
     const mine = this.replies.get(id);
     if (mine) {
@@ -191,19 +200,26 @@ export async function runOnWorkers(jobs: Job[]): Promise<unknown[]> {
 }
 
 /**
- * Runs a full garbage collection on the calling thread and on every started worker (worker.ts), and waits for
- * them: called after an operation that handed the workers large shared buffers (k-means' sample, training
- * residuals) and dropped them, so their memory is freed now (collect.ts says why it would not be).
+ * Runs a full garbage collection on the calling thread and on every started worker (worker.ts): called after an
+ * operation that handed the workers large shared buffers (k-means' sample, training residuals) and dropped them,
+ * so their memory is freed now (collect.ts says why it would not be). It waits for the idle workers (those that
+ * took part in the operation just ended); a worker still busy with another caller's asynchronous work collects
+ * when that is done, and nobody waits for it.
  */
 export function collectThreadGarbage(): void {
   collectGarbageNow();
-  const started = workers.filter((w) => w.started && !w.broken);
-  const ids = started.map((w) => {
+  const idle: { w: PoolWorker; id: number }[] = [];
+  for (const w of workers) {
+    if (!w.started || w.broken) continue;
     const id = ++seq;
-    w.post(id, { op: 'collect' });
-    return id;
-  });
-  started.forEach((w, i) => w.await(ids[i]));
+    if (w.pending === 0) {
+      w.post(id, { op: 'collect' });
+      idle.push({ w, id });
+    } else {
+      w.postUnawaited(id, { op: 'collect' });
+    }
+  }
+  for (const { w, id } of idle) w.await(id);
   dropBroken();
 }
 
