@@ -41,6 +41,8 @@ export interface SpawnOptions {
   needsTsx?: boolean;
   /** Names the workers in errors ("tokenizer workers", "index threads"). */
   what: string;
+  /** Caps the worker's young generation (V8's default lets it grow to tens of MB per thread). */
+  youngGenerationMb?: number;
 }
 
 /**
@@ -56,5 +58,6 @@ export function spawnWorker(entry: URL, opts: SpawnOptions): Worker {
     workerData: { ...data, tsxApi: ts ? tsxApiUrl(opts.what) : undefined, entry: entry.href },
     transferList: opts.transferList,
     execArgv: ts ? ['--conditions=source'] : undefined,
+    ...(opts.youngGenerationMb !== undefined ? { resourceLimits: { maxYoungGenerationSizeMb: opts.youngGenerationMb } } : {}),
   });
 }
