@@ -15,24 +15,38 @@ export function knnOver(tiles: ScoreTiles, best: BestColumns, x: Matrix, y: Matr
   const hib = metric === 'ip';
   tiles(x.data, x.rows, y.data, y.rows, x.dim, !hib, (i0, i1, j0, j1, tile) => {
     const w = j1 - j0;
-    for (let i = i0; i < i1; i++) {
-      const h = heaps[i];
-      const o = (i - i0) * w;
-      let thr = h.threshold();
-      for (let j = 0; j < w; j++) {
-        const s = tile[o + j];
-        // Strict test first: most candidates lose and cost one comparison.
-        if (hib ? s >= thr : s <= thr) {
-          h.push(s, j0 + j);
-          thr = h.threshold();
-        }
-      }
-    }
+    for (let i = i0; i < i1; i++) offerRow(heaps[i], tile, (i - i0) * w, w, j0, hib);
   });
   const distances = new Float32Array(x.rows * k);
   const labels = new Float64Array(x.rows * k);
   for (let i = 0; i < x.rows; i++) heaps[i].drainInto(distances, labels, i * k);
   return { distances, labels };
+}
+
+/**
+ * Offers tile[o .. o + w) (columns j0 ..) to one row's heap. A function of its own, one loop per direction: as a
+ * loop inside the tile callback, with the direction tested per score, it ran at ~5 ns per score (GloVe's
+ * coarse probe over 4,096 lists: 23 µs of selection per query); most scores lose and cost one comparison.
+ */
+function offerRow(h: TopK, tile: Float32Array, o: number, w: number, j0: number, hib: boolean): void {
+  let thr = h.threshold();
+  if (hib) {
+    for (let j = 0; j < w; j++) {
+      const s = tile[o + j];
+      if (s >= thr) {
+        h.push(s, j0 + j);
+        thr = h.threshold();
+      }
+    }
+  } else {
+    for (let j = 0; j < w; j++) {
+      const s = tile[o + j];
+      if (s <= thr) {
+        h.push(s, j0 + j);
+        thr = h.threshold();
+      }
+    }
+  }
 }
 
 /**
