@@ -78,6 +78,20 @@ describe('shared copies follow the index', () => {
     expect(flat.share(true).vectors!.buffer).toBe(flat.vectors.data.buffer);
   });
 
+  it('an unchanged IVF index gives every threaded search the same snapshot (the workers keep their replica); add makes a new one', () => {
+    for (const desc of ['IVF16,PQ8', 'IVF16,PQ8x4fs', 'IVF16,Flat']) {
+      const idx = build(desc, 'l2', 1) as IndexIVF;
+      const first = idx.share(true);
+      expect(idx.share(true), desc).toBe(first);
+      idx.searchSync(queries, { k: 5, threads: 2 });
+      expect(idx.share(true), desc).toBe(first);
+      idx.addSync(structuredData(50, 32, 9));
+      const next = idx.share(true);
+      expect(next.key, desc).not.toBe(first.key);
+      expect(idx.share(true), desc).toBe(next);
+    }
+  });
+
   it('a threaded search after add and after an in-place codebook change sees the new data', () => {
     const idx = build('IVF16,PQ8', 'l2', 1) as IndexIVFPQ;
     idx.searchSync(queries, { k: 5, threads: 2 });

@@ -45,8 +45,15 @@ export class IndexFlat extends IndexBase {
   }
 
   /** The stored vectors as a matrix view. */
+  /**
+   * The stored vectors. The array itself when it holds exactly them (as add leaves it), so its identity is stable
+   * from call to call: an IVF's snapshot for worker threads recognises its unchanged centroids by that identity;
+   * a fresh view per call made every threaded search copy them again and rebuild every worker's replica (a
+   * fast-scan index re-packed all its lists on the worker, per search).
+   */
   get vectors(): Matrix {
-    return { rows: this.ntotal, dim: this.d, data: this.data.subarray(0, this.ntotal * this.d) };
+    const n = this.ntotal * this.d;
+    return { rows: this.ntotal, dim: this.d, data: this.data.length === n ? this.data : this.data.subarray(0, n) };
   }
 
   /** Takes `data` (n×d values) as the stored vectors without copying (worker replicas over shared memory). */
