@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { registerJob } from './jobs.js';
 
 let gc: (() => void) | undefined;
 
@@ -11,7 +12,10 @@ let gc: (() => void) | undefined;
  * not before the next large buffer piles on (measured: 2-thread peak 518 MB, 414 MB with one collection after
  * training; 369 MB at one thread). Called once per threaded training, where it costs milliseconds against seconds.
  * The function is V8's own gc(), taken from a fresh context while --expose-gc is on (as jest's leak detector
- * does), with the flag turned off again at once, so no other context gains a `gc` global.
+ * does), with the flag turned off again at once, so no other context gains a `gc` global. Synchronous, so the
+ * calling thread of a sync API can run it, and a worker runs it as a job ('collect': collectThreadGarbage in
+ * pool.ts posts one to each worker after the calling thread has taken its own gc(); each thread sets the flag once,
+ * to the same values).
  */
 export function collectGarbageNow(): void {
   if (!gc) {
@@ -24,3 +28,5 @@ export function collectGarbageNow(): void {
   }
   gc();
 }
+
+registerJob('collect', () => collectGarbageNow());

@@ -208,7 +208,7 @@ export async function runOnWorkers(jobs: Job[]): Promise<unknown[]> {
 }
 
 /**
- * Runs a full garbage collection on the calling thread and on every started worker (worker.ts): called after an
+ * Runs a full garbage collection on the calling thread and on every started worker (collect.ts): called after an
  * operation that handed the workers large shared buffers (k-means' sample, training residuals) and dropped them,
  * so their memory is freed now (collect.ts says why it would not be). It waits for the idle workers (those that
  * took part in the operation just ended); a worker still busy with another caller's asynchronous work collects

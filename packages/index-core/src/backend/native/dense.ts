@@ -28,8 +28,8 @@ const MAX_TILE_COLUMNS = 1 << 16;
  * An input tensor over `data`. onnxruntime-node's binding refuses views of a SharedArrayBuffer (where the thread
  * layer keeps training data), so those are copied first, into one of this thread's two staging arrays (0: rows of
  * x, 1: the block of y held across x tiles): one memcpy of the rows against a GEMM over them. A fresh copy per
- * tile made ~100 MB of garbage per k-means iteration over GloVe on each thread, which the 2-thread peak carried.
- * Each call releases them at its end (releaseStaging), so no thread keeps a large copy between calls.
+ * tile made ~100 MB of garbage per k-means iteration over GloVe on each thread (the peak resident set measured
+ * the same either way). Each call releases them at its end (releaseStaging), so no thread keeps a copy between calls.
  */
 const f32 = (data: Float32Array, dims: number[], slot: 0 | 1 = 0) => ({ type: 'float32' as const, data: unshared(data, slot), dims });
 const staging = [new Float32Array(0), new Float32Array(0)];
@@ -100,7 +100,7 @@ export function nativeBestColumns(
   const idx = new BigInt64Array(BX);
   // Exactly yRows rows: a Matrix's array may be longer than rows × dim (an IndexFlat's grows ahead of its rows).
   const yt = f32(y.subarray(0, yRows * dim), [yRows, dim], 1);
-  const bt = f32(bias, [yRows]);
+  const bt = { type: 'float32' as const, data: bias, dims: [yRows] }; // our own array: never shared
   try {
     for (let i0 = 0; i0 < xRows; i0 += BX) {
       const i1 = Math.min(xRows, i0 + BX);
