@@ -5,6 +5,7 @@ import { type Matrix, checkMatrix, gatherRows } from './matrix.js';
 import type { Metric } from './metric.js';
 import type { LongOperationOptions } from './progress.js';
 import { parallelAssign } from './parallel/ops.js';
+import { LARGE_GARBAGE_BYTES } from './parallel/collect.js';
 import { checkThreads, collectThreadGarbage } from './parallel/pool.js';
 import { isShared, sharedCopy } from './parallel/shared.js';
 import { eachChunk, rowsOf } from './parallel/rows.js';
@@ -98,8 +99,11 @@ export function kmeans(x: Matrix, k: number, opts: KMeansOptions = {}): KMeansRe
     if (opts.spherical) normalizeCentroids(centroids);
     opts.onProgress?.(it + 1, niter, 'kmeans');
   }
-  if (share) {
-    // The shared sample is freed now, not at some later collection of every thread (parallel/collect.ts).
+  if (share || (train !== x && train.data.byteLength >= LARGE_GARBAGE_BYTES)) {
+    // The sample is freed now, not at some later collection (parallel/collect.ts): a shared one is freed only when
+    // every thread has collected its handle, and even an unshared one stayed resident through the training that
+    // follows (IVF: GloVe, one thread, native, IVF1024,PQ50x4fs: the 105 MB sample beside PQ training and the first
+    // adds).
     train = x;
     collectThreadGarbage();
   }

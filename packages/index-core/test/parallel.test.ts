@@ -12,6 +12,7 @@ import {
 import { threadPoolSize } from '../src/util.js';
 import { runParallel } from '../src/parallel/pool.js';
 import { runModuleShares } from '../src/parallel/module-call.js';
+import { encodeRoundRows } from '../src/parallel/ops.js';
 import { structuredData } from './helpers/data.js';
 
 afterAll(() => closeThreadPool());
@@ -70,6 +71,29 @@ describe.each([
   });
 });
 
+describe('encoding in rounds', () => {
+  it('an add of more rows than one encode round (three rounds) stores the bytes of one thread, sync and async', async () => {
+    const d = 512;
+    const xt = structuredData(1200, d, 11);
+    const xb = structuredData(2 * encodeRoundRows(d) + 77, d, 12);
+    const trained = (threads: number) => {
+      const idx = indexFactory(d, 'IVF8,PQ16x4', 'l2');
+      idx.threads = threads;
+      idx.trainSync(xt, { seed: 3 });
+      return idx;
+    };
+    const one = trained(1);
+    one.addSync(xb);
+    const two = trained(2);
+    two.addSync(xb);
+    const twoAsync = trained(2);
+    await twoAsync.add(xb);
+    expect(one.ntotal).toBe(xb.rows);
+    expect(storage(two).equals(storage(one))).toBe(true);
+    expect(storage(twoAsync).equals(storage(one))).toBe(true);
+  });
+});
+
 describe('shared copies follow the index', () => {
   it('Flat and PQ keep their stored data in shared memory: the workers\' snapshot views it, no copy', () => {
     const pq = build('PQ8', 'l2', 1) as IndexPQ;
@@ -89,6 +113,34 @@ describe('shared copies follow the index', () => {
       const next = idx.share(true);
       expect(next.key, desc).not.toBe(first.key);
       expect(idx.share(true), desc).toBe(next);
+    }
+  });
+
+  it('IVF lists: after a threaded search the index reads the workers\' shared copy (one copy in memory); adds and removes after it store what an unsearched index stores', () => {
+    for (const desc of ['IVF16,PQ8', 'IVF16,PQ8x4fs', 'IVF16,Flat']) {
+      const searched = build(desc, 'l2', 1) as IndexIVF;
+      const plain = build(desc, 'l2', 1) as IndexIVF;
+      searched.searchSync(queries, { k: 5, threads: 2 });
+      const snap = searched.share(true);
+      const lists = Array.from({ length: searched.nlist }, (_, l) => l).filter((l) => searched.invlists.sizes[l] > 0);
+      expect(lists.length, desc).toBeGreaterThan(1);
+      for (const l of lists) {
+        expect(searched.invlists.codes[l].buffer, desc).toBe(snap.codes!.buffer);
+        expect(searched.invlists.ids[l].buffer, desc).toBe(snap.ids!.buffer);
+      }
+      expect(storage(searched).equals(storage(plain)), desc).toBe(true);
+      const copied = Buffer.from(snap.codes!).toString('hex') + Buffer.from(bytes(snap.ids!)).toString('hex');
+      const more = structuredData(400, 32, 13);
+      for (const idx of [searched, plain]) {
+        idx.addSync(more);
+        idx.remove(new BigInt64Array([3n, 2600n, 17n]));
+      }
+      expect(storage(searched).equals(storage(plain)), desc).toBe(true);
+      // The copy the workers read is never written (a search still running on it sees what it was given).
+      expect(Buffer.from(snap.codes!).toString('hex') + Buffer.from(bytes(snap.ids!)).toString('hex'), desc).toBe(copied);
+      const r = searched.searchSync(queries, { k: 5, threads: 2 });
+      const s = plain.searchSync(queries, { k: 5 });
+      expect(bytes(r.labels).equals(bytes(s.labels)), desc).toBe(true);
     }
   });
 

@@ -27,7 +27,7 @@ function runChild(body: string): { sampleBytes: number; grew: number } {
   return JSON.parse(run.stdout.trim().split('\n').pop()!);
 }
 
-describe('shared training buffers are freed when threaded training ends', () => {
+describe('training buffers are freed when training ends', () => {
   it('k-means at 2 threads: its 51 MB shared sample is freed when it returns', () => {
     const { sampleBytes, grew } = runChild(`
       const k = 8, maxPts = 50000, d = 32;
@@ -35,6 +35,17 @@ describe('shared training buffers are freed when threaded training ends', () => 
       const sampleBytes = k * maxPts * d * 4;
       const before = held();
       kmeans(x, k, { niter: 2, threads: 2, seed: 1, maxPointsPerCentroid: maxPts });`);
+    expect(sampleBytes).toBe(51_200_000);
+    expect(grew).toBeLessThan(sampleBytes / 4);
+  });
+
+  it('k-means at 1 thread: its 51 MB sample (unshared) is freed when it returns, not kept through what follows', () => {
+    const { sampleBytes, grew } = runChild(`
+      const k = 8, maxPts = 50000, d = 32;
+      const x = { rows: k * maxPts + 1000, dim: d, data: random((k * maxPts + 1000) * d) };
+      const sampleBytes = k * maxPts * d * 4;
+      const before = held();
+      kmeans(x, k, { niter: 2, threads: 1, seed: 1, maxPointsPerCentroid: maxPts });`);
     expect(sampleBytes).toBe(51_200_000);
     expect(grew).toBeLessThan(sampleBytes / 4);
   });

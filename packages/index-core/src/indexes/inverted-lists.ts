@@ -60,7 +60,12 @@ export class InvertedLists implements ListView {
     }
   }
 
-  /** Every list's codes and ids back to back in shared memory, with the nlist+1 entry offsets (for worker threads). */
+  /**
+   * Every list's codes and ids back to back in shared memory, with the nlist+1 entry offsets (for worker threads).
+   * The lists then view the copy themselves (same contents, so the version stays): the calling thread and the
+   * workers read one copy, and the per-list arrays are freed (GloVe IVF1024,PQ50x4fs: 11 MB less at two threads).
+   * Later adds and removes give the lists they change new arrays of their own, so the copy is never written.
+   */
   sharedCopy(): { codes: Uint8Array; ids: Float64Array; offsets: Int32Array } {
     const cs = this.codeSize;
     const offsets = sharedArray(Int32Array, this.nlist + 1);
@@ -72,13 +77,25 @@ export class InvertedLists implements ListView {
       codes.set(this.codes[l].subarray(0, this.sizes[l] * cs), offsets[l] * cs);
       ids.set(this.ids[l].subarray(0, this.sizes[l]), offsets[l]);
     }
+    this.viewShared(offsets, codes, ids);
     return { codes, ids, offsets };
+  }
+
+  /** Points every list at its part of shared buffers laid out as sharedCopy() lays them out. */
+  private viewShared(offsets: Int32Array, codes: Uint8Array, ids: Float64Array): void {
+    const cs = this.codeSize;
+    for (let l = 0; l < this.nlist; l++) {
+      const empty = offsets[l + 1] === offsets[l];
+      this.codes[l] = empty ? NO_CODES : codes.subarray(offsets[l] * cs, offsets[l + 1] * cs);
+      this.ids[l] = empty ? NO_IDS : ids.subarray(offsets[l], offsets[l + 1]);
+    }
   }
 
   /** Lists viewing the buffers of a sharedCopy() (no copy: a worker's replica). */
   adoptShared(offsets: Int32Array, codes: Uint8Array, ids: Float64Array): void {
-    const cs = this.codeSize;
-    for (let l = 0; l < this.nlist; l++) this.setList(l, codes.subarray(offsets[l] * cs, offsets[l + 1] * cs), ids.subarray(offsets[l], offsets[l + 1]));
+    this.version++;
+    for (let l = 0; l < this.nlist; l++) this.sizes[l] = offsets[l + 1] - offsets[l];
+    this.viewShared(offsets, codes, ids);
   }
 
   /** Replaces the contents of one list (file loading). */

@@ -4,6 +4,9 @@ import { registerJob } from './jobs.js';
 
 let gc: (() => void) | undefined;
 
+/** From this size on, an array that turns to garbage is worth a full collection to free it at once (see callers). */
+export const LARGE_GARBAGE_BYTES = 32 * 1024 * 1024;
+
 /**
  * A full, synchronous garbage collection of the calling thread's heap. Why a library does this: a
  * SharedArrayBuffer (k-means' sample, training residuals, 105 MB on GloVe) is freed only when every thread that

@@ -1,6 +1,6 @@
 import type { SearchParams } from '../indexes/index.js';
 import { SearchResult } from '../indexes/search-result.js';
-import type { Matrix } from '../matrix.js';
+import { type Matrix, sliceRows } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import { rowRange, runParallel } from './pool.js';
 import { isShared, sharedScratch } from './shared.js';
@@ -52,15 +52,35 @@ export function encodeJob(index: ThreadIndex, x: Matrix, codeSize: number, threa
   return { op: 'encode', snap, x: b.x, ...rowRange(x.rows, threads, 256), lists: b.lists, codes: b.codes, codeSize };
 }
 
-/** IVF: the list and the code of every row; PQ: the codes (lists is empty). */
+/**
+ * Most input bytes one encode round copies to shared memory: a batch is encoded in rounds of rows, so the shared
+ * copy of its vectors stays this small whatever the batch (a whole 65,536-row add batch of GloVe was a 26 MB
+ * buffer kept for the life of the process, at two threads' peak resident set); a round costs one message per thread.
+ */
+const ENCODE_ROUND_BYTES = 4 << 20;
+
+/** Rows of one encode round for vectors of `dim` floats (at least 256: one chunk of rows per thread). */
+export function encodeRoundRows(dim: number): number {
+  return Math.max(256, Math.floor(ENCODE_ROUND_BYTES / (4 * Math.max(1, dim))));
+}
+
+/** IVF: the list and the code of every row; PQ: the codes (lists not filled). Rows are encoded in rounds. */
 export function parallelEncode(index: ThreadIndex, x: Matrix, codeSize: number, threads: number): { lists: Int32Array; codes: Uint8Array } {
-  const job = encodeJob(index, x, codeSize, threads, {
-    x: sharedScratch('encode.x', Float32Array, x.data.length),
-    lists: sharedScratch('encode.lists', Int32Array, x.rows),
-    codes: sharedScratch('encode.codes', Uint8Array, x.rows * codeSize),
-  });
-  runParallel(Array(threads).fill(job), () => encodeRows(index, job));
-  return { lists: job.lists.slice(), codes: job.codes.slice() };
+  const lists = new Int32Array(x.rows);
+  const codes = new Uint8Array(x.rows * codeSize);
+  const step = encodeRoundRows(x.dim);
+  for (let r0 = 0; r0 < x.rows; r0 += step) {
+    const part = sliceRows(x, r0, Math.min(x.rows, r0 + step));
+    const job = encodeJob(index, part, codeSize, threads, {
+      x: sharedScratch('encode.x', Float32Array, part.data.length),
+      lists: sharedScratch('encode.lists', Int32Array, part.rows),
+      codes: sharedScratch('encode.codes', Uint8Array, part.rows * codeSize),
+    });
+    runParallel(Array(threads).fill(job), () => encodeRows(index, job));
+    lists.set(job.lists, r0);
+    codes.set(job.codes, r0 * codeSize);
+  }
+  return { lists, codes };
 }
 
 /**

@@ -1,10 +1,7 @@
-import { collectGarbageNow } from './collect.js';
+import { LARGE_GARBAGE_BYTES, collectGarbageNow } from './collect.js';
 
 type Typed = Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array;
 type Ctor<T extends Typed> = { new (buffer: SharedArrayBuffer, byteOffset?: number, length?: number): T; BYTES_PER_ELEMENT: number };
-
-/** From this size on, a new SharedArrayBuffer is preceded by a full collection (see newSharedBuffer). */
-const LARGE_SHARED_BYTES = 32 * 1024 * 1024;
 
 /**
  * A new SharedArrayBuffer of `bytes`; a large one is preceded by a full garbage collection of this thread. V8
@@ -14,7 +11,7 @@ const LARGE_SHARED_BYTES = 32 * 1024 * 1024;
  * collections after threaded training (collect.ts); 376 MB at one thread.
  */
 function newSharedBuffer(bytes: number): SharedArrayBuffer {
-  if (bytes >= LARGE_SHARED_BYTES) collectGarbageNow();
+  if (bytes >= LARGE_GARBAGE_BYTES) collectGarbageNow();
   return new SharedArrayBuffer(bytes);
 }
 
