@@ -33,7 +33,7 @@ describe('the backend conformance suite', () => {
     const report = checkBackend(jsBackend);
     expect(report.failures).toEqual([]);
     expect(report.passed).toBe(backendConformanceCases(jsBackend).length);
-    expect(report.passed).toBe(32);
+    expect(report.passed).toBe(36);
   });
 
   it('fails a knn that swaps two labels, naming the kernel, metric, position and values', () => {
@@ -45,7 +45,7 @@ describe('the backend conformance suite', () => {
       'knn k=1, k=5 and assign (l2) read shared-memory inputs longer than rows × dim',
     ]);
     expect(report.failures[0].message).toMatch(/^knn \(ip\) \[query 0, rank 0\] label: got \d+, expected \d+$/);
-    expect(report.passed).toBe(28);
+    expect(report.passed).toBe(32);
   });
 
   it('fails distances off by 1e-2, with the case throwing a ConformanceError', () => {
@@ -74,8 +74,15 @@ describe('the backend conformance suite', () => {
 
   it('fails a kernel that throws, keeping its message', () => {
     const report = checkBackend(withKernel({ assign: () => { throw new Error('assign is not implemented'); } }));
-    expect(report.failures).toHaveLength(5);
-    expect(report.failures.every((f) => /^(assign \(|knn k=1, k=5 and assign \(l2\))/.test(f.name) && f.message === 'assign is not implemented')).toBe(true);
+    expect(report.failures).toHaveLength(10);
+    expect(report.failures.every((f) => /^(assign \(|knn k=1, k=5 and assign \()/.test(f.name) && f.message === 'assign is not implemented')).toBe(true);
+  });
+
+  it('fails an assign that ignores the metric (a backend written when assign was L2 only), naming the inner-product cases', () => {
+    const report = checkBackend(withKernel({ assign: (x, c) => jsBackend.assign(x, c) }));
+    expect(report.failures.length).toBeGreaterThanOrEqual(4);
+    expect(report.failures.every((f) => /inner product|\(ip\)/.test(f.name))).toBe(true);
+    expect(report.failures[0].message).toMatch(/^assign \(ip, d=\d+\) \[vector \d+\] centroid: got \d+, expected \d+$/);
   });
 
   it('refuses a negative tolerance', () => {

@@ -66,8 +66,13 @@ export interface Backend {
   distances(x: Matrix, y: Matrix, metric: Metric): Float32Array;
   /** Exact top-k rows of y for each row of x. */
   knn(x: Matrix, y: Matrix, k: number, metric: Metric): KnnResult;
-  /** Nearest centroid in L2 for each row of x (k-means, IVF assignment, PQ encoding). */
-  assign(x: Matrix, centroids: Matrix): { labels: Int32Array; distances: Float32Array };
+  /**
+   * Nearest centroid of each row of x (k-means, IVF assignment, PQ encoding): l2 (the default) the smallest
+   * ‖x − c‖², ip the largest <x, c> (distances then hold that inner product). Ties go to the lower centroid. Part
+   * of the contract for both metrics (the conformance suite checks both): k-means with an inner-product metric
+   * assigns through it, with no k-NN result (float64 labels) to convert per iteration.
+   */
+  assign(x: Matrix, centroids: Matrix, metric?: Metric): { labels: Int32Array; distances: Float32Array };
   /**
    * Per query, the M×ksub table of sub-vector scores against the codewords
    * (codebooks laid out M×ksub×dsub as in faiss): ip → <q_m, c_mj>, l2 → ‖q_m − c_mj‖².

@@ -7,6 +7,7 @@ import { createRng, randomPermutation } from '../random.js';
 import { checkMetric, type Metric } from '../metric.js';
 import { reportAs, type LongOperationOptions } from '../progress.js';
 import { parallelEncode, parallelSearch } from '../parallel/ops.js';
+import { GarbageMeter } from '../parallel/garbage-meter.js';
 import { collectThreadGarbage } from '../parallel/pool.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { snapshotOf } from '../parallel/snapshot.js';
@@ -159,12 +160,15 @@ export abstract class IndexIVF extends IndexBase {
     const given = ids === undefined ? undefined : idsFrom(ids, 0, x.rows);
     const start = this.ntotal;
     const threads = threadsFor('IndexIVF.add', undefined, this.threads);
+    const garbage = new GarbageMeter();
     for (let b = 0; b < x.rows; b += ADD_BATCH) {
       const e = Math.min(x.rows, b + ADD_BATCH);
       const xb: Matrix = { rows: e - b, dim: this.d, data: x.data.subarray(b * this.d, e * this.d) };
       const batchIds = given === undefined ? idsFrom(undefined, start + b, e - b) : given.subarray(b, e);
       const r = threads > 1 && xb.rows > 1 ? parallelEncode(this, xb, this.codeSize, Math.min(threads, xb.rows)) : this.encode(xb);
       this.invlists.appendBatch(r.lists!, r.codes, batchIds);
+      // The batch's working arrays (residuals, codes, lists) and the list arrays appendBatch replaced are garbage now.
+      garbage.check();
       opts.onProgress?.(e, x.rows, 'add');
     }
   }

@@ -95,18 +95,18 @@ const ASSIGN_SHAPES: readonly (readonly [dim: number, n: number, nc: number])[] 
   [1030, 70, 600],
 ];
 
-function assignCase(be: Backend, [dim, n, nc]: readonly [number, number, number], relTol: number): ConformanceCase {
+function assignCase(be: Backend, [dim, n, nc]: readonly [number, number, number], metric: Metric, relTol: number): ConformanceCase {
   return {
-    name: `assign (d=${dim}, ${n} vectors, ${nc} centroids) finds the nearest centroid in L2`,
+    name: `assign (d=${dim}, ${n} vectors, ${nc} centroids) finds the nearest centroid in ${metric === 'l2' ? 'L2' : 'inner product'}`,
     run() {
       const xs = randomData(n, dim, 3);
       const c = randomData(nc, dim, 4);
-      const { labels, distances } = be.assign(xs, c);
-      const ref = refKnn(xs, c, 1, 'l2');
+      const { labels, distances } = metric === 'l2' ? be.assign(xs, c) : be.assign(xs, c, metric);
+      const ref = refKnn(xs, c, 1, metric);
       for (let i = 0; i < xs.rows; i++) {
-        const at = `assign (l2, d=${dim}) [vector ${i}]`;
+        const at = `assign (${metric}, d=${dim}) [vector ${i}]`;
         expectSame(`${at} centroid`, labels[i], ref.labels[i]);
-        expectClose(`${at} distance`, distances[i], ref.scores[i], ref.scores[i], relTol);
+        expectClose(`${at} distance`, distances[i], ref.scores[i], Math.abs(ref.scores[i]), relTol);
       }
     },
   };
@@ -138,11 +138,9 @@ function sharedInputsCase(be: Backend, metric: Metric, relTol: number): Conforma
           expectClose(`${at} distance`, res.distances[i], ref.scores[i], Math.abs(ref.scores[i]) + (metric === 'l2' ? x.dim : 0), relTol);
         }
       }
-      if (metric === 'l2') {
-        const { labels } = be.assign(xs, ys);
-        const ref = refKnn(x, y, 1, 'l2');
-        for (let i = 0; i < x.rows; i++) expectSame(`assign (shared inputs) [vector ${i}] centroid`, labels[i], ref.labels[i]);
-      }
+      const { labels } = be.assign(xs, ys, metric);
+      const ref = refKnn(x, y, 1, metric);
+      for (let i = 0; i < x.rows; i++) expectSame(`assign (${metric}, shared inputs) [vector ${i}] centroid`, labels[i], ref.labels[i]);
     },
   };
 }
@@ -153,7 +151,7 @@ export function denseCases(be: Backend, relTol: number): ConformanceCase[] {
     ...METRICS.map((m) => distancesCase(be, m, relTol)),
     ...METRICS.map((m) => knnCase(be, m, relTol)),
     ...METRICS.map((m) => knn1Case(be, m, relTol)),
-    ...ASSIGN_SHAPES.map((s) => assignCase(be, s, relTol)),
+    ...ASSIGN_SHAPES.flatMap((s) => METRICS.map((m) => assignCase(be, s, m, relTol))),
     ...METRICS.map((m) => sharedInputsCase(be, m, relTol)),
   ];
 }

@@ -62,7 +62,7 @@ export function createGpujsBackend(opts: GpujsBackendOptions = {}): GpujsBackend
     dispose: () => ctx.dispose(),
     distances: (x, y, metric) => (small(x.rows * y.rows * x.dim) ? jsBackend.distances(x, y, metric) : gpuDistances(ctx, x, y, metric)),
     knn: (x, y, k, metric) => (small(x.rows * y.rows * x.dim) ? jsBackend.knn(x, y, k, metric) : gpuKnn(ctx, x, y, k, metric)),
-    assign: (x, c) => (small(x.rows * c.rows * x.dim) ? jsBackend.assign(x, c) : gpuAssign(ctx, x, c)),
+    assign: (x, c, metric = 'l2') => (small(x.rows * c.rows * x.dim) ? jsBackend.assign(x, c, metric) : gpuAssign(ctx, x, c, metric)),
     pqTables: (q, codebooks, M, ksub, metric) =>
       small(q.rows * ksub * q.dim) ? jsBackend.pqTables(q, codebooks, M, ksub, metric) : gpuPqTables(ctx, q, codebooks, M, ksub, metric),
     adcScan: (tables, codes, n, M, ksub, k, metric) =>

@@ -31,6 +31,6 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): Backend {
     name: 'native',
     distances: (x, y, metric) => distancesOver(tiles, x, y, metric),
     knn: (x, y, k, metric) => knnOver(tiles, best, x, y, k, metric),
-    assign: (x, c) => assignOver(best, x, c),
+    assign: (x, c, metric) => assignOver(best, x, c, metric),
   };
 }
