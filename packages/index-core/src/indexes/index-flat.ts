@@ -44,7 +44,6 @@ export class IndexFlat extends IndexBase {
     this.data = new Float32Array(0);
   }
 
-  /** The stored vectors as a matrix view. */
   /**
    * The stored vectors. The array itself when it holds exactly them (as add leaves it), so its identity is stable
    * from call to call: an IVF's snapshot for worker threads recognises its unchanged centroids by that identity;

@@ -1,7 +1,7 @@
 import type { SearchParams } from '../indexes/index.js';
 import { SearchResult } from '../indexes/search-result.js';
-import { type Matrix, sliceRows } from '../matrix.js';
-import { encodeJob, encodeRoundRows, searchJob } from './ops.js';
+import type { Matrix } from '../matrix.js';
+import { encodeJob, encodeRounds, searchJob } from './ops.js';
 import { runOnWorkers } from './pool.js';
 import { leaseShared } from './shared.js';
 import type { ThreadIndex } from './protocol.js';
@@ -28,29 +28,24 @@ export async function searchOnWorkers(index: ThreadIndex, q: Matrix, params: Sea
 
 /** encode(x) with the rows split across `threads` workers, in rounds as parallelEncode: IVF's lists and codes; other kinds' codes. */
 export async function encodeOnWorkers(index: ThreadIndex, x: Matrix, codeSize: number, threads: number): Promise<{ rows: number; lists?: Int32Array; codes: Uint8Array }> {
-  const step = encodeRoundRows(x.dim);
-  const rows = Math.min(x.rows, step);
+  const out = encodeRounds(x, codeSize);
   const leases = [
-    leaseShared('async.encode.x', Float32Array, rows * x.dim),
-    leaseShared('async.encode.lists', Int32Array, rows),
-    leaseShared('async.encode.codes', Uint8Array, rows * codeSize),
+    leaseShared('async.encode.x', Float32Array, out.maxRows * x.dim),
+    leaseShared('async.encode.lists', Int32Array, out.maxRows),
+    leaseShared('async.encode.codes', Uint8Array, out.maxRows * codeSize),
   ] as const;
   try {
-    const lists = new Int32Array(x.rows);
-    const codes = new Uint8Array(x.rows * codeSize);
     let ivf = false;
-    for (let r0 = 0; r0 < x.rows; r0 += step) {
-      const part = sliceRows(x, r0, Math.min(x.rows, r0 + step));
+    for (const { r0, part } of out.rounds) {
       const n = part.rows;
       const job = encodeJob(index, part, codeSize, threads, {
         x: leases[0].array.subarray(0, n * x.dim), lists: leases[1].array.subarray(0, n), codes: leases[2].array.subarray(0, n * codeSize),
       });
       await runOnWorkers(Array(threads).fill(job));
       ivf = job.snap.nlist > 0;
-      lists.set(job.lists, r0);
-      codes.set(job.codes, r0 * codeSize);
+      out.keep(job, r0);
     }
-    return { rows: x.rows, ...(ivf ? { lists } : {}), codes };
+    return { rows: x.rows, ...(ivf ? { lists: out.lists } : {}), codes: out.codes };
   } finally {
     for (const l of leases) l.release();
   }

@@ -64,23 +64,36 @@ export function encodeRoundRows(dim: number): number {
   return Math.max(256, Math.floor(ENCODE_ROUND_BYTES / (4 * Math.max(1, dim))));
 }
 
-/** IVF: the list and the code of every row; PQ: the codes (lists not filled). Rows are encoded in rounds. */
-export function parallelEncode(index: ThreadIndex, x: Matrix, codeSize: number, threads: number): { lists: Int32Array; codes: Uint8Array } {
+/**
+ * An encode done in rounds (parallelEncode, encodeOnWorkers): the rounds' rows, and the whole result, into which
+ * `keep` copies each round's job outputs at its rows.
+ */
+export function encodeRounds(x: Matrix, codeSize: number) {
   const lists = new Int32Array(x.rows);
   const codes = new Uint8Array(x.rows * codeSize);
   const step = encodeRoundRows(x.dim);
-  for (let r0 = 0; r0 < x.rows; r0 += step) {
-    const part = sliceRows(x, r0, Math.min(x.rows, r0 + step));
+  const rounds: { r0: number; part: Matrix }[] = [];
+  for (let r0 = 0; r0 < x.rows; r0 += step) rounds.push({ r0, part: sliceRows(x, r0, Math.min(x.rows, r0 + step)) });
+  const keep = (job: EncodeJob, r0: number): void => {
+    lists.set(job.lists, r0);
+    codes.set(job.codes, r0 * codeSize);
+  };
+  return { rounds, maxRows: Math.min(x.rows, step), lists, codes, keep };
+}
+
+/** IVF: the list and the code of every row; PQ: the codes (lists not filled). Rows are encoded in rounds. */
+export function parallelEncode(index: ThreadIndex, x: Matrix, codeSize: number, threads: number): { lists: Int32Array; codes: Uint8Array } {
+  const out = encodeRounds(x, codeSize);
+  for (const { r0, part } of out.rounds) {
     const job = encodeJob(index, part, codeSize, threads, {
       x: sharedScratch('encode.x', Float32Array, part.data.length),
       lists: sharedScratch('encode.lists', Int32Array, part.rows),
       codes: sharedScratch('encode.codes', Uint8Array, part.rows * codeSize),
     });
     runParallel(Array(threads).fill(job), () => encodeRows(index, job));
-    lists.set(job.lists, r0);
-    codes.set(job.codes, r0 * codeSize);
+    out.keep(job, r0);
   }
-  return { lists, codes };
+  return { lists: out.lists, codes: out.codes };
 }
 
 /**

@@ -6,8 +6,8 @@ import { gpuKnn } from './knn.js';
 import { forEachGpuScoreTile } from './score-tiles.js';
 
 /**
- * Nearest centroid: l2 → squared distances from the gpu.js tile kernel, argmin per row; ip → the tile kernel's
- * inner products, argmax per row (ties → lower centroid).
+ * Nearest centroid: l2 → squared distances from the gpu.js tile kernel, argmin per row; ip → gpuKnn's top-1 (the
+ * tile kernel's inner products), its labels as int32 (ties → lower centroid).
  */
 export function gpuAssign(ctx: GpujsContext, x: Matrix, centroids: Matrix, metric: Metric = 'l2'): { labels: Int32Array; distances: Float32Array } {
   if (metric === 'ip') {
