@@ -33,7 +33,7 @@ describe('the backend conformance suite', () => {
     const report = checkBackend(jsBackend);
     expect(report.failures).toEqual([]);
     expect(report.passed).toBe(backendConformanceCases(jsBackend).length);
-    expect(report.passed).toBe(36);
+    expect(report.passed).toBe(38);
   });
 
   it('fails a knn that swaps two labels, naming the kernel, metric, position and values', () => {
@@ -41,11 +41,37 @@ describe('the backend conformance suite', () => {
     expect(report.failures.map((f) => f.name)).toEqual([
       'knn (ip) returns the exact top-k, best first, padded',
       'knn (l2) returns the exact top-k, best first, padded',
+      'knn k=5 (ip): equal vectors come out in id order, across column blocks',
+      'knn k=5 (l2): equal vectors come out in id order, across column blocks',
       'knn k=1, k=5 and assign (ip) read shared-memory inputs longer than rows × dim',
       'knn k=1, k=5 and assign (l2) read shared-memory inputs longer than rows × dim',
     ]);
     expect(report.failures[0].message).toMatch(/^knn \(ip\) \[query 0, rank 0\] label: got \d+, expected \d+$/);
     expect(report.passed).toBe(32);
+  });
+
+  it('fails a knn that puts equal scores in reverse id order, naming the ties case', () => {
+    // Every run of equal distances in a result row comes out highest id first.
+    const reversesTies = withKernel({
+      knn(x, y, k, metric) {
+        const r = jsBackend.knn(x, y, k, metric);
+        for (let i = 0; i < x.rows; i++) {
+          for (let a = i * k; a < (i + 1) * k; ) {
+            let b = a + 1;
+            while (b < (i + 1) * k && r.distances[b] === r.distances[a] && r.labels[b] >= 0) b++;
+            r.labels.subarray(a, b).reverse();
+            a = b;
+          }
+        }
+        return r;
+      },
+    });
+    const report = checkBackend(reversesTies);
+    expect(report.failures.map((f) => f.name)).toEqual([
+      'knn k=5 (ip): equal vectors come out in id order, across column blocks',
+      'knn k=5 (l2): equal vectors come out in id order, across column blocks',
+    ]);
+    expect(report.failures[0].message).toMatch(/^knn k=5 \(ip\) \[query 0, rank 0\] label \(ties in id order\): got 150, expected 5$/);
   });
 
   it('fails distances off by 1e-2, with the case throwing a ConformanceError', () => {

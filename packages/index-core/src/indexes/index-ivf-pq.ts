@@ -109,6 +109,11 @@ export class IndexIVFPQ extends IndexIVF {
     return this.pq.computeCodes(this.residuals(x, listNos), this.backend);
   }
 
+  /** The probes, and the query's float tables: M × ksub floats (M × 16 for fast-scan). */
+  protected override searchBytesPerQuery(nprobe: number): number {
+    return super.searchBytesPerQuery(nprobe) + this.pq.M * this.pq.ksub * 4;
+  }
+
   protected scan(q: Matrix, probes: Probes, k: number, _params?: SearchParams) {
     const { M, ksub } = this.pq;
     const tables = this.pq.computeTables(q, 'ip', this.backend);

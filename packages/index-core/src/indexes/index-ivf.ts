@@ -12,7 +12,7 @@ import { collectThreadGarbage } from '../parallel/pool.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { snapshotOf } from '../parallel/snapshot.js';
 import type { VectorsInput } from '../input/vectors-input.js';
-import { checkAdd, checkEncoded, checkSearch, checkedIds, idToNumber, idsFrom, searchPadded, threadsFor } from './checks.js';
+import { checkAdd, checkEncoded, checkSearch, checkedIds, idToNumber, idsFrom, searchInBatches, searchPadded, threadsFor } from './checks.js';
 import { ADD_BATCH, IndexBase } from './index-base.js';
 import { IndexFlat } from './index-flat.js';
 import type { AddOptions, EncodedVectors, Ids, Index, IndexParameters, SearchParams, StoredEntries, TrainOptions } from './index.js';
@@ -268,8 +268,19 @@ export abstract class IndexIVF extends IndexBase {
     checkSearch('IndexIVF', this.d, this.isTrained, q, params);
     const threads = threadsFor('IndexIVF.search', params.threads, this.threads);
     if (threads > 1 && q.rows > 1) return parallelSearch(this, q, params, Math.min(threads, q.rows));
-    const probes = this.probe(q, params.nprobe ?? this.nprobe);
-    return searchPadded(q, params.k, this.ntotal, this.metric, (k) => this.scan(q, probes, k, params));
+    const nprobe = Math.min(params.nprobe ?? this.nprobe, this.nlist);
+    return searchInBatches(q, params.k, this.searchBytesPerQuery(nprobe), (b) => {
+      const probes = this.probe(b, nprobe);
+      return searchPadded(b, params.k, this.ntotal, this.metric, (k) => this.scan(b, probes, k, params));
+    });
+  }
+
+  /**
+   * Working memory one query's search holds (searchInBatches sizes its batches by it): its probed lists and their
+   * coarse scores, plus what the subclass's scan adds (PQ tables).
+   */
+  protected searchBytesPerQuery(nprobe: number): number {
+    return nprobe * 8;
   }
 
   reconstruct(id: number | bigint): Float32Array {

@@ -11,7 +11,7 @@ import { registerReplica } from '../parallel/replica.js';
 import { sharedArray, sharedOrCopy } from '../parallel/shared.js';
 import { snapshotOf } from '../parallel/snapshot.js';
 import type { VectorsInput } from '../input/vectors-input.js';
-import { checkAdd, checkCodeRange, checkEncoded, checkSearch, idsFrom, idToNumber, searchPadded, threadsFor } from './checks.js';
+import { checkAdd, checkCodeRange, checkEncoded, checkSearch, idsFrom, idToNumber, searchInBatches, searchPadded, threadsFor } from './checks.js';
 import { IdMap, removeStoredRows } from './id-map.js';
 import { IndexBase } from './index-base.js';
 import type { AddOptions, EncodedVectors, Ids, Index, IndexParameters, SearchParams, StoredEntries, TrainOptions } from './index.js';
@@ -164,8 +164,11 @@ export class IndexPQ extends IndexBase {
     const threads = threadsFor('IndexPQ.search', params.threads, this.threads);
     if (threads > 1 && q.rows > 1) return this.labelsToIds(parallelSearch(this, q, params, Math.min(threads, q.rows)));
     const { M, ksub } = this.pq;
-    const tables = this.pq.computeTables(q, this.metric, this.backend);
-    return this.labelsToIds(searchPadded(q, params.k, this.ntotal, this.metric, (k) => this.backend.adcScan(tables, this.codes, this.ntotal, M, ksub, k, this.metric)));
+    const r = searchInBatches(q, params.k, M * ksub * 4, (b) => {
+      const tables = this.pq.computeTables(b, this.metric, this.backend);
+      return searchPadded(b, params.k, this.ntotal, this.metric, (k) => this.backend.adcScan(tables, this.codes, this.ntotal, M, ksub, k, this.metric));
+    });
+    return this.labelsToIds(r);
   }
 
   protected override labelsToIds(r: SearchResult): SearchResult {

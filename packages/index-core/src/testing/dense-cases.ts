@@ -53,6 +53,33 @@ function knnCase(be: Backend, metric: Metric, relTol: number): ConformanceCase {
 }
 
 /**
+ * k > 1 with exact ties: columns 5, 40 and 150 are one vector (in different column blocks of a backend that
+ * splits 203 columns), and query 0 is that vector scaled by 3, so the three are its best matches in both metrics
+ * — in l2 at distance 4‖v‖², in ip with the largest dot product — and must come out in id order, as the
+ * float64 reference ranks ties.
+ */
+function knnTiesCase(be: Backend, metric: Metric, relTol: number): ConformanceCase {
+  return {
+    name: `knn k=5 (${metric}): equal vectors come out in id order, across column blocks`,
+    run() {
+      const { x, y } = pair();
+      const v = y.data.slice(40 * 24, 41 * 24);
+      for (let j = 0; j < 24; j++) v[j] = Math.abs(v[j]) + 1; // far from the other (zero-mean) vectors
+      for (const c of [5, 40, 150]) y.data.set(v, c * 24);
+      for (let j = 0; j < 24; j++) x.data[j] = 3 * v[j];
+      const res = be.knn(x, y, 5, metric);
+      const ref = refKnn(x, y, 5, metric);
+      for (let r = 0; r < 3; r++) expectSame(`knn k=5 (${metric}) [query 0, rank ${r}] label (ties in id order)`, res.labels[r], [5, 40, 150][r]);
+      for (let i = 0; i < x.rows * 5; i++) {
+        const at = `knn k=5 (${metric}) [query ${Math.floor(i / 5)}, rank ${i % 5}]`;
+        expectSame(`${at} label`, res.labels[i], ref.labels[i]);
+        expectClose(`${at} distance`, res.distances[i], ref.scores[i], Math.abs(ref.scores[i]), relTol);
+      }
+    },
+  };
+}
+
+/**
  * k = 1 has its own path in js (a running best per row, no heaps): several column tiles (d = 1030), exact ties
  * (duplicated columns: the lower id wins, as with k > 1), and no candidate at all.
  */
@@ -150,6 +177,7 @@ export function denseCases(be: Backend, relTol: number): ConformanceCase[] {
   return [
     ...METRICS.map((m) => distancesCase(be, m, relTol)),
     ...METRICS.map((m) => knnCase(be, m, relTol)),
+    ...METRICS.map((m) => knnTiesCase(be, m, relTol)),
     ...METRICS.map((m) => knn1Case(be, m, relTol)),
     ...ASSIGN_SHAPES.flatMap((s) => METRICS.map((m) => assignCase(be, s, m, relTol))),
     ...METRICS.map((m) => sharedInputsCase(be, m, relTol)),

@@ -1,5 +1,8 @@
 import { rowNormsSq, visitScoreTiles } from '../js/dot-tile.js';
-import { bestModel, scoresModel } from './graphs.js';
+import type { Matrix } from '../../matrix.js';
+import type { KnnResult } from '../types.js';
+import { TopK } from '../../topk.js';
+import { bestModel, scoresModel, topkModel } from './graphs.js';
 import { OrtSession } from './ort-session.js';
 
 /**
@@ -7,9 +10,9 @@ import { OrtSession } from './ort-session.js';
  * knn / assign / distances code runs over them: score tiles, and the best column of every row fused with
  * the GEMM. The products run in onnxruntime's MLAS GEMM; the sessions are made once per thread.
  */
-let sessions: { scores: OrtSession; best: OrtSession } | undefined;
-function native(): { scores: OrtSession; best: OrtSession } {
-  sessions ??= { scores: new OrtSession(scoresModel()), best: new OrtSession(bestModel()) };
+let sessions: { scores: OrtSession; best: OrtSession; topk: OrtSession } | undefined;
+function native(): { scores: OrtSession; best: OrtSession; topk: OrtSession } {
+  sessions ??= { scores: new OrtSession(scoresModel()), best: new OrtSession(bestModel()), topk: new OrtSession(topkModel()) };
   return sessions;
 }
 
@@ -121,4 +124,68 @@ export function nativeBestColumns(
     }
   }
   return { best, arg };
+}
+
+/**
+ * knn's contract (Backend.knn) for k > 1 on the fused GEMM + TopK graph: per block of at most MAX_TILE_COLUMNS
+ * columns, tiles of rows return their best min(k, block) columns. One block (every IVF probe: nlist ≤ 65,536) is
+ * written out as it comes; more blocks are merged in one heap per row. l2 ranks by <x, y> − ‖y‖²/2 (the best
+ * graph's bias) and reports ‖x‖² − 2·that, clamped at 0 against rounding. Ties go to the lower column, as in every
+ * backend. Missing results (k > rows of y): −1 and ∓Infinity.
+ */
+export function nativeKnn(x: Matrix, y: Matrix, k: number, l2: boolean, tileCells = DEFAULT_TILE_CELLS): KnnResult {
+  const n = x.rows;
+  const m = y.rows;
+  const dim = x.dim;
+  const distances = new Float32Array(n * k).fill(l2 ? Infinity : -Infinity);
+  const labels = new Float64Array(n * k).fill(-1);
+  if (n === 0 || m === 0) return { distances, labels };
+  const { topk } = native();
+  const BY = Math.min(m, MAX_TILE_COLUMNS, tileCells);
+  const heaps = m > BY ? Array.from({ length: n }, () => new TopK(k, l2 ? 'l2' : 'ip')) : null;
+  const xn = l2 ? rowNormsSq(x.data, n, dim) : null;
+  try {
+    for (let j0 = 0; j0 < m; j0 += BY) {
+      const j1 = Math.min(m, j0 + BY);
+      const w = j1 - j0;
+      const kb = Math.min(k, w);
+      const bias = new Float32Array(w);
+      if (l2) {
+        const yn = rowNormsSq(y.data.subarray(j0 * dim, j1 * dim), w, dim);
+        for (let j = 0; j < w; j++) bias[j] = -0.5 * yn[j];
+      }
+      const yt = f32(y.data.subarray(j0 * dim, j1 * dim), [w, dim], 1);
+      const bt = { type: 'float32' as const, data: bias, dims: [w] };
+      const kt = { type: 'int64' as const, data: BigInt64Array.of(BigInt(kb)), dims: [1] };
+      const BX = Math.max(1, Math.min(n, Math.floor(tileCells / w)));
+      const V = new Float32Array(BX * kb);
+      const I = new BigInt64Array(BX * kb);
+      for (let i0 = 0; i0 < n; i0 += BX) {
+        const i1 = Math.min(n, i0 + BX);
+        const cells = (i1 - i0) * kb;
+        topk.run(
+          { X: f32(x.data.subarray(i0 * dim, i1 * dim), [i1 - i0, dim]), Y: yt, B: bt, K: kt },
+          { V: out32(V.subarray(0, cells), [i1 - i0, kb]), I: { type: 'int64', data: I.subarray(0, cells), dims: [i1 - i0, kb] } },
+        );
+        for (let i = i0; i < i1; i++) {
+          const o = (i - i0) * kb;
+          for (let t = 0; t < kb; t++) {
+            const v = V[o + t];
+            const d = xn === null ? v : Math.max(0, xn[i] - 2 * v);
+            const id = j0 + Number(I[o + t]);
+            if (heaps === null) {
+              distances[i * k + t] = d;
+              labels[i * k + t] = id;
+            } else {
+              heaps[i].push(d, id);
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    releaseStaging();
+  }
+  if (heaps !== null) for (let i = 0; i < n; i++) heaps[i].drainInto(distances, labels, i * k);
+  return { distances, labels };
 }

@@ -45,3 +45,23 @@ export function bestModel(): Uint8Array {
     outputs: [{ name: 'I', type: 'int64', shape: ['n'] }, f32('V', ['n'])],
   }, OPSET));
 }
+
+/**
+ * The best k columns of every row, best first: S = X·Yᵀ + B (B [m], a per-column bias), then TopK (largest, sorted;
+ * of equal scores the lower column first): V [n, k], I [n, k] int64. K [1] int64 is an input, so one model serves
+ * every k. Selecting inside the graph is why this exists: onnxruntime-node returns a fresh copy of every output,
+ * so a k-NN over whole score tiles paid a copy (4 MiB per call, all of it garbage) and a JavaScript selection
+ * over every score; this returns n × k.
+ */
+export function topkModel(): Uint8Array {
+  return concat(encodeModel({
+    name: 'topk',
+    nodes: [
+      { op: 'Gemm', inputs: ['X', 'Y', 'B'], outputs: ['S'], attributes: { transB: { i: 1 } } },
+      { op: 'TopK', inputs: ['S', 'K'], outputs: ['V', 'I'], attributes: { axis: { i: 1 }, largest: { i: 1 }, sorted: { i: 1 } } },
+    ],
+    initializers: [],
+    inputs: [f32('X', ['n', 'd']), f32('Y', ['m', 'd']), f32('B', ['m']), { name: 'K', type: 'int64', shape: [1] }],
+    outputs: [f32('V', ['n', 'k']), { name: 'I', type: 'int64', shape: ['n', 'k'] }],
+  }, OPSET));
+}

@@ -5,7 +5,7 @@ import { type BestColumns, type ScoreTiles } from '../js/dot-tile.js';
 import { distancesOver } from '../js/distances.js';
 import { knnOver } from '../js/knn.js';
 import type { Backend } from '../types.js';
-import { DEFAULT_TILE_CELLS, forEachNativeScoreTile, nativeBestColumns, openNativeSessions } from './dense.js';
+import { DEFAULT_TILE_CELLS, forEachNativeScoreTile, nativeBestColumns, nativeKnn, openNativeSessions } from './dense.js';
 
 export interface NativeBackendOptions {
   /** Most float32 scores one onnxruntime call writes (default 2^20, 4 MiB); bigger work is split into tiles. */
@@ -30,7 +30,8 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): Backend {
     ...jsBackend,
     name: 'native',
     distances: (x, y, metric) => distancesOver(tiles, x, y, metric),
-    knn: (x, y, k, metric) => knnOver(tiles, best, x, y, k, metric),
+    // k = 1 on the best graph (one column per row); more on the TopK graph, which selects where it multiplies.
+    knn: (x, y, k, metric) => (k === 1 ? knnOver(tiles, best, x, y, k, metric) : nativeKnn(x, y, k, metric === 'l2', cells)),
     assign: (x, c, metric) => assignOver(best, x, c, metric),
   };
 }

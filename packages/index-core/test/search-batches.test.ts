@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { IndexIVFPQ, IndexPQ, indexFactory, type Index, type Matrix } from '../src/index.js';
+import { SEARCH_BATCH_BYTES } from '../src/indexes/checks.js';
+import { sliceRows } from '../src/util.js';
+import { structuredData } from './helpers/data.js';
+
+/**
+ * A search runs its queries in batches of bounded working memory (checks.ts searchInBatches). Oracle: every
+ * query searched alone, in a call of its own: the batched call must return the same bytes, and no batch may hold
+ * more queries' tables than the budget allows.
+ */
+describe('search in batches', () => {
+  const d = 32;
+  const base = structuredData(3000, d, 21);
+  const queries = structuredData(1300, d, 22);
+
+  /** Rows of each computeTables call an index's PQ makes while `f` runs. */
+  function tableRows(pq: { computeTables: (q: Matrix, ...rest: never[]) => Float32Array }, f: () => void): number[] {
+    const rows: number[] = [];
+    const own = pq.computeTables;
+    pq.computeTables = (q: Matrix, ...rest: never[]) => (rows.push(q.rows), own.call(pq, q, ...rest));
+    try {
+      f();
+    } finally {
+      pq.computeTables = own;
+    }
+    return rows;
+  }
+
+  function expectSameAsAlone(index: Index, k: number, nprobe: number): void {
+    const all = index.searchSync(queries, { k, nprobe });
+    for (let i = 0; i < queries.rows; i++) {
+      const one = index.searchSync(sliceRows(queries, i, i + 1), { k, nprobe });
+      expect(Buffer.from(all.labels.buffer, i * k * 8, k * 8).equals(Buffer.from(one.labels.buffer))).toBe(true);
+      expect(Buffer.from(all.distances.buffer, i * k * 4, k * 4).equals(Buffer.from(one.distances.buffer))).toBe(true);
+    }
+  }
+
+  it.each([
+    ['IVF16,PQ8x8', 'ip'],
+    ['IVF16,PQ8x8', 'l2'],
+    ['PQ8x8', 'l2'],
+  ] as const)('%s (%s): 1,300 queries in batches of the budget give the bytes of one query at a time', (factory, metric) => {
+    const index = indexFactory(d, factory, metric);
+    index.trainSync(base, { seed: 5 });
+    index.addSync(base);
+    const pq = (index as IndexIVFPQ | IndexPQ).pq;
+    // 8 sub-quantizers × 256 float entries per query: the budget holds 512 queries' tables.
+    const perBatch = Math.floor(SEARCH_BATCH_BYTES / (8 * 256 * 4 + (factory.startsWith('IVF') ? 4 * 8 : 0)));
+    const rows = tableRows(pq, () => index.searchSync(queries, { k: 10, nprobe: 4 }));
+    expect(rows.length).toBe(Math.ceil(1300 / perBatch));
+    expect(Math.max(...rows)).toBe(perBatch);
+    expect(rows.reduce((a, b) => a + b, 0)).toBe(1300);
+    expectSameAsAlone(index, 10, 4);
+  });
+
+  it('IVF16,Flat and IVF16,PQ8x4fs: a batched search equals one query at a time', () => {
+    for (const factory of ['IVF16,Flat', 'IVF16,PQ8x4fs']) {
+      const index = indexFactory(d, factory, 'ip');
+      index.trainSync(base, { seed: 5 });
+      index.addSync(base);
+      expectSameAsAlone(index, 5, 3);
+    }
+  });
+});
