@@ -46,6 +46,21 @@ export interface SpawnOptions {
 }
 
 /**
+ * The parent's Node options for a worker, less those that make eval'd code an ES module: the bootstrap is
+ * CommonJS, and under `node --input-type=module -e ...` (or --experimental-default-type=module) it died on its
+ * first `require` before it could report, so a pool blocked waiting for the thread timed out (120 s).
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i];
+    if (a === '--input-type' || a === '--experimental-default-type') i++; // the value is the next argument
+    else if (!a.startsWith('--input-type=') && !a.startsWith('--experimental-default-type=')) out.push(a);
+  }
+  return out;
+}
+
+/**
  * Starts a worker on `entry` through the bootstrap above: a built .js entry directly, a .ts entry with tsx
  * registered first (and the "source" export condition, so workspace packages resolve to their sources as in
  * the parent).
@@ -57,7 +72,7 @@ export function spawnWorker(entry: URL, opts: SpawnOptions): Worker {
     eval: true,
     workerData: { ...data, tsxApi: ts ? tsxApiUrl(opts.what) : undefined, entry: entry.href },
     transferList: opts.transferList,
-    execArgv: ts ? ['--conditions=source'] : undefined,
+    execArgv: ts ? ['--conditions=source'] : workerExecArgv(process.execArgv),
     ...(opts.youngGenerationMb !== undefined ? { resourceLimits: { maxYoungGenerationSizeMb: opts.youngGenerationMb } } : {}),
   });
 }
