@@ -116,35 +116,6 @@ export function ivfOf(index: Index): { nlist: number; nprobe: number } | undefin
   return nlist === undefined ? undefined : { nlist, nprobe: index.nprobe ?? 1 };
 }
 
-export interface BatchedResult {
-  distances: Float32Array;
-  labels: Float64Array;
-}
-
-/**
- * Runs `search` over the queries `batch` rows at a time and gathers the nq x k results. The library's
- * search is one synchronous call; batching is what lets the bar move (and keeps temporaries small).
- */
-export function searchInBatches(
-  q: Matrix,
-  k: number,
-  batch: number,
-  search: (qb: Matrix) => BatchedResult,
-  onProgress: (done: number, total: number) => void,
-): BatchedResult {
-  const distances = new Float32Array(q.rows * k);
-  const labels = new Float64Array(q.rows * k);
-  for (let b = 0; b < q.rows; b += batch) {
-    const e = Math.min(q.rows, b + batch);
-    const r = search({ rows: e - b, dim: q.dim, data: q.data.subarray(b * q.dim, e * q.dim) });
-    distances.set(r.distances, b * k);
-    labels.set(r.labels, b * k);
-    onProgress(e, q.rows);
-  }
-  onProgress(q.rows, q.rows);
-  return { distances, labels };
-}
-
 export function formatBytes(n: number): string {
   if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
   if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;

@@ -16,6 +16,7 @@ export {
 } from './io/atomic-write.js';
 export { temporarySibling, removeStaleTemporaries, isProcessRunning, STALE_TEMPORARY_MIN_AGE_MS, type RemoveStaleOptions } from './io/temp-files.js';
 export { bytesOf } from './io/bytes.js';
+export { searchRowsInBatches, type BatchedResult } from './indexes/checks.js';
 export { threadPoolSize, rowRange } from './parallel/pool.js';
 export { runModuleShares } from './parallel/module-call.js';
 export { sharedScratch } from './parallel/shared.js';

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { LibvqError, type Matrix, type Metric } from '@libvq/index-core';
 import { jsBackend } from '@libvq/index-core/backend';
-import { normalizeRows, type MetricOrCosine } from '@libvq/index-core/util';
+import { normalizeRows, searchRowsInBatches, type MetricOrCosine } from '@libvq/index-core/util';
 import { knnRecall, readResults, type RowIds } from '@libvq/dataset';
 import { withConfig } from '../config.js';
 import { withProgress } from '../progress.js';
-import { VECTORS_FORMATS, intOption, metricOption, readVectorsArg, searchInBatches } from '../vectors-arg.js';
+import { VECTORS_FORMATS, intOption, metricOption, readVectorsArg } from '../vectors-arg.js';
 
 /** Exact neighbours per query: faiss's 10-R@100 needs the true top-10, R@1 the true first; 100 is the usual depth. */
 const EXACT_K = 100;
@@ -29,7 +29,7 @@ function sameIds(a: RowIds, b: RowIds): number {
 
 /** Exact top-k of every query over the base vectors (brute force), best first, labels = base row numbers. */
 function exactTopK(q: Matrix, base: Matrix, k: number, metric: Metric, batch: number, onProgress: (done: number, total: number) => void) {
-  return searchInBatches(
+  return searchRowsInBatches(
     q,
     k,
     batch,

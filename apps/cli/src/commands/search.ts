@@ -1,12 +1,13 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { LibvqError, describeIndex, readIndexSync } from '@libvq/index-core';
+import { searchRowsInBatches } from '@libvq/index-core/util';
 import { writeResults } from '@libvq/dataset';
 import { withConfig } from '../config.js';
 import { type BACKEND_NAMES, backendNote, backendOption } from './build.js';
 import { interruptible } from '../interrupt.js';
 import { withProgress } from '../progress.js';
-import { VECTORS_FORMATS, intOption, ivfOf, readVectorsArg, searchInBatches, similarityOf } from '../vectors-arg.js';
+import { VECTORS_FORMATS, intOption, ivfOf, readVectorsArg, similarityOf } from '../vectors-arg.js';
 
 interface SearchFlags {
   index: string;
@@ -71,7 +72,7 @@ distances: inner products for ip indexes (higher is better), squared distances f
       }
       const t0 = performance.now();
       const r = await withProgress('searching', 'queries', (onProgress) =>
-        searchInBatches(q, k, flags.batch, (qb) => index.searchSync(qb, { k, nprobe, kFactor }), onProgress),
+        searchRowsInBatches(q, k, flags.batch, (qb) => index.searchSync(qb, { k, nprobe, kFactor }), onProgress),
       );
       const secs = (performance.now() - t0) / 1000;
       const qids = ids ?? BigInt64Array.from({ length: q.rows }, (_, i) => BigInt(i));

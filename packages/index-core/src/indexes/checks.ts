@@ -57,22 +57,46 @@ export function searchPadded(
  */
 export const SEARCH_BATCH_BYTES = 4 << 20;
 
+/** Results of a batched search: rows × k distances and labels, best first (a SearchResult's arrays). */
+export interface BatchedResult {
+  distances: Float32Array;
+  labels: Float64Array;
+}
+
 /**
- * Runs `run` over batches of the queries, each of at most SEARCH_BATCH_BYTES of `bytesPerQuery` (and at least one
- * query), and gathers the results; the rows are independent, so any batching gives the same bytes.
+ * Runs `search` over the queries `rows` at a time and gathers the q.rows × k results, calling onProgress after each
+ * batch (the CLI's progress bar) and once at the end (so no queries still report). The rows are independent, so any
+ * batching gives the same bytes.
  */
-export function searchInBatches(q: Matrix, k: number, bytesPerQuery: number, run: (batch: Matrix) => SearchResult): SearchResult {
-  const rows = Math.max(1, Math.floor(SEARCH_BATCH_BYTES / Math.max(1, bytesPerQuery)));
-  if (q.rows <= rows) return run(q);
+export function searchRowsInBatches(
+  q: Matrix,
+  k: number,
+  rows: number,
+  search: (batch: Matrix) => BatchedResult,
+  onProgress?: (done: number, total: number) => void,
+): BatchedResult {
   const distances = new Float32Array(q.rows * k);
   const labels = new Float64Array(q.rows * k);
   for (let r0 = 0; r0 < q.rows; r0 += rows) {
     const r1 = Math.min(q.rows, r0 + rows);
-    const r = run({ rows: r1 - r0, dim: q.dim, data: q.data.subarray(r0 * q.dim, r1 * q.dim) });
+    const r = search({ rows: r1 - r0, dim: q.dim, data: q.data.subarray(r0 * q.dim, r1 * q.dim) });
     distances.set(r.distances, r0 * k);
     labels.set(r.labels, r0 * k);
+    onProgress?.(r1, q.rows);
   }
-  return new SearchResult(distances, labels, k);
+  onProgress?.(q.rows, q.rows);
+  return { distances, labels };
+}
+
+/**
+ * An index's search over batches of at most SEARCH_BATCH_BYTES of `bytesPerQuery` (and at least one query);
+ * a call that fits in one batch runs as it is.
+ */
+export function searchInBatches(q: Matrix, k: number, bytesPerQuery: number, run: (batch: Matrix) => SearchResult): SearchResult {
+  const rows = Math.max(1, Math.floor(SEARCH_BATCH_BYTES / Math.max(1, bytesPerQuery)));
+  if (q.rows <= rows) return run(q);
+  const r = searchRowsInBatches(q, k, rows, run);
+  return new SearchResult(r.distances, r.labels, k);
 }
 
 /** Threads for one call: the call's option, else the index's setting; validated. */
