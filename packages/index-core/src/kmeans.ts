@@ -8,7 +8,6 @@ import { parallelAssign } from './parallel/ops.js';
 import { LARGE_GARBAGE_BYTES } from './parallel/collect.js';
 import { GarbageMeter } from './parallel/garbage-meter.js';
 import { checkThreads, collectThreadGarbage } from './parallel/pool.js';
-import { isShared, sharedCopy } from './parallel/shared.js';
 import { eachChunk, rowsOf } from './parallel/rows.js';
 import { registerJob } from './parallel/jobs.js';
 import type { AssignJob } from './parallel/protocol.js';
@@ -68,9 +67,9 @@ export function kmeans(x: Matrix, k: number, opts: KMeansOptions = {}): KMeansRe
     );
   }
   const rng = createRng(opts.seed ?? 1234);
-  // With threads, the training points go to shared memory once (unless the caller's already are): a sample is
-  // gathered there directly, not gathered and then copied (GloVe: 100 MB less at the peak); each iteration shares
-  // only the centroids.
+  // With threads, a sample is gathered into shared memory directly, not gathered and then copied (GloVe: 100 MB
+  // less at the peak), and each iteration shares only the centroids; unsampled points that are not shared go to the
+  // workers a round at a time (parallelAssign), not as a second copy of the whole set.
   const share = threads > 1 && niter > 0;
   let train = x;
   if (x.rows > k * maxPts) {
@@ -88,7 +87,6 @@ export function kmeans(x: Matrix, k: number, opts: KMeansOptions = {}): KMeansRe
     const perm = randomPermutation(n, rng);
     centroids = gatherRows(train, perm.subarray(0, k));
   }
-  if (share && !isShared(train.data)) train = { rows: train.rows, dim: d, data: sharedCopy(train.data) };
   const objective = new Float64Array(niter);
   const counts = new Float64Array(k);
   const sums = new Float64Array(k * d);
@@ -110,7 +108,7 @@ export function kmeans(x: Matrix, k: number, opts: KMeansOptions = {}): KMeansRe
     garbage?.check();
     opts.onProgress?.(it + 1, niter, 'kmeans');
   }
-  if (share || (train !== x && train.data.byteLength >= LARGE_GARBAGE_BYTES)) {
+  if (train !== x && (share || train.data.byteLength >= LARGE_GARBAGE_BYTES)) {
     // The sample is freed now, not at some later collection (parallel/collect.ts): a shared one is freed only when
     // every thread has collected its handle, and even an unshared one stayed resident through the training that
     // follows (IVF: GloVe, one thread, native, IVF1024,PQ50x4fs: the 105 MB sample beside PQ training and the first

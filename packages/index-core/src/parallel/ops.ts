@@ -97,22 +97,50 @@ export function parallelEncode(index: ThreadIndex, x: Matrix, codeSize: number, 
 }
 
 /**
- * k-means assignment over training points already in shared memory (kmeans copies them once per run):
- * the nearest centroid of each row and the distance the objective sums.
+ * Most training-point bytes one assignment round copies to shared memory, for points that are not there already:
+ * k-means over the whole of an unshared set (n ≤ k × maxPointsPerCentroid, so no sample: GloVe at nlist 4096) once
+ * copied all of it, a second copy of the base (136 MB) for the whole run.
+ */
+const ASSIGN_ROUND_BYTES = 4 << 20;
+
+/**
+ * k-means assignment: the nearest centroid of each row and the distance the objective sums. Points in shared
+ * memory (a sample kmeans gathered there) are read in place; others are copied in rounds of ASSIGN_ROUND_BYTES,
+ * one memcpy per iteration against a GEMM over them. Each row's result is the same in any round.
  */
 export function parallelAssign(
   x: Matrix, centroids: Matrix, metric: Metric, backend: { name: string }, threads: number,
 ): { labels: Int32Array; distances: Float32Array } {
   const c = sharedScratch('assign.centroids', Float32Array, centroids.data.length);
   c.set(centroids.data);
-  const labels = sharedScratch('assign.labels', Int32Array, x.rows);
-  const distances = sharedScratch('assign.distances', Float32Array, x.rows);
-  const job: AssignJob = {
-    op: 'assign', x: x.data, dim: x.dim, centroids: c, metric, backend: backend.name, ...rowRange(x.rows, threads, 256), labels, distances,
-  };
+  if (isShared(x.data)) {
+    const r = assignShared(x.data, x.rows, x.dim, c, metric, backend, threads);
+    return { labels: r.labels.slice(), distances: r.distances.slice() };
+  }
+  const labels = new Int32Array(x.rows);
+  const distances = new Float32Array(x.rows);
+  const step = Math.max(256, Math.floor(ASSIGN_ROUND_BYTES / (4 * Math.max(1, x.dim))));
+  for (let r0 = 0; r0 < x.rows; r0 += step) {
+    const r1 = Math.min(x.rows, r0 + step);
+    const xs = sharedScratch('assign.x', Float32Array, (r1 - r0) * x.dim);
+    xs.set(x.data.subarray(r0 * x.dim, r1 * x.dim));
+    const r = assignShared(xs, r1 - r0, x.dim, c, metric, backend, threads);
+    labels.set(r.labels, r0);
+    distances.set(r.distances, r0);
+  }
+  return { labels, distances };
+}
+
+/** One assignment job over rows already in shared memory; the results are views of shared scratch. */
+function assignShared(
+  x: Float32Array, rows: number, dim: number, c: Float32Array, metric: Metric, backend: { name: string }, threads: number,
+): { labels: Int32Array; distances: Float32Array } {
+  const labels = sharedScratch('assign.labels', Int32Array, rows);
+  const distances = sharedScratch('assign.distances', Float32Array, rows);
+  const job: AssignJob = { op: 'assign', x, dim, centroids: c, metric, backend: backend.name, ...rowRange(rows, threads, 256), labels, distances };
   // The assignment runner is k-means' own (registered in kmeans.ts, which calls this).
   runParallel(Array(threads).fill(job), () => runJob(job));
-  return { labels: labels.slice(), distances: distances.slice() };
+  return { labels, distances };
 }
 
 export interface ParallelPQTrain {
