@@ -10,6 +10,7 @@ import { GarbageMeter } from './parallel/garbage-meter.js';
 import { checkThreads, collectThreadGarbage } from './parallel/pool.js';
 import { eachChunk, rowsOf } from './parallel/rows.js';
 import { registerJob } from './parallel/jobs.js';
+import { SMALL_DIM_MAX } from './backend/js/wasm/small-assign.js';
 import type { AssignJob } from './parallel/protocol.js';
 import { createRng, randomPermutation, type Rng } from './random.js';
 
@@ -70,7 +71,10 @@ export function kmeans(x: Matrix, k: number, opts: KMeansOptions = {}): KMeansRe
   // With threads, a sample is gathered into shared memory directly, not gathered and then copied (GloVe: 100 MB
   // less at the peak), and each iteration shares only the centroids; unsampled points that are not shared go to the
   // workers a round at a time (parallelAssign), not as a second copy of the whole set.
-  const share = threads > 1 && niter > 0;
+  // A backend that runs threads of its own (native) assigns on them, in this call; others use worker threads. Small
+  // dimensions (PQ sub-spaces) go to assign's single-threaded small kernel, so those stay on the workers.
+  const ownThreads = threads > 1 && backend.assignOnThreads !== undefined && x.dim > SMALL_DIM_MAX;
+  const share = threads > 1 && niter > 0 && !ownThreads;
   let train = x;
   if (x.rows > k * maxPts) {
     const perm = randomPermutation(x.rows, rng);
@@ -96,9 +100,12 @@ export function kmeans(x: Matrix, k: number, opts: KMeansOptions = {}): KMeansRe
   const garbage = n * 8 * niter >= KMEANS_GARBAGE_BYTES ? new GarbageMeter(KMEANS_GARBAGE_BYTES) : undefined;
   for (let it = 0; it < niter; it++) {
     throwIfAborted(opts.signal, 'kmeans');
-    const { labels, distances } = threads > 1
-      ? parallelAssign(train, centroids, metric, backend, threads)
-      : backend.assign(train, centroids, metric); // distances: what the objective sums (ip: the similarity)
+    // distances: what the objective sums (ip: the similarity)
+    const { labels, distances } = ownThreads
+      ? backend.assignOnThreads!(train, centroids, metric, threads)
+      : threads > 1
+        ? parallelAssign(train, centroids, metric, backend, threads)
+        : backend.assign(train, centroids, metric);
     let obj = 0;
     for (let i = 0; i < n; i++) obj += distances[i];
     objective[it] = obj;

@@ -42,7 +42,10 @@ describe('training buffers are freed when training ends', () => {
     expect(grew).toBeLessThan(sampleBytes / 4);
   });
 
-  it('k-means at 2 threads over all of an unshared set (no sample) copies it in rounds, not whole, and matches 1 thread', () => {
+  it.each([
+    ['js', 'copies it to the workers in rounds, not whole'],
+    ['native', 'assigns on onnxruntime\'s own threads, with no copy'],
+  ])('k-means at 2 threads, %s backend, over all of an unshared set (no sample) %s, and matches 1 thread', (backend) => {
     // 200,000 × 32 (25.6 MB) with room for 20,000 points per centroid: no sample, so the workers read the caller's
     // points; before, kmeans copied all of them to shared memory for the run. The oracle for the result: 1 thread.
     const { sampleBytes, most, same } = runChild(`
@@ -51,8 +54,8 @@ describe('training buffers are freed when training ends', () => {
       const sampleBytes = n * d * 4;
       const before = held();
       let most = 0;
-      const two = kmeans(x, k, { niter: 3, threads: 2, seed: 1, maxPointsPerCentroid: 20000, onProgress: () => { most = Math.max(most, held() - before); } });
-      const one = kmeans(x, k, { niter: 3, threads: 1, seed: 1, maxPointsPerCentroid: 20000 });
+      const two = kmeans(x, k, { niter: 3, threads: 2, seed: 1, maxPointsPerCentroid: 20000, backend: '${backend}', onProgress: () => { most = Math.max(most, held() - before); } });
+      const one = kmeans(x, k, { niter: 3, threads: 1, seed: 1, maxPointsPerCentroid: 20000, backend: '${backend}' });
       globalThis.extra = { most, same: Buffer.from(two.centroids.data.buffer).equals(Buffer.from(one.centroids.data.buffer)) };`);
     expect(sampleBytes).toBe(25_600_000);
     expect(same).toBe(true);

@@ -172,6 +172,31 @@ function sharedInputsCase(be: Backend, metric: Metric, relTol: number): Conforma
   };
 }
 
+/**
+ * A backend with threads of its own (Backend.assignOnThreads) must give assign's bytes at any thread count: k-means
+ * results may not depend on threads. 1030 × 600 centroids spans several tiles; 2 and 3 threads split them unevenly.
+ */
+function assignOnThreadsCase(be: Backend, metric: Metric, relTol: number): ConformanceCase {
+  return {
+    name: `assignOnThreads (${metric}) at 2 and 3 threads gives assign's bytes`,
+    run() {
+      const xs = randomData(70, 1030, 3);
+      const c = randomData(600, 1030, 4);
+      const one = be.assign(xs, c, metric);
+      const ref = refKnn(xs, c, 1, metric);
+      for (const threads of [2, 3]) {
+        const many = be.assignOnThreads!(xs, c, metric, threads);
+        for (let i = 0; i < xs.rows; i++) {
+          const at = `assignOnThreads (${metric}, ${threads} threads) [vector ${i}]`;
+          expectSame(`${at} centroid`, many.labels[i], one.labels[i]);
+          expectSame(`${at} distance (bits of assign's)`, many.distances[i], one.distances[i]);
+          expectClose(`${at} distance`, many.distances[i], ref.scores[i], Math.abs(ref.scores[i]), relTol);
+        }
+      }
+    },
+  };
+}
+
 /** The dense kernels' cases, in the order the suite runs them. */
 export function denseCases(be: Backend, relTol: number): ConformanceCase[] {
   return [
@@ -181,5 +206,6 @@ export function denseCases(be: Backend, relTol: number): ConformanceCase[] {
     ...METRICS.map((m) => knn1Case(be, m, relTol)),
     ...ASSIGN_SHAPES.flatMap((s) => METRICS.map((m) => assignCase(be, s, m, relTol))),
     ...METRICS.map((m) => sharedInputsCase(be, m, relTol)),
+    ...(be.assignOnThreads ? METRICS.map((m) => assignOnThreadsCase(be, m, relTol)) : []),
   ];
 }

@@ -15,6 +15,14 @@ function native(): { scores: OrtSession; best: OrtSession; topk: OrtSession } {
   sessions ??= { scores: new OrtSession(scoresModel()), best: new OrtSession(bestModel()), topk: new OrtSession(topkModel()) };
   return sessions;
 }
+/** The best graph on an onnxruntime pool of `threads` threads (made on first use, one per count). */
+const pooledBest = new Map<number, OrtSession>();
+function bestSession(threads: number): OrtSession {
+  if (threads <= 1) return native().best;
+  let s = pooledBest.get(threads);
+  if (s === undefined) pooledBest.set(threads, (s = new OrtSession(bestModel(), threads)));
+  return s;
+}
 
 /** Loads onnxruntime and compiles the graphs now, so a missing or broken install fails when the backend is made. */
 export function openNativeSessions(): void {
@@ -89,11 +97,12 @@ export function nativeBestColumns(
   dim: number,
   l2: boolean,
   tileCells = DEFAULT_TILE_CELLS,
+  threads = 1,
 ): { best: Float32Array; arg: Int32Array } {
   const best = new Float32Array(xRows).fill(l2 ? Infinity : -Infinity);
   const arg = new Int32Array(xRows).fill(-1);
   if (xRows === 0 || yRows === 0) return { best, arg };
-  const { best: session } = native();
+  const session = bestSession(threads);
   const bias = new Float32Array(yRows);
   if (l2) {
     const yn = rowNormsSq(y, yRows, dim);

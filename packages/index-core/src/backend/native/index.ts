@@ -33,5 +33,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): Backend {
     // k = 1 on the best graph (one column per row); more on the TopK graph, which selects where it multiplies.
     knn: (x, y, k, metric) => (k === 1 ? knnOver(tiles, best, x, y, k, metric) : nativeKnn(x, y, k, metric === 'l2', cells)),
     assign: (x, c, metric) => assignOver(best, x, c, metric),
+    assignOnThreads: (x, c, metric, threads) =>
+      assignOver((x2, xRows, y, yRows, dim, l2) => nativeBestColumns(x2, xRows, y, yRows, dim, l2, cells, threads), x, c, metric),
   };
 }

@@ -68,21 +68,27 @@ export interface TensorSpec {
   dims: readonly number[];
 }
 
-/** One loaded ONNX graph, run synchronously on onnxruntime's CPU kernels (MLAS), single-threaded. */
+/**
+ * One loaded ONNX graph, run synchronously on onnxruntime's CPU kernels (MLAS): single-threaded by default (the
+ * thread layer runs one session per worker); `threads` > 1 gives onnxruntime's own pool of that many threads,
+ * which k-means uses instead of worker threads (backend/native/index.ts assignOnThreads). MLAS splits a GEMM's
+ * output rows and columns between its threads, never an inner product, so the results are the same bytes for any
+ * count (the conformance suite checks it).
+ */
 export class OrtSession {
   private readonly session: NativeSession;
   private readonly rt: Runtime;
 
-  constructor(model: Uint8Array) {
+  constructor(model: Uint8Array, threads = 1) {
     this.rt = loadRuntime();
     this.session = new this.rt.Session();
-    // One intra-op thread: the thread layer runs one session per worker, and results must not depend on a
-    // thread count (MLAS splits rows, not the inner products, but one thread keeps that out of question).
     this.session.loadModel(model.buffer, model.byteOffset, model.byteLength, {
-      intraOpNumThreads: 1,
+      intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      // Idle pool threads sleep rather than spin: between k-means iterations the caller's own work runs.
+      ...(threads > 1 ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
     });
   }
 
