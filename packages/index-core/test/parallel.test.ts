@@ -12,7 +12,7 @@ import {
 import { threadPoolSize } from '../src/util.js';
 import { runParallel } from '../src/parallel/pool.js';
 import { runModuleShares } from '../src/parallel/module-call.js';
-import { encodeRoundRows } from '../src/parallel/ops.js';
+import { sharedRoundRows } from '../src/parallel/ops.js';
 import { structuredData } from './helpers/data.js';
 
 afterAll(() => closeThreadPool());
@@ -75,7 +75,7 @@ describe('encoding in rounds', () => {
   it('an add of more rows than one encode round (three rounds) stores the bytes of one thread, sync and async', async () => {
     const d = 512;
     const xt = structuredData(1200, d, 11);
-    const xb = structuredData(2 * encodeRoundRows(d) + 77, d, 12);
+    const xb = structuredData(2 * sharedRoundRows(d) + 77, d, 12);
     const trained = (threads: number) => {
       const idx = indexFactory(d, 'IVF8,PQ16x4', 'l2');
       idx.threads = threads;

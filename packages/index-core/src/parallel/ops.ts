@@ -53,15 +53,16 @@ export function encodeJob(index: ThreadIndex, x: Matrix, codeSize: number, threa
 }
 
 /**
- * Most input bytes one encode round copies to shared memory: a batch is encoded in rounds of rows, so the shared
- * copy of its vectors stays this small whatever the batch (a whole 65,536-row add batch of GloVe was a 26 MB
- * buffer kept for the life of the process, at two threads' peak resident set); a round costs one message per thread.
+ * Most input bytes one round copies to shared memory when the workers need rows the caller holds in ordinary
+ * memory (an encode batch, k-means points that were not sampled): the work goes in rounds of rows, so the shared copy
+ * stays this small whatever the input. A whole 65,536-row add batch of GloVe was a 26 MB buffer kept for the life of
+ * the process, and k-means over GloVe at nlist 4096 copied the whole 136 MB base; a round costs one message per thread.
  */
-const ENCODE_ROUND_BYTES = 4 << 20;
+const SHARED_ROUND_BYTES = 4 << 20;
 
-/** Rows of one encode round for vectors of `dim` floats (at least 256: one chunk of rows per thread). */
-export function encodeRoundRows(dim: number): number {
-  return Math.max(256, Math.floor(ENCODE_ROUND_BYTES / (4 * Math.max(1, dim))));
+/** Rows of one round for vectors of `dim` floats (at least 256: one chunk of rows per thread). */
+export function sharedRoundRows(dim: number): number {
+  return Math.max(256, Math.floor(SHARED_ROUND_BYTES / (4 * Math.max(1, dim))));
 }
 
 /**
@@ -71,7 +72,7 @@ export function encodeRoundRows(dim: number): number {
 export function encodeRounds(x: Matrix, codeSize: number) {
   const lists = new Int32Array(x.rows);
   const codes = new Uint8Array(x.rows * codeSize);
-  const step = encodeRoundRows(x.dim);
+  const step = sharedRoundRows(x.dim);
   const rounds: { r0: number; part: Matrix }[] = [];
   for (let r0 = 0; r0 < x.rows; r0 += step) rounds.push({ r0, part: sliceRows(x, r0, Math.min(x.rows, r0 + step)) });
   const keep = (job: EncodeJob, r0: number): void => {
@@ -97,16 +98,9 @@ export function parallelEncode(index: ThreadIndex, x: Matrix, codeSize: number, 
 }
 
 /**
- * Most training-point bytes one assignment round copies to shared memory, for points that are not there already:
- * k-means over the whole of an unshared set (n ≤ k × maxPointsPerCentroid, so no sample: GloVe at nlist 4096) once
- * copied all of it, a second copy of the base (136 MB) for the whole run.
- */
-const ASSIGN_ROUND_BYTES = 4 << 20;
-
-/**
  * k-means assignment: the nearest centroid of each row and the distance the objective sums. Points in shared
- * memory (a sample kmeans gathered there) are read in place; others are copied in rounds of ASSIGN_ROUND_BYTES,
- * one memcpy per iteration against a GEMM over them. Each row's result is the same in any round.
+ * memory (a sample kmeans gathered there) are read in place; others are copied in rounds (sharedRoundRows), one
+ * memcpy per iteration against a GEMM over them. Each row's result is the same in any round.
  */
 export function parallelAssign(
   x: Matrix, centroids: Matrix, metric: Metric, backend: { name: string }, threads: number,
@@ -119,7 +113,7 @@ export function parallelAssign(
   }
   const labels = new Int32Array(x.rows);
   const distances = new Float32Array(x.rows);
-  const step = Math.max(256, Math.floor(ASSIGN_ROUND_BYTES / (4 * Math.max(1, x.dim))));
+  const step = sharedRoundRows(x.dim);
   for (let r0 = 0; r0 < x.rows; r0 += step) {
     const r1 = Math.min(x.rows, r0 + step);
     const xs = sharedScratch('assign.x', Float32Array, (r1 - r0) * x.dim);

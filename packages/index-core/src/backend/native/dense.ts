@@ -85,6 +85,19 @@ export function forEachNativeScoreTile(
 }
 
 /**
+ * The per-column bias the best and TopK graphs add to <x, y>: 0 for ip; −‖y‖²/2 for l2, so the largest biased score
+ * is the nearest column (‖x − y‖² = ‖x‖² − 2·(<x, y> − ‖y‖²/2)).
+ */
+function columnBias(y: Float32Array, rows: number, dim: number, l2: boolean): Float32Array {
+  const bias = new Float32Array(rows);
+  if (l2) {
+    const yn = rowNormsSq(y, rows, dim);
+    for (let j = 0; j < rows; j++) bias[j] = -0.5 * yn[j];
+  }
+  return bias;
+}
+
+/**
  * bestColumns' contract (js/dot-tile.ts) on one fused graph (GEMM + bias, arg-max, max): ip → the largest
  * <x, y>; l2 → the smallest ‖x − y‖² as ‖x‖² − 2·max(<x, y> − ‖y‖²/2), clamped at 0 against rounding. Ties go to
  * the lower column (ArgMax takes the first maximum). No column: −1 and ∓Infinity.
@@ -103,11 +116,7 @@ export function nativeBestColumns(
   const arg = new Int32Array(xRows).fill(-1);
   if (xRows === 0 || yRows === 0) return { best, arg };
   const session = bestSession(threads);
-  const bias = new Float32Array(yRows);
-  if (l2) {
-    const yn = rowNormsSq(y, yRows, dim);
-    for (let j = 0; j < yRows; j++) bias[j] = -0.5 * yn[j];
-  }
+  const bias = columnBias(y, yRows, dim, l2);
   const BX = Math.max(1, Math.min(xRows, Math.floor(tileCells / yRows)));
   const idx = new BigInt64Array(BX);
   // Exactly yRows rows: a Matrix's array may be longer than rows × dim (an IndexFlat's grows ahead of its rows).
@@ -158,11 +167,7 @@ export function nativeKnn(x: Matrix, y: Matrix, k: number, l2: boolean, tileCell
       const j1 = Math.min(m, j0 + BY);
       const w = j1 - j0;
       const kb = Math.min(k, w);
-      const bias = new Float32Array(w);
-      if (l2) {
-        const yn = rowNormsSq(y.data.subarray(j0 * dim, j1 * dim), w, dim);
-        for (let j = 0; j < w; j++) bias[j] = -0.5 * yn[j];
-      }
+      const bias = columnBias(y.data.subarray(j0 * dim, j1 * dim), w, dim, l2);
       const yt = f32(y.data.subarray(j0 * dim, j1 * dim), [w, dim], 1);
       const bt = { type: 'float32' as const, data: bias, dims: [w] };
       const kt = { type: 'int64' as const, data: BigInt64Array.of(BigInt(kb)), dims: [1] };
