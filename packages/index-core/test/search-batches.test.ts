@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IndexIVFPQ, IndexPQ, indexFactory, type Index, type Matrix } from '../src/index.js';
 import { SEARCH_BATCH_BYTES } from '../src/indexes/checks.js';
 import { sliceRows } from '../src/util.js';
+import { refKnn } from '../src/testing/reference.js';
 import { structuredData } from './helpers/data.js';
 
 /**
@@ -52,6 +53,24 @@ describe('search in batches', () => {
     expect(Math.max(...rows)).toBe(perBatch);
     expect(rows.reduce((a, b) => a + b, 0)).toBe(1300);
     expectSameAsAlone(index, 10, 4);
+  });
+
+  it('IVF16,Flat probing every list, 40,000 queries (two batches): the float64 brute-force top 5', () => {
+    const small = sliceRows(base, 0, 800); // a small base: the test is about batches of queries
+    const index = indexFactory(d, 'IVF16,Flat', 'l2');
+    index.trainSync(small, { seed: 5 });
+    index.addSync(small);
+    // 16 probes × 8 bytes a query: batches of 32,768 queries, so 40,000 (the 1,300 queries repeated) take two.
+    const n = 40_000;
+    expect(Math.floor(SEARCH_BATCH_BYTES / (16 * 8))).toBeLessThan(n);
+    const many = { rows: n, dim: d, data: new Float32Array(n * d) };
+    for (let i = 0; i < n; i++) many.data.set(queries.data.subarray((i % queries.rows) * d, ((i % queries.rows) + 1) * d), i * d);
+    const r = index.searchSync(many, { k: 5, nprobe: 16 });
+    const ref = refKnn(queries, small, 5, 'l2');
+    for (let i = 0; i < n; i += 97) {
+      const q = i % queries.rows;
+      for (let j = 0; j < 5; j++) expect(r.labels[i * 5 + j]).toBe(ref.labels[q * 5 + j]);
+    }
   });
 
   it('IVF16,Flat and IVF16,PQ8x4fs: a batched search equals one query at a time', () => {
