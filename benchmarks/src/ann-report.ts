@@ -73,6 +73,57 @@ function searchTable(r: AnnReport): string {
   return markdownTable(['index', 'nprobe', 'system', 'R@1', '10-R@100', 'q/s', 'q/s ÷ faiss'], rows);
 }
 
+/** Code bytes per vector of an IVF-PQ / PQ factory (`PQ<M>` is 8-bit, `PQ<M>x<nbits>[fs|fsr]`); undefined for others. */
+export function codeBytes(factory: string): number | undefined {
+  const m = /(?:^|,)PQ(\d+)(?:x(\d+)(?:fsr?)?)?$/.exec(factory);
+  return m ? Math.ceil((Number(m[1]) * Number(m[2] ?? 8)) / 8) : undefined;
+}
+
+const isFastScan = (factory: string) => /x4fsr?$/.test(factory);
+
+export interface EqualRecallRow {
+  /** faiss's 8-bit point. */
+  factory: string;
+  nprobe: number;
+  recall: number;
+  qps: number;
+  /** Our fastest fast-scan point with at least that recall (absent: none reaches it). */
+  ours?: { factory: string; label: string; nprobe: number; recall: number; qps: number };
+}
+
+/**
+ * Issue 17's comparison: for each of faiss's 8-bit IVF-PQ points, our fastest fast-scan point (any factory of
+ * ≤ maxBytes code bytes, any backend, any nprobe of the run) whose 10-R@100 is equal or better.
+ */
+export function equalRecallRows(r: AnnReport, maxBytes = 25): EqualRecallRow[] {
+  const ours = r.results.flatMap(({ factory, systems }) =>
+    isFastScan(factory) && (codeBytes(factory) ?? Infinity) <= maxBytes
+      ? systems.filter((x) => x.system === 'libvq-ts').flatMap((x) => x.runs.map((run) => ({ factory, label: x.label, nprobe: run.nprobe, recall: run.r10at100, qps: run.qps })))
+      : [],
+  );
+  const rows: EqualRecallRow[] = [];
+  for (const { factory, systems } of r.results) {
+    if (isFastScan(factory) || codeBytes(factory) === undefined || /x(?!8)\d+$/.test(factory)) continue;
+    const faiss = systems.find((x) => x.system === 'faiss');
+    for (const run of faiss?.runs ?? []) {
+      let best: EqualRecallRow['ours'];
+      for (const o of ours) if (o.recall >= run.r10at100 && (best === undefined || o.qps > best.qps)) best = o;
+      rows.push({ factory, nprobe: run.nprobe, recall: run.r10at100, qps: run.qps, ...(best ? { ours: best } : {}) });
+    }
+  }
+  return rows;
+}
+
+function equalRecallTable(rows: EqualRecallRow[]): string {
+  return markdownTable(
+    ['faiss 8-bit', 'nprobe', '10-R@100', 'q/s', 'libvq-ts fast-scan (fastest at equal or better recall)', 'nprobe', '10-R@100', 'q/s', 'q/s ÷ faiss'],
+    rows.map((x) => [
+      x.factory, x.nprobe, x.recall, Math.round(x.qps),
+      ...(x.ours ? [`${x.ours.factory}, ${x.ours.label}`, x.ours.nprobe, x.ours.recall, Math.round(x.ours.qps), (x.ours.qps / x.qps).toFixed(2)] : ['none reaches this recall', '-', '-', '-', '-']),
+    ]),
+  );
+}
+
 function buildTable(r: AnnReport): string {
   const rows: (string | number)[][] = [];
   for (const { factory, systems } of r.results) {
@@ -133,6 +184,20 @@ function notes(r: AnnReport): string {
   return lines.join('\n');
 }
 
+/** The equal-recall section, when the run has both faiss 8-bit IVF-PQ points and our fast-scan points. */
+function equalRecall(r: AnnReport): string[] {
+  const rows = equalRecallRows(r);
+  if (!rows.some((x) => x.ours)) return [];
+  return [
+    '## Fast-scan against faiss\'s 8-bit IVF-PQ at equal or better recall',
+    '',
+    'For each faiss 8-bit point, the fastest libvq-ts fast-scan point of this run (any fast-scan factory of ≤ 25 code bytes, any backend and nprobe) whose 10-R@100 is at least faiss\'s.',
+    '',
+    equalRecallTable(rows),
+    '',
+  ];
+}
+
 export function annMarkdown(r: AnnReport, plotFile: string): string {
   const q = r.options.quick ? ' (quick)' : '';
   return [
@@ -144,6 +209,7 @@ export function annMarkdown(r: AnnReport, plotFile: string): string {
     '',
     searchTable(r),
     '',
+    ...equalRecall(r),
     '## Build (times in seconds; ratios to faiss in parentheses)',
     '',
     buildTable(r),
