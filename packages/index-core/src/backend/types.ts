@@ -32,10 +32,10 @@ export interface PackedLists {
   readonly sizes: Int32Array;
   readonly blocks: readonly Uint8Array[];
   /**
-   * Optional: the blocks are views of this WebAssembly memory, whose bytes [0, reserved) are left free for a
-   * kernel's scratch, so a WebAssembly kernel can scan them where they are instead of copying them in.
+   * Optional: every list's blocks are views of this shared WebAssembly memory (fastscan/arena.ts), so a
+   * WebAssembly kernel instantiated over it scans them where they lie instead of copying them in.
    */
-  readonly arena?: { readonly memory: WebAssembly.Memory; readonly reserved: number };
+  readonly arena?: { readonly memory: WebAssembly.Memory };
 }
 
 /** Which lists each query's fast-scan probes, with the quantized (uint16) score each list adds. */

@@ -16,8 +16,8 @@ export interface FastScanSource {
   readonly backend: Backend;
   /** The codes in faiss's block layout, per list (a flat index is one list). */
   readonly packed: PackedLists;
-  /** The same codes one byte per sub-quantizer, per list (re-ranking reads them). */
-  readonly codes: readonly Uint8Array[];
+  /** Entry `offset` of list `list` one byte per sub-quantizer, into out[0 .. M) (re-ranking reads them). */
+  readCode(list: number, offset: number, out: Uint8Array): void;
   /** Probed lists and their float coarse terms (null: a flat index, list 0 for every query). */
   readonly probes: Probes | null;
   /** Whether a probed list's coarse term (probes.bias) adds to its codes' scores (IVF with residuals). */
@@ -48,6 +48,7 @@ export function fastScanSearch(src: FastScanSource, nq: number, k: number, kFact
   const batch = Math.max(1, Math.floor(TABLE_BUDGET / (T * M * KSUB)));
   const probeOf = new Int32Array(src.packed.sizes.length).fill(-1);
   const heap = new TopK(k, metric);
+  const code = new Uint8Array(M);
   for (let q0 = 0; q0 < nq; q0 += batch) {
     const q1 = Math.min(nq, q0 + batch);
     const nb = q1 - q0;
@@ -83,10 +84,9 @@ export function fastScanSearch(src: FastScanSource, nq: number, k: number, kFact
         if (l < 0) break;
         const p = probeOf[l];
         const t = (perProbe ? i * nprobe + p : i) * M * KSUB;
-        const code = src.codes[l];
-        const c0 = r.offsets[i * kc + j] * M;
+        src.readCode(l, r.offsets[i * kc + j], code);
         let s = bias ? bias[i * nprobe + p] : 0;
-        for (let m = 0; m < M; m++) s = f(s + tables[t + m * KSUB + code[c0 + m]]);
+        for (let m = 0; m < M; m++) s = f(s + tables[t + m * KSUB + code[m]]);
         heap.push(s, src.label(l, r.offsets[i * kc + j]));
       }
       for (let p = 0; p < nprobe; p++) if (lists[i * nprobe + p] >= 0) probeOf[lists[i * nprobe + p]] = -1;

@@ -21,30 +21,36 @@ export function packedBlockBytes(n: number, M: number): number {
   return Math.ceil(n / BLOCK) * 16 * evenM(M);
 }
 
+/**
+ * ORs entry i's M one-byte codes (codes[src ..], values < 16) into its place in the block layout `out`, whose nibbles
+ * for entry i must be zero (a fresh or grown list: entries past a list's end are code 0, as faiss pads them).
+ */
+export function packEntry(out: Uint8Array, i: number, codes: Uint8Array, src: number, M: number): void {
+  const base = (i >> 5) * 16 * evenM(M);
+  const j = i & 31;
+  const pos = base + POS[j & 15];
+  const shift = j < 16 ? 0 : 4;
+  for (let m = 0; m < M; m++) out[pos + (m >> 1) * 32 + (m & 1) * 16] |= (codes[src + m] & 15) << shift;
+}
+
+/** Entry i's M one-byte codes read from the block layout into out[at ..]. */
+export function unpackEntry(blocks: Uint8Array, i: number, M: number, out: Uint8Array, at: number): void {
+  const base = (i >> 5) * 16 * evenM(M);
+  const j = i & 31;
+  const pos = base + POS[j & 15];
+  const shift = j < 16 ? 0 : 4;
+  for (let m = 0; m < M; m++) out[at + m] = (blocks[pos + (m >> 1) * 32 + (m & 1) * 16] >> shift) & 15;
+}
+
 /** n × M one-byte codes (values < 16) → faiss's block layout. */
 export function packBlocks(codes: Uint8Array, n: number, M: number, out = new Uint8Array(packedBlockBytes(n, M))): Uint8Array {
-  const blockBytes = 16 * evenM(M);
-  for (let i = 0; i < n; i++) {
-    const base = (i >> 5) * blockBytes;
-    const j = i & 31;
-    const pos = POS[j & 15];
-    const shift = j < 16 ? 0 : 4;
-    const src = i * M;
-    for (let m = 0; m < M; m++) out[base + (m >> 1) * 32 + (m & 1) * 16 + pos] |= (codes[src + m] & 15) << shift;
-  }
+  for (let i = 0; i < n; i++) packEntry(out, i, codes, i * M, M);
   return out;
 }
 
 /** The inverse of packBlocks: the n × M one-byte codes of the first n vectors. */
 export function unpackBlocks(blocks: Uint8Array, n: number, M: number): Uint8Array {
-  const blockBytes = 16 * evenM(M);
   const out = new Uint8Array(n * M);
-  for (let i = 0; i < n; i++) {
-    const base = (i >> 5) * blockBytes;
-    const j = i & 31;
-    const pos = POS[j & 15];
-    const shift = j < 16 ? 0 : 4;
-    for (let m = 0; m < M; m++) out[i * M + m] = (blocks[base + (m >> 1) * 32 + (m & 1) * 16 + pos] >> shift) & 15;
-  }
+  for (let i = 0; i < n; i++) unpackEntry(blocks, i, M, out, i * M);
   return out;
 }

@@ -1,13 +1,15 @@
 import type { Backend, PackedLists, Probes } from '../backend/types.js';
+import { packedInvertedLists } from '../fastscan/arena.js';
 import { fastScanSearch } from '../fastscan/fast-scan-search.js';
-import { FastScanPacking } from '../fastscan/fast-scan-packing.js';
 import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { registerReplica } from '../parallel/replica.js';
+import { packed4Layout } from './code-layout.js';
 import { IndexFlat } from './index-flat.js';
 import { IndexIVF } from './index-ivf.js';
 import { IndexIVFPQ } from './index-ivf-pq.js';
+import { InvertedLists } from './inverted-lists.js';
 import type { SearchParams } from './index.js';
 
 /**
@@ -15,20 +17,20 @@ import type { SearchParams } from './index.js';
  * encodes the vectors themselves (by_residual false: one table per query, no per-list term — faiss's default
  * "because it's much faster") and `IVF<n>,PQ<M>x4fsr` their residuals to the list centroid (more accurate; l2
  * then needs one table per probed list). Training, encoding, add, remove and files are otherwise
- * IndexIVFPQ's with nbits = 4; search quantizes the query's tables
- * to uint8 and scores 32 codes per SIMD step from faiss's block layout (fastscan/), which each list keeps
- * beside its one-byte codes (built at the first search after a change). `kFactor` > 1 re-scores
- * k·kFactor candidates with the float tables (SearchParams.kFactor).
+ * IndexIVFPQ's with nbits = 4; the lists keep their codes only in faiss's block layout (half a byte per
+ * sub-quantizer, code-layout.ts packed4), placed in one shared WebAssembly arena at the first search after a change
+ * (fastscan/arena.ts) that the kernel of every thread scans in place. Search quantizes the query's tables to uint8 and
+ * scores 32 codes per SIMD step. `kFactor` > 1 re-scores k·kFactor candidates with the float tables
+ * (SearchParams.kFactor).
  */
 export class IndexIVFPQFastScan extends IndexIVFPQ {
   /** Default re-ranking factor for search (1: report the quantized scores, as faiss does). */
   kFactor = 1;
-  private readonly packing: FastScanPacking;
   private readonly residual: boolean;
 
   constructor(d: number, nlist: number, M: number, metric: Metric = 'ip', backend?: string | Backend, quantizer?: IndexFlat, byResidual = false) {
     super(d, nlist, M, 4, metric, backend, quantizer);
-    this.packing = new FastScanPacking(M);
+    this.invlists = new InvertedLists(nlist, M, packed4Layout(M));
     this.residual = byResidual;
   }
 
@@ -36,10 +38,9 @@ export class IndexIVFPQFastScan extends IndexIVFPQ {
     return this.residual;
   }
 
-  /** The lists' codes in faiss's block layout (fastscan/pack-blocks.ts), current with the lists. */
+  /** The lists' codes in faiss's block layout (fastscan/pack-blocks.ts), in their arena. */
   packedLists(): PackedLists {
-    const inv = this.invlists;
-    return this.packing.of(inv.version, inv.sizes, inv.codes);
+    return packedInvertedLists(this.invlists);
   }
 
   protected override scan(q: Matrix, probes: Probes, k: number, params?: SearchParams) {
@@ -57,7 +58,7 @@ export class IndexIVFPQFastScan extends IndexIVFPQ {
         metric: this.metric,
         backend: this.backend,
         packed: this.packedLists(),
-        codes: inv.codes,
+        readCode: (l, o, out) => inv.readEntry(l, o, out),
         probes,
         // ip with residuals: <q, c> + Σ <q_m, cw>, the coarse term as the list's bias; without residuals no bias.
         coarseBias: this.byResidual,
@@ -86,6 +87,12 @@ export class IndexIVFPQFastScan extends IndexIVFPQ {
     );
   }
 
+  /** Threads read the lists where they lie: placed in their arena first, the snapshot shares it instead of a copy. */
+  override share(withData: boolean): IndexSnapshot {
+    if (withData) this.packedLists();
+    return super.share(withData);
+  }
+
   protected override sharedModel() {
     return { ...super.sharedModel(), kind: this.byResidual ? 'ivf-pq-fsr' : 'ivf-pq-fs' };
   }
@@ -103,10 +110,6 @@ export class IndexIVFPQFastScan extends IndexIVFPQ {
     c.pq.isTrained = this.pq.isTrained;
     c.kFactor = this.kFactor;
     return c;
-  }
-
-  override memoryBytes(): number {
-    return super.memoryBytes() + this.packing.memoryBytes();
   }
 }
 

@@ -203,7 +203,7 @@ export abstract class IndexIVF extends IndexBase {
       const size = inv.sizes[l];
       ids.set(inv.ids[l].subarray(0, size), at);
       lists.fill(l, at, at + size);
-      if (opts.codes !== false) codes.set(inv.codes[l].subarray(0, size * cs), at * cs);
+      if (opts.codes !== false) codes.set(inv.readCodes(l), at * cs);
       at += size;
     }
     return { rows: n, ids, lists, codes };
@@ -234,7 +234,14 @@ export abstract class IndexIVF extends IndexBase {
   /** The snapshot worker threads rebuild this index from (parallel/snapshot.ts caches it). */
   share(withData: boolean): IndexSnapshot {
     const model = { ...this.sharedModel(), version: this.modelVersion, d: this.d, metric: this.metric, backend: this.backend, nlist: this.nlist, coarse: this.quantizer.vectors.data };
-    const data = { from: this.invlists, version: this.invlists.version, copy: () => this.invlists.sharedCopy() };
+    const data = {
+      from: this.invlists,
+      version: this.invlists.version,
+      copy: () => {
+        const c = this.invlists.sharedCopy();
+        return { codes: c.codes, ids: c.ids, offsets: c.offsets, ...(c.memory ? { codesMemory: c.memory } : {}) };
+      },
+    };
     return snapshotOf(this, model, withData ? data : undefined);
   }
 
@@ -250,7 +257,7 @@ export abstract class IndexIVF extends IndexBase {
 
   /** Points a replica's lists at the snapshot's shared codes and ids. */
   protected adoptSharedLists(s: IndexSnapshot): this {
-    if (s.offsets) this.invlists.adoptShared(s.offsets, s.codes!, s.ids!);
+    if (s.offsets) this.invlists.adoptShared(s.offsets, s.codes!, s.ids!, s.codesMemory);
     return this;
   }
 
@@ -287,8 +294,9 @@ export abstract class IndexIVF extends IndexBase {
     const i = idToNumber(id, 'IndexIVF.reconstruct');
     const at = this.invlists.locate(i);
     if (at === null) throw new LibvqError('INVALID_ARGUMENT', `IndexIVF.reconstruct: id ${i} is not in the index`);
-    const cs = this.invlists.codeSize;
-    return this.decodeEntry(at.list, this.invlists.codes[at.list].subarray(at.offset * cs, (at.offset + 1) * cs));
+    const code = new Uint8Array(this.invlists.codeSize);
+    this.invlists.readEntry(at.list, at.offset, code);
+    return this.decodeEntry(at.list, code);
   }
 
   remove(ids: Ids): number {

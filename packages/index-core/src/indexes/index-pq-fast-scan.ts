@@ -52,7 +52,7 @@ export class IndexPQFastScan extends IndexPQ {
       metric: this.metric,
       backend: this.backend,
       packed: this.packedLists(),
-      codes: [this.codes],
+      readCode: (_l: number, o: number, out: Uint8Array) => out.set(this.codes.subarray(o * M, (o + 1) * M)),
       probes: null,
       coarseBias: false,
       perProbe: false,

@@ -60,7 +60,7 @@ function digestAny(h: Hash, index: Index): void {
     for (let l = 0; l < il.nlist; l++) {
       const n = il.sizes[l];
       if (n === 0) continue;
-      h.update(il.codes[l].subarray(0, n * il.codeSize));
+      h.update(il.readCodes(l));
       h.update(bytesOf(il.ids[l].subarray(0, n)));
     }
   } else {

@@ -10,7 +10,7 @@ import { IndexIVFPQ } from '../indexes/index-ivf-pq.js';
 import { IndexPQ } from '../indexes/index-pq.js';
 import { IndexPQFastScan } from '../indexes/index-pq-fast-scan.js';
 import { IndexIVFPQFastScan } from '../indexes/index-ivf-pq-fast-scan.js';
-import { BLOCK, evenM, unpackBlocks } from '../fastscan/pack-blocks.js';
+import { BLOCK, evenM, packBlocks, unpackBlocks } from '../fastscan/pack-blocks.js';
 import { IndexPreTransform } from '../indexes/index-pretransform.js';
 import type { Index } from '../indexes/index.js';
 import type { Metric } from '../metric.js';
@@ -379,7 +379,9 @@ function readBlockInvertedLists(r: FaissReader, where: string, index: IndexIVF, 
     const bytes = r.count(`${where} list ${l} codes`, 1);
     if (bytes !== Math.ceil(size / BLOCK) * blockSize) throw r.fail(`${where} list ${l} codes`, cAt2, `expected ⌈${size} / ${BLOCK}⌉ blocks of ${blockSize} bytes, got ${bytes} bytes`);
     if (size === 0) continue;
-    index.invlists.setList(l, unpackBlocks(r.bytesCopy(bytes, `${where} list ${l} codes`), size, M), ids);
+    // Unpacked and packed again: the list keeps faiss's layout, and whatever a file left in the padding of its last
+    // block is cleared (later adds OR their codes into those nibbles).
+    index.invlists.setList(l, packBlocks(unpackBlocks(r.bytesCopy(bytes, `${where} list ${l} codes`), size, M), size, M), ids);
     total += size;
   }
   return total;

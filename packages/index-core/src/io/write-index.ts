@@ -84,7 +84,6 @@ function writeIndexPQFastScan(w: FaissWriter, index: IndexPQFastScan): void {
 /** faiss's IndexIVFPQFastScan ("IwPf") with its BlockInvertedLists ("ilbl"). */
 function writeIVFPQFastScan(w: FaissWriter, index: IndexIVFPQFastScan): void {
   const M2 = evenM(index.pq.M);
-  const packed = index.packedLists();
   writeIVFHeader(w, 'IwPf', index);
   w.bool(index.byResidual);
   w.int64(M2 / 2); // code_size
@@ -103,8 +102,9 @@ function writeIVFPQFastScan(w: FaissWriter, index: IndexIVFPQFastScan): void {
     const n = il.sizes[l];
     w.int64(n);
     w.ids(il.ids[l], n);
-    w.int64(packed.blocks[l].length);
-    w.raw(packed.blocks[l]);
+    // The lists keep faiss's block layout (code-layout.ts packed4): written as they are.
+    w.int64(il.codes[l].length);
+    w.raw(il.codes[l]);
   }
 }
 

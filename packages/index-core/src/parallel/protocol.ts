@@ -1,3 +1,4 @@
+/// <reference path="../backend/js/wasm/webassembly.d.ts" />
 import type { SearchParams } from '../indexes/index.js';
 import type { SearchResult } from '../indexes/search-result.js';
 import type { Matrix } from '../matrix.js';
@@ -21,8 +22,10 @@ export interface IndexSnapshot {
   readonly codebooks?: Float32Array;
   /** Flat: ntotal×d vectors. */
   readonly vectors?: Float32Array;
-  /** PQ: ntotal×M codes; IVF: every list's codes back to back. */
+  /** PQ: ntotal×M codes; IVF: every list's codes back to back, each list in its stored layout. */
   readonly codes?: Uint8Array;
+  /** IVF: the WebAssembly memory `codes` lies in (a fast-scan index's arena: its kernel scans the lists in place). */
+  readonly codesMemory?: WebAssembly.Memory;
   /** IVF: every list's ids back to back. */
   readonly ids?: Float64Array;
   /** IVF: nlist+1 entry offsets of the lists in codes / ids. */

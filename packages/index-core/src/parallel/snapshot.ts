@@ -21,7 +21,7 @@ export interface SnapshotModel {
   codebooks?: Float32Array;
 }
 
-export type SnapshotData = Pick<IndexSnapshot, 'vectors' | 'codes' | 'ids' | 'offsets'>;
+export type SnapshotData = Pick<IndexSnapshot, 'vectors' | 'codes' | 'codesMemory' | 'ids' | 'offsets'>;
 
 /** An index's stored data: copied once, and again only when `from` (array identity) or `version` changed. */
 export interface SnapshotSource {
@@ -64,7 +64,9 @@ export function snapshotOf(owner: object, model: SnapshotModel, data: SnapshotSo
   let parts: SnapshotData = {};
   if (data) {
     const fresh = prev && prev.dataFrom === data.from && prev.dataVersion === data.version;
-    parts = fresh ? { vectors: prev.snap.vectors, codes: prev.snap.codes, ids: prev.snap.ids, offsets: prev.snap.offsets } : data.copy();
+    parts = fresh
+      ? { vectors: prev.snap.vectors, codes: prev.snap.codes, ...(prev.snap.codesMemory ? { codesMemory: prev.snap.codesMemory } : {}), ids: prev.snap.ids, offsets: prev.snap.offsets }
+      : data.copy();
   }
   const same =
     prev !== undefined && prev.snap.coarse === coarse && prev.snap.codebooks === codebooks &&

@@ -1,5 +1,5 @@
 /// <reference path="./wasm/webassembly.d.ts" />
-import { compiledKernel } from './wasm/bytes.js';
+import { compiledKernel, isSharedMemory } from './wasm/bytes.js';
 import { selectModuleBytes } from './wasm/select-module.js';
 
 /** How a kernel writes its scores: float32 (the 8-bit ADC scan) or int32 (fast-scan's uint16 sums). */
@@ -53,7 +53,9 @@ export class KernelReservoir {
   /** Points the reservoir at `capacity` entries at byte `ptr` of `memory` (again after the memory grows). */
   attach(memory: WebAssembly.Memory, ptr: number, capacity: number): void {
     if (memory !== this.memory) {
-      const instance = new WebAssembly.Instance(compiledKernel(`select:${this.scoreType}:${this.higherIsBetter}`, () => selectModuleBytes(this.scoreType, this.higherIsBetter)), { env: { memory } });
+      const shared = isSharedMemory(memory);
+      const key = `select:${this.scoreType}:${this.higherIsBetter}:${shared}`;
+      const instance = new WebAssembly.Instance(compiledKernel(key, () => selectModuleBytes(this.scoreType, this.higherIsBetter, shared)), { env: { memory } });
       this.selectFn = instance.exports.select as KernelReservoir['selectFn'];
       this.memory = memory;
     }

@@ -12,7 +12,7 @@ export function pq4Scan(luts: Uint8Array, lists: PackedLists, probes: Pq4Probes,
   const lutSize = 16 * M2;
   const { nprobe, lutPerProbe } = probes;
   const nq = luts.length / (lutSize * (lutPerProbe ? nprobe : 1));
-  const scanner = pq4Scanner(M2, metric === 'ip', k, lists.arena);
+  const scanner = pq4Scanner(M2, metric === 'ip', lists.arena);
   const scores = new Int32Array(nq * k);
   const outLists = new Int32Array(nq * k);
   const offsets = new Int32Array(nq * k);

@@ -72,15 +72,25 @@ export const I32 = 0x7f;
 export const F32 = 0x7d;
 export const V128 = 0x7b;
 
+/** Pages (64 KiB) a shared WebAssembly memory may grow to: all of wasm32's 4 GiB (V8 reserves address space, not memory). */
+export const SHARED_MAX_PAGES = 65536;
+
+/** Whether a WebAssembly memory is shared (threads read it at once; a module must import it as shared). */
+export function isSharedMemory(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
 /**
- * The whole binary of a kernel module: magic and version, one function type, the import `env.memory`, one function
- * exported under `name`, and its body (locals declarations then code, as functionOps writes it).
+ * The whole binary of a kernel module: magic and version, one function type, the import `env.memory` (a shared one
+ * of at most SHARED_MAX_PAGES when `sharedMemory`: an import must state it), one function exported under `name`, and
+ * its body (locals declarations then code, as functionOps writes it).
  */
-export function oneFunctionModule(name: string, params: readonly number[], results: readonly number[], body: ByteWriter): Uint8Array {
+export function oneFunctionModule(name: string, params: readonly number[], results: readonly number[], body: ByteWriter, sharedMemory = false): Uint8Array {
   const w = new ByteWriter();
   w.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]); // magic, version 1
   w.byte(1).sized(new ByteWriter().u32(1).byte(0x60).u32(params.length).bytes(params).u32(results.length).bytes(results));
-  w.byte(2).sized(new ByteWriter().u32(1).name('env').name('memory').byte(0x02).byte(0x00).u32(1)); // min 1 page, no max
+  const limits = sharedMemory ? new ByteWriter().byte(0x03).u32(1).u32(SHARED_MAX_PAGES) : new ByteWriter().byte(0x00).u32(1); // min 1 page; max only when shared
+  w.byte(2).sized(new ByteWriter().u32(1).name('env').name('memory').byte(0x02).bytes(limits.toBytes()));
   w.byte(3).sized(new ByteWriter().u32(1).u32(0));
   w.byte(7).sized(new ByteWriter().u32(1).name(name).byte(0x00).u32(0));
   w.byte(10).sized(new ByteWriter().u32(1).sized(body));

@@ -179,5 +179,6 @@ export function pq4ScanModuleBytes(M2: number, higherIsBetter: boolean): Uint8Ar
   loopEnd();
   get(COUNT);
   f.byte(0x0b);
-  return oneFunctionModule('scan', [I32, I32, I32, I32, I32, I32, I32, I32], [I32], f);
+  // Shared memory: the lists' arena is one memory every thread's kernel scans (fastscan/arena.ts).
+  return oneFunctionModule('scan', [I32, I32, I32, I32, I32, I32, I32, I32], [I32], f, true);
 }

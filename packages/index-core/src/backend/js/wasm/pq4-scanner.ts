@@ -1,6 +1,6 @@
 /// <reference path="./webassembly.d.ts" />
 import { KernelReservoir, slotIsId } from '../kernel-reservoir.js';
-import { compiledKernel } from './bytes.js';
+import { SHARED_MAX_PAGES, compiledKernel } from './bytes.js';
 import { pq4ScanModuleBytes } from './pq4-scan-module.js';
 
 /** Blocks (of 32 codes) copied into the scanner's own memory at a time: bounds that scratch whatever the list size. */
@@ -11,25 +11,26 @@ const SCRATCH = 64;
 
 /**
  * One query's 4-bit fast-scan on the WebAssembly kernel (pq4-scan-module.ts). The kernel reads its uint8
- * tables and the blocks from its memory. Lists kept in a WebAssembly memory of their own (PackedLists.arena,
- * as fastscan/fast-scan-packing.ts keeps them) are scanned where they are, the table, scratch and reservoir in the
- * bytes the arena reserves; other lists are copied in chunk by chunk (a copy measured to cost as much as the scan
- * itself). The kernel appends the codes whose uint16 sum beats the reservoir's bound straight into the reservoir
- * (kernel-reservoir.ts), labelled by the slots the caller gives each list; ties keep the earlier slot.
+ * tables and the blocks from its memory. Lists kept in an arena (PackedLists.arena, fastscan/arena.ts: a shared
+ * memory every thread scans) are scanned where they lie; the scanner grows the arena by a head of its own for its
+ * table, scratch and reservoir, so the threads scanning one arena never share bytes they write. Other lists are copied
+ * into a memory of the scanner's own chunk by chunk (a copy measured to cost as much as the scan itself). The kernel
+ * appends the codes whose uint16 sum beats the reservoir's bound straight into the reservoir (kernel-reservoir.ts),
+ * labelled by the slots the caller gives each list; ties keep the earlier slot.
  * Cached per (M2, direction, memory) and reused; a thread's calls never interleave.
  *
- * Memory: table (16·M2 bytes) | scratch (64) | [own memory: codes chunk] | reservoir (8 bytes per entry, to the end
- * of the arena's reserved head, or of the own memory, which grows for a large k).
+ * Head: table (16·M2 bytes) | scratch (64) | [own memory: codes chunk] | reservoir (8 bytes per entry, to the end of
+ * the head, or of the own memory, which grows for a large k).
  */
 export class Pq4Scanner {
   private readonly scanFn: (codes: number, nblocks: number, lut: number, bias: number, thr: number, out: number, scratch: number, first: number) => number;
   private readonly memory: WebAssembly.Memory;
   private bytes!: Uint8Array;
-  private readonly lutPtr = 0;
-  private readonly scratchPtr: number;
+  private lutPtr = 0;
+  private scratchPtr = 0;
   /** Where copied chunks go (own memory only). */
-  private readonly codesPtr: number;
-  private readonly resPtr: number;
+  private codesPtr = 0;
+  private resPtr = 0;
   private capacity = 0;
   private readonly blockBytes: number;
   private readonly arena: WebAssembly.Memory | null;
@@ -38,31 +39,39 @@ export class Pq4Scanner {
   constructor(
     readonly M2: number,
     readonly higherIsBetter: boolean,
-    arena: { memory: WebAssembly.Memory; reserved: number } | null = null,
+    arena: WebAssembly.Memory | null = null,
   ) {
     this.blockBytes = 16 * M2;
-    this.scratchPtr = Math.ceil((M2 * 16) / 64) * 64;
-    this.codesPtr = this.scratchPtr + SCRATCH;
-    this.resPtr = arena ? this.codesPtr : this.codesPtr + CHUNK_BLOCKS * this.blockBytes;
-    this.arena = arena ? arena.memory : null;
-    this.memory = arena ? arena.memory : new WebAssembly.Memory({ initial: Math.ceil((this.resPtr + KernelReservoir.capacityFor(100) * 8) / PAGE) });
+    this.arena = arena;
+    this.memory = arena ?? new WebAssembly.Memory({ initial: Math.ceil((this.headBytes(100) + CHUNK_BLOCKS * this.blockBytes) / PAGE), maximum: SHARED_MAX_PAGES, shared: true });
     const instance = new WebAssembly.Instance(compiledKernel(`pq4:${M2}:${higherIsBetter}`, () => pq4ScanModuleBytes(M2, higherIsBetter)), { env: { memory: this.memory } });
     this.scanFn = instance.exports.scan as Pq4Scanner['scanFn'];
     this.reservoir = new KernelReservoir(higherIsBetter, 'i32');
-    this.attach(arena ? arena.reserved : this.memory.buffer.byteLength);
+    if (arena) this.claimHead(100);
+    else this.layOut(0, this.memory.buffer.byteLength);
   }
 
-  /** (Re)makes the views; `end` is where the reservoir's space ends. An arena never grows (its lists' views would detach). */
-  private attach(end: number): void {
-    const { buffer } = this.memory;
+  /** Bytes of a head whose reservoir holds a query keeping k (without the own memory's chunk). */
+  private headBytes(k: number): number {
+    return Math.ceil((this.M2 * 16) / 64) * 64 + SCRATCH + KernelReservoir.capacityFor(k) * 8;
+  }
+
+  /** Grows the shared arena by a head for this thread's scanner (grow is atomic: no other thread gets these pages). */
+  private claimHead(k: number): void {
+    const pages = Math.ceil(this.headBytes(k) / PAGE);
+    const at = this.memory.grow(pages) * PAGE;
+    this.layOut(at, at + pages * PAGE);
+  }
+
+  /** Places the head at [base, end) and (re)makes the views. */
+  private layOut(base: number, end: number): void {
+    this.lutPtr = base;
+    this.scratchPtr = base + Math.ceil((this.M2 * 16) / 64) * 64;
+    this.codesPtr = this.scratchPtr + SCRATCH;
+    this.resPtr = this.arena ? this.codesPtr : this.codesPtr + CHUNK_BLOCKS * this.blockBytes;
     this.capacity = Math.floor((end - this.resPtr) / 8);
-    this.bytes = new Uint8Array(buffer);
+    this.bytes = new Uint8Array(this.memory.buffer);
     this.reservoir.attach(this.memory, this.resPtr, this.capacity);
-  }
-
-  /** Bytes a list arena must reserve at its start for a scanner of M2 sub-quantizers keeping k to work in it. */
-  static reservedBytes(M2: number, k: number): number {
-    return Math.ceil((M2 * 16) / 64) * 64 + SCRATCH + KernelReservoir.capacityFor(k) * 8;
   }
 
   /** Makes luts[offset .. offset + 16·M2) the table the next scans use. */
@@ -70,13 +79,15 @@ export class Pq4Scanner {
     this.bytes.set(luts.subarray(offset, offset + 16 * this.M2), this.lutPtr);
   }
 
-  /** Starts a query keeping the k best (the arena's scanner is only made for k its reserve holds). */
+  /** Starts a query keeping the k best (a larger k than the head holds takes a larger head). */
   begin(k: number): void {
     const need = KernelReservoir.capacityFor(k);
     if (this.capacity < need) {
-      if (this.arena) throw new Error(`Pq4Scanner: the arena reserves room for ${this.capacity} candidates, not ${need}`);
-      this.memory.grow(Math.ceil((this.resPtr + need * 8 - this.memory.buffer.byteLength) / PAGE));
-      this.attach(this.memory.buffer.byteLength);
+      if (this.arena) this.claimHead(k);
+      else {
+        this.memory.grow(Math.ceil((this.resPtr + need * 8 - this.memory.buffer.byteLength) / PAGE));
+        this.layOut(0, this.memory.buffer.byteLength);
+      }
     }
     this.reservoir.begin(k, slotIsId);
   }
@@ -84,7 +95,8 @@ export class Pq4Scanner {
   /** Scores the n codes of one list (faiss's block layout) as bias + Σ table; code i is slot first + i. */
   scan(blocks: Uint8Array, n: number, bias: number, first: number): void {
     const nblocks = Math.ceil(n / 32);
-    if (this.arena !== null && blocks.buffer === this.arena.buffer) {
+    if (this.arena !== null) {
+      // PackedLists.arena: every list's blocks are views of the arena, at their byte offset in it.
       this.scanAt(blocks.byteOffset, 0, nblocks, n, bias, first);
       return;
     }
@@ -127,28 +139,17 @@ const scanners = new Map<string, Pq4Scanner>();
 const arenaScanners = new WeakMap<WebAssembly.Memory, Map<string, Pq4Scanner>>();
 
 /**
- * The cached scanner for one even sub-quantizer count and direction: over the lists' own arena when they live in
- * one that reserves enough room for a query keeping k, else over a memory of its own.
+ * This thread's cached scanner for one even sub-quantizer count and direction: over the lists' arena when they lie
+ * in one, else over a memory of its own.
  */
-export function pq4Scanner(M2: number, higherIsBetter: boolean, k: number, arena?: { memory: WebAssembly.Memory; reserved: number }): Pq4Scanner {
+export function pq4Scanner(M2: number, higherIsBetter: boolean, arena?: { memory: WebAssembly.Memory }): Pq4Scanner {
   const key = `${M2}:${higherIsBetter}`;
-  if (arena && arena.reserved >= Pq4Scanner.reservedBytes(M2, k)) {
-    let byKey = arenaScanners.get(arena.memory);
-    if (!byKey) {
-      byKey = new Map();
-      arenaScanners.set(arena.memory, byKey);
-    }
-    let s = byKey.get(key);
-    if (!s) {
-      s = new Pq4Scanner(M2, higherIsBetter, arena);
-      byKey.set(key, s);
-    }
-    return s;
-  }
-  let s = scanners.get(key);
+  const byKey = arena ? arenaScanners.get(arena.memory) ?? new Map<string, Pq4Scanner>() : scanners;
+  if (arena) arenaScanners.set(arena.memory, byKey);
+  let s = byKey.get(key);
   if (!s) {
-    s = new Pq4Scanner(M2, higherIsBetter);
-    scanners.set(key, s);
+    s = new Pq4Scanner(M2, higherIsBetter, arena?.memory ?? null);
+    byKey.set(key, s);
   }
   return s;
 }

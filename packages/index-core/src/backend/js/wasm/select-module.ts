@@ -13,7 +13,7 @@ const I64 = 0x7e;
  * scores exactly as entry r (a tie the caller breaks by id), else 0. The same algorithm in JavaScript took a
  * quarter of the 8-bit scan's time at nprobe 8 (GloVe, k = 100): ~4 compactions of ~300 entries per query.
  */
-export function selectModuleBytes(scoreType: 'f32' | 'i32', higherIsBetter: boolean): Uint8Array {
+export function selectModuleBytes(scoreType: 'f32' | 'i32', higherIsBetter: boolean, sharedMemory = false): Uint8Array {
   // params 0 ptr, 1 n, 2 r; locals 3 lo, 4 hi, 5 i, 6 j (i32), 7 t (i64), 8 pivot (score type)
   const PTR = 0, N = 1, R = 2, LO = 3, HI = 4, I = 5, J = 6, T = 7, PIVOT = 8;
   const f = new ByteWriter();
@@ -145,5 +145,5 @@ export function selectModuleBytes(scoreType: 'f32' | 'i32', higherIsBetter: bool
   f.byte(BR).u32(0).byte(END).byte(END);
   i32c(0);
   f.byte(END);
-  return oneFunctionModule('select', [I32, I32, I32], [I32], f);
+  return oneFunctionModule('select', [I32, I32, I32], [I32], f, sharedMemory);
 }
