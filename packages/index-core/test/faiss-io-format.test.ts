@@ -10,6 +10,7 @@ import { sliceRows } from '../src/util.js';
 import { FaissWriter, concatChunks } from '../src/io/faiss-writer.js';
 import { indexDigest } from '../src/io/index-digest.js';
 import { verifyReadsBack } from '../src/io/write-index.js';
+import { deserializeDigestingLists } from '../src/io/read-index.js';
 import { structuredData } from './helpers/data.js';
 
 /*
@@ -317,6 +318,25 @@ describe('writer self-checks (the nlist ≥ 509 corruption)', () => {
     })();
     expect(err?.code).toBe('INTERNAL');
     expect(err?.message).toMatch(/flipped: self-check failed, the bytes just written read back as a different index/);
+  });
+
+  it('the self-check digests the lists as it reads them, keeping none: the digest of a full read, and a changed code byte fails it', () => {
+    for (const desc of ['IVF16,Flat', 'IVF16,PQ8x8', 'IVF16,PQ8x4fs', 'IVF16,PQ8x4fsr', 'OPQ8,IVF16,PQ8x4fs']) {
+      const index = build(desc, 'l2');
+      const bytes = serializeIndex(index);
+      const read = deserializeDigestingLists(bytes);
+      expect(read.index.ntotal, desc).toBe(0);
+      expect(indexDigest(read.index, read.lists), desc).toBe(indexDigest(deserializeIndex(bytes)));
+      expect(indexDigest(read.index, read.lists), desc).toBe(indexDigest(index));
+      // One code byte of one list, found in the file by its list's stored bytes.
+      const ivf = (index instanceof IndexPreTransform ? index.index : index) as IndexIVF;
+      const l = ivf.invlists.sizes.findIndex((n) => n > 0);
+      const at = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf(Buffer.from(ivf.invlists.codes[l].subarray(0, 16)));
+      expect(at, desc).toBeGreaterThan(0);
+      const changed = bytes.slice();
+      changed[at] ^= desc.includes('Flat') ? 0x10 : 0x01;
+      expect(() => verifyReadsBack(index, changed, 'changed'), desc).toThrow(/changed: self-check failed, the bytes just written read back as a different index/);
+    }
   });
 
   it('the digest sees every stored field: one code byte, one id, nprobe', () => {

@@ -39,3 +39,11 @@ export function packed4Layout(M: number): CodeLayout {
     get: (list, i, out, at) => unpackEntry(list, i, M, out, at),
   };
 }
+
+/** The n entries of a list stored in `layout`, one after another (flat: a view of the list; packed: a copy). */
+export function listEntries(layout: CodeLayout, list: Uint8Array, n: number): Uint8Array {
+  if (layout.name === 'flat') return list.subarray(0, n * layout.codeSize);
+  const out = new Uint8Array(n * layout.codeSize);
+  for (let o = 0; o < n; o++) layout.get(list, o, out, o * layout.codeSize);
+  return out;
+}

@@ -1,7 +1,7 @@
 /// <reference path="../backend/js/wasm/webassembly.d.ts" />
 import type { ListView } from '../backend/types.js';
 import { isShared, sharedArray } from '../parallel/shared.js';
-import { type CodeLayout, flatLayout } from './code-layout.js';
+import { type CodeLayout, flatLayout, listEntries } from './code-layout.js';
 
 const NO_CODES = new Uint8Array(0);
 const NO_IDS = new Float64Array(0);
@@ -219,11 +219,7 @@ export class InvertedLists implements ListView {
 
   /** List l's codes, one entry of codeSize bytes after another (flat: a view of the list; packed: unpacked, a copy). */
   readCodes(l: number): Uint8Array {
-    const n = this.sizes[l];
-    if (this.layout.name === 'flat') return this.codes[l].subarray(0, n * this.codeSize);
-    const out = new Uint8Array(n * this.codeSize);
-    for (let o = 0; o < n; o++) this.layout.get(this.codes[l], o, out, o * this.codeSize);
-    return out;
+    return listEntries(this.layout, this.codes[l], this.sizes[l]);
   }
 
   /** Finds where an id is stored (linear in ntotal; reconstruct is not a hot path). */

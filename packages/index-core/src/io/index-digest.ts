@@ -3,6 +3,7 @@ import { LibvqError } from '../errors.js';
 import { IndexFlat } from '../indexes/index-flat.js';
 import { IndexIVF } from '../indexes/index-ivf.js';
 import { IndexIVFPQ } from '../indexes/index-ivf-pq.js';
+import type { InvertedLists } from '../indexes/inverted-lists.js';
 import { IndexPQ } from '../indexes/index-pq.js';
 import { IndexPreTransform } from '../indexes/index-pretransform.js';
 import type { Index } from '../indexes/index.js';
@@ -27,9 +28,57 @@ function digestPQ(h: Hash, pq: ProductQuantizer): void {
   h.update(bytesOf(pq.centroids));
 }
 
-function digestAny(h: Hash, index: Index): void {
+/**
+ * An IVF index's lists as the digest takes them: their sizes and one hash of every non-empty list's codes (one entry
+ * of codeSize bytes after another, whatever the stored layout) and ids, in list order. Built from an index's lists,
+ * or list by list as a reader reads them (the write self-check reads its bytes back without keeping the lists).
+ */
+export class ListsDigest {
+  readonly sizes: Int32Array;
+  private readonly h = createHash('sha256');
+
+  constructor(nlist: number) {
+    this.sizes = new Int32Array(nlist);
+  }
+
+  add(list: number, entries: Uint8Array, ids: Float64Array): void {
+    this.sizes[list] = ids.length;
+    this.h.update(entries);
+    this.h.update(bytesOf(ids));
+  }
+
+  static of(il: InvertedLists): ListsDigest {
+    const d = new ListsDigest(il.nlist);
+    for (let l = 0; l < il.nlist; l++) if (il.sizes[l] > 0) d.add(l, il.readCodes(l), il.ids[l].subarray(0, il.sizes[l]));
+    return d;
+  }
+
+  get ntotal(): number {
+    return this.sizes.reduce((a, b) => a + b, 0);
+  }
+
+  /** The lists' hash (final: later adds are refused by the hash). */
+  digest(): Buffer {
+    this.done ??= this.h.digest();
+    return this.done;
+  }
+
+  private done: Buffer | undefined;
+}
+
+/** Lists digested while reading, standing in for the lists of the (list-less) IVF indexes the reader built. */
+export type ReadLists = ReadonlyMap<IndexIVF, ListsDigest>;
+
+/** The entries an index holds, counting lists read as digests (a wrapper holds its inner index's). */
+function entries(index: Index, read: ReadLists | undefined): number {
+  if (index instanceof IndexIVF && read?.has(index)) return read.get(index)!.ntotal;
+  return index instanceof IndexPreTransform ? entries(index.index, read) : index.ntotal;
+}
+
+function digestAny(h: Hash, index: Index, read?: ReadLists): void {
+  const lists = index instanceof IndexIVF ? read?.get(index) ?? ListsDigest.of(index.invlists) : undefined;
   h.update(index.constructor.name);
-  nums(h, index.d, index.ntotal, index.isTrained ? 1 : 0, index.metric === 'ip' ? 0 : 1);
+  nums(h, index.d, entries(index, read), index.isTrained ? 1 : 0, index.metric === 'ip' ? 0 : 1);
   if (index instanceof IndexPreTransform) {
     nums(h, index.chain.length);
     for (const t of index.chain) {
@@ -42,7 +91,7 @@ function digestAny(h: Hash, index: Index): void {
       nums(h, t.dIn, t.dOut, t.isTrained ? 1 : 0);
       h.update(bytesOf(t.A));
     }
-    digestAny(h, index.index);
+    digestAny(h, index.index, read);
   } else if (index instanceof IndexFlat) {
     h.update(bytesOf(index.vectors.data));
     if (!index.idMap.sequential) h.update(bytesOf(index.idMap.all()));
@@ -54,23 +103,17 @@ function digestAny(h: Hash, index: Index): void {
     nums(h, index.nlist, index.nprobe);
     digestAny(h, index.quantizer);
     if (index instanceof IndexIVFPQ) digestPQ(h, index.pq);
-    const il = index.invlists;
-    nums(h, il.codeSize);
-    h.update(bytesOf(il.sizes));
-    for (let l = 0; l < il.nlist; l++) {
-      const n = il.sizes[l];
-      if (n === 0) continue;
-      h.update(il.readCodes(l));
-      h.update(bytesOf(il.ids[l].subarray(0, n)));
-    }
+    nums(h, index.invlists.codeSize);
+    h.update(bytesOf(lists!.sizes));
+    h.update(lists!.digest());
   } else {
     throw new LibvqError('UNSUPPORTED', `index digest: ${(index as object)?.constructor?.name ?? typeof index} is not stored in faiss files`);
   }
 }
 
 /** Hex SHA-256 of the index's stored content (see above). Equal digests: the same index, field for field. */
-export function indexDigest(index: Index): string {
+export function indexDigest(index: Index, read?: ReadLists): string {
   const h = createHash('sha256');
-  digestAny(h, index);
+  digestAny(h, index, read);
   return h.digest('hex');
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Backend } from '../backend/types.js';
 import { LibvqError } from '../errors.js';
 import { IndexFlat } from '../indexes/index-flat.js';
-import type { IndexIVF } from '../indexes/index-ivf.js';
+import { IndexIVF } from '../indexes/index-ivf.js';
 import { IndexIVFFlat } from '../indexes/index-ivf-flat.js';
 import { IndexIVFPQ } from '../indexes/index-ivf-pq.js';
 import { IndexPQ } from '../indexes/index-pq.js';
@@ -19,6 +19,8 @@ import { OPQMatrix } from '../opq.js';
 import { ProductQuantizer } from '../product-quantizer.js';
 import { FaissReader } from './faiss-reader.js';
 import { packedCodeSize, unpackCodes } from './pq-codes.js';
+import { ListsDigest, type ReadLists } from './index-digest.js';
+import { listEntries } from '../indexes/code-layout.js';
 
 /*
  * Reads what faiss's read_index (faiss/impl/index_read.cpp, as in Debian's 1.7.3) reads, for the index
@@ -48,10 +50,23 @@ interface Header {
   metric: Metric;
 }
 
+/**
+ * Where the reader puts each list it reads, its codes in the list's stored layout: into the index (reading), or
+ * into a digest of it (the write self-check, which then never holds a second copy of the lists).
+ */
+type ListStore = (index: IndexIVF, list: number, codes: Uint8Array, ids: Float64Array) => void;
+
+const intoIndex: ListStore = (index, l, codes, ids) => index.invlists.setList(l, codes, ids);
+
 interface Ctx {
   r: FaissReader;
   backend?: string | Backend;
+  store: ListStore;
+  /** Entries an index just read holds (a wrapper's header must agree): its ntotal, or what its digested lists held. */
+  held: (index: Index) => number;
 }
+
+const ntotalOf = (index: Index) => index.ntotal;
 
 /** Runs a constructor or setter on values from the file; its errors become BAD_FILE errors that name the file. */
 function build<T>(r: FaissReader, field: string, at: number, fn: () => T): T {
@@ -210,7 +225,7 @@ function readDirectMap(r: FaissReader, where: string): void {
  * faiss's ArrayInvertedLists ("ilar"): nlist, code_size, list sizes ("full": all nlist of them; "sprs":
  * (list, size) pairs), then codes and int64 ids of every non-empty list in order. Returns the entries read.
  */
-function readInvertedLists(r: FaissReader, where: string, index: IndexIVF, codeSize: number, readCodes: (n: number, field: string) => Uint8Array): number {
+function readInvertedLists(r: FaissReader, where: string, index: IndexIVF, codeSize: number, readCodes: (n: number, field: string) => Uint8Array, store: ListStore): number {
   const at = r.offset;
   const tag = r.fourcc(`${where} fourcc`);
   if (tag === 'il00') throw r.unsupported(where, at, 'the file stores no inverted lists ("il00", lists kept outside the index)');
@@ -236,7 +251,7 @@ function readInvertedLists(r: FaissReader, where: string, index: IndexIVF, codeS
     if (s === 0) continue;
     const codes = readCodes(s, `${where} list ${l} codes`);
     const ids = r.ids(s, `${where} list ${l} ids`);
-    index.invlists.setList(l, codes, ids);
+    store(index, l, codes, ids);
   }
   return total;
 }
@@ -268,7 +283,7 @@ function readIVFFlat(c: Ctx, where: string, h: Header): IndexIVFFlat {
   const p = readIVFHeader(c, where, h);
   const index = build(r, where, p.at, () => new IndexIVFFlat(h.d, p.nlist, h.metric, c.backend, p.quantizer));
   // List entries are raw float32 vectors; reading them as floats checks they are finite.
-  return readIVFLists(r, where, h, p, index, (w) => readInvertedLists(r, w, index, h.d * 4, (n, field) => new Uint8Array(r.floats(n * h.d, field).buffer)));
+  return readIVFLists(r, where, h, p, index, (w) => readInvertedLists(r, w, index, h.d * 4, (n, field) => new Uint8Array(r.floats(n * h.d, field).buffer), c.store));
 }
 
 function readIVFPQ(c: Ctx, where: string, h: Header): IndexIVFPQ {
@@ -284,7 +299,7 @@ function readIVFPQ(c: Ctx, where: string, h: Header): IndexIVFPQ {
   const index = build(r, where, p.at, () => new IndexIVFPQ(h.d, p.nlist, M, nbits, h.metric, c.backend, p.quantizer));
   index.pq.centroids = pq.centroids;
   index.pq.isTrained = h.isTrained;
-  return readIVFLists(r, where, h, p, index, (w) => readInvertedLists(r, w, index, cs, (n, field) => unpackCodes(r.bytesCopy(n * cs, field), n, M, nbits)));
+  return readIVFLists(r, where, h, p, index, (w) => readInvertedLists(r, w, index, cs, (n, field) => unpackCodes(r.bytesCopy(n * cs, field), n, M, nbits), c.store));
 }
 
 /** A fast-scan PQ must have 4-bit codes; returns M2 (M rounded up to even, faiss's padded sub-quantizer count). */
@@ -348,14 +363,14 @@ function readIVFPQFastScan(c: Ctx, where: string, h: Header): IndexIVFPQFastScan
   const index = build(r, where, p.at, () => new IndexIVFPQFastScan(h.d, p.nlist, pq.M, h.metric, c.backend, p.quantizer, byResidual));
   index.pq.centroids = pq.centroids;
   index.pq.isTrained = h.isTrained;
-  return readIVFLists(r, where, h, p, index, (w) => readBlockInvertedLists(r, w, index, pq.M));
+  return readIVFLists(r, where, h, p, index, (w) => readBlockInvertedLists(r, w, index, pq.M, c.store));
 }
 
 /**
  * faiss's BlockInvertedLists ("ilbl"): nlist, code_size (−1: not per-vector), n_per_block (32), block_size
  * (16·M2 bytes), then per list its ids and its ⌈n/32⌉ blocks, each a size-prefixed vector.
  */
-function readBlockInvertedLists(r: FaissReader, where: string, index: IndexIVF, M: number): number {
+function readBlockInvertedLists(r: FaissReader, where: string, index: IndexIVF, M: number, store: ListStore): number {
   const at = r.offset;
   const tag = r.fourcc(`${where} fourcc`);
   if (tag !== 'ilbl') throw r.fail(where, at, `a fast-scan index stores block inverted lists "ilbl", got "${printable(tag)}"`);
@@ -381,7 +396,7 @@ function readBlockInvertedLists(r: FaissReader, where: string, index: IndexIVF, 
     if (size === 0) continue;
     // Unpacked and packed again: the list keeps faiss's layout, and whatever a file left in the padding of its last
     // block is cleared (later adds OR their codes into those nibbles).
-    index.invlists.setList(l, packBlocks(unpackBlocks(r.bytesCopy(bytes, `${where} list ${l} codes`), size, M), size, M), ids);
+    store(index, l, packBlocks(unpackBlocks(r.bytesCopy(bytes, `${where} list ${l} codes`), size, M), size, M), ids);
     total += size;
   }
   return total;
@@ -459,7 +474,7 @@ function readPreTransform(c: Ctx, where: string, h: Header): IndexPreTransform {
   const index = build(r, where, ntAt, () => new IndexPreTransform(chain, inner));
   if (index.d !== h.d) throw r.fail(`${where}.d`, ntAt, `the header says d = ${h.d}, the first transform takes ${index.d}`);
   if (inner.metric !== h.metric) throw r.fail(`${where}.metric_type`, ntAt, `the header says ${h.metric}, the wrapped index uses ${inner.metric}`);
-  if (inner.ntotal !== h.ntotal) throw r.fail(`${where}.ntotal`, ntAt, `the header says ${h.ntotal}, the wrapped index holds ${inner.ntotal}`);
+  if (c.held(inner) !== h.ntotal) throw r.fail(`${where}.ntotal`, ntAt, `the header says ${h.ntotal}, the wrapped index holds ${c.held(inner)}`);
   return index;
 }
 
@@ -507,8 +522,8 @@ function readIdMap(c: Ctx, where: string, h: Header): Index {
   if (!(inner instanceof IndexFlat || inner instanceof IndexPQ)) {
     throw r.unsupported(`${where}.index`, innerAt, `an IndexIDMap around ${inner.constructor.name}: only IndexFlat, IndexPQ and IndexPQFastScan are supported inside one (IVF indexes store their own ids)`);
   }
-  if (inner.ntotal !== h.ntotal || inner.d !== h.d || inner.metric !== h.metric) {
-    throw r.fail(`${where}.index`, innerAt, `the wrapped index (d ${inner.d}, ntotal ${inner.ntotal}, ${inner.metric}) differs from the IndexIDMap header (d ${h.d}, ntotal ${h.ntotal}, ${h.metric})`);
+  if (c.held(inner) !== h.ntotal || inner.d !== h.d || inner.metric !== h.metric) {
+    throw r.fail(`${where}.index`, innerAt, `the wrapped index (d ${inner.d}, ntotal ${c.held(inner)}, ${inner.metric}) differs from the IndexIDMap header (d ${h.d}, ntotal ${h.ntotal}, ${h.metric})`);
   }
   const at = r.offset;
   const n = r.count(`${where}.id_map`, 8);
@@ -526,9 +541,28 @@ function printable(tag: string): string {
 /** Parses a faiss index file's bytes (what faiss.serialize_index returns). `name` labels error messages. */
 export function deserializeIndex(bytes: Uint8Array, opts: ReadIndexOptions & { name?: string } = {}): Index {
   const r = new FaissReader(bytes, opts.name ?? '<faiss index bytes>');
-  const index = readAny({ r, backend: opts.backend }, 'index');
+  const index = readAny({ r, backend: opts.backend, store: intoIndex, held: ntotalOf }, 'index');
   r.end();
   return index;
+}
+
+/**
+ * Reads bytes as deserializeIndex does — every field checked — but digests each IVF list as it is read instead of
+ * keeping it: the index comes back with empty lists, and `lists` stands in for them in indexDigest. What the write
+ * self-check uses, so writing an index never holds a second copy of its lists.
+ */
+export function deserializeDigestingLists(bytes: Uint8Array, opts: ReadIndexOptions & { name?: string } = {}): { index: Index; lists: ReadLists } {
+  const r = new FaissReader(bytes, opts.name ?? '<faiss index bytes>');
+  const lists = new Map<IndexIVF, ListsDigest>();
+  const store: ListStore = (index, l, codes, ids) => {
+    let d = lists.get(index);
+    if (d === undefined) lists.set(index, (d = new ListsDigest(index.nlist)));
+    d.add(l, listEntries(index.invlists.layout, codes, ids.length), ids);
+  };
+  const held = (x: Index): number => (x instanceof IndexIVF ? lists.get(x)?.ntotal ?? 0 : x instanceof IndexPreTransform ? held(x.index) : x.ntotal);
+  const index = readAny({ r, backend: opts.backend, store, held }, 'index');
+  r.end();
+  return { index, lists };
 }
 
 /**

@@ -19,7 +19,7 @@ import { writeFileAtomic, writeFileAtomicSync } from './atomic-write.js';
 import { FaissWriter, concatChunks } from './faiss-writer.js';
 import { indexDigest } from './index-digest.js';
 import { packCodes, packedCodeSize } from './pq-codes.js';
-import { deserializeIndex } from './read-index.js';
+import { deserializeDigestingLists } from './read-index.js';
 
 /*
  * Writes exactly what faiss's write_index (faiss/impl/index_write.cpp, as in Debian's 1.7.3) writes for
@@ -238,16 +238,18 @@ function serializeChunks(index: Index): Uint8Array[] {
 /**
  * The self-check behind every write: the bytes are read back with libvq's own (validating) reader and the
  * result must hold exactly what `index` holds (indexDigest). A writer bug then fails here, loudly, instead
- * of producing a file that faiss or libvq cannot open later. Costs one read of the file and two hashes.
+ * of producing a file that faiss or libvq cannot open later. The lists read back are digested as they are read,
+ * never kept (deserializeDigestingLists): the check costs one read of the file and two hashes, not a second index.
  */
 export function verifyReadsBack(index: Index, bytes: Uint8Array, name: string): void {
-  let back: Index;
+  const expected = indexDigest(index);
+  let back: ReturnType<typeof deserializeDigestingLists>;
   try {
-    back = deserializeIndex(bytes, { name, backend: index.backend });
+    back = deserializeDigestingLists(bytes, { name, backend: index.backend });
   } catch (e) {
     throw new LibvqError('INTERNAL', `${name}: self-check failed, the bytes just written do not read back (a libvq bug; nothing was written): ${(e as Error).message}`, { cause: e });
   }
-  if (indexDigest(back) !== indexDigest(index)) {
+  if (indexDigest(back.index, back.lists) !== expected) {
     throw new LibvqError('INTERNAL', `${name}: self-check failed, the bytes just written read back as a different index (a libvq bug; nothing was written)`);
   }
 }
