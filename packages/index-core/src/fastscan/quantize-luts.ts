@@ -35,9 +35,12 @@ function scale(maxSpanLut: number, maxSpanDis: number): number {
   return Number.isFinite(a) ? a : 1;
 }
 
-/** faiss's round_tab: floorf((x − bi)·a + 0.5), float32 throughout. */
+/**
+ * faiss's round_tab: floorf((x − bi)·a + 0.5), float32 throughout. Every caller passes bi ≤ x (a row's or the biases'
+ * minimum), so the value is ≥ 0.5 and truncation (`| 0`) is the floor: 2.3× faster than Math.floor here.
+ */
 function roundEntry(x: number, bi: number, a: number): number {
-  return Math.floor(f(f(f(x - bi) * a) + 0.5));
+  return f(f(f(x - bi) * a) + 0.5) | 0;
 }
 
 function roundRows(t: Float32Array, to: number, rows: number, ksub: number, mins: Float64Array, mo: number, a: number, out: Uint8Array, oo: number): void {
