@@ -145,6 +145,24 @@ describe('fast-scan (4-bit PQ, uint8 tables, WebAssembly SIMD)', () => {
     await a.search(xq, { k: 1, nprobe: 1 }); // the async path serves fast-scan too
   });
 
+  it('flat and IVF on two threads, at k = 10 and at a k larger than a scanner\'s first head: one thread\'s results, and a large k begins with the small k\'s', () => {
+    for (const factory of ['PQ8x4fs', 'IVF32,PQ8x4fs']) {
+      const a = indexFactory(D, factory, 'l2');
+      a.trainSync(xb, { seed: 3 });
+      a.addSync(xb);
+      for (const k of [10, 2500]) {
+        const one = a.searchSync(xq, { k, nprobe: 32 });
+        const two = a.searchSync(xq, { k, nprobe: 32, threads: 2 });
+        expect(Array.from(two.labels), `${factory} k ${k}`).toEqual(Array.from(one.labels));
+        expect(Array.from(two.distances), `${factory} k ${k}`).toEqual(Array.from(one.distances));
+        expect(one.labels.every((l) => l >= 0n), `${factory} k ${k}`).toBe(true);
+      }
+      const small = a.searchSync(xq, { k: 10, nprobe: 32 });
+      const large = a.searchSync(xq, { k: 2500, nprobe: 32, threads: 2 });
+      for (let q = 0; q < NQ; q++) expect(Array.from(large.labels.subarray(q * 2500, q * 2500 + 10)), `${factory} query ${q}`).toEqual(Array.from(small.labels.subarray(q * 10, q * 10 + 10)));
+    }
+  });
+
   it('refuses a code byte that 4 bits cannot hold, and a bad kFactor, naming them', () => {
     const a = indexFactory(D, 'PQ8x4fs', 'ip');
     a.trainSync(xb, { seed: 8 });
