@@ -109,13 +109,30 @@ export class ProductQuantizer {
   computeCodes(x: Matrix, backend?: string | Backend): Uint8Array {
     this.requireTrained();
     checkMatrix(x, 'vectors to encode', this.d);
+    return this.codesOfChecked(x, backend);
+  }
+
+  /**
+   * computeCodes for vectors the caller has already checked or computed from checked ones (an index's add checks
+   * its input once; its residuals are differences of finite vectors). Rows go in blocks of about 1 MB, each copied
+   * once into its M sub-space runs: reading every sub-space of a 65,536-row batch straight from the rows streamed the
+   * whole batch from memory M times (GloVe PQ50: a sixth of add's time). Each row's code is the same either way.
+   */
+  codesOfChecked(x: Matrix, backend?: string | Backend): Uint8Array {
+    this.requireTrained();
     const be = getBackend(backend);
-    const codes = new Uint8Array(x.rows * this.M);
-    const sub = new Float32Array(x.rows * this.dsub);
-    for (let m = 0; m < this.M; m++) {
-      extractSubvectors(x, m, this.dsub, sub);
-      const { labels } = be.assign({ rows: x.rows, dim: this.dsub, data: sub }, this.codebook(m));
-      for (let i = 0; i < x.rows; i++) codes[i * this.M + m] = labels[i];
+    const { M, dsub } = this;
+    const d = x.dim;
+    const codes = new Uint8Array(x.rows * M);
+    const block = Math.max(1, Math.min(x.rows, Math.floor(CODE_BLOCK_FLOATS / d)));
+    const sub = new Float32Array(block * d);
+    for (let r0 = 0; r0 < x.rows; r0 += block) {
+      const n = Math.min(block, x.rows - r0);
+      splitSubspaces(x.data, r0, n, d, M, dsub, sub);
+      for (let m = 0; m < M; m++) {
+        const { labels } = be.assign({ rows: n, dim: dsub, data: sub.subarray(m * n * dsub, (m + 1) * n * dsub) }, this.codebook(m));
+        for (let i = 0; i < n; i++) codes[(r0 + i) * M + m] = labels[i];
+      }
     }
     return codes;
   }
@@ -157,6 +174,21 @@ export function trainSubspace(
 }
 
 /** Copies sub-space m of every row into out (rows × dsub). */
+/** Floats of one block of rows that computeCodes splits into sub-spaces at a time (1 MB). */
+const CODE_BLOCK_FLOATS = 1 << 18;
+
+/** Rows [r0, r0 + n) of x (row length d) as M runs of n × dsub floats, sub-space after sub-space, into out. */
+function splitSubspaces(x: Float32Array, r0: number, n: number, d: number, M: number, dsub: number, out: Float32Array): void {
+  for (let i = 0; i < n; i++) {
+    const src = (r0 + i) * d;
+    for (let m = 0; m < M; m++) {
+      const o = (m * n + i) * dsub;
+      const s = src + m * dsub;
+      for (let j = 0; j < dsub; j++) out[o + j] = x[s + j];
+    }
+  }
+}
+
 function extractSubvectors(x: Matrix, m: number, dsub: number, out: Float32Array): void {
   const d = x.dim;
   const xd = x.data;

@@ -106,7 +106,8 @@ export class IndexIVFPQ extends IndexIVF {
   }
 
   encodeVectors(x: Matrix, listNos: Int32Array): Uint8Array {
-    return this.pq.computeCodes(this.residuals(x, listNos), this.backend);
+    // x was checked by add / encode; its residuals to finite centroids are finite (|x| ≤ MAX_MAGNITUDE).
+    return this.pq.codesOfChecked(this.residuals(x, listNos), this.backend);
   }
 
   /** The probes, and the query's float tables: M × ksub floats (M × 16 for fast-scan). */

@@ -165,7 +165,7 @@ export abstract class IndexIVF extends IndexBase {
       const e = Math.min(x.rows, b + ADD_BATCH);
       const xb: Matrix = { rows: e - b, dim: this.d, data: x.data.subarray(b * this.d, e * this.d) };
       const batchIds = given === undefined ? idsFrom(undefined, start + b, e - b) : given.subarray(b, e);
-      const r = threads > 1 && xb.rows > 1 ? parallelEncode(this, xb, this.codeSize, Math.min(threads, xb.rows)) : this.encode(xb);
+      const r = threads > 1 && xb.rows > 1 ? parallelEncode(this, xb, this.codeSize, Math.min(threads, xb.rows)) : this.encodeChecked(xb);
       this.invlists.appendBatch(r.lists!, r.codes, batchIds);
       // The batch's working arrays (residuals, codes, lists) and the list arrays appendBatch replaced are garbage now.
       garbage.check();
@@ -181,6 +181,11 @@ export abstract class IndexIVF extends IndexBase {
   encode(x: Matrix): EncodedVectors {
     checkMatrix(x, 'IndexIVF.encode vectors', this.d);
     if (!this.isTrained) throw new LibvqError('NOT_TRAINED', 'IndexIVF.encode: the index is not trained; call train() first');
+    return this.encodeChecked(x);
+  }
+
+  /** encode for rows add has already checked (its whole input, once: a pass per batch cost a seventh of add). */
+  private encodeChecked(x: Matrix): EncodedVectors {
     const lists = this.assignLists(x);
     return { rows: x.rows, lists, codes: this.encodeVectors(x, lists) };
   }
