@@ -1,31 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { ProductQuantizer } from '../src/index.js';
-import { structuredData } from './helpers/data.js';
+import { refKnn, structuredData } from './helpers/data.js';
 
 /*
  * PQ encoding in blocks of rows (ProductQuantizer.codesOfChecked splits each ~1 MB block into its sub-spaces): every
- * code must be the nearest codeword in float64, ties to the lower codeword, whatever block a row falls in.
+ * code must be the nearest codeword in float64 (refKnn), ties to the lower codeword, whatever block a row falls in.
  */
+/** Each row's nearest codeword per sub-space: the float64 brute-force 1-NN of its sub-vector among the codebook's. */
 function nearestCodes(pq: ProductQuantizer, x: Float32Array, rows: number): Uint8Array {
-  const { M, dsub, ksub, d } = pq;
+  const { M, dsub, d } = pq;
   const codes = new Uint8Array(rows * M);
-  for (let i = 0; i < rows; i++) {
-    for (let m = 0; m < M; m++) {
-      let best = -1;
-      let bestD = Infinity;
-      for (let c = 0; c < ksub; c++) {
-        let s = 0;
-        for (let j = 0; j < dsub; j++) {
-          const diff = x[i * d + m * dsub + j] - pq.centroids[(m * ksub + c) * dsub + j];
-          s += diff * diff;
-        }
-        if (s < bestD) {
-          bestD = s;
-          best = c;
-        }
-      }
-      codes[i * M + m] = best;
-    }
+  const sub = new Float32Array(rows * dsub);
+  for (let m = 0; m < M; m++) {
+    for (let i = 0; i < rows; i++) sub.set(x.subarray(i * d + m * dsub, i * d + (m + 1) * dsub), i * dsub);
+    const { labels } = refKnn({ rows, dim: dsub, data: sub }, pq.codebook(m), 1, 'l2');
+    for (let i = 0; i < rows; i++) codes[i * M + m] = labels[i];
   }
   return codes;
 }
