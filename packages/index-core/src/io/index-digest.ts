@@ -69,8 +69,11 @@ export class ListsDigest {
 /** Lists digested while reading, standing in for the lists of the (list-less) IVF indexes the reader built. */
 export type ReadLists = ReadonlyMap<IndexIVF, ListsDigest>;
 
-/** The entries an index holds, counting lists read as digests (a wrapper holds its inner index's). */
-function entries(index: Index, read: ReadLists | undefined): number {
+/**
+ * The entries an index holds, counting lists read as digests (a wrapper holds its inner index's): what indexDigest
+ * hashes, and what a reader digesting its lists checks a wrapper's header against.
+ */
+export function entries(index: Index, read: ReadLists | undefined): number {
   if (index instanceof IndexIVF && read?.has(index)) return read.get(index)!.ntotal;
   return index instanceof IndexPreTransform ? entries(index.index, read) : index.ntotal;
 }

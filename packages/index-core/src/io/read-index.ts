@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Backend } from '../backend/types.js';
 import { LibvqError } from '../errors.js';
 import { IndexFlat } from '../indexes/index-flat.js';
-import { IndexIVF } from '../indexes/index-ivf.js';
+import type { IndexIVF } from '../indexes/index-ivf.js';
 import { IndexIVFFlat } from '../indexes/index-ivf-flat.js';
 import { IndexIVFPQ } from '../indexes/index-ivf-pq.js';
 import { IndexPQ } from '../indexes/index-pq.js';
@@ -19,7 +19,7 @@ import { OPQMatrix } from '../opq.js';
 import { ProductQuantizer } from '../product-quantizer.js';
 import { FaissReader } from './faiss-reader.js';
 import { packedCodeSize, unpackCodes } from './pq-codes.js';
-import { ListsDigest, type ReadLists } from './index-digest.js';
+import { ListsDigest, entries, type ReadLists } from './index-digest.js';
 import { listEntries } from '../indexes/code-layout.js';
 
 /*
@@ -559,8 +559,7 @@ export function deserializeDigestingLists(bytes: Uint8Array, opts: ReadIndexOpti
     if (d === undefined) lists.set(index, (d = new ListsDigest(index.nlist)));
     d.add(l, listEntries(index.invlists.layout, codes, ids.length), ids);
   };
-  const held = (x: Index): number => (x instanceof IndexIVF ? lists.get(x)?.ntotal ?? 0 : x instanceof IndexPreTransform ? held(x.index) : x.ntotal);
-  const index = readAny({ r, backend: opts.backend, store, held }, 'index');
+  const index = readAny({ r, backend: opts.backend, store, held: (x) => entries(x, lists) }, 'index');
   r.end();
   return { index, lists };
 }

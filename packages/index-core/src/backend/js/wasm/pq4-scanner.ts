@@ -144,8 +144,11 @@ const arenaScanners = new WeakMap<WebAssembly.Memory, Map<string, Pq4Scanner>>()
  */
 export function pq4Scanner(M2: number, higherIsBetter: boolean, arena?: { memory: WebAssembly.Memory }): Pq4Scanner {
   const key = `${M2}:${higherIsBetter}`;
-  const byKey = arena ? arenaScanners.get(arena.memory) ?? new Map<string, Pq4Scanner>() : scanners;
-  if (arena) arenaScanners.set(arena.memory, byKey);
+  let byKey = scanners;
+  if (arena) {
+    byKey = arenaScanners.get(arena.memory) ?? new Map<string, Pq4Scanner>();
+    if (byKey.size === 0) arenaScanners.set(arena.memory, byKey);
+  }
   let s = byKey.get(key);
   if (!s) {
     s = new Pq4Scanner(M2, higherIsBetter, arena?.memory ?? null);
