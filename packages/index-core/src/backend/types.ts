@@ -50,6 +50,17 @@ export interface Pq4Probes {
 }
 
 /** nq×k best entries as (list, offset in the list) with their integer scores; list -1 pads missing results. */
+/** Fast-scan's uint8 tables of nq queries and how to read their scores back as distances. */
+export interface Pq4Luts {
+  /** nq × (nprobe or 1) × M2 × 16 uint8 (rows M..M2 zero). */
+  luts: Uint8Array;
+  /** nq × nprobe uint16 list terms (null: no bias given). */
+  bias: Uint16Array | null;
+  /** Per query: a quantized score s stands for the distance b + s / a. */
+  a: Float32Array;
+  b: Float32Array;
+}
+
 export interface Pq4Result {
   scores: Int32Array;
   lists: Int32Array;
@@ -106,6 +117,12 @@ export interface Backend {
    * in uint16; higher is better for 'ip', lower for 'l2'.
    */
   pq4Scan(luts: Uint8Array, lists: PackedLists, probes: Pq4Probes, M2: number, k: number, metric: Metric): Pq4Result;
+  /**
+   * Fast-scan's table quantization, faiss's quantize_LUT_and_bias bit for bit: the float tables of nq queries
+   * (nq × (nprobe or 1) × M × 16, one per probed list when `perProbe`) to pq4Scan's uint8 tables, with the optional
+   * per-list bias (nq × nprobe floats; required when `perProbe`) as uint16 terms.
+   */
+  pq4Luts(tables: Float32Array, nq: number, M: number, M2: number, bias: Float32Array | null, nprobe: number, perProbe: boolean): Pq4Luts;
   /** IVF-Flat scan: exact scores against the raw vectors stored in the probed lists. */
   ivfFlatScan(q: Matrix, lists: ListView, probes: Probes, k: number, metric: Metric): KnnResult;
 }

@@ -2,7 +2,6 @@ import type { Backend, PackedLists, Probes } from '../backend/types.js';
 import type { Metric } from '../metric.js';
 import { TopK } from '../topk.js';
 import { evenM } from './pack-blocks.js';
-import { quantizePerListLuts, quantizeSharedLut } from './quantize-luts.js';
 
 const f = Math.fround;
 const KSUB = 16;
@@ -53,28 +52,19 @@ export function fastScanSearch(src: FastScanSource, nq: number, k: number, kFact
     const q1 = Math.min(nq, q0 + batch);
     const nb = q1 - q0;
     const tables = src.tables(q0, q1);
-    const luts = new Uint8Array(nb * T * M2 * KSUB);
-    const biasq = probes && src.coarseBias ? new Uint16Array(nb * nprobe) : null;
-    const norms = new Float32Array(2 * nb);
     const lists = probes ? probes.lists.subarray(q0 * nprobe, q1 * nprobe) : new Int32Array(nb);
     const bias = probes && src.coarseBias ? probes.bias.subarray(q0 * nprobe, q1 * nprobe) : null;
-    for (let i = 0; i < nb; i++) {
-      const n = perProbe
-        ? quantizePerListLuts(tables, i * nprobe * M * KSUB, M, KSUB, M2, bias!, i * nprobe, nprobe, luts, i * nprobe * M2 * KSUB, biasq!)
-        : quantizeSharedLut(tables, i * M * KSUB, M, KSUB, M2, bias, i * nprobe, bias ? nprobe : 0, luts, i * M2 * KSUB, biasq);
-      norms[2 * i] = n.a;
-      norms[2 * i + 1] = n.b;
-    }
+    const { luts, bias: biasq, a, b } = src.backend.pq4Luts(tables, nb, M, M2, bias, nprobe, perProbe);
     const r = src.backend.pq4Scan(luts, src.packed, { nprobe, lists, bias: biasq, lutPerProbe: perProbe }, M2, kc, metric);
     for (let i = 0; i < nb; i++) {
       const o = (q0 + i) * k;
       if (kFactor === 1) {
-        const oneA = f(1 / norms[2 * i]);
-        const b = norms[2 * i + 1];
+        const oneA = f(1 / a[i]);
+        const bi = b[i];
         for (let j = 0; j < k; j++) {
           const l = r.lists[i * k + j];
           labels[o + j] = l < 0 ? -1 : src.label(l, r.offsets[i * k + j]);
-          distances[o + j] = l < 0 ? (metric === 'ip' ? -Infinity : Infinity) : f(b + f(r.scores[i * k + j] * oneA));
+          distances[o + j] = l < 0 ? (metric === 'ip' ? -Infinity : Infinity) : f(bi + f(r.scores[i * k + j] * oneA));
         }
         continue;
       }

@@ -8,8 +8,9 @@
 import type { Backend, PackedLists, Pq4Probes } from '../backend/types.js';
 import { evenM, packBlocks } from '../fastscan/pack-blocks.js';
 import type { Metric } from '../metric.js';
-import { createRng } from '../random.js';
+import { createRng, gaussian } from '../random.js';
 import { expectSame, expectThat } from './check.js';
+import { quantizePerListLuts, quantizeSharedLut } from './reference-luts.js';
 import type { ConformanceCase } from './types.js';
 
 const SIZES = [33, 0, 1, 70, 31, 32];
@@ -72,11 +73,58 @@ function pq4Case(be: Backend, metric: Metric, M: number, lutPerProbe: boolean, w
   };
 }
 
-/** The fast-scan kernel's cases. */
+/**
+ * pq4Luts against the scalar float32 reference (reference-luts.ts, faiss's quantize_LUT_and_bias): every uint8 entry,
+ * every uint16 bias, a and b bit for bit. Tables of several scales and offsets per row (negative ones included),
+ * a row of equal entries, and, when `flat`, every entry equal (no spread: a = 1).
+ */
+function lutCase(be: Backend, M: number, nprobe: number, perProbe: boolean, withBias: boolean, flat = false): ConformanceCase {
+  const name = `pq4Luts (M = ${M}, nprobe ${nprobe}, ${perProbe ? 'one table per list' : 'one table per query'}${withBias ? ', biases' : ''}${flat ? ', no spread' : ''}) equals faiss's quantization bit for bit`;
+  return {
+    name,
+    run() {
+      const rng = createRng(M * 13 + nprobe + (perProbe ? 1 : 0) + (withBias ? 2 : 0) + (flat ? 4 : 0));
+      const nq = 5;
+      const T = perProbe ? nprobe : 1;
+      const M2 = evenM(M);
+      const tables = new Float32Array(nq * T * M * 16);
+      for (let r = 0; r < nq * T * M; r++) {
+        const scale = flat ? 0 : r % 7 === 3 ? 0 : 10 ** Math.floor(rng.next() * 5 - 3);
+        const shift = flat ? 0.25 : gaussian(rng) * 3;
+        for (let j = 0; j < 16; j++) tables[r * 16 + j] = shift + scale * gaussian(rng);
+      }
+      const bias = withBias || perProbe ? new Float32Array(nq * nprobe).map(() => (flat ? 1 : gaussian(rng) * 2)) : null;
+      const got = be.pq4Luts(tables, nq, M, M2, bias, nprobe, perProbe);
+      const luts = new Uint8Array(nq * T * M2 * 16);
+      const biasq = bias ? new Uint16Array(nq * nprobe) : null;
+      expectSame(`${name}: table bytes`, got.luts.length, luts.length);
+      expectSame(`${name}: has biases`, got.bias === null, biasq === null);
+      for (let q = 0; q < nq; q++) {
+        const ref = perProbe
+          ? quantizePerListLuts(tables, q * nprobe * M * 16, M, 16, M2, bias!, q * nprobe, nprobe, luts, q * nprobe * M2 * 16, biasq!)
+          : quantizeSharedLut(tables, q * M * 16, M, 16, M2, bias, q * nprobe, bias ? nprobe : 0, luts, q * M2 * 16, biasq);
+        expectThat(`${name} [query ${q}] a`, Object.is(got.a[q], ref.a), `${got.a[q]}, expected ${ref.a}`);
+        expectThat(`${name} [query ${q}] b`, Object.is(got.b[q], ref.b), `${got.b[q]}, expected ${ref.b}`);
+      }
+      for (let i = 0; i < luts.length; i++) if (got.luts[i] !== luts[i]) expectSame(`${name}: table byte ${i}`, got.luts[i], luts[i]);
+      if (biasq) for (let i = 0; i < biasq.length; i++) if (got.bias![i] !== biasq[i]) expectSame(`${name}: bias ${i}`, got.bias![i], biasq[i]);
+    },
+  };
+}
+
+/** The fast-scan kernels' cases. */
 export function fastScanCases(be: Backend): ConformanceCase[] {
   const out: ConformanceCase[] = [];
   for (const metric of ['ip', 'l2'] as const) {
     out.push(pq4Case(be, metric, 5, false, false), pq4Case(be, metric, 8, false, true), pq4Case(be, metric, 3, true, true), pq4Case(be, metric, 50, false, true));
   }
+  out.push(
+    lutCase(be, 8, 4, false, false),
+    lutCase(be, 50, 16, false, true),
+    lutCase(be, 5, 3, true, true),
+    lutCase(be, 8, 1000, true, true),
+    lutCase(be, 7, 4, false, true, true),
+    lutCase(be, 7, 4, true, true, true),
+  );
   return out;
 }

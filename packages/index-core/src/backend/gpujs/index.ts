@@ -76,6 +76,7 @@ export function createGpujsBackend(opts: GpujsBackendOptions = {}): GpujsBackend
     // Fast-scan is byte shuffles and 16-bit integer adds, which gpu.js (float32 kernels over arrays) cannot
     // express: it runs on the js backend's WebAssembly SIMD kernel, the fastest path on any machine.
     pq4Scan: (luts, lists, probes, M2, k, metric) => jsBackend.pq4Scan(luts, lists, probes, M2, k, metric),
+    pq4Luts: (tables, nq, M, M2, bias, nprobe, perProbe) => jsBackend.pq4Luts(tables, nq, M, M2, bias, nprobe, perProbe),
     ivfFlatScan: (q, lists, probes, k, metric) =>
       small(probedRows(lists, probes, q.rows) * q.dim) ? jsBackend.ivfFlatScan(q, lists, probes, k, metric) : gpuIvfFlatScan(ctx, q, lists, probes, k, metric),
   };

@@ -4,6 +4,7 @@ import { assign } from './assign.js';
 import { distances } from './distances.js';
 import { ivfAdcScan, ivfFlatScan } from './ivf-scan.js';
 import { knn } from './knn.js';
+import { pq4Luts } from './pq4-luts.js';
 import { pq4Scan } from './pq4-scan.js';
 import { pqTables } from './pq-tables.js';
 
@@ -18,4 +19,5 @@ export const jsBackend: Backend = {
   ivfAdcScan,
   ivfFlatScan,
   pq4Scan,
+  pq4Luts,
 };

@@ -1,7 +1,7 @@
 /**
- * Look-up tables quantized to uint8 the way faiss does it (utils/quantize_lut.cpp, quantize_LUT_and_bias), so
- * that a fast-scan index scores exactly as faiss's: per sub-quantizer m the table row is shifted by its
- * minimum and scaled by one factor a for all rows, a = min(255 / widest row span, 65535 / sum of the spans
+ * The conformance suite's reference for Backend.pq4Luts: look-up tables quantized to uint8 the way faiss does it
+ * (utils/quantize_lut.cpp, quantize_LUT_and_bias), one scalar at a time. Per sub-quantizer m the table row is
+ * shifted by its minimum and scaled by one factor a for all rows, a = min(255 / widest row span, 65535 / sum of the spans
  * (+ the bias span)), so that each entry fits a byte and any sum fits 16 bits. A score s then stands for
  * the float distance b + s / a, b = Σ_m min_m (+ the smallest bias).
  * Arithmetic is float32 step by step (Math.fround), as in faiss's C++: the rounded entries are bit-equal.
