@@ -33,7 +33,7 @@ describe('the backend conformance suite', () => {
     const report = checkBackend(jsBackend);
     expect(report.failures).toEqual([]);
     expect(report.passed).toBe(backendConformanceCases(jsBackend).length);
-    expect(report.passed).toBe(38);
+    expect(report.passed).toBe(44);
   });
 
   it('fails a knn that swaps two labels, naming the kernel, metric, position and values', () => {
@@ -47,7 +47,7 @@ describe('the backend conformance suite', () => {
       'knn k=1, k=5 and assign (l2) read shared-memory inputs longer than rows × dim',
     ]);
     expect(report.failures[0].message).toMatch(/^knn \(ip\) \[query 0, rank 0\] label: got \d+, expected \d+$/);
-    expect(report.passed).toBe(32);
+    expect(report.passed).toBe(38);
   });
 
   it('fails a knn that puts equal scores in reverse id order, naming the ties case', () => {
@@ -96,6 +96,20 @@ describe('the backend conformance suite', () => {
     expect(report.failures.length).toBe(8);
     expect(report.failures.every((f) => f.name.startsWith('pq4Scan ('))).toBe(true);
     expect(report.failures[0].message).toMatch(/^pq4Scan \(ip, M = 5, one table per query\) equals exact integer sums \[query \d+, rank \d+\] /);
+  });
+
+  it('fails a table quantization one below faiss on a few entries, naming the case and the byte', () => {
+    const halfDown = withKernel({
+      pq4Luts(tables, nq, M, M2, bias, nprobe, perProbe) {
+        const r = jsBackend.pq4Luts(tables, nq, M, M2, bias, nprobe, perProbe);
+        const luts = r.luts.map((v, i) => (i % 97 === 5 && v > 0 ? v - 1 : v));
+        return { ...r, luts };
+      },
+    });
+    const report = checkBackend(halfDown);
+    expect(report.failures.length).toBeGreaterThan(0);
+    expect(report.failures.every((f) => f.name.startsWith('pq4Luts ('))).toBe(true);
+    expect(report.failures[0].message).toMatch(/^pq4Luts \(M = 8, nprobe 4, one table per query\) equals faiss's quantization bit for bit: table byte \d+/);
   });
 
   it('fails a kernel that throws, keeping its message', () => {
