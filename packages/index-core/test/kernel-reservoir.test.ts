@@ -103,7 +103,8 @@ describe('js fast-scan: the reservoir keeps exactly the k best by (score, earlie
   const nq = 3;
   const nprobe = 4;
   const probeLists = new Int32Array([2, 0, 3, 4, 4, -1, 1, 5, 0, 2, 5, 1]);
-  const luts = new Uint8Array(nq * M * 16).map(() => Math.floor(rng.next() * 40));
+  // Multiples of 6 up to 234: sums past 255 (the reservoir's sort reads both bytes), ties as common as with 0..39.
+  const luts = new Uint8Array(nq * M * 16).map(() => Math.floor(rng.next() * 40) * 6);
   const bias = new Uint16Array(nq * nprobe).map((_, i) => (i % 2) * 7);
 
   for (const metric of ['ip', 'l2'] as const) {

@@ -37,6 +37,10 @@ export class KernelReservoir {
   private selectFn: (ptr: number, n: number, r: number) => number = () => 0;
   private keys = new Float64Array(0);
   private ids = new Float64Array(0);
+  /** Entry numbers best first (bestFirst), and the radix sort's first pass and bucket counts. */
+  private order = new Int32Array(0);
+  private byLowByte = new Int32Array(0);
+  private readonly counts = new Int32Array(257);
   /** Entries held. */
   count = 0;
   /** The score a code must reach to be kept (±∞ until the first compaction). */
@@ -85,6 +89,8 @@ export class KernelReservoir {
     if (this.keys.length < k) {
       this.keys = new Float64Array(k);
       this.ids = new Float64Array(k);
+      this.order = new Int32Array(k);
+      this.byLowByte = new Int32Array(k);
     }
   }
 
@@ -130,17 +136,36 @@ export class KernelReservoir {
   }
 
   /**
-   * Writes the k best, best first (ties: smaller id first), as scores and ids at out[offset ..], padding with −1
-   * ids and ∓∞ float scores as faiss does (0 for int scores); the reservoir is left empty.
+   * Entries 0 .. n best first by score (ties in any order; drainInto orders them by id). uint16 sums (fast-scan)
+   * take two counting passes over their bytes: a comparison sort of 100 random keys took 4 µs, a tenth of a
+   * fast-scan query at nprobe 8, mostly mispredicted branches. Other scores sort as one float64 key each,
+   * (order of the score) · 2^20 + entry, natively without a comparison callback: the order of an int32 is itself
+   * + 2^31, of a finite float32 its bit pattern made unsigned-monotonic (both < 2^32); entries < 2^20.
    */
-  drainInto(distances: Float32Array | Int32Array, labels: Float64Array, offset: number): void {
-    this.compact();
-    const { k, slots, scores, keys, ids, idOf } = this;
-    const n = this.count;
+  private bestFirst(n: number): Int32Array {
+    const { slots, order, keys } = this;
     const hib = this.higherIsBetter;
-    // One float64 key per entry, (order of the score) · 2^20 + entry, sorts natively without a comparison callback:
-    // the order of an int32 is itself + 2^31, of a finite float32 its bit pattern made unsigned-monotonic (both
-    // < 2^32); entries < 2^20.
+    if (this.scoreType === 'i32') {
+      let uint16 = true;
+      for (let e = 0; e < n; e++) if (slots[2 * e + 1] >>> 16 !== 0) uint16 = false;
+      if (uint16) {
+        const { counts, byLowByte } = this;
+        const key = (e: number) => (hib ? 65535 - slots[2 * e + 1] : slots[2 * e + 1]);
+        // Stable counting sorts by the low byte, then by the high byte.
+        counts.fill(0);
+        for (let e = 0; e < n; e++) counts[(key(e) & 255) + 1]++;
+        for (let b = 1; b < 256; b++) counts[b] += counts[b - 1];
+        for (let e = 0; e < n; e++) byLowByte[counts[key(e) & 255]++] = e;
+        counts.fill(0);
+        for (let e = 0; e < n; e++) counts[(key(e) >> 8) + 1]++;
+        for (let b = 1; b < 256; b++) counts[b] += counts[b - 1];
+        for (let i = 0; i < n; i++) {
+          const e = byLowByte[i];
+          order[counts[key(e) >> 8]++] = e;
+        }
+        return order;
+      }
+    }
     const f32 = this.scoreType === 'f32';
     for (let e = 0; e < n; e++) {
       const bits = slots[2 * e + 1];
@@ -150,7 +175,24 @@ export class KernelReservoir {
     const sorted = keys.subarray(0, n).sort();
     for (let j = 0; j < n; j++) {
       const key = sorted[j];
-      const e = key - Math.floor(key / 2 ** 20) * 2 ** 20;
+      order[j] = key - Math.floor(key / 2 ** 20) * 2 ** 20;
+    }
+    return order;
+  }
+
+  /**
+   * Writes the k best, best first (ties: smaller id first), as scores and ids at out[offset ..], padding with −1
+   * ids and ∓∞ float scores as faiss does (0 for int scores); the reservoir is left empty.
+   */
+  drainInto(distances: Float32Array | Int32Array, labels: Float64Array, offset: number): void {
+    this.compact();
+    const { k, slots, scores, ids, idOf } = this;
+    const n = this.count;
+    const hib = this.higherIsBetter;
+    const f32 = this.scoreType === 'f32';
+    const order = this.bestFirst(n);
+    for (let j = 0; j < n; j++) {
+      const e = order[j];
       distances[offset + j] = scores[2 * e + 1];
       ids[j] = idOf(slots[2 * e]);
     }
