@@ -2,7 +2,7 @@ import type { Matrix } from '../../matrix.js';
 import type { Metric } from '../../metric.js';
 import { TopK } from '../../topk.js';
 import type { KnnResult, ListView, Probes } from '../types.js';
-import { ProbedSlots } from './probed-slots.js';
+import { ProbedSlots, longestProbed } from './probed-slots.js';
 import { adcScanner } from './wasm/adc-scanner.js';
 
 /**
@@ -32,7 +32,7 @@ export function ivfAdcScan(
     const table = tables.subarray(q * tsize, (q + 1) * tsize);
     scanner.begin(k, idOf);
     if (!listTables) scanner.table.set(table);
-    slots.reset();
+    slots.reset(longestProbed(lists.sizes, probes.lists, q * nprobe, nprobe));
     for (let p = 0; p < nprobe; p++) {
       const l = probes.lists[q * nprobe + p];
       if (l < 0) continue;

@@ -1,6 +1,6 @@
 import type { Metric } from '../../metric.js';
 import type { PackedLists, Pq4Probes, Pq4Result } from '../types.js';
-import { ProbedSlots } from './probed-slots.js';
+import { ProbedSlots, longestProbed } from './probed-slots.js';
 import { pq4Scanner } from './wasm/pq4-scanner.js';
 
 /**
@@ -20,7 +20,7 @@ export function pq4Scan(luts: Uint8Array, lists: PackedLists, probes: Pq4Probes,
   const kept = new Float64Array(nq * k);
   for (let q = 0; q < nq; q++) {
     scanner.begin(k);
-    slots.reset();
+    slots.reset(longestProbed(lists.sizes, probes.lists, q * nprobe, nprobe));
     if (!lutPerProbe) scanner.setLut(luts, q * lutSize);
     for (let p = 0; p < nprobe; p++) {
       const qp = q * nprobe + p;

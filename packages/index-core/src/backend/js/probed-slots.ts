@@ -1,29 +1,43 @@
 import { LibvqError } from '../../errors.js';
 
 /**
- * One query's probed lists numbered as one running sequence of slots (the lists in probe order, one after the
- * other), as the scan kernels label their candidates; a slot kept at the end is mapped back to its list and
- * position by a binary search over the lists' first slots (at most nprobe of them).
+ * One query's probed lists numbered as one increasing sequence of slots (the lists in probe order, one after the
+ * other), as the scan kernels label their candidates; ties among candidates keep the smaller slot, so the order
+ * is part of the results. When the query's longest list (rounded up to whole blocks of 32) fits 2^bits positions
+ * and nprobe · 2^bits slots fit an int32, the i-th list added starts at slot i · 2^bits and a slot maps back to
+ * its list by a shift (a binary search over the lists' first slots, per result kept, was 5% of a fast-scan query);
+ * otherwise the lists follow each other and a binary search (at most nprobe lists) maps slots back.
  */
 export class ProbedSlots {
   private readonly lists: Int32Array;
   private readonly first: Float64Array;
   private used = 0;
   private next = 0;
+  /** ≥ 0: list i starts at slot i · 2^bits; −1: lists are back to back. */
+  private bits = -1;
 
   constructor(nprobe: number) {
     this.lists = new Int32Array(nprobe);
     this.first = new Float64Array(nprobe);
   }
 
-  /** Starts a query. */
-  reset(): void {
+  /** Starts a query whose probed lists hold at most `longest` entries each. */
+  reset(longest: number): void {
     this.used = 0;
     this.next = 0;
+    // Positions up to the padding of a list's last block of 32 (the fast-scan kernel labels it too, then drops it).
+    const bits = 32 - Math.clz32(Math.max(32, Math.ceil(longest / 32) * 32) - 1);
+    this.bits = this.lists.length * 2 ** bits <= SLOT_LIMIT + 1 ? bits : -1;
   }
 
-  /** Appends list `list` of n entries; returns the slot of its first entry. */
+  /** Appends list `list` of n entries (at most reset's `longest`); returns the slot of its first entry. */
   add(list: number, n: number): number {
+    if (this.bits >= 0) {
+      const at = this.used * 2 ** this.bits;
+      this.lists[this.used] = list;
+      this.first[this.used++] = at;
+      return at;
+    }
     const at = this.next;
     if (at + n > SLOT_LIMIT) throw new LibvqError('UNSUPPORTED', `a query's probed lists hold more than ${SLOT_LIMIT} entries (the scan kernels label them with int32 slots)`);
     this.lists[this.used] = list;
@@ -34,6 +48,7 @@ export class ProbedSlots {
 
   /** Which of the added lists holds `slot` (its index in add order; listAt / firstSlotAt read it). */
   find(slot: number): number {
+    if (this.bits >= 0) return slot >>> this.bits;
     let lo = 0;
     let hi = this.used - 1;
     while (lo < hi) {
@@ -57,6 +72,13 @@ export class ProbedSlots {
   firstSlotAt(i: number): number {
     return this.first[i];
   }
+}
+
+/** The most entries of any list probed at probes[from .. from + nprobe) (−1: none probed). */
+export function longestProbed(sizes: Int32Array, probes: Int32Array, from: number, nprobe: number): number {
+  let longest = 0;
+  for (let p = from; p < from + nprobe; p++) if (probes[p] >= 0 && sizes[probes[p]] > longest) longest = sizes[probes[p]];
+  return longest;
 }
 
 /** Slots are the kernels' int32 labels. */
