@@ -146,22 +146,26 @@ export class KernelReservoir {
     const { slots, order, keys } = this;
     const hib = this.higherIsBetter;
     if (this.scoreType === 'i32') {
-      let uint16 = true;
-      for (let e = 0; e < n; e++) if (slots[2 * e + 1] >>> 16 !== 0) uint16 = false;
-      if (uint16) {
-        const { counts, byLowByte } = this;
-        const key = (e: number) => (hib ? 65535 - slots[2 * e + 1] : slots[2 * e + 1]);
-        // Stable counting sorts by the low byte, then by the high byte.
-        counts.fill(0);
-        for (let e = 0; e < n; e++) counts[(key(e) & 255) + 1]++;
+      const { counts, byLowByte } = this;
+      // Keys best first: 65535 − s when higher is better. Stable counting sorts by the low byte, then the high one.
+      const flip = hib ? 65535 : 0;
+      const sign = hib ? -1 : 1;
+      let outside = 0;
+      counts.fill(0);
+      for (let e = 0; e < n; e++) {
+        const s = slots[2 * e + 1];
+        outside |= s >>> 16;
+        counts[((flip + sign * s) & 255) + 1]++;
+      }
+      if (outside === 0) {
         for (let b = 1; b < 256; b++) counts[b] += counts[b - 1];
-        for (let e = 0; e < n; e++) byLowByte[counts[key(e) & 255]++] = e;
+        for (let e = 0; e < n; e++) byLowByte[counts[(flip + sign * slots[2 * e + 1]) & 255]++] = e;
         counts.fill(0);
-        for (let e = 0; e < n; e++) counts[(key(e) >> 8) + 1]++;
+        for (let e = 0; e < n; e++) counts[((flip + sign * slots[2 * e + 1]) >> 8) + 1]++;
         for (let b = 1; b < 256; b++) counts[b] += counts[b - 1];
         for (let i = 0; i < n; i++) {
           const e = byLowByte[i];
-          order[counts[key(e) >> 8]++] = e;
+          order[counts[(flip + sign * slots[2 * e + 1]) >> 8]++] = e;
         }
         return order;
       }
