@@ -49,7 +49,7 @@ export function gemmBestModuleBytes(dimP: number): Uint8Array {
   set(J);
   loopStart();
   exitIfGe(J, COLS);
-  emitBlockDots(f, dimP, { X, YT, COLS, I, J, T, XP, YP, ACC, Y0, Y1, XS });
+  emitBlockDots(f, dimP, { X, YT, I, J, T, XP, YP, ACC, Y0, Y1, XS });
   for (let r = 0; r < 4; r++) {
     for (let c = 0; c < 2; c++) {
       // cand = alpha·acc − beta[j + 4c ..]; m = cand > best; best, idx = m ? cand, j + 4c + lane : best, idx

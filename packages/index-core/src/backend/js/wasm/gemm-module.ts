@@ -3,11 +3,12 @@ import { ByteWriter, I32, V128, functionOps, oneFunctionModule } from './bytes.j
 /**
  * Emits a WebAssembly SIMD module with one export, `gemm(x, yT, out, rows, cols, outStride)`:
  *
- *   out[i·outStride + j] = Σ_t x[i·dimP + t] · yT[t·cols + j]      i < rows (multiple of 4), j < cols (multiple of 8)
+ *   out[i·outStride + j] = Σ_t x[i·dimP + t] · y_j[t]      i < rows (multiple of 4), j < cols (multiple of 8)
  *
  * x is row-major with the padded dimension dimP (a compile-time constant, so every row offset is an
- * instruction immediate); yT is the other operand transposed (t-major), so one v128 load brings four
- * columns. The micro-kernel is the classic register-blocked one: a 4×8 block of float32 accumulators
+ * instruction immediate); yT is the other operand in panels of 8 columns, each t-major (y_j[t] at
+ * yT[(⌊j/8⌋·dimP + t)·8 + j mod 8]), so one v128 load brings four columns and the next coordinate's columns
+ * follow 32 bytes on (a whole transposed row apart, 4 KiB at 1,024 columns, they all fell in one L1 set). The micro-kernel is the classic register-blocked one: a 4×8 block of float32 accumulators
  * (8 v128 registers) takes per t two loads of yT, four broadcasts of x and 16 multiply-adds of 4 lanes.
  * Sums are float32 in t order, as a float32 BLAS would give.
  */
@@ -32,7 +33,7 @@ export function gemmModuleBytes(dimP: number): Uint8Array {
   set(J);
   loopStart();
   exitIfGe(J, COLS);
-  emitBlockDots(f, dimP, { X, YT, COLS, I, J, T, XP, YP, ACC, Y0, Y1, XS });
+  emitBlockDots(f, dimP, { X, YT, I, J, T, XP, YP, ACC, Y0, Y1, XS });
   // store the block: out + ((i + r)·outStride + j)·4
   for (let r = 0; r < 4; r++) {
     get(OUT);
@@ -70,16 +71,16 @@ export function gemmModuleBytes(dimP: number): Uint8Array {
 
 /** The locals emitBlockDots uses (indices into the function's locals; ACC is the first of 8 v128 accumulators). */
 export interface BlockDotLocals {
-  X: number; YT: number; COLS: number; I: number; J: number; T: number; XP: number; YP: number; ACC: number; Y0: number; Y1: number; XS: number;
+  X: number; YT: number; I: number; J: number; T: number; XP: number; YP: number; ACC: number; Y0: number; Y1: number; XS: number;
 }
 
 /**
  * Emits the register-blocked micro-kernel shared by the GEMM modules: the 4×8 block of dot products of rows
- * i..i+3 of x (row stride dimP) with columns j..j+7 of yT, left in the 8 accumulators ACC..ACC+7 (row r, half c
+ * i..i+3 of x (row stride dimP) with columns j..j+7 of yT (the panel of j, see gemmModuleBytes), left in the 8 accumulators ACC..ACC+7 (row r, half c
  * in ACC + 2r + c). Sums are float32 in t order.
  */
 export function emitBlockDots(f: ByteWriter, dimP: number, L: BlockDotLocals): void {
-  const { X, YT, COLS, I, J, T, XP, YP, ACC, Y0, Y1, XS } = L;
+  const { X, YT, I, J, T, XP, YP, ACC, Y0, Y1, XS } = L;
   const { get, set, i32c, simd, loopStart, loopEnd } = functionOps(f);
   const add = () => f.byte(0x6a);
   const mul = () => f.byte(0x6c);
@@ -98,7 +99,7 @@ export function emitBlockDots(f: ByteWriter, dimP: number, L: BlockDotLocals): v
   set(XP);
   get(YT);
   get(J);
-  i32c(4);
+  i32c(dimP * 4);
   mul();
   add();
   set(YP);
@@ -134,9 +135,7 @@ export function emitBlockDots(f: ByteWriter, dimP: number, L: BlockDotLocals): v
   add();
   set(XP);
   get(YP);
-  get(COLS);
-  i32c(4);
-  mul();
+  i32c(32);
   add();
   set(YP);
   get(T);
