@@ -160,7 +160,7 @@ function notes(r: AnnReport): string {
   const lines = [
     `- Threads: libvq-ts ${r.options.threads} (train, add, search); faiss ${r.options.threads} (OpenMP); LanceDB 1. Each system runs in a child process of its own, one after the other.`,
     all.some((x) => x.runs.some((run) => run.reps !== undefined))
-      ? '- q/s: all queries in one batch call (libvq-ts, faiss): one untimed pass, then timed passes until they add up to 0.5 s (1 to 10), the median; LanceDB: one timed pass of one call per query after 10 warm-up calls.'
+      ? '- q/s: all queries in one batch call (libvq-ts, faiss): untimed passes until they add up to 0.5 s (1 to 10), then timed passes until they add up to 0.5 s (1 to 10), the median; LanceDB: one timed pass of one call per query after 10 warm-up calls.'
       : '- q/s: all queries in one batch call (libvq-ts, faiss) after a 10-query warm-up, timed once; LanceDB: one call per query after 10 warm-up calls.',
     '- Train = OPQ + k-means + PQ train, timed in pieces that are exactly what index.train does: OPQ rotation (train, then apply to the training set); ' +
       'coarse k-means over the training set (libvq-ts: until the last k-means progress report of IndexIVF.train; faiss: `train_q1`); ' +
