@@ -10,6 +10,7 @@ import type {
   AddOptions, EncodedVectors, Ids, Index, IndexParameters, SearchParams, StoredEntries, TrainOptions,
 } from './index.js';
 import type { SearchResult } from './search-result.js';
+import { HeldEncoded } from './held-encoded.js';
 import { trainOnWorker } from './train-on-worker.js';
 
 /** Rows encoded per worker round of an asynchronous add: progress and memory in steps of this size. */
@@ -91,14 +92,27 @@ export abstract class IndexBase implements Index {
     checkAdd(this.kindName, this.d, this.isTrained, x, ids);
     const given = ids === undefined ? undefined : idsFrom(ids, 0, x.rows);
     const threads = threadsFor(`${this.kindName}.add`, undefined, this.threads);
+    const held = new HeldEncoded(this.codeSize, x.rows, ADD_BATCH);
+    let end = 0;
+    // Appends the held rows, [end − held.rows, end) of x: when they fill the hold, at the end, and before an abort
+    // is thrown (the rows encoded before it are added, as they were when every batch was appended at once).
+    const flush = (): void => {
+      if (held.rows === 0) return;
+      const from = end - held.rows;
+      this.addEncoded(held.take(), given?.subarray(from, end));
+    };
     for (let b = 0; b < x.rows; b += ADD_BATCH) {
+      if (opts.signal?.aborted) flush();
       throwIfAborted(opts.signal, `${this.kindName}.add`);
       const e = Math.min(x.rows, b + ADD_BATCH);
       const batch = sliceRows(x, b, e);
       const enc = await this.encodeAsync(batch, Math.min(threads, batch.rows));
-      this.addEncoded(enc, given?.subarray(b, e));
+      if (!held.fits(enc.rows)) flush();
+      held.push(enc);
+      end = e;
       opts.onProgress?.(e, x.rows, 'add');
     }
+    flush();
   }
 
   /** encode(x) on worker threads. */

@@ -13,6 +13,7 @@ import type { IndexSnapshot } from '../parallel/protocol.js';
 import { snapshotOf } from '../parallel/snapshot.js';
 import type { VectorsInput } from '../input/vectors-input.js';
 import { checkAdd, checkEncoded, checkSearch, checkedIds, idToNumber, idsFrom, searchInBatches, searchPadded, threadsFor } from './checks.js';
+import { HeldEncoded } from './held-encoded.js';
 import { ADD_BATCH, IndexBase } from './index-base.js';
 import { IndexFlat } from './index-flat.js';
 import type { AddOptions, EncodedVectors, Ids, Index, IndexParameters, SearchParams, StoredEntries, TrainOptions } from './index.js';
@@ -161,12 +162,20 @@ export abstract class IndexIVF extends IndexBase {
     const start = this.ntotal;
     const threads = threadsFor('IndexIVF.add', undefined, this.threads);
     const garbage = new GarbageMeter();
+    const held = new HeldEncoded(this.codeSize, x.rows, ADD_BATCH);
+    // Appends the held rows, which end at row `end` of x.
+    const flush = (end: number): void => {
+      const from = end - held.rows;
+      const e = held.take();
+      this.invlists.appendBatch(e.lists!, e.codes, given === undefined ? idsFrom(undefined, start + from, end - from) : given.subarray(from, end));
+    };
     for (let b = 0; b < x.rows; b += ADD_BATCH) {
       const e = Math.min(x.rows, b + ADD_BATCH);
       const xb: Matrix = { rows: e - b, dim: this.d, data: x.data.subarray(b * this.d, e * this.d) };
-      const batchIds = given === undefined ? idsFrom(undefined, start + b, e - b) : given.subarray(b, e);
       const r = threads > 1 && xb.rows > 1 ? parallelEncode(this, xb, this.codeSize, Math.min(threads, xb.rows)) : this.encodeChecked(xb);
-      this.invlists.appendBatch(r.lists!, r.codes, batchIds);
+      if (!held.fits(xb.rows)) flush(b);
+      held.push({ rows: xb.rows, lists: r.lists, codes: r.codes });
+      if (e === x.rows) flush(e);
       // The batch's working arrays (residuals, codes, lists) and the list arrays appendBatch replaced are garbage now.
       garbage.check();
       opts.onProgress?.(e, x.rows, 'add');
@@ -316,3 +325,4 @@ export abstract class IndexIVF extends IndexBase {
     return this.invlists.memoryBytes() + this.quantizer.memoryBytes();
   }
 }
+
