@@ -78,6 +78,49 @@ describe('packed inverted lists (fast-scan codes in faiss\'s block layout only)'
     const now = packed.sharedCopy();
     replica.adoptShared(now.offsets, now.codes, now.ids);
     expectSameLists(replica, flat, 'replica');
+
+    // One entry leaves three filled lists as they are: only its list gets new arrays, and the next shared copy
+    // is a new one that a replica reads right.
+    const one = randomBatch(rng, 1, id + 50);
+    packed.appendBatch(one.lists, one.codes, one.ids);
+    flat.appendBatch(one.lists, one.codes, one.ids);
+    expectSameLists(packed, flat, 'after adding one');
+    const later = packed.sharedCopy();
+    expect(later.ids).not.toBe(now.ids);
+    const replica2 = new InvertedLists(NLIST, M, packed4Layout(M));
+    replica2.adoptShared(later.offsets, later.codes, later.ids);
+    expectSameLists(replica2, flat, 'replica after adding one');
+  });
+
+  it('an add that changes every filled list lays all lists out in shared memory, which a shared copy reuses', () => {
+    for (const layout of [flatLayout(M), packed4Layout(M)]) {
+      const lists = new InvertedLists(NLIST, M, layout);
+      const flat = new InvertedLists(NLIST, M, flatLayout(M));
+      const rng = createRng(9);
+      for (const n of [200, 300]) {
+        const b = randomBatch(rng, n, 1000 * n);
+        lists.appendBatch(b.lists, b.codes, b.ids);
+        flat.appendBatch(b.lists, b.codes, b.ids);
+        const ids = lists.ids[0].buffer;
+        const codes = lists.codes[0].buffer;
+        const shared = lists.sharedCopy();
+        // No copy: the buffers handed to the workers are the ones the add laid every list out in.
+        expect(ids).toBeInstanceOf(SharedArrayBuffer);
+        expect(shared.ids.buffer).toBe(ids);
+        expect(shared.codes.buffer).toBe(codes);
+        for (let l = 0; l < NLIST - 1; l++) {
+          expect(lists.ids[l].buffer, `list ${l} ids`).toBe(ids);
+          expect(lists.codes[l].buffer, `list ${l} codes`).toBe(codes);
+        }
+        const replica = new InvertedLists(NLIST, M, layout);
+        replica.adoptShared(shared.offsets, shared.codes, shared.ids);
+        if (layout.name === 'packed4') expectSameLists(replica, flat, `replica after ${n}`);
+        for (let l = 0; l < NLIST; l++) {
+          expect(Array.from(replica.ids[l]), `replica list ${l} ids after ${n}`).toEqual(Array.from(flat.ids[l].subarray(0, flat.sizes[l])));
+          expect(Buffer.from(replica.readCodes(l)).equals(Buffer.from(flat.codes[l].subarray(0, flat.sizes[l] * M))), `replica list ${l} codes after ${n}`).toBe(true);
+        }
+      }
+    }
   });
 
   it('refuses a list whose codes are not in the stored layout', () => {

@@ -35,6 +35,9 @@ export class InvertedLists implements ListView {
   /** The buffer every list's codes view at `regionVersion` (none: lists own their arrays). */
   private region: CodesRegion | null = null;
   private regionVersion = -1;
+  /** The shared ids every list views at `idsVersion`, with the lists' entry offsets (appendBatch, sharedCopy). */
+  private idsRegion: { ids: Float64Array; offsets: Int32Array } | null = null;
+  private idsVersion = -1;
 
   constructor(nlist: number, codeSize: number, layout: CodeLayout = flatLayout(codeSize)) {
     if (layout.codeSize !== codeSize) throw new Error(`InvertedLists: layout ${layout.name} has entries of ${layout.codeSize} bytes, not ${codeSize}`);
@@ -54,7 +57,14 @@ export class InvertedLists implements ListView {
     return n;
   }
 
-  /** Appends n entries: entry i goes to list listNos[i] with codes[i*codeSize..] and id ids[i]. */
+  /**
+   * Appends n entries: entry i goes to list listNos[i] with codes[i*codeSize..] and id ids[i]. Every list that
+   * changes gets new arrays zeroed past its old entries (packBlocks' precondition); the old ones may still be read
+   * through a region. When no list that holds entries is left unchanged (a first add, or any large one), all lists
+   * get their arrays as views of one new shared buffer for codes and one for ids, in list order, so a threaded
+   * search shares them with its workers as they are: sharedCopy() copied them (GloVe IVF1024,PQ20x8: 10 MB) and
+   * left the replaced arrays as holes in the malloc heap.
+   */
   appendBatch(listNos: Int32Array, codes: Uint8Array, ids: Float64Array): void {
     this.version++;
     const cs = this.codeSize;
@@ -62,10 +72,12 @@ export class InvertedLists implements ListView {
     const add = new Int32Array(this.nlist);
     for (let i = 0; i < listNos.length; i++) add[listNos[i]]++;
     const fill = new Int32Array(this.nlist);
-    for (let l = 0; l < this.nlist; l++) {
+    let everyListChanges = true;
+    for (let l = 0; l < this.nlist && everyListChanges; l++) everyListChanges = this.sizes[l] === 0 || add[l] > 0;
+    if (everyListChanges) this.appendIntoRegion(add, fill);
+    for (let l = 0; l < this.nlist && !everyListChanges; l++) {
       if (add[l] === 0) continue;
       const size = this.sizes[l];
-      // A new array zeroed past the old entries (packBlocks' precondition), which may still be read through a region.
       const c = new Uint8Array(layout.bytes(size + add[l]));
       c.set(this.codes[l].subarray(0, layout.bytes(size)));
       const d = new Float64Array(size + add[l]);
@@ -81,6 +93,34 @@ export class InvertedLists implements ListView {
       layout.put(this.codes[l], at, codes, i * cs);
       this.ids[l][at] = ids[i];
     }
+  }
+
+  /**
+   * appendBatch's shared buffers: every list grows by add[l] entries, its old entries copied to the front of its
+   * part of one codes buffer and one ids buffer (zeroed), in list order as sharedCopy() lays them out; fill[l] is set
+   * to the old size, where the new entries go.
+   */
+  private appendIntoRegion(add: Int32Array, fill: Int32Array): void {
+    const { layout, nlist } = this;
+    const offsets = sharedArray(Int32Array, nlist + 1);
+    let bytes = 0;
+    for (let l = 0; l < nlist; l++) {
+      offsets[l + 1] = offsets[l] + this.sizes[l] + add[l];
+      bytes += layout.bytes(this.sizes[l] + add[l]);
+    }
+    const codes = sharedArray(Uint8Array, bytes);
+    const ids = sharedArray(Float64Array, offsets[nlist]);
+    let at = 0;
+    for (let l = 0; l < nlist; l++) {
+      const size = this.sizes[l];
+      codes.set(this.codes[l].subarray(0, layout.bytes(size)), at);
+      ids.set(this.ids[l].subarray(0, size), offsets[l]);
+      at += layout.bytes(size + add[l]);
+      fill[l] = size;
+      this.sizes[l] = size + add[l];
+    }
+    this.viewCodes(codes, undefined);
+    this.viewIds(offsets, ids);
   }
 
   /** Bytes of every list's stored codes together. */
@@ -114,19 +154,24 @@ export class InvertedLists implements ListView {
    * Every list's codes and ids back to back in shared memory, with the nlist+1 entry offsets (for worker threads).
    * The lists then view the copy themselves (same contents, so the version stays): the calling thread and the
    * workers read one copy, and the per-list arrays are freed (GloVe IVF1024,PQ50x4fs: 11 MB less at two threads).
-   * Codes that already lie in one shared buffer (a fast-scan arena placed since the last change) are not copied again.
+   * Codes and ids that already lie in one shared buffer since the last change (appendBatch's, a fast-scan arena) are
+   * not copied again.
    * Later adds and removes give the lists they change new arrays of their own, so the copy is never written.
    */
   sharedCopy(): { codes: Uint8Array; ids: Float64Array; offsets: Int32Array; memory?: WebAssembly.Memory } {
-    const offsets = sharedArray(Int32Array, this.nlist + 1);
-    for (let l = 0; l < this.nlist; l++) offsets[l + 1] = offsets[l] + this.sizes[l];
-    const ids = sharedArray(Float64Array, offsets[this.nlist]);
-    for (let l = 0; l < this.nlist; l++) ids.set(this.ids[l].subarray(0, this.sizes[l]), offsets[l]);
+    let shared = this.idsVersion === this.version ? this.idsRegion : null;
+    if (shared === null) {
+      const offsets = sharedArray(Int32Array, this.nlist + 1);
+      for (let l = 0; l < this.nlist; l++) offsets[l + 1] = offsets[l] + this.sizes[l];
+      const ids = sharedArray(Float64Array, offsets[this.nlist]);
+      for (let l = 0; l < this.nlist; l++) ids.set(this.ids[l].subarray(0, this.sizes[l]), offsets[l]);
+      shared = { ids, offsets };
+    }
     const placed = this.currentRegion();
     if (placed === null || !isShared(placed.codes)) this.placeCodes(sharedArray(Uint8Array, this.codeBytes()));
     const region = this.currentRegion()!;
-    this.viewIds(offsets, ids);
-    return { codes: region.codes, ids, offsets, ...(region.memory ? { memory: region.memory } : {}) };
+    this.viewIds(shared.offsets, shared.ids);
+    return { codes: region.codes, ids: shared.ids, offsets: shared.offsets, ...(region.memory ? { memory: region.memory } : {}) };
   }
 
   /** Points every list at its part of a region laid out as placeCodes lays it out. */
@@ -144,6 +189,8 @@ export class InvertedLists implements ListView {
   /** Points every list at its part of shared ids laid out as sharedCopy() lays them out. */
   private viewIds(offsets: Int32Array, ids: Float64Array): void {
     for (let l = 0; l < this.nlist; l++) this.ids[l] = offsets[l + 1] === offsets[l] ? NO_IDS : ids.subarray(offsets[l], offsets[l + 1]);
+    this.idsRegion = { ids, offsets };
+    this.idsVersion = this.version;
   }
 
   /**
