@@ -33,7 +33,7 @@ describe('the backend conformance suite', () => {
     const report = checkBackend(jsBackend);
     expect(report.failures).toEqual([]);
     expect(report.passed).toBe(backendConformanceCases(jsBackend).length);
-    expect(report.passed).toBe(44);
+    expect(report.passed).toBe(46);
   });
 
   it('fails a knn that swaps two labels, naming the kernel, metric, position and values', () => {
@@ -47,7 +47,7 @@ describe('the backend conformance suite', () => {
       'knn k=1, k=5 and assign (l2) read shared-memory inputs longer than rows × dim',
     ]);
     expect(report.failures[0].message).toMatch(/^knn \(ip\) \[query 0, rank 0\] label: got \d+, expected \d+$/);
-    expect(report.passed).toBe(38);
+    expect(report.passed).toBe(40);
   });
 
   it('fails a knn that puts equal scores in reverse id order, naming the ties case', () => {
@@ -123,6 +123,20 @@ describe('the backend conformance suite', () => {
     expect(report.failures.length).toBeGreaterThanOrEqual(4);
     expect(report.failures.every((f) => /inner product|\(ip\)/.test(f.name))).toBe(true);
     expect(report.failures[0].message).toMatch(/^assign \(ip, d=\d+\) \[vector \d+\] centroid: got \d+, expected \d+$/);
+  });
+
+  it('fails an ivfAdcScan that reads codes in an arena one byte off, naming the arena cases only', () => {
+    const report = checkBackend(withKernel({
+      ivfAdcScan(tables, lists, probes, M, ksub, k, metric, listTables) {
+        const off = lists.arena ? { ...lists, codes: lists.codes.map((c) => new Uint8Array(c.buffer, c.byteOffset + 1, c.length)) } : lists;
+        return jsBackend.ivfAdcScan(tables, off, probes, M, ksub, k, metric, listTables);
+      },
+    }));
+    expect(report.failures.map((f) => f.name)).toEqual([
+      'ivfAdcScan (ip) scores bias + table sums over probed lists only, codes in an arena',
+      'ivfAdcScan (l2) scores bias + table sums over probed lists only, codes in an arena',
+    ]);
+    expect(report.failures[0].message).toMatch(/^ivfAdcScan \(ip, arena, k = 30\) \[query \d+, rank \d+\] distance/);
   });
 
   it('refuses a negative tolerance', () => {

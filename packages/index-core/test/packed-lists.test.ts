@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deserializeIndex, indexFactory, serializeIndex } from '../src/index.js';
 import { packBlocks, packEntry, packedBlockBytes } from '../src/fastscan/pack-blocks.js';
 import { flatLayout, packed4Layout } from '../src/indexes/code-layout.js';
+import type { IndexIVFPQ } from '../src/indexes/index-ivf-pq.js';
 import type { IndexIVFPQFastScan } from '../src/indexes/index-ivf-pq-fast-scan.js';
 import { InvertedLists } from '../src/indexes/inverted-lists.js';
 import { type Rng, createRng } from '../src/random.js';
@@ -169,6 +170,30 @@ describe('IVF fast-scan index memory', () => {
     const region = index.invlists.currentRegion();
     expect(region?.memory).toBeDefined();
     expect(index.share(true).codesMemory).toBe(region!.memory);
+  });
+
+  it('8-bit IVF-PQ scans its codes in place in an arena too, which threaded searches share (no copy)', () => {
+    const build = () => {
+      const index = indexFactory(D, 'IVF8,PQ8x8', 'l2') as IndexIVFPQ;
+      index.trainSync(data);
+      index.addSync(data);
+      return index;
+    };
+    const index = build();
+    const one = index.searchSync(queries, { k: 5, nprobe: 3 });
+    const inv = index.invlists;
+    const region = inv.currentRegion();
+    expect(region?.memory).toBeDefined();
+    for (let l = 0; l < index.nlist; l++) if (inv.sizes[l] > 0) expect(inv.codes[l].buffer).toBe(region!.codes.buffer);
+    const two = index.searchSync(queries, { k: 5, nprobe: 3, threads: 2 });
+    expect(Buffer.from(two.labels.buffer).equals(Buffer.from(one.labels.buffer))).toBe(true);
+    expect(Buffer.from(two.distances.buffer).equals(Buffer.from(one.distances.buffer))).toBe(true);
+    expect(index.share(true).codesMemory).toBe(region!.memory);
+    // A first search on threads places the lists in an arena before sharing it.
+    const fresh = build();
+    const threaded = fresh.searchSync(queries, { k: 5, nprobe: 3, threads: 2 });
+    expect(Buffer.from(threaded.labels.buffer).equals(Buffer.from(one.labels.buffer))).toBe(true);
+    expect(fresh.share(true).codesMemory).toBe(fresh.invlists.currentRegion()!.memory);
   });
 
   it('clears what a file leaves in the padding of a list\'s last block, so later adds read back right', () => {

@@ -15,6 +15,11 @@ export interface ListView {
   /** codes: bytes of list l are codes[l].subarray(0, sizes[l] * codeSize). */
   readonly codes: readonly Uint8Array[];
   readonly ids: readonly Float64Array[];
+  /**
+   * Optional: every list's codes are views of this shared WebAssembly memory (fastscan/arena.ts), so a WebAssembly
+   * kernel instantiated over it scans them where they lie instead of copying them in.
+   */
+  readonly arena?: { readonly memory: WebAssembly.Memory };
 }
 
 /** Which lists each query probes, and the score its coarse centroid contributes. */

@@ -87,11 +87,6 @@ export class IndexIVFPQFastScan extends IndexIVFPQ {
     );
   }
 
-  /** Threads read the lists where they lie: placed in their arena first, the snapshot shares it instead of a copy. */
-  override share(withData: boolean): IndexSnapshot {
-    if (withData) this.packedLists();
-    return super.share(withData);
-  }
 
   protected override sharedModel() {
     return { ...super.sharedModel(), kind: this.byResidual ? 'ivf-pq-fsr' : 'ivf-pq-fs' };

@@ -63,7 +63,8 @@ export class InvertedLists implements ListView {
    * through a region. When no list that holds entries is left unchanged (a first add, or any large one), all lists
    * get their arrays as views of one new shared buffer for codes and one for ids, in list order, so a threaded
    * search shares them with its workers as they are: sharedCopy() copied them (GloVe IVF1024,PQ20x8: 10 MB) and
-   * left the replaced arrays as holes in the malloc heap.
+   * left the replaced arrays as holes in the malloc heap. (Kernels must not memcpy out of a SharedArrayBuffer, which
+   * V8 does with relaxed atomics: IVF-PQ scans its codes in place in an arena, IndexIVFPQ.scannedLists.)
    */
   appendBatch(listNos: Int32Array, codes: Uint8Array, ids: Float64Array): void {
     this.version++;
@@ -159,7 +160,7 @@ export class InvertedLists implements ListView {
    * Later adds and removes give the lists they change new arrays of their own, so the copy is never written.
    */
   sharedCopy(): { codes: Uint8Array; ids: Float64Array; offsets: Int32Array; memory?: WebAssembly.Memory } {
-    let shared = this.idsVersion === this.version ? this.idsRegion : null;
+    let shared = this.idsVersion === this.version && this.idsRegion !== null && isShared(this.idsRegion.ids) ? this.idsRegion : null;
     if (shared === null) {
       const offsets = sharedArray(Int32Array, this.nlist + 1);
       for (let l = 0; l < this.nlist; l++) offsets[l + 1] = offsets[l] + this.sizes[l];

@@ -4,6 +4,7 @@
  * scan is judged on its sums and its selection alone.
  */
 import type { Backend, ListView, Probes } from '../backend/types.js';
+import { newArena } from '../fastscan/arena.js';
 import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import { expectClose, expectSame, expectThat } from './check.js';
@@ -105,29 +106,51 @@ function makeLists(codeSize: number, fill: (list: number, r: number) => Uint8Arr
   return { sizes, codes, ids };
 }
 
-function ivfAdcScanCase(be: Backend, metric: Metric, relTol: number): ConformanceCase {
+/**
+ * The same lists with their codes placed back to back at an odd offset of a shared WebAssembly memory (an arena, as
+ * IndexIVFPQ keeps them: fastscan/arena.ts), which a kernel scans in place.
+ */
+function inArena(lists: ListView): ListView {
+  let bytes = 3;
+  for (const c of lists.codes) bytes += c.length;
+  const memory = newArena(bytes)!;
+  let at = 3;
+  const codes = lists.codes.map((c) => {
+    const view = new Uint8Array(memory.buffer, at, c.length);
+    view.set(c);
+    at += c.length;
+    return view;
+  });
+  return { sizes: lists.sizes, codes, ids: lists.ids, arena: { memory } };
+}
+
+function ivfAdcScanCase(be: Backend, metric: Metric, relTol: number, arena: boolean): ConformanceCase {
   return {
-    name: `ivfAdcScan (${metric}) scores bias + table sums over probed lists only`,
+    name: `ivfAdcScan (${metric}) scores bias + table sums over probed lists only${arena ? ', codes in an arena' : ''}`,
     run() {
       const { codebooks, q } = pqData();
-      const lists = makeLists(M, (l, r) => new Uint8Array(M).map((_, m) => (l * 31 + r * 7 + m * 3) % KSUB));
+      const given = makeLists(M, (l, r) => new Uint8Array(M).map((_, m) => (l * 31 + r * 7 + m * 3) % KSUB));
+      const lists = arena ? inArena(given) : given;
       const tables = be.pqTables(q, codebooks, M, KSUB, metric);
       const probes: Probes = { nprobe: 2, lists: new Int32Array(q.rows * 2), bias: new Float32Array(q.rows * 2) };
       for (let i = 0; i < q.rows; i++) {
         probes.lists.set([i % 2 === 0 ? 0 : 2, 1], i * 2); // list 1 is empty: only the first probe has entries
         probes.bias.set([0.5 * i, -0.25], i * 2);
       }
-      const k = 30; // more than the probed entries of some queries: padding must appear
-      const res = be.ivfAdcScan(tables, lists, probes, M, KSUB, k, metric);
-      for (let i = 0; i < q.rows; i++) {
-        const l = probes.lists[i * 2];
-        const expected: Scored[] = [];
-        for (let r = 0; r < lists.sizes[l]; r++) expected.push({ id: lists.ids[l][r], s: refAdc(tables, lists.codes[l], i, r, probes.bias[i * 2]) });
-        rankBestFirst(expected, metric);
-        for (let j = 0; j < k; j++) {
-          const at = `ivfAdcScan (${metric}) [query ${i}, rank ${j}]`;
-          if (j < expected.length) expectClose(`${at} distance`, res.distances[i * k + j], expected[j].s, Math.abs(expected[j].s), relTol);
-          else expectSame(`${at} padding label`, res.labels[i * k + j], -1);
+      // k = 30: more than the probed entries of some queries, so padding must appear; in an arena also k = 3000,
+      // whose candidates take a larger head of the arena than the first.
+      for (const k of arena ? [30, 3000] : [30]) {
+        const res = be.ivfAdcScan(tables, lists, probes, M, KSUB, k, metric);
+        for (let i = 0; i < q.rows; i++) {
+          const l = probes.lists[i * 2];
+          const expected: Scored[] = [];
+          for (let r = 0; r < given.sizes[l]; r++) expected.push({ id: given.ids[l][r], s: refAdc(tables, given.codes[l], i, r, probes.bias[i * 2]) });
+          rankBestFirst(expected, metric);
+          for (let j = 0; j < k; j++) {
+            const at = `ivfAdcScan (${metric}${arena ? ', arena' : ''}, k = ${k}) [query ${i}, rank ${j}]`;
+            if (j < expected.length) expectClose(`${at} distance`, res.distances[i * k + j], expected[j].s, Math.abs(expected[j].s), relTol);
+            else expectSame(`${at} padding label`, res.labels[i * k + j], -1);
+          }
         }
       }
     },
@@ -167,7 +190,7 @@ export function pqCases(be: Backend, relTol: number): ConformanceCase[] {
   return [
     ...TABLE_SHAPES.flatMap((shape) => METRICS.map((m) => pqTablesCase(be, m, shape, relTol))),
     ...METRICS.map((m) => adcScanCase(be, m, relTol)),
-    ...METRICS.map((m) => ivfAdcScanCase(be, m, relTol)),
+    ...METRICS.flatMap((m) => [ivfAdcScanCase(be, m, relTol, false), ivfAdcScanCase(be, m, relTol, true)]),
     ...METRICS.map((m) => ivfFlatScanCase(be, m)),
   ];
 }

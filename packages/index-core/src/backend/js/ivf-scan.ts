@@ -22,7 +22,7 @@ export function ivfAdcScan(
 ): KnnResult {
   const tsize = M * ksub;
   const nq = tables.length / tsize;
-  const scanner = adcScanner(M, ksub, metric === 'ip');
+  const scanner = adcScanner(M, ksub, metric === 'ip', lists.arena);
   const distances = new Float32Array(nq * k);
   const labels = new Float64Array(nq * k);
   const { nprobe } = probes;

@@ -14,7 +14,7 @@ import { ByteWriter, F32, I32, oneFunctionModule } from './bytes.js';
  * in one running sequence. Ties with the threshold pass, so the reservoir can break them by id.
  * Pointers are byte addresses in the imported memory `env.memory`.
  */
-export function adcScanModuleBytes(M: number, ksub: number, higherIsBetter: boolean): Uint8Array {
+export function adcScanModuleBytes(M: number, ksub: number, higherIsBetter: boolean, sharedMemory = false): Uint8Array {
   // (i32 codes, i32 n, i32 table, f32 bias, f32 thr, i32 out, i32 base) -> i32, exported as "scan"
   // params: 0 codes, 1 n, 2 table, 3 bias, 4 thr, 5 out, 6 base; locals: 7 i, 8 count, 9 s (f32)
   const codes = 0, n = 1, table = 2, bias = 3, thr = 4, out = 5, base = 6, i = 7, count = 8, s = 9;
@@ -79,5 +79,5 @@ export function adcScanModuleBytes(M: number, ksub: number, higherIsBetter: bool
   localGet(count);
   f.byte(0x0b); // end function
 
-  return oneFunctionModule('scan', [I32, I32, I32, F32, F32, I32, I32], [I32], f);
+  return oneFunctionModule('scan', [I32, I32, I32, F32, F32, I32, I32], [I32], f, sharedMemory);
 }
