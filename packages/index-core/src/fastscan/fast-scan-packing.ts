@@ -1,5 +1,5 @@
 import type { PackedLists } from '../backend/types.js';
-import { newArena } from './arena.js';
+import { newArena } from './new-arena.js';
 import { packBlocks, packedBlockBytes } from './pack-blocks.js';
 
 const NO_BLOCKS = new Uint8Array(0);

@@ -176,7 +176,7 @@ export abstract class IndexIVF extends IndexBase {
       if (!held.fits(xb.rows)) flush(b);
       held.push({ rows: xb.rows, lists: r.lists, codes: r.codes });
       if (e === x.rows) flush(e);
-      // The batch's working arrays (residuals, codes, lists) and the list arrays appendBatch replaced are garbage now.
+      // The batch's working arrays (its codes and lists, the knn results) and any list arrays an append replaced are garbage now.
       garbage.check();
       opts.onProgress?.(e, x.rows, 'add');
     }
@@ -325,4 +325,3 @@ export abstract class IndexIVF extends IndexBase {
     return this.invlists.memoryBytes() + this.quantizer.memoryBytes();
   }
 }
-

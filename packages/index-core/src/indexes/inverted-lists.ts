@@ -1,7 +1,7 @@
 /// <reference path="../backend/js/wasm/webassembly.d.ts" />
 import type { ListView } from '../backend/types.js';
 import { isShared, sharedArray } from '../parallel/shared.js';
-import { newArena } from '../fastscan/arena.js';
+import { newArena } from '../fastscan/new-arena.js';
 import { type CodeLayout, flatLayout, listEntries } from './code-layout.js';
 
 const NO_CODES = new Uint8Array(0);

@@ -4,7 +4,7 @@
  * scan is judged on its sums and its selection alone.
  */
 import type { Backend, ListView, Probes } from '../backend/types.js';
-import { newArena } from '../fastscan/arena.js';
+import { newArena } from '../fastscan/new-arena.js';
 import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import { expectClose, expectSame, expectThat } from './check.js';
