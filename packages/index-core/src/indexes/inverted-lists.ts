@@ -164,7 +164,7 @@ export class InvertedLists implements ListView {
    * Later adds and removes give the lists they change new arrays of their own, so the copy is never written.
    */
   sharedCopy(): { codes: Uint8Array; ids: Float64Array; offsets: Int32Array; memory?: WebAssembly.Memory } {
-    let shared = this.idsVersion === this.version && this.idsRegion !== null && isShared(this.idsRegion.ids) ? this.idsRegion : null;
+    let shared = this.idsVersion === this.version ? this.idsRegion : null;
     if (shared === null) {
       const offsets = sharedArray(Int32Array, this.nlist + 1);
       for (let l = 0; l < this.nlist; l++) offsets[l + 1] = offsets[l] + this.sizes[l];

@@ -1,6 +1,7 @@
 /// <reference path="./webassembly.d.ts" />
 import { KernelReservoir } from '../kernel-reservoir.js';
 import { adcScanModuleBytes } from './adc-scan-module.js';
+import { claimArenaHead, ScannerCache } from './arena-heads.js';
 import { compiledKernel } from './bytes.js';
 
 /** Codes copied into the kernel's memory at a time: bounds that scratch whatever the list size. */
@@ -55,11 +56,10 @@ export class AdcScanner {
     return Math.ceil((this.M * this.ksub * 4) / 8) * 8 + KernelReservoir.capacityFor(k) * 8;
   }
 
-  /** Grows the shared arena by a head for this thread's scanner (grow is atomic: no other thread gets these pages). */
+  /** Grows the shared arena by a head for this thread's scanner (arena-heads.ts). */
   private claimHead(k: number): void {
-    const pages = Math.ceil(this.headBytes(k) / PAGE);
-    const at = this.memory.grow(pages) * PAGE;
-    this.layOut(at, at + pages * PAGE);
+    const { start, end } = claimArenaHead(this.memory, this.headBytes(k));
+    this.layOut(start, end);
   }
 
   /** Places the head at [base, end) and (re)makes the views (after the memory grows, an own one's old views are detached). */
@@ -121,21 +121,10 @@ export class AdcScanner {
   }
 }
 
-const scanners = new Map<string, AdcScanner>();
-const arenaScanners = new WeakMap<WebAssembly.Memory, Map<string, AdcScanner>>();
+const scanners = new ScannerCache<AdcScanner>();
 
 /** This thread's cached scanner for one shape and direction: over the lists' arena when they lie in one, else its own memory. */
 export function adcScanner(M: number, ksub: number, higherIsBetter: boolean, arena?: { memory: WebAssembly.Memory }): AdcScanner {
   const key = `${M}:${ksub}:${higherIsBetter}`;
-  let byKey = scanners;
-  if (arena) {
-    byKey = arenaScanners.get(arena.memory) ?? new Map<string, AdcScanner>();
-    if (byKey.size === 0) arenaScanners.set(arena.memory, byKey);
-  }
-  let s = byKey.get(key);
-  if (!s) {
-    s = new AdcScanner(M, ksub, higherIsBetter, arena?.memory ?? null);
-    byKey.set(key, s);
-  }
-  return s;
+  return scanners.get(key, arena, () => new AdcScanner(M, ksub, higherIsBetter, arena?.memory ?? null));
 }

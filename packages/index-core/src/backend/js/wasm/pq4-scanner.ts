@@ -1,5 +1,6 @@
 /// <reference path="./webassembly.d.ts" />
 import { KernelReservoir, slotIsId } from '../kernel-reservoir.js';
+import { claimArenaHead, ScannerCache } from './arena-heads.js';
 import { SHARED_MAX_PAGES, compiledKernel } from './bytes.js';
 import { pq4ScanModuleBytes } from './pq4-scan-module.js';
 
@@ -56,11 +57,10 @@ export class Pq4Scanner {
     return Math.ceil((this.M2 * 16) / 64) * 64 + SCRATCH + KernelReservoir.capacityFor(k) * 8;
   }
 
-  /** Grows the shared arena by a head for this thread's scanner (grow is atomic: no other thread gets these pages). */
+  /** Grows the shared arena by a head for this thread's scanner (arena-heads.ts). */
   private claimHead(k: number): void {
-    const pages = Math.ceil(this.headBytes(k) / PAGE);
-    const at = this.memory.grow(pages) * PAGE;
-    this.layOut(at, at + pages * PAGE);
+    const { start, end } = claimArenaHead(this.memory, this.headBytes(k));
+    this.layOut(start, end);
   }
 
   /** Places the head at [base, end) and (re)makes the views. */
@@ -135,8 +135,7 @@ export class Pq4Scanner {
   }
 }
 
-const scanners = new Map<string, Pq4Scanner>();
-const arenaScanners = new WeakMap<WebAssembly.Memory, Map<string, Pq4Scanner>>();
+const scanners = new ScannerCache<Pq4Scanner>();
 
 /**
  * This thread's cached scanner for one even sub-quantizer count and direction: over the lists' arena when they lie
@@ -144,15 +143,5 @@ const arenaScanners = new WeakMap<WebAssembly.Memory, Map<string, Pq4Scanner>>()
  */
 export function pq4Scanner(M2: number, higherIsBetter: boolean, arena?: { memory: WebAssembly.Memory }): Pq4Scanner {
   const key = `${M2}:${higherIsBetter}`;
-  let byKey = scanners;
-  if (arena) {
-    byKey = arenaScanners.get(arena.memory) ?? new Map<string, Pq4Scanner>();
-    if (byKey.size === 0) arenaScanners.set(arena.memory, byKey);
-  }
-  let s = byKey.get(key);
-  if (!s) {
-    s = new Pq4Scanner(M2, higherIsBetter, arena?.memory ?? null);
-    byKey.set(key, s);
-  }
-  return s;
+  return scanners.get(key, arena, () => new Pq4Scanner(M2, higherIsBetter, arena?.memory ?? null));
 }
