@@ -10,7 +10,7 @@ import { ByteWriter, I32, V128, functionOps, oneFunctionModule } from './bytes.j
  * yT[(⌊j/8⌋·dimP + t)·8 + j mod 8]), so one v128 load brings four columns and the next coordinate's columns
  * follow 32 bytes on (a whole transposed row apart, 4 KiB at 1,024 columns, they all fell in one L1 set).
  * The micro-kernel is the classic register-blocked one: a 4×8 block of float32 accumulators
- * (8 v128 registers) takes per t two loads of yT, four broadcasts of x and 16 multiply-adds of 4 lanes.
+ * (8 v128 registers) takes per t two loads of yT, four broadcast loads of x and 16 multiply-adds of 4 lanes.
  * Sums are float32 in t order, as a float32 BLAS would give.
  */
 export function gemmModuleBytes(dimP: number): Uint8Array {
@@ -78,8 +78,9 @@ export interface BlockDotLocals {
 /**
  * Emits the register-blocked micro-kernel shared by the GEMM modules: the 4×8 block of dot products of rows
  * i..i+3 of x (row stride dimP) with columns j..j+7 of yT (the panel of j, see gemmModuleBytes), left in the 8 accumulators ACC..ACC+7 (row r, half c
- * in ACC + 2r + c). Sums are float32 in t order. Measured on V8 (Node 20, AMD EPYC) and kept: 6 rows (12
- * accumulators) spilled, 24 against 38 GFLOP/s; unrolling t by 2 or 4 ran at 28.
+ * in ACC + 2r + c). Sums are float32 in t order. Measured on V8 (Node 20, AMD EPYC Zen 5) and kept, the plain
+ * kernel at d = 100: 4×8 48 GFLOP/s, 2×16 49; every larger block V8 allocates worse (5×8 24,
+ * 6×8 28, 3×12 22, 4×12 28, 3×16 28); unrolling t by 2 or 4 ran at 28.
  */
 export function emitBlockDots(f: ByteWriter, dimP: number, L: BlockDotLocals): void {
   const { X, YT, I, J, T, XP, YP, ACC, Y0, Y1, XS } = L;
@@ -87,7 +88,7 @@ export function emitBlockDots(f: ByteWriter, dimP: number, L: BlockDotLocals): v
   const add = () => f.byte(0x6a);
   const mul = () => f.byte(0x6c);
   const v128load = (offset: number) => simd(0x00).u32(4).u32(offset);
-  const F32X4_SPLAT = 0x13, F32X4_ADD = 0xe4, F32X4_MUL = 0xe6;
+  const V128_LOAD32_SPLAT = 0x09, F32X4_ADD = 0xe4, F32X4_MUL = 0xe6;
   for (let a = 0; a < 8; a++) {
     simd(0x0c).bytes(new Uint8Array(16)); // v128.const 0
     set(ACC + a);
@@ -119,8 +120,9 @@ export function emitBlockDots(f: ByteWriter, dimP: number, L: BlockDotLocals): v
   set(Y1);
   for (let r = 0; r < 4; r++) {
     get(XP);
-    f.byte(0x2a).u32(2).u32(r * dimP * 4); // f32.load offset = r·dimP·4
-    simd(F32X4_SPLAT);
+    // v128.load32_splat (offset r·dimP·4): one broadcast load. An f32.load and an f32x4.splat cost a shuffle
+    // as well, on the ports the multiplies and adds need: 36 GFLOP/s then, 43 now (d = 100, Node 20, Zen 5).
+    simd(V128_LOAD32_SPLAT).u32(2).u32(r * dimP * 4);
     set(XS);
     for (let c = 0; c < 2; c++) {
       const acc = ACC + r * 2 + c;
