@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jsBackend } from '../src/backend/js/index.js';
+import { KernelReservoir } from '../src/backend/js/kernel-reservoir.js';
 import type { ListView, PackedLists, Probes } from '../src/backend/types.js';
 import { FastScanPacking } from '../src/fastscan/fast-scan-packing.js';
 import { packBlocks } from '../src/fastscan/pack-blocks.js';
@@ -130,5 +131,43 @@ describe('js fast-scan: the reservoir keeps exactly the k best by (score, earlie
         }
       });
     }
+  }
+});
+
+describe('KernelReservoir: ties with the k-th score during a scan', () => {
+  // A compaction during the scan keeps every entry tied with the k-th (the end of the query picks among them by id),
+  // unless they would leave less than half the window free: with every score equal the scan must still get room,
+  // or it would be handed no room at all and never advance.
+  for (const [name, scoreOf] of [
+    ['every score equal', () => 7],
+    ['a few distinct scores', (e: number) => 5 + (e % 3)],
+  ] as const) {
+    it(`${name}: room after each compaction, and the k best by (score, smaller id) at the end`, () => {
+      const k = 100;
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      const res = new KernelReservoir(true, 'i32');
+      res.attach(memory, 0, KernelReservoir.capacityFor(k));
+      const idOf = (slot: number) => (slot * 7919) % 10_007; // ids in no slot order: ties are not won by arrival
+      res.begin(k, idOf);
+      const i32 = new Int32Array(memory.buffer);
+      const all: { s: number; id: number }[] = [];
+      let slot = 0;
+      for (let round = 0; round < 6; round++) {
+        const room = res.free();
+        expect(room).toBeGreaterThanOrEqual(res.window >> 1);
+        for (let j = 0; j < room; j++, slot++) {
+          const e = res.count++;
+          i32[2 * e] = slot;
+          i32[2 * e + 1] = scoreOf(slot);
+          all.push({ s: scoreOf(slot), id: idOf(slot) });
+        }
+      }
+      const scores = new Int32Array(k);
+      const ids = new Float64Array(k);
+      res.drainInto(scores, ids, 0);
+      const want = all.sort((a, b) => b.s - a.s || a.id - b.id).slice(0, k);
+      expect(Array.from(ids)).toEqual(want.map((c) => c.id));
+      expect(Array.from(scores)).toEqual(want.map((c) => c.s));
+    });
   }
 });
