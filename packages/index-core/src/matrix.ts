@@ -67,21 +67,30 @@ export function checkMatrix(m: Matrix, name: string, expectedDim?: number, first
   if (expectedDim !== undefined && m.dim !== expectedDim) {
     throw new LibvqError('DIMENSION_MISMATCH', `${name}: vectors have dimension ${m.dim}, the index expects ${expectedDim}`);
   }
-  const d = m.data;
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i];
-    if (v - v !== 0) {
-      const r = Math.floor(i / m.dim);
-      throw new LibvqError('NON_FINITE', `${name}: row ${firstRow + r}, component ${i - r * m.dim} is ${v} (vectors must be finite)`);
-    }
-    if (v > MAX_MAGNITUDE || v < -MAX_MAGNITUDE) {
-      const r = Math.floor(i / m.dim);
-      throw new LibvqError(
-        'NON_FINITE',
-        `${name}: row ${firstRow + r}, component ${i - r * m.dim} is ${v}; components must lie within ±1e15, or squared distances overflow float32 to Infinity (rescale the vectors)`,
-      );
-    }
+  const i = firstOutOfRange(m.data);
+  if (i < 0) return;
+  const v = m.data[i];
+  const r = Math.floor(i / m.dim);
+  if (v - v !== 0) throw new LibvqError('NON_FINITE', `${name}: row ${firstRow + r}, component ${i - r * m.dim} is ${v} (vectors must be finite)`);
+  throw new LibvqError(
+    'NON_FINITE',
+    `${name}: row ${firstRow + r}, component ${i - r * m.dim} is ${v}; components must lie within ±1e15, or squared distances overflow float32 to Infinity (rescale the vectors)`,
+  );
+}
+
+/**
+ * The first component that is NaN, infinite or beyond ±MAX_MAGNITUDE, or −1. One test per component (NaN fails
+ * every comparison) and one branch per 4: checking each add's input took ~90 ms of GloVe's 340,479 × 100 one test
+ * and branch at a time, 2.3× this.
+ */
+function firstOutOfRange(d: Float32Array): number {
+  const n4 = d.length & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    if (!(Math.abs(d[i]) <= MAX_MAGNITUDE && Math.abs(d[i + 1]) <= MAX_MAGNITUDE && Math.abs(d[i + 2]) <= MAX_MAGNITUDE && Math.abs(d[i + 3]) <= MAX_MAGNITUDE)) break;
   }
+  for (; i < d.length; i++) if (!(Math.abs(d[i]) <= MAX_MAGNITUDE)) return i;
+  return -1;
 }
 
 /** L2-normalises every row in place (zero rows are left as they are). */

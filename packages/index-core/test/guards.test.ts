@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IndexFlat, IndexIVFFlat, LibvqError, checkTrainingSize, defaultTrainingSize, indexFactory, type Index } from '../src/index.js';
 import { jsBackend, type Backend } from '../src/backend.js';
-import { sliceRows } from '../src/util.js';
+import { checkMatrix, sliceRows } from '../src/util.js';
 import { MAX_RESULTS } from '../src/indexes/checks.js';
 import { structuredData } from './helpers/data.js';
 
@@ -94,6 +94,30 @@ describe('ids, magnitudes, metrics and factory sizes', () => {
     expect(code(() => ivf().addSync(big))).toMatch(/NON_FINITE: IndexIVF\.add vectors: row 1, component 1 is 1\.0\d*e\+30; components must lie within ±1e15/);
     expect(code(() => ivf().searchSync(big, { k: 1 }))).toMatch(/row 1, component 1 is 1\.0\d*e\+30/);
     expect(code(() => new IndexIVFFlat(8, 2, 'l2').trainSync(big))).toMatch(/IndexIVF\.train vectors: row 1/);
+  });
+
+  it('checkMatrix names the first bad component wherever it lies (every position of a 3 × 7 matrix, one and two bad values)', () => {
+    // The oracle reads the components one at a time: the first that is not finite or lies beyond ±1e15.
+    const oracle = (d: Float32Array): number => d.findIndex((v) => !Number.isFinite(v) || Math.abs(v) > 1e15);
+    const rows = 3;
+    const dim = 7;
+    const base = structuredData(rows, dim, 6).data;
+    const bad = [NaN, Infinity, -Infinity, 2e15, -2e15];
+    expect(code(() => checkMatrix({ rows, dim, data: Float32Array.from(base, (v, i) => (i === 4 || i === rows * dim - 1 ? 1e15 : i === 5 ? -1e15 : v)) }, 'x'))).toBeUndefined();
+    for (let at = 0; at < rows * dim; at++) {
+      for (const v of bad) {
+        for (const second of [-1, (at * 5 + 3) % (rows * dim)]) {
+          const data = base.slice();
+          data[at] = v;
+          if (second >= 0) data[second] = NaN;
+          const i = oracle(data);
+          const r = Math.floor(i / dim);
+          const message = code(() => checkMatrix({ rows, dim, data }, 'x', dim, 10));
+          expect(message).toContain(`NON_FINITE: x: row ${10 + r}, component ${i - r * dim} is ${data[i]}`);
+          expect(message).toContain(Number.isFinite(data[i]) ? 'components must lie within ±1e15' : 'vectors must be finite');
+        }
+      }
+    }
   });
 
   it('an ip IVF refuses an l2 coarse quantizer (and the other way round)', () => {
