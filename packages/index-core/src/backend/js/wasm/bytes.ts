@@ -116,11 +116,19 @@ export function compiledKernel(key: string, bytes: () => Uint8Array): WebAssembl
 export function functionOps(f: ByteWriter) {
   const get = (x: number) => f.byte(0x20).u32(x);
   const set = (x: number) => f.byte(0x21).u32(x);
+  const simd = (op: number) => f.byte(0xfd).u32(op);
   return {
     get,
     set,
     i32c: (v: number) => f.byte(0x41).i32(v),
-    simd: (op: number) => f.byte(0xfd).u32(op),
+    simd,
+    /** v128.const of 4 float32 (float) or int32 lanes. */
+    vconst: (lanes: readonly number[], float: boolean) => {
+      const bytes = new Uint8Array(16);
+      const view = new DataView(bytes.buffer);
+      lanes.forEach((v, l) => (float ? view.setFloat32(4 * l, v, true) : view.setInt32(4 * l, v, true)));
+      simd(0x0c).bytes(bytes);
+    },
     /** block, loop: `br_if 1` leaves, `loopEnd` repeats. */
     loopStart: () => f.byte(0x02).byte(0x40).byte(0x03).byte(0x40),
     /** br 0; end loop; end block. */

@@ -21,16 +21,10 @@ export function gemmBestModuleBytes(dimP: number): Uint8Array {
   const I = 7, J = 8, T = 9, XP = 10, YP = 11, LP = 12, ACC = 13, Y0 = 21, Y1 = 22, XS = 23, CAND = 24, M = 25, AV = 26, BEST = 27;
   const f = new ByteWriter();
   f.u32(2).u32(6).byte(I32).u32(22).byte(V128);
-  const { get, set, i32c, simd, loopStart, loopEnd, exitIfGe } = functionOps(f);
+  const { get, set, i32c, simd, vconst, loopStart, loopEnd, exitIfGe } = functionOps(f);
   const v128load = (offset: number) => simd(0x00).u32(4).u32(offset);
   const v128store = (offset: number) => simd(0x0b).u32(4).u32(offset);
   const F32X4_SPLAT = 0x13, I32X4_SPLAT = 0x11, F32X4_GT = 0x44, BITSELECT = 0x52, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, I32X4_ADD = 0xae;
-  const vconst = (lanes: number[], float: boolean) => {
-    const b = new Uint8Array(16);
-    const view = new DataView(b.buffer);
-    lanes.forEach((v, k) => (float ? view.setFloat32(4 * k, v, true) : view.setInt32(4 * k, v, true)));
-    simd(0x0c).bytes(b);
-  };
 
   get(ALPHA);
   simd(F32X4_SPLAT);

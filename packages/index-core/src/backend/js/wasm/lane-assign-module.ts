@@ -1,4 +1,5 @@
 import { ByteWriter, I32, V128, functionOps, oneFunctionModule } from './bytes.js';
+import { emitNearestStep } from './nearest-step.js';
 
 /**
  * Emits a WebAssembly SIMD module with one export, `assign(x, groups, c, k, labels, dists)`: the nearest of k
@@ -15,21 +16,14 @@ import { ByteWriter, I32, V128, functionOps, oneFunctionModule } from './bytes.j
  */
 export function laneAssignModuleBytes(dim: number): Uint8Array {
   // params 0 x, 1 groups, 2 c, 3 k, 4 labels, 5 dists
-  // locals: 6 g, 7 j, 8 xp, 9 cp (i32); 10 acc, 11 d, 12 best, 13 bidx, 14 jv, 15 m, 16.. xs_t (v128)
+  // locals: 6 g, 7 j, 8 xp, 9 cp (i32); 10 acc, 11 d, 12 best, 13 bidx, 14 idx (j in every lane), 15 m, 16.. xs_t (v128)
   const X = 0, GROUPS = 1, C = 2, K = 3, LABELS = 4, DISTS = 5;
-  const G = 6, J = 7, XP = 8, CP = 9, ACC = 10, D = 11, BEST = 12, BIDX = 13, JV = 14, M = 15, XS = 16;
+  const G = 6, J = 7, XP = 8, CP = 9, ACC = 10, D = 11, BEST = 12, BIDX = 13, IDX = 14, M = 15, XS = 16;
   const f = new ByteWriter();
   f.u32(2).u32(4).byte(I32).u32(6 + dim).byte(V128);
-  const { get, set, i32c, simd, loopStart, loopEnd, exitIfGe } = functionOps(f);
+  const { get, set, i32c, simd, vconst, loopStart, loopEnd, exitIfGe } = functionOps(f);
   const I32_ADD = 0x6a, I32_MUL = 0x6c;
-  const V128_LOAD32_SPLAT = 0x09, V128_LOAD32_LANE = 0x56, V128_STORE = 0x0b, F32X4_LT = 0x43, BITSELECT = 0x52;
-  const F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, I32X4_ADD = 0xae;
-  const vconst = (lanes: number[], float: boolean) => {
-    const bytes = new Uint8Array(16);
-    const view = new DataView(bytes.buffer);
-    lanes.forEach((v, l) => (float ? view.setFloat32(4 * l, v, true) : view.setInt32(4 * l, v, true)));
-    simd(0x0c).bytes(bytes);
-  };
+  const V128_LOAD32_SPLAT = 0x09, V128_LOAD32_LANE = 0x56, V128_STORE = 0x0b;
 
   get(X);
   set(XP);
@@ -52,46 +46,18 @@ export function laneAssignModuleBytes(dim: number): Uint8Array {
   vconst([-1, -1, -1, -1], false);
   set(BIDX);
   vconst([0, 0, 0, 0], false);
-  set(JV);
+  set(IDX);
   get(C);
   set(CP);
   i32c(0);
   set(J);
   loopStart(); // centroids
   exitIfGe(J, K);
-  for (let t = 0; t < dim; t++) {
-    // acc = (((x_0 − c_0)² + (x_1 − c_1)²) + …) for the 4 points
-    get(XS + t);
+  // centroid j (each coordinate broadcast from memory) against the 4 points
+  emitNearestStep(f, dim, { XS, ACC, D, BEST, BIDX, IDX, M }, (t) => {
     get(CP);
     simd(V128_LOAD32_SPLAT).u32(2).u32(4 * t);
-    simd(F32X4_SUB);
-    set(D);
-    if (t > 0) get(ACC);
-    get(D);
-    get(D);
-    simd(F32X4_MUL);
-    if (t > 0) simd(F32X4_ADD);
-    set(ACC);
-  }
-  // m = acc < best; best, bidx = m ? acc, j : best, bidx
-  get(ACC);
-  get(BEST);
-  simd(F32X4_LT);
-  set(M);
-  get(ACC);
-  get(BEST);
-  get(M);
-  simd(BITSELECT);
-  set(BEST);
-  get(JV);
-  get(BIDX);
-  get(M);
-  simd(BITSELECT);
-  set(BIDX);
-  get(JV);
-  vconst([1, 1, 1, 1], false);
-  simd(I32X4_ADD);
-  set(JV);
+  }, 1);
   get(CP);
   i32c(4 * dim);
   f.byte(I32_ADD);

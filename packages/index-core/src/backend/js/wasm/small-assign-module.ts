@@ -1,4 +1,5 @@
 import { ByteWriter, I32, F32, V128, functionOps, oneFunctionModule } from './bytes.js';
+import { emitNearestStep } from './nearest-step.js';
 
 /**
  * Emits a WebAssembly SIMD module with one export, `assign(x, n, cT, kBlocks, labels, dists)`: the nearest of
@@ -20,15 +21,9 @@ export function smallAssignModuleBytes(dim: number): Uint8Array {
   const I = 6, B = 7, CP = 8, BI = 9, LI = 10, BV = 11, LV = 12, ACC = 13, D = 14, BEST = 15, IDX = 16, M = 17, BIDX = 18, XS = 19;
   const f = new ByteWriter();
   f.u32(3).u32(5).byte(I32).u32(2).byte(F32).u32(6 + dim).byte(V128);
-  const { get, set, i32c, simd, loopStart, loopEnd, exitIfGe } = functionOps(f);
-  const F32X4_SPLAT = 0x13, F32X4_LT = 0x43, BITSELECT = 0x52, F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, I32X4_ADD = 0xae;
+  const { get, set, i32c, simd, vconst, loopStart, loopEnd, exitIfGe } = functionOps(f);
+  const F32X4_SPLAT = 0x13;
   const F32X4_EXTRACT = 0x1f, I32X4_EXTRACT = 0x1b;
-  const vconst = (lanes: number[], float: boolean) => {
-    const bytes = new Uint8Array(16);
-    const view = new DataView(bytes.buffer);
-    lanes.forEach((v, k) => (float ? view.setFloat32(4 * k, v, true) : view.setInt32(4 * k, v, true)));
-    simd(0x0c).bytes(bytes);
-  };
 
   loopStart(); // points
   exitIfGe(I, N);
@@ -55,39 +50,11 @@ export function smallAssignModuleBytes(dim: number): Uint8Array {
   set(B);
   loopStart(); // centroid blocks
   exitIfGe(B, KB);
-  for (let t = 0; t < dim; t++) {
-    // acc = (((x_0 − c_0)² + (x_1 − c_1)²) + …) for the block's 4 centroids
-    get(XS + t);
+  // the block's 4 centroids (cT[b][t] one v128 each) against the point
+  emitNearestStep(f, dim, { XS, ACC, D, BEST, BIDX, IDX, M }, (t) => {
     get(CP);
     simd(0x00).u32(4).u32(16 * t); // v128.load
-    simd(F32X4_SUB);
-    set(D);
-    if (t > 0) get(ACC);
-    get(D);
-    get(D);
-    simd(F32X4_MUL);
-    if (t > 0) simd(F32X4_ADD);
-    set(ACC);
-  }
-  // m = acc < best; best, bidx = m ? acc, idx : best, bidx; idx += 4
-  get(ACC);
-  get(BEST);
-  simd(F32X4_LT);
-  set(M);
-  get(ACC);
-  get(BEST);
-  get(M);
-  simd(BITSELECT);
-  set(BEST);
-  get(IDX);
-  get(BIDX);
-  get(M);
-  simd(BITSELECT);
-  set(BIDX);
-  get(IDX);
-  vconst([4, 4, 4, 4], false);
-  simd(I32X4_ADD);
-  set(IDX);
+  }, 4);
   get(CP);
   i32c(16 * dim);
   f.byte(0x6a);
