@@ -40,10 +40,14 @@ export class RunFollower {
     const jobBar = jobReporter(this.o.onProgress);
     for (;;) {
       throwIfAborted(this.o.signal, `${what} (the run goes on on the workers)`);
+      // The state first, then the job: a job read first could finish before its state is read, and the copy read would
+      // hold no result (a 3-worker CI run's train job came back completed with a null result). A job seen finished
+      // stays so, and is read with its result.
+      const state = await this.queue.getJobState(id);
       const job = await Job.fromId(this.queue, id);
       if (!job) throw new LibvqError('JOB_FAILED', `${what}: not found in ${describeQueue(this.o)} (removed, or Redis lost its data: run Redis with appendonly yes)`);
-      const state = await job.getState();
       if (state === 'completed') {
+        if (job.returnvalue == null) throw new LibvqError('JOB_FAILED', `${what}: completed without a result in ${describeQueue(this.o)}`);
         if (shards && !shardsReported) this.o.onProgress?.(shards.rows, shards.rows, shards.stage);
         jobBar.finish();
         if (shards) this.shardSeconds = await this.secondsOf(shards.ids);
