@@ -5,7 +5,7 @@ import { ByteWriter, I32, V128, functionOps, oneFunctionModule } from './bytes.j
  * sub-space's look-up tables for nq queries, ip → <q_m, c_j>, l2 → ‖q_m − c_j‖², for 4·kBlocks codewords of
  * `dsub` dimensions (a compile-time constant, 1..16).
  *
- * Codewords come in blocks of 4, transposed as small-assign-module.ts takes them (cT[b][t] = the t-th coordinates
+ * Codewords come in blocks of 4, transposed (cT[b][t] = the t-th coordinates
  * of codewords 4b..4b+3, one v128), so 4 table entries are dsub multiply-adds of 4 lanes against the query's
  * coordinates, splatted once per query. Sums are float32 in t order. Query i's sub-vector is at q + i·qStride,
  * its table row at out + i·outStride (byte offsets): one call fills sub-space m of a whole batch in place.
