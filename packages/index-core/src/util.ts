@@ -1,7 +1,7 @@
 // @libvq/index-core/util: the checks, random numbers, matrix helpers, file and thread helpers that the other
 // @libvq packages share with index-core (one implementation each). Stable, but not the index API.
 export { invalidArgument, throwIfAborted } from './errors.js';
-export { checkMatrix, gatherRows, sliceRows, row, normalizeRows, MAX_MAGNITUDE } from './matrix.js';
+export { checkMatrix, firstOutOfRange, gatherRows, sliceRows, row, normalizeRows, MAX_MAGNITUDE } from './matrix.js';
 // Arrow tables and columns read by shape (any apache-arrow copy), with the vector-column rule every reader shares
 export { vectorField, VECTOR_COLUMN_NAMES } from './input/vector-column.js';
 export { fixedSizeListMatrix } from './input/arrow-rows.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IndexFlat, IndexIVFFlat, LibvqError, checkTrainingSize, defaultTrainingSize, indexFactory, type Index } from '../src/index.js';
 import { jsBackend, type Backend } from '../src/backend.js';
-import { checkMatrix, sliceRows } from '../src/util.js';
+import { checkMatrix, firstOutOfRange, sliceRows } from '../src/util.js';
 import { MAX_RESULTS } from '../src/indexes/checks.js';
 import { structuredData } from './helpers/data.js';
 
@@ -116,6 +116,20 @@ describe('ids, magnitudes, metrics and factory sizes', () => {
           expect(message).toContain(`NON_FINITE: x: row ${10 + r}, component ${i - r * dim} is ${data[i]}`);
           expect(message).toContain(Number.isFinite(data[i]) ? 'components must lie within ±1e15' : 'vectors must be finite');
         }
+      }
+    }
+  });
+
+  it('firstOutOfRange over a range [start, end) finds the first bad component inside it, as a one-at-a-time scan', () => {
+    const d = structuredData(3, 7, 8).data;
+    d[2] = NaN;
+    d[9] = Infinity;
+    d[16] = -3e15;
+    for (let start = 0; start <= d.length; start++) {
+      for (let end = start; end <= d.length; end++) {
+        let want = -1;
+        for (let i = start; i < end && want < 0; i++) if (!Number.isFinite(d[i]) || Math.abs(d[i]) > 1e15) want = i;
+        expect(firstOutOfRange(d, start, end)).toBe(want);
       }
     }
   });

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { LibvqError, type Matrix } from '@libvq/index-core';
-import { MAX_MAGNITUDE, bytesOf, checkMatrix, invalidArgument } from '@libvq/index-core/util';
+import { bytesOf, checkMatrix, firstOutOfRange, invalidArgument } from '@libvq/index-core/util';
 import { openForRead } from '../io/read-file.js';
 import { vectorFormat } from './vector-files.js';
 import { stridedLayout, type Layout } from './vector-source.js';
@@ -184,12 +184,8 @@ class StridedRowReader implements RowReader {
       }
       data.set(this.f32.subarray(o, o + dim), at);
     }
-    for (let j = 0; j < dim; j++) {
-      const v = data[at + j];
-      if (v - v !== 0 || v > MAX_MAGNITUDE || v < -MAX_MAGNITUDE) {
-        throw new LibvqError('NON_FINITE', `${this.path}: row ${row}, component ${j} is ${v} (vectors must be finite, within ±1e15)`);
-      }
-    }
+    const bad = firstOutOfRange(data, at, at + dim);
+    if (bad >= 0) throw new LibvqError('NON_FINITE', `${this.path}: row ${row}, component ${bad - at} is ${data[bad]} (vectors must be finite, within ±1e15)`);
   }
 }
 

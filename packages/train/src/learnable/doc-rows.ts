@@ -1,5 +1,5 @@
 import { LibvqError, type Matrix } from '@libvq/index-core';
-import { MAX_MAGNITUDE, invalidArgument, normalizeRows } from '@libvq/index-core/util';
+import { firstOutOfRange, invalidArgument, normalizeRows } from '@libvq/index-core/util';
 
 /**
  * Document embeddings that need not be in memory (issue 13: a corpus of 10^6+ teacher vectors): training reads
@@ -68,13 +68,10 @@ function checkedRows(m: Matrix, rows: number, dim: number, what: string, idOf: (
   if (m == null || !(m.data instanceof Float32Array) || m.rows !== rows || m.dim !== dim || m.data.length !== rows * dim) {
     throw invalidArgument(what, `a Matrix of ${rows} x ${dim} float32 values`, m == null ? m : `${m.rows} x ${m.dim} (${m.data?.length} values)`);
   }
-  const d = m.data;
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i];
-    if (v - v !== 0 || v > MAX_MAGNITUDE || v < -MAX_MAGNITUDE) {
-      const r = Math.floor(i / dim);
-      throw new LibvqError('NON_FINITE', `docEmbeddings: document ${idOf(r)}, component ${i - r * dim} is ${v} (vectors must be finite, within ±1e15)`);
-    }
+  const i = firstOutOfRange(m.data);
+  if (i >= 0) {
+    const r = Math.floor(i / dim);
+    throw new LibvqError('NON_FINITE', `docEmbeddings: document ${idOf(r)}, component ${i - r * dim} is ${m.data[i]} (vectors must be finite, within ±1e15)`);
   }
   return m;
 }

@@ -1,5 +1,5 @@
 import { LibvqError } from '@libvq/index-core';
-import { MAX_MAGNITUDE, checkMatrix, gatherRows, invalidArgument, normalizeRows, throwIfAborted } from '@libvq/index-core/util';
+import { checkMatrix, firstOutOfRange, gatherRows, invalidArgument, normalizeRows, throwIfAborted } from '@libvq/index-core/util';
 import type { LongOperationOptions, Matrix } from '@libvq/index-core';
 import { backwardBatch, forwardBatch, totalLoss } from '../grad/batch.js';
 import type { LossMethod, QuantParams, TrainBatch } from '../grad/types.js';
@@ -421,9 +421,8 @@ function checkFiniteParams(params: [string, Float32Array | undefined][], ep: num
   for (const [name, a] of params) {
     if (!a) continue;
     // Finite but beyond index-core's vector bound is diverged too: its squared distances overflow float32.
-    for (let i = 0; i < a.length; i++) {
-      if (!(Math.abs(a[i]) <= MAX_MAGNITUDE)) throw diverged(`the ${name} hold ${a[i]} after epoch ${ep + 1} (the bound is ±1e15)`, lr);
-    }
+    const i = firstOutOfRange(a);
+    if (i >= 0) throw diverged(`the ${name} hold ${a[i]} after epoch ${ep + 1} (the bound is ±1e15)`, lr);
   }
 }
 
