@@ -108,6 +108,31 @@ describe('screened arg-max: the fused float32 kernel, bit for bit', () => {
     }
   }
 
+  it('tiny rows and columns (left unquantized below 2^-100, products that underflow), and huge ones', () => {
+    const rng = createRng(74);
+    const dim = 48;
+    for (const [xs, ys] of [
+      [1e-41, 1],
+      [1, 1e-41],
+      [1e-41, 1e-41],
+      [1e-20, 1e-20],
+      [3e-31, 1e-9],
+      [1e14, 1e-3],
+      [1e14, 1e14],
+    ]) {
+      for (const l2 of [false, true]) {
+        const k = 40;
+        const y = nearTieColumns(rng, k, dim, 5, 1e-3);
+        for (let i = 0; i < y.length; i++) y[i] *= ys;
+        const x = rowsNear(rng, y, k, 30, dim);
+        for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i] * (xs / ys));
+        const want = oracle(x, 30, y, k, dim, l2);
+        expectSame(fusedBestColumns(x, 30, y, k, dim, l2), want, `fused x ${xs} y ${ys}`);
+        expectSame(screenedBestColumns(x, 30, y, k, dim, l2), want, `screened x ${xs} y ${ys} ${l2 ? 'l2' : 'ip'}`);
+      }
+    }
+  });
+
   it('columns in several blocks: a tie across blocks goes to the earlier block, as in the fused kernel', () => {
     const rng = createRng(71);
     const dim = 768; // blocks of 1,360 columns

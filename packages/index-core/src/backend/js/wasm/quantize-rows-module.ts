@@ -5,7 +5,7 @@ import { ByteWriter, I32, V128, functionOps, oneFunctionModule } from './bytes.j
  * int16 rows (screened-best.ts). For each of `rows` float32 rows of dim8 values at x (dim8 a multiple of 8, a
  * compile-time constant; zero padded), with m = max_t |x_t|:
  *
- *   scale = m / Q (float32)       q_t = round-to-even(x_t · (1 / scale))       (q = 0 when m = 0)
+ *   scale = m / Q (float32)       q_t = round-to-even(x_t · (1 / scale))       (scale 0 and q = 0 when m / Q < 2^-100)
  *
  * written as dim8 int16 at q + 2·dim8·i, and the scale, Σ|x_t| and Σx_t² (float32 sums in 4 lanes, then the
  * lanes) as float32 at scales, l1, l2 + 4i. |q_t| ≤ Q: x_t · (1 / scale) is within 2^-23·Q of x_t / scale.
@@ -18,7 +18,7 @@ export function quantizeRowsModuleBytes(dim8: number, Q: number): Uint8Array {
   f.u32(3).u32(1).byte(I32).u32(3).byte(0x7d).u32(5).byte(V128);
   const { get, set, i32c, simd, vconst, loopStart, loopEnd, exitIfGe } = functionOps(f);
   const I32_ADD = 0x6a, I32_MUL = 0x6c;
-  const F32_LOAD = 0x2a, F32_STORE = 0x38, F32_ADD = 0x92, F32_DIV = 0x95, F32_MAX = 0x97, F32_EQ = 0x5b;
+  const F32_LOAD = 0x2a, F32_STORE = 0x38, F32_ADD = 0x92, F32_DIV = 0x95, F32_MAX = 0x97, F32_EQ = 0x5b, F32_LT = 0x5d;
   const V128_LOAD = 0x00, V128_STORE = 0x0b, F32X4_SPLAT = 0x13, F32X4_EXTRACT = 0x1f, F32X4_NEAREST = 0x6a;
   const I16X8_NARROW_I32X4_S = 0x85, F32X4_ABS = 0xe0, F32X4_ADD = 0xe4, F32X4_MUL = 0xe6, F32X4_PMAX = 0xeb;
   const I32X4_TRUNC_SAT_F32X4_S = 0xf8;
@@ -70,12 +70,20 @@ export function quantizeRowsModuleBytes(dim8: number, Q: number): Uint8Array {
     simd(F32X4_ADD);
     set(S2);
   }
-  // m = max of lanes; scale = m / Q; inv = scale = 0 ? 0 : 1 / scale
+  // m = max of lanes; scale = m / Q, or 0 below 2^-100 (a tiny row is not quantized: its 1 / scale could overflow,
+  // its quantization error bound by Σ|x| instead); inv = scale = 0 ? 0 : 1 / scale
   reduce(MX, F32_MAX);
   set(M);
+  f.byte(0x43).f32(0);
   get(M);
   f.byte(0x43).f32(Q);
   f.byte(F32_DIV);
+  set(SCALE);
+  get(SCALE);
+  get(SCALE);
+  f.byte(0x43).f32(2 ** -100);
+  f.byte(F32_LT);
+  f.byte(0x1b); // select: scale < 2^-100 → 0
   set(SCALE);
   f.byte(0x43).f32(0);
   f.byte(0x43).f32(1);

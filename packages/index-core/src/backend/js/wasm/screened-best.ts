@@ -136,7 +136,7 @@ export class ScreenedBest {
     // within a factor 1 + γ of the exact ones (γ = dim8·u / (1 − dim8·u), u = 2^-24): times 1 + 2γ they bound them.
     this.stageAndQuantize(y, j0, w, L.yf, L);
     i16.fill(0, L.yq >> 1, (L.yq >> 1) + cols * dim8);
-    let maxY1 = 0, maxY2 = 0, maxSc = 0, maxBeta = 0;
+    let maxY1 = 0, maxY2 = 0, maxEy = 0, maxBeta = 0;
     for (let j = 0; j < w; j++) {
       const from = (L.xq >> 1) + j * dim8;
       const panel = (L.yq >> 1) + (j >> 3) * 8 * dim8 + 2 * (j & 7);
@@ -147,7 +147,8 @@ export class ScreenedBest {
       f32[(L.beta >> 2) + j] = beta;
       maxY1 = Math.max(maxY1, f32[(L.l1 >> 2) + j]);
       maxY2 = Math.max(maxY2, f32[(L.l2 >> 2) + j]);
-      maxSc = Math.max(maxSc, sc);
+      // a column's quantization error per coordinate: sc·HQ, or for an unquantized tiny column (sc 0) its max |y_t|
+      maxEy = Math.max(maxEy, sc > 0 ? sc * HQ : f32[(L.l1 >> 2) + j] * 2);
       maxBeta = Math.max(maxBeta, Math.abs(beta));
     }
     f32.fill(0, (L.colScale >> 2) + w, (L.colScale >> 2) + cols);
@@ -198,14 +199,17 @@ export class ScreenedBest {
         }
         const sx = f32[(L.scale >> 2) + r];
         const n1 = f32[(L.l1 >> 2) + r] * slack;
-        const n2 = Math.sqrt(f32[(L.l2 >> 2) + r] * slack);
+        const sq = f32[(L.l2 >> 2) + r];
         // E: the estimate's quantization error (each product's, summed: |x_t y_t − x̂_t ŷ_t| ≤ e_x|y_t| + |x_t|e_y +
-        // e_x e_y), the fused kernel's float32 rounding of the score (a t-ordered sum of dimP products, then − beta),
-        // and the estimate's own float32 rounding (5 operations); the margin is 2E, rounded up.
-        const eq = alpha * (sx * HQ * maxY1 + maxSc * HQ * n1 + dim * sx * maxSc * HQ * HQ);
-        const dot = n2 * maxNy;
-        const ef = alpha * gamma * dot + U * (alpha * dot * (1 + gamma) + maxBeta);
-        const ee = 5 * U * (alpha * dot + eq + maxBeta);
+        // e_x e_y, with e_x = sx·HQ, or max|x_t| ≤ Σ|x_t| for a tiny row left unquantized), the fused kernel's float32
+        // rounding of the score (a t-ordered sum of dimP products, then − beta) and the estimate's own (5 operations),
+        // each with an absolute term for products that underflow; the margin is 2E, rounded up. Σ|x_t y_t| is bound by
+        // ‖x‖·‖y‖, or by Σ|x|·max Σ|y| where squares may have underflowed.
+        const ex = sx > 0 ? sx * HQ : n1;
+        const eq = alpha * (ex * maxY1 + maxEy * n1 + dim * ex * maxEy);
+        const dot = sq >= 2 ** -100 && maxY2 >= 2 ** -100 ? Math.sqrt(sq * slack) * maxNy : n1 * maxY1;
+        const ef = alpha * gamma * dot + U * (alpha * dot * (1 + gamma) + maxBeta) + alpha * dimP * 2 ** -149;
+        const ee = 5 * U * (alpha * dot + eq + maxBeta) + 8 * 2 ** -149;
         f32[(L.margin >> 2) + r] = 2 * (eq + ef + ee) * (1 + 1e-5);
       }
       this.screen(L.xq, L.yq, L.colScale, L.beta, L.scale, L.margin, rowsP, cols, L.est, L.cand, L.counts);
