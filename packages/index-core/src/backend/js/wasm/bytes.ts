@@ -112,6 +112,22 @@ export function compiledKernel(key: string, bytes: () => Uint8Array): WebAssembl
   return m;
 }
 
+/**
+ * One instance per key, made on first use and kept: a kernel's instance (its memory, views, compiled exports) per shape,
+ * per thread (each thread has its own module scope; a thread's calls never interleave).
+ */
+export function perShape<K, V>(make: (key: K) => V): (key: K) => V {
+  const made = new Map<K, V>();
+  return (key) => {
+    let v = made.get(key);
+    if (v === undefined) {
+      v = make(key);
+      made.set(key, v);
+    }
+    return v;
+  };
+}
+
 /** The instruction helpers every kernel emitter uses, writing into the function body f. */
 export function functionOps(f: ByteWriter) {
   const get = (x: number) => f.byte(0x20).u32(x);
@@ -133,6 +149,30 @@ export function functionOps(f: ByteWriter) {
     loopStart: () => f.byte(0x02).byte(0x40).byte(0x03).byte(0x40),
     /** br 0; end loop; end block. */
     loopEnd: () => f.byte(0x0c).u32(0).byte(0x0b).byte(0x0b),
+    /**
+     * Pushes base + ((row + rowAdd)·stride + col)·4, all locals but the constant rowAdd (row −1: rowAdd alone): the
+     * address of a 4-byte element of a row-major matrix.
+     */
+    rowMajor4: (base: number, row: number, rowAdd: number, stride: number, col: number) => {
+      get(base);
+      if (row >= 0) get(row);
+      if (row < 0 || rowAdd !== 0) f.byte(0x41).i32(rowAdd);
+      if (row >= 0 && rowAdd !== 0) f.byte(0x6a);
+      get(stride);
+      f.byte(0x6c);
+      get(col);
+      f.byte(0x6a);
+      f.byte(0x41).i32(4);
+      f.byte(0x6c);
+      f.byte(0x6a);
+    },
+    /** local x += by (i32). */
+    inc: (x: number, by: number) => {
+      get(x);
+      f.byte(0x41).i32(by);
+      f.byte(0x6a);
+      set(x);
+    },
     /** Leaves the enclosing loop when local a ≥ local b (unsigned). */
     exitIfGe: (a: number, b: number) => {
       get(a);

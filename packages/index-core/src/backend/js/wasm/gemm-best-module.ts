@@ -1,5 +1,5 @@
 import { ByteWriter, I32, F32, V128, functionOps, oneFunctionModule } from './bytes.js';
-import { emitBlockDots } from './gemm-module.js';
+import { emitBlockDots, float32Dots } from './gemm-module.js';
 
 /**
  * Emits a WebAssembly SIMD module with one export, `best(x, yT, beta, lanes, rows, cols, alpha)`: the GEMM of
@@ -21,7 +21,7 @@ export function gemmBestModuleBytes(dimP: number): Uint8Array {
   const I = 7, J = 8, T = 9, XP = 10, YP = 11, LP = 12, ACC = 13, Y0 = 21, Y1 = 22, XS = 23, CAND = 24, M = 25, AV = 26, BEST = 27;
   const f = new ByteWriter();
   f.u32(2).u32(6).byte(I32).u32(22).byte(V128);
-  const { get, set, i32c, simd, vconst, loopStart, loopEnd, exitIfGe } = functionOps(f);
+  const { get, set, i32c, simd, vconst, loopStart, loopEnd, exitIfGe, inc } = functionOps(f);
   const v128load = (offset: number) => simd(0x00).u32(4).u32(offset);
   const v128store = (offset: number) => simd(0x0b).u32(4).u32(offset);
   const F32X4_SPLAT = 0x13, I32X4_SPLAT = 0x11, F32X4_GT = 0x44, BITSELECT = 0x52, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, I32X4_ADD = 0xae;
@@ -43,7 +43,7 @@ export function gemmBestModuleBytes(dimP: number): Uint8Array {
   set(J);
   loopStart();
   exitIfGe(J, COLS);
-  emitBlockDots(f, dimP, { X, YT, I, J, T, XP, YP, ACC, Y0, Y1, XS });
+  emitBlockDots(f, float32Dots(dimP), { X, YT, I, J, T, XP, YP, ACC, Y0, Y1, XS });
   for (let r = 0; r < 4; r++) {
     for (let c = 0; c < 2; c++) {
       // cand = alpha·acc − beta[j + 4c ..]; m = cand > best; best, idx = m ? cand, j + 4c + lane : best, idx
@@ -77,10 +77,7 @@ export function gemmBestModuleBytes(dimP: number): Uint8Array {
       set(BEST + 2 * r + 1);
     }
   }
-  get(J);
-  i32c(8);
-  f.byte(0x6a);
-  set(J);
+  inc(J, 8);
   loopEnd();
   // lanes + (i + r)·32: the row's 4 best scores, then their 4 columns
   for (let r = 0; r < 4; r++) {
@@ -99,10 +96,7 @@ export function gemmBestModuleBytes(dimP: number): Uint8Array {
     get(BEST + 2 * r + 1);
     v128store(16);
   }
-  get(I);
-  i32c(4);
-  f.byte(0x6a);
-  set(I);
+  inc(I, 4);
   loopEnd();
   f.byte(0x0b);
   return oneFunctionModule('best', [I32, I32, I32, I32, I32, I32, F32], [], f);

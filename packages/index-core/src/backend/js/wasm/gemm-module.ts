@@ -21,7 +21,7 @@ export function gemmModuleBytes(dimP: number): Uint8Array {
   const I = 6, J = 7, T = 8, XP = 9, YP = 10, OP = 11, ACC = 12, Y0 = 20, Y1 = 21, XS = 22;
   const f = new ByteWriter();
   f.u32(2).u32(6).byte(I32).u32(11).byte(V128);
-  const { get, set, i32c, simd, loopStart, loopEnd, exitIfGe } = functionOps(f);
+  const { get, set, i32c, simd, loopStart, loopEnd, exitIfGe, inc, rowMajor4 } = functionOps(f);
   const add = () => f.byte(0x6a);
   const mul = () => f.byte(0x6c);
   const v128store = (offset: number) => simd(0x0b).u32(4).u32(offset);
@@ -34,20 +34,10 @@ export function gemmModuleBytes(dimP: number): Uint8Array {
   set(J);
   loopStart();
   exitIfGe(J, COLS);
-  emitBlockDots(f, dimP, { X, YT, I, J, T, XP, YP, ACC, Y0, Y1, XS });
+  emitBlockDots(f, float32Dots(dimP), { X, YT, I, J, T, XP, YP, ACC, Y0, Y1, XS });
   // store the block: out + ((i + r)·outStride + j)·4
   for (let r = 0; r < 4; r++) {
-    get(OUT);
-    get(I);
-    i32c(r);
-    add();
-    get(STRIDE);
-    mul();
-    get(J);
-    add();
-    i32c(4);
-    mul();
-    add();
+    rowMajor4(OUT, I, r, STRIDE, J);
     set(OP);
     get(OP);
     get(ACC + r * 2);
@@ -56,15 +46,9 @@ export function gemmModuleBytes(dimP: number): Uint8Array {
     get(ACC + r * 2 + 1);
     v128store(16);
   }
-  get(J);
-  i32c(8);
-  add();
-  set(J);
+  inc(J, 8);
   loopEnd();
-  get(I);
-  i32c(4);
-  add();
-  set(I);
+  inc(I, 4);
   loopEnd();
   f.byte(0x0b);
   return oneFunctionModule('gemm', [I32, I32, I32, I32, I32, I32], [], f);
@@ -76,33 +60,52 @@ export interface BlockDotLocals {
 }
 
 /**
- * Emits the register-blocked micro-kernel shared by the GEMM modules: the 4×8 block of dot products of rows
- * i..i+3 of x (row stride dimP) with columns j..j+7 of yT (the panel of j, see gemmModuleBytes), left in the 8 accumulators ACC..ACC+7 (row r, half c
- * in ACC + 2r + c). Sums are float32 in t order. Measured on V8 (Node 20, AMD EPYC Zen 5) and kept, the plain
- * kernel at d = 100: 4×8 48 GFLOP/s, 2×16 49; every larger block V8 allocates worse (5×8 24,
- * 6×8 28, 3×12 22, 4×12 28, 3×16 28); unrolling t by 2 or 4 ran at 28.
+ * What one step of the micro-kernel multiplies: per step, 4 bytes of each row of x (broadcast to every lane) against
+ * 32 bytes of the panel of 8 columns, combined by `product` and added into the accumulators by `sum` (SIMD opcodes).
  */
-export function emitBlockDots(f: ByteWriter, dimP: number, L: BlockDotLocals): void {
+export interface BlockDotElement {
+  /** Steps per dot product. */
+  steps: number;
+  /** Bytes per row of x, and per column of a panel (a panel of 8 columns is 8·rowBytes bytes). */
+  rowBytes: number;
+  product: number;
+  sum: number;
+}
+
+/** float32 (gemm-module.ts): one coordinate per step, f32x4.mul then f32x4.add. */
+export function float32Dots(dimP: number): BlockDotElement {
+  return { steps: dimP, rowBytes: dimP * 4, product: 0xe6 /* f32x4.mul */, sum: 0xe4 /* f32x4.add */ };
+}
+
+/**
+ * Emits the register-blocked micro-kernel shared by the GEMM modules: the 4×8 block of dot products of rows
+ * i..i+3 of x with columns j..j+7 of yT (the panel of j, see gemmModuleBytes), left in the 8 accumulators ACC..ACC+7
+ * (row r, half c in ACC + 2r + c). Sums in step order (float32: t order). Measured on V8 (Node 20, AMD EPYC Zen 5)
+ * and kept, the plain float32 kernel at d = 100: 4×8 48 GFLOP/s, 2×16 49; every larger block V8 allocates worse
+ * (5×8 24, 6×8 28, 3×12 22, 4×12 28, 3×16 28); unrolling t by 2 or 4 ran at 28. The screening kernel
+ * (screen-module.ts) runs the same block on int16 pairs.
+ */
+export function emitBlockDots(f: ByteWriter, e: BlockDotElement, L: BlockDotLocals): void {
   const { X, YT, I, J, T, XP, YP, ACC, Y0, Y1, XS } = L;
-  const { get, set, i32c, simd, loopStart, loopEnd } = functionOps(f);
+  const { get, set, i32c, simd, loopStart, loopEnd, inc } = functionOps(f);
   const add = () => f.byte(0x6a);
   const mul = () => f.byte(0x6c);
   const v128load = (offset: number) => simd(0x00).u32(4).u32(offset);
-  const V128_LOAD32_SPLAT = 0x09, F32X4_ADD = 0xe4, F32X4_MUL = 0xe6;
+  const V128_LOAD32_SPLAT = 0x09;
   for (let a = 0; a < 8; a++) {
     simd(0x0c).bytes(new Uint8Array(16)); // v128.const 0
     set(ACC + a);
   }
-  // xp = x + i·dimP·4; yp = yT + j·4
+  // xp = x + i·rowBytes; yp = yT + j·rowBytes
   get(X);
   get(I);
-  i32c(dimP * 4);
+  i32c(e.rowBytes);
   mul();
   add();
   set(XP);
   get(YT);
   get(J);
-  i32c(dimP * 4);
+  i32c(e.rowBytes);
   mul();
   add();
   set(YP);
@@ -110,7 +113,7 @@ export function emitBlockDots(f: ByteWriter, dimP: number, L: BlockDotLocals): v
   set(T);
   loopStart();
   get(T);
-  i32c(dimP);
+  i32c(e.steps);
   f.byte(0x4f).byte(0x0d).u32(1);
   get(YP);
   v128load(0);
@@ -120,31 +123,22 @@ export function emitBlockDots(f: ByteWriter, dimP: number, L: BlockDotLocals): v
   set(Y1);
   for (let r = 0; r < 4; r++) {
     get(XP);
-    // v128.load32_splat (offset r·dimP·4): one broadcast load. An f32.load and an f32x4.splat cost a shuffle
+    // v128.load32_splat (offset r·rowBytes): one broadcast load. An f32.load and an f32x4.splat cost a shuffle
     // as well, on the ports the multiplies and adds need: 36 GFLOP/s then, 43 now (d = 100, Node 20, Zen 5).
-    simd(V128_LOAD32_SPLAT).u32(2).u32(r * dimP * 4);
+    simd(V128_LOAD32_SPLAT).u32(2).u32(r * e.rowBytes);
     set(XS);
     for (let c = 0; c < 2; c++) {
       const acc = ACC + r * 2 + c;
       get(acc);
       get(XS);
       get(c === 0 ? Y0 : Y1);
-      simd(F32X4_MUL);
-      simd(F32X4_ADD);
+      simd(e.product);
+      simd(e.sum);
       set(acc);
     }
   }
-  get(XP);
-  i32c(4);
-  add();
-  set(XP);
-  get(YP);
-  i32c(32);
-  add();
-  set(YP);
-  get(T);
-  i32c(1);
-  add();
-  set(T);
+  inc(XP, 4);
+  inc(YP, 32);
+  inc(T, 1);
   loopEnd();
 }

@@ -28,7 +28,7 @@ export function pq4ScanModuleBytes(M2: number, higherIsBetter: boolean): Uint8Ar
   const B = 8, COUNT = 9, MASK = 10, BASE = 11, ACC = 12, C = 16, T = 17, R0 = 18, R1 = 19, LOW4 = 20, THRV = 21, BIASV = 22;
   const f = new ByteWriter();
   f.u32(2).u32(4).byte(I32).u32(11).byte(V128);
-  const { get, set, i32c, simd, loopStart, loopEnd } = functionOps(f);
+  const { get, set, i32c, simd, loopStart, loopEnd, inc } = functionOps(f);
   const v128load = (offset: number) => simd(0x00).u32(0).u32(offset);
   const v128store = (offset: number) => simd(0x0b).u32(0).u32(offset);
   const I8X16_SWIZZLE = 0x0e, I16X8_SPLAT = 0x10, V128_AND = 0x4e;
@@ -156,10 +156,7 @@ export function pq4ScanModuleBytes(M2: number, higherIsBetter: boolean): Uint8Ar
   f.byte(I32_ADD);
   f.byte(0x2f).u32(1).u32(0); // i32.load16_u
   f.byte(0x36).u32(2).u32(4); // i32.store offset=4
-  get(COUNT);
-  i32c(1);
-  f.byte(I32_ADD);
-  set(COUNT);
+  inc(COUNT, 1);
   get(MASK);
   get(MASK);
   i32c(1);
@@ -168,14 +165,8 @@ export function pq4ScanModuleBytes(M2: number, higherIsBetter: boolean): Uint8Ar
   set(MASK);
   loopEnd();
   f.byte(0x0b); // end if
-  get(CODES);
-  i32c(M2 * 16);
-  f.byte(I32_ADD);
-  set(CODES);
-  get(B);
-  i32c(1);
-  f.byte(I32_ADD);
-  set(B);
+  inc(CODES, M2 * 16);
+  inc(B, 1);
   loopEnd();
   get(COUNT);
   f.byte(0x0b);

@@ -16,7 +16,7 @@ export function quantizeRowsModuleBytes(dim8: number, Q: number): Uint8Array {
   const I = 6, M = 7, SCALE = 8, INV = 9, MX = 10, S1 = 11, S2 = 12, A = 13, IV = 14;
   const f = new ByteWriter();
   f.u32(3).u32(1).byte(I32).u32(3).byte(0x7d).u32(5).byte(V128);
-  const { get, set, i32c, simd, vconst, loopStart, loopEnd, exitIfGe } = functionOps(f);
+  const { get, set, i32c, simd, vconst, loopStart, loopEnd, exitIfGe, inc } = functionOps(f);
   const I32_ADD = 0x6a, I32_MUL = 0x6c;
   const F32_LOAD = 0x2a, F32_STORE = 0x38, F32_ADD = 0x92, F32_DIV = 0x95, F32_MAX = 0x97, F32_EQ = 0x5b, F32_LT = 0x5d;
   const V128_LOAD = 0x00, V128_STORE = 0x0b, F32X4_SPLAT = 0x13, F32X4_EXTRACT = 0x1f, F32X4_NEAREST = 0x6a;
@@ -119,10 +119,7 @@ export function quantizeRowsModuleBytes(dim8: number, Q: number): Uint8Array {
     simd(I16X8_NARROW_I32X4_S);
     simd(V128_STORE).u32(4).u32(16 * v);
   }
-  get(I);
-  i32c(1);
-  f.byte(I32_ADD);
-  set(I);
+  inc(I, 1);
   loopEnd();
   f.byte(0x0b);
   return oneFunctionModule('quantize', [I32, I32, I32, I32, I32, I32], [], f);

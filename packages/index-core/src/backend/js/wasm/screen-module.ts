@@ -1,4 +1,5 @@
 import { ByteWriter, I32, F32, V128, functionOps, oneFunctionModule } from './bytes.js';
+import { emitBlockDots } from './gemm-module.js';
 
 /**
  * Emits a WebAssembly SIMD module with one export, `screen(xq, yq, colScale, beta, rowScale, margin, rows, cols, est,
@@ -28,10 +29,9 @@ export function screenModuleBytes(dim8: number): Uint8Array {
   const I = 11, J = 12, XP = 13, YP = 14, N = 15, MASK = 16, CP = 17, R = 18, P = 19, EP = 20, END = 21, MXP = 22;
   const MAXV = 23;
   const ACC = 24, Y0 = 32, Y1 = 33, XS = 34, E = 35, CSV = 36, BT = 37, THR = 38;
-  const pairs = dim8 / 2;
   const f = new ByteWriter();
   f.u32(3).u32(12).byte(I32).u32(1).byte(F32).u32(15).byte(V128);
-  const { get, set, i32c, simd, vconst, loopStart, loopEnd, exitIfGe } = functionOps(f);
+  const { get, set, i32c, simd, vconst, loopStart, loopEnd, exitIfGe, inc, rowMajor4 } = functionOps(f);
   const I32_ADD = 0x6a, I32_MUL = 0x6c, I32_AND = 0x71, I32_SHR_U = 0x76;
   const V128_LOAD = 0x00, V128_LOAD32_SPLAT = 0x09, V128_STORE = 0x0b, V128_OR = 0x50, V128_ANY_TRUE = 0x53;
   const F32X4_SPLAT = 0x13, F32X4_EXTRACT = 0x1f, F32X4_GE = 0x46;
@@ -54,17 +54,7 @@ export function screenModuleBytes(dim8: number): Uint8Array {
     add();
   };
   /** Pushes est + (r·cols + j)·4. */
-  const estAddr = (r: number) => {
-    get(EST);
-    get(COLS);
-    i32c(r);
-    mul();
-    get(J);
-    add();
-    i32c(4);
-    mul();
-    add();
-  };
+  const estAddr = (r: number) => rowMajor4(EST, -1, r, COLS, J);
 
   // The rows' running maxima (one v128 each) live in memory after est, not in locals: kept in registers through the
   // column loop, they made V8 spill the micro-kernel's accumulators (the loop ran 1.5× slower).
@@ -87,53 +77,8 @@ export function screenModuleBytes(dim8: number): Uint8Array {
   set(J);
   loopStart(); // column octets
   exitIfGe(J, COLS);
-  for (let a = 0; a < 8; a++) {
-    vconst([0, 0, 0, 0], false);
-    set(ACC + a);
-  }
-  addr(XQ, I, 0, dim8 * 2);
-  set(XP);
-  addr(YQ, J, 0, dim8 * 2);
-  set(YP);
-  i32c(0);
-  set(P);
-  loopStart(); // coordinate pairs (unrolling them ran slower on V8)
-  get(P);
-  i32c(pairs);
-  f.byte(0x4f).byte(0x0d).u32(1); // i32.ge_u; br_if 1
-  get(YP);
-  vload(0);
-  set(Y0);
-  get(YP);
-  vload(16);
-  set(Y1);
-  for (let r = 0; r < 4; r++) {
-    get(XP);
-    simd(V128_LOAD32_SPLAT).u32(2).u32(r * dim8 * 2); // the row's pair, in every lane
-    set(XS);
-    for (let c = 0; c < 2; c++) {
-      const acc = ACC + 2 * r + c;
-      get(acc);
-      get(XS);
-      get(c === 0 ? Y0 : Y1);
-      simd(I32X4_DOT_I16X8_S);
-      simd(I32X4_ADD);
-      set(acc);
-    }
-  }
-  get(XP);
-  i32c(4);
-  add();
-  set(XP);
-  get(YP);
-  i32c(32);
-  add();
-  set(YP);
-  get(P);
-  i32c(1);
-  add();
-  set(P);
-  loopEnd();
+  // The 4×8 block of int32 sums, over pairs of coordinates (the coordinate loop unrolled ran slower on V8).
+  emitBlockDots(f, { steps: dim8 / 2, rowBytes: dim8 * 2, product: I32X4_DOT_I16X8_S, sum: I32X4_ADD }, { X: XQ, YT: YQ, I, J, T: P, XP, YP, ACC, Y0, Y1, XS });
   for (let c = 0; c < 2; c++) {
     // est = float(acc) · colScale[j + 4c ..] · rowScale[i + r] − beta[j + 4c ..]; max[r] = max(max[r], est)
     addr(CS, J, 4 * c, 4);
@@ -164,10 +109,7 @@ export function screenModuleBytes(dim8: number): Uint8Array {
       vstore(16 * r);
     }
   }
-  get(J);
-  i32c(8);
-  add();
-  set(J);
+  inc(J, 8);
   loopEnd();
   // Second pass, per row of the quad: the candidates.
   for (let r = 0; r < 4; r++) {
@@ -268,35 +210,20 @@ export function screenModuleBytes(dim8: number): Uint8Array {
       get(R);
       add();
       f.byte(0x36).u32(2).u32(0); // i32.store
-      get(N);
-      i32c(1);
-      add();
-      set(N);
+      inc(N, 1);
       f.byte(0x0b); // end if
-      get(R);
-      i32c(1);
-      add();
-      set(R);
+      inc(R, 1);
       loopEnd();
     }
     f.byte(0x0b); // end if
-    get(EP);
-    i32c(64);
-    add();
-    set(EP);
-    get(J);
-    i32c(16);
-    add();
-    set(J);
+    inc(EP, 64);
+    inc(J, 16);
     loopEnd();
     addr(COUNTS, I, r, 4);
     get(N);
     f.byte(0x36).u32(2).u32(0); // counts[i + r] = n
   }
-  get(I);
-  i32c(4);
-  add();
-  set(I);
+  inc(I, 4);
   loopEnd();
   f.byte(0x0b);
   return oneFunctionModule('screen', [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], [], f);

@@ -1,5 +1,5 @@
 /// <reference path="./webassembly.d.ts" />
-import { compiledKernel } from './bytes.js';
+import { compiledKernel, perShape } from './bytes.js';
 import { quantizeRowsModuleBytes } from './quantize-rows-module.js';
 import { rescoreModuleBytes } from './rescore-module.js';
 import { screenModuleBytes } from './screen-module.js';
@@ -248,14 +248,5 @@ function align(p: number): number {
   return Math.ceil(p / 16) * 16;
 }
 
-const kernels = new Map<number, ScreenedBest>();
-
 /** This thread's screened arg-max for one dimension (calls never interleave). */
-export function screenedBest(dim: number): ScreenedBest {
-  let k = kernels.get(dim);
-  if (!k) {
-    k = new ScreenedBest(dim);
-    kernels.set(dim, k);
-  }
-  return k;
-}
+export const screenedBest = perShape((dim: number) => new ScreenedBest(dim));

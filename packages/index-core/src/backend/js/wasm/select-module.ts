@@ -19,7 +19,7 @@ export function selectModuleBytes(scoreType: 'f32' | 'i32', higherIsBetter: bool
   const f = new ByteWriter();
   const S = scoreType === 'f32' ? F32 : I32;
   f.u32(3).u32(4).byte(I32).u32(1).byte(I64).u32(1).byte(S);
-  const { get, set, i32c } = functionOps(f);
+  const { get, set, i32c, inc } = functionOps(f);
   const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_SHL = 0x74;
   const BR = 0x0c, BR_IF = 0x0d, BLOCK = 0x02, LOOP = 0x03, IF = 0x04, END = 0x0b, VOID = 0x40;
   // Score comparisons: "better" is > for higher-is-better, < otherwise; EQ for the tie scan.
@@ -34,12 +34,6 @@ export function selectModuleBytes(scoreType: 'f32' | 'i32', higherIsBetter: bool
     f.byte(I32_SHL).byte(I32_ADD);
   };
   const loadScore = () => f.byte(scoreType === 'f32' ? 0x2a : 0x28).u32(2).u32(4); // f32.load / i32.load offset=4
-  const inc = (local: number, by: number) => {
-    get(local);
-    i32c(by);
-    f.byte(I32_ADD);
-    set(local);
-  };
 
   // hi = n − 1
   get(N);

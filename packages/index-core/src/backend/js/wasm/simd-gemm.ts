@@ -1,5 +1,5 @@
 /// <reference path="./webassembly.d.ts" />
-import { compiledKernel } from './bytes.js';
+import { compiledKernel, perShape } from './bytes.js';
 import { gemmBestModuleBytes } from './gemm-best-module.js';
 import { gemmModuleBytes } from './gemm-module.js';
 
@@ -133,14 +133,5 @@ export class SimdGemm {
   }
 }
 
-const kernels = new Map<number, SimdGemm>();
-
 /** The cached kernel for one dimension (one per thread: calls never interleave). */
-export function simdGemm(dim: number): SimdGemm {
-  let k = kernels.get(dim);
-  if (!k) {
-    k = new SimdGemm(dim);
-    kernels.set(dim, k);
-  }
-  return k;
-}
+export const simdGemm = perShape((dim: number) => new SimdGemm(dim));

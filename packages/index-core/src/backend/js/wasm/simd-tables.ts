@@ -1,4 +1,5 @@
 /// <reference path="./webassembly.d.ts" />
+import { perShape } from './bytes.js';
 import { pqTablesModuleBytes } from './pq-tables-module.js';
 
 /** Sub-space dimensions the SIMD table kernel takes (PQ sub-spaces are typically 2..16). */
@@ -57,15 +58,12 @@ class SimdTables {
   }
 }
 
-const kernels = new Map<string, SimdTables>();
+const kernelFor = perShape((key: string) => {
+  const [dsub, metric] = key.split(':');
+  return new SimdTables(Number(dsub), metric === 'l2');
+});
 
 /** nq × M × ksub tables (ip: dot products, l2: squared distances) on the SIMD kernel; ksub a multiple of 4. */
 export function simdTables(q: Float32Array, nq: number, codebooks: Float32Array, M: number, ksub: number, dsub: number, l2: boolean, out: Float32Array): void {
-  const key = `${dsub}:${l2}`;
-  let k = kernels.get(key);
-  if (!k) {
-    k = new SimdTables(dsub, l2);
-    kernels.set(key, k);
-  }
-  k.run(q, nq, codebooks, M, ksub, out);
+  kernelFor(`${dsub}:${l2 ? 'l2' : 'ip'}`).run(q, nq, codebooks, M, ksub, out);
 }

@@ -26,7 +26,7 @@ export function smallAssignModuleBytes(dim: number): Uint8Array {
   const G = 6, J = 7, XP = 8, CP = 9, ACC = 10, D = 11, BEST = 12, BIDX = 13, IDX = 14, M = 15, XS = 16;
   const f = new ByteWriter();
   f.u32(2).u32(4).byte(I32).u32(6 + dim).byte(V128);
-  const { get, set, i32c, simd, vconst, loopStart, loopEnd, exitIfGe } = functionOps(f);
+  const { get, set, i32c, simd, vconst, loopStart, loopEnd, exitIfGe, inc } = functionOps(f);
   const I32_ADD = 0x6a, I32_MUL = 0x6c;
   const V128_LOAD32_SPLAT = 0x09, V128_LOAD32_LANE = 0x56, V128_STORE = 0x0b, F32X4_LT = 0x43, BITSELECT = 0x52;
   const F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, I32X4_ADD = 0xae;
@@ -92,14 +92,8 @@ export function smallAssignModuleBytes(dim: number): Uint8Array {
   vconst([1, 1, 1, 1], false);
   simd(I32X4_ADD);
   set(IDX);
-  get(CP);
-  i32c(4 * dim);
-  f.byte(I32_ADD);
-  set(CP);
-  get(J);
-  i32c(1);
-  f.byte(I32_ADD);
-  set(J);
+  inc(CP, 4 * dim);
+  inc(J, 1);
   loopEnd();
   for (const [out, v] of [[LABELS, BIDX], [DISTS, BEST]] as const) {
     get(out);
@@ -110,14 +104,8 @@ export function smallAssignModuleBytes(dim: number): Uint8Array {
     get(v);
     simd(V128_STORE).u32(4).u32(0);
   }
-  get(XP);
-  i32c(16 * dim);
-  f.byte(I32_ADD);
-  set(XP);
-  get(G);
-  i32c(1);
-  f.byte(I32_ADD);
-  set(G);
+  inc(XP, 16 * dim);
+  inc(G, 1);
   loopEnd();
   f.byte(0x0b);
   return oneFunctionModule('assign', [I32, I32, I32, I32, I32, I32], [], f);

@@ -1,5 +1,5 @@
 /// <reference path="./webassembly.d.ts" />
-import { compiledKernel } from './bytes.js';
+import { compiledKernel, perShape } from './bytes.js';
 import { smallAssignModuleBytes } from './small-assign-module.js';
 
 /** Dimensions up to which assignment uses the direct-formula kernel (PQ sub-spaces are typically 2..16). */
@@ -52,14 +52,9 @@ class SmallAssign {
   }
 }
 
-const kernels = new Map<number, SmallAssign>();
+const kernelFor = perShape((dim: number) => new SmallAssign(dim));
 
 /** Nearest of k centroids (row-major, dim columns) for each of n points: labels and squared distances. */
 export function smallAssign(x: Float32Array, n: number, c: Float32Array, k: number, labels: Int32Array, distances: Float32Array, dim: number): void {
-  let kern = kernels.get(dim);
-  if (!kern) {
-    kern = new SmallAssign(dim);
-    kernels.set(dim, kern);
-  }
-  kern.run(x, n, c, k, labels, distances);
+  kernelFor(dim).run(x, n, c, k, labels, distances);
 }
