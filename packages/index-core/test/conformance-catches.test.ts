@@ -33,7 +33,7 @@ describe('the backend conformance suite', () => {
     const report = checkBackend(jsBackend);
     expect(report.failures).toEqual([]);
     expect(report.passed).toBe(backendConformanceCases(jsBackend).length);
-    expect(report.passed).toBe(46);
+    expect(report.passed).toBe(48);
   });
 
   it('fails a knn that swaps two labels, naming the kernel, metric, position and values', () => {
@@ -47,7 +47,7 @@ describe('the backend conformance suite', () => {
       'knn k=1, k=5 and assign (l2) read shared-memory inputs longer than rows × dim',
     ]);
     expect(report.failures[0].message).toMatch(/^knn \(ip\) \[query 0, rank 0\] label: got \d+, expected \d+$/);
-    expect(report.passed).toBe(40);
+    expect(report.passed).toBe(42);
   });
 
   it('fails a knn that puts equal scores in reverse id order, naming the ties case', () => {
@@ -114,7 +114,7 @@ describe('the backend conformance suite', () => {
 
   it('fails a kernel that throws, keeping its message', () => {
     const report = checkBackend(withKernel({ assign: () => { throw new Error('assign is not implemented'); } }));
-    expect(report.failures).toHaveLength(10);
+    expect(report.failures).toHaveLength(12);
     expect(report.failures.every((f) => /^(assign \(|knn k=1, k=5 and assign \()/.test(f.name) && f.message === 'assign is not implemented')).toBe(true);
   });
 

@@ -112,13 +112,15 @@ function knn1Case(be: Backend, metric: Metric, relTol: number): ConformanceCase 
 }
 
 /**
- * 3 and 24: the small-dim and tiled paths; 1030 × 600 centroids: several row and column tiles (the js tile is
- * 262144 / d = 254 centroids wide), a dimension that is not a multiple of the SIMD width.
+ * 3 and 24: the small-dim and tiled paths; 100 × 257 centroids: js's screened arg-max (from 32 dimensions) with a
+ * column count that is not a multiple of its panels of 8, GloVe's dimension; 1030 × 600 centroids: several row and
+ * column tiles (the js tile is 262144 / d = 254 centroids wide), a dimension that is not a multiple of the SIMD width.
  */
 const ASSIGN_SHAPES: readonly (readonly [dim: number, n: number, nc: number])[] = [
   [3, 300, 40],
   [5, 300, 37], // a PQ sub-space (GloVe's dsub 5) with a centroid count that is not a multiple of 4
   [24, 300, 40],
+  [100, 301, 257],
   [1030, 70, 600],
 ];
 
