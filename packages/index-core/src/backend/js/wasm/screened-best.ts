@@ -173,14 +173,15 @@ export class ScreenedBest {
       }
       this.rescore(L.pairs, groups, L.sums);
       const sums = L.sums >> 2;
+      const betas = L.beta >> 2;
       for (let p = 0; p < pairs; p++) {
         const i = i0 + pairRow[p];
-        const j = j0 + pairCol[p];
-        // the fused kernel's score, alpha·sum − beta in float32; strict >: the lower column keeps a tie
-        const s = Math.fround(Math.fround(alpha * f32[sums + p]) - (l2 ? yNorms![j] : 0));
+        // the fused kernel's score, alpha·sum − beta in float32 (the block's beta, as the screening read it); strict >:
+        // the lower column keeps a tie
+        const s = Math.fround(Math.fround(alpha * f32[sums + p]) - f32[betas + pairCol[p]]);
         if (s > best[i]) {
           best[i] = s;
-          arg[i] = j;
+          arg[i] = j0 + pairCol[p];
         }
       }
       pairs = 0;
