@@ -154,10 +154,10 @@ export class ProductQuantizer {
     return { rows: n, dim: d, data: out };
   }
 
-  /** nq × M × ksub ADC tables (ip: <q_m, c>, l2: ‖q_m − c‖²). */
-  computeTables(q: Matrix, metric: Metric, backend?: string | Backend): Float32Array {
+  /** nq × M × ksub ADC tables (ip: <q_m, c>, l2: ‖q_m − c‖²), into `out` when given (a reused scratch). */
+  computeTables(q: Matrix, metric: Metric, backend?: string | Backend, out?: Float32Array): Float32Array {
     this.requireTrained();
-    return getBackend(backend).pqTables(q, this.centroids, this.M, this.ksub, metric);
+    return getBackend(backend).pqTables(q, this.centroids, this.M, this.ksub, metric, out);
   }
 
   private requireTrained(): void {

@@ -88,51 +88,72 @@ describe('js ADC scans: the reservoir keeps exactly the k best by (score, id)', 
   }
 });
 
-describe('js fast-scan: the reservoir keeps exactly the k best by (score, earlier code)', () => {
-  const M = 6;
-  const sizes = [2000, 37, 5000, 0, 1234, 64];
-  const rng = createRng(21);
-  // Few code patterns: many equal sums, so the order of ties (probe order, then position) is tested.
-  const patterns = Array.from({ length: 12 }, () => Array.from({ length: M }, () => Math.floor(rng.next() * 16)));
-  const codes = sizes.map((n) => {
-    const c = new Uint8Array(n * M);
-    for (let i = 0; i < n; i++) c.set(patterns[Math.floor(rng.next() * patterns.length)], i * M);
-    return c;
-  });
-  const arena = new FastScanPacking(M).of(1, new Int32Array(sizes), codes);
-  const plain: PackedLists = { sizes: new Int32Array(sizes), blocks: codes.map((c, l) => packBlocks(c, sizes[l], M)) };
-  const nq = 3;
-  const nprobe = 4;
-  const probeLists = new Int32Array([2, 0, 3, 4, 4, -1, 1, 5, 0, 2, 5, 1]);
-  // Multiples of 6 up to 234: sums past 255 (the reservoir's sort reads both bytes), ties as common as with 0..39.
-  const luts = new Uint8Array(nq * M * 16).map(() => Math.floor(rng.next() * 40) * 6);
-  const bias = new Uint16Array(nq * nprobe).map((_, i) => (i % 2) * 7);
+/**
+ * Fast-scan over `sizes` lists of M = 6 codes drawn from 12 patterns (many equal sums, so the order of ties — probe
+ * order, then position — is tested), each query probing nprobe of them (−1: none), against every code's uint16 sum
+ * sorted stably.
+ */
+function fastScanCases(title: string, sizes: number[], probeLists: Int32Array, nprobe: number, ks: number[]): void {
+  describe(title, () => {
+    const M = 6;
+    const rng = createRng(21);
+    const patterns = Array.from({ length: 12 }, () => Array.from({ length: M }, () => Math.floor(rng.next() * 16)));
+    const codes = sizes.map((n) => {
+      const c = new Uint8Array(n * M);
+      for (let i = 0; i < n; i++) c.set(patterns[Math.floor(rng.next() * patterns.length)], i * M);
+      return c;
+    });
+    const arena = new FastScanPacking(M).of(1, new Int32Array(sizes), codes);
+    const plain: PackedLists = { sizes: new Int32Array(sizes), blocks: codes.map((c, l) => packBlocks(c, sizes[l], M)) };
+    const nq = probeLists.length / nprobe;
+    // Multiples of 6 up to 234: sums past 255 (the selection reads both bytes), ties as common as with 0..39.
+    const luts = new Uint8Array(nq * M * 16).map(() => Math.floor(rng.next() * 40) * 6);
+    const bias = new Uint16Array(nq * nprobe).map((_, i) => (i % 2) * 7);
 
-  for (const metric of ['ip', 'l2'] as const) {
-    for (const [where, lists] of [['lists in an arena', arena], ['lists copied in', plain]] as const) {
-      it.each([1, 100, 3000])(`${metric}, ${where}, k = %i`, (k) => {
-        expect(where === 'lists copied in' || arena.arena !== undefined).toBe(true);
-        const res = jsBackend.pq4Scan(luts, lists, { nprobe, lists: probeLists, bias, lutPerProbe: false }, M, k, metric);
-        for (let q = 0; q < nq; q++) {
-          const all: { s: number; l: number; r: number }[] = [];
-          for (let p = 0; p < nprobe; p++) {
-            const l = probeLists[q * nprobe + p];
-            if (l < 0) continue;
-            for (let r = 0; r < sizes[l]; r++) {
-              let s = bias[q * nprobe + p];
-              for (let m = 0; m < M; m++) s += luts[(q * M + m) * 16 + codes[l][r * M + m]];
-              all.push({ s, l, r });
+    for (const metric of ['ip', 'l2'] as const) {
+      for (const [where, lists] of [['lists in an arena', arena], ['lists copied in', plain]] as const) {
+        it.each(ks)(`${metric}, ${where}, k = %i`, (k) => {
+          expect(where === 'lists copied in' || arena.arena !== undefined).toBe(true);
+          const res = jsBackend.pq4Scan(luts, lists, { nprobe, lists: probeLists, bias, lutPerProbe: false }, M, k, metric);
+          for (let q = 0; q < nq; q++) {
+            const all: { s: number; l: number; r: number }[] = [];
+            for (let p = 0; p < nprobe; p++) {
+              const l = probeLists[q * nprobe + p];
+              if (l < 0) continue;
+              for (let r = 0; r < sizes[l]; r++) {
+                let s = bias[q * nprobe + p];
+                for (let m = 0; m < M; m++) s += luts[(q * M + m) * 16 + codes[l][r * M + m]];
+                all.push({ s, l, r });
+              }
             }
+            // A stable sort keeps the scan order (probe order, then position) among equal scores.
+            const want = all.sort((a, b) => (metric === 'ip' ? b.s - a.s : a.s - b.s)).slice(0, k);
+            const got = Array.from({ length: k }, (_, j) => ({ s: res.scores[q * k + j], l: res.lists[q * k + j], r: res.offsets[q * k + j] }));
+            expect(got).toEqual([...want, ...Array.from({ length: k - want.length }, () => ({ s: 0, l: -1, r: -1 }))]);
           }
-          // A stable sort keeps the scan order (probe order, then position) among equal scores.
-          const want = all.sort((a, b) => (metric === 'ip' ? b.s - a.s : a.s - b.s)).slice(0, k);
-          const got = Array.from({ length: k }, (_, j) => ({ s: res.scores[q * k + j], l: res.lists[q * k + j], r: res.offsets[q * k + j] }));
-          expect(got).toEqual([...want, ...Array.from({ length: k - want.length }, () => ({ s: 0, l: -1, r: -1 }))]);
-        }
-      });
+        });
+      }
     }
-  }
-});
+  });
+}
+
+fastScanCases(
+  'js fast-scan: the selection of the stored scores keeps exactly the k best by (score, earlier code)',
+  [2000, 37, 5000, 0, 1234, 64],
+  new Int32Array([2, 0, 3, 4, 4, -1, 1, 5, 0, 2, 5, 1]),
+  4,
+  [1, 100, 3000],
+);
+
+// 16,384 scores fit the scanner's buffer at k ≤ 2,048 (8k beyond): these lists overflow it, within a list and
+// between lists, so candidates are kept at its front (with their slots) and the scan goes on behind them.
+fastScanCases(
+  'js fast-scan: lists longer than the score buffer',
+  [40_000, 30, 17_000],
+  new Int32Array([0, 1, 2, 2, 0, -1]),
+  3,
+  [1, 100, 2500],
+);
 
 describe('KernelReservoir: ties with the k-th score during a scan', () => {
   // A compaction during the scan keeps every entry tied with the k-th (the end of the query picks among them by id),
@@ -145,11 +166,12 @@ describe('KernelReservoir: ties with the k-th score during a scan', () => {
     it(`${name}: room after each compaction, and the k best by (score, smaller id) at the end`, () => {
       const k = 100;
       const memory = new WebAssembly.Memory({ initial: 1 });
-      const res = new KernelReservoir(true, 'i32');
+      const res = new KernelReservoir(true);
       res.attach(memory, 0, KernelReservoir.capacityFor(k));
       const idOf = (slot: number) => (slot * 7919) % 10_007; // ids in no slot order: ties are not won by arrival
       res.begin(k, idOf);
       const i32 = new Int32Array(memory.buffer);
+      const f32 = new Float32Array(memory.buffer);
       const all: { s: number; id: number }[] = [];
       let slot = 0;
       for (let round = 0; round < 6; round++) {
@@ -158,11 +180,11 @@ describe('KernelReservoir: ties with the k-th score during a scan', () => {
         for (let j = 0; j < room; j++, slot++) {
           const e = res.count++;
           i32[2 * e] = slot;
-          i32[2 * e + 1] = scoreOf(slot);
+          f32[2 * e + 1] = scoreOf(slot);
           all.push({ s: scoreOf(slot), id: idOf(slot) });
         }
       }
-      const scores = new Int32Array(k);
+      const scores = new Float32Array(k);
       const ids = new Float64Array(k);
       res.drainInto(scores, ids, 0);
       const want = all.sort((a, b) => b.s - a.s || a.id - b.id).slice(0, k);

@@ -97,9 +97,10 @@ export interface Backend {
   assignOnThreads?(x: Matrix, centroids: Matrix, metric: Metric, threads: number): { labels: Int32Array; distances: Float32Array };
   /**
    * Per query, the M×ksub table of sub-vector scores against the codewords
-   * (codebooks laid out M×ksub×dsub as in faiss): ip → <q_m, c_mj>, l2 → ‖q_m − c_mj‖².
+   * (codebooks laid out M×ksub×dsub as in faiss): ip → <q_m, c_mj>, l2 → ‖q_m − c_mj‖². With `out` (at least
+   * rows·M·ksub floats, e.g. a scratch the caller reuses) the tables are written there and its front returned.
    */
-  pqTables(q: Matrix, codebooks: Float32Array, M: number, ksub: number, metric: Metric): Float32Array;
+  pqTables(q: Matrix, codebooks: Float32Array, M: number, ksub: number, metric: Metric, out?: Float32Array): Float32Array;
   /** Top-k over n codes (n×M bytes) by table look-ups, one table per query. */
   adcScan(tables: Float32Array, codes: Uint8Array, n: number, M: number, ksub: number, k: number, metric: Metric): KnnResult;
   /**
@@ -119,15 +120,17 @@ export interface Backend {
   /**
    * 4-bit fast-scan (faiss's pq4 kernels): per query, the top k over its probed lists of
    * bias + Σ_m luts[m][code_m], uint8 tables (16·M2 bytes each, laid out nq × (nprobe or 1) × M2 × 16) summed
-   * in uint16; higher is better for 'ip', lower for 'l2'.
+   * in uint16; higher is better for 'ip', lower for 'l2'. With `into` (arrays of at least nq·k entries, a scratch
+   * the caller reuses) the result is written there and their fronts returned.
    */
-  pq4Scan(luts: Uint8Array, lists: PackedLists, probes: Pq4Probes, M2: number, k: number, metric: Metric): Pq4Result;
+  pq4Scan(luts: Uint8Array, lists: PackedLists, probes: Pq4Probes, M2: number, k: number, metric: Metric, into?: Pq4Result): Pq4Result;
   /**
    * Fast-scan's table quantization, faiss's quantize_LUT_and_bias bit for bit: the float tables of nq queries
    * (nq × (nprobe or 1) × M × 16, one per probed list when `perProbe`) to pq4Scan's uint8 tables, with the optional
-   * per-list bias (nq × nprobe floats; required when `perProbe`) as uint16 terms.
+   * per-list bias (nq × nprobe floats; required when `perProbe`) as uint16 terms. With `into` (arrays of at least
+   * the result's sizes, bias too when one is given) the result is written there and their fronts returned.
    */
-  pq4Luts(tables: Float32Array, nq: number, M: number, M2: number, bias: Float32Array | null, nprobe: number, perProbe: boolean): Pq4Luts;
+  pq4Luts(tables: Float32Array, nq: number, M: number, M2: number, bias: Float32Array | null, nprobe: number, perProbe: boolean, into?: Pq4Luts): Pq4Luts;
   /** IVF-Flat scan: exact scores against the raw vectors stored in the probed lists. */
   ivfFlatScan(q: Matrix, lists: ListView, probes: Probes, k: number, metric: Metric): KnnResult;
 }

@@ -2,11 +2,16 @@ import type { Backend, PackedLists, Probes } from '../backend/types.js';
 import type { Metric } from '../metric.js';
 import { TopK } from '../topk.js';
 import { evenM } from './pack-blocks.js';
+import { ScratchArrays } from './scratch-arrays.js';
 
 const f = Math.fround;
 const KSUB = 16;
-/** Float table entries per query batch: bounds the per-list tables of l2 (nprobe · M · 16 floats per query). */
-const TABLE_BUDGET = 1 << 22;
+/** Queries per batch: tables, uint8 tables and candidates of a batch stay in cache (and in the scratch). */
+const BATCH = 64;
+/** Float table entries per batch at most: bounds the per-list tables of l2 (nprobe · M · 16 floats per query). */
+const TABLE_BUDGET = 1 << 20;
+/** This thread's tables and candidates, reused by every search (a worker has its own). */
+const scratch = new ScratchArrays();
 
 /** What a fast-scan index hands the search: its codes in both layouts and how to get float tables. */
 export interface FastScanSource {
@@ -23,8 +28,8 @@ export interface FastScanSource {
   readonly coarseBias: boolean;
   /** true: one table per (query, probe), l2 with residuals. */
   readonly perProbe: boolean;
-  /** Float tables of queries [q0, q1): (q1 − q0) × (nprobe or 1) × M × 16. */
-  tables(q0: number, q1: number): Float32Array;
+  /** Float tables of queries [q0, q1): (q1 − q0) × (nprobe or 1) × M × 16, in arrays of `scratch`. */
+  tables(q0: number, q1: number, scratch: ScratchArrays): Float32Array;
   /** The label reported for entry `offset` of list `list`. */
   label(list: number, offset: number): number;
 }
@@ -44,18 +49,20 @@ export function fastScanSearch(src: FastScanSource, nq: number, k: number, kFact
   const distances = new Float32Array(nq * k);
   const labels = new Float64Array(nq * k);
   const kc = k * kFactor;
-  const batch = Math.max(1, Math.floor(TABLE_BUDGET / (T * M * KSUB)));
+  const batch = Math.max(1, Math.min(BATCH, Math.floor(TABLE_BUDGET / (T * M * KSUB))));
   const probeOf = new Int32Array(src.packed.sizes.length).fill(-1);
   const heap = new TopK(k, metric);
   const code = new Uint8Array(M);
   for (let q0 = 0; q0 < nq; q0 += batch) {
     const q1 = Math.min(nq, q0 + batch);
     const nb = q1 - q0;
-    const tables = src.tables(q0, q1);
-    const lists = probes ? probes.lists.subarray(q0 * nprobe, q1 * nprobe) : new Int32Array(nb);
+    const tables = src.tables(q0, q1, scratch);
+    const lists = probes ? probes.lists.subarray(q0 * nprobe, q1 * nprobe) : scratch.i32('flat lists', nb).fill(0);
     const bias = probes && src.coarseBias ? probes.bias.subarray(q0 * nprobe, q1 * nprobe) : null;
-    const { luts, bias: biasq, a, b } = src.backend.pq4Luts(tables, nb, M, M2, bias, nprobe, perProbe);
-    const r = src.backend.pq4Scan(luts, src.packed, { nprobe, lists, bias: biasq, lutPerProbe: perProbe }, M2, kc, metric);
+    const lutsInto = { luts: scratch.u8('luts', nb * T * M2 * KSUB), bias: bias ? scratch.u16('lut bias', nb * nprobe) : null, a: scratch.f32('a', nb), b: scratch.f32('b', nb) };
+    const { luts, bias: biasq, a, b } = src.backend.pq4Luts(tables, nb, M, M2, bias, nprobe, perProbe, lutsInto);
+    const scanInto = { scores: scratch.i32('scores', nb * kc), lists: scratch.i32('lists', nb * kc), offsets: scratch.i32('offsets', nb * kc) };
+    const r = src.backend.pq4Scan(luts, src.packed, { nprobe, lists, bias: biasq, lutPerProbe: perProbe }, M2, kc, metric, scanInto);
     for (let i = 0; i < nb; i++) {
       const o = (q0 + i) * k;
       if (kFactor === 1) {

@@ -1,7 +1,7 @@
 import type { Backend, PackedLists, Probes } from '../backend/types.js';
 import { packedInvertedLists } from '../fastscan/arena.js';
 import { fastScanSearch } from '../fastscan/fast-scan-search.js';
-import type { Matrix } from '../matrix.js';
+import { type Matrix, sliceRows } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { registerReplica } from '../parallel/replica.js';
@@ -49,7 +49,6 @@ export class IndexIVFPQFastScan extends IndexIVFPQ {
     const inv = this.invlists;
     // Without residuals (or with ip) one table per query serves every list; l2 with residuals needs one per list.
     const perProbe = this.byResidual && !ip;
-    const qTables = this.pq.computeTables(q, perProbe ? 'ip' : this.metric, this.backend);
     const tsize = M * 16;
     const nprobe = probes.nprobe;
     return fastScanSearch(
@@ -65,16 +64,18 @@ export class IndexIVFPQFastScan extends IndexIVFPQ {
         perProbe,
         // l2 with residuals: per probed list, its term ‖cw‖² + 2<c_m, cw> plus −2<q_m, cw>, summed as
         // IndexIVFPQ's 8-bit scan sums them.
-        tables: (q0, q1) => {
-          if (!perProbe) return qTables.subarray(q0 * tsize, q1 * tsize);
-          const out = new Float32Array((q1 - q0) * nprobe * tsize);
+        tables: (q0, q1, scratch) => {
+          const qTables = this.pq.computeTables(sliceRows(q, q0, q1), perProbe ? 'ip' : this.metric, this.backend, scratch.f32('tables', (q1 - q0) * tsize));
+          if (!perProbe) return qTables;
+          const out = scratch.f32('list tables', (q1 - q0) * nprobe * tsize);
           for (let i = q0; i < q1; i++) {
             for (let p = 0; p < nprobe; p++) {
               const l = probes.lists[i * nprobe + p];
+              const o = ((i - q0) * nprobe + p) * tsize;
+              // An unfilled probe (fewer lists than nprobe) is never scanned; its table stays as the scratch had it.
               if (l < 0) continue;
               const lt = this.listTerm(l);
-              const o = ((i - q0) * nprobe + p) * tsize;
-              for (let j = 0; j < tsize; j++) out[o + j] = qTables[i * tsize + j] * -2 + lt[j];
+              for (let j = 0; j < tsize; j++) out[o + j] = qTables[(i - q0) * tsize + j] * -2 + lt[j];
             }
           }
           return out;

@@ -63,8 +63,13 @@ export function createGpujsBackend(opts: GpujsBackendOptions = {}): GpujsBackend
     distances: (x, y, metric) => (small(x.rows * y.rows * x.dim) ? jsBackend.distances(x, y, metric) : gpuDistances(ctx, x, y, metric)),
     knn: (x, y, k, metric) => (small(x.rows * y.rows * x.dim) ? jsBackend.knn(x, y, k, metric) : gpuKnn(ctx, x, y, k, metric)),
     assign: (x, c, metric = 'l2') => (small(x.rows * c.rows * x.dim) ? jsBackend.assign(x, c, metric) : gpuAssign(ctx, x, c, metric)),
-    pqTables: (q, codebooks, M, ksub, metric) =>
-      small(q.rows * ksub * q.dim) ? jsBackend.pqTables(q, codebooks, M, ksub, metric) : gpuPqTables(ctx, q, codebooks, M, ksub, metric),
+    pqTables: (q, codebooks, M, ksub, metric, out) => {
+      if (small(q.rows * ksub * q.dim)) return jsBackend.pqTables(q, codebooks, M, ksub, metric, out);
+      const t = gpuPqTables(ctx, q, codebooks, M, ksub, metric);
+      if (!out) return t;
+      out.set(t);
+      return out.subarray(0, t.length);
+    },
     adcScan: (tables, codes, n, M, ksub, k, metric) =>
       small((tables.length / ksub) * n)
         ? jsBackend.adcScan(tables, codes, n, M, ksub, k, metric)
@@ -75,8 +80,8 @@ export function createGpujsBackend(opts: GpujsBackendOptions = {}): GpujsBackend
         : gpuIvfAdcScan(ctx, tables, lists, probes, M, ksub, k, metric, listTables),
     // Fast-scan is byte shuffles and 16-bit integer adds, which gpu.js (float32 kernels over arrays) cannot
     // express: it runs on the js backend's WebAssembly SIMD kernel, the fastest path on any machine.
-    pq4Scan: (luts, lists, probes, M2, k, metric) => jsBackend.pq4Scan(luts, lists, probes, M2, k, metric),
-    pq4Luts: (tables, nq, M, M2, bias, nprobe, perProbe) => jsBackend.pq4Luts(tables, nq, M, M2, bias, nprobe, perProbe),
+    pq4Scan: (luts, lists, probes, M2, k, metric, into) => jsBackend.pq4Scan(luts, lists, probes, M2, k, metric, into),
+    pq4Luts: (tables, nq, M, M2, bias, nprobe, perProbe, into) => jsBackend.pq4Luts(tables, nq, M, M2, bias, nprobe, perProbe, into),
     ivfFlatScan: (q, lists, probes, k, metric) =>
       small(probedRows(lists, probes, q.rows) * q.dim) ? jsBackend.ivfFlatScan(q, lists, probes, k, metric) : gpuIvfFlatScan(ctx, q, lists, probes, k, metric),
   };

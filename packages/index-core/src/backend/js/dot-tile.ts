@@ -55,22 +55,31 @@ export function visitScoreTiles(
   visit: (i0: number, i1: number, j0: number, j1: number, tile: Float32Array) => void,
 ): void {
   if (xRows === 0 || yRows === 0) return;
-  const buf = new Float32Array(BX * BY);
-  const xn = l2 ? rowNormsSq(x, xRows, dim) : null;
-  const yn = l2 ? rowNormsSq(y, yRows, dim) : null;
-  for (let j0 = 0; j0 < yRows; j0 += BY) {
-    const j1 = Math.min(yRows, j0 + BY);
-    const w = j1 - j0;
-    product.columns(j0, j1);
-    for (let i0 = 0; i0 < xRows; i0 += BX) {
-      const i1 = Math.min(xRows, i0 + BX);
-      const tile = buf.subarray(0, (i1 - i0) * w);
-      product.rows(i0, i1, tile);
-      if (xn !== null && yn !== null) dotsToL2(tile, i0, i1, j0, j1, xn, yn);
-      visit(i0, i1, j0, j1, tile);
+  // The thread's spare tile buffer (a fresh one if a visit nests another call): a new 0.7 MB buffer per call, e.g.
+  // per coarse probe of a search batch, cost its page faults every time.
+  const buf = spareTile !== null && spareTile.length >= BX * BY ? spareTile : new Float32Array(BX * BY);
+  spareTile = null;
+  try {
+    const xn = l2 ? rowNormsSq(x, xRows, dim) : null;
+    const yn = l2 ? rowNormsSq(y, yRows, dim) : null;
+    for (let j0 = 0; j0 < yRows; j0 += BY) {
+      const j1 = Math.min(yRows, j0 + BY);
+      const w = j1 - j0;
+      product.columns(j0, j1);
+      for (let i0 = 0; i0 < xRows; i0 += BX) {
+        const i1 = Math.min(xRows, i0 + BX);
+        const tile = buf.subarray(0, (i1 - i0) * w);
+        product.rows(i0, i1, tile);
+        if (xn !== null && yn !== null) dotsToL2(tile, i0, i1, j0, j1, xn, yn);
+        visit(i0, i1, j0, j1, tile);
+      }
     }
+  } finally {
+    spareTile = buf;
   }
 }
+
+let spareTile: Float32Array | null = null;
 
 /**
  * Visits x × y in tiles of scores: calls visit(i0, i1, j0, j1, tile) where tile holds rows i0..i1 of

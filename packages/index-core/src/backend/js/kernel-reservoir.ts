@@ -2,32 +2,29 @@
 import { compiledKernel, isSharedMemory } from './wasm/bytes.js';
 import { selectModuleBytes } from './wasm/select-module.js';
 
-/** How a kernel writes its scores: float32 (the 8-bit ADC scan) or int32 (fast-scan's uint16 sums). */
-export type KernelScore = 'f32' | 'i32';
-
-/** Slots that are the ids themselves (a flat index; fast-scan, which maps slots to lists afterwards). */
+/** Slots that are the ids themselves (a flat index). */
 export const slotIsId = (slot: number): number => slot;
 
 /**
- * One query's top k, kept in the memory a scan kernel writes to (faiss's ReservoirHandler). The kernel appends
- * every code that reaches the bound as an (i32 slot, score) pair; when the window fills, the caller compacts: a
- * quickselect (a WebAssembly kernel, select-module.ts) moves the k best to the front, and the k-th best score
- * becomes the bound. JavaScript reads candidates only at the end of a query (and for rare ties at the bound), where
+ * One query's top k, kept in the memory the 8-bit ADC scan kernel writes to (faiss's ReservoirHandler). The kernel
+ * appends every code that reaches the bound as an (i32 slot, f32 score) pair; when the window fills, the caller
+ * compacts: a quickselect (a WebAssembly kernel, select-module.ts) moves the k best to the front, and the k-th best
+ * score becomes the bound. JavaScript reads candidates only at the end of a query (and for rare ties at the bound), where
  * pushing each into a binary heap (630 per query at nprobe 8 on GloVe, k = 100) cost as much as a third of the
- * 8-bit scan, and handing each to a JavaScript reservoir a quarter of the fast-scan search.
+ * 8-bit scan. (Fast-scan's uint16 sums take another way: every score is stored, then selected; pq4-scanner.ts.)
  *
  * The result is exactly the k best by (score, then smaller idOf(slot)): ties at the k-th score go to the smaller
- * ids, so it depends on nothing but the scores and ids (not on compaction times). The 8-bit scan maps slots to the
- * index's ids and admits ties with the bound; fast-scan keeps slots (arrival order) and admits only better scores.
+ * ids, so it depends on nothing but the scores and ids (not on compaction times). The scan maps slots to the
+ * index's ids and admits ties with the bound.
  */
 export class KernelReservoir {
-  /** Entries: slot (i32) at [2e], score at [2e + 1]; all views over the same bytes. */
+  /** Entries: slot (i32) at [2e], score (f32) at [2e + 1]; all views over the same bytes. */
   private slots!: Int32Array;
-  private scores!: Float32Array | Int32Array;
+  private scores!: Float32Array;
   /**
-   * The same entries as one float64 each, to move an entry in one load and store (dropping padding codes, the tie
-   * path). Bit-exact: a copy changes a float64 only if it is a NaN, and the high word (the score) would need an
-   * all-ones exponent to make one: f32 scores are finite, i32 scores (uint16 sums) have a zero exponent.
+   * The same entries as one float64 each, to move an entry in one load and store (the tie path). Bit-exact: a copy
+   * changes a float64 only if it is a NaN, and the high word (the score) would need an all-ones exponent to make
+   * one: the scores are finite.
    */
   private entries!: Float64Array;
   private capacity = 0;
@@ -37,10 +34,8 @@ export class KernelReservoir {
   private selectFn: (ptr: number, n: number, r: number) => number = () => 0;
   private keys = new Float64Array(0);
   private ids = new Float64Array(0);
-  /** Entry numbers best first (bestFirst), and the radix sort's first pass and bucket counts. */
+  /** Entry numbers best first (bestFirst). */
   private order = new Int32Array(0);
-  private byLowByte = new Int32Array(0);
-  private readonly counts = new Int32Array(257);
   /** Entries held. */
   count = 0;
   /** The score a code must reach to be kept (±∞ until the first compaction). */
@@ -49,24 +44,21 @@ export class KernelReservoir {
   window = 0;
   private k = 1;
 
-  constructor(
-    readonly higherIsBetter: boolean,
-    readonly scoreType: KernelScore,
-  ) {}
+  constructor(readonly higherIsBetter: boolean) {}
 
   /** Points the reservoir at `capacity` entries at byte `ptr` of `memory` (again after the memory grows). */
   attach(memory: WebAssembly.Memory, ptr: number, capacity: number): void {
     if (memory !== this.memory) {
       const shared = isSharedMemory(memory);
-      const key = `select:${this.scoreType}:${this.higherIsBetter}:${shared}`;
-      const instance = new WebAssembly.Instance(compiledKernel(key, () => selectModuleBytes(this.scoreType, this.higherIsBetter, shared)), { env: { memory } });
+      const key = `select:${this.higherIsBetter}:${shared}`;
+      const instance = new WebAssembly.Instance(compiledKernel(key, () => selectModuleBytes(this.higherIsBetter, shared)), { env: { memory } });
       this.selectFn = instance.exports.select as KernelReservoir['selectFn'];
       this.memory = memory;
     }
     const { buffer } = memory;
     this.ptr = ptr;
     this.slots = new Int32Array(buffer, ptr, 2 * capacity);
-    this.scores = this.scoreType === 'f32' ? new Float32Array(buffer, ptr, 2 * capacity) : this.slots;
+    this.scores = new Float32Array(buffer, ptr, 2 * capacity);
     this.entries = new Float64Array(buffer, ptr, capacity);
     this.capacity = capacity;
   }
@@ -90,16 +82,7 @@ export class KernelReservoir {
       this.keys = new Float64Array(k);
       this.ids = new Float64Array(k);
       this.order = new Int32Array(k);
-      this.byLowByte = new Int32Array(k);
     }
-  }
-
-  /** Drops the entries appended since `from` whose slot is `end` or past it (codes padding a last block). */
-  dropSlotsFrom(from: number, end: number): void {
-    const { slots, entries } = this;
-    let w = from;
-    for (let e = from; e < this.count; e++) if (slots[2 * e] < end) entries[w++] = entries[e];
-    this.count = w;
   }
 
   /** Room for the scan's next call, compacting first when less than a quarter of the window is left. */
@@ -165,44 +148,16 @@ export class KernelReservoir {
   }
 
   /**
-   * Entries 0 .. n best first by score (ties in any order; drainInto orders them by id). uint16 sums (fast-scan)
-   * take two counting passes over their bytes: a comparison sort of 100 random keys took 4 µs, a tenth of a
-   * fast-scan query at nprobe 8, mostly mispredicted branches. Other scores sort as one float64 key each,
-   * (order of the score) · 2^20 + entry, natively without a comparison callback: the order of an int32 is itself
-   * + 2^31, of a finite float32 its bit pattern made unsigned-monotonic (both < 2^32); entries < 2^20.
+   * Entries 0 .. n best first by score (ties in any order; drainInto orders them by id), sorted as one float64 key
+   * each, (order of the score) · 2^20 + entry, natively without a comparison callback: the order of a finite float32
+   * is its bit pattern made unsigned-monotonic (< 2^32); entries < 2^20.
    */
   private bestFirst(n: number): Int32Array {
     const { slots, order, keys } = this;
     const hib = this.higherIsBetter;
-    if (this.scoreType === 'i32') {
-      const { counts, byLowByte } = this;
-      // Keys best first: 65535 − s when higher is better. Stable counting sorts by the low byte, then the high one.
-      const flip = hib ? 65535 : 0;
-      const sign = hib ? -1 : 1;
-      let outside = 0;
-      counts.fill(0);
-      for (let e = 0; e < n; e++) {
-        const s = slots[2 * e + 1];
-        outside |= s >>> 16;
-        counts[((flip + sign * s) & 255) + 1]++;
-      }
-      if (outside === 0) {
-        for (let b = 1; b < 256; b++) counts[b] += counts[b - 1];
-        for (let e = 0; e < n; e++) byLowByte[counts[(flip + sign * slots[2 * e + 1]) & 255]++] = e;
-        counts.fill(0);
-        for (let e = 0; e < n; e++) counts[((flip + sign * slots[2 * e + 1]) >> 8) + 1]++;
-        for (let b = 1; b < 256; b++) counts[b] += counts[b - 1];
-        for (let i = 0; i < n; i++) {
-          const e = byLowByte[i];
-          order[counts[(flip + sign * slots[2 * e + 1]) >> 8]++] = e;
-        }
-        return order;
-      }
-    }
-    const f32 = this.scoreType === 'f32';
     for (let e = 0; e < n; e++) {
       const bits = slots[2 * e + 1];
-      const ascending = !f32 || bits >= 0 ? bits + 0x80000000 : ~bits;
+      const ascending = bits >= 0 ? bits + 0x80000000 : ~bits;
       keys[e] = (hib ? 0xffffffff - ascending : ascending) * 2 ** 20 + e;
     }
     const sorted = keys.subarray(0, n).sort();
@@ -215,14 +170,13 @@ export class KernelReservoir {
 
   /**
    * Writes the k best, best first (ties: smaller id first), as scores and ids at out[offset ..], padding with −1
-   * ids and ∓∞ float scores as faiss does (0 for int scores); the reservoir is left empty.
+   * ids and ∓∞ scores as faiss does; the reservoir is left empty.
    */
-  drainInto(distances: Float32Array | Int32Array, labels: Float64Array, offset: number): void {
+  drainInto(distances: Float32Array, labels: Float64Array, offset: number): void {
     this.compact(true);
     const { k, slots, scores, ids, idOf } = this;
     const n = this.count;
     const hib = this.higherIsBetter;
-    const f32 = this.scoreType === 'f32';
     const order = this.bestFirst(n);
     for (let j = 0; j < n; j++) {
       const e = order[j];
@@ -244,7 +198,7 @@ export class KernelReservoir {
     }
     for (let j = 0; j < k; j++) {
       labels[offset + j] = j < n ? ids[j] : -1;
-      if (j >= n) distances[offset + j] = !f32 ? 0 : hib ? -Infinity : Infinity;
+      if (j >= n) distances[offset + j] = hib ? -Infinity : Infinity;
     }
     this.count = 0;
   }

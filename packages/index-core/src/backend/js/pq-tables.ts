@@ -40,10 +40,10 @@ function tableKernel(dsub: number, l2: boolean): TableKernel {
 }
 
 /** nq × M × ksub look-up tables: ip → <q_m, c_mj>, l2 → ‖q_m − c_mj‖². */
-export function pqTables(q: Matrix, codebooks: Float32Array, M: number, ksub: number, metric: Metric): Float32Array {
+export function pqTables(q: Matrix, codebooks: Float32Array, M: number, ksub: number, metric: Metric, into?: Float32Array): Float32Array {
   const d = q.dim;
   const dsub = d / M;
-  const out = new Float32Array(q.rows * M * ksub);
+  const out = into ? into.subarray(0, q.rows * M * ksub) : new Float32Array(q.rows * M * ksub);
   const l2 = metric === 'l2';
   // The SIMD kernel: 4 codewords per step, float32 sums (8-bit and 4-bit codebooks have ksub 256 and 16).
   if (dsub <= TABLES_DSUB_MAX && ksub % 4 === 0) {

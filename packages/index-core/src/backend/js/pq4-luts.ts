@@ -55,14 +55,14 @@ class LutQuantizer {
     this.u8 = new Uint8Array(this.memory.buffer);
   }
 
-  run(tables: Float32Array, nq: number, M: number, M2: number, bias: Float32Array | null, nprobe: number, perProbe: boolean): Pq4Luts {
+  run(tables: Float32Array, nq: number, M: number, M2: number, bias: Float32Array | null, nprobe: number, perProbe: boolean, into?: Pq4Luts): Pq4Luts {
     const T = perProbe ? nprobe : 1;
     const rows = T * M;
     const chunk = Math.max(1, Math.floor(CHUNK_FLOATS / (rows * KSUB)));
-    const luts = new Uint8Array(nq * T * M2 * KSUB);
-    const biasOut = bias ? new Uint16Array(nq * nprobe) : null;
-    const a = new Float32Array(nq);
-    const b = new Float32Array(nq);
+    const luts = into ? into.luts.subarray(0, nq * T * M2 * KSUB) : new Uint8Array(nq * T * M2 * KSUB);
+    const biasOut = !bias ? null : into?.bias ? into.bias.subarray(0, nq * nprobe) : new Uint16Array(nq * nprobe);
+    const a = into ? into.a.subarray(0, nq) : new Float32Array(nq);
+    const b = into ? into.b.subarray(0, nq) : new Float32Array(nq);
     // Memory: tables of a chunk | mins | spans | uint8 tables of a chunk (padding rows M..M2 stay zero).
     const tPtr = 0;
     const minsPtr = tPtr + chunk * rows * KSUB * 4;
@@ -147,7 +147,7 @@ class LutQuantizer {
 let quantizer: LutQuantizer | null = null;
 
 /** This thread's LUT quantizer (its kernels and their memory are made once and reused). */
-export function pq4Luts(tables: Float32Array, nq: number, M: number, M2: number, bias: Float32Array | null, nprobe: number, perProbe: boolean): Pq4Luts {
+export function pq4Luts(tables: Float32Array, nq: number, M: number, M2: number, bias: Float32Array | null, nprobe: number, perProbe: boolean, into?: Pq4Luts): Pq4Luts {
   quantizer ??= new LutQuantizer();
-  return quantizer.run(tables, nq, M, M2, bias, nprobe, perProbe);
+  return quantizer.run(tables, nq, M, M2, bias, nprobe, perProbe, into);
 }

@@ -3,21 +3,25 @@ import type { PackedLists, Pq4Probes, Pq4Result } from '../types.js';
 import { ProbedSlots, longestProbed } from './probed-slots.js';
 import { pq4Scanner } from './wasm/pq4-scanner.js';
 
+let keptSlots = new Float64Array(0);
+
 /**
  * 4-bit fast-scan over packed lists: per query, the top k of bias + Σ_m lut[m][code_m] (uint16 sums of uint8
  * tables) over the codes of its probed lists, on the WebAssembly SIMD kernel; ties keep the earlier code (probe
  * order, then position in the list).
  */
-export function pq4Scan(luts: Uint8Array, lists: PackedLists, probes: Pq4Probes, M2: number, k: number, metric: Metric): Pq4Result {
+export function pq4Scan(luts: Uint8Array, lists: PackedLists, probes: Pq4Probes, M2: number, k: number, metric: Metric, into?: Pq4Result): Pq4Result {
   const lutSize = 16 * M2;
   const { nprobe, lutPerProbe } = probes;
   const nq = luts.length / (lutSize * (lutPerProbe ? nprobe : 1));
   const scanner = pq4Scanner(M2, metric === 'ip', lists.arena);
-  const scores = new Int32Array(nq * k);
-  const outLists = new Int32Array(nq * k);
-  const offsets = new Int32Array(nq * k);
+  const scores = into ? into.scores.subarray(0, nq * k) : new Int32Array(nq * k);
+  const outLists = into ? into.lists.subarray(0, nq * k) : new Int32Array(nq * k);
+  const offsets = into ? into.offsets.subarray(0, nq * k) : new Int32Array(nq * k);
   const slots = new ProbedSlots(nprobe);
-  const kept = new Float64Array(nq * k);
+  // One query's slots at a time (the scanner's are kept until the next query).
+  if (keptSlots.length < k) keptSlots = new Float64Array(k);
+  const kept = keptSlots;
   for (let q = 0; q < nq; q++) {
     scanner.begin(k);
     slots.reset(longestProbed(lists.sizes, probes.lists, q * nprobe, nprobe));
@@ -29,10 +33,10 @@ export function pq4Scan(luts: Uint8Array, lists: PackedLists, probes: Pq4Probes,
       if (lutPerProbe) scanner.setLut(luts, qp * lutSize);
       scanner.scan(lists.blocks[l], lists.sizes[l], probes.bias === null ? 0 : probes.bias[qp], slots.add(l, lists.sizes[l]));
     }
-    scanner.drainInto(scores, kept, q * k);
+    scanner.drainInto(scores, kept, q * k, 0);
     for (let j = 0; j < k; j++) {
       const o = q * k + j;
-      const slot = kept[o];
+      const slot = kept[j];
       const i = slot < 0 ? -1 : slots.find(slot);
       outLists[o] = i < 0 ? -1 : slots.listAt(i);
       offsets[o] = i < 0 ? -1 : slot - slots.firstSlotAt(i);

@@ -46,7 +46,7 @@ export class AdcScanner {
     const shared = arena !== null;
     const instance = new WebAssembly.Instance(compiledKernel(`adc:${M}:${ksub}:${higherIsBetter}:${shared}`, () => adcScanModuleBytes(M, ksub, higherIsBetter, shared)), { env: { memory: this.memory } });
     this.scanFn = instance.exports.scan as AdcScanner['scanFn'];
-    this.reservoir = new KernelReservoir(higherIsBetter, 'f32');
+    this.reservoir = new KernelReservoir(higherIsBetter);
     if (arena) this.claimHead(100);
     else this.layOut(0, this.memory.buffer.byteLength);
   }

@@ -1,41 +1,62 @@
 /// <reference path="./webassembly.d.ts" />
-import { KernelReservoir, slotIsId } from '../kernel-reservoir.js';
 import { claimArenaHead, ScannerCache } from './arena-heads.js';
 import { SHARED_MAX_PAGES, compiledKernel } from './bytes.js';
 import { pq4ScanModuleBytes } from './pq4-scan-module.js';
+import { top16ModuleBytes } from './top16-module.js';
 
 /** Blocks (of 32 codes) copied into the scanner's own memory at a time: bounds that scratch whatever the list size. */
 const CHUNK_BLOCKS = 128;
 const PAGE = 65536;
-/** Bytes of the block scores the kernel spills when one of them passes. */
-const SCRATCH = 64;
+const round64 = (bytes: number) => Math.ceil(bytes / 64) * 64;
 
 /**
- * One query's 4-bit fast-scan on the WebAssembly kernel (pq4-scan-module.ts). The kernel reads its uint8
- * tables and the blocks from its memory. Lists kept in an arena (PackedLists.arena, fastscan/arena.ts: a shared
- * memory every thread scans) are scanned where they lie; the scanner grows the arena by a head of its own for its
- * table, scratch and reservoir, so the threads scanning one arena never share bytes they write. Other lists are copied
- * into a memory of the scanner's own chunk by chunk (a copy measured to cost as much as the scan itself). The kernel
- * appends the codes whose uint16 sum beats the reservoir's bound straight into the reservoir (kernel-reservoir.ts),
- * labelled by the slots the caller gives each list; ties keep the earlier slot.
- * Cached per (M2, direction, memory) and reused; a thread's calls never interleave.
+ * One query's 4-bit fast-scan on the WebAssembly kernels. The scan kernel (pq4-scan-module.ts) stores the uint16
+ * score of every code of the probed lists in a score buffer, one list after the other; the selection kernel
+ * (top16-module.ts) then finds the candidates for the k best with SIMD counting passes, and they are sorted here.
+ * When the buffer fills (a list longer than it, a flat index), the candidates so far are kept at its front, with
+ * their slots, and the scan goes on behind them. The result is the k best by (score, then earlier slot): slots
+ * number the codes in the order the caller scans them (`first` + position in the list).
  *
- * Head: table (16·M2 bytes) | scratch (64) | [own memory: codes chunk] | reservoir (8 bytes per entry, to the end of
- * the head, or of the own memory, which grows for a large k).
+ * The kernels read their uint8 tables and the blocks from their memory. Lists kept in an arena (PackedLists.arena,
+ * fastscan/arena.ts: a shared memory every thread scans) are scanned where they lie; the scanner grows the arena by
+ * a head of its own for its table, score buffer and candidates, so the threads scanning one arena never share bytes
+ * they write. Other lists are copied into a memory of the scanner's own chunk by chunk. Cached per (M2, direction,
+ * memory) and reused; a thread's calls never interleave.
+ *
+ * Head: table (16·M2 bytes) | score buffer (2 bytes per code) | candidates (8 bytes each) | [own memory: codes chunk].
  */
 export class Pq4Scanner {
-  private readonly scanFn: (codes: number, nblocks: number, lut: number, bias: number, thr: number, out: number, scratch: number, first: number) => number;
+  private readonly scanFn: (codes: number, nblocks: number, lut: number, bias: number, out: number) => void;
+  private readonly selectFn: (buf: number, n: number, k: number, out: number) => number;
   private readonly memory: WebAssembly.Memory;
   private bytes!: Uint8Array;
+  private scores16!: Uint16Array;
+  private candidates!: Int32Array;
   private lutPtr = 0;
-  private scratchPtr = 0;
+  private bufPtr = 0;
+  private candPtr = 0;
   /** Where copied chunks go (own memory only). */
   private codesPtr = 0;
-  private resPtr = 0;
+  /** Codes the score buffer holds; the k it was laid out for. */
   private capacity = 0;
+  private laidOutFor = 0;
   private readonly blockBytes: number;
   private readonly arena: WebAssembly.Memory | null;
-  private readonly reservoir: KernelReservoir;
+
+  /** The query's k; codes in the buffer; how many of them (the front) are candidates kept from earlier. */
+  private k = 1;
+  private n = 0;
+  private kept = 0;
+  /** Slots of the kept candidates, and per scanned run of codes its first buffer index and slot. */
+  private keptSlots = new Float64Array(0);
+  private runStart = new Int32Array(16);
+  private runSlot = new Float64Array(16);
+  private runs = 0;
+  /** Per candidate: its slot; the sort's order, scratch and bucket counts. */
+  private candSlots = new Float64Array(0);
+  private order = new Int32Array(0);
+  private byLowByte = new Int32Array(0);
+  private readonly counts = new Int32Array(257);
 
   constructor(
     readonly M2: number,
@@ -44,34 +65,46 @@ export class Pq4Scanner {
   ) {
     this.blockBytes = 16 * M2;
     this.arena = arena;
-    this.memory = arena ?? new WebAssembly.Memory({ initial: Math.ceil((this.headBytes(100) + CHUNK_BLOCKS * this.blockBytes) / PAGE), maximum: SHARED_MAX_PAGES, shared: true });
-    const instance = new WebAssembly.Instance(compiledKernel(`pq4:${M2}:${higherIsBetter}`, () => pq4ScanModuleBytes(M2, higherIsBetter)), { env: { memory: this.memory } });
-    this.scanFn = instance.exports.scan as Pq4Scanner['scanFn'];
-    this.reservoir = new KernelReservoir(higherIsBetter, 'i32');
-    if (arena) this.claimHead(100);
-    else this.layOut(0, this.memory.buffer.byteLength);
+    this.memory = arena ?? new WebAssembly.Memory({ initial: Math.ceil(this.ownBytes(100) / PAGE), maximum: SHARED_MAX_PAGES, shared: true });
+    const env = { env: { memory: this.memory } };
+    this.scanFn = new WebAssembly.Instance(compiledKernel(`pq4:${M2}:${higherIsBetter}`, () => pq4ScanModuleBytes(M2, higherIsBetter)), env).exports.scan as Pq4Scanner['scanFn'];
+    this.selectFn = new WebAssembly.Instance(compiledKernel('top16', top16ModuleBytes), env).exports.select as Pq4Scanner['selectFn'];
+    this.layOutFor(100);
   }
 
-  /** Bytes of a head whose reservoir holds a query keeping k (without the own memory's chunk). */
+  /** Codes the score buffer holds for k: room for many lists between selections, and for 2k kept plus a block. */
+  private static bufferCodes(k: number): number {
+    return Math.max(16384, 8 * k);
+  }
+
   private headBytes(k: number): number {
-    return Math.ceil((this.M2 * 16) / 64) * 64 + SCRATCH + KernelReservoir.capacityFor(k) * 8;
+    return round64(16 * this.M2) + round64(2 * (Pq4Scanner.bufferCodes(k) + 32)) + 16 * k;
   }
 
-  /** Grows the shared arena by a head for this thread's scanner (arena-heads.ts). */
-  private claimHead(k: number): void {
-    const { start, end } = claimArenaHead(this.memory, this.headBytes(k));
-    this.layOut(start, end);
+  private ownBytes(k: number): number {
+    return this.headBytes(k) + CHUNK_BLOCKS * this.blockBytes;
   }
 
-  /** Places the head at [base, end) and (re)makes the views. */
-  private layOut(base: number, end: number): void {
+  /** Places the head for k: a new head in the arena, or the start of the own memory (grown when short). */
+  private layOutFor(k: number): void {
+    let base = 0;
+    if (this.arena) base = claimArenaHead(this.memory, this.headBytes(k)).start;
+    else if (this.memory.buffer.byteLength < this.ownBytes(k)) this.memory.grow(Math.ceil((this.ownBytes(k) - this.memory.buffer.byteLength) / PAGE));
+    const C = Pq4Scanner.bufferCodes(k);
     this.lutPtr = base;
-    this.scratchPtr = base + Math.ceil((this.M2 * 16) / 64) * 64;
-    this.codesPtr = this.scratchPtr + SCRATCH;
-    this.resPtr = this.arena ? this.codesPtr : this.codesPtr + CHUNK_BLOCKS * this.blockBytes;
-    this.capacity = Math.floor((end - this.resPtr) / 8);
-    this.bytes = new Uint8Array(this.memory.buffer);
-    this.reservoir.attach(this.memory, this.resPtr, this.capacity);
+    this.bufPtr = this.lutPtr + round64(16 * this.M2);
+    this.candPtr = this.bufPtr + round64(2 * (C + 32));
+    this.codesPtr = this.candPtr + 16 * k;
+    this.capacity = C;
+    this.laidOutFor = k;
+    const { buffer } = this.memory;
+    this.bytes = new Uint8Array(buffer);
+    this.scores16 = new Uint16Array(buffer, this.bufPtr, C + 32);
+    this.candidates = new Int32Array(buffer, this.candPtr, 4 * k);
+    this.keptSlots = new Float64Array(2 * k);
+    this.candSlots = new Float64Array(2 * k);
+    this.order = new Int32Array(2 * k);
+    this.byLowByte = new Int32Array(2 * k);
   }
 
   /** Makes luts[offset .. offset + 16·M2) the table the next scans use. */
@@ -79,59 +112,110 @@ export class Pq4Scanner {
     this.bytes.set(luts.subarray(offset, offset + 16 * this.M2), this.lutPtr);
   }
 
-  /** Starts a query keeping the k best (a larger k than the head holds takes a larger head). */
+  /** Starts a query keeping the k best (a larger k than the head was laid out for takes a larger head). */
   begin(k: number): void {
-    const need = KernelReservoir.capacityFor(k);
-    if (this.capacity < need) {
-      if (this.arena) this.claimHead(k);
-      else {
-        this.memory.grow(Math.ceil((this.resPtr + need * 8 - this.memory.buffer.byteLength) / PAGE));
-        this.layOut(0, this.memory.buffer.byteLength);
-      }
-    }
-    this.reservoir.begin(k, slotIsId);
+    // The views stay valid when the memory grows: it is shared (a SharedArrayBuffer keeps its length).
+    if (k > this.laidOutFor) this.layOutFor(k);
+    this.k = k;
+    this.n = 0;
+    this.kept = 0;
+    this.runs = 0;
   }
 
   /** Scores the n codes of one list (faiss's block layout) as bias + Σ table; code i is slot first + i. */
   scan(blocks: Uint8Array, n: number, bias: number, first: number): void {
-    const nblocks = Math.ceil(n / 32);
-    if (this.arena !== null) {
-      // PackedLists.arena: every list's blocks are views of the arena, at their byte offset in it.
-      this.scanAt(blocks.byteOffset, 0, nblocks, n, bias, first);
-      return;
+    const { blockBytes } = this;
+    for (let done = 0; done < n; ) {
+      if (this.capacity - this.n < 32) this.keepCandidates();
+      // Whole blocks that fit the buffer (a list's last block writes its padding too, overwritten by the next list).
+      let nb = Math.min(Math.ceil((n - done) / 32), (this.capacity - this.n) >> 5);
+      let ptr = blocks.byteOffset + (done / 32) * blockBytes;
+      if (this.arena === null) {
+        nb = Math.min(nb, CHUNK_BLOCKS);
+        this.bytes.set(blocks.subarray((done / 32) * blockBytes, (done / 32 + nb) * blockBytes), this.codesPtr);
+        ptr = this.codesPtr;
+      }
+      this.addRun(this.n, first + done);
+      this.scanFn(ptr, nb, this.lutPtr, bias, this.bufPtr + 2 * this.n);
+      const real = Math.min(nb * 32, n - done);
+      this.n += real;
+      done += real;
     }
-    for (let start = 0; start < nblocks; start += CHUNK_BLOCKS) {
-      const len = Math.min(CHUNK_BLOCKS, nblocks - start);
-      this.bytes.set(blocks.subarray(start * this.blockBytes, (start + len) * this.blockBytes), this.codesPtr);
-      if (!this.scanAt(this.codesPtr, start, len, n, bias, first)) return;
+  }
+
+  private addRun(start: number, slot: number): void {
+    if (this.runs === this.runStart.length) {
+      const s = new Int32Array(2 * this.runs);
+      s.set(this.runStart);
+      this.runStart = s;
+      const t = new Float64Array(2 * this.runs);
+      t.set(this.runSlot);
+      this.runSlot = t;
     }
+    this.runStart[this.runs] = start;
+    this.runSlot[this.runs++] = slot;
+  }
+
+  /** Selects the candidates of the buffer and their slots (index order, into candidates / candSlots); returns how many. */
+  private select(): number {
+    const m = this.selectFn(this.bufPtr, this.n, this.k, this.candPtr);
+    const { candidates, candSlots, keptSlots, runStart, runSlot, kept } = this;
+    let r = 0;
+    for (let j = 0; j < m; j++) {
+      const idx = candidates[2 * j];
+      if (idx < kept) {
+        candSlots[j] = keptSlots[idx];
+        continue;
+      }
+      while (r + 1 < this.runs && runStart[r + 1] <= idx) r++;
+      candSlots[j] = runSlot[r] + (idx - runStart[r]);
+    }
+    return m;
+  }
+
+  /** The buffer is full: its candidates (a superset of the k best so far) move to its front, the scan goes on behind. */
+  private keepCandidates(): void {
+    const m = this.select();
+    const { candidates, scores16 } = this;
+    for (let j = 0; j < m; j++) scores16[j] = candidates[2 * j + 1];
+    this.keptSlots.set(this.candSlots.subarray(0, m));
+    this.kept = m;
+    this.n = m;
+    this.runs = 0;
   }
 
   /**
-   * Blocks [b0, b0 + nblocks) of a list, at byte `ptr` of the kernel's memory, in calls that fit the reservoir's
-   * free room (every code of a call may pass). Returns false once nothing can enter any more.
+   * The query's k best, best first (ties: earlier slot first), as uint16 sums at scores[at ..] and slots at
+   * slots[slotsAt ..] (0 and −1: none).
+   * The candidates are sorted by two stable counting passes over their scores' bytes (they come in slot order).
    */
-  private scanAt(ptr: number, b0: number, nblocks: number, n: number, bias: number, first: number): boolean {
-    const { reservoir, blockBytes } = this;
-    for (let b = 0; b < nblocks; ) {
-      const free = reservoir.free();
-      const t = reservoir.bound;
-      // Strictly better than the k-th kept (ties keep the earlier slot): ≥ t + 1 (higher is better) or ≤ t − 1.
-      const thr = this.higherIsBetter ? (t === -Infinity ? 0 : t + 1) : t === Infinity ? 65535 : t - 1;
-      if (thr < 0 || thr > 65535) return false;
-      const calls = Math.min(nblocks - b, free >> 5);
-      const from = reservoir.count;
-      reservoir.count += this.scanFn(ptr + b * blockBytes, calls, this.lutPtr, bias, thr, this.resPtr + from * 8, this.scratchPtr, first + (b0 + b) * 32);
-      b += calls;
-      // Codes past n only pad the list's last block.
-      if ((b0 + b) * 32 > n) reservoir.dropSlotsFrom(from, first + n);
+  drainInto(scores: Int32Array, slots: Float64Array, at: number, slotsAt: number): void {
+    const m = this.select();
+    const { candidates, candSlots, counts, byLowByte, order, k } = this;
+    // Keys ascending = scores descending (every score is higher-is-better here).
+    counts.fill(0);
+    for (let j = 0; j < m; j++) counts[((65535 - candidates[2 * j + 1]) & 255) + 1]++;
+    for (let b = 1; b < 256; b++) counts[b] += counts[b - 1];
+    for (let j = 0; j < m; j++) byLowByte[counts[(65535 - candidates[2 * j + 1]) & 255]++] = j;
+    counts.fill(0);
+    for (let j = 0; j < m; j++) counts[((65535 - candidates[2 * j + 1]) >> 8) + 1]++;
+    for (let b = 1; b < 256; b++) counts[b] += counts[b - 1];
+    for (let i = 0; i < m; i++) {
+      const j = byLowByte[i];
+      order[counts[(65535 - candidates[2 * j + 1]) >> 8]++] = j;
     }
-    return true;
-  }
-
-  /** The query's k best, best first (ties: earlier slot first), as uint16 sums and slots at offset (−1: none). */
-  drainInto(scores: Int32Array, slots: Float64Array, offset: number): void {
-    this.reservoir.drainInto(scores, slots, offset);
+    const flip = this.higherIsBetter ? 0 : 65535;
+    const kept = Math.min(k, m);
+    for (let i = 0; i < kept; i++) {
+      const j = order[i];
+      scores[at + i] = flip ^ candidates[2 * j + 1];
+      slots[slotsAt + i] = candSlots[j];
+    }
+    for (let i = kept; i < k; i++) {
+      scores[at + i] = 0;
+      slots[slotsAt + i] = -1;
+    }
+    this.n = 0;
   }
 }
 

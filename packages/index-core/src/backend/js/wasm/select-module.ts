@@ -7,23 +7,22 @@ const I64 = 0x7e;
  *
  *   select(ptr, n, r) -> tieBehind
  *
- * over n 8-byte entries at byte ptr, each an i32 slot then a score (f32 or i32, by `scoreType`). A quickselect
+ * over n 8-byte entries at byte ptr, each an i32 slot then an f32 score. A quickselect
  * (Hoare partition, middle pivot) reorders the entries so that the one of rank r (0-based, best first) is at r and
  * every entry before it scores at least as well; entries move as whole i64s. Returns 1 when an entry after r
  * scores exactly as entry r (a tie the caller breaks by id), else 0. The same algorithm in JavaScript took a
  * quarter of the 8-bit scan's time at nprobe 8 (GloVe, k = 100): ~4 compactions of ~300 entries per query.
  */
-export function selectModuleBytes(scoreType: 'f32' | 'i32', higherIsBetter: boolean, sharedMemory = false): Uint8Array {
+export function selectModuleBytes(higherIsBetter: boolean, sharedMemory = false): Uint8Array {
   // params 0 ptr, 1 n, 2 r; locals 3 lo, 4 hi, 5 i, 6 j (i32), 7 t (i64), 8 pivot (score type)
   const PTR = 0, N = 1, R = 2, LO = 3, HI = 4, I = 5, J = 6, T = 7, PIVOT = 8;
   const f = new ByteWriter();
-  const S = scoreType === 'f32' ? F32 : I32;
-  f.u32(3).u32(4).byte(I32).u32(1).byte(I64).u32(1).byte(S);
+  f.u32(3).u32(4).byte(I32).u32(1).byte(I64).u32(1).byte(F32);
   const { get, set, i32c, inc } = functionOps(f);
   const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_SHL = 0x74;
   const BR = 0x0c, BR_IF = 0x0d, BLOCK = 0x02, LOOP = 0x03, IF = 0x04, END = 0x0b, VOID = 0x40;
   // Score comparisons: "better" is > for higher-is-better, < otherwise; EQ for the tie scan.
-  const [GT, LT, EQ] = scoreType === 'f32' ? [0x5e, 0x5d, 0x5b] : [0x4a, 0x48, 0x46];
+  const [GT, LT, EQ] = [0x5e, 0x5d, 0x5b]; // f32.gt, f32.lt, f32.eq
   const BETTER = higherIsBetter ? GT : LT;
   const WORSE = higherIsBetter ? LT : GT;
   /** Pushes the address of entry `local`: ptr + (e << 3). */
@@ -33,7 +32,7 @@ export function selectModuleBytes(scoreType: 'f32' | 'i32', higherIsBetter: bool
     i32c(3);
     f.byte(I32_SHL).byte(I32_ADD);
   };
-  const loadScore = () => f.byte(scoreType === 'f32' ? 0x2a : 0x28).u32(2).u32(4); // f32.load / i32.load offset=4
+  const loadScore = () => f.byte(0x2a).u32(2).u32(4); // f32.load offset=4
 
   // hi = n − 1
   get(N);
