@@ -91,23 +91,24 @@ describe('js ADC scans: the reservoir keeps exactly the k best by (score, id)', 
 /**
  * Fast-scan over `sizes` lists of M = 6 codes drawn from 12 patterns (many equal sums, so the order of ties — probe
  * order, then position — is tested), each query probing nprobe of them (−1: none), against every code's uint16 sum
- * sorted stably.
+ * sorted stably. `wide`: M = 16 random codes and tables of 0..255, so the kept scores span more than 1,024 values
+ * (the final sort's two-pass branch).
  */
-function fastScanCases(title: string, sizes: number[], probeLists: Int32Array, nprobe: number, ks: number[]): void {
+function fastScanCases(title: string, sizes: number[], probeLists: Int32Array, nprobe: number, ks: number[], wide = false): void {
   describe(title, () => {
-    const M = 6;
+    const M = wide ? 16 : 6;
     const rng = createRng(21);
     const patterns = Array.from({ length: 12 }, () => Array.from({ length: M }, () => Math.floor(rng.next() * 16)));
     const codes = sizes.map((n) => {
       const c = new Uint8Array(n * M);
-      for (let i = 0; i < n; i++) c.set(patterns[Math.floor(rng.next() * patterns.length)], i * M);
+      for (let i = 0; i < n; i++) c.set(wide ? Array.from({ length: M }, () => Math.floor(rng.next() * 16)) : patterns[Math.floor(rng.next() * patterns.length)], i * M);
       return c;
     });
     const arena = new FastScanPacking(M).of(1, new Int32Array(sizes), codes);
     const plain: PackedLists = { sizes: new Int32Array(sizes), blocks: codes.map((c, l) => packBlocks(c, sizes[l], M)) };
     const nq = probeLists.length / nprobe;
     // Multiples of 6 up to 234: sums past 255 (the selection reads both bytes), ties as common as with 0..39.
-    const luts = new Uint8Array(nq * M * 16).map(() => Math.floor(rng.next() * 40) * 6);
+    const luts = new Uint8Array(nq * M * 16).map(() => (wide ? Math.floor(rng.next() * 256) : Math.floor(rng.next() * 40) * 6));
     const bias = new Uint16Array(nq * nprobe).map((_, i) => (i % 2) * 7);
 
     for (const metric of ['ip', 'l2'] as const) {
@@ -154,6 +155,8 @@ fastScanCases(
   3,
   [1, 100, 2500],
 );
+
+fastScanCases('js fast-scan: kept scores spread over more than 1,024 values', [3000, 5000], new Int32Array([0, 1, 1, 0]), 2, [100, 4000], true);
 
 describe('KernelReservoir: ties with the k-th score during a scan', () => {
   // A compaction during the scan keeps every entry tied with the k-th (the end of the query picks among them by id),

@@ -51,6 +51,7 @@ export class IndexIVFPQFastScan extends IndexIVFPQ {
     const perProbe = this.byResidual && !ip;
     const tsize = M * 16;
     const nprobe = probes.nprobe;
+    const { ids, offsets } = inv.packedIds();
     return fastScanSearch(
       {
         M,
@@ -80,7 +81,7 @@ export class IndexIVFPQFastScan extends IndexIVFPQ {
           }
           return out;
         },
-        label: (l, o) => inv.ids[l][o],
+        label: (l, o) => ids[offsets[l] + o],
       },
       q.rows,
       k,

@@ -56,7 +56,7 @@ export class Pq4Scanner {
   private candSlots = new Float64Array(0);
   private order = new Int32Array(0);
   private byLowByte = new Int32Array(0);
-  private readonly counts = new Int32Array(257);
+  private readonly counts = new Int32Array(NARROW_SPAN + 1);
 
   constructor(
     readonly M2: number,
@@ -187,23 +187,11 @@ export class Pq4Scanner {
   /**
    * The query's k best, best first (ties: earlier slot first), as uint16 sums at scores[at ..] and slots at
    * slots[slotsAt ..] (0 and −1: none).
-   * The candidates are sorted by two stable counting passes over their scores' bytes (they come in slot order).
    */
   drainInto(scores: Int32Array, slots: Float64Array, at: number, slotsAt: number): void {
     const m = this.select();
-    const { candidates, candSlots, counts, byLowByte, order, k } = this;
-    // Keys ascending = scores descending (every score is higher-is-better here).
-    counts.fill(0);
-    for (let j = 0; j < m; j++) counts[((65535 - candidates[2 * j + 1]) & 255) + 1]++;
-    for (let b = 1; b < 256; b++) counts[b] += counts[b - 1];
-    for (let j = 0; j < m; j++) byLowByte[counts[(65535 - candidates[2 * j + 1]) & 255]++] = j;
-    counts.fill(0);
-    for (let j = 0; j < m; j++) counts[((65535 - candidates[2 * j + 1]) >> 8) + 1]++;
-    for (let b = 1; b < 256; b++) counts[b] += counts[b - 1];
-    for (let i = 0; i < m; i++) {
-      const j = byLowByte[i];
-      order[counts[(65535 - candidates[2 * j + 1]) >> 8]++] = j;
-    }
+    const { candidates, candSlots, k } = this;
+    const order = this.bestFirst(m);
     const flip = this.higherIsBetter ? 0 : 65535;
     const kept = Math.min(k, m);
     for (let i = 0; i < kept; i++) {
@@ -217,7 +205,46 @@ export class Pq4Scanner {
     }
     this.n = 0;
   }
+
+  /**
+   * Candidates 0 .. m by score, best first, ties in their (slot) order: a stable counting sort. The candidates'
+   * scores usually span a few hundred values (the k best lie close together), sorted in one pass over that many
+   * buckets; wider spans take two passes over the low and the high byte (their 2 × 256 buckets alone cost about as
+   * much as sorting 200 candidates in one pass).
+   */
+  private bestFirst(m: number): Int32Array {
+    const { candidates, counts, byLowByte, order } = this;
+    let best = 0;
+    let worst = 65535;
+    for (let j = 0; j < m; j++) {
+      const s = candidates[2 * j + 1];
+      if (s > best) best = s;
+      if (s < worst) worst = s;
+    }
+    if (best - worst < NARROW_SPAN) {
+      counts.fill(0, 0, best - worst + 2);
+      for (let j = 0; j < m; j++) counts[best - candidates[2 * j + 1] + 1]++;
+      for (let b = 1; b <= best - worst; b++) counts[b] += counts[b - 1];
+      for (let j = 0; j < m; j++) order[counts[best - candidates[2 * j + 1]]++] = j;
+      return order;
+    }
+    counts.fill(0, 0, 257);
+    for (let j = 0; j < m; j++) counts[((best - candidates[2 * j + 1]) & 255) + 1]++;
+    for (let b = 1; b < 256; b++) counts[b] += counts[b - 1];
+    for (let j = 0; j < m; j++) byLowByte[counts[(best - candidates[2 * j + 1]) & 255]++] = j;
+    counts.fill(0, 0, 257);
+    for (let j = 0; j < m; j++) counts[((best - candidates[2 * j + 1]) >> 8) + 1]++;
+    for (let b = 1; b < 256; b++) counts[b] += counts[b - 1];
+    for (let i = 0; i < m; i++) {
+      const j = byLowByte[i];
+      order[counts[(best - candidates[2 * j + 1]) >> 8]++] = j;
+    }
+    return order;
+  }
 }
+
+/** Score spans sorted in one counting pass (buckets). */
+const NARROW_SPAN = 1024;
 
 const scanners = new ScannerCache<Pq4Scanner>();
 
