@@ -51,7 +51,6 @@ export class IndexIVFPQFastScan extends IndexIVFPQ {
     const perProbe = this.byResidual && !ip;
     const tsize = M * 16;
     const nprobe = probes.nprobe;
-    const { ids, offsets } = inv.packedIds();
     return fastScanSearch(
       {
         M,
@@ -81,7 +80,7 @@ export class IndexIVFPQFastScan extends IndexIVFPQ {
           }
           return out;
         },
-        label: (l, o) => ids[offsets[l] + o],
+        ids: inv.packedIds(),
       },
       q.rows,
       k,

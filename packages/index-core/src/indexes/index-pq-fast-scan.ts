@@ -58,7 +58,7 @@ export class IndexPQFastScan extends IndexPQ {
       coarseBias: false,
       perProbe: false,
       tables: (q0: number, q1: number, scratch: ScratchArrays) => this.pq.computeTables(sliceRows(q, q0, q1), this.metric, this.backend, scratch.f32('tables', (q1 - q0) * tsize)),
-      label: (_l: number, o: number) => o,
+      ids: null,
     };
     return this.labelsToIds(searchPadded(q, params.k, this.ntotal, this.metric, (k) => fastScanSearch(src, q.rows, k, params.kFactor ?? this.kFactor)));
   }
