@@ -9,7 +9,8 @@ import { ByteWriter, I32, V128, functionOps, oneFunctionModule } from './bytes.j
  * room for n rounded up to 32. It writes to `out` m (i32 index, i32 score) pairs in index order that hold the k best
  * by (score, then smaller index), and returns m:
  *  - n ≤ 2k: every score (m = n);
- *  - else it bisects the score range for a threshold t with SIMD counts of "score ≥ t" (8 lanes per step):
+ *  - else it bisects the score range for a threshold t with SIMD counts of "score ≥ t" (8 lanes per step; for
+ *    n ≥ 32k first on every 8th vector, to guess t, then checked on all):
  *    as soon as k ≤ count ≤ 2k it writes those (m = count); when ties keep every count out of that window, it
  *    narrows to the k-th best score t itself and writes the scores above t and the first ties at t, exactly k.
  * The caller sorts the m by score (stable, so ties stay in index order) and keeps the first k. Replaces a
@@ -130,34 +131,11 @@ export function top16ModuleBytes(): Uint8Array {
   // n ≤ 2k: everything (ta = 0, need = 0 are the locals' initial values).
   atMostTwoK(N);
   f.byte(BR_IF).u32(0);
-  // hi = max + 1: nothing scores hi; lo = 0: at least k (n > 2k) score lo.
-  zeros();
-  set(ACC);
-  overVectors(
-    (o) => {
-      get(ACC);
-      get(P);
-      simd(V128_LOAD).u32(0).u32(o);
-      simd(I16X8_MAX_U);
-      set(ACC);
-    },
-    1,
-    4,
-  );
-  for (let l = 0; l < 8; l++) {
-    get(ACC);
-    simd(I16X8_EXTRACT_U).byte(l);
-    set(S);
-    get(S);
-    get(HI);
-    get(S);
-    get(HI);
-    f.byte(I32_GT_U);
-    f.byte(0x1b); // select
-    set(HI);
-  }
-  inc(HI, 1);
-  get(HI);
+  // hi = 65536: nothing scores hi; lo = 0: at least k (n > 2k) score lo. (A pass for the maximum, to start lower,
+  // cost more than the two or three bisection steps on the sample it saves.)
+  i32c(65536);
+  set(HI);
+  i32c(65536);
   set(SHI);
 
   // n ≥ 32k: a first guess from every 8th vector (a threshold 1.25k..1.75k of whose scores, times 8, pass), checked
@@ -314,6 +292,9 @@ export function top16ModuleBytes(): Uint8Array {
     f.byte(END_);
     f.byte(I32_OR);
     set(MASK);
+    // Most vectors have no lane to keep: only those go on.
+    get(MASK);
+    f.byte(IF).byte(VOID);
     // index base = (p − buf) / 2; lanes ≥ n − base are padding.
     get(P);
     get(BUF);
@@ -381,6 +362,7 @@ export function top16ModuleBytes(): Uint8Array {
     f.byte(0x36).u32(2).u32(4); // i32.store offset=4
     inc(M, 1);
     f.byte(BR).u32(0).byte(END_).byte(END_);
+    f.byte(END_); // end if mask
   });
   get(M);
   f.byte(END_);
