@@ -68,8 +68,13 @@ describe('js ADC scans: the reservoir keeps exactly the k best by (score, id)', 
         bias: new Float32Array(nq * nprobe).map((_, i) => (i % 3) * 0.25),
       };
       const tables = randomTables(rng, nq, M);
-      for (const k of [1, 50, 2000]) {
-        const res = jsBackend.ivfAdcScan(tables, lists, probes, M, KSUB, k, metric);
+      // The same ids back to back (ListView.flatIds), as an index hands them over: the same results.
+      const offsets = new Int32Array(nlist + 1);
+      for (let l = 0; l < nlist; l++) offsets[l + 1] = offsets[l] + sizes[l];
+      const flat = new Float64Array(offsets[nlist]);
+      ids.forEach((a, l) => flat.set(a, offsets[l]));
+      for (const [k, view] of [1, 50, 2000].flatMap((k) => [[k, lists], [k, { ...lists, flatIds: { ids: flat, offsets } }]] as const)) {
+        const res = jsBackend.ivfAdcScan(tables, view, probes, M, KSUB, k, metric);
         for (let q = 0; q < nq; q++) {
           const cands: { s: number; id: number }[] = [];
           for (let p = 0; p < nprobe; p++) {

@@ -20,6 +20,11 @@ export interface ListView {
    * kernel instantiated over it scans them where they lie instead of copying them in.
    */
   readonly arena?: { readonly memory: WebAssembly.Memory };
+  /**
+   * Optional: the same ids back to back, list l's from offsets[l] (InvertedLists.contiguousIds): a result's id in one
+   * load instead of three (the list's array, its store, the id), each likely a cache miss.
+   */
+  readonly flatIds?: { readonly ids: Float64Array; readonly offsets: Int32Array };
 }
 
 /** Which lists each query probes, and the score its coarse centroid contributes. */
@@ -105,7 +110,8 @@ export interface Backend {
   adcScan(tables: Float32Array, codes: Uint8Array, n: number, M: number, ksub: number, k: number, metric: Metric): KnnResult;
   /**
    * IVF-PQ scan: per query, scores every code of its probed lists as bias + Σ_m table[m][code_m].
-   * `listTables` (optional, l2 with residuals) adds a per-list M×ksub term to the query's table.
+   * `listTables` (optional, l2 with residuals) adds a per-list M×ksub term to the query's table. With `into`
+   * (arrays of at least nq·k entries, e.g. views of the search's own result) the result is written there.
    */
   ivfAdcScan(
     tables: Float32Array,
@@ -116,6 +122,7 @@ export interface Backend {
     k: number,
     metric: Metric,
     listTables?: (list: number) => Float32Array,
+    into?: KnnResult,
   ): KnnResult;
   /**
    * 4-bit fast-scan (faiss's pq4 kernels): per query, the top k over its probed lists of

@@ -2,7 +2,7 @@ import type { Backend, PackedLists, Probes } from '../backend/types.js';
 import type { Metric } from '../metric.js';
 import { TopK } from '../topk.js';
 import { evenM } from './pack-blocks.js';
-import { ScratchArrays } from './scratch-arrays.js';
+import { ScratchArrays } from '../scratch-arrays.js';
 
 const f = Math.fround;
 const KSUB = 16;
@@ -31,7 +31,7 @@ export interface FastScanSource {
   /** Float tables of queries [q0, q1): (q1 − q0) × (nprobe or 1) × M × 16, in arrays of `scratch`. */
   tables(q0: number, q1: number, scratch: ScratchArrays): Float32Array;
   /**
-   * The labels reported: entry `offset` of list l is ids[offsets[l] + offset] (InvertedLists.packedIds); null: the
+   * The labels reported: entry `offset` of list l is ids[offsets[l] + offset] (InvertedLists.contiguousIds); null: the
    * offset itself (a flat index).
    */
   readonly ids: { ids: Float64Array; offsets: Int32Array } | null;

@@ -80,7 +80,7 @@ export class IndexIVFPQFastScan extends IndexIVFPQ {
           }
           return out;
         },
-        ids: inv.packedIds(),
+        ids: inv.contiguousIds(),
       },
       q.rows,
       k,

@@ -1,7 +1,7 @@
 import type { Backend, PackedLists } from '../backend/types.js';
 import { fastScanSearch } from '../fastscan/fast-scan-search.js';
 import { FastScanPacking } from '../fastscan/fast-scan-packing.js';
-import type { ScratchArrays } from '../fastscan/scratch-arrays.js';
+import type { ScratchArrays } from '../scratch-arrays.js';
 import { sliceRows } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import { parallelSearch } from '../parallel/ops.js';

@@ -164,7 +164,7 @@ export class InvertedLists implements ListView {
    * Later adds and removes give the lists they change new arrays of their own, so the copy is never written.
    */
   sharedCopy(): { codes: Uint8Array; ids: Float64Array; offsets: Int32Array; memory?: WebAssembly.Memory } {
-    const shared = this.packedIds();
+    const shared = this.contiguousIds();
     const placed = this.currentRegion();
     if (placed === null || !isShared(placed.codes)) this.placeCodes(sharedArray(Uint8Array, this.codeBytes()));
     const region = this.currentRegion()!;
@@ -176,7 +176,7 @@ export class InvertedLists implements ListView {
    * once per version. A search reads a result's id from it in one load; through the per-list arrays (an array
    * object, its store, then the id) a result cost one or two cache misses more (~5 µs of a 40 µs fast-scan query).
    */
-  packedIds(): { ids: Float64Array; offsets: Int32Array } {
+  contiguousIds(): { ids: Float64Array; offsets: Int32Array } {
     if (this.idsVersion === this.version && this.idsRegion !== null) return this.idsRegion;
     const offsets = sharedArray(Int32Array, this.nlist + 1);
     for (let l = 0; l < this.nlist; l++) offsets[l + 1] = offsets[l] + this.sizes[l];

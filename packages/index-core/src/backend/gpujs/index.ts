@@ -74,10 +74,14 @@ export function createGpujsBackend(opts: GpujsBackendOptions = {}): GpujsBackend
       small((tables.length / ksub) * n)
         ? jsBackend.adcScan(tables, codes, n, M, ksub, k, metric)
         : gpuAdcScan(ctx, tables, codes, n, M, ksub, k, metric),
-    ivfAdcScan: (tables, lists, probes, M, ksub, k, metric, listTables) =>
-      small(probedRows(lists, probes, tables.length / (M * ksub)) * M)
-        ? jsBackend.ivfAdcScan(tables, lists, probes, M, ksub, k, metric, listTables)
-        : gpuIvfAdcScan(ctx, tables, lists, probes, M, ksub, k, metric, listTables),
+    ivfAdcScan: (tables, lists, probes, M, ksub, k, metric, listTables, into) => {
+      if (small(probedRows(lists, probes, tables.length / (M * ksub)) * M)) return jsBackend.ivfAdcScan(tables, lists, probes, M, ksub, k, metric, listTables, into);
+      const r = gpuIvfAdcScan(ctx, tables, lists, probes, M, ksub, k, metric, listTables);
+      if (!into) return r;
+      into.distances.set(r.distances);
+      into.labels.set(r.labels);
+      return { distances: into.distances.subarray(0, r.distances.length), labels: into.labels.subarray(0, r.labels.length) };
+    },
     // Fast-scan is byte shuffles and 16-bit integer adds, which gpu.js (float32 kernels over arrays) cannot
     // express: it runs on the js backend's WebAssembly SIMD kernel, the fastest path on any machine.
     pq4Scan: (luts, lists, probes, M2, k, metric, into) => jsBackend.pq4Scan(luts, lists, probes, M2, k, metric, into),

@@ -19,15 +19,17 @@ export function ivfAdcScan(
   k: number,
   metric: Metric,
   listTables?: (list: number) => Float32Array,
+  into?: KnnResult,
 ): KnnResult {
   const tsize = M * ksub;
   const nq = tables.length / tsize;
   const scanner = adcScanner(M, ksub, metric === 'ip', lists.arena);
-  const distances = new Float32Array(nq * k);
-  const labels = new Float64Array(nq * k);
+  const distances = into ? into.distances.subarray(0, nq * k) : new Float32Array(nq * k);
+  const labels = into ? into.labels.subarray(0, nq * k) : new Float64Array(nq * k);
   const { nprobe } = probes;
   const slots = new ProbedSlots(nprobe);
-  const idOf = (slot: number): number => slots.idOf(slot, lists.ids);
+  const { flatIds } = lists;
+  const idOf = flatIds ? (slot: number): number => slots.flatIdOf(slot, flatIds) : (slot: number): number => slots.idOf(slot, lists.ids);
   for (let q = 0; q < nq; q++) {
     const table = tables.subarray(q * tsize, (q + 1) * tsize);
     scanner.begin(k, idOf);

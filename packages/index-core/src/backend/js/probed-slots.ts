@@ -61,6 +61,12 @@ export class ProbedSlots {
     return ids[this.lists[i]][slot - this.first[i]];
   }
 
+  /** The id of `slot` when the lists' ids lie back to back, list l's from offsets[l] (InvertedLists.contiguousIds). */
+  flatIdOf(slot: number, packed: { readonly ids: Float64Array; readonly offsets: Int32Array }): number {
+    const i = this.find(slot);
+    return packed.ids[packed.offsets[this.lists[i]] + (slot - this.first[i])];
+  }
+
   listAt(i: number): number {
     return this.lists[i];
   }
