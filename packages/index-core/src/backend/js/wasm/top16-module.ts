@@ -125,6 +125,33 @@ export function top16ModuleBytes(): Uint8Array {
     f.byte(I32_SHR_U);
   };
 
+  /**
+   * Counts the scores ≥ mid and narrows: fewer than k: hi = mid (chi their count); k to 2k: ta = mid and a branch to
+   * $collect, three blocks out (both callers sit two blocks inside it); more: lo = mid.
+   */
+  const narrowAtMid = () => {
+    countAtLeast(MID, 1);
+    set(C);
+    get(C);
+    get(K);
+    f.byte(I32_LT_U);
+    f.byte(IF).byte(VOID);
+    get(MID);
+    set(HI);
+    get(C);
+    set(CHI);
+    f.byte(ELSE);
+    atMostTwoK(C);
+    f.byte(IF).byte(VOID);
+    get(MID);
+    set(TA);
+    f.byte(BR).u32(3); // br $collect (if, if/else, and the caller's if or loop)
+    f.byte(END_);
+    get(MID);
+    set(LO);
+    f.byte(END_);
+  };
+
   // $collect: the block the threshold search leaves with ta (scores ≥ ta are kept), tb and need (the first `need`
   // scores equal to tb are kept too).
   f.byte(BLOCK).byte(VOID);
@@ -160,53 +187,44 @@ export function top16ModuleBytes(): Uint8Array {
   i32c(3);
   f.byte(I32_SHL);
   set(C);
-  get(C);
-  get(K);
-  get(K);
-  i32c(2);
-  f.byte(I32_SHR_U);
-  f.byte(I32_ADD);
-  f.byte(I32_LT_U);
-  f.byte(IF).byte(VOID);
-  get(MID);
-  set(SHI);
-  f.byte(BR).u32(1); // again
-  f.byte(END_);
-  get(C);
-  get(K);
-  i32c(1);
-  f.byte(I32_SHL);
-  get(K);
-  i32c(2);
-  f.byte(I32_SHR_U);
-  f.byte(I32_SUB);
-  f.byte(I32_GT_U);
-  f.byte(IF).byte(VOID);
-  get(MID);
-  set(SLO);
-  f.byte(BR).u32(1); // again
-  f.byte(END_);
+  /** c cmp limit: the sample's bound becomes mid, and the bisection goes on. */
+  const moveSampleBound = (limit: () => void, cmp: number, bound: number) => {
+    get(C);
+    limit();
+    f.byte(cmp);
+    f.byte(IF).byte(VOID);
+    get(MID);
+    set(bound);
+    f.byte(BR).u32(1); // again
+    f.byte(END_);
+  };
+  // c < 1.25k: hi comes down; c > 1.75k: lo goes up.
+  moveSampleBound(
+    () => {
+      get(K);
+      get(K);
+      i32c(2);
+      f.byte(I32_SHR_U);
+      f.byte(I32_ADD);
+    },
+    I32_LT_U,
+    SHI,
+  );
+  moveSampleBound(
+    () => {
+      get(K);
+      i32c(1);
+      f.byte(I32_SHL);
+      get(K);
+      i32c(2);
+      f.byte(I32_SHR_U);
+      f.byte(I32_SUB);
+    },
+    I32_GT_U,
+    SLO,
+  );
   f.byte(END_).byte(END_); // end $sample, $guessed
-  countAtLeast(MID, 1);
-  set(C);
-  get(C);
-  get(K);
-  f.byte(I32_LT_U);
-  f.byte(IF).byte(VOID);
-  get(MID);
-  set(HI);
-  get(C);
-  set(CHI);
-  f.byte(ELSE);
-  atMostTwoK(C);
-  f.byte(IF).byte(VOID);
-  get(MID);
-  set(TA);
-  f.byte(BR).u32(3); // br $collect (if, if, if)
-  f.byte(END_);
-  get(MID);
-  set(LO);
-  f.byte(END_);
+  narrowAtMid();
   f.byte(END_);
 
   f.byte(LOOP).byte(VOID); // $bisect
@@ -229,26 +247,7 @@ export function top16ModuleBytes(): Uint8Array {
   f.byte(END_);
   midpoint(LO, HI);
   set(MID);
-  countAtLeast(MID, 1);
-  set(C);
-  get(C);
-  get(K);
-  f.byte(I32_LT_U);
-  f.byte(IF).byte(VOID);
-  get(MID);
-  set(HI);
-  get(C);
-  set(CHI);
-  f.byte(ELSE);
-  atMostTwoK(C);
-  f.byte(IF).byte(VOID);
-  get(MID);
-  set(TA);
-  f.byte(BR).u32(3); // br $collect (if, if, loop)
-  f.byte(END_);
-  get(MID);
-  set(LO);
-  f.byte(END_);
+  narrowAtMid();
   f.byte(BR).u32(0); // again
   f.byte(END_); // end $bisect
   f.byte(END_); // end $collect
