@@ -72,8 +72,11 @@ export class IndexIVFPQFastScan extends IndexIVFPQ {
             for (let p = 0; p < nprobe; p++) {
               const l = probes.lists[i * nprobe + p];
               const o = ((i - q0) * nprobe + p) * tsize;
-              // An unfilled probe (fewer lists than nprobe) is never scanned; its table stays as the scratch had it.
-              if (l < 0) continue;
+              // An unfilled probe (no list) is never scanned; its table is zeros, as a fresh array's, for the quantization.
+              if (l < 0) {
+                out.fill(0, o, o + tsize);
+                continue;
+              }
               const lt = this.listTerm(l);
               for (let j = 0; j < tsize; j++) out[o + j] = qTables[(i - q0) * tsize + j] * -2 + lt[j];
             }
