@@ -2,6 +2,7 @@
 import { claimArenaHead, ScannerCache } from './arena-heads.js';
 import { SHARED_MAX_PAGES, compiledKernel } from './bytes.js';
 import { pq4ScanModuleBytes } from './pq4-scan-module.js';
+import { relaxedSimd } from './relaxed-simd.js';
 import { top16ModuleBytes } from './top16-module.js';
 
 /** Blocks (of 32 codes) copied into the scanner's own memory at a time: bounds that scratch whatever the list size. */
@@ -67,7 +68,8 @@ export class Pq4Scanner {
     this.arena = arena;
     this.memory = arena ?? new WebAssembly.Memory({ initial: Math.ceil(this.ownBytes(100) / PAGE), maximum: SHARED_MAX_PAGES, shared: true });
     const env = { env: { memory: this.memory } };
-    this.scanFn = new WebAssembly.Instance(compiledKernel(`pq4:${M2}:${higherIsBetter}`, () => pq4ScanModuleBytes(M2, higherIsBetter)), env).exports.scan as Pq4Scanner['scanFn'];
+    const kernel = compiledKernel(`pq4:${M2}:${higherIsBetter}:${relaxedSimd}`, () => pq4ScanModuleBytes(M2, higherIsBetter, relaxedSimd));
+    this.scanFn = new WebAssembly.Instance(kernel, env).exports.scan as Pq4Scanner['scanFn'];
     this.selectFn = new WebAssembly.Instance(compiledKernel('top16', top16ModuleBytes), env).exports.select as Pq4Scanner['selectFn'];
     this.layOutFor(100);
   }

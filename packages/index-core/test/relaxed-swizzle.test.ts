@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { pq4ScanDigest } from './helpers/pq4-scan-digest.js';
+
+/**
+ * Where the engine has relaxed SIMD, the fast-scan kernel looks its tables up with i8x16.relaxed_swizzle
+ * (relaxed-simd.ts), whose result is defined exactly for the masked nibbles it is given. Oracle: this process's
+ * fast-scan results against those of a child process run with --experimental-wasm-relaxed-simd (Node 20 has relaxed
+ * SIMD only behind the flag; from Node 22 both sides run it, and the child still checks the two kernels against each
+ * other block by block).
+ */
+describe('fast-scan with i8x16.relaxed_swizzle', () => {
+  it('gives the same results, byte for byte, as with i8x16.swizzle', () => {
+    const here = pq4ScanDigest();
+    const url = (f: string) => JSON.stringify(pathToFileURL(join(import.meta.dirname, f)).href);
+    const child = [
+      `import { relaxedSimd } from ${url('../src/backend/js/wasm/relaxed-simd.ts')};`,
+      `import { pq4ScanModuleBytes } from ${url('../src/backend/js/wasm/pq4-scan-module.ts')};`,
+      `import { pq4ScanDigest } from ${url('./helpers/pq4-scan-digest.ts')};`,
+      // The two kernels on 64 random blocks (every byte value), both directions: the stored scores must be equal.
+      'let same = true;',
+      'for (const hib of [true, false]) {',
+      '  const M2 = 26, nb = 64, memory = new WebAssembly.Memory({ initial: 4, maximum: 65536, shared: true });',
+      '  const u8 = new Uint8Array(memory.buffer);',
+      '  for (let i = 0; i < nb * 16 * M2 + 16 * M2; i++) u8[i] = (i * 2654435761) >>> 24;',
+      '  const outs = [true, false].map((relaxed, v) => {',
+      '    const scan = new WebAssembly.Instance(new WebAssembly.Module(pq4ScanModuleBytes(M2, hib, relaxed)), { env: { memory } }).exports.scan;',
+      '    const out = 65536 + v * nb * 64;',
+      '    scan(0, nb, nb * 16 * M2, 7, out);',
+      '    return Buffer.from(u8.slice(out, out + nb * 64));',
+      '  });',
+      '  same &&= outs[0].equals(outs[1]);',
+      '}',
+      'console.log(JSON.stringify({ relaxedSimd, same, digest: pq4ScanDigest() }));',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', '--input-type=module', '-e', child], { encoding: 'utf8', timeout: 120_000 });
+    const got = JSON.parse(out.trim().split('\n').pop()!);
+    expect(got.relaxedSimd).toBe(true);
+    expect(got.same).toBe(true);
+    expect(got.digest).toBe(here);
+  });
+});
