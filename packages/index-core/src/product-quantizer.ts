@@ -3,7 +3,7 @@ import { getBackend } from './backend/registry.js';
 import type { Backend } from './backend/types.js';
 import { LibvqError, invalidArgument, throwIfAborted } from './errors.js';
 import { kmeans } from './kmeans.js';
-import { type Matrix, checkMatrix } from './matrix.js';
+import { type Matrix, checkMatrix, sliceRows } from './matrix.js';
 import type { Metric } from './metric.js';
 import type { LongOperationOptions } from './progress.js';
 import { parallelPQTrain } from './parallel/ops.js';
@@ -11,6 +11,7 @@ import { checkThreads } from './parallel/pool.js';
 import { eachChunk } from './parallel/rows.js';
 import { registerJob } from './parallel/jobs.js';
 import type { PQTrainJob } from './parallel/protocol.js';
+import { threadScratch } from './scratch-arrays.js';
 
 export interface PQTrainOptions extends LongOperationOptions {
   seed?: number;
@@ -158,6 +159,14 @@ export class ProductQuantizer {
   computeTables(q: Matrix, metric: Metric, backend?: string | Backend, out?: Float32Array): Float32Array {
     this.requireTrained();
     return getBackend(backend).pqTables(q, this.centroids, this.M, this.ksub, metric, out);
+  }
+
+  /**
+   * The tables of queries [q0, q1) of q, in the thread's scratch (scratch-arrays.ts): valid until the next call on
+   * this thread. Searches take them a batch at a time, so no call writes a fresh array of tables for all its queries.
+   */
+  tablesOfRows(q: Matrix, q0: number, q1: number, metric: Metric, backend?: string | Backend): Float32Array {
+    return this.computeTables(sliceRows(q, q0, q1), metric, backend, threadScratch.f32('tables', (q1 - q0) * this.M * this.ksub));
   }
 
   private requireTrained(): void {

@@ -34,3 +34,15 @@ export class ScratchArrays {
     return a.subarray(0, n) as T;
   }
 }
+
+/**
+ * This thread's scratch (module scope: every worker has its own), shared by the searches (fast-scan's batches, the
+ * 8-bit IVF-PQ scan's tables): a search runs to its end before another starts on the thread, so the names never
+ * hold two live arrays at once.
+ */
+export const threadScratch = new ScratchArrays();
+
+/** The first n entries of `given` (an array a caller hands a kernel to write into), or a new array of n. */
+export function frontOr<T extends Typed>(given: T | null | undefined, n: number, make: (n: number) => T): T {
+  return given ? (given.subarray(0, n) as T) : make(n);
+}

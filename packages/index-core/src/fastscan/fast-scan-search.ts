@@ -2,7 +2,7 @@ import type { Backend, PackedLists, Probes } from '../backend/types.js';
 import type { Metric } from '../metric.js';
 import { TopK } from '../topk.js';
 import { evenM } from './pack-blocks.js';
-import { ScratchArrays } from '../scratch-arrays.js';
+import { threadScratch as scratch } from '../scratch-arrays.js';
 
 const f = Math.fround;
 const KSUB = 16;
@@ -10,8 +10,6 @@ const KSUB = 16;
 const BATCH = 64;
 /** Float table entries per batch at most: bounds the per-list tables of l2 (nprobe · M · 16 floats per query). */
 const TABLE_BUDGET = 1 << 20;
-/** This thread's tables and candidates, reused by every search (a worker has its own). */
-const scratch = new ScratchArrays();
 
 /** What a fast-scan index hands the search: its codes in both layouts and how to get float tables. */
 export interface FastScanSource {
@@ -28,8 +26,8 @@ export interface FastScanSource {
   readonly coarseBias: boolean;
   /** true: one table per (query, probe), l2 with residuals. */
   readonly perProbe: boolean;
-  /** Float tables of queries [q0, q1): (q1 − q0) × (nprobe or 1) × M × 16, in arrays of `scratch`. */
-  tables(q0: number, q1: number, scratch: ScratchArrays): Float32Array;
+  /** Float tables of queries [q0, q1): (q1 − q0) × (nprobe or 1) × M × 16, in the thread's scratch. */
+  tables(q0: number, q1: number): Float32Array;
   /**
    * The labels reported: entry `offset` of list l is ids[offsets[l] + offset] (InvertedLists.contiguousIds); null: the
    * offset itself (a flat index).
@@ -59,7 +57,7 @@ export function fastScanSearch(src: FastScanSource, nq: number, k: number, kFact
   for (let q0 = 0; q0 < nq; q0 += batch) {
     const q1 = Math.min(nq, q0 + batch);
     const nb = q1 - q0;
-    const tables = src.tables(q0, q1, scratch);
+    const tables = src.tables(q0, q1);
     const lists = probes ? probes.lists.subarray(q0 * nprobe, q1 * nprobe) : scratch.i32('flat lists', nb).fill(0);
     const bias = probes && src.coarseBias ? probes.bias.subarray(q0 * nprobe, q1 * nprobe) : null;
     const lutsInto = { luts: scratch.u8('luts', nb * T * M2 * KSUB), bias: bias ? scratch.u16('lut bias', nb * nprobe) : null, a: scratch.f32('a', nb), b: scratch.f32('b', nb) };

@@ -1,7 +1,8 @@
 import type { Backend, PackedLists, Probes } from '../backend/types.js';
 import { packedInvertedLists } from '../fastscan/arena.js';
 import { fastScanSearch } from '../fastscan/fast-scan-search.js';
-import { type Matrix, sliceRows } from '../matrix.js';
+import type { Matrix } from '../matrix.js';
+import { threadScratch } from '../scratch-arrays.js';
 import type { Metric } from '../metric.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { registerReplica } from '../parallel/replica.js';
@@ -64,10 +65,10 @@ export class IndexIVFPQFastScan extends IndexIVFPQ {
         perProbe,
         // l2 with residuals: per probed list, its term ‖cw‖² + 2<c_m, cw> plus −2<q_m, cw>, summed as
         // IndexIVFPQ's 8-bit scan sums them.
-        tables: (q0, q1, scratch) => {
-          const qTables = this.pq.computeTables(sliceRows(q, q0, q1), perProbe ? 'ip' : this.metric, this.backend, scratch.f32('tables', (q1 - q0) * tsize));
+        tables: (q0, q1) => {
+          const qTables = this.pq.tablesOfRows(q, q0, q1, perProbe ? 'ip' : this.metric, this.backend);
           if (!perProbe) return qTables;
-          const out = scratch.f32('list tables', (q1 - q0) * nprobe * tsize);
+          const out = threadScratch.f32('list tables', (q1 - q0) * nprobe * tsize);
           for (let i = q0; i < q1; i++) {
             for (let p = 0; p < nprobe; p++) {
               const l = probes.lists[i * nprobe + p];

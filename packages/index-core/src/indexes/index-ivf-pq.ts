@@ -2,21 +2,19 @@ import { LibvqError } from '../errors.js';
 import type { IndexParameters } from './index.js';
 import type { Backend, ListView, Probes } from '../backend/types.js';
 import { listsArena } from '../fastscan/arena.js';
-import { type Matrix, sliceRows } from '../matrix.js';
+import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
 import { registerReplica } from '../parallel/replica.js';
 import { sharedArray } from '../parallel/shared.js';
 import { ProductQuantizer } from '../product-quantizer.js';
-import { ScratchArrays } from '../scratch-arrays.js';
 import { IndexFlat } from './index-flat.js';
 import { IndexIVF } from './index-ivf.js';
 import { checkCodeRange } from './checks.js';
 import type { SearchParams, TrainOptions } from './index.js';
 
-/** Queries per scan batch (IndexIVFPQ.scan), and this thread's scratch for their tables. */
+/** Queries per scan batch (IndexIVFPQ.scan); their tables go to the thread's scratch. */
 export const IVF_PQ_SCAN_BATCH = 64;
-const scanScratch = new ScratchArrays();
 
 /**
  * IVF with PQ-coded residuals to the list centroid (faiss's IndexIVFPQ, by_residual).
@@ -137,7 +135,7 @@ export class IndexIVFPQ extends IndexIVF {
     const labels = new Float64Array(q.rows * k);
     for (let q0 = 0; q0 < q.rows; q0 += IVF_PQ_SCAN_BATCH) {
       const q1 = Math.min(q.rows, q0 + IVF_PQ_SCAN_BATCH);
-      const tables = this.pq.computeTables(sliceRows(q, q0, q1), 'ip', this.backend, scanScratch.f32('tables', (q1 - q0) * M * ksub));
+      const tables = this.pq.tablesOfRows(q, q0, q1, 'ip', this.backend);
       const batch = { nprobe, lists: probes.lists.subarray(q0 * nprobe, q1 * nprobe), bias: probes.bias.subarray(q0 * nprobe, q1 * nprobe) };
       const into = { distances: distances.subarray(q0 * k, q1 * k), labels: labels.subarray(q0 * k, q1 * k) };
       if (this.metric === 'ip') {

@@ -1,8 +1,6 @@
 import type { Backend, PackedLists } from '../backend/types.js';
 import { fastScanSearch } from '../fastscan/fast-scan-search.js';
 import { FastScanPacking } from '../fastscan/fast-scan-packing.js';
-import type { ScratchArrays } from '../scratch-arrays.js';
-import { sliceRows } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import { parallelSearch } from '../parallel/ops.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
@@ -47,7 +45,6 @@ export class IndexPQFastScan extends IndexPQ {
     const threads = threadsFor('IndexPQFastScan.search', params.threads, this.threads);
     if (threads > 1 && q.rows > 1) return this.labelsToIds(parallelSearch(this, q, params, Math.min(threads, q.rows)));
     const M = this.pq.M;
-    const tsize = M * 16;
     const src = {
       M,
       metric: this.metric,
@@ -57,7 +54,7 @@ export class IndexPQFastScan extends IndexPQ {
       probes: null,
       coarseBias: false,
       perProbe: false,
-      tables: (q0: number, q1: number, scratch: ScratchArrays) => this.pq.computeTables(sliceRows(q, q0, q1), this.metric, this.backend, scratch.f32('tables', (q1 - q0) * tsize)),
+      tables: (q0: number, q1: number) => this.pq.tablesOfRows(q, q0, q1, this.metric, this.backend),
       ids: null,
     };
     return this.labelsToIds(searchPadded(q, params.k, this.ntotal, this.metric, (k) => fastScanSearch(src, q.rows, k, params.kFactor ?? this.kFactor)));

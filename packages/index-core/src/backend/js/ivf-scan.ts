@@ -2,6 +2,7 @@ import type { Matrix } from '../../matrix.js';
 import type { Metric } from '../../metric.js';
 import { TopK } from '../../topk.js';
 import type { KnnResult, ListView, Probes } from '../types.js';
+import { frontOr } from '../../scratch-arrays.js';
 import { ProbedSlots, longestProbed } from './probed-slots.js';
 import { adcScanner } from './wasm/adc-scanner.js';
 
@@ -24,8 +25,8 @@ export function ivfAdcScan(
   const tsize = M * ksub;
   const nq = tables.length / tsize;
   const scanner = adcScanner(M, ksub, metric === 'ip', lists.arena);
-  const distances = into ? into.distances.subarray(0, nq * k) : new Float32Array(nq * k);
-  const labels = into ? into.labels.subarray(0, nq * k) : new Float64Array(nq * k);
+  const distances = frontOr(into?.distances, nq * k, (n) => new Float32Array(n));
+  const labels = frontOr(into?.labels, nq * k, (n) => new Float64Array(n));
   const { nprobe } = probes;
   const slots = new ProbedSlots(nprobe);
   const { flatIds } = lists;

@@ -1,5 +1,6 @@
 import type { Matrix } from '../../matrix.js';
 import type { Metric } from '../../metric.js';
+import { frontOr } from '../../scratch-arrays.js';
 import { TABLES_DSUB_MAX, simdTables } from './wasm/simd-tables.js';
 
 type TableKernel = (q: Float32Array, nq: number, codebooks: Float32Array, M: number, ksub: number, out: Float32Array) => void;
@@ -43,7 +44,7 @@ function tableKernel(dsub: number, l2: boolean): TableKernel {
 export function pqTables(q: Matrix, codebooks: Float32Array, M: number, ksub: number, metric: Metric, into?: Float32Array): Float32Array {
   const d = q.dim;
   const dsub = d / M;
-  const out = into ? into.subarray(0, q.rows * M * ksub) : new Float32Array(q.rows * M * ksub);
+  const out = frontOr(into, q.rows * M * ksub, (n) => new Float32Array(n));
   const l2 = metric === 'l2';
   // The SIMD kernel: 4 codewords per step, float32 sums (8-bit and 4-bit codebooks have ksub 256 and 16).
   if (dsub <= TABLES_DSUB_MAX && ksub % 4 === 0) {

@@ -1,4 +1,5 @@
 /// <reference path="./wasm/webassembly.d.ts" />
+import { frontOr } from '../../scratch-arrays.js';
 import type { Pq4Luts } from '../types.js';
 import { compiledKernel } from './wasm/bytes.js';
 import { lutRoundModuleBytes, lutStatsModuleBytes } from './wasm/lut-quantize-module.js';
@@ -59,10 +60,10 @@ class LutQuantizer {
     const T = perProbe ? nprobe : 1;
     const rows = T * M;
     const chunk = Math.max(1, Math.floor(CHUNK_FLOATS / (rows * KSUB)));
-    const luts = into ? into.luts.subarray(0, nq * T * M2 * KSUB) : new Uint8Array(nq * T * M2 * KSUB);
-    const biasOut = !bias ? null : into?.bias ? into.bias.subarray(0, nq * nprobe) : new Uint16Array(nq * nprobe);
-    const a = into ? into.a.subarray(0, nq) : new Float32Array(nq);
-    const b = into ? into.b.subarray(0, nq) : new Float32Array(nq);
+    const luts = frontOr(into?.luts, nq * T * M2 * KSUB, (n) => new Uint8Array(n));
+    const biasOut = bias ? frontOr(into?.bias, nq * nprobe, (n) => new Uint16Array(n)) : null;
+    const a = frontOr(into?.a, nq, (n) => new Float32Array(n));
+    const b = frontOr(into?.b, nq, (n) => new Float32Array(n));
     // Memory: tables of a chunk | mins | spans | uint8 tables of a chunk (padding rows M..M2 stay zero).
     const tPtr = 0;
     const minsPtr = tPtr + chunk * rows * KSUB * 4;

@@ -1,5 +1,6 @@
 import type { Metric } from '../../metric.js';
 import type { PackedLists, Pq4Probes, Pq4Result } from '../types.js';
+import { frontOr } from '../../scratch-arrays.js';
 import { ProbedSlots, longestProbed } from './probed-slots.js';
 import { pq4Scanner } from './wasm/pq4-scanner.js';
 
@@ -15,9 +16,10 @@ export function pq4Scan(luts: Uint8Array, lists: PackedLists, probes: Pq4Probes,
   const { nprobe, lutPerProbe } = probes;
   const nq = luts.length / (lutSize * (lutPerProbe ? nprobe : 1));
   const scanner = pq4Scanner(M2, metric === 'ip', lists.arena);
-  const scores = into ? into.scores.subarray(0, nq * k) : new Int32Array(nq * k);
-  const outLists = into ? into.lists.subarray(0, nq * k) : new Int32Array(nq * k);
-  const offsets = into ? into.offsets.subarray(0, nq * k) : new Int32Array(nq * k);
+  const newI32 = (n: number) => new Int32Array(n);
+  const scores = frontOr(into?.scores, nq * k, newI32);
+  const outLists = frontOr(into?.lists, nq * k, newI32);
+  const offsets = frontOr(into?.offsets, nq * k, newI32);
   const slots = new ProbedSlots(nprobe);
   // One query's slots at a time (the scanner's are kept until the next query).
   if (keptSlots.length < k) keptSlots = new Float64Array(k);
