@@ -6,6 +6,7 @@ import { FastScanPacking } from '../src/fastscan/fast-scan-packing.js';
 import { packBlocks } from '../src/fastscan/pack-blocks.js';
 import type { Metric } from '../src/metric.js';
 import { createRng, type Rng } from '../src/random.js';
+import { pq4Oracle } from './helpers/pq4-scan-digest.js';
 
 /**
  * The js backend's scans (8-bit ADC and 4-bit fast-scan) keep their candidates in a reservoir in the kernel's memory (kernel-reservoir.ts),
@@ -122,20 +123,8 @@ function fastScanCases(title: string, sizes: number[], probeLists: Int32Array, n
           expect(where === 'lists copied in' || arena.arena !== undefined).toBe(true);
           const res = jsBackend.pq4Scan(luts, lists, { nprobe, lists: probeLists, bias, lutPerProbe: false }, M, k, metric);
           for (let q = 0; q < nq; q++) {
-            const all: { s: number; l: number; r: number }[] = [];
-            for (let p = 0; p < nprobe; p++) {
-              const l = probeLists[q * nprobe + p];
-              if (l < 0) continue;
-              for (let r = 0; r < sizes[l]; r++) {
-                let s = bias[q * nprobe + p];
-                for (let m = 0; m < M; m++) s += luts[(q * M + m) * 16 + codes[l][r * M + m]];
-                all.push({ s, l, r });
-              }
-            }
-            // A stable sort keeps the scan order (probe order, then position) among equal scores.
-            const want = all.sort((a, b) => (metric === 'ip' ? b.s - a.s : a.s - b.s)).slice(0, k);
             const got = Array.from({ length: k }, (_, j) => ({ s: res.scores[q * k + j], l: res.lists[q * k + j], r: res.offsets[q * k + j] }));
-            expect(got).toEqual([...want, ...Array.from({ length: k - want.length }, () => ({ s: 0, l: -1, r: -1 }))]);
+            expect(got).toEqual(pq4Oracle({ luts, codes, sizes, probeLists, bias, nprobe, M }, q, k, metric));
           }
         });
       }
