@@ -13,6 +13,10 @@ export class ScratchArrays {
     return this.take(name, n, (m) => new Float32Array(m));
   }
 
+  f64(name: string, n: number): Float64Array {
+    return this.take(name, n, (m) => new Float64Array(m));
+  }
+
   u8(name: string, n: number): Uint8Array {
     return this.take(name, n, (m) => new Uint8Array(m));
   }

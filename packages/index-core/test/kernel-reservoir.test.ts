@@ -98,9 +98,11 @@ describe('js ADC scans: the reservoir keeps exactly the k best by (score, id)', 
  * Fast-scan over `sizes` lists of M = 6 codes drawn from 12 patterns (many equal sums, so the order of ties — probe
  * order, then position — is tested), each query probing nprobe of them (−1: none), against every code's uint16 sum
  * sorted stably. `wide`: M = 16 random codes and tables of 0..255, so the kept scores span more than 1,024 values
- * (the final sort's two-pass branch).
+ * (the final sort's two-pass branch). `perProbe`: the table layouts to run, one per query (false) and one per
+ * (query, probe) (true, l2 with residuals). The oracle is computed once per query at the largest k; a smaller k's
+ * is its front (the padding starts where the codes end).
  */
-function fastScanCases(title: string, sizes: number[], probeLists: Int32Array, nprobe: number, ks: number[], wide = false): void {
+function fastScanCases(title: string, sizes: number[], probeLists: Int32Array, nprobe: number, ks: number[], wide = false, perProbe = [false]): void {
   describe(title, () => {
     const M = wide ? 16 : 6;
     const rng = createRng(21);
@@ -114,19 +116,30 @@ function fastScanCases(title: string, sizes: number[], probeLists: Int32Array, n
     const plain: PackedLists = { sizes: new Int32Array(sizes), blocks: codes.map((c, l) => packBlocks(c, sizes[l], M)) };
     const nq = probeLists.length / nprobe;
     // Multiples of 6 up to 234: sums past 255 (the selection reads both bytes), ties as common as with 0..39.
-    const luts = new Uint8Array(nq * M * 16).map(() => (wide ? Math.floor(rng.next() * 256) : Math.floor(rng.next() * 40) * 6));
+    const luts = new Uint8Array(nq * nprobe * M * 16).map(() => (wide ? Math.floor(rng.next() * 256) : Math.floor(rng.next() * 40) * 6));
     const bias = new Uint16Array(nq * nprobe).map((_, i) => (i % 2) * 7);
+    const kMax = Math.max(...ks);
+    const oracles = new Map<string, ReturnType<typeof pq4Oracle>[]>();
+    const oracle = (metric: 'ip' | 'l2', lutPerProbe: boolean) => {
+      const key = `${metric}:${lutPerProbe}`;
+      if (!oracles.has(key)) oracles.set(key, Array.from({ length: nq }, (_, q) => pq4Oracle({ luts, codes, sizes, probeLists, bias, nprobe, M, lutPerProbe }, q, kMax, metric)));
+      return oracles.get(key)!;
+    };
 
     for (const metric of ['ip', 'l2'] as const) {
-      for (const [where, lists] of [['lists in an arena', arena], ['lists copied in', plain]] as const) {
-        it.each(ks)(`${metric}, ${where}, k = %i`, (k) => {
-          expect(where === 'lists copied in' || arena.arena !== undefined).toBe(true);
-          const res = jsBackend.pq4Scan(luts, lists, { nprobe, lists: probeLists, bias, lutPerProbe: false }, M, k, metric);
-          for (let q = 0; q < nq; q++) {
-            const got = Array.from({ length: k }, (_, j) => ({ s: res.scores[q * k + j], l: res.lists[q * k + j], r: res.offsets[q * k + j] }));
-            expect(got).toEqual(pq4Oracle({ luts, codes, sizes, probeLists, bias, nprobe, M }, q, k, metric));
-          }
-        });
+      for (const lutPerProbe of perProbe) {
+        for (const [where, lists] of [['lists in an arena', arena], ['lists copied in', plain]] as const) {
+          it.each(ks)(`${metric}, ${lutPerProbe ? 'a table per probe' : 'a table per query'}, ${where}, k = %i`, (k) => {
+            expect(where === 'lists copied in' || arena.arena !== undefined).toBe(true);
+            const tables = luts.subarray(0, nq * (lutPerProbe ? nprobe : 1) * M * 16);
+            const res = jsBackend.pq4Scan(tables, lists, { nprobe, lists: probeLists, bias, lutPerProbe }, M, k, metric);
+            const want = oracle(metric, lutPerProbe);
+            for (let q = 0; q < nq; q++) {
+              const got = Array.from({ length: k }, (_, j) => ({ s: res.scores[q * k + j], l: res.lists[q * k + j], r: res.offsets[q * k + j] }));
+              expect(got).toEqual(want[q].slice(0, k));
+            }
+          });
+        }
       }
     }
   });
@@ -140,15 +153,25 @@ fastScanCases(
   [1, 100, 3000],
 );
 
-// 16,384 scores fit the scanner's buffer at k ≤ 2,048 (8k beyond): these lists overflow it, within a list and
-// between lists, so candidates are kept at its front (with their slots) and the scan goes on behind them.
+// Queries probing more than 65,536 codes are scanned alone, through the scanner's buffer. 16,384 scores fit it at
+// k ≤ 2,048 (8k beyond): these lists overflow it, within a list and between lists, so candidates are kept at its
+// front (with their slots) and the scan goes on behind them.
 fastScanCases(
   'js fast-scan: lists longer than the score buffer',
-  [40_000, 30, 17_000],
+  [70_000, 30, 17_000],
   new Int32Array([0, 1, 2, 2, 0, -1]),
   3,
   [1, 100, 2500],
 );
+
+// Queries are scanned in groups, each list once for all the group's queries that probe it, into one score region per
+// query: lists probed by many queries (the kernel's shared nibbles), sizes around a block of 32 (the last block's
+// scores written exactly, in any order of lists), a list longer than one copied chunk (4,096 codes), regions that
+// are not multiples of 32, and, among them, queries probing the 70,000-code list, scanned alone.
+const groupedProbes = new Int32Array(
+  Array.from({ length: 40 }, (_, q) => [q % 7, (q * 3 + 1) % 7 === q % 7 ? 6 : (q * 3 + 1) % 7, q % 10 === 3 ? 7 : q % 5 === 0 ? -1 : 8]).flat(),
+);
+fastScanCases('js fast-scan in groups of queries', [0, 1, 31, 32, 33, 700, 4100, 70_000, 5000], groupedProbes, 3, [1, 100, 3000], false, [false, true]);
 
 fastScanCases('js fast-scan: kept scores spread over more than 1,024 values', [3000, 5000], new Int32Array([0, 1, 1, 0]), 2, [100, 4000], true);
 

@@ -51,6 +51,8 @@ export interface Pq4Case {
   bias: Uint16Array;
   nprobe: number;
   M: number;
+  /** One table per (query, probe) (l2 with residuals); default one per query. */
+  lutPerProbe?: boolean;
 }
 
 /**
@@ -64,7 +66,8 @@ export function pq4Oracle(c: Pq4Case, q: number, k: number, metric: 'ip' | 'l2')
     if (l < 0) continue;
     for (let r = 0; r < c.sizes[l]; r++) {
       let s = c.bias[q * c.nprobe + p];
-      for (let m = 0; m < c.M; m++) s += c.luts[(q * c.M + m) * 16 + c.codes[l][r * c.M + m]];
+      const t = c.lutPerProbe ? q * c.nprobe + p : q;
+      for (let m = 0; m < c.M; m++) s += c.luts[(t * c.M + m) * 16 + c.codes[l][r * c.M + m]];
       all.push({ s, l, r });
     }
   }

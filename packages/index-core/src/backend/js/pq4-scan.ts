@@ -1,15 +1,28 @@
 import type { Metric } from '../../metric.js';
 import type { PackedLists, Pq4Probes, Pq4Result } from '../types.js';
-import { frontOr } from '../../scratch-arrays.js';
+import { frontOr, threadScratch as scratch } from '../../scratch-arrays.js';
+import { PQ4_RECORD_BYTES } from './wasm/pq4-scan-module.js';
 import { ProbedSlots, longestProbed } from './probed-slots.js';
-import { pq4Scanner } from './wasm/pq4-scanner.js';
+import { type Pq4Scanner, pq4Scanner } from './wasm/pq4-scanner.js';
 
-let keptSlots = new Float64Array(0);
+/**
+ * Score budget of one grouped scan (codes; 2 bytes each): the queries of a group together probe at most this many
+ * codes. The larger the group, the more queries share each list's scan (GloVe's IVF1024 at nprobe 8: ~2 per list at
+ * 2^20 codes), at the cost of a score area that leaves the caches.
+ */
+const GROUP_CODES = 1 << 21;
+/** A query probing more codes than this is scanned alone, through the scanner's own buffer (which selects as it fills). */
+const REGION_MAX = 1 << 16;
 
 /**
  * 4-bit fast-scan over packed lists: per query, the top k of bias + Σ_m lut[m][code_m] (uint16 sums of uint8
  * tables) over the codes of its probed lists, on the WebAssembly SIMD kernel; ties keep the earlier code (probe
  * order, then position in the list).
+ *
+ * Queries are scanned in groups: consecutive queries whose probed codes fit GROUP_CODES get one score region each,
+ * every probed list is scanned once for all the queries of the group that probe it (its blocks read once, their
+ * nibbles split once: pq4-scan-module.ts), then each query selects its k best from its region. A query probing more
+ * than REGION_MAX codes is scanned alone. Both give the same results.
  */
 export function pq4Scan(luts: Uint8Array, lists: PackedLists, probes: Pq4Probes, M2: number, k: number, metric: Metric, into?: Pq4Result): Pq4Result {
   const lutSize = 16 * M2;
@@ -17,32 +30,133 @@ export function pq4Scan(luts: Uint8Array, lists: PackedLists, probes: Pq4Probes,
   const nq = luts.length / (lutSize * (lutPerProbe ? nprobe : 1));
   const scanner = pq4Scanner(M2, metric === 'ip', lists.arena);
   const newI32 = (n: number) => new Int32Array(n);
-  const scores = frontOr(into?.scores, nq * k, newI32);
-  const outLists = frontOr(into?.lists, nq * k, newI32);
-  const offsets = frontOr(into?.offsets, nq * k, newI32);
-  const slots = new ProbedSlots(nprobe);
-  // One query's slots at a time (the scanner's are kept until the next query).
-  if (keptSlots.length < k) keptSlots = new Float64Array(k);
-  const kept = keptSlots;
+  const out: Pq4Result = { scores: frontOr(into?.scores, nq * k, newI32), lists: frontOr(into?.lists, nq * k, newI32), offsets: frontOr(into?.offsets, nq * k, newI32) };
+  const job: ScanJob = { luts, lists, probes, lutSize, k, scanner, slots: new ProbedSlots(nprobe), kept: scratch.f64('pq4 kept slots', k), out };
+  const probed = scratch.i32('pq4 probed codes', nq);
   for (let q = 0; q < nq; q++) {
-    scanner.begin(k);
-    slots.reset(longestProbed(lists.sizes, probes.lists, q * nprobe, nprobe));
-    if (!lutPerProbe) scanner.setLut(luts, q * lutSize);
-    for (let p = 0; p < nprobe; p++) {
-      const qp = q * nprobe + p;
-      const l = probes.lists[qp];
-      if (l < 0 || lists.sizes[l] === 0) continue;
-      if (lutPerProbe) scanner.setLut(luts, qp * lutSize);
-      scanner.scan(lists.blocks[l], lists.sizes[l], probes.bias === null ? 0 : probes.bias[qp], slots.add(l, lists.sizes[l]));
-    }
-    scanner.drainInto(scores, kept, q * k, 0);
-    for (let j = 0; j < k; j++) {
-      const o = q * k + j;
-      const slot = kept[j];
-      const i = slot < 0 ? -1 : slots.find(slot);
-      outLists[o] = i < 0 ? -1 : slots.listAt(i);
-      offsets[o] = i < 0 ? -1 : slot - slots.firstSlotAt(i);
+    let n = 0;
+    for (let p = q * nprobe; p < (q + 1) * nprobe; p++) if (probes.lists[p] >= 0) n += lists.sizes[probes.lists[p]];
+    probed[q] = n;
+  }
+  // Regions are whole multiples of 32 codes: the selection zeroes the scores past a region's end up to one.
+  const regionOf = (q: number) => Math.ceil(probed[q] / 32) * 32;
+  for (let q = 0; q < nq; ) {
+    let end = q;
+    let codes = 0;
+    while (end < nq && probed[end] <= REGION_MAX && codes + regionOf(end) <= GROUP_CODES) codes += regionOf(end++);
+    if (end === q) scanAlone(job, q++);
+    else {
+      scanGroup(job, q, end, probed, regionOf, codes);
+      q = end;
     }
   }
-  return { scores, lists: outLists, offsets };
+  return out;
+}
+
+interface ScanJob {
+  readonly luts: Uint8Array;
+  readonly lists: PackedLists;
+  readonly probes: Pq4Probes;
+  readonly lutSize: number;
+  readonly k: number;
+  readonly scanner: Pq4Scanner;
+  /** One query's lists numbered as slots; its k best slots (the scanner's drain). */
+  readonly slots: ProbedSlots;
+  readonly kept: Float64Array;
+  readonly out: Pq4Result;
+}
+
+/** One query through the scanner's own buffer, list after list (it selects as the buffer fills). */
+function scanAlone(job: ScanJob, q: number): void {
+  const { luts, lists, probes, lutSize, k, scanner, slots } = job;
+  const { nprobe, lutPerProbe } = probes;
+  scanner.begin(k);
+  slots.reset(longestProbed(lists.sizes, probes.lists, q * nprobe, nprobe));
+  if (!lutPerProbe) scanner.setLut(luts, q * lutSize);
+  for (let p = 0; p < nprobe; p++) {
+    const qp = q * nprobe + p;
+    const l = probes.lists[qp];
+    if (l < 0 || lists.sizes[l] === 0) continue;
+    if (lutPerProbe) scanner.setLut(luts, qp * lutSize);
+    scanner.scan(lists.blocks[l], lists.sizes[l], probes.bias === null ? 0 : probes.bias[qp], slots.add(l, lists.sizes[l]));
+  }
+  drainQuery(job, q);
+}
+
+/**
+ * Queries [q0, q1) (`codes` in all their regions): each gets a score region, its lists laid out in probe order;
+ * the probes are sorted by list, and each list is scanned once for the queries probing it; then each query drains.
+ */
+function scanGroup(job: ScanJob, q0: number, q1: number, probed: Int32Array, regionOf: (q: number) => number, codes: number): void {
+  const { luts, lists, probes, lutSize, k, scanner, slots } = job;
+  const { nprobe, lutPerProbe } = probes;
+  const nlist = lists.sizes.length;
+  const T = lutPerProbe ? nprobe : 1;
+  const np = (q1 - q0) * nprobe;
+  scanner.prepare(k);
+  const area = scanner.groupArea((q1 - q0) * T * lutSize, np, codes);
+  area.luts.set(luts.subarray(q0 * T * lutSize, q1 * T * lutSize));
+  // Each probe's first code in its query's region; probes sorted by list (a counting sort: stable, so a list's
+  // queries keep their order).
+  const start = scratch.i32('pq4 probe starts', np);
+  const byList = scratch.i32('pq4 probes by list', np);
+  const firstOf = scratch.i32('pq4 list firsts', nlist + 1).fill(0);
+  let region = 0;
+  for (let q = q0; q < q1; q++) {
+    let at = region;
+    for (let p = 0; p < nprobe; p++) {
+      const i = (q - q0) * nprobe + p;
+      const l = probes.lists[q * nprobe + p];
+      start[i] = at;
+      if (l >= 0 && lists.sizes[l] > 0) {
+        at += lists.sizes[l];
+        firstOf[l + 1]++;
+      }
+    }
+    region += regionOf(q);
+  }
+  for (let l = 0; l < nlist; l++) firstOf[l + 1] += firstOf[l];
+  const { records } = area;
+  for (let i = 0; i < np; i++) {
+    const qp = q0 * nprobe + i;
+    const l = probes.lists[qp];
+    if (l < 0 || lists.sizes[l] === 0) continue;
+    const r = firstOf[l]++;
+    byList[r] = l;
+    records[4 * r] = area.lut + (lutPerProbe ? i : Math.floor(i / nprobe)) * lutSize;
+    records[4 * r + 1] = probes.bias === null ? 0 : probes.bias[qp];
+    records[4 * r + 2] = area.scores + 2 * start[i];
+  }
+  const used = firstOf[nlist];
+  for (let r = 0; r < used; ) {
+    const l = byList[r];
+    let e = r + 1;
+    while (e < used && byList[e] === l) e++;
+    scanner.scanForGroup(lists.blocks[l], lists.sizes[l], area.recordsAt + r * PQ4_RECORD_BYTES, e - r);
+    r = e;
+  }
+  region = 0;
+  for (let q = q0; q < q1; q++) {
+    scanner.beginRegion(k, area.scores + 2 * region, probed[q]);
+    slots.reset(longestProbed(lists.sizes, probes.lists, q * nprobe, nprobe));
+    for (let p = 0; p < nprobe; p++) {
+      const l = probes.lists[q * nprobe + p];
+      if (l >= 0 && lists.sizes[l] > 0) scanner.addRun(start[(q - q0) * nprobe + p] - region, slots.add(l, lists.sizes[l]));
+    }
+    drainQuery(job, q);
+    region += regionOf(q);
+  }
+}
+
+/** The scanner's k best for query q, as (list, offset) and score into the result. */
+function drainQuery(job: ScanJob, q: number): void {
+  const { k, scanner, slots, kept, out } = job;
+  scanner.drainInto(out.scores, kept, q * k, 0);
+  for (let j = 0; j < k; j++) {
+    const o = q * k + j;
+    const slot = kept[j];
+    const i = slot < 0 ? -1 : slots.find(slot);
+    out.lists[o] = i < 0 ? -1 : slots.listAt(i);
+    out.offsets[o] = i < 0 ? -1 : slot - slots.firstSlotAt(i);
+  }
 }

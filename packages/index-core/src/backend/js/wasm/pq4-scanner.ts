@@ -1,7 +1,7 @@
 /// <reference path="./webassembly.d.ts" />
 import { claimArenaHead, ScannerCache } from './arena-heads.js';
 import { SHARED_MAX_PAGES, compiledKernel } from './bytes.js';
-import { pq4ScanModuleBytes } from './pq4-scan-module.js';
+import { PQ4_RECORD_BYTES, pq4ScanModuleBytes, pq4SplitBytes } from './pq4-scan-module.js';
 import { relaxedSimd } from './relaxed-simd.js';
 import { top16ModuleBytes } from './top16-module.js';
 
@@ -24,18 +24,27 @@ const round64 = (bytes: number) => Math.ceil(bytes / 64) * 64;
  * they write. Other lists are copied into a memory of the scanner's own chunk by chunk. Cached per (M2, direction,
  * memory) and reused; a thread's calls never interleave.
  *
- * Head: table (16·M2 bytes) | score buffer (2 bytes per code) | candidates (8 bytes each) | [own memory: codes chunk].
+ * Head: table (16·M2 bytes) | the kernel's record and scratch | score buffer (2 bytes per code) | candidates (8 bytes each) | [own memory: codes chunk].
  */
 export class Pq4Scanner {
-  private readonly scanFn: (codes: number, nblocks: number, lut: number, bias: number, out: number) => void;
+  private readonly scanFn: (codes: number, nblocks: number, last: number, records: number, G: number, split: number, at: number) => void;
   private readonly selectFn: (buf: number, n: number, k: number, out: number) => number;
   private readonly memory: WebAssembly.Memory;
   private bytes!: Uint8Array;
   private scores16!: Uint16Array;
   private candidates!: Int32Array;
   private lutPtr = 0;
+  /** The kernel's query record (its table, bias, score address) and its scratch. */
+  private recPtr = 0;
+  private splitPtr = 0;
+  private record!: Int32Array;
   private bufPtr = 0;
+  /** Where the selection reads: the score buffer, or a query's region of a grouped scan. */
+  private selPtr = 0;
   private candPtr = 0;
+  /** The grouped scans' area (groupArea): its address and size, 0 until one is laid out. */
+  private groupBase = 0;
+  private groupBytes = 0;
   /** Where copied chunks go (own memory only). */
   private codesPtr = 0;
   /** Codes the score buffer holds; the k it was laid out for. */
@@ -80,7 +89,7 @@ export class Pq4Scanner {
   }
 
   private headBytes(k: number): number {
-    return round64(16 * this.M2) + round64(2 * (Pq4Scanner.bufferCodes(k) + 32)) + 16 * k;
+    return round64(16 * this.M2) + round64(PQ4_RECORD_BYTES) + round64(pq4SplitBytes(this.M2)) + round64(2 * (Pq4Scanner.bufferCodes(k) + 32)) + 16 * k;
   }
 
   private ownBytes(k: number): number {
@@ -94,19 +103,84 @@ export class Pq4Scanner {
     else if (this.memory.buffer.byteLength < this.ownBytes(k)) this.memory.grow(Math.ceil((this.ownBytes(k) - this.memory.buffer.byteLength) / PAGE));
     const C = Pq4Scanner.bufferCodes(k);
     this.lutPtr = base;
-    this.bufPtr = this.lutPtr + round64(16 * this.M2);
+    this.recPtr = this.lutPtr + round64(16 * this.M2);
+    this.splitPtr = this.recPtr + round64(PQ4_RECORD_BYTES);
+    this.bufPtr = this.splitPtr + round64(pq4SplitBytes(this.M2));
     this.candPtr = this.bufPtr + round64(2 * (C + 32));
     this.codesPtr = this.candPtr + 16 * k;
     this.capacity = C;
     this.laidOutFor = k;
+    if (!this.arena) this.groupBytes = 0; // the own memory's group area lay behind the old head
+
     const { buffer } = this.memory;
     this.bytes = new Uint8Array(buffer);
     this.scores16 = new Uint16Array(buffer, this.bufPtr, C + 32);
+    this.record = new Int32Array(buffer, this.recPtr, PQ4_RECORD_BYTES / 4);
+    this.record[0] = this.lutPtr;
     this.candidates = new Int32Array(buffer, this.candPtr, 4 * k);
     this.keptSlots = new Float64Array(2 * k);
     this.candSlots = new Float64Array(2 * k);
     this.order = new Int32Array(2 * k);
     this.byLowByte = new Int32Array(2 * k);
+  }
+
+  /**
+   * The area of a grouped scan (several queries, each list scanned once for all the queries probing it), laid out
+   * for its uint8 tables (lutBytes), its kernel records and its score regions (codes, 2 bytes each), and returned as
+   * addresses and views. In an arena, a head of its own (claimed again, larger, when a scan needs more); in the own
+   * memory, after the head and the codes chunk (grown when short). Call after `prepare`.
+   */
+  groupArea(lutBytes: number, records: number, codes: number): GroupArea {
+    const bytes = round64(lutBytes) + round64(records * PQ4_RECORD_BYTES) + round64(2 * codes);
+    if (bytes > this.groupBytes) {
+      const size = Math.max(bytes, 2 * this.groupBytes);
+      if (this.arena) this.groupBase = claimArenaHead(this.memory, size).start;
+      else {
+        this.groupBase = round64(this.ownBytes(this.laidOutFor));
+        const need = this.groupBase + size;
+        if (this.memory.buffer.byteLength < need) this.memory.grow(Math.ceil((need - this.memory.buffer.byteLength) / PAGE));
+      }
+      this.groupBytes = size;
+      this.bytes = new Uint8Array(this.memory.buffer);
+    }
+    const lut = this.groupBase;
+    const recordsAt = lut + round64(lutBytes);
+    const scores = recordsAt + round64(records * PQ4_RECORD_BYTES);
+    return { lut, luts: this.bytes.subarray(lut, lut + lutBytes), recordsAt, records: new Int32Array(this.memory.buffer, recordsAt, (records * PQ4_RECORD_BYTES) / 4), scores };
+  }
+
+  /**
+   * Scores the n codes of one list for the G queries whose kernel records lie at `records` (their tables, biases
+   * and score addresses: groupArea's), each into its own region, the list's last partial block included exactly.
+   */
+  scanForGroup(blocks: Uint8Array, n: number, records: number, G: number): void {
+    const nb = Math.ceil(n / 32);
+    const last = n - 32 * (nb - 1);
+    if (this.arena) {
+      this.scanFn(blocks.byteOffset, nb, last, records, G, this.splitPtr, 0);
+      return;
+    }
+    const { blockBytes } = this;
+    for (let b0 = 0; b0 < nb; b0 += CHUNK_BLOCKS) {
+      const nc = Math.min(CHUNK_BLOCKS, nb - b0);
+      this.bytes.set(blocks.subarray(b0 * blockBytes, (b0 + nc) * blockBytes), this.codesPtr);
+      this.scanFn(this.codesPtr, nc, b0 + nc === nb ? last : 32, records, G, this.splitPtr, b0 * 64);
+    }
+  }
+
+  /** Lays the head out for k (before groupArea: the own memory's group area lies behind the head). */
+  prepare(k: number): void {
+    if (k > this.laidOutFor) this.layOutFor(k);
+  }
+
+  /**
+   * Starts draining one query of a grouped scan: its n scores lie at `region` (a byte address in groupArea's scores);
+   * addRun then numbers its lists' codes, and drainInto gives its k best.
+   */
+  beginRegion(k: number, region: number, n: number): void {
+    this.begin(k);
+    this.selPtr = region;
+    this.n = n;
   }
 
   /** Makes luts[offset .. offset + 16·M2) the table the next scans use. */
@@ -119,6 +193,7 @@ export class Pq4Scanner {
     // The views stay valid when the memory grows: it is shared (a SharedArrayBuffer keeps its length).
     if (k > this.laidOutFor) this.layOutFor(k);
     this.k = k;
+    this.selPtr = this.bufPtr;
     this.n = 0;
     this.kept = 0;
     this.runs = 0;
@@ -138,14 +213,17 @@ export class Pq4Scanner {
         ptr = this.codesPtr;
       }
       this.addRun(this.n, first + done);
-      this.scanFn(ptr, nb, this.lutPtr, bias, this.bufPtr + 2 * this.n);
+      this.record[1] = bias;
+      this.record[2] = this.bufPtr + 2 * this.n;
+      this.scanFn(ptr, nb, 32, this.recPtr, 1, this.splitPtr, 0);
       const real = Math.min(nb * 32, n - done);
       this.n += real;
       done += real;
     }
   }
 
-  private addRun(start: number, slot: number): void {
+  /** Buffer index `start` (and those after it, to the next run) holds slot `slot` (and those after it). */
+  addRun(start: number, slot: number): void {
     if (this.runs === this.runStart.length) {
       const s = new Int32Array(2 * this.runs);
       s.set(this.runStart);
@@ -160,7 +238,7 @@ export class Pq4Scanner {
 
   /** Selects the candidates of the buffer and their slots (index order, into candidates / candSlots); returns how many. */
   private select(): number {
-    const m = this.selectFn(this.bufPtr, this.n, this.k, this.candPtr);
+    const m = this.selectFn(this.selPtr, this.n, this.k, this.candPtr);
     const { candidates, candSlots, keptSlots, runStart, runSlot, kept } = this;
     let r = 0;
     for (let j = 0; j < m; j++) {
@@ -243,6 +321,18 @@ export class Pq4Scanner {
     }
     return order;
   }
+}
+
+/** A grouped scan's area in the kernels' memory (Pq4Scanner.groupArea): addresses, and views to fill. */
+export interface GroupArea {
+  /** Where the uint8 tables go, and a view of them. */
+  readonly lut: number;
+  readonly luts: Uint8Array;
+  /** The kernel records (PQ4_RECORD_BYTES each: table address, bias, score address), and a view of them. */
+  readonly recordsAt: number;
+  readonly records: Int32Array;
+  /** Where the score regions start (2 bytes per code). */
+  readonly scores: number;
 }
 
 /** Score spans sorted in one counting pass (buckets). */
