@@ -29,10 +29,10 @@ describe('search in batches', () => {
     return rows;
   }
 
-  function expectSameAsAlone(index: Index, k: number, nprobe: number): void {
-    const all = index.searchSync(queries, { k, nprobe });
+  function expectSameAsAlone(index: Index, k: number, nprobe: number, kFactor?: number): void {
+    const all = index.searchSync(queries, { k, nprobe, kFactor });
     for (let i = 0; i < queries.rows; i++) {
-      const one = index.searchSync(sliceRows(queries, i, i + 1), { k, nprobe });
+      const one = index.searchSync(sliceRows(queries, i, i + 1), { k, nprobe, kFactor });
       expect(Buffer.from(all.labels.buffer, i * k * 8, k * 8).equals(Buffer.from(one.labels.buffer))).toBe(true);
       expect(Buffer.from(all.distances.buffer, i * k * 4, k * 4).equals(Buffer.from(one.distances.buffer))).toBe(true);
     }
@@ -84,5 +84,20 @@ describe('search in batches', () => {
       index.addSync(base);
       expectSameAsAlone(index, 5, 3);
     }
+  });
+
+  // Fast-scan makes a batch's uint8 tables 64 queries at a time (its float tables too, unless re-ranking reads them)
+  // and scans the batch in groups of queries sharing lists: residual codes (a coarse term per list; l2: a table per
+  // probe), kFactor 1 and 3.
+  it.each([
+    ['ip', 1],
+    ['ip', 3],
+    ['l2', 1],
+    ['l2', 3],
+  ] as const)('IVF16,PQ8x4fsr (%s, kFactor %i): 1,300 queries in one search equal one query at a time', (metric, kFactor) => {
+    const index = indexFactory(d, 'IVF16,PQ8x4fsr', metric);
+    index.trainSync(base, { seed: 5 });
+    index.addSync(base);
+    expectSameAsAlone(index, 5, 3, kFactor);
   });
 });

@@ -7,13 +7,20 @@ import { threadScratch as scratch } from '../scratch-arrays.js';
 const f = Math.fround;
 const KSUB = 16;
 /**
- * Queries per batch (their tables, uint8 tables and candidates live in the thread's scratch). Large, because the
- * scan groups a batch's queries by the lists they probe and scans each list once for all of them (pq4-scan.ts):
- * GloVe IVF1024,PQ50x4fsr, 1,000 queries: ~0.9 / 0.87 / 0.8× the time of batches of 64 at nprobe 8 / 16 / 32.
+ * Queries per batch (their uint8 tables and candidates live in the thread's scratch). Large, because the scan groups
+ * a batch's queries by the lists they probe and scans each list once for all of them (pq4-scan.ts): GloVe
+ * IVF1024,PQ50x4fsr, 1,000 queries, batches of 1,024 took ~0.9 / 0.87 / 0.8× the time of batches of 64 at nprobe
+ * 8 / 16 / 32; 512 keep most of it with half the scratch.
  */
-const BATCH = 1024;
+const BATCH = 512;
 /** Float table entries per batch at most: bounds the per-list tables of l2 (nprobe · M · 16 floats per query). */
 const TABLE_BUDGET = 1 << 20;
+/**
+ * Queries whose float tables are made and quantized at a time when nothing re-ranks (kFactor = 1): a batch's uint8
+ * tables are a quarter of its float tables, and two threads holding 1,024 queries' float tables (3.2 MB each at
+ * PQ50) put the peak RSS past faiss's by 1.25×.
+ */
+const LUT_CHUNK = 64;
 
 /** What a fast-scan index hands the search: its codes in both layouts and how to get float tables. */
 export interface FastScanSource {
@@ -61,11 +68,21 @@ export function fastScanSearch(src: FastScanSource, nq: number, k: number, kFact
   for (let q0 = 0; q0 < nq; q0 += batch) {
     const q1 = Math.min(nq, q0 + batch);
     const nb = q1 - q0;
-    const tables = src.tables(q0, q1);
     const lists = probes ? probes.lists.subarray(q0 * nprobe, q1 * nprobe) : scratch.i32('flat lists', nb).fill(0);
     const bias = probes && src.coarseBias ? probes.bias.subarray(q0 * nprobe, q1 * nprobe) : null;
-    const lutsInto = { luts: scratch.u8('luts', nb * T * M2 * KSUB), bias: bias ? scratch.u16('lut bias', nb * nprobe) : null, a: scratch.f32('a', nb), b: scratch.f32('b', nb) };
-    const { luts, bias: biasq, a, b } = src.backend.pq4Luts(tables, nb, M, M2, bias, nprobe, perProbe, lutsInto);
+    const luts = scratch.u8('luts', nb * T * M2 * KSUB);
+    const biasq = bias ? scratch.u16('lut bias', nb * nprobe) : null;
+    const a = scratch.f32('a', nb);
+    const b = scratch.f32('b', nb);
+    // The float tables of the whole batch only when re-ranking reads them; else LUT_CHUNK queries' at a time.
+    const chunk = kFactor === 1 ? LUT_CHUNK : nb;
+    let tables: Float32Array = new Float32Array(0);
+    for (let c0 = 0; c0 < nb; c0 += chunk) {
+      const c1 = Math.min(nb, c0 + chunk);
+      tables = src.tables(q0 + c0, q0 + c1);
+      const into = { luts: luts.subarray(c0 * T * M2 * KSUB), bias: biasq ? biasq.subarray(c0 * nprobe) : null, a: a.subarray(c0), b: b.subarray(c0) };
+      src.backend.pq4Luts(tables, c1 - c0, M, M2, bias ? bias.subarray(c0 * nprobe, c1 * nprobe) : null, nprobe, perProbe, into);
+    }
     const scanInto = { scores: scratch.i32('scores', nb * kc), lists: scratch.i32('lists', nb * kc), offsets: scratch.i32('offsets', nb * kc) };
     const r = src.backend.pq4Scan(luts, src.packed, { nprobe, lists, bias: biasq, lutPerProbe: perProbe }, M2, kc, metric, scanInto);
     for (let i = 0; i < nb; i++) {

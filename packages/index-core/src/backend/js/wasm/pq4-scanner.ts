@@ -11,7 +11,11 @@ const PAGE = 65536;
 const round64 = (bytes: number) => Math.ceil(bytes / 64) * 64;
 
 /**
- * One query's 4-bit fast-scan on the WebAssembly kernels. The scan kernel (pq4-scan-module.ts) stores the uint16
+ * 4-bit fast-scan on the WebAssembly kernels, one query at a time (begin, setLut, scan, drainInto: below) or for a
+ * group of queries (groupArea, scanForGroup, beginRegion / addRun / drainInto: each list scanned once for every query
+ * of the group probing it, into one score region per query; pq4-scan.ts lays the group out).
+ *
+ * One query at a time: the scan kernel (pq4-scan-module.ts) stores the uint16
  * score of every code of the probed lists in a score buffer, one list after the other; the selection kernel
  * (top16-module.ts) then finds the candidates for the k best with SIMD counting passes, and they are sorted here.
  * When the buffer fills (a list longer than it, a flat index), the candidates so far are kept at its front, with
