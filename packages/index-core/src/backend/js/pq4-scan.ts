@@ -6,13 +6,13 @@ import { ProbedSlots, longestProbed } from './probed-slots.js';
 import { type Pq4Scanner, pq4Scanner } from './wasm/pq4-scanner.js';
 
 /**
- * Score budget of one grouped scan (codes; 2 bytes each, so a 2 MB area per thread): the queries of a group together
+ * Score budget of one grouped scan (codes; 2 bytes each, so a 4 MB area per thread): the queries of a group together
  * probe at most this many codes. The larger the group, the more queries share each list's scan, at the cost of a
  * score area that leaves the caches and memory per thread. GloVe IVF1024,PQ50x4fsr, time against session 24's code
  * (one query at a time) at nprobe 8 / 16 / 32: 2^18 codes 0.88 / 0.85 / 0.77; 2^20 0.81 / 0.79 / 0.72; 2^21
  * 0.82 / 0.76 / 0.67; 2^22 0.80 / 0.76 / 0.69 (machine noise ±5%).
  */
-const GROUP_CODES = 1 << 20;
+const GROUP_CODES = 1 << 21;
 /** A query probing more codes than this is scanned alone, through the scanner's own buffer (which selects as it fills). */
 const REGION_MAX = 1 << 16;
 
