@@ -48,7 +48,7 @@ export function pq4Scan(luts: Uint8Array, lists: PackedLists, probes: Pq4Probes,
     while (end < nq && probed[end] <= REGION_MAX && codes + regionOf(end) <= GROUP_CODES) codes += regionOf(end++);
     if (end === q) scanAlone(job, q++);
     else {
-      scanGroup(job, q, end, probed, regionOf, codes);
+      scanGroup(job, q, end, probed, regionOf);
       q = end;
     }
   }
@@ -77,8 +77,8 @@ function scanAlone(job: ScanJob, q: number): void {
   if (!lutPerProbe) scanner.setLut(luts, q * lutSize);
   for (let p = 0; p < nprobe; p++) {
     const qp = q * nprobe + p;
-    const l = probes.lists[qp];
-    if (l < 0 || lists.sizes[l] === 0) continue;
+    const l = scannedList(job, qp);
+    if (l < 0) continue;
     if (lutPerProbe) scanner.setLut(luts, qp * lutSize);
     scanner.scan(lists.blocks[l], lists.sizes[l], probes.bias === null ? 0 : probes.bias[qp], slots.add(l, lists.sizes[l]));
   }
@@ -86,43 +86,45 @@ function scanAlone(job: ScanJob, q: number): void {
 }
 
 /**
- * Queries [q0, q1) (`codes` in all their regions): each gets a score region, its lists laid out in probe order;
+ * Queries [q0, q1): each gets a score region, its lists laid out in probe order;
  * the probes are sorted by list, and each list is scanned once for the queries probing it; then each query drains.
  */
-function scanGroup(job: ScanJob, q0: number, q1: number, probed: Int32Array, regionOf: (q: number) => number, codes: number): void {
+function scanGroup(job: ScanJob, q0: number, q1: number, probed: Int32Array, regionOf: (q: number) => number): void {
   const { luts, lists, probes, lutSize, k, scanner, slots } = job;
   const { nprobe, lutPerProbe } = probes;
   const nlist = lists.sizes.length;
   const T = lutPerProbe ? nprobe : 1;
   const np = (q1 - q0) * nprobe;
+  // Each query's region: its first code in the group's score area.
+  const regionAt = scratch.i32('pq4 region starts', q1 - q0 + 1);
+  regionAt[0] = 0;
+  for (let q = q0; q < q1; q++) regionAt[q - q0 + 1] = regionAt[q - q0] + regionOf(q);
   scanner.prepare(k);
-  const area = scanner.groupArea((q1 - q0) * T * lutSize, np, codes);
+  const area = scanner.groupArea((q1 - q0) * T * lutSize, np, regionAt[q1 - q0]);
   area.luts.set(luts.subarray(q0 * T * lutSize, q1 * T * lutSize));
   // Each probe's first code in its query's region; probes sorted by list (a counting sort: stable, so a list's
   // queries keep their order).
   const start = scratch.i32('pq4 probe starts', np);
   const byList = scratch.i32('pq4 probes by list', np);
   const firstOf = scratch.i32('pq4 list firsts', nlist + 1).fill(0);
-  let region = 0;
   for (let q = q0; q < q1; q++) {
-    let at = region;
+    let at = regionAt[q - q0];
     for (let p = 0; p < nprobe; p++) {
       const i = (q - q0) * nprobe + p;
-      const l = probes.lists[q * nprobe + p];
+      const l = scannedList(job, q * nprobe + p);
       start[i] = at;
-      if (l >= 0 && lists.sizes[l] > 0) {
+      if (l >= 0) {
         at += lists.sizes[l];
         firstOf[l + 1]++;
       }
     }
-    region += regionOf(q);
   }
   for (let l = 0; l < nlist; l++) firstOf[l + 1] += firstOf[l];
   const { records } = area;
   for (let i = 0; i < np; i++) {
     const qp = q0 * nprobe + i;
-    const l = probes.lists[qp];
-    if (l < 0 || lists.sizes[l] === 0) continue;
+    const l = scannedList(job, qp);
+    if (l < 0) continue;
     const r = firstOf[l]++;
     byList[r] = l;
     records[4 * r] = area.lut + (lutPerProbe ? i : Math.floor(i / nprobe)) * lutSize;
@@ -137,17 +139,22 @@ function scanGroup(job: ScanJob, q0: number, q1: number, probed: Int32Array, reg
     scanner.scanForGroup(lists.blocks[l], lists.sizes[l], area.recordsAt + r * PQ4_RECORD_BYTES, e - r);
     r = e;
   }
-  region = 0;
   for (let q = q0; q < q1; q++) {
+    const region = regionAt[q - q0];
     scanner.beginRegion(k, area.scores + 2 * region, probed[q]);
     slots.reset(longestProbed(lists.sizes, probes.lists, q * nprobe, nprobe));
     for (let p = 0; p < nprobe; p++) {
-      const l = probes.lists[q * nprobe + p];
-      if (l >= 0 && lists.sizes[l] > 0) scanner.addRun(start[(q - q0) * nprobe + p] - region, slots.add(l, lists.sizes[l]));
+      const l = scannedList(job, q * nprobe + p);
+      if (l >= 0) scanner.addRun(start[(q - q0) * nprobe + p] - region, slots.add(l, lists.sizes[l]));
     }
     drainQuery(job, q);
-    region += regionOf(q);
   }
+}
+
+/** The list probe qp scans: −1 for none (an empty list or no list). */
+function scannedList(job: ScanJob, qp: number): number {
+  const l = job.probes.lists[qp];
+  return l >= 0 && job.lists.sizes[l] > 0 ? l : -1;
 }
 
 /** The scanner's k best for query q, as (list, offset) and score into the result. */
