@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Index, IndexIVF, closeThreadPool, indexFactory, kmeans, serializeIndex } from '../src/index.js';
 import { getBackend } from '../src/backend.js';
+import { createNativeBackend } from '../src/backend/native/index.js';
 import { recallAt, refKnn, structuredData } from './helpers/data.js';
 
 afterAll(() => closeThreadPool());
@@ -26,6 +27,10 @@ describe('native backend', () => {
   it('is made from its name, in the registry list', () => {
     expect(getBackend('native').name).toBe('native');
     expect(() => getBackend('nativ')).toThrow(/'native'/);
+  });
+
+  it('refuses a maxOutput that is not a positive integer, naming it', () => {
+    for (const bad of [0, -1, 2.5, Number.NaN]) expect(() => createNativeBackend({ maxOutput: bad })).toThrow(/maxOutput: expected a positive integer/);
   });
 
   it.each([

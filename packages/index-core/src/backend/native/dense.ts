@@ -29,9 +29,20 @@ export function openNativeSessions(): void {
   native();
 }
 
-/** Most float32 scores one call writes by default (4 MiB): bounds the memory of a call whatever the shapes; 16 MiB
- * tiles were no faster on k-means over GloVe (1.16 s per iteration either way) and raised its peak RSS by 15 MB. */
-export const DEFAULT_TILE_CELLS = 1 << 20;
+/**
+ * Most float32 scores one call on a thread's own session writes by default (1 MiB): bounds the memory of a call
+ * whatever the shapes. onnxruntime keeps each session's largest intermediate in its arena for good, and every worker
+ * thread has its own sessions, so this is paid once per thread: GloVe at two threads (`IVF1024,PQ20x8`, the bench's
+ * child) peaked at 385–406 MB with 4 MiB tiles and 371–375 MB with these, at the same k-means, add and search times
+ * (one thread: the same times, 3 MB less).
+ */
+export const DEFAULT_TILE_CELLS = 1 << 18;
+/**
+ * The same bound for k-means on onnxruntime's own pool (assignOnThreads): one session for the process, so its tiles
+ * stay at 4 MiB, where its threads split a GEMM best (1 MiB tiles: GloVe k-means 9.9 s against 9.2 s at two threads;
+ * 16 MiB: no faster, and 15 MB more at the peak).
+ */
+export const POOLED_TILE_CELLS = 1 << 20;
 /** Columns of one tile: whole rows of y up to this many, so ORT's packing of y is amortised over many rows of x. */
 const MAX_TILE_COLUMNS = 1 << 16;
 

@@ -5,10 +5,13 @@ import { type BestColumns, type ScoreTiles } from '../js/dot-tile.js';
 import { distancesOver } from '../js/distances.js';
 import { knnOver } from '../js/knn.js';
 import type { Backend } from '../types.js';
-import { DEFAULT_TILE_CELLS, forEachNativeScoreTile, nativeBestColumns, nativeKnn, openNativeSessions } from './dense.js';
+import { DEFAULT_TILE_CELLS, forEachNativeScoreTile, nativeBestColumns, nativeKnn, openNativeSessions, POOLED_TILE_CELLS } from './dense.js';
 
 export interface NativeBackendOptions {
-  /** Most float32 scores one onnxruntime call writes (default 2^20, 4 MiB); bigger work is split into tiles. */
+  /**
+   * Most float32 scores one onnxruntime call writes; bigger work is split into tiles. Default 2^18 (1 MiB) on each
+   * thread's own sessions and 2^20 (4 MiB) for k-means on onnxruntime's pool of threads (dense.ts says why).
+   */
   maxOutput?: number;
 }
 
@@ -21,8 +24,9 @@ export interface NativeBackendOptions {
  * and for any number of threads (each thread runs its rows on a single-threaded session).
  */
 export function createNativeBackend(opts: NativeBackendOptions = {}): Backend {
+  if (opts.maxOutput !== undefined && (!Number.isInteger(opts.maxOutput) || opts.maxOutput < 1)) throw invalidArgument('maxOutput', 'a positive integer', opts.maxOutput);
   const cells = opts.maxOutput ?? DEFAULT_TILE_CELLS;
-  if (!Number.isInteger(cells) || cells < 1) throw invalidArgument('maxOutput', 'a positive integer', cells);
+  const pooledCells = opts.maxOutput ?? POOLED_TILE_CELLS;
   openNativeSessions();
   const tiles: ScoreTiles = (x, xRows, y, yRows, dim, l2, visit) => forEachNativeScoreTile(x, xRows, y, yRows, dim, l2, visit, cells);
   const best: BestColumns = (x, xRows, y, yRows, dim, l2) => nativeBestColumns(x, xRows, y, yRows, dim, l2, cells);
@@ -34,6 +38,6 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): Backend {
     knn: (x, y, k, metric) => (k === 1 ? knnOver(tiles, best, x, y, k, metric) : nativeKnn(x, y, k, metric === 'l2', cells)),
     assign: (x, c, metric) => assignOver(best, x, c, metric),
     assignOnThreads: (x, c, metric, threads) =>
-      assignOver((x2, xRows, y, yRows, dim, l2) => nativeBestColumns(x2, xRows, y, yRows, dim, l2, cells, threads), x, c, metric),
+      assignOver((x2, xRows, y, yRows, dim, l2) => nativeBestColumns(x2, xRows, y, yRows, dim, l2, pooledCells, threads), x, c, metric),
   };
 }
