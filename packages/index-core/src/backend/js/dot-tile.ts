@@ -81,6 +81,11 @@ export function visitScoreTiles(
 
 let spareTile: Float32Array | null = null;
 
+/** Rows and columns of the js backend's score tiles: 64 rows of x against up to ~1 MB of y (at most 4,096 rows). */
+export function scoreTileShape(dim: number): { BX: number; BY: number } {
+  return { BX: 64, BY: Math.max(64, Math.min(4096, Math.floor(262144 / Math.max(dim, 1)))) };
+}
+
 /**
  * Visits x × y in tiles of scores: calls visit(i0, i1, j0, j1, tile) where tile holds rows i0..i1 of
  * x against columns j0..j1 of y (row stride = j1 - j0). ip → dot products; l2 → ‖x − y‖² from norms.
@@ -95,8 +100,7 @@ export function forEachScoreTile(
   l2: boolean,
   visit: (i0: number, i1: number, j0: number, j1: number, tile: Float32Array) => void,
 ): void {
-  const BX = 64;
-  const BY = Math.max(64, Math.min(4096, Math.floor(262144 / Math.max(dim, 1))));
+  const { BX, BY } = scoreTileShape(dim);
   const gemm = simdGemm(dim);
   gemm.reserve(BX, Math.min(BY, yRows));
   visitScoreTiles(xRows, yRows, x, y, dim, l2, BX, BY, {
@@ -132,8 +136,7 @@ function bestColumnsWith(screened: boolean, x: Float32Array, xRows: number, y: F
   const yn = l2 ? rowNormsSq(y, yRows, dim) : null;
   if (screened) screenedBest(dim).run(x, xRows, y, yRows, l2, yn, best, arg);
   else {
-    const BX = 64;
-    const BY = Math.max(64, Math.min(4096, Math.floor(262144 / Math.max(dim, 1))));
+    const { BX, BY } = scoreTileShape(dim);
     const gemm = simdGemm(dim);
     gemm.reserve(BX, Math.min(BY, yRows));
     for (let j0 = 0; j0 < yRows; j0 += BY) {

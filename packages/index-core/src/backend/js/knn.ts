@@ -2,7 +2,8 @@ import type { Matrix } from '../../matrix.js';
 import type { Metric } from '../../metric.js';
 import { TopK } from '../../topk.js';
 import type { KnnResult } from '../types.js';
-import { type BestColumns, type ScoreTiles, bestColumns, forEachScoreTile } from './dot-tile.js';
+import { type BestColumns, type ScoreTiles, bestColumns, forEachScoreTile, rowNormsSq, scoreTileShape } from './dot-tile.js';
+import { simdGemm } from './wasm/simd-gemm.js';
 
 /**
  * k nearest rows of y for every row of x: k = 1 on the fused best-column kernel, otherwise one heap per row fed
@@ -58,6 +59,45 @@ function nearestOne(bestColumnsOf: BestColumns, x: Matrix, y: Matrix, metric: Me
   return { distances: best, labels: Float64Array.from(arg) };
 }
 
+/**
+ * Largest k selected inside the WebAssembly kernel (wasm/topk-rows-module.ts): an insertion sort per row, whose
+ * worst case (scores in increasing order) costs k moves per score; beyond it one heap per row (knnOver).
+ */
+export const KERNEL_TOPK_MAX = 64;
+/** Rows whose kept results are in the kernel's memory at once (KERNEL_TOPK_MAX · 8 bytes each at most). */
+const KEPT_ROWS = 4096;
+
 export function knn(x: Matrix, y: Matrix, k: number, metric: Metric): KnnResult {
-  return knnOver(forEachScoreTile, bestColumns, x, y, k, metric);
+  if (k === 1 || k > KERNEL_TOPK_MAX) return knnOver(forEachScoreTile, bestColumns, x, y, k, metric);
+  return kernelKnn(x, y, k, metric);
+}
+
+/**
+ * knn for 1 < k ≤ KERNEL_TOPK_MAX (an IVF search's coarse probe, k = nprobe): the scores of forEachScoreTile's tiles,
+ * selected where the GEMM writes them (SimdGemm.runTopK), for up to KEPT_ROWS rows of x at a time. The same
+ * results as knnOver, byte for byte (the test's oracle).
+ */
+export function kernelKnn(x: Matrix, y: Matrix, k: number, metric: Metric): KnnResult {
+  const n = x.rows;
+  const m = y.rows;
+  const dim = x.dim;
+  const ip = metric === 'ip';
+  const distances = new Float32Array(n * k).fill(ip ? -Infinity : Infinity);
+  const labels = new Float64Array(n * k).fill(-1);
+  if (n === 0 || m === 0) return { distances, labels };
+  const { BX, BY } = scoreTileShape(dim);
+  const norms = ip ? null : { xn: rowNormsSq(x.data, n, dim), yn: rowNormsSq(y.data, m, dim) };
+  const gemm = simdGemm(dim);
+  const kept = Math.min(n, KEPT_ROWS);
+  gemm.reserve(BX, Math.min(BY, m), kept, k);
+  for (let r0 = 0; r0 < n; r0 += kept) {
+    const r1 = Math.min(n, r0 + kept);
+    gemm.clearKept(r1 - r0);
+    for (let j0 = 0; j0 < m; j0 += BY) {
+      gemm.setY(y.data, j0, Math.min(m, j0 + BY));
+      for (let i0 = r0; i0 < r1; i0 += BX) gemm.runTopK(x.data, i0, Math.min(r1, i0 + BX), j0, k, i0 - r0, norms);
+    }
+    gemm.readKept(r1 - r0, k, ip, distances, labels, r0 * k);
+  }
+  return { distances, labels };
 }

@@ -2,6 +2,7 @@
 import { compiledKernel, perShape } from './bytes.js';
 import { gemmBestModuleBytes } from './gemm-best-module.js';
 import { gemmModuleBytes } from './gemm-module.js';
+import { topkRowsModuleBytes } from './topk-rows-module.js';
 
 const PAGE = 65536;
 
@@ -17,6 +18,8 @@ export class SimdGemm {
   private readonly memory: WebAssembly.Memory;
   private readonly gemm: (x: number, yT: number, out: number, rows: number, cols: number, stride: number) => void;
   private readonly best: (x: number, yT: number, beta: number, lanes: number, rows: number, cols: number, alpha: number) => void;
+  /** topk-rows-module.ts's offer, made on first use: [lower is better, higher is better]. */
+  private readonly offers: (OfferKernel | null)[] = [null, null];
   private f32: Float32Array;
   private i32: Int32Array;
   private xPtr = 0;
@@ -24,6 +27,9 @@ export class SimdGemm {
   private outPtr = 0;
   private betaPtr = 0;
   private lanesPtr = 0;
+  private keptScoresPtr = 0;
+  private keptIdsPtr = 0;
+  private keptCountsPtr = 0;
   private cols = 0;
   private w = 0;
 
@@ -38,8 +44,11 @@ export class SimdGemm {
     this.i32 = new Int32Array(this.memory.buffer);
   }
 
-  /** Makes room for x blocks of up to maxRows rows against y blocks of up to maxCols rows. */
-  reserve(maxRows: number, maxCols: number): void {
+  /**
+   * Makes room for x blocks of up to maxRows rows against y blocks of up to maxCols rows, and for the best k of
+   * keptRows rows (runTopK).
+   */
+  reserve(maxRows: number, maxCols: number, keptRows = 0, k = 0): void {
     const rowsP = Math.ceil(maxRows / 4) * 4;
     const colsP = Math.ceil(maxCols / 8) * 8;
     this.xPtr = 0;
@@ -47,7 +56,10 @@ export class SimdGemm {
     this.outPtr = this.yPtr + this.dimP * colsP * 4;
     this.betaPtr = this.outPtr + rowsP * colsP * 4;
     this.lanesPtr = this.betaPtr + colsP * 4;
-    const need = this.lanesPtr + rowsP * 32;
+    this.keptScoresPtr = this.lanesPtr + rowsP * 32;
+    this.keptIdsPtr = this.keptScoresPtr + keptRows * k * 4;
+    this.keptCountsPtr = this.keptIdsPtr + keptRows * k * 4;
+    const need = this.keptCountsPtr + keptRows * 4;
     const have = this.memory.buffer.byteLength;
     if (need > have) {
       this.memory.grow(Math.ceil((need - have) / PAGE));
@@ -117,6 +129,63 @@ export class SimdGemm {
     }
   }
 
+  /** Empties the kept results of rows [0, rows) (reserve's keptRows) before a runTopK pass. */
+  clearKept(rows: number): void {
+    const c = this.keptCountsPtr >> 2;
+    this.i32.fill(0, c, c + rows);
+  }
+
+  /**
+   * Offers the scores of rows [i0, i1) of x against the loaded y block (its columns are j0 ..) to the kept best k of
+   * kept rows [at, at + i1 − i0), with topk-rows-module.ts's kernel: ip ranks by <x_i, y_j>; l2 (norms given) by
+   * ‖x_i‖² + ‖y_j‖² − 2<x_i, y_j>, computed and clamped at 0 as dotsToL2 computes them. No score tile leaves the
+   * kernel's memory.
+   */
+  runTopK(x: Float32Array, i0: number, i1: number, j0: number, k: number, at: number, norms: { xn: Float32Array; yn: Float32Array } | null): void {
+    const { cols, w } = this;
+    const rows = i1 - i0;
+    this.gemm(this.xPtr, this.yPtr, this.outPtr, this.loadX(x, i0, i1), cols, cols);
+    if (norms !== null) {
+      const f32 = this.f32;
+      const ob = this.outPtr >> 2;
+      for (let i = 0; i < rows; i++) {
+        const o = ob + i * cols;
+        const a = norms.xn[i0 + i];
+        for (let j = 0; j < w; j++) {
+          const v = a + norms.yn[j0 + j] - 2 * f32[o + j];
+          f32[o + j] = v > 0 ? v : 0;
+        }
+      }
+    }
+    const hib = norms === null ? 1 : 0;
+    const offer = (this.offers[hib] ??= new WebAssembly.Instance(compiledKernel(`topk-rows:${hib}`, () => topkRowsModuleBytes(hib === 1)), { env: { memory: this.memory } }).exports.offer as OfferKernel);
+    offer(this.outPtr, cols, rows, w, j0, k, this.keptScoresPtr + at * k * 4, this.keptIdsPtr + at * k * 4, this.keptCountsPtr + at * 4);
+  }
+
+  /**
+   * Writes the kept results of rows [0, rows), best first, to distances / labels from `offset` (k per row); rows
+   * with fewer than k get label −1 and distance −Infinity (ip) or +Infinity (l2) after them, as TopK pads.
+   */
+  readKept(rows: number, k: number, ip: boolean, distances: Float32Array, labels: Float64Array, offset: number): void {
+    const { f32, i32 } = this;
+    const sc = this.keptScoresPtr >> 2;
+    const id = this.keptIdsPtr >> 2;
+    const cn = this.keptCountsPtr >> 2;
+    const pad = ip ? -Infinity : Infinity;
+    for (let r = 0; r < rows; r++) {
+      const n = i32[cn + r];
+      const o = offset + r * k;
+      for (let p = 0; p < n; p++) {
+        distances[o + p] = f32[sc + r * k + p];
+        labels[o + p] = i32[id + r * k + p];
+      }
+      for (let p = n; p < k; p++) {
+        distances[o + p] = pad;
+        labels[o + p] = -1;
+      }
+    }
+  }
+
   /** Copies rows [i0, i1) of x into the kernel's memory, padded to dimP columns and to a multiple of 4 rows. */
   private loadX(x: Float32Array, i0: number, i1: number): number {
     const { dim, dimP, f32 } = this;
@@ -132,6 +201,8 @@ export class SimdGemm {
     return rowsP;
   }
 }
+
+type OfferKernel = (out: number, stride: number, rows: number, w: number, j0: number, k: number, scores: number, ids: number, counts: number) => void;
 
 /** The cached kernel for one dimension (one per thread: calls never interleave). */
 export const simdGemm = perShape((dim: number) => new SimdGemm(dim));
