@@ -3,6 +3,11 @@
  * indexes built on it against brute force and against the js backend, bytes that do not depend on the
  * thread count or the run, and workers that make their own native backend from the name.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Index, IndexIVF, closeThreadPool, indexFactory, kmeans, serializeIndex } from '../src/index.js';
 import { getBackend } from '../src/backend.js';
@@ -28,6 +33,34 @@ describe('native backend', () => {
     expect(getBackend('native').name).toBe('native');
     expect(() => getBackend('nativ')).toThrow(/'native'/);
   });
+
+  it('a worker thread that cannot load onnxruntime because another worker did says to load it on the main thread', () => {
+    // Oracle: onnxruntime-node itself. In a fresh process whose main thread never loads it, the first worker loads it
+    // and the second gets Node's "Module did not self-register"; the error must say what to do, not "reinstall".
+    const dir = mkdtempSync(join(tmpdir(), 'libvq-ort-workers-'));
+    try {
+      const src = (f: string) => JSON.stringify(pathToFileURL(join(import.meta.dirname, '../src', f)).href);
+      const entry = join(dir, 'entry.mts');
+      writeFileSync(entry, [
+        "import { parentPort } from 'node:worker_threads';",
+        `import { getBackend } from ${src('backend.ts')};`,
+        "try { getBackend('native'); parentPort!.postMessage('ok'); } catch (e) { parentPort!.postMessage('error: ' + (e as Error).message); }",
+      ].join('\n'));
+      const parent = [
+        `import { spawnWorker } from ${src('parallel/spawn-worker.ts')};`,
+        'for (let i = 0; i < 2; i++) {',
+        `  const w = spawnWorker(new URL(${JSON.stringify(pathToFileURL(entry).href)}), { what: 'test workers' });`,
+        "  console.log(await new Promise((r) => w.once('message', r)));",
+        '  await w.terminate();',
+        '}',
+      ].join('\n');
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', parent], { encoding: 'utf8', timeout: 60_000 }).trim().split('\n');
+      expect(out[0]).toBe('ok');
+      expect(out[1]).toMatch(/^error: backend 'native' in a worker thread: .*did not self-register.*call getBackend\('native'\) on the main thread before starting worker threads/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('refuses a maxOutput that is not a positive integer, naming it', () => {
     for (const bad of [0, -1, 2.5, Number.NaN]) expect(() => createNativeBackend({ maxOutput: bad })).toThrow(/maxOutput: expected a positive integer/);

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { LibvqError } from '../../errors.js';
 
 /**
@@ -50,7 +51,17 @@ function loadRuntime(): Runtime {
     loaded = req(join(root, 'dist', 'binding.js')) as typeof loaded;
     common = createRequire(join(root, 'package.json'))('onnxruntime-common') as typeof common;
   } catch (e) {
-    throw new LibvqError('UNSUPPORTED', `backend 'native': onnxruntime-node at ${root} did not load (${(e as Error).message}); reinstall onnxruntime-node@${ONNXRUNTIME_NODE_VERSION}`, { cause: e });
+    const message = (e as Error).message;
+    // onnxruntime-node's binding registers itself once per process: when a worker thread loaded it first, every other
+    // thread then gets Node's "Module did not self-register"; once the main thread has loaded it, every worker can.
+    if (!isMainThread && /did not self-register/.test(message)) {
+      throw new LibvqError(
+        'UNSUPPORTED',
+        `backend 'native' in a worker thread: onnxruntime-node's binding was loaded by another worker first, and it loads in one worker only unless the main thread loads it before them (${message}); call getBackend('native') on the main thread before starting worker threads that use it`,
+        { cause: e },
+      );
+    }
+    throw new LibvqError('UNSUPPORTED', `backend 'native': onnxruntime-node at ${root} did not load (${message}); reinstall onnxruntime-node@${ONNXRUNTIME_NODE_VERSION}`, { cause: e });
   }
   const Session = loaded.binding?.InferenceSession as Runtime['Session'] | undefined;
   if (typeof Session !== 'function' || typeof Session.prototype.run !== 'function' || typeof Session.prototype.loadModel !== 'function' || typeof loaded.initOrt !== 'function' || typeof common.Tensor !== 'function') {
