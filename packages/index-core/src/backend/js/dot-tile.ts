@@ -1,5 +1,6 @@
 import { SCREEN_MIN_COLUMNS, SCREEN_MIN_DIM, screenedBest } from './wasm/screened-best.js';
 import { simdGemm } from './wasm/simd-gemm.js';
+import { dotsToL2 } from './l2-from-dots.js';
 
 /** Squared L2 norm of every row (the l2 scores are ‖x‖² + ‖y‖² − 2<x, y> from the SIMD dot products). */
 export function rowNormsSq(data: Float32Array, rows: number, dim: number): Float32Array {
@@ -11,19 +12,6 @@ export function rowNormsSq(data: Float32Array, rows: number, dim: number): Float
     out[i] = s;
   }
   return out;
-}
-
-/** Turns a tile of dot products (rows i0..i1, columns j0..j1) into squared L2 distances ‖x‖² + ‖y‖² − 2<x, y>. */
-export function dotsToL2(tile: Float32Array, i0: number, i1: number, j0: number, j1: number, xn: Float32Array, yn: Float32Array): void {
-  const w = j1 - j0;
-  for (let i = i0; i < i1; i++) {
-    const o = (i - i0) * w;
-    const a = xn[i];
-    for (let j = 0; j < w; j++) {
-      const v = a + yn[j0 + j] - 2 * tile[o + j];
-      tile[o + j] = v > 0 ? v : 0; // rounding can make tiny negatives; a distance is never < 0
-    }
-  }
 }
 
 /** How a backend visits x × y in tiles of scores (see forEachScoreTile); the native backend has its own. */

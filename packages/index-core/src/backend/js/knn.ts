@@ -82,9 +82,10 @@ export function kernelKnn(x: Matrix, y: Matrix, k: number, metric: Metric): KnnR
   const m = y.rows;
   const dim = x.dim;
   const ip = metric === 'ip';
-  const distances = new Float32Array(n * k).fill(ip ? -Infinity : Infinity);
-  const labels = new Float64Array(n * k).fill(-1);
-  if (n === 0 || m === 0) return { distances, labels };
+  // readKept writes every row in full (its padding too); only without columns is there nothing to read.
+  const distances = new Float32Array(n * k);
+  const labels = new Float64Array(n * k);
+  if (n === 0 || m === 0) return { distances: distances.fill(ip ? -Infinity : Infinity), labels: labels.fill(-1) };
   const { BX, BY } = scoreTileShape(dim);
   const norms = ip ? null : { xn: rowNormsSq(x.data, n, dim), yn: rowNormsSq(y.data, m, dim) };
   const gemm = simdGemm(dim);

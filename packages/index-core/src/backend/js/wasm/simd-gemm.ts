@@ -1,4 +1,5 @@
 /// <reference path="./webassembly.d.ts" />
+import { dotsToL2 } from '../l2-from-dots.js';
 import { compiledKernel, perShape } from './bytes.js';
 import { gemmBestModuleBytes } from './gemm-best-module.js';
 import { gemmModuleBytes } from './gemm-module.js';
@@ -138,25 +139,13 @@ export class SimdGemm {
   /**
    * Offers the scores of rows [i0, i1) of x against the loaded y block (its columns are j0 ..) to the kept best k of
    * kept rows [at, at + i1 − i0), with topk-rows-module.ts's kernel: ip ranks by <x_i, y_j>; l2 (norms given) by
-   * ‖x_i‖² + ‖y_j‖² − 2<x_i, y_j>, computed and clamped at 0 as dotsToL2 computes them. No score tile leaves the
-   * kernel's memory.
+   * ‖x_i‖² + ‖y_j‖² − 2<x_i, y_j> (dotsToL2, in the kernel's memory). No score tile leaves the kernel's memory.
    */
   runTopK(x: Float32Array, i0: number, i1: number, j0: number, k: number, at: number, norms: { xn: Float32Array; yn: Float32Array } | null): void {
     const { cols, w } = this;
     const rows = i1 - i0;
     this.gemm(this.xPtr, this.yPtr, this.outPtr, this.loadX(x, i0, i1), cols, cols);
-    if (norms !== null) {
-      const f32 = this.f32;
-      const ob = this.outPtr >> 2;
-      for (let i = 0; i < rows; i++) {
-        const o = ob + i * cols;
-        const a = norms.xn[i0 + i];
-        for (let j = 0; j < w; j++) {
-          const v = a + norms.yn[j0 + j] - 2 * f32[o + j];
-          f32[o + j] = v > 0 ? v : 0;
-        }
-      }
-    }
+    if (norms !== null) dotsToL2(this.f32, i0, i1, j0, j0 + w, norms.xn, norms.yn, this.outPtr >> 2, cols);
     const hib = norms === null ? 1 : 0;
     const offer = (this.offers[hib] ??= new WebAssembly.Instance(compiledKernel(`topk-rows:${hib}`, () => topkRowsModuleBytes(hib === 1)), { env: { memory: this.memory } }).exports.offer as OfferKernel);
     offer(this.outPtr, cols, rows, w, j0, k, this.keptScoresPtr + at * k * 4, this.keptIdsPtr + at * k * 4, this.keptCountsPtr + at * 4);
