@@ -48,6 +48,21 @@ export function packBlocks(codes: Uint8Array, n: number, M: number, out = new Ui
   return out;
 }
 
+/**
+ * A list of its own holding the first n entries of `blocks` (e.g. a view of a file's bytes), everything else — the
+ * last block's padding entries, an odd M's padding sub-quantizer — cleared: later adds OR their codes into those
+ * nibbles, and a file may have left anything there.
+ */
+export function copyBlocks(blocks: Uint8Array, n: number, M: number): Uint8Array {
+  const out = new Uint8Array(packedBlockBytes(n, M));
+  const entry = new Uint8Array(M);
+  for (let i = 0; i < n; i++) {
+    unpackEntry(blocks, i, M, entry, 0);
+    packEntry(out, i, entry, 0, M);
+  }
+  return out;
+}
+
 /** The inverse of packBlocks: the n × M one-byte codes of the first n vectors. */
 export function unpackBlocks(blocks: Uint8Array, n: number, M: number): Uint8Array {
   const out = new Uint8Array(n * M);

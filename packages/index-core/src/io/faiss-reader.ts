@@ -14,6 +14,7 @@ export class FaissReader {
   readonly name: string;
   readonly bytes: Uint8Array;
   private readonly view: DataView;
+  private idScratch = new Uint8Array(0);
   offset = 0;
 
   constructor(bytes: Uint8Array, name: string) {
@@ -108,6 +109,12 @@ export class FaissReader {
     return out;
   }
 
+  /** n raw bytes as a view of the file's buffer (no copy): for a caller that reads them at once and keeps nothing. */
+  bytesView(n: number, field: string): Uint8Array {
+    const at = this.need(n, field);
+    return this.bytes.subarray(at, at + n);
+  }
+
   skip(n: number, field: string): void {
     this.need(n, field);
   }
@@ -131,7 +138,12 @@ export class FaissReader {
   /** n int64 ids as doubles; ids must be non-negative safe integers (-1 means "no result" in searches). */
   ids(n: number, field: string): Float64Array {
     const start = this.offset;
-    const raw = this.bytesCopy(n * 8, field);
+    // Through a scratch the reader keeps (aligned for the 32-bit views; a file's offsets need not be): the only
+    // array allocated per list is the result.
+    if (this.idScratch.length < n * 8) this.idScratch = new Uint8Array(n * 8);
+    const raw = this.idScratch;
+    const at = this.need(n * 8, field);
+    raw.set(this.bytes.subarray(at, at + n * 8));
     const lo = new Uint32Array(raw.buffer);
     const hi = new Int32Array(raw.buffer);
     const out = new Float64Array(n);

@@ -3,6 +3,7 @@ import { LibvqError } from '../errors.js';
 import { IndexFlat } from '../indexes/index-flat.js';
 import { IndexIVF } from '../indexes/index-ivf.js';
 import { IndexIVFPQ } from '../indexes/index-ivf-pq.js';
+import type { CodeLayout } from '../indexes/code-layout.js';
 import type { InvertedLists } from '../indexes/inverted-lists.js';
 import { IndexPQ } from '../indexes/index-pq.js';
 import { IndexPreTransform } from '../indexes/index-pretransform.js';
@@ -11,6 +12,9 @@ import { NormalizationTransform } from '../normalization.js';
 import { OPQMatrix } from '../opq.js';
 import type { ProductQuantizer } from '../product-quantizer.js';
 import { bytesOf } from './bytes.js';
+
+/** Bytes of unpacked codes hashed per update (fast-scan lists). */
+const DIGEST_PIECE_BYTES = 64 * 1024;
 
 /*
  * A SHA-256 over everything a faiss file stores of an index — structure, sizes, floats, codes and ids —
@@ -36,20 +40,35 @@ function digestPQ(h: Hash, pq: ProductQuantizer): void {
 export class ListsDigest {
   readonly sizes: Int32Array;
   private readonly h = createHash('sha256');
+  /** Where packed entries are unpacked for the hash, a piece at a time: the digest allocates nothing per list. */
+  private scratch = new Uint8Array(DIGEST_PIECE_BYTES);
 
   constructor(nlist: number) {
     this.sizes = new Int32Array(nlist);
   }
 
-  add(list: number, entries: Uint8Array, ids: Float64Array): void {
-    this.sizes[list] = ids.length;
-    this.h.update(entries);
+  /** List `list`: its ids and its entries' codes, `stored` in `layout` (a view is fine: nothing is kept). */
+  add(list: number, layout: CodeLayout, stored: Uint8Array, ids: Float64Array): void {
+    const n = ids.length;
+    const cs = layout.codeSize;
+    this.sizes[list] = n;
+    if (layout.name === 'flat') {
+      this.h.update(stored.subarray(0, n * cs));
+    } else {
+      const per = Math.max(1, Math.floor(DIGEST_PIECE_BYTES / cs));
+      if (this.scratch.length < per * cs) this.scratch = new Uint8Array(per * cs);
+      for (let i0 = 0; i0 < n; i0 += per) {
+        const i1 = Math.min(n, i0 + per);
+        for (let i = i0; i < i1; i++) layout.get(stored, i, this.scratch, (i - i0) * cs);
+        this.h.update(this.scratch.subarray(0, (i1 - i0) * cs));
+      }
+    }
     this.h.update(bytesOf(ids));
   }
 
   static of(il: InvertedLists): ListsDigest {
     const d = new ListsDigest(il.nlist);
-    for (let l = 0; l < il.nlist; l++) if (il.sizes[l] > 0) d.add(l, il.readCodes(l), il.ids[l].subarray(0, il.sizes[l]));
+    for (let l = 0; l < il.nlist; l++) if (il.sizes[l] > 0) d.add(l, il.layout, il.codes[l], il.ids[l].subarray(0, il.sizes[l]));
     return d;
   }
 

@@ -10,7 +10,7 @@ import { IndexIVFPQ } from '../indexes/index-ivf-pq.js';
 import { IndexPQ } from '../indexes/index-pq.js';
 import { IndexPQFastScan } from '../indexes/index-pq-fast-scan.js';
 import { IndexIVFPQFastScan } from '../indexes/index-ivf-pq-fast-scan.js';
-import { BLOCK, evenM, packBlocks, unpackBlocks } from '../fastscan/pack-blocks.js';
+import { BLOCK, copyBlocks, evenM, unpackBlocks } from '../fastscan/pack-blocks.js';
 import { IndexPreTransform } from '../indexes/index-pretransform.js';
 import type { Index } from '../indexes/index.js';
 import type { Metric } from '../metric.js';
@@ -20,7 +20,6 @@ import { ProductQuantizer } from '../product-quantizer.js';
 import { FaissReader } from './faiss-reader.js';
 import { packedCodeSize, unpackCodes } from './pq-codes.js';
 import { ListsDigest, entries, type ReadLists } from './index-digest.js';
-import { listEntries } from '../indexes/code-layout.js';
 
 /*
  * Reads what faiss's read_index (faiss/impl/index_read.cpp, as in Debian's 1.7.3) reads, for the index
@@ -52,11 +51,19 @@ interface Header {
 
 /**
  * Where the reader puts each list it reads, its codes in the list's stored layout: into the index (reading), or
- * into a digest of it (the write self-check, which then never holds a second copy of the lists).
+ * into a digest of it (the write self-check, which then never holds a second copy of the lists). The codes may be
+ * a view of the file's bytes, valid during the call only (8-bit PQ and fast-scan lists are passed that way).
  */
 type ListStore = (index: IndexIVF, list: number, codes: Uint8Array, ids: Float64Array) => void;
 
-const intoIndex: ListStore = (index, l, codes, ids) => index.invlists.setList(l, codes, ids);
+/** Reading into the index: a list viewing the file's bytes gets its own copy (fast-scan: with the padding cleared). */
+function intoIndex(file: Uint8Array): ListStore {
+  return (index, l, codes, ids) => {
+    const layout = index.invlists.layout;
+    const own = layout.name === 'packed4' ? copyBlocks(codes, ids.length, layout.codeSize) : codes.buffer === file.buffer ? new Uint8Array(codes) : codes; // new Uint8Array: a Buffer's slice() is a view
+    index.invlists.setList(l, own, ids);
+  };
+}
 
 interface Ctx {
   r: FaissReader;
@@ -299,7 +306,7 @@ function readIVFPQ(c: Ctx, where: string, h: Header): IndexIVFPQ {
   const index = build(r, where, p.at, () => new IndexIVFPQ(h.d, p.nlist, M, nbits, h.metric, c.backend, p.quantizer));
   index.pq.centroids = pq.centroids;
   index.pq.isTrained = h.isTrained;
-  return readIVFLists(r, where, h, p, index, (w) => readInvertedLists(r, w, index, cs, (n, field) => unpackCodes(r.bytesCopy(n * cs, field), n, M, nbits), c.store));
+  return readIVFLists(r, where, h, p, index, (w) => readInvertedLists(r, w, index, cs, (n, field) => unpackCodes(r.bytesView(n * cs, field), n, M, nbits), c.store));
 }
 
 /** A fast-scan PQ must have 4-bit codes; returns M2 (M rounded up to even, faiss's padded sub-quantizer count). */
@@ -336,7 +343,7 @@ function readIndexPQFastScan(c: Ctx, where: string, h: Header): IndexPQFastScan 
   const at = r.offset;
   const n = r.count(`${where}.codes`, 1);
   if (n !== (ntotal2 * M2) / 2) throw r.fail(`${where}.codes`, at, `expected ntotal2 × M2 / 2 = ${(ntotal2 * M2) / 2} bytes, got ${n}`);
-  const codes = unpackBlocks(r.bytesCopy(n, `${where}.codes`), h.ntotal, pq.M);
+  const codes = unpackBlocks(r.bytesView(n, `${where}.codes`), h.ntotal, pq.M);
   return fillIndexPQ(r, where, at, h, build(r, where, at, () => new IndexPQFastScan(h.d, pq.M, h.metric, c.backend)), pq, codes);
 }
 
@@ -394,9 +401,8 @@ function readBlockInvertedLists(r: FaissReader, where: string, index: IndexIVF, 
     const bytes = r.count(`${where} list ${l} codes`, 1);
     if (bytes !== Math.ceil(size / BLOCK) * blockSize) throw r.fail(`${where} list ${l} codes`, cAt2, `expected ⌈${size} / ${BLOCK}⌉ blocks of ${blockSize} bytes, got ${bytes} bytes`);
     if (size === 0) continue;
-    // Unpacked and packed again: the list keeps faiss's layout, and whatever a file left in the padding of its last
-    // block is cleared (later adds OR their codes into those nibbles).
-    store(index, l, packBlocks(unpackBlocks(r.bytesCopy(bytes, `${where} list ${l} codes`), size, M), size, M), ids);
+    // A view: reading into an index copies it with the padding cleared (intoIndex), the write self-check only hashes it.
+    store(index, l, r.bytesView(bytes, `${where} list ${l} codes`), ids);
     total += size;
   }
   return total;
@@ -541,7 +547,7 @@ function printable(tag: string): string {
 /** Parses a faiss index file's bytes (what faiss.serialize_index returns). `name` labels error messages. */
 export function deserializeIndex(bytes: Uint8Array, opts: ReadIndexOptions & { name?: string } = {}): Index {
   const r = new FaissReader(bytes, opts.name ?? '<faiss index bytes>');
-  const index = readAny({ r, backend: opts.backend, store: intoIndex, held: ntotalOf }, 'index');
+  const index = readAny({ r, backend: opts.backend, store: intoIndex(bytes), held: ntotalOf }, 'index');
   r.end();
   return index;
 }
@@ -557,7 +563,7 @@ export function deserializeDigestingLists(bytes: Uint8Array, opts: ReadIndexOpti
   const store: ListStore = (index, l, codes, ids) => {
     let d = lists.get(index);
     if (d === undefined) lists.set(index, (d = new ListsDigest(index.nlist)));
-    d.add(l, listEntries(index.invlists.layout, codes, ids.length), ids);
+    d.add(l, index.invlists.layout, codes, ids);
   };
   const index = readAny({ r, backend: opts.backend, store, held: (x) => entries(x, lists) }, 'index');
   r.end();

@@ -100,7 +100,7 @@ function scanGroup(job: ScanJob, q0: number, q1: number, probed: Int32Array, reg
   regionAt[0] = 0;
   for (let q = q0; q < q1; q++) regionAt[q - q0 + 1] = regionAt[q - q0] + regionOf(q);
   scanner.prepare(k);
-  const area = scanner.groupArea((q1 - q0) * T * lutSize, np, regionAt[q1 - q0]);
+  const area = scanner.groupArea((q1 - q0) * T * lutSize, np, regionAt[q1 - q0], GROUP_CODES);
   area.luts.set(luts.subarray(q0 * T * lutSize, q1 * T * lutSize));
   // Each probe's first code in its query's region; probes sorted by list (a counting sort: stable, so a list's
   // queries keep their order).
