@@ -1,4 +1,5 @@
 import type { Backend, PackedLists, Probes } from '../backend/types.js';
+import type { SearchOutput } from '../indexes/index.js';
 import type { Metric } from '../metric.js';
 import { TopK } from '../topk.js';
 import { evenM } from './pack-blocks.js';
@@ -53,13 +54,14 @@ export interface FastScanSource {
  *  - kFactor > 1: each is re-scored with the float tables — bias + Σ_m table_m[code_m] in float32 in the
  *    order of the 8-bit ADC scan, so it equals a plain PQ search on those codes — and the best k are kept.
  */
-export function fastScanSearch(src: FastScanSource, nq: number, k: number, kFactor: number): { distances: Float32Array; labels: Float64Array } {
+export function fastScanSearch(src: FastScanSource, nq: number, k: number, kFactor: number, out?: SearchOutput): { distances: Float32Array; labels: Float64Array } {
   const { M, metric, probes, perProbe } = src;
   const M2 = evenM(M);
   const nprobe = probes ? probes.nprobe : 1;
   const T = perProbe ? nprobe : 1;
-  const distances = new Float32Array(nq * k);
-  const labels = new Float64Array(nq * k);
+  // Every entry below is written (padding included), so the caller's arrays (SearchParams.out) serve as they are.
+  const distances = out?.distances ?? new Float32Array(nq * k);
+  const labels = out?.labels ?? new Float64Array(nq * k);
   const kc = k * kFactor;
   const batch = Math.max(1, Math.min(BATCH, Math.floor(TABLE_BUDGET / (T * M * KSUB))));
   const probeOf = new Int32Array(src.packed.sizes.length).fill(-1);

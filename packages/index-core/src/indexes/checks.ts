@@ -1,7 +1,7 @@
 import { LibvqError, invalidArgument } from '../errors.js';
 import { checkMatrix, type Matrix } from '../matrix.js';
 import { checkThreads } from '../parallel/pool.js';
-import type { EncodedVectors, Ids, SearchParams } from './index.js';
+import type { EncodedVectors, Ids, SearchOutput, SearchParams } from './index.js';
 import { SearchResult } from './search-result.js';
 
 /** Validation shared by every index's search(). */
@@ -21,6 +21,26 @@ export function checkSearch(name: string, d: number, isTrained: boolean, q: Matr
       'INVALID_ARGUMENT',
       `${name}.search: ${q.rows} queries × k = ${params.k} is ${q.rows * params.k} results (${((q.rows * params.k * 12) / 1e9).toFixed(1)} GB of distances and labels), over libvq's limit of ${MAX_RESULTS} per call; search fewer queries at a time or use a smaller k`,
     );
+  }  if (params.out !== undefined) checkSearchOut(name, params.out, q, params.k);
+}
+
+function overlap(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/** SearchParams.out: a Float32Array and a Float64Array of rows × k each, apart from each other and the queries. */
+function checkSearchOut(name: string, out: SearchOutput, q: Matrix, k: number): void {
+  const cells = q.rows * k;
+  if (out == null || typeof out !== 'object') throw invalidArgument(`${name}.search out`, `{ distances: Float32Array(${cells}), labels: Float64Array(${cells}) }`, out);
+  if (!(out.distances instanceof Float32Array) || out.distances.length !== cells) {
+    throw invalidArgument(`${name}.search out.distances`, `a Float32Array of ${q.rows} queries × k = ${k} = ${cells} entries`, out.distances);
+  }
+  if (!(out.labels instanceof Float64Array) || out.labels.length !== cells) {
+    throw invalidArgument(`${name}.search out.labels`, `a Float64Array of ${q.rows} queries × k = ${k} = ${cells} entries`, out.labels);
+  }
+  if (overlap(out.distances, out.labels)) throw new LibvqError('INVALID_ARGUMENT', `${name}.search out: distances and labels share memory; give them arrays of their own`);
+  for (const f of ['distances', 'labels'] as const) {
+    if (overlap(out[f], q.data)) throw new LibvqError('INVALID_ARGUMENT', `${name}.search out.${f} shares memory with the queries, which the search reads while it writes results`);
   }
 }
 

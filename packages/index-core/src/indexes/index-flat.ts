@@ -14,7 +14,7 @@ import { checkAdd, checkEncoded, checkSearch, idsFrom, floatBytes, idToNumber, s
 import { IdMap, removeStoredRows } from './id-map.js';
 import { IndexBase } from './index-base.js';
 import type { AddOptions, EncodedVectors, Ids, Index, IndexParameters, SearchParams, StoredEntries, TrainOptions } from './index.js';
-import type { SearchResult } from './search-result.js';
+import { deliverResult, type SearchResult } from './search-result.js';
 
 /**
  * Exact search over raw vectors (faiss's IndexFlatIP / IndexFlatL2). Ids are 0, 1, ... unless given with addWithIds
@@ -164,7 +164,7 @@ export class IndexFlat extends IndexBase {
     checkSearch('IndexFlat', this.d, true, m, params);
     const threads = threadsFor('IndexFlat.search', params.threads, this.threads);
     if (threads > 1 && m.rows > 1) return this.labelsToIds(parallelSearch(this, m, params, Math.min(threads, m.rows)));
-    return this.labelsToIds(searchPadded(m, params.k, this.ntotal, this.metric, (k) => this.backend.knn(m, this.vectors, k, this.metric)));
+    return this.labelsToIds(deliverResult(searchPadded(m, params.k, this.ntotal, this.metric, (k) => this.backend.knn(m, this.vectors, k, this.metric)), params.out));
   }
 
   protected override labelsToIds(r: SearchResult): SearchResult {

@@ -11,7 +11,7 @@ import { IndexFlat } from './index-flat.js';
 import { IndexIVF } from './index-ivf.js';
 import { IndexIVFPQ } from './index-ivf-pq.js';
 import { InvertedLists } from './inverted-lists.js';
-import type { SearchParams } from './index.js';
+import type { SearchOutput, SearchParams } from './index.js';
 
 /**
  * IVF-PQ with 4-bit codes searched by fast-scan (faiss's IndexIVFPQFastScan). As in faiss, `IVF<n>,PQ<M>x4fs`
@@ -44,7 +44,7 @@ export class IndexIVFPQFastScan extends IndexIVFPQ {
     return packedInvertedLists(this.invlists);
   }
 
-  protected override scan(q: Matrix, probes: Probes, k: number, params?: SearchParams) {
+  protected override scan(q: Matrix, probes: Probes, k: number, params?: SearchParams, out?: SearchOutput) {
     const { M } = this.pq;
     const ip = this.metric === 'ip';
     const inv = this.invlists;
@@ -89,6 +89,7 @@ export class IndexIVFPQFastScan extends IndexIVFPQ {
       q.rows,
       k,
       params?.kFactor ?? this.kFactor,
+      out,
     );
   }
 

@@ -16,9 +16,9 @@ import { checkAdd, checkEncoded, checkSearch, checkedIds, idToNumber, idsFrom, s
 import { HeldEncoded } from './held-encoded.js';
 import { ADD_BATCH, IndexBase } from './index-base.js';
 import { IndexFlat } from './index-flat.js';
-import type { AddOptions, EncodedVectors, Ids, Index, IndexParameters, SearchParams, StoredEntries, TrainOptions } from './index.js';
+import type { AddOptions, EncodedVectors, Ids, Index, IndexParameters, SearchOutput, SearchParams, StoredEntries, TrainOptions } from './index.js';
 import { InvertedLists } from './inverted-lists.js';
-import type { SearchResult } from './search-result.js';
+import { deliverResult, outOfSize, type SearchResult } from './search-result.js';
 import { assignInBlocks } from './assign-blocks.js';
 
 /**
@@ -78,7 +78,8 @@ export abstract class IndexIVF extends IndexBase {
   protected abstract trainEncoder(x: Matrix, listNos: Int32Array, opts: TrainOptions): void;
   /** Encodes vectors already assigned to lists into codeSize bytes each. */
   abstract encodeVectors(x: Matrix, listNos: Int32Array): Uint8Array;
-  protected abstract scan(q: Matrix, probes: Probes, k: number, params: SearchParams): { distances: Float32Array; labels: Float64Array };
+  /** The k best of each query over its probed lists; `out`: arrays of exactly rows × k it may write them into. */
+  protected abstract scan(q: Matrix, probes: Probes, k: number, params: SearchParams, out?: SearchOutput): { distances: Float32Array; labels: Float64Array };
   protected abstract decodeEntry(list: number, code: Uint8Array): Float32Array;
 
   trainSync(xs: VectorsInput, opts: TrainOptions = {}): void {
@@ -290,10 +291,12 @@ export abstract class IndexIVF extends IndexBase {
     const threads = threadsFor('IndexIVF.search', params.threads, this.threads);
     if (threads > 1 && q.rows > 1) return parallelSearch(this, q, params, Math.min(threads, q.rows));
     const nprobe = Math.min(params.nprobe ?? this.nprobe, this.nlist);
-    return searchInBatches(q, params.k, this.searchBytesPerQuery(nprobe), (b) => {
+    const r = searchInBatches(q, params.k, this.searchBytesPerQuery(nprobe), (b) => {
       const probes = this.probe(b, nprobe);
-      return searchPadded(b, params.k, this.ntotal, this.metric, (k) => this.scan(b, probes, k, params));
+      // A batch that is the whole call, unpadded, may write straight into SearchParams.out.
+      return searchPadded(b, params.k, this.ntotal, this.metric, (k) => this.scan(b, probes, k, params, b === q ? outOfSize(params.out, b.rows * k) : undefined));
     });
+    return deliverResult(r, params.out);
   }
 
   /**

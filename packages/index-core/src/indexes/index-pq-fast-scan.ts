@@ -9,7 +9,7 @@ import type { VectorsInput } from '../input/vectors-input.js';
 import { checkSearch, searchPadded, threadsFor } from './checks.js';
 import { IndexPQ } from './index-pq.js';
 import type { SearchParams } from './index.js';
-import type { SearchResult } from './search-result.js';
+import { deliverResult, outOfSize, type SearchResult } from './search-result.js';
 
 /**
  * PQ with 4-bit codes searched by fast-scan (faiss's IndexPQFastScan, factory `PQ<M>x4fs`): IndexPQ with
@@ -57,7 +57,8 @@ export class IndexPQFastScan extends IndexPQ {
       tables: (q0: number, q1: number) => this.pq.tablesOfRows(q, q0, q1, this.metric, this.backend),
       ids: null,
     };
-    return this.labelsToIds(searchPadded(q, params.k, this.ntotal, this.metric, (k) => fastScanSearch(src, q.rows, k, params.kFactor ?? this.kFactor)));
+    const r = searchPadded(q, params.k, this.ntotal, this.metric, (k) => fastScanSearch(src, q.rows, k, params.kFactor ?? this.kFactor, outOfSize(params.out, q.rows * k)));
+    return this.labelsToIds(deliverResult(r, params.out));
   }
 
   override cloneEmpty(): IndexPQFastScan {

@@ -15,7 +15,7 @@ import { checkAdd, checkCodeRange, checkEncoded, checkSearch, idsFrom, idToNumbe
 import { IdMap, removeStoredRows } from './id-map.js';
 import { IndexBase } from './index-base.js';
 import type { AddOptions, EncodedVectors, Ids, Index, IndexParameters, SearchParams, StoredEntries, TrainOptions } from './index.js';
-import type { SearchResult } from './search-result.js';
+import { deliverResult, type SearchResult } from './search-result.js';
 
 /**
  * PQ codes without a coarse quantizer, searched by ADC (faiss's IndexPQ). Ids are 0, 1, ... unless given with
@@ -168,7 +168,7 @@ export class IndexPQ extends IndexBase {
       const tables = this.pq.computeTables(b, this.metric, this.backend);
       return searchPadded(b, params.k, this.ntotal, this.metric, (k) => this.backend.adcScan(tables, this.codes, this.ntotal, M, ksub, k, this.metric));
     });
-    return this.labelsToIds(r);
+    return this.labelsToIds(deliverResult(r, params.out));
   }
 
   protected override labelsToIds(r: SearchResult): SearchResult {

@@ -1,3 +1,5 @@
+import type { SearchOutput } from './index.js';
+
 /** One result of one query: the stored id and its score (the `distances` entry). */
 export interface Neighbor {
   readonly id: number;
@@ -40,4 +42,28 @@ export class SearchResult {
   toJSON(): { k: number; distances: number[]; labels: number[] } {
     return { k: this.k, distances: Array.from(this.distances), labels: Array.from(this.labels) };
   }
+}
+
+/**
+ * A search's result as the caller asked for it: in `out` (SearchParams.out) when given — copied there unless the
+ * search already wrote into it — else `r` itself.
+ */
+export function deliverResult(r: SearchResult, out: SearchOutput | undefined): SearchResult {
+  if (out === undefined || (r.distances === out.distances && r.labels === out.labels)) return r;
+  out.distances.set(r.distances);
+  out.labels.set(r.labels);
+  return new SearchResult(out.distances, out.labels, r.k);
+}
+
+/** A result that lies in buffers the library reuses (threads' shared memory): copied into `out`, or into new arrays. */
+export function resultFromScratch(distances: Float32Array, labels: Float64Array, k: number, out: SearchOutput | undefined): SearchResult {
+  if (out === undefined) return new SearchResult(distances.slice(), labels.slice(), k);
+  out.distances.set(distances);
+  out.labels.set(labels);
+  return new SearchResult(out.distances, out.labels, k);
+}
+
+/** Where `out` may receive a search's results directly: arrays of exactly `cells` entries (else: none). */
+export function outOfSize(out: SearchOutput | undefined, cells: number): SearchOutput | undefined {
+  return out !== undefined && out.distances.length === cells ? out : undefined;
 }

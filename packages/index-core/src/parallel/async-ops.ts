@@ -1,5 +1,5 @@
 import type { SearchParams } from '../indexes/index.js';
-import { SearchResult } from '../indexes/search-result.js';
+import { type SearchResult, resultFromScratch } from '../indexes/search-result.js';
 import type { Matrix } from '../matrix.js';
 import { encodeJob, encodeRounds, searchJob } from './ops.js';
 import { runOnWorkers } from './pool.js';
@@ -20,7 +20,7 @@ export async function searchOnWorkers(index: ThreadIndex, q: Matrix, params: Sea
   try {
     const job = searchJob(index, q, params, threads, { queries: leases[0].array, distances: leases[1].array, labels: leases[2].array });
     await runOnWorkers(Array(threads).fill(job));
-    return new SearchResult(job.distances.slice(), job.labels.slice(), params.k);
+    return resultFromScratch(job.distances, job.labels, params.k, params.out);
   } finally {
     for (const l of leases) l.release();
   }

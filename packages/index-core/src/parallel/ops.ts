@@ -1,5 +1,5 @@
 import type { SearchParams } from '../indexes/index.js';
-import { SearchResult } from '../indexes/search-result.js';
+import { type SearchResult, resultFromScratch } from '../indexes/search-result.js';
 import { type Matrix, sliceRows } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import { rowRange, runParallel } from './pool.js';
@@ -35,7 +35,7 @@ export function parallelSearch(index: ThreadIndex, q: Matrix, params: SearchPara
     labels: sharedScratch('search.labels', Float64Array, q.rows * params.k),
   });
   runParallel(Array(threads).fill(job), () => searchRows(index, job));
-  return new SearchResult(job.distances.slice(), job.labels.slice(), params.k);
+  return resultFromScratch(job.distances, job.labels, params.k, params.out);
 }
 
 /** The buffers an encode job reads and writes. */
