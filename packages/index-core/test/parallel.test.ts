@@ -12,6 +12,8 @@ import {
 import { threadPoolSize } from '../src/util.js';
 import { runParallel } from '../src/parallel/pool.js';
 import { runModuleShares } from '../src/parallel/module-call.js';
+import { GUIDED_MAX_ROWS, eachChunk } from '../src/parallel/rows.js';
+import { squareRows } from './helpers/square-rows.js';
 import { sharedRoundRows } from '../src/parallel/ops.js';
 import { structuredData } from './helpers/data.js';
 
@@ -253,6 +255,28 @@ describe('errors and lifetime', () => {
       if (job.out[i] !== i * i || job.writes[i] !== 1) throw new Error(`row ${i}: ${job.out[i]} written ${job.writes[i]} times`);
     }
     expect(() => runModuleShares(module, 'nope', [null, null], () => undefined)).toThrow(/index thread 1: index thread: .*square-rows\.ts exports no function "nope"/);
+  });
+
+  it('guided chunks: each takes a share of the rows left (at least chunk, at most GUIDED_MAX_ROWS), every row once, on any number of threads', () => {
+    const n = 100_003;
+    const seen: [number, number][] = [];
+    eachChunk({ n, chunk: 8, split: 4, next: new Int32Array(new SharedArrayBuffer(4)) }, (r0, r1) => seen.push([r0, r1]));
+    let at = 0;
+    for (const [r0, r1] of seen) {
+      expect(r0).toBe(at);
+      expect(r1 - r0).toBe(Math.min(n - r0, GUIDED_MAX_ROWS, Math.max(8, Math.ceil((n - r0) / 4))));
+      at = r1;
+    }
+    expect(at).toBe(n);
+    expect(seen[0][1]).toBe(GUIDED_MAX_ROWS); // the cap, not n / 4
+    expect(seen[seen.length - 2][1] - seen[seen.length - 2][0]).toBe(8); // the floor
+    // Three threads claiming at once (compare-exchange): every row written exactly once.
+    const module = new URL('./helpers/square-rows.ts', import.meta.url).href;
+    const job = { n, chunk: 8, split: 6, next: new Int32Array(new SharedArrayBuffer(4)), out: new Float64Array(new SharedArrayBuffer(8 * n)), writes: new Int32Array(new SharedArrayBuffer(4 * n)) };
+    runModuleShares(module, 'squareRows', [job, job, job], () => squareRows(job));
+    for (let i = 0; i < n; i++) {
+      if (job.out[i] !== i * i || job.writes[i] !== 1) throw new Error(`row ${i}: ${job.out[i]} written ${job.writes[i]} times`);
+    }
   });
 
   it('a process that searched with threads (synchronously and asynchronously) exits without closing the pool', () => {

@@ -24,7 +24,7 @@ export function searchJob(index: ThreadIndex, q: Matrix, params: SearchParams, t
   const snap = index.share(true);
   b.queries.set(q.data);
   const nprobe = params.nprobe ?? ('nprobe' in index ? (index.nprobe as number) : undefined);
-  return { op: 'search', snap, queries: b.queries, k: params.k, nprobe, ...(params.kFactor !== undefined ? { kFactor: params.kFactor } : {}), ...rowRange(q.rows, threads, 8), distances: b.distances, labels: b.labels };
+  return { op: 'search', snap, queries: b.queries, k: params.k, nprobe, ...(params.kFactor !== undefined ? { kFactor: params.kFactor } : {}), ...rowRange(q.rows, threads, 8, true), distances: b.distances, labels: b.labels };
 }
 
 /** Search with the queries split across threads. */

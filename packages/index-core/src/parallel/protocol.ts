@@ -39,7 +39,14 @@ export interface IndexSnapshot {
  */
 export interface RowRange {
   readonly n: number;
+  /** Rows per chunk; with `split`, the fewest. */
   readonly chunk: number;
+  /**
+   * Guided chunks: a chunk taken at row r0 has ⌈(n − r0) / split⌉ rows (at least `chunk`), so the first are large and
+   * the last small (searches: a large chunk's queries share the scan of each list they probe, the small ones even
+   * out the threads at the end).
+   */
+  readonly split?: number;
   /** next[0]: the first row not yet taken. */
   readonly next: Int32Array;
 }
