@@ -60,7 +60,9 @@ type ListStore = (index: IndexIVF, list: number, codes: Uint8Array, ids: Float64
 function intoIndex(file: Uint8Array): ListStore {
   return (index, l, codes, ids) => {
     const layout = index.invlists.layout;
-    const own = layout.name === 'packed4' ? copyBlocks(codes, ids.length, layout.codeSize) : codes.buffer === file.buffer ? new Uint8Array(codes) : codes; // new Uint8Array: a Buffer's slice() is a view
+    let own = codes;
+    if (layout.name === 'packed4') own = copyBlocks(codes, ids.length, layout.codeSize);
+    else if (codes.buffer === file.buffer) own = new Uint8Array(codes); // a copy (a Buffer's slice() would be a view)
     index.invlists.setList(l, own, ids);
   };
 }

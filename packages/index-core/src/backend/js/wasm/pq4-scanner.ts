@@ -49,6 +49,9 @@ export class Pq4Scanner {
   /** The grouped scans' area (groupArea): its address and size, 0 until one is laid out. */
   private groupBase = 0;
   private groupBytes = 0;
+  /** The score regions' start, and (arena) the bytes of their own head. */
+  private scoreBase = 0;
+  private scoreBytes = 0;
   /** Where copied chunks go (own memory only). */
   private codesPtr = 0;
   /** Codes the score buffer holds; the k it was laid out for. */
@@ -131,30 +134,46 @@ export class Pq4Scanner {
   /**
    * The area of a grouped scan (several queries, each list scanned once for all the queries probing it), laid out
    * for its uint8 tables (lutBytes), its kernel records and its score regions (codes, 2 bytes each), and returned as
-   * addresses and views. In an arena, a head of its own (claimed again, larger, when a scan needs more); in the own
-   * memory, after the head and the codes chunk (grown when short). Call after `prepare`.
+   * addresses and views. In the own memory, after the head and the codes chunk (grown when short). Call after
+   * `prepare`.
    *
-   * An arena cannot take back a head it outgrew, so its first claim is for the most codes a group may score
-   * (`maxCodes`) at once: pages claimed and never written cost no resident memory, where claiming as needed left
-   * every smaller area behind, written (GloVe IVF1024,PQ50x4fsr, two threads, nprobe 8 to 128: the arena grew from
-   * 12 to 24 MB, 9 of them the lists).
+   * In an arena, two heads of its own: an arena cannot take back a head it outgrew, and a head written and left
+   * behind stays resident. The score regions' head is claimed once, for the most codes a group may score
+   * (`maxCodes`): pages claimed and never written cost no resident memory. The tables' head (a few hundred KB) is
+   * claimed again, twice as large, when outgrown. Claimed as needed, one head for both had left every smaller area
+   * behind, written: GloVe IVF1024,PQ50x4fsr, two threads, nprobe 8 to 128, the arena grew from 12 to 24 MB (9 of
+   * them the lists), and to 34 MB with one head claimed for maxCodes but grown with the tables.
    */
   groupArea(lutBytes: number, records: number, codes: number, maxCodes: number): GroupArea {
-    const bytes = round64(lutBytes) + round64(records * PQ4_RECORD_BYTES) + round64(2 * codes);
-    if (bytes > this.groupBytes) {
-      const size = Math.max(bytes, 2 * this.groupBytes, this.arena ? round64(lutBytes) + round64(records * PQ4_RECORD_BYTES) + round64(2 * maxCodes) : 0);
-      if (this.arena) this.groupBase = claimArenaHead(this.memory, size).start;
-      else {
+    const tableBytes = round64(lutBytes) + round64(records * PQ4_RECORD_BYTES);
+    if (this.arena) {
+      let claimed = false;
+      if (2 * codes > this.scoreBytes) {
+        this.scoreBytes = round64(2 * Math.max(codes, maxCodes));
+        this.scoreBase = claimArenaHead(this.memory, this.scoreBytes).start;
+        claimed = true;
+      }
+      if (tableBytes > this.groupBytes) {
+        this.groupBytes = Math.max(tableBytes, 2 * this.groupBytes);
+        this.groupBase = claimArenaHead(this.memory, this.groupBytes).start;
+        claimed = true;
+      }
+      if (claimed) this.bytes = new Uint8Array(this.memory.buffer);
+    } else {
+      const bytes = tableBytes + round64(2 * codes);
+      if (bytes > this.groupBytes) {
+        const size = Math.max(bytes, 2 * this.groupBytes);
         this.groupBase = round64(this.ownBytes(this.laidOutFor));
         const need = this.groupBase + size;
         if (this.memory.buffer.byteLength < need) this.memory.grow(Math.ceil((need - this.memory.buffer.byteLength) / PAGE));
+        this.groupBytes = size;
+        this.bytes = new Uint8Array(this.memory.buffer);
       }
-      this.groupBytes = size;
-      this.bytes = new Uint8Array(this.memory.buffer);
+      this.scoreBase = this.groupBase + tableBytes;
     }
     const lut = this.groupBase;
     const recordsAt = lut + round64(lutBytes);
-    const scores = recordsAt + round64(records * PQ4_RECORD_BYTES);
+    const scores = this.scoreBase;
     return { lut, luts: this.bytes.subarray(lut, lut + lutBytes), recordsAt, records: new Int32Array(this.memory.buffer, recordsAt, (records * PQ4_RECORD_BYTES) / 4), scores };
   }
 
@@ -266,8 +285,13 @@ export class Pq4Scanner {
   private keepCandidates(): void {
     const m = this.select();
     const { candidates, scores16 } = this;
-    for (let j = 0; j < m; j++) scores16[j] = candidates[2 * j + 1];
-    this.keptSlots.set(this.candSlots.subarray(0, m));
+    const { candSlots, keptSlots } = this;
+    // Element by element, not keptSlots.set(candSlots.subarray(0, m)): a subarray is a heap object per call, and a
+    // query at nprobe 128 fills the buffer dozens of times (139 KB of them per 1,000 queries).
+    for (let j = 0; j < m; j++) {
+      scores16[j] = candidates[2 * j + 1];
+      keptSlots[j] = candSlots[j];
+    }
     this.kept = m;
     this.n = m;
     this.runs = 0;
