@@ -3,9 +3,9 @@ import type { Matrix } from '../matrix.js';
 import type { Metric } from '../metric.js';
 import type { LongOperationOptions } from '../progress.js';
 import type { VectorsInput } from '../input/vectors-input.js';
-import type { SearchResult } from './search-result.js';
+import type { SearchOutput, SearchResult } from './search-result.js';
 
-export { SearchResult, type Neighbor } from './search-result.js';
+export { SearchResult, type Neighbor, type SearchOutput } from './search-result.js';
 
 /** Where the vectors of an Arrow table are (options of every method that takes vectors). */
 export interface InputOptions {
@@ -37,14 +37,6 @@ export interface SearchParams extends LongOperationOptions, InputOptions {
    * collection. The arrays must not overlap each other or the queries; an async search owns them until it resolves.
    */
   out?: SearchOutput;
-}
-
-/** Caller-owned result arrays (SearchParams.out). */
-export interface SearchOutput {
-  /** rows × k scores. */
-  distances: Float32Array;
-  /** rows × k ids (-1: no result). */
-  labels: Float64Array;
 }
 
 export interface TrainOptions extends LongOperationOptions, InputOptions {

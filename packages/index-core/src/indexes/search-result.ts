@@ -1,4 +1,10 @@
-import type { SearchOutput } from './index.js';
+/** Caller-owned result arrays (SearchParams.out): faiss's D and I. */
+export interface SearchOutput {
+  /** rows × k scores. */
+  distances: Float32Array;
+  /** rows × k ids (-1: no result). */
+  labels: Float64Array;
+}
 
 /** One result of one query: the stored id and its score (the `distances` entry). */
 export interface Neighbor {
