@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { LibvqError, closeThreadPool, indexFactory, type Index, type SearchParams } from '../src/index.js';
-import { structuredData } from './helpers/data.js';
+import { refKnn, structuredData } from './helpers/data.js';
 
 type SearchOutput = NonNullable<SearchParams['out']>;
 
@@ -59,6 +59,28 @@ describe('SearchParams.out: results written into the caller\'s arrays', () => {
       expect(r.labels).toBe(out.labels);
       expect(same(out.labels, index.searchSync(queries, { k, nprobe: 3 }).labels)).toBe(true);
     }
+  });
+
+  it('Flat into out, 1 and 2 threads, sync and async: the float64 brute force\'s neighbours and distances', async () => {
+    const index = built('Flat');
+    const k = 10;
+    const truth = refKnn(queries, base, k, 'l2');
+    const check = (out: SearchOutput) => {
+      for (let i = 0; i < queries.rows; i++) {
+        const got = new Set(Array.from(out.labels.subarray(i * k, (i + 1) * k)));
+        const want = Array.from(truth.labels.subarray(i * k, (i + 1) * k));
+        expect(want.filter((id) => got.has(id)).length, `query ${i}`).toBe(k);
+        for (let r = 0; r < k; r++) expect(Math.abs(out.distances[i * k + r] - truth.scores[i * k + r])).toBeLessThan(1e-4 * (1 + truth.scores[i * k + r]));
+      }
+    };
+    for (const threads of [1, 2]) {
+      const out = garbageOut(queries.rows * k);
+      index.searchSync(queries, { k, threads, out });
+      check(out);
+    }
+    const out = garbageOut(queries.rows * k);
+    await index.search(queries, { k, threads: 2, out });
+    check(out);
   });
 
   it.each(['Flat', 'IVF16,PQ8x8', 'IVF16,PQ8x4fs'])('%s: k beyond what the index holds pads out as a fresh search does', (factory) => {

@@ -21,7 +21,8 @@ export function checkSearch(name: string, d: number, isTrained: boolean, q: Matr
       'INVALID_ARGUMENT',
       `${name}.search: ${q.rows} queries × k = ${params.k} is ${q.rows * params.k} results (${((q.rows * params.k * 12) / 1e9).toFixed(1)} GB of distances and labels), over libvq's limit of ${MAX_RESULTS} per call; search fewer queries at a time or use a smaller k`,
     );
-  }  if (params.out !== undefined) checkSearchOut(name, params.out, q, params.k);
+  }
+  if (params.out !== undefined) checkSearchOut(name, params.out, q, params.k);
 }
 
 function overlap(a: ArrayBufferView, b: ArrayBufferView): boolean {

@@ -64,9 +64,7 @@ export function deliverResult(r: SearchResult, out: SearchOutput | undefined): S
 /** A result that lies in buffers the library reuses (threads' shared memory): copied into `out`, or into new arrays. */
 export function resultFromScratch(distances: Float32Array, labels: Float64Array, k: number, out: SearchOutput | undefined): SearchResult {
   if (out === undefined) return new SearchResult(distances.slice(), labels.slice(), k);
-  out.distances.set(distances);
-  out.labels.set(labels);
-  return new SearchResult(out.distances, out.labels, k);
+  return deliverResult(new SearchResult(distances, labels, k), out);
 }
 
 /** Where `out` may receive a search's results directly: arrays of exactly `cells` entries (else: none). */

@@ -255,7 +255,6 @@ const GUIDED_SPLIT = 2;
  * at least minChunk (smaller chunks would cost the kernels their blocking), so slow threads take fewer; `guided`:
  * chunks of a share of the rows left instead (RowRange.split).
  */
-
 export function rowRange(n: number, threads: number, minChunk: number, guided = false): RowRange {
   const next = new Int32Array(new SharedArrayBuffer(4));
   if (guided) return { n, chunk: minChunk, split: GUIDED_SPLIT * threads, next };

@@ -284,8 +284,7 @@ export class Pq4Scanner {
   /** The buffer is full: its candidates (a superset of the k best so far) move to its front, the scan goes on behind. */
   private keepCandidates(): void {
     const m = this.select();
-    const { candidates, scores16 } = this;
-    const { candSlots, keptSlots } = this;
+    const { candidates, scores16, candSlots, keptSlots } = this;
     // Element by element, not keptSlots.set(candSlots.subarray(0, m)): a subarray is a heap object per call, and a
     // query at nprobe 128 fills the buffer dozens of times (139 KB of them per 1,000 queries).
     for (let j = 0; j < m; j++) {
