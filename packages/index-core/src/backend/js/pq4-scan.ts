@@ -2,7 +2,6 @@ import type { Metric } from '../../metric.js';
 import type { PackedLists, Pq4Probes, Pq4Result } from '../types.js';
 import { frontOr, threadScratch as scratch } from '../../scratch-arrays.js';
 import { PQ4_RECORD_BYTES } from './wasm/pq4-scan-module.js';
-import { ProbedSlots, longestProbed } from './probed-slots.js';
 import { type Pq4Scanner, pq4Scanner } from './wasm/pq4-scanner.js';
 
 /**
@@ -33,7 +32,7 @@ export function pq4Scan(luts: Uint8Array, lists: PackedLists, probes: Pq4Probes,
   const scanner = pq4Scanner(M2, metric === 'ip', lists.arena);
   const newI32 = (n: number) => new Int32Array(n);
   const out: Pq4Result = { scores: frontOr(into?.scores, nq * k, newI32), lists: frontOr(into?.lists, nq * k, newI32), offsets: frontOr(into?.offsets, nq * k, newI32) };
-  const job: ScanJob = { luts, lists, probes, lutSize, k, scanner, slots: new ProbedSlots(nprobe), kept: scratch.f64('pq4 kept slots', k), out };
+  const job: ScanJob = { luts, lists, probes, lutSize, k, scanner, out };
   const probed = scratch.i32('pq4 probed codes', nq);
   for (let q = 0; q < nq; q++) {
     let n = 0;
@@ -62,25 +61,21 @@ interface ScanJob {
   readonly lutSize: number;
   readonly k: number;
   readonly scanner: Pq4Scanner;
-  /** One query's lists numbered as slots; its k best slots (the scanner's drain). */
-  readonly slots: ProbedSlots;
-  readonly kept: Float64Array;
   readonly out: Pq4Result;
 }
 
 /** One query through the scanner's own buffer, list after list (it selects as the buffer fills). */
 function scanAlone(job: ScanJob, q: number): void {
-  const { luts, lists, probes, lutSize, k, scanner, slots } = job;
+  const { luts, lists, probes, lutSize, k, scanner } = job;
   const { nprobe, lutPerProbe } = probes;
   scanner.begin(k);
-  slots.reset(longestProbed(lists.sizes, probes.lists, q * nprobe, nprobe));
   if (!lutPerProbe) scanner.setLut(luts, q * lutSize);
   for (let p = 0; p < nprobe; p++) {
     const qp = q * nprobe + p;
     const l = scannedList(job, qp);
     if (l < 0) continue;
     if (lutPerProbe) scanner.setLut(luts, qp * lutSize);
-    scanner.scan(lists.blocks[l], lists.sizes[l], probes.bias === null ? 0 : probes.bias[qp], slots.add(l, lists.sizes[l]));
+    scanner.scan(lists.blocks[l], lists.sizes[l], probes.bias === null ? 0 : probes.bias[qp], l);
   }
   drainQuery(job, q);
 }
@@ -90,7 +85,7 @@ function scanAlone(job: ScanJob, q: number): void {
  * the probes are sorted by list, and each list is scanned once for the queries probing it; then each query drains.
  */
 function scanGroup(job: ScanJob, q0: number, q1: number, probed: Int32Array, regionOf: (q: number) => number): void {
-  const { luts, lists, probes, lutSize, k, scanner, slots } = job;
+  const { luts, lists, probes, lutSize, k, scanner } = job;
   const { nprobe, lutPerProbe } = probes;
   const nlist = lists.sizes.length;
   const T = lutPerProbe ? nprobe : 1;
@@ -142,10 +137,9 @@ function scanGroup(job: ScanJob, q0: number, q1: number, probed: Int32Array, reg
   for (let q = q0; q < q1; q++) {
     const region = regionAt[q - q0];
     scanner.beginRegion(k, area.scores + 2 * region, probed[q]);
-    slots.reset(longestProbed(lists.sizes, probes.lists, q * nprobe, nprobe));
     for (let p = 0; p < nprobe; p++) {
       const l = scannedList(job, q * nprobe + p);
-      if (l >= 0) scanner.addRun(start[(q - q0) * nprobe + p] - region, slots.add(l, lists.sizes[l]));
+      if (l >= 0) scanner.addRun(start[(q - q0) * nprobe + p] - region, l, 0);
     }
     drainQuery(job, q);
   }
@@ -157,15 +151,7 @@ function scannedList(job: ScanJob, qp: number): number {
   return l >= 0 && job.lists.sizes[l] > 0 ? l : -1;
 }
 
-/** The scanner's k best for query q, as (list, offset) and score into the result. */
+/** The scanner's k best for query q, as score, list and offset, into the result. */
 function drainQuery(job: ScanJob, q: number): void {
-  const { k, scanner, slots, kept, out } = job;
-  scanner.drainInto(out.scores, kept, q * k, 0);
-  for (let j = 0; j < k; j++) {
-    const o = q * k + j;
-    const slot = kept[j];
-    const i = slot < 0 ? -1 : slots.find(slot);
-    out.lists[o] = i < 0 ? -1 : slots.listAt(i);
-    out.offsets[o] = i < 0 ? -1 : slot - slots.firstSlotAt(i);
-  }
+  job.scanner.drainInto(job.out.scores, job.out.lists, job.out.offsets, q * job.k);
 }

@@ -19,8 +19,9 @@ const round64 = (bytes: number) => Math.ceil(bytes / 64) * 64;
  * score of every code of the probed lists in a score buffer, one list after the other; the selection kernel
  * (top16-module.ts) then finds the candidates for the k best with SIMD counting passes, and they are sorted here.
  * When the buffer fills (a list longer than it, a flat index), the candidates so far are kept at its front, with
- * their slots, and the scan goes on behind them. The result is the k best by (score, then earlier slot): slots
- * number the codes in the order the caller scans them (`first` + position in the list).
+ * their lists and offsets, and the scan goes on behind them. The result is the k best by (score, then the earlier
+ * code in the order the caller scans them), as lists and offsets: buffer and region indexes grow in that order (kept
+ * candidates lie in front of what was scanned after them), so ties go to the smaller index.
  *
  * The kernels read their uint8 tables and the blocks from their memory. Lists kept in an arena (PackedLists.arena,
  * fastscan/arena.ts: a shared memory every thread scans) are scanned where they lie; the scanner grows the arena by
@@ -64,13 +65,16 @@ export class Pq4Scanner {
   private k = 1;
   private n = 0;
   private kept = 0;
-  /** Slots of the kept candidates, and per scanned run of codes its first buffer index and slot. */
-  private keptSlots = new Float64Array(0);
+  /** The kept candidates' lists and offsets, and per scanned run of codes its first buffer index, list and offset. */
+  private keptLists = new Int32Array(0);
+  private keptOffsets = new Int32Array(0);
   private runStart = new Int32Array(16);
-  private runSlot = new Float64Array(16);
+  private runList = new Int32Array(16);
+  private runOffset = new Int32Array(16);
   private runs = 0;
-  /** Per candidate: its slot; the sort's order, scratch and bucket counts. */
-  private candSlots = new Float64Array(0);
+  /** Per candidate: its list and offset; the sort's order, scratch and bucket counts. */
+  private candLists = new Int32Array(0);
+  private candOffsets = new Int32Array(0);
   private order = new Int32Array(0);
   private byLowByte = new Int32Array(0);
   private readonly counts = new Int32Array(NARROW_SPAN + 1);
@@ -125,8 +129,10 @@ export class Pq4Scanner {
     this.record = new Int32Array(buffer, this.recPtr, PQ4_RECORD_BYTES / 4);
     this.record[0] = this.lutPtr;
     this.candidates = new Int32Array(buffer, this.candPtr, 4 * k);
-    this.keptSlots = new Float64Array(2 * k);
-    this.candSlots = new Float64Array(2 * k);
+    this.keptLists = new Int32Array(2 * k);
+    this.keptOffsets = new Int32Array(2 * k);
+    this.candLists = new Int32Array(2 * k);
+    this.candOffsets = new Int32Array(2 * k);
     this.order = new Int32Array(2 * k);
     this.byLowByte = new Int32Array(2 * k);
   }
@@ -203,7 +209,7 @@ export class Pq4Scanner {
 
   /**
    * Starts draining one query of a grouped scan: its n scores lie at `region` (a byte address in groupArea's scores);
-   * addRun then numbers its lists' codes, and drainInto gives its k best.
+   * addRun then names its lists' codes, and drainInto gives its k best.
    */
   beginRegion(k: number, region: number, n: number): void {
     this.begin(k);
@@ -227,8 +233,8 @@ export class Pq4Scanner {
     this.runs = 0;
   }
 
-  /** Scores the n codes of one list (faiss's block layout) as bias + Σ table; code i is slot first + i. */
-  scan(blocks: Uint8Array, n: number, bias: number, first: number): void {
+  /** Scores the n codes of list `list` (faiss's block layout) as bias + Σ table. */
+  scan(blocks: Uint8Array, n: number, bias: number, list: number): void {
     const { blockBytes } = this;
     for (let done = 0; done < n; ) {
       if (this.capacity - this.n < 32) this.keepCandidates();
@@ -240,7 +246,7 @@ export class Pq4Scanner {
         this.bytes.set(blocks.subarray((done / 32) * blockBytes, (done / 32 + nb) * blockBytes), this.codesPtr);
         ptr = this.codesPtr;
       }
-      this.addRun(this.n, first + done);
+      this.addRun(this.n, list, done);
       this.record[1] = bias;
       this.record[2] = this.bufPtr + 2 * this.n;
       this.scanFn(ptr, nb, 32, this.recPtr, 1, this.splitPtr, 0);
@@ -250,33 +256,41 @@ export class Pq4Scanner {
     }
   }
 
-  /** Buffer index `start` (and those after it, to the next run) holds slot `slot` (and those after it). */
-  addRun(start: number, slot: number): void {
+  /** Buffer index `start` (and those after it, to the next run) holds entry `offset` of list `list` (and those after it). */
+  addRun(start: number, list: number, offset: number): void {
     if (this.runs === this.runStart.length) {
-      const s = new Int32Array(2 * this.runs);
-      s.set(this.runStart);
-      this.runStart = s;
-      const t = new Float64Array(2 * this.runs);
-      t.set(this.runSlot);
-      this.runSlot = t;
+      const grown = (a: Int32Array) => {
+        const b = new Int32Array(2 * this.runs);
+        b.set(a);
+        return b;
+      };
+      this.runStart = grown(this.runStart);
+      this.runList = grown(this.runList);
+      this.runOffset = grown(this.runOffset);
     }
     this.runStart[this.runs] = start;
-    this.runSlot[this.runs++] = slot;
+    this.runList[this.runs] = list;
+    this.runOffset[this.runs++] = offset;
   }
 
-  /** Selects the candidates of the buffer and their slots (index order, into candidates / candSlots); returns how many. */
+  /**
+   * Selects the candidates of the buffer (index order, into candidates) and finds their lists and offsets (candLists,
+   * candOffsets: a walk along the runs, as the indexes grow); returns how many.
+   */
   private select(): number {
     const m = this.selectFn(this.selPtr, this.n, this.k, this.candPtr);
-    const { candidates, candSlots, keptSlots, runStart, runSlot, kept } = this;
+    const { candidates, candLists, candOffsets, keptLists, keptOffsets, runStart, runList, runOffset, kept, runs } = this;
     let r = 0;
     for (let j = 0; j < m; j++) {
       const idx = candidates[2 * j];
       if (idx < kept) {
-        candSlots[j] = keptSlots[idx];
+        candLists[j] = keptLists[idx];
+        candOffsets[j] = keptOffsets[idx];
         continue;
       }
-      while (r + 1 < this.runs && runStart[r + 1] <= idx) r++;
-      candSlots[j] = runSlot[r] + (idx - runStart[r]);
+      while (r + 1 < runs && runStart[r + 1] <= idx) r++;
+      candLists[j] = runList[r];
+      candOffsets[j] = runOffset[r] + (idx - runStart[r]);
     }
     return m;
   }
@@ -284,12 +298,13 @@ export class Pq4Scanner {
   /** The buffer is full: its candidates (a superset of the k best so far) move to its front, the scan goes on behind. */
   private keepCandidates(): void {
     const m = this.select();
-    const { candidates, scores16, candSlots, keptSlots } = this;
-    // Element by element, not keptSlots.set(candSlots.subarray(0, m)): a subarray is a heap object per call, and a
+    const { candidates, scores16, candLists, candOffsets, keptLists, keptOffsets } = this;
+    // Element by element, not keptLists.set(candLists.subarray(0, m)): a subarray is a heap object per call, and a
     // query at nprobe 128 fills the buffer dozens of times (139 KB of them per 1,000 queries).
     for (let j = 0; j < m; j++) {
       scores16[j] = candidates[2 * j + 1];
-      keptSlots[j] = candSlots[j];
+      keptLists[j] = candLists[j];
+      keptOffsets[j] = candOffsets[j];
     }
     this.kept = m;
     this.n = m;
@@ -297,29 +312,29 @@ export class Pq4Scanner {
   }
 
   /**
-   * The query's k best, best first (ties: earlier slot first), as uint16 sums at scores[at ..] and slots at
-   * slots[slotsAt ..] (0 and −1: none).
+   * The query's k best, best first (ties: the smaller index first), at [at, at + k) of scores (uint16 sums), lists
+   * and offsets (0, −1 and −1: none).
    */
-  drainInto(scores: Int32Array, slots: Float64Array, at: number, slotsAt: number): void {
+  drainInto(scores: Int32Array, lists: Int32Array, offsets: Int32Array, at: number): void {
     const m = this.select();
-    const { candidates, candSlots, k } = this;
+    const { candidates, candLists, candOffsets, k } = this;
     const order = this.bestFirst(m);
     const flip = this.higherIsBetter ? 0 : 65535;
     const kept = Math.min(k, m);
     for (let i = 0; i < kept; i++) {
       const j = order[i];
       scores[at + i] = flip ^ candidates[2 * j + 1];
-      slots[slotsAt + i] = candSlots[j];
+      lists[at + i] = candLists[j];
+      offsets[at + i] = candOffsets[j];
     }
-    for (let i = kept; i < k; i++) {
-      scores[at + i] = 0;
-      slots[slotsAt + i] = -1;
-    }
+    scores.fill(0, at + kept, at + k);
+    lists.fill(-1, at + kept, at + k);
+    offsets.fill(-1, at + kept, at + k);
     this.n = 0;
   }
 
   /**
-   * Candidates 0 .. m by score, best first, ties in their (slot) order: a stable counting sort. The candidates'
+   * Candidates 0 .. m by score, best first, ties in their (index) order: a stable counting sort. The candidates'
    * scores usually span a few hundred values (the k best lie close together), sorted in one pass over that many
    * buckets; wider spans take two passes over the low and the high byte (their 2 × 256 buckets alone cost about as
    * much as sorting 200 candidates in one pass).
