@@ -1,9 +1,9 @@
 import { ByteWriter, F32, I32, V128, functionOps, oneFunctionModule } from './bytes.js';
 
 const V128_LOAD = 0x00, V128_STORE = 0x0b, F32X4_SPLAT = 0x13, F32X4_EXTRACT = 0x1f;
-const F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, F32X4_MIN = 0xe8, F32X4_MAX = 0xe9;
-const I32X4_TRUNC_SAT_F32X4_U = 0xf9, I16X8_NARROW_I32X4_U = 0x86, I8X16_NARROW_I16X8_U = 0x66;
-const I32_ADD = 0x6a, F32_LOAD = 0x2a, F32_STORE = 0x38, F32_SUB = 0x93, F32_MIN = 0x96, F32_MAX = 0x97;
+const F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, F32X4_PMIN = 0xea, F32X4_PMAX = 0xeb, I8X16_SHUFFLE = 0x0d;
+const I32X4_TRUNC_SAT_F32X4_S = 0xf8, I16X8_NARROW_I32X4_U = 0x86, I8X16_NARROW_I16X8_U = 0x66;
+const I32_ADD = 0x6a, F32_LOAD = 0x2a, F32_STORE = 0x38, F32_SUB = 0x93;
 
 /** Emits `name`'s loop over `rows` table rows of 16 float32 (64 bytes each); `body` works on row pointer T. */
 function rowLoop(
@@ -38,10 +38,18 @@ function rowLoop(
   return oneFunctionModule(name, params, [], f, sharedMemory);
 }
 
+/** Byte indices of an i8x16.shuffle that swaps a vector's float32 lanes pairwise at distance `d` (2: halves; 1: neighbours). */
+const swapLanes = (d: number) => Array.from({ length: 16 }, (_, i) => ((((i >> 2) ^ d) << 2) | (i & 3)));
+
 /**
  * `stats(t, rows, mins, spans)`: for each of `rows` rows of 16 float32 at byte t, its minimum and its span
  * (maximum − minimum, float32) as float32 at mins + 4r and spans + 4r. The first half of faiss's LUT quantization
  * (quantize-luts reference in the tests): min and max are exact, so the lane order does not matter.
+ *
+ * With pmin / pmax ("b < a ? b : a", one minps / maxps each, as faiss's scalar `<` loop compares), not min / max:
+ * V8 lowers the IEEE forms (NaN propagation, −0 below +0) to several instructions each, and the scalar f32.min / max
+ * of a lane-by-lane reduction to compare-and-branch sequences. The tables hold no NaN (queries and codebooks are
+ * checked finite); a row's minimum differs at most in the sign of a zero, which no quantized byte sees.
  */
 export function lutStatsModuleBytes(sharedMemory = false): Uint8Array {
   // params 0 t, 1 rows, 2 mins, 3 spans
@@ -52,8 +60,8 @@ export function lutStatsModuleBytes(sharedMemory = false): Uint8Array {
       simd(V128_LOAD).u32(4).u32(16 * j);
       set(V + j);
     }
-    // Lanes of min(min(v0, v1), min(v2, v3)), then across the 4 lanes; the same for max.
-    for (const [VOP, SOP, OUT] of [[F32X4_MIN, F32_MIN, MN], [F32X4_MAX, F32_MAX, MX]] as const) {
+    // Lanes of pmin(pmin(v0, v1), pmin(v2, v3)), then across the 4 lanes by two swaps; the same for max.
+    for (const [VOP, OUT] of [[F32X4_PMIN, MN], [F32X4_PMAX, MX]] as const) {
       get(V);
       get(V + 1);
       simd(VOP);
@@ -62,14 +70,15 @@ export function lutStatsModuleBytes(sharedMemory = false): Uint8Array {
       simd(VOP);
       simd(VOP);
       const lanes = V + (OUT === MN ? 0 : 1); // a scratch v128 (v0 / v1 are no longer needed after their use)
-      set(lanes);
-      get(lanes);
-      simd(F32X4_EXTRACT).byte(0);
-      for (let l = 1; l < 4; l++) {
+      for (const d of [2, 1]) {
+        set(lanes);
         get(lanes);
-        simd(F32X4_EXTRACT).byte(l);
-        f.byte(SOP);
+        get(lanes);
+        get(lanes);
+        simd(I8X16_SHUFFLE).bytes(swapLanes(d));
+        simd(VOP);
       }
+      simd(F32X4_EXTRACT).byte(0);
       set(OUT);
       if (OUT === MN) {
         // v0 now holds the min lanes: reload v0 for the max pass.
@@ -100,7 +109,8 @@ export function lutStatsModuleBytes(sharedMemory = false): Uint8Array {
 /**
  * `round(t, rows, mins, a, out)`: faiss's round_tab on each of `rows` rows of 16 float32 at byte t: entry x of row r
  * becomes floor((x − mins[r])·a + 0.5), float32 step by step as in faiss's C++ (WebAssembly's float32 arithmetic is
- * IEEE single precision, so the bytes equal a scalar float32 loop's), truncated (≥ 0.5, so the floor) and narrowed
+ * IEEE single precision, so the bytes equal a scalar float32 loop's), truncated (≥ 0.5, so the floor; the signed
+ * conversion, as the values are positive: V8 lowers the unsigned one to twice the instructions) and narrowed
  * with unsigned saturation to one uint8 row of 16 at out + 16r.
  */
 export function lutRoundModuleBytes(sharedMemory = false): Uint8Array {
@@ -136,7 +146,7 @@ export function lutRoundModuleBytes(sharedMemory = false): Uint8Array {
       simd(F32X4_MUL);
       get(HALF);
       simd(F32X4_ADD);
-      simd(I32X4_TRUNC_SAT_F32X4_U);
+      simd(I32X4_TRUNC_SAT_F32X4_S);
       if (j % 2 === 1) simd(I16X8_NARROW_I32X4_U);
       if (j === 1) set(W);
     }
