@@ -103,6 +103,11 @@ export class OrtSession {
     });
   }
 
+  /** Frees the session's native memory (its arena, its pool's threads) now rather than when it is collected. */
+  dispose(): void {
+    this.session.dispose?.();
+  }
+
   /** Runs the graph: inputs are read in place, outputs written into the given arrays (preallocated fetches). */
   run(inputs: Record<string, TensorSpec>, outputs: Record<string, TensorSpec>): void {
     const T = this.rt.Tensor;
