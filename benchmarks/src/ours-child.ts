@@ -7,32 +7,10 @@ import { readMemmap } from '@libvq/dataset/formats';
 import { closeThreadPool, indexFactory, type Index, type Matrix, serializeIndex } from '@libvq/index-core';
 import { getBackend } from '@libvq/index-core/backend';
 import { childMain, maxRssBytes } from './ts-child.js';
+import { timedBatches } from './timed-batches.js';
 import type { OursResult, OursSpec, SystemRun } from './system-run.js';
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
-
-/**
- * Search timing, the same in faiss_ivfpq.py: untimed passes over the whole batch until they add up to SEARCH_MIN_S
- * (JIT, caches; at least one, at most SEARCH_MAX_REPS), then timed passes until they add up to SEARCH_MIN_S (the
- * same bounds); the median. One untimed pass was not enough for V8: at the first nprobe the WebAssembly kernels
- * and the JavaScript around them were still tiering up, and a second round of that nprobe ran 1.3–1.9× faster
- * (GloVe `IVF1024,PQ50x4fsr`, nprobe 8).
- */
-const SEARCH_MIN_S = 0.5;
-const SEARCH_MAX_REPS = 10;
-function timedBatches(pass: () => void): { seconds: number; reps: number } {
-  for (let reps = 0, t0 = performance.now(); reps < SEARCH_MAX_REPS && (reps === 0 || seconds(t0) < SEARCH_MIN_S); reps++) pass();
-  const times: number[] = [];
-  let total = 0;
-  while (times.length < SEARCH_MAX_REPS && (times.length === 0 || total < SEARCH_MIN_S)) {
-    const t0 = performance.now();
-    pass();
-    times.push(seconds(t0));
-    total += times[times.length - 1];
-  }
-  times.sort((a, b) => a - b);
-  return { seconds: times[times.length >> 1], reps: times.length };
-}
 
 /**
  * index.train(base), its stages timed from the stage names of its progress reports: OPQ's last report ends the

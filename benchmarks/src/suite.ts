@@ -218,6 +218,22 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
     examples: [['--quick'], ['--nlist', '1024', '--epochs', '3', '--lr-codebooks', '1e-4']],
     load: () => import('./train-glove.js'),
   },
+  'glove-rounds': {
+    description: "interleaved rounds on GloVe-100: faiss's 8-bit IVF-PQ against libvq-ts's fast-scan, each searching in a fresh process in turn, round after round; the speed ratio at equal or better 10-R@100 per round and of the medians",
+    options: [
+      out,
+      { flag: '--rounds', kind: 'int', description: 'rounds (default 3)' },
+      { flag: '--threads', kind: 'int', description: 'threads of both systems (default 1)' },
+      { flag: '--factory', kind: 'string', description: 'libvq-ts index (default IVF1024,PQ50x4fsr)' },
+      { flag: '--reference', kind: 'string', description: 'faiss index (default IVF1024,PQ20x8)' },
+      { flag: '--nprobes', kind: 'ints', separator: ',', description: 'libvq-ts nprobe sweep (default 8,9,10,12,13,14,16,18,20,21,22,24,28,32)' },
+      { flag: '--reference-nprobes', kind: 'ints', separator: ',', description: 'faiss nprobe values (default 8,16,32)' },
+      { flag: '--backends', kind: 'strings', separator: ',', description: 'libvq-ts backends (default js,native)' },
+      { flag: '--seed', kind: 'int', description: 'seed of the data and of both trainings (default 1234)' },
+    ],
+    examples: [['--rounds', '5'], ['--threads', '2', '--reference-nprobes', '8,32,128', '--nprobes', '8,16,24,32,48']],
+    load: () => import('./glove-rounds.js'),
+  },
 };
 
 function benchmark(name: string | undefined): Benchmark {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BENCHMARKS, checkBenchArgs, parseBenchValue } from '../src/suite.js';
 
 /** The module each benchmark's load() imports, read as text: the oracle for the flags its main(argv) reads. */
-const SOURCES: Record<string, string> = { glove: 'glove-ann.ts', synth: 'glove-ann.ts', cranfield: 'train-cranfield.ts', debdesc: 'train-debdesc.ts', 'glove-train': 'train-glove.ts', 'virtual-labels': 'virtual-labels.ts', scale: 'scale.ts', 'event-loop': 'event-loop.ts', cluster: 'cluster.ts', transformer: 'train-transformer.ts', 'transformer-throughput': 'transformer-throughput.ts' };
+const SOURCES: Record<string, string> = { glove: 'glove-ann.ts', synth: 'glove-ann.ts', cranfield: 'train-cranfield.ts', debdesc: 'train-debdesc.ts', 'glove-train': 'train-glove.ts', 'glove-rounds': 'glove-rounds.ts', 'virtual-labels': 'virtual-labels.ts', scale: 'scale.ts', 'event-loop': 'event-loop.ts', cluster: 'cluster.ts', transformer: 'train-transformer.ts', 'transformer-throughput': 'transformer-throughput.ts' };
 
 describe('benchmark suite table', () => {
   it('names every benchmark whose source it loads', () => {
@@ -30,7 +30,7 @@ describe('benchmark suite table', () => {
     expect(() => checkBenchArgs('glove', ['--seed', '1.5'])).toThrow(/--seed: expected an integer, got "1.5"/);
     expect(() => checkBenchArgs('glove', ['--nprobes', '4,x'])).toThrow(/--nprobes: expected integers separated by ","/);
     expect(() => checkBenchArgs('glove', ['--out', '--quick'])).toThrow(/--out: expected a value/);
-    expect(() => checkBenchArgs('nope', [])).toThrow(/benchmark: expected one of glove, synth, cluster, scale, event-loop, cranfield, transformer, transformer-throughput, debdesc, virtual-labels, glove-train, got "nope"/);
+    expect(() => checkBenchArgs('nope', [])).toThrow(/benchmark: expected one of glove, synth, cluster, scale, event-loop, cranfield, transformer, transformer-throughput, debdesc, virtual-labels, glove-train, glove-rounds, got "nope"/);
     expect(() => checkBenchArgs('glove-train', ['--lr-codebooks', 'fast'])).toThrow(/--lr-codebooks: expected a number/);
   });
 

@@ -1,0 +1,173 @@
+/**
+ * Interleaved rounds (issue 17's fast-scan goal on a shared machine): faiss's 8-bit IVF-PQ against libvq-ts's
+ * fast-scan on GloVe-100, each system's index built once, then round after round each system searches in a fresh
+ * process, one after the other, so that a slow minute of the machine falls on both. Reports every round, the
+ * medians, and for each faiss nprobe the fastest libvq-ts setting (any backend, any nprobe of the sweep) at equal
+ * or better 10-R@100, with its speed ratio per round and of the medians.
+ *
+ *   pnpm bench glove-rounds [--rounds 3] [--threads 1] [--out DIR]
+ *
+ * Writes glove-rounds.{json,md} to --out (default bench-out/).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LibvqError } from '@libvq/index-core';
+import { prepareGlove } from './ann-datasets.js';
+import { machineNote, sourceCommit } from './ann-report.js';
+import { FAISS_PYTHON } from './faiss-runner.js';
+import { annRecall } from './metrics.js';
+import { markdownTable, writeReportFile } from './report.js';
+import type { RoundsResult, RoundsSpec } from './rounds-child.js';
+import { runTsChild } from './ts-child.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const K = 100;
+
+interface Options {
+  rounds: number;
+  threads: number;
+  factory: string;
+  reference: string;
+  nprobes: number[];
+  referenceNprobes: number[];
+  backends: string[];
+  seed: number;
+  out: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const get = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const int = (flag: string, fallback: number, min: number, max: number) => {
+    const v = get(flag);
+    const n = v === undefined ? fallback : Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new LibvqError('INVALID_ARGUMENT', `${flag}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const ints = (flag: string, fallback: string) =>
+    (get(flag) ?? fallback).split(',').map((s) => {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 1) throw new LibvqError('INVALID_ARGUMENT', `${flag}: expected positive integers separated by commas, got ${JSON.stringify(get(flag))}`);
+      return n;
+    });
+  return {
+    rounds: int('--rounds', 3, 1, 100),
+    threads: int('--threads', 1, 1, 256),
+    factory: get('--factory') ?? 'IVF1024,PQ50x4fsr',
+    reference: get('--reference') ?? 'IVF1024,PQ20x8',
+    nprobes: ints('--nprobes', '8,9,10,12,13,14,16,18,20,21,22,24,28,32'),
+    referenceNprobes: ints('--reference-nprobes', '8,16,32'),
+    backends: (get('--backends') ?? 'js,native').split(','),
+    seed: int('--seed', 1234, 0, 0xffffffff),
+    out: get('--out') ?? 'bench-out',
+  };
+}
+
+/** Runs faiss_rounds.py on a spec; resolves with what it wrote. */
+async function faissRounds(dir: string, spec: Record<string, unknown>, threads: number): Promise<{ faiss_version: string; runs?: { nprobe: number; seconds: number; labels: number[] }[] }> {
+  const specPath = join(dir, 'faiss-spec.json');
+  const outPath = join(dir, 'faiss-out.json');
+  await writeFile(specPath, JSON.stringify(spec));
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile(FAISS_PYTHON, [join(here, '..', 'python', 'faiss_rounds.py'), specPath, outPath], {
+      env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
+      maxBuffer: 64 << 20,
+    });
+    child.stderr?.pipe(process.stderr);
+    child.on('error', (err) => reject(new LibvqError('IO', `faiss: could not run ${FAISS_PYTHON}: ${err.message}`, { cause: err })));
+    child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new LibvqError('IO', `faiss_rounds.py failed (exit code ${code}, signal ${signal}); is python3-faiss installed?`))));
+  });
+  return JSON.parse(await readFile(outPath, 'utf8'));
+}
+
+interface Point {
+  system: string;
+  nprobe: number;
+  recall: number;
+  /** q/s per round. */
+  qps: number[];
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+export async function main(argv: string[]): Promise<void> {
+  const o = parseArgs(argv);
+  const { commit, uncommitted } = sourceCommit();
+  const machine = machineNote();
+  const work = await mkdtemp(join(tmpdir(), 'libvq-bench-rounds-'));
+  try {
+    console.error('preparing glove...');
+    const data = await prepareGlove(work, { seed: o.seed, k: K, threads: o.threads });
+    const common = { basePath: data.basePath, queriesPath: data.queriesPath, dim: data.dim, metric: data.metric, threads: o.threads, seed: o.seed, k: K };
+    const oursPath = join(work, 'ours.faiss');
+    const refPath = join(work, 'reference.faiss');
+    console.error(`building libvq-ts ${o.factory} and faiss ${o.reference}...`);
+    await runTsChild<RoundsResult>(new URL('./rounds-child.ts', import.meta.url), { ...common, mode: 'build', indexPath: oursPath, factory: o.factory, backend: o.backends[0], nprobes: [] } satisfies RoundsSpec, `libvq-ts ${o.factory}`, 'built');
+    const refSpec = { base: data.basePath, queries: data.queriesPath, dim: data.dim, metric: data.metric, factory: o.reference, seed: o.seed, threads: o.threads, k: K, index: refPath };
+    const { faiss_version } = await faissRounds(work, { ...refSpec, mode: 'build', nprobes: [] }, o.threads);
+    const points = new Map<string, Point>();
+    const record = (system: string, runs: { nprobe: number; seconds: number; labels: ArrayLike<number> }[]) => {
+      for (const r of runs) {
+        const key = `${system}@${r.nprobe}`;
+        const p = points.get(key) ?? { system, nprobe: r.nprobe, recall: annRecall(Int32Array.from(r.labels), K, data.truth, data.k).r10at100, qps: [] };
+        p.qps.push(data.queries / r.seconds);
+        points.set(key, p);
+      }
+    };
+    for (let round = 1; round <= o.rounds; round++) {
+      console.error(`round ${round} of ${o.rounds}: faiss, then libvq-ts (${o.backends.join(', ')})`);
+      record('faiss', (await faissRounds(work, { ...refSpec, mode: 'search', nprobes: o.referenceNprobes }, o.threads)).runs!);
+      for (const backend of o.backends) {
+        const r = await runTsChild<RoundsResult>(new URL('./rounds-child.ts', import.meta.url), { ...common, mode: 'search', indexPath: oursPath, factory: o.factory, backend, nprobes: o.nprobes } satisfies RoundsSpec, `libvq-ts ${backend}`, 'built');
+        record(`libvq-ts (${backend})`, r.runs);
+      }
+    }
+    const all = [...points.values()];
+    const ours = all.filter((p) => p.system !== 'faiss');
+    const comparisons = all.filter((p) => p.system === 'faiss').map((ref) => {
+      const fastest = ours.filter((p) => p.recall >= ref.recall).sort((a, b) => median(b.qps) - median(a.qps))[0];
+      const perRound = fastest ? fastest.qps.map((q, i) => q / ref.qps[i]) : [];
+      return { reference: ref, ours: fastest, ratioOfMedians: fastest ? median(fastest.qps) / median(ref.qps) : undefined, perRound };
+    });
+    const title = `Interleaved rounds: libvq-ts ${o.factory} against faiss ${o.reference}, GloVe-100`;
+    const md = [
+      `# ${title}`,
+      '',
+      `${data.description}; k = ${K}; ${o.threads === 1 ? 'one thread' : `${o.threads} threads`} each; ${o.rounds} rounds. Commit ${commit}${uncommitted.length ? ` (uncommitted: ${uncommitted.join(', ')})` : ''}; faiss ${faiss_version}; ${machine.cpus} CPUs, load average ${machine.load1} at the start.`,
+      '',
+      'Each index is built once (seed ' + o.seed + '); every round then runs faiss\'s searches in a fresh Python process and libvq-ts\'s in a fresh Node process per backend, one after the other. q/s: all queries in one call, the median of timed passes after untimed ones (0.5 s each way, 1 to 10 passes), as in the `glove` benchmark.',
+      '',
+      '## Against faiss at equal or better recall',
+      '',
+      'For each faiss nprobe, the libvq-ts point (any backend, any nprobe of the sweep) with the highest median q/s among those with a 10-R@100 at least faiss\'s.',
+      '',
+      markdownTable(
+        ['faiss nprobe', 'faiss 10-R@100', 'faiss q/s (median)', 'libvq-ts', 'nprobe', '10-R@100', 'q/s (median)', 'ratio of medians', 'ratio per round'],
+        comparisons.map((c) => [
+          c.reference.nprobe, c.reference.recall.toFixed(3), Math.round(median(c.reference.qps)),
+          c.ours?.system ?? 'none reaches it', c.ours?.nprobe ?? '-', c.ours ? c.ours.recall.toFixed(3) : '-', c.ours ? Math.round(median(c.ours.qps)) : '-',
+          c.ratioOfMedians === undefined ? '-' : `${c.ratioOfMedians.toFixed(2)}x`, c.perRound.map((r) => r.toFixed(2)).join(' / '),
+        ]),
+      ),
+      '',
+      '## Every point',
+      '',
+      markdownTable(
+        ['system', 'nprobe', '10-R@100', 'q/s per round', 'median'],
+        all.map((p) => [p.system, p.nprobe, p.recall.toFixed(3), p.qps.map((q) => Math.round(q)).join(' / '), Math.round(median(p.qps))]),
+      ),
+      '',
+    ].join('\n');
+    const json = { date: new Date().toISOString(), commit, uncommitted, machine, options: o, dataset: data.description, faiss: faiss_version, points: all, comparisons: comparisons.map((c) => ({ faissNprobe: c.reference.nprobe, ours: c.ours && { system: c.ours.system, nprobe: c.ours.nprobe }, ratioOfMedians: c.ratioOfMedians, perRound: c.perRound })) };
+    writeReportFile(join(o.out, 'glove-rounds.md'), md);
+    writeReportFile(join(o.out, 'glove-rounds.json'), JSON.stringify(json, null, 2));
+    console.log(md);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
