@@ -53,10 +53,18 @@ const MAX_TILE_COLUMNS = 1 << 16;
  * layer keeps training data), so those are copied first, into one of this thread's two staging arrays (0: rows of
  * x, 1: the block of y held across x tiles): one memcpy of the rows against a GEMM over them. A fresh copy per
  * tile made ~100 MB of garbage per k-means iteration over GloVe on each thread (the peak resident set measured
- * the same either way). Each call releases them at its end (releaseStaging), so no thread keeps a copy between calls.
+ * the same either way). Each call releases those over KEPT_STAGING at its end (releaseStaging), so no thread keeps a
+ * large copy between calls.
  */
 const f32 = (data: Float32Array, dims: number[], slot: 0 | 1 = 0) => ({ type: 'float32' as const, data: unshared(data, slot), dims });
 const staging = [new Float32Array(0), new Float32Array(0)];
+/**
+ * Staging arrays up to this many floats (1 MiB) stay with the thread between calls: a search's coarse probe copies the
+ * centroids and its chunk's queries on every call (GloVe: 400 + 100 KB, ~10 calls per search and thread), and
+ * dropped after each call they were garbage the collector reached late: the peak resident set of a GloVe build and
+ * search at two threads (the bench's child, IVF1024,PQ50x4fsr, nprobe 8 to 128) was 407–412 MB, 399–403 kept.
+ */
+const KEPT_STAGING = 1 << 18;
 function unshared(data: Float32Array, slot: 0 | 1): Float32Array {
   if (!(data.buffer instanceof SharedArrayBuffer)) return data;
   if (staging[slot].length < data.length) staging[slot] = new Float32Array(data.length);
@@ -65,7 +73,7 @@ function unshared(data: Float32Array, slot: 0 | 1): Float32Array {
   return copy;
 }
 function releaseStaging(): void {
-  staging[0] = staging[1] = new Float32Array(0);
+  for (const slot of [0, 1] as const) if (staging[slot].length > KEPT_STAGING) staging[slot] = new Float32Array(0);
 }
 /** An output tensor: onnxruntime writes into `data` in place (always our own, unshared arrays). */
 const out32 = (data: Float32Array, dims: number[]) => ({ type: 'float32' as const, data, dims });
