@@ -69,6 +69,21 @@ def timed_batches(search):
     return times[len(times) // 2], len(times), labels
 
 
+def make_index(spec, d):
+    # The spec's factory and metric, its coarse k-means seeded. faiss's factory turns on polysemous training for
+    # IVF-PQ (a simulated-annealing reordering of the PQ codes for its Hamming pre-filter, most of its PQ training
+    # time). libvq-ts has no such filter, and the reordering does not change ADC search results: off, as with the
+    # factory's "np" suffix (PQ20x8np).
+    metric = {'ip': faiss.METRIC_INNER_PRODUCT, 'l2': faiss.METRIC_L2}[spec['metric']]
+    index = faiss.index_factory(d, spec['factory'], metric)
+    ivf = faiss.extract_index_ivf(index)
+    ivf.cp.seed = spec.get('seed', 1234)
+    ivf_pq = faiss.downcast_index(ivf)
+    if isinstance(ivf_pq, faiss.IndexIVFPQ):
+        ivf_pq.do_polysemous_training = False
+    return index
+
+
 def train_in_pieces(index, xb, spec):
     phases = {'opq_s': 0.0, 'kmeans_s': 0.0, 'pq_s': 0.0}
     x = xb
@@ -104,16 +119,8 @@ def main():
     xb = np.fromfile(spec['base'], dtype='<f4').reshape(-1, d)
     xq = np.fromfile(spec['queries'], dtype='<f4').reshape(-1, d)
     rss_after_load = current_rss_bytes()
-    metric = {'ip': faiss.METRIC_INNER_PRODUCT, 'l2': faiss.METRIC_L2}[spec['metric']]
-    index = faiss.index_factory(d, spec['factory'], metric)
+    index = make_index(spec, d)
     ivf = faiss.extract_index_ivf(index)
-    ivf.cp.seed = spec.get('seed', 1234)
-    # faiss's factory turns on polysemous training for IVF-PQ (a simulated-annealing reordering of the PQ
-    # codes for its Hamming pre-filter, most of its PQ training time). libvq-ts has no such filter, and the
-    # reordering does not change ADC search results: off, as with the factory's "np" suffix (PQ20x8np).
-    ivf_pq = faiss.downcast_index(ivf)
-    if isinstance(ivf_pq, faiss.IndexIVFPQ):
-        ivf_pq.do_polysemous_training = False
     t0 = time.perf_counter()
     phases = train_in_pieces(index, xb, spec)
     train_s = time.perf_counter() - t0

@@ -3,7 +3,7 @@
 Usage: faiss_rounds.py SPEC.json OUT.json
 SPEC: {"mode": "build" | "search", "index": "ref.faiss", "base": "base.f32", "queries": "q.f32", "dim": 100,
        "metric": "ip" | "l2", "factory": "IVF1024,PQ20x8", "seed": 1234, "threads": 1, "nprobes": [...], "k": 100}
-build: trains (the coarse k-means seeded, polysemous training off, as faiss_ivfpq.py) and adds the base, then writes
+build: trains (faiss_ivfpq.py's make_index: the coarse k-means seeded, polysemous training off) and adds the base, then writes
 the index. search: reads it and times a search of every query at each nprobe with faiss_ivfpq.py's timed_batches.
 """
 import json
@@ -12,7 +12,7 @@ import sys
 import faiss
 import numpy as np
 
-from faiss_ivfpq import timed_batches
+from faiss_ivfpq import make_index, timed_batches
 
 
 def main():
@@ -22,13 +22,7 @@ def main():
     faiss.omp_set_num_threads(spec.get('threads', 1))
     if spec['mode'] == 'build':
         xb = np.fromfile(spec['base'], dtype='<f4').reshape(-1, d)
-        metric = {'ip': faiss.METRIC_INNER_PRODUCT, 'l2': faiss.METRIC_L2}[spec['metric']]
-        index = faiss.index_factory(d, spec['factory'], metric)
-        ivf = faiss.extract_index_ivf(index)
-        ivf.cp.seed = spec.get('seed', 1234)
-        ivf_pq = faiss.downcast_index(ivf)
-        if isinstance(ivf_pq, faiss.IndexIVFPQ):
-            ivf_pq.do_polysemous_training = False
+        index = make_index(spec, d)
         index.train(xb)
         index.add(xb)
         faiss.write_index(index, spec['index'])

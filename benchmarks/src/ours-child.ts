@@ -7,7 +7,7 @@ import { readMemmap } from '@libvq/dataset/formats';
 import { closeThreadPool, indexFactory, type Index, type Matrix, serializeIndex } from '@libvq/index-core';
 import { getBackend } from '@libvq/index-core/backend';
 import { childMain, maxRssBytes } from './ts-child.js';
-import { timedBatches } from './timed-batches.js';
+import { timedSweep } from './timed-batches.js';
 import type { OursResult, OursSpec, SystemRun } from './system-run.js';
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
@@ -38,14 +38,7 @@ export async function runOurs(spec: OursSpec): Promise<OursResult> {
   const t0 = performance.now();
   index.addSync(base);
   const addS = seconds(t0);
-  const runs: SystemRun['runs'] = [];
-  for (const nprobe of spec.nprobes) {
-    let last: ReturnType<typeof index.searchSync> | undefined;
-    const t = timedBatches(() => {
-      last = index.searchSync(queries, { k: spec.k, nprobe });
-    });
-    runs.push({ nprobe, ...t, labels: Int32Array.from(last!.labels, Number) });
-  }
+  const runs = timedSweep((nprobe) => index.searchSync(queries, { k: spec.k, nprobe }), spec.nprobes);
   const indexBytes = serializeIndex(index).byteLength;
   await closeThreadPool();
   return { threads: spec.threads, backend: index.backend.name, trainS, phases, addS, indexBytes, rssAfterLoadBytes, peakRssBytes: maxRssBytes(), runs };

@@ -6,7 +6,7 @@
 import { readMemmap } from '@libvq/dataset/formats';
 import { closeThreadPool, indexFactory, readIndexSync, writeIndexSync } from '@libvq/index-core';
 import { childMain } from './ts-child.js';
-import { timedBatches } from './timed-batches.js';
+import { timedSweep } from './timed-batches.js';
 
 export interface RoundsSpec {
   mode: 'build' | 'search';
@@ -41,14 +41,7 @@ async function run(spec: RoundsSpec): Promise<RoundsResult> {
   const queries = await readMemmap(spec.queriesPath, spec.dim);
   const index = readIndexSync(spec.indexPath, { backend: spec.backend });
   index.threads = spec.threads;
-  const runs: RoundsResult['runs'] = [];
-  for (const nprobe of spec.nprobes) {
-    let last: ReturnType<typeof index.searchSync> | undefined;
-    const t = timedBatches(() => {
-      last = index.searchSync(queries, { k: spec.k, nprobe });
-    });
-    runs.push({ nprobe, ...t, labels: Int32Array.from(last!.labels, Number) });
-  }
+  const runs = timedSweep((nprobe) => index.searchSync(queries, { k: spec.k, nprobe }), spec.nprobes);
   await closeThreadPool();
   return { runs };
 }

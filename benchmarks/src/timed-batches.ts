@@ -22,3 +22,17 @@ export function timedBatches(pass: () => void): { seconds: number; reps: number 
   times.sort((a, b) => a - b);
   return { seconds: times[times.length >> 1], reps: times.length };
 }
+
+/** The search of every query at each nprobe, timed (timedBatches), with the labels of its last pass. */
+export function timedSweep(
+  search: (nprobe: number) => { labels: ArrayLike<number> },
+  nprobes: readonly number[],
+): { nprobe: number; seconds: number; reps: number; labels: Int32Array }[] {
+  return nprobes.map((nprobe) => {
+    let last: { labels: ArrayLike<number> } | undefined;
+    const t = timedBatches(() => {
+      last = search(nprobe);
+    });
+    return { nprobe, ...t, labels: Int32Array.from(last!.labels, Number) };
+  });
+}
