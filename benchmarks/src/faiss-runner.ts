@@ -47,18 +47,7 @@ export async function runFaiss(spec: SystemSpec): Promise<SystemRun> {
       opq: opq && { ...(opq.niter !== undefined && { niter: opq.niter }), ...(opq.maxTrainPoints !== undefined && { max_train_points: opq.maxTrainPoints }) },
     };
     await writeFile(specPath, JSON.stringify(pySpec));
-    const child = execFile(FAISS_PYTHON, [join(here, '..', 'python', 'faiss_ivfpq.py'), specPath, outPath], {
-      env: { ...process.env, OMP_NUM_THREADS: String(spec.threads), OPENBLAS_NUM_THREADS: String(spec.threads) },
-      maxBuffer: 64 << 20,
-    });
-    child.stdout?.pipe(process.stderr);
-    child.stderr?.pipe(process.stderr);
-    await new Promise<void>((resolve, reject) => {
-      child.on('error', (err) => reject(new LibvqError('IO', `faiss ${spec.factory}: could not run ${FAISS_PYTHON}: ${err.message}`, { cause: err })));
-      child.on('exit', (code, signal) =>
-        code === 0 ? resolve() : reject(new LibvqError('IO', `faiss ${spec.factory}: ${FAISS_PYTHON} faiss_ivfpq.py failed (exit code ${code}, signal ${signal}); is python3-faiss installed?`)),
-      );
-    });
+    await runFaissScript('faiss_ivfpq.py', specPath, outPath, spec.threads, `faiss ${spec.factory}`);
     const o = JSON.parse(await readFile(outPath, 'utf8')) as FaissOut;
     return {
       system: 'faiss',
@@ -77,4 +66,23 @@ export async function runFaiss(spec: SystemSpec): Promise<SystemRun> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs python/<script> SPEC OUT under Debian's faiss with `threads` threads everywhere (OpenMP and OpenBLAS: see
+ * runFaiss), its output on our stderr; resolves when it exits cleanly, else a clear error naming `what`.
+ */
+export async function runFaissScript(script: string, specPath: string, outPath: string, threads: number, what: string): Promise<void> {
+  const child = execFile(FAISS_PYTHON, [join(here, '..', 'python', script), specPath, outPath], {
+    env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
+    maxBuffer: 64 << 20,
+  });
+  child.stdout?.pipe(process.stderr);
+  child.stderr?.pipe(process.stderr);
+  await new Promise<void>((resolve, reject) => {
+    child.on('error', (err) => reject(new LibvqError('IO', `${what}: could not run ${FAISS_PYTHON}: ${err.message}`, { cause: err })));
+    child.on('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new LibvqError('IO', `${what}: ${FAISS_PYTHON} ${script} failed (exit code ${code}, signal ${signal}); is python3-faiss installed?`)),
+    );
+  });
 }

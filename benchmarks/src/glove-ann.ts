@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { getBackend } from '@libvq/index-core/backend';
 import { LibvqError, parseFactory } from '@libvq/index-core';
 import { type AnnData, prepareGlove, prepareSynth } from './ann-datasets.js';
+import { flagValue, intArg, intListArg } from './bench-args.js';
 import { annMarkdown, machineNote, sourceCommit, type AnnResult, type ScoredRun } from './ann-report.js';
 import { runFaiss } from './faiss-runner.js';
 import { runLanceInChild } from './lancedb-runner.js';
@@ -52,23 +53,13 @@ export interface AnnOptions {
  */
 const QUICK = { rows: { glove: 20_000, synth1m: 50_000 }, queries: 200, nlist: 256, nprobes: '4,16,64', opq: { niter: 10, maxTrainPoints: 10_000 } };
 
-function intArg(name: string, v: string | undefined, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new LibvqError('INVALID_ARGUMENT', `${name}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
-  return n;
-}
-
 export function parseArgs(argv: string[]): AnnOptions {
-  const get = (name: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const get = (name: string) => flagValue(argv, name);
   const quick = argv.includes('--quick');
   const dataset = get('--dataset') ?? 'glove';
   if (dataset !== 'glove' && dataset !== 'synth1m') throw new LibvqError('INVALID_ARGUMENT', `--dataset: expected glove or synth1m, got ${JSON.stringify(dataset)}`);
   const nlist = quick ? QUICK.nlist : 1024;
-  const nprobes = (get('--nprobes') ?? (quick ? QUICK.nprobes : '8,32,128')).split(',').map((s) => intArg('--nprobes', s, 1, 1 << 20)!);
+  const nprobes = intListArg('--nprobes', get('--nprobes') ?? (quick ? QUICK.nprobes : '8,32,128'), 1, 1 << 20);
   const opqNiter = intArg('--opq-niter', get('--opq-niter'), 1, 1000);
   const opqPoints = intArg('--opq-train-points', get('--opq-train-points'), 256, 1 << 30);
   const opq = quick || opqNiter !== undefined || opqPoints !== undefined

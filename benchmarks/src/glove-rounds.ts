@@ -9,21 +9,19 @@
  *
  * Writes glove-rounds.{json,md} to --out (default bench-out/).
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { LibvqError } from '@libvq/index-core';
+import { join } from 'node:path';
+import { getBackend } from '@libvq/index-core/backend';
 import { prepareGlove } from './ann-datasets.js';
 import { machineNote, sourceCommit } from './ann-report.js';
-import { FAISS_PYTHON } from './faiss-runner.js';
+import { flagValue, intArg, intListArg } from './bench-args.js';
+import { runFaissScript } from './faiss-runner.js';
 import { annRecall } from './metrics.js';
 import { markdownTable, writeReportFile } from './report.js';
 import type { RoundsResult, RoundsSpec } from './rounds-child.js';
 import { runTsChild } from './ts-child.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const K = 100;
 
 interface Options {
@@ -39,31 +37,18 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const get = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const int = (flag: string, fallback: number, min: number, max: number) => {
-    const v = get(flag);
-    const n = v === undefined ? fallback : Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new LibvqError('INVALID_ARGUMENT', `${flag}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
-    return n;
-  };
-  const ints = (flag: string, fallback: string) =>
-    (get(flag) ?? fallback).split(',').map((s) => {
-      const n = Number(s);
-      if (!Number.isInteger(n) || n < 1) throw new LibvqError('INVALID_ARGUMENT', `${flag}: expected positive integers separated by commas, got ${JSON.stringify(get(flag))}`);
-      return n;
-    });
+  const get = (flag: string) => flagValue(argv, flag);
+  const backends = (get('--backends') ?? 'js,native').split(',').map((b) => b.trim());
+  for (const b of backends) getBackend(b); // an unknown name fails now, with the registry's list, before any work
   return {
-    rounds: int('--rounds', 3, 1, 100),
-    threads: int('--threads', 1, 1, 256),
+    rounds: intArg('--rounds', get('--rounds'), 1, 100) ?? 3,
+    threads: intArg('--threads', get('--threads'), 1, 256) ?? 1,
     factory: get('--factory') ?? 'IVF1024,PQ50x4fsr',
     reference: get('--reference') ?? 'IVF1024,PQ20x8',
-    nprobes: ints('--nprobes', '8,9,10,12,13,14,16,18,20,21,22,24,28,32'),
-    referenceNprobes: ints('--reference-nprobes', '8,16,32'),
-    backends: (get('--backends') ?? 'js,native').split(','),
-    seed: int('--seed', 1234, 0, 0xffffffff),
+    nprobes: intListArg('--nprobes', get('--nprobes') ?? '8,9,10,12,13,14,16,18,20,21,22,24,28,32', 1, 1 << 20),
+    referenceNprobes: intListArg('--reference-nprobes', get('--reference-nprobes') ?? '8,16,32', 1, 1 << 20),
+    backends,
+    seed: intArg('--seed', get('--seed'), 0, 0xffffffff) ?? 1234,
     out: get('--out') ?? 'bench-out',
   };
 }
@@ -73,15 +58,7 @@ async function faissRounds(dir: string, spec: Record<string, unknown>, threads: 
   const specPath = join(dir, 'faiss-spec.json');
   const outPath = join(dir, 'faiss-out.json');
   await writeFile(specPath, JSON.stringify(spec));
-  await new Promise<void>((resolve, reject) => {
-    const child = execFile(FAISS_PYTHON, [join(here, '..', 'python', 'faiss_rounds.py'), specPath, outPath], {
-      env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
-      maxBuffer: 64 << 20,
-    });
-    child.stderr?.pipe(process.stderr);
-    child.on('error', (err) => reject(new LibvqError('IO', `faiss: could not run ${FAISS_PYTHON}: ${err.message}`, { cause: err })));
-    child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new LibvqError('IO', `faiss_rounds.py failed (exit code ${code}, signal ${signal}); is python3-faiss installed?`))));
-  });
+  await runFaissScript('faiss_rounds.py', specPath, outPath, threads, `faiss ${String(spec.factory)}`);
   return JSON.parse(await readFile(outPath, 'utf8'));
 }
 

@@ -7,10 +7,8 @@ import { readMemmap } from '@libvq/dataset/formats';
 import { closeThreadPool, indexFactory, type Index, type Matrix, serializeIndex } from '@libvq/index-core';
 import { getBackend } from '@libvq/index-core/backend';
 import { childMain, maxRssBytes } from './ts-child.js';
-import { timedSweep } from './timed-batches.js';
+import { seconds, timedSweep } from './timed-batches.js';
 import type { OursResult, OursSpec, SystemRun } from './system-run.js';
-
-const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
 /**
  * index.train(base), its stages timed from the stage names of its progress reports: OPQ's last report ends the

@@ -1,4 +1,5 @@
-const seconds = (t0: number) => (performance.now() - t0) / 1000;
+/** Seconds since t0 (a performance.now() reading). */
+export const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
 /**
  * Search timing, the same in faiss_ivfpq.py: untimed passes over the whole batch until they add up to SEARCH_MIN_S
