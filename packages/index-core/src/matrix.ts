@@ -21,6 +21,24 @@ export function matrix(rows: number, dim: number, data?: Float32Array): Matrix {
   return { rows, dim, data: buf };
 }
 
+/**
+ * Matrices whose rows stay as they are for as long as their owner hands out the same object (IndexFlat.vectors: one
+ * object per version of its data, a new one after every change). Kernels may keep what they derive from such a
+ * matrix (the js GEMM's packed panels) keyed by the object's identity. Identity alone would not do for others: the
+ * same array can come back holding other rows (IndexFlat.remove compacts in place).
+ */
+const unchanging = new WeakSet<Matrix>();
+
+/** Marks `m` as one whose rows do not change while its owner hands it out (see `unchanging`). */
+export function markUnchanging(m: Matrix): Matrix {
+  unchanging.add(m);
+  return m;
+}
+
+export function isUnchanging(m: Matrix): boolean {
+  return unchanging.has(m);
+}
+
 /** Row i as a view (no copy). */
 export function row(m: Matrix, i: number): Float32Array {
   return m.data.subarray(i * m.dim, (i + 1) * m.dim);

@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { bestColumns, forEachScoreTile } from '../src/backend/js/dot-tile.js';
 import { KERNEL_TOPK_MAX, kernelKnn, knnOver } from '../src/backend/js/knn.js';
-import type { Matrix } from '../src/matrix.js';
+import { IndexFlat } from '../src/indexes/index-flat.js';
+import { IndexIVFFlat } from '../src/indexes/index-ivf-flat.js';
+import { markUnchanging, type Matrix } from '../src/matrix.js';
 import { createRng } from '../src/random.js';
 
 function randomMatrix(rows: number, dim: number, seed: number): Matrix {
@@ -79,5 +81,84 @@ describe('kernelKnn (k selected in the WebAssembly kernel)', () => {
     for (const metric of ['ip', 'l2'] as const) expectSameBytes(x, y, KERNEL_TOPK_MAX, metric, `${metric} increasing`);
     const none = kernelKnn(x, { rows: 0, dim: 8, data: new Float32Array(0) }, 4, 'ip');
     expect(none.labels.every((l) => l === -1)).toBe(true);
+  });
+});
+
+/** float64 brute force: the k best rows of y for each row of x, best first (ties to the lower row). */
+function bruteLabels(x: Matrix, y: Matrix, k: number, metric: 'ip' | 'l2'): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < x.rows; i++) {
+    const s = Array.from({ length: y.rows }, (_, j) => {
+      let d = 0;
+      for (let t = 0; t < x.dim; t++) {
+        const a = x.data[i * x.dim + t];
+        const b = y.data[j * y.dim + t];
+        d += metric === 'ip' ? a * b : (a - b) * (a - b);
+      }
+      return { d: metric === 'ip' ? -d : d, j };
+    }).sort((a, b) => a.d - b.d || a.j - b.j);
+    for (let j = 0; j < k; j++) out.push(j < s.length ? s[j].j : -1);
+  }
+  return out;
+}
+
+describe('kernelKnn on an unchanging matrix (panels held in the kernel between calls)', () => {
+  it.each(['ip', 'l2'] as const)('%s: the bytes of the heap selection, call after call, whatever ran on the kernel in between', (metric) => {
+    // Two blocks of columns (2,621 per block at d = 100); the other operations reuse the same kernel instance.
+    const y = markUnchanging(randomMatrix(3000, 100, 11));
+    const other = markUnchanging(randomMatrix(700, 100, 12));
+    const plain = randomMatrix(900, 100, 13);
+    const x = randomMatrix(70, 100, 14);
+    const many = randomMatrix(5000, 100, 15);
+    expectSameBytes(x, y, 8, metric, 'first call (packs)');
+    expectSameBytes(x, y, 8, metric, 'second call (held)');
+    expectSameBytes(x, other, 5, metric, 'another unchanging matrix');
+    expectSameBytes(x, y, 8, metric, 'back to the first');
+    forEachScoreTile(x.data, x.rows, plain.data, plain.rows, 100, metric === 'l2', () => undefined);
+    bestColumns(x.data, x.rows, plain.data, plain.rows, 100, metric === 'l2');
+    expectSameBytes(x, y, 8, metric, 'after other operands were loaded');
+    // More rows of x: a larger layout (kept rows) that overlaps where the panels were held.
+    expectSameBytes(many, y, KERNEL_TOPK_MAX, metric, 'a larger layout');
+    expectSameBytes(x, y, 3, metric, 'a smaller one again');
+  });
+
+  it.each(['ip', 'l2'] as const)('%s: IndexFlat searches see every change of its vectors (add, remove, reset, in-place write)', (metric) => {
+    const d = 100;
+    const base = randomMatrix(1200, d, 21);
+    const q = randomMatrix(6, d, 22);
+    const k = 7;
+    const flat = new IndexFlat(d, metric, 'js');
+    const check = (what: string) => {
+      const ids = flat.idMap.all();
+      const got = Array.from(flat.searchSync(q, { k }).labels);
+      expect(got, what).toEqual(bruteLabels(q, flat.vectors, k, metric).map((p) => (p < 0 ? -1 : ids[p])));
+    };
+    flat.addSync({ rows: 800, dim: d, data: base.data.slice(0, 800 * d) });
+    check('after add');
+    check('again (held)');
+    flat.addSync({ rows: 400, dim: d, data: base.data.slice(800 * d) });
+    check('after a second add');
+    flat.remove(Float64Array.from({ length: 300 }, (_, i) => 3 * i));
+    check('after remove (compacted in place)');
+    flat.vectors.data.fill(0, 0, 50 * d);
+    flat.parametersChanged();
+    check('after an in-place write');
+    flat.reset();
+    expect(Array.from(flat.searchSync(q, { k: 2 }).labels)).toEqual(Array(12).fill(-1));
+  });
+
+  it('an IVF whose coarse centroids are written in place probes the new ones after parametersChanged()', () => {
+    const d = 100;
+    const xt = randomMatrix(2000, d, 31);
+    const q = randomMatrix(5, d, 32);
+    const ivf = new IndexIVFFlat(d, 64, 'l2', 'js');
+    ivf.trainSync(xt, { seed: 3 });
+    const probe = () => Array.from(ivf.quantizer.searchSync(q, { k: 4 }).labels);
+    expect(probe()).toEqual(bruteLabels(q, ivf.quantizer.vectors, 4, 'l2'));
+    // As @libvq/train does: the centroids rewritten in their own storage, then the one signal of an in-place write.
+    const c = ivf.quantizer.vectors.data;
+    for (let i = 0; i < c.length; i++) c[i] = -c[i] * 0.5 + 0.01 * (i % 7);
+    ivf.parametersChanged();
+    expect(probe()).toEqual(bruteLabels(q, ivf.quantizer.vectors, 4, 'l2'));
   });
 });

@@ -2,7 +2,7 @@ import { checkDimension } from '../limits.js';
 import { getBackend } from '../backend/registry.js';
 import type { Backend } from '../backend/types.js';
 import { LibvqError } from '../errors.js';
-import { checkMatrix, type Matrix } from '../matrix.js';
+import { checkMatrix, markUnchanging, type Matrix } from '../matrix.js';
 import { checkMetric, type Metric } from '../metric.js';
 import { parallelSearch } from '../parallel/ops.js';
 import type { IndexSnapshot } from '../parallel/protocol.js';
@@ -32,6 +32,11 @@ export class IndexFlat extends IndexBase {
   ntotal = 0;
   /** Bumped whenever the stored vectors change (add, reset, adoptVectors, parametersChanged): worker snapshots key on it. */
   private dataVersion = 0;
+  /**
+   * The matrix `vectors` hands out while dataVersion stays: the same object call after call, so the js backend keeps
+   * its packed panels (backend/js/knn.ts) and a probe per query does not pack the coarse centroids again.
+   */
+  private view: { version: number; m: Matrix } | null = null;
   /** The id of each stored vector. */
   readonly idMap = new IdMap();
 
@@ -51,8 +56,11 @@ export class IndexFlat extends IndexBase {
    * fast-scan index re-packed all its lists on the worker, per search).
    */
   get vectors(): Matrix {
+    if (this.view?.version === this.dataVersion) return this.view.m;
     const n = this.ntotal * this.d;
-    return { rows: this.ntotal, dim: this.d, data: this.data.length === n ? this.data : this.data.subarray(0, n) };
+    const m = markUnchanging({ rows: this.ntotal, dim: this.d, data: this.data.length === n ? this.data : this.data.subarray(0, n) });
+    this.view = { version: this.dataVersion, m };
+    return m;
   }
 
   /** Takes `data` (n×d values) as the stored vectors without copying (worker replicas over shared memory). */

@@ -233,6 +233,9 @@ export abstract class IndexIVF extends IndexBase {
 
   parametersChanged(): void {
     this.modelVersion++;
+    // Training writes the coarse centroids in place: the quantizer's own caches (its vectors' view, the js
+    // backend's packed panels keyed by it) must see the change too.
+    this.quantizer.parametersChanged();
   }
 
   cloneEmpty(): IndexIVF {

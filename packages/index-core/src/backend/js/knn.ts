@@ -1,4 +1,4 @@
-import type { Matrix } from '../../matrix.js';
+import { isUnchanging, type Matrix } from '../../matrix.js';
 import type { Metric } from '../../metric.js';
 import { TopK } from '../../topk.js';
 import type { KnnResult } from '../types.js';
@@ -87,18 +87,31 @@ export function kernelKnn(x: Matrix, y: Matrix, k: number, metric: Metric): KnnR
   const labels = new Float64Array(n * k);
   if (n === 0 || m === 0) return { distances: distances.fill(ip ? -Infinity : Infinity), labels: labels.fill(-1) };
   const { BX, BY } = scoreTileShape(dim);
-  const norms = ip ? null : { xn: rowNormsSq(x.data, n, dim), yn: rowNormsSq(y.data, m, dim) };
   const gemm = simdGemm(dim);
   const kept = Math.min(n, KEPT_ROWS);
   gemm.reserve(BX, Math.min(BY, m), kept, k);
+  // An IVF's coarse centroids (IndexFlat.vectors) are the same matrix object call after call: their panels and
+  // norms are made once and kept.
+  const held = isUnchanging(y) && gemm.hold(y, BY);
+  const norms = ip ? null : { xn: rowNormsSq(x.data, n, dim), yn: held ? heldNorms(y) : rowNormsSq(y.data, m, dim) };
   for (let r0 = 0; r0 < n; r0 += kept) {
     const r1 = Math.min(n, r0 + kept);
     gemm.clearKept(r1 - r0);
     for (let j0 = 0; j0 < m; j0 += BY) {
-      gemm.setY(y.data, j0, Math.min(m, j0 + BY));
+      if (held) gemm.useHeld(j0, Math.min(m, j0 + BY));
+      else gemm.setY(y.data, j0, Math.min(m, j0 + BY));
       for (let i0 = r0; i0 < r1; i0 += BX) gemm.runTopK(x.data, i0, Math.min(r1, i0 + BX), j0, k, i0 - r0, norms);
     }
     gemm.readKept(r1 - r0, k, ip, distances, labels, r0 * k);
   }
   return { distances, labels };
+}
+
+/** The squared norms of an unchanging matrix's rows (l2 probes), made once per matrix object. */
+const norms = new WeakMap<Matrix, Float32Array>();
+
+function heldNorms(y: Matrix): Float32Array {
+  let yn = norms.get(y);
+  if (yn === undefined) norms.set(y, (yn = rowNormsSq(y.data, y.rows, y.dim)));
+  return yn;
 }

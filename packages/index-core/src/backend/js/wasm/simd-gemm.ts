@@ -1,4 +1,5 @@
 /// <reference path="./webassembly.d.ts" />
+import type { Matrix } from '../../../matrix.js';
 import { dotsToL2 } from '../l2-from-dots.js';
 import { compiledKernel, perShape } from './bytes.js';
 import { gemmBestModuleBytes } from './gemm-best-module.js';
@@ -6,6 +7,11 @@ import { gemmModuleBytes } from './gemm-module.js';
 import { topkRowsModuleBytes } from './topk-rows-module.js';
 
 const PAGE = 65536;
+/**
+ * Most bytes of panels one thread's kernel holds (SimdGemm.hold): 768-d centroids up to ~5,000 lists, 100-d up to
+ * ~40,000. Beyond, packing is a small part of a probe's GEMM (O(m·d) against O(n·m·d)), so nothing is held.
+ */
+const HELD_MAX_BYTES = 16 << 20;
 
 /**
  * Dense score tiles on the WebAssembly SIMD kernel (gemm-module.ts): the operands are copied into the
@@ -31,8 +37,14 @@ export class SimdGemm {
   private keptScoresPtr = 0;
   private keptIdsPtr = 0;
   private keptCountsPtr = 0;
+  /** End of what reserve laid out: held panels go past it. */
+  private reserved = 0;
   private cols = 0;
   private w = 0;
+  /** Where the y operand of the next run lies: the block setY loaded, or a block of the held panels (useHeld). */
+  private yAt = 0;
+  /** Every block of one unchanging matrix's panels (hold), past what reserve laid out; null: none. */
+  private held: { key: WeakRef<Matrix>; ptr: number; BY: number; blockBytes: number } | null = null;
 
   constructor(readonly dim: number) {
     this.dimP = Math.ceil(dim / 4) * 4;
@@ -61,6 +73,12 @@ export class SimdGemm {
     this.keptIdsPtr = this.keptScoresPtr + keptRows * k * 4;
     this.keptCountsPtr = this.keptIdsPtr + keptRows * k * 4;
     const need = this.keptCountsPtr + keptRows * 4;
+    this.reserved = need;
+    if (this.held !== null && need > this.held.ptr) this.held = null; // the new layout overlaps the held panels
+    this.ensureBytes(need);
+  }
+
+  private ensureBytes(need: number): void {
     const have = this.memory.buffer.byteLength;
     if (need > have) {
       this.memory.grow(Math.ceil((need - have) / PAGE));
@@ -69,12 +87,48 @@ export class SimdGemm {
     }
   }
 
+  /**
+   * Keeps the panels of every block of BY columns of `y` (a matrix marked unchanging: matrix.ts) in the kernel's
+   * memory, past what reserve laid out, so that a later call on the same matrix object packs none of them (useHeld).
+   * Packing GloVe's 1,024 × 100 centroids takes ~72 µs, the time of a coarse probe of ~15 queries: paid by every
+   * search call (half a single-query search's time) and by every chunk of a threaded search.
+   * Returns false, holding nothing, past HELD_MAX_BYTES. Call after reserve.
+   */
+  hold(y: Matrix, BY: number): boolean {
+    const h = this.held;
+    if (h !== null && h.BY === BY && h.key.deref() === y) return true;
+    this.held = null;
+    const blockBytes = this.dimP * Math.ceil(Math.min(BY, y.rows) / 8) * 8 * 4;
+    const blocks = Math.ceil(y.rows / BY);
+    if (blocks * blockBytes > HELD_MAX_BYTES) return false;
+    const ptr = Math.ceil(this.reserved / 64) * 64;
+    this.ensureBytes(ptr + blocks * blockBytes);
+    for (let b = 0; b < blocks; b++) this.pack(y.data, b * BY, Math.min(y.rows, (b + 1) * BY), (ptr + b * blockBytes) >> 2);
+    this.held = { key: new WeakRef(y), ptr, BY, blockBytes };
+    return true;
+  }
+
+  /** Makes columns [j0, j1) of the held matrix (one of its blocks: j0 a multiple of hold's BY) the right operand. */
+  useHeld(j0: number, j1: number): void {
+    const h = this.held!;
+    this.yAt = h.ptr + (j0 / h.BY) * h.blockBytes;
+    this.w = j1 - j0;
+    this.cols = Math.ceil(this.w / 8) * 8;
+  }
+
   /** Loads rows [j0, j1) of y (row-major, dim columns) as the right operand, in the kernel's panels of 8. */
   setY(y: Float32Array, j0: number, j1: number): void {
+    this.pack(y, j0, j1, this.yPtr >> 2);
+    this.yAt = this.yPtr;
+    this.w = j1 - j0;
+    this.cols = Math.ceil(this.w / 8) * 8;
+  }
+
+  /** Writes rows [j0, j1) of y as panels of 8 columns from float `base` of the kernel's memory. */
+  private pack(y: Float32Array, j0: number, j1: number, base: number): void {
     const { dim, dimP, f32 } = this;
     const w = j1 - j0;
     const cols = Math.ceil(w / 8) * 8;
-    const base = this.yPtr >> 2;
     if (cols !== w || dimP !== dim) f32.fill(0, base, base + dimP * cols);
     // Panels of 8 columns, each dimP × 8 contiguous: the kernel's 8 columns at coordinate t are 32 bytes after
     // those at t − 1. (A whole transposed row apart, 4 KiB at 1,024 columns, they all fell in one L1 set: k-means' assignment ran
@@ -99,15 +153,13 @@ export class SimdGemm {
       }
       for (let r = 0; r < w - p; r++) for (let t = 0; t < dim; t++) f32[dst + t * 8 + r] = y[src + r * dim + t];
     }
-    this.cols = cols;
-    this.w = w;
   }
 
   /** tile[(i − i0)·w + j] = <x_i, y_(j0+j)> for rows [i0, i1) of x against the loaded y block. */
   run(x: Float32Array, i0: number, i1: number, tile: Float32Array): void {
     const { f32, cols, w } = this;
     const rows = i1 - i0;
-    this.gemm(this.xPtr, this.yPtr, this.outPtr, this.loadX(x, i0, i1), cols, cols);
+    this.gemm(this.xPtr, this.yAt, this.outPtr, this.loadX(x, i0, i1), cols, cols);
     const ob = this.outPtr >> 2;
     if (cols === w) tile.set(f32.subarray(ob, ob + rows * w));
     else for (let i = 0; i < rows; i++) tile.set(f32.subarray(ob + i * cols, ob + i * cols + w), i * w);
@@ -125,7 +177,7 @@ export class SimdGemm {
     else f32.set(beta.subarray(j0, j0 + w), bb);
     f32.fill(Infinity, bb + w, bb + cols); // padding columns never win
     const rowsP = this.loadX(x, i0, i1);
-    this.best(this.xPtr, this.yPtr, this.betaPtr, this.lanesPtr, rowsP, cols, alpha);
+    this.best(this.xPtr, this.yAt, this.betaPtr, this.lanesPtr, rowsP, cols, alpha);
     const lanes = this.lanesPtr >> 2;
     const i32 = this.i32;
     for (let i = i0; i < i1; i++) {
@@ -159,7 +211,7 @@ export class SimdGemm {
   runTopK(x: Float32Array, i0: number, i1: number, j0: number, k: number, at: number, norms: { xn: Float32Array; yn: Float32Array } | null): void {
     const { cols, w } = this;
     const rows = i1 - i0;
-    this.gemm(this.xPtr, this.yPtr, this.outPtr, this.loadX(x, i0, i1), cols, cols);
+    this.gemm(this.xPtr, this.yAt, this.outPtr, this.loadX(x, i0, i1), cols, cols);
     if (norms !== null) dotsToL2(this.f32, i0, i1, j0, j0 + w, norms.xn, norms.yn, this.outPtr >> 2, cols);
     const hib = norms === null ? 1 : 0;
     const offer = (this.offers[hib] ??= new WebAssembly.Instance(compiledKernel(`topk-rows:${hib}`, () => topkRowsModuleBytes(hib === 1)), { env: { memory: this.memory } }).exports.offer as OfferKernel);
