@@ -23,19 +23,22 @@ export function matrix(rows: number, dim: number, data?: Float32Array): Matrix {
 
 /**
  * Matrices whose rows stay as they are for as long as their owner hands out the same object (IndexFlat.vectors: one
- * object per version of its data, a new one after every change). Kernels may keep what they derive from such a
+ * object per version of its data, a new one after every change; ProductQuantizer's codebooks likewise). Kernels may keep what they derive from such a
  * matrix (the js GEMM's packed panels) keyed by the object's identity. Identity alone would not do for others: the
  * same array can come back holding other rows (IndexFlat.remove compacts in place).
  */
-const unchanging = new WeakSet<Matrix>();
+const unchanging = new WeakSet<object>();
 
-/** Marks `m` as one whose rows do not change while its owner hands it out (see `unchanging`). */
-export function markUnchanging(m: Matrix): Matrix {
+/**
+ * Marks `m` (a matrix, or a typed array such as ProductQuantizer's codebooks view) as one whose values do not change
+ * while its owner hands it out (see `unchanging`).
+ */
+export function markUnchanging<T extends Matrix | Float32Array>(m: T): T {
   unchanging.add(m);
   return m;
 }
 
-export function isUnchanging(m: Matrix): boolean {
+export function isUnchanging(m: Matrix | Float32Array): boolean {
   return unchanging.has(m);
 }
 

@@ -3,7 +3,7 @@ import { getBackend } from './backend/registry.js';
 import type { Backend } from './backend/types.js';
 import { LibvqError, invalidArgument, throwIfAborted } from './errors.js';
 import { kmeans } from './kmeans.js';
-import { type Matrix, checkMatrix, sliceRows } from './matrix.js';
+import { type Matrix, checkMatrix, markUnchanging, sliceRows } from './matrix.js';
 import type { Metric } from './metric.js';
 import type { LongOperationOptions } from './progress.js';
 import { parallelPQTrain } from './parallel/ops.js';
@@ -37,6 +37,9 @@ export class ProductQuantizer {
   readonly ksub: number;
   centroids: Float32Array;
   isTrained = false;
+  /** Bumped by training and parametersChanged(): the codebooks the kernels get is a new view object then. */
+  private version = 0;
+  private view: { of: Float32Array; version: number; codebooks: Float32Array } | null = null;
 
   constructor(d: number, M: number, nbits = 8) {
     checkDimension(d, 'd (dimension)');
@@ -92,6 +95,7 @@ export class ProductQuantizer {
       this.centroids.set(parallelPQTrain({ x, M: this.M, nbits: this.nbits, niter, maxPointsPerCentroid, seed, backend, codebooks: this.centroids, hotStart }, threads));
       opts.onProgress?.(this.M, this.M, 'pq');
       this.isTrained = true;
+      this.parametersChanged();
       return;
     }
     const sub = new Float32Array(x.rows * this.dsub);
@@ -104,6 +108,28 @@ export class ProductQuantizer {
       opts.onProgress?.(m + 1, this.M, 'pq');
     }
     this.isTrained = true;
+    this.parametersChanged();
+  }
+
+  /**
+   * Says that `centroids` was written in place (training does; an index's parametersChanged() passes it on): the
+   * kernels' copies made from the codebooks (the js table kernel's transposed blocks) are made again.
+   */
+  parametersChanged(): void {
+    this.version++;
+  }
+
+  /**
+   * The codebooks as the kernels get them: one view object per version of the values, marked unchanging
+   * (matrix.ts), so the js table kernel keeps its transposed copy from call to call. Transposing GloVe's PQ20x8
+   * codebooks (25,600 floats) was a fifth of a one-query search.
+   */
+  private codebooksForKernels(): Float32Array {
+    const v = this.view;
+    if (v !== null && v.of === this.centroids && v.version === this.version) return v.codebooks;
+    const codebooks = markUnchanging(this.centroids.subarray(0));
+    this.view = { of: this.centroids, version: this.version, codebooks };
+    return codebooks;
   }
 
   /** n × M code bytes: the nearest codeword (L2) in each sub-space, as in faiss. */
@@ -158,7 +184,7 @@ export class ProductQuantizer {
   /** nq × M × ksub ADC tables (ip: <q_m, c>, l2: ‖q_m − c‖²), into `out` when given (a reused scratch). */
   computeTables(q: Matrix, metric: Metric, backend?: string | Backend, out?: Float32Array): Float32Array {
     this.requireTrained();
-    return getBackend(backend).pqTables(q, this.centroids, this.M, this.ksub, metric, out);
+    return getBackend(backend).pqTables(q, this.codebooksForKernels(), this.M, this.ksub, metric, out);
   }
 
   /**

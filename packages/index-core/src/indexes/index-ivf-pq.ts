@@ -73,6 +73,7 @@ export class IndexIVFPQ extends IndexIVF {
   /** Also drops the cached per-list l2 tables (they depend on centroids and codebooks). */
   override parametersChanged(): void {
     super.parametersChanged();
+    this.pq.parametersChanged();
     this.listTermCache = [];
   }
 

@@ -103,6 +103,7 @@ export class IndexPQ extends IndexBase {
 
   parametersChanged(): void {
     this.modelVersion++;
+    this.pq.parametersChanged();
   }
 
   remove(ids: Ids): number {

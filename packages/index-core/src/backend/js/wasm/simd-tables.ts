@@ -1,4 +1,5 @@
 /// <reference path="./webassembly.d.ts" />
+import { isUnchanging } from '../../../matrix.js';
 import { perShape } from './bytes.js';
 import { pqTablesModuleBytes } from './pq-tables-module.js';
 
@@ -17,6 +18,11 @@ class SimdTables {
   private readonly memory = new WebAssembly.Memory({ initial: 1 });
   private readonly fn: (q: number, nq: number, qStride: number, cT: number, kBlocks: number, out: number, outStride: number) => void;
   private f32: Float32Array;
+  /**
+   * The codebooks whose transposed blocks lie at the start of the memory (unchanging ones only: matrix.ts; one
+   * ProductQuantizer's view, so its shape comes with it).
+   */
+  private held: WeakRef<Float32Array> | null = null;
 
   constructor(readonly dsub: number, l2: boolean) {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(pqTablesModuleBytes(dsub, l2)), { env: { memory: this.memory } });
@@ -38,6 +44,23 @@ class SimdTables {
       this.f32 = new Float32Array(this.memory.buffer); // growing detaches the old view
     }
     const { f32 } = this;
+    if (this.held?.deref() !== codebooks) this.transpose(codebooks, M, ksub);
+    const rowBytes = M * ksub * 4;
+    for (let s = 0; s < nq; s += CHUNK) {
+      const n = Math.min(CHUNK, nq - s);
+      f32.set(q.subarray(s * d, (s + n) * d), qPtr >> 2);
+      for (let m = 0; m < M; m++) this.fn(qPtr + m * dsub * 4, n, d * 4, m * ksub * dsub * 4, kBlocks, oPtr + m * ksub * 4, rowBytes);
+      out.set(f32.subarray(oPtr >> 2, (oPtr >> 2) + n * M * ksub), s * M * ksub);
+    }
+  }
+
+  /**
+   * Writes the codebooks at the start of the memory, transposed into the kernel's blocks of 4 codewords, and holds
+   * them while they are unchanging (the next call on the same view object skips this).
+   */
+  private transpose(codebooks: Float32Array, M: number, ksub: number): void {
+    const { dsub, f32 } = this;
+    const kBlocks = ksub / 4;
     // cT of sub-space m at m·ksub·dsub floats: block b, coordinate t, lane → codeword 4b + lane.
     for (let m = 0; m < M; m++) {
       const src = m * ksub * dsub;
@@ -48,13 +71,7 @@ class SimdTables {
         }
       }
     }
-    const rowBytes = M * ksub * 4;
-    for (let s = 0; s < nq; s += CHUNK) {
-      const n = Math.min(CHUNK, nq - s);
-      f32.set(q.subarray(s * d, (s + n) * d), qPtr >> 2);
-      for (let m = 0; m < M; m++) this.fn(qPtr + m * dsub * 4, n, d * 4, m * ksub * dsub * 4, kBlocks, oPtr + m * ksub * 4, rowBytes);
-      out.set(f32.subarray(oPtr >> 2, (oPtr >> 2) + n * M * ksub), s * M * ksub);
-    }
+    this.held = isUnchanging(codebooks) ? new WeakRef(codebooks) : null;
   }
 }
 
