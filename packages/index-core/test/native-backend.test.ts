@@ -107,4 +107,29 @@ describe('native backend', () => {
     expect(Buffer.from(b).equals(Buffer.from(a))).toBe(true);
     expect(Buffer.from(c).equals(Buffer.from(a))).toBe(true);
   }, 60_000);
+
+  it.each([100, 48])('a row gets the same bytes alone as in a batch or a tile of any size (d = %i: knn, nearest column, distances)', (d) => {
+    // MLAS multiplies a single row on another path than a GEMM of several, rounding the products differently; a
+    // one-row tile (a one-query search, or the last row of a batch) must not change a row's results.
+    const x = structuredData(7, d, 31);
+    const y = structuredData(300, d, 32);
+    // 300 × 3 cells per call: tiles of 3, 3 and 1 rows, and 300 columns in one block.
+    for (const be of [createNativeBackend(), createNativeBackend({ maxOutput: 900 })]) {
+      for (const metric of ['ip', 'l2'] as const) {
+        for (const k of [1, 10]) {
+          const all = be.knn(x, y, k, metric);
+          for (let i = 0; i < x.rows; i++) {
+            const one = be.knn({ rows: 1, dim: d, data: x.data.subarray(i * d, (i + 1) * d) }, y, k, metric);
+            expect(Array.from(one.labels), `${metric} k=${k} row ${i} labels`).toEqual(Array.from(all.labels.subarray(i * k, (i + 1) * k)));
+            expect(Array.from(one.distances), `${metric} k=${k} row ${i} distances`).toEqual(Array.from(all.distances.subarray(i * k, (i + 1) * k)));
+          }
+        }
+        const dAll = be.distances(x, y, metric);
+        for (let i = 0; i < x.rows; i++) {
+          const one = be.distances({ rows: 1, dim: d, data: x.data.subarray(i * d, (i + 1) * d) }, y, metric);
+          expect(Array.from(one), `${metric} distances row ${i}`).toEqual(Array.from(dAll.subarray(i * y.rows, (i + 1) * y.rows)));
+        }
+      }
+    }
+  });
 });

@@ -78,6 +78,26 @@ function releaseStaging(): void {
 /** An output tensor: onnxruntime writes into `data` in place (always our own, unshared arrays). */
 const out32 = (data: Float32Array, dims: number[]) => ({ type: 'float32' as const, data, dims });
 
+/**
+ * Rows a tile of n rows of x runs as. MLAS multiplies a single row on another path than a GEMM of several rows, and
+ * rounds its products differently: a GloVe query searched alone was probed with coarse scores that differed in the
+ * last bits from the same query's in a batch (13,890 of 20,000 distances at nprobe 16, 2 labels among near-ties),
+ * and the last row of a batch differed whenever it was its tile's only row. A one-row tile goes in twice
+ * (rowsInput) and its first row is kept, so a row's results do not depend on the rows that came with it.
+ */
+const runRows = (n: number) => (n === 1 ? 2 : n);
+let twoRows = new Float32Array(0);
+
+/** Rows [i0, i1) of x as the X input of runRows(i1 − i0) rows. */
+function rowsInput(x: Float32Array, i0: number, i1: number, dim: number) {
+  if (i1 - i0 !== 1) return f32(x.subarray(i0 * dim, i1 * dim), [i1 - i0, dim]);
+  if (twoRows.length < 2 * dim) twoRows = new Float32Array(2 * dim);
+  const row = x.subarray(i0 * dim, i1 * dim);
+  twoRows.set(row);
+  twoRows.set(row, dim);
+  return { type: 'float32' as const, data: twoRows.subarray(0, 2 * dim), dims: [2, dim] };
+}
+
 /** forEachScoreTile's contract (js/dot-tile.ts) on MLAS: tiles of x × y scores, ip → dots, l2 → squared distances. */
 export function forEachNativeScoreTile(
   x: Float32Array,
@@ -98,7 +118,15 @@ export function forEachNativeScoreTile(
       columns: (j0, j1) => {
         yb = f32(y.subarray(j0 * dim, j1 * dim), [j1 - j0, dim], 1);
       },
-      rows: (i0, i1, tile) => scores.run({ X: f32(x.subarray(i0 * dim, i1 * dim), [i1 - i0, dim]), Y: yb }, { S: out32(tile, [i1 - i0, yb.dims[0]]) }),
+      rows: (i0, i1, tile) => {
+        const w = yb.dims[0];
+        if (i1 - i0 > 1) scores.run({ X: rowsInput(x, i0, i1, dim), Y: yb }, { S: out32(tile, [i1 - i0, w]) });
+        else {
+          const two = new Float32Array(2 * w);
+          scores.run({ X: rowsInput(x, i0, i1, dim), Y: yb }, { S: out32(two, [2, w]) });
+          tile.set(two.subarray(0, w));
+        }
+      },
     }, visit);
   } finally {
     releaseStaging();
@@ -144,8 +172,9 @@ export function nativeBestColumns(
   const session = pooled ?? native().best;
   const bias = columnBias(y, yRows, dim, l2);
   const BX = Math.max(1, Math.min(xRows, Math.floor(tileCells / yRows)));
-  const idx = new BigInt64Array(BX);
+  const idx = new BigInt64Array(runRows(BX));
   const idxLow = lowWords(idx);
+  const two = new Float32Array(2);
   // Exactly yRows rows: a Matrix's array may be longer than rows × dim (an IndexFlat's grows ahead of its rows).
   const yt = f32(y.subarray(0, yRows * dim), [yRows, dim], 1);
   const bt = { type: 'float32' as const, data: bias, dims: [yRows] }; // our own array: never shared
@@ -153,9 +182,11 @@ export function nativeBestColumns(
     for (let i0 = 0; i0 < xRows; i0 += BX) {
       const i1 = Math.min(xRows, i0 + BX);
       const n = i1 - i0;
-      const I = idx.subarray(0, n);
-      const V = best.subarray(i0, i1);
-      session.run({ X: f32(x.subarray(i0 * dim, i1 * dim), [n, dim]), Y: yt, B: bt }, { I: { type: 'int64', data: I, dims: [n] }, V: out32(V, [n]) });
+      const r = runRows(n);
+      const I = idx.subarray(0, r);
+      const V = n === r ? best.subarray(i0, i1) : two;
+      session.run({ X: rowsInput(x, i0, i1, dim), Y: yt, B: bt }, { I: { type: 'int64', data: I, dims: [r] }, V: out32(V, [r]) });
+      if (n !== r) best[i0] = two[0];
       for (let i = 0; i < n; i++) arg[i0 + i] = idxLow[2 * i];
     }
   } finally {
@@ -200,15 +231,15 @@ export function nativeKnn(x: Matrix, y: Matrix, k: number, l2: boolean, tileCell
       const bt = { type: 'float32' as const, data: bias, dims: [w] };
       const kt = { type: 'int64' as const, data: BigInt64Array.of(BigInt(kb)), dims: [1] };
       const BX = Math.max(1, Math.min(n, Math.floor(tileCells / w)));
-      const V = new Float32Array(BX * kb);
-      const I = new BigInt64Array(BX * kb);
+      const V = new Float32Array(runRows(BX) * kb);
+      const I = new BigInt64Array(runRows(BX) * kb);
       const ILow = lowWords(I);
       for (let i0 = 0; i0 < n; i0 += BX) {
         const i1 = Math.min(n, i0 + BX);
-        const cells = (i1 - i0) * kb;
+        const r = runRows(i1 - i0);
         topk.run(
-          { X: f32(x.data.subarray(i0 * dim, i1 * dim), [i1 - i0, dim]), Y: yt, B: bt, K: kt },
-          { V: out32(V.subarray(0, cells), [i1 - i0, kb]), I: { type: 'int64', data: I.subarray(0, cells), dims: [i1 - i0, kb] } },
+          { X: rowsInput(x.data, i0, i1, dim), Y: yt, B: bt, K: kt },
+          { V: out32(V.subarray(0, r * kb), [r, kb]), I: { type: 'int64', data: I.subarray(0, r * kb), dims: [r, kb] } },
         );
         for (let i = i0; i < i1; i++) {
           const o = (i - i0) * kb;
