@@ -22,10 +22,11 @@ export function matrix(rows: number, dim: number, data?: Float32Array): Matrix {
 }
 
 /**
- * Matrices whose rows stay as they are for as long as their owner hands out the same object (IndexFlat.vectors: one
- * object per version of its data, a new one after every change; ProductQuantizer's codebooks likewise). Kernels may keep what they derive from such a
- * matrix (the js GEMM's packed panels) keyed by the object's identity. Identity alone would not do for others: the
- * same array can come back holding other rows (IndexFlat.remove compacts in place).
+ * Matrices (and codebooks) whose values stay as they are for as long as their owner hands out the same object
+ * (IndexFlat.vectors: one object per version of its data, a new one after every change; ProductQuantizer's codebooks
+ * likewise). Kernels may keep what they derive from such an object (the js GEMM's packed panels, the table kernel's
+ * transposed codebooks) keyed by its identity. The identity of an array alone would not do: the same array can come
+ * back holding other values (IndexFlat.remove compacts in place, training writes codebooks in place).
  */
 const unchanging = new WeakSet<object>();
 
