@@ -118,6 +118,11 @@ describe('native backend', () => {
       for (const metric of ['ip', 'l2'] as const) {
         for (const k of [1, 10]) {
           const all = be.knn(x, y, k, metric);
+          // The batch against float64 brute force (labels exactly, distances to 1e-4 relative), then each row alone
+          // against the batch, byte for byte.
+          const ref = refKnn(x, y, k, metric);
+          expect(Array.from(all.labels), `${metric} k=${k} brute-force labels`).toEqual(Array.from(ref.labels));
+          for (let j = 0; j < ref.scores.length; j++) expect(Math.abs(all.distances[j] - ref.scores[j])).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(ref.scores[j])));
           for (let i = 0; i < x.rows; i++) {
             const one = be.knn({ rows: 1, dim: d, data: x.data.subarray(i * d, (i + 1) * d) }, y, k, metric);
             expect(Array.from(one.labels), `${metric} k=${k} row ${i} labels`).toEqual(Array.from(all.labels.subarray(i * k, (i + 1) * k)));
