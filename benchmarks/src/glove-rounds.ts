@@ -5,7 +5,12 @@
  * medians, and for each faiss nprobe the fastest libvq-ts setting (any backend, any nprobe of the sweep) at equal
  * or better 10-R@100, with its speed ratio per round and of the medians.
  *
- *   pnpm bench glove-rounds [--rounds 3] [--threads 1] [--out DIR]
+ *   pnpm bench glove-rounds [--rounds 3] [--threads 1] [--factory F] [--reference F] [--nprobes N,..]
+ *                           [--reference-nprobes N,..] [--same-index] [--out DIR]
+ *
+ * With --same-index, faiss searches the index libvq-ts built (read from its file), so both systems do the same work
+ * on the same codes; the report then also compares them at each nprobe both ran (issue 17's 8-bit goal: equal
+ * factories, same nprobe).
  *
  * Writes glove-rounds.{json,md} to --out (default bench-out/).
  */
@@ -32,6 +37,8 @@ interface Options {
   nprobes: number[];
   referenceNprobes: number[];
   backends: string[];
+  /** faiss searches libvq-ts's index file instead of building its own (--same-index). */
+  sameIndex: boolean;
   seed: number;
   out: string;
 }
@@ -48,6 +55,7 @@ function parseArgs(argv: string[]): Options {
     nprobes: intListArg('--nprobes', get('--nprobes') ?? '8,9,10,12,13,14,16,18,20,21,22,24,28,32', 1, 1 << 20),
     referenceNprobes: intListArg('--reference-nprobes', get('--reference-nprobes') ?? '8,16,32', 1, 1 << 20),
     backends,
+    sameIndex: argv.includes('--same-index'),
     seed: intArg('--seed', get('--seed'), 0, 0xffffffff) ?? 1234,
     out: get('--out') ?? 'bench-out',
   };
@@ -82,11 +90,13 @@ export async function main(argv: string[]): Promise<void> {
     const data = await prepareGlove(work, { seed: o.seed, k: K, threads: o.threads });
     const common = { basePath: data.basePath, queriesPath: data.queriesPath, dim: data.dim, metric: data.metric, threads: o.threads, seed: o.seed, k: K };
     const oursPath = join(work, 'ours.faiss');
-    const refPath = join(work, 'reference.faiss');
-    console.error(`building libvq-ts ${o.factory} and faiss ${o.reference}...`);
+    const refPath = o.sameIndex ? oursPath : join(work, 'reference.faiss');
+    const reference = o.sameIndex ? o.factory : o.reference;
+    console.error(o.sameIndex ? `building libvq-ts ${o.factory} (faiss searches it too)...` : `building libvq-ts ${o.factory} and faiss ${o.reference}...`);
     await runTsChild<RoundsResult>(new URL('./rounds-child.ts', import.meta.url), { ...common, mode: 'build', indexPath: oursPath, factory: o.factory, backend: o.backends[0], nprobes: [] } satisfies RoundsSpec, `libvq-ts ${o.factory}`, 'built');
-    const refSpec = { base: data.basePath, queries: data.queriesPath, dim: data.dim, metric: data.metric, factory: o.reference, seed: o.seed, threads: o.threads, k: K, index: refPath };
-    const { faiss_version } = await faissRounds(work, { ...refSpec, mode: 'build', nprobes: [] }, o.threads);
+    const refSpec = { base: data.basePath, queries: data.queriesPath, dim: data.dim, metric: data.metric, factory: reference, seed: o.seed, threads: o.threads, k: K, index: refPath };
+    let faiss_version = '';
+    if (!o.sameIndex) ({ faiss_version } = await faissRounds(work, { ...refSpec, mode: 'build', nprobes: [] }, o.threads));
     const points = new Map<string, Point>();
     const record = (system: string, runs: { nprobe: number; seconds: number; labels: ArrayLike<number> }[]) => {
       for (const r of runs) {
@@ -98,7 +108,9 @@ export async function main(argv: string[]): Promise<void> {
     };
     for (let round = 1; round <= o.rounds; round++) {
       console.error(`round ${round} of ${o.rounds}: faiss, then libvq-ts (${o.backends.join(', ')})`);
-      record('faiss', (await faissRounds(work, { ...refSpec, mode: 'search', nprobes: o.referenceNprobes }, o.threads)).runs!);
+      const searched = await faissRounds(work, { ...refSpec, mode: 'search', nprobes: o.referenceNprobes }, o.threads);
+      faiss_version = searched.faiss_version;
+      record('faiss', searched.runs!);
       for (const backend of o.backends) {
         const r = await runTsChild<RoundsResult>(new URL('./rounds-child.ts', import.meta.url), { ...common, mode: 'search', indexPath: oursPath, factory: o.factory, backend, nprobes: o.nprobes } satisfies RoundsSpec, `libvq-ts ${backend}`, 'built');
         record(`libvq-ts (${backend})`, r.runs);
@@ -111,13 +123,20 @@ export async function main(argv: string[]): Promise<void> {
       const perRound = fastest ? fastest.qps.map((q, i) => q / ref.qps[i]) : [];
       return { reference: ref, ours: fastest, ratioOfMedians: fastest ? median(fastest.qps) / median(ref.qps) : undefined, perRound };
     });
-    const title = `Interleaved rounds: libvq-ts ${o.factory} against faiss ${o.reference}, GloVe-100`;
+    // At each nprobe both ran, each libvq-ts backend against faiss (meaningful where the factories are equal).
+    const sameNprobe = all
+      .filter((p) => p.system === 'faiss')
+      .flatMap((ref) => ours.filter((p) => p.nprobe === ref.nprobe).map((p) => ({ reference: ref, ours: p, ratioOfMedians: median(p.qps) / median(ref.qps), perRound: p.qps.map((q, i) => q / ref.qps[i]) })));
+    const title = `Interleaved rounds: libvq-ts ${o.factory} against faiss ${reference}${o.sameIndex ? ' (the same index file)' : ''}, GloVe-100`;
     const md = [
       `# ${title}`,
       '',
       `${data.description}; k = ${K}; ${o.threads === 1 ? 'one thread' : `${o.threads} threads`} each; ${o.rounds} rounds. Commit ${commit}${uncommitted.length ? ` (uncommitted: ${uncommitted.join(', ')})` : ''}; faiss ${faiss_version}; ${machine.cpus} CPUs, load average ${machine.load1} at the start.`,
       '',
-      'Each index is built once (seed ' + o.seed + '); every round then runs faiss\'s searches in a fresh Python process and libvq-ts\'s in a fresh Node process per backend, one after the other. q/s: all queries in one call, the median of timed passes after untimed ones (0.5 s each way, 1 to 10 passes), as in the `glove` benchmark.',
+      (o.sameIndex
+        ? `libvq-ts builds the index once (seed ${o.seed}) and writes it in faiss's format; faiss reads that file and searches the same lists and codes. `
+        : `Each index is built once (seed ${o.seed}). `) +
+        'Every round runs faiss\'s searches in a fresh Python process and libvq-ts\'s in a fresh Node process per backend, one after the other. q/s: all queries in one call, the median of timed passes after untimed ones (0.5 s each way, 1 to 10 passes), as in the `glove` benchmark.',
       '',
       '## Against faiss at equal or better recall',
       '',
@@ -132,6 +151,20 @@ export async function main(argv: string[]): Promise<void> {
         ]),
       ),
       '',
+      ...(sameNprobe.length && o.factory === reference
+        ? [
+            '## At the same nprobe',
+            '',
+            markdownTable(
+              ['nprobe', 'libvq-ts', '10-R@100', 'q/s (median)', 'faiss 10-R@100', 'faiss q/s (median)', 'ratio of medians', 'ratio per round'],
+              sameNprobe.map((c) => [
+                c.reference.nprobe, c.ours.system, c.ours.recall.toFixed(3), Math.round(median(c.ours.qps)), c.reference.recall.toFixed(3), Math.round(median(c.reference.qps)),
+                `${c.ratioOfMedians.toFixed(2)}x`, c.perRound.map((r) => r.toFixed(2)).join(' / '),
+              ]),
+            ),
+            '',
+          ]
+        : []),
       '## Every point',
       '',
       markdownTable(
@@ -140,7 +173,7 @@ export async function main(argv: string[]): Promise<void> {
       ),
       '',
     ].join('\n');
-    const json = { date: new Date().toISOString(), commit, uncommitted, machine, options: o, dataset: data.description, faiss: faiss_version, points: all, comparisons: comparisons.map((c) => ({ faissNprobe: c.reference.nprobe, ours: c.ours && { system: c.ours.system, nprobe: c.ours.nprobe }, ratioOfMedians: c.ratioOfMedians, perRound: c.perRound })) };
+    const json = { date: new Date().toISOString(), commit, uncommitted, machine, options: o, dataset: data.description, faiss: faiss_version, points: all, comparisons: comparisons.map((c) => ({ faissNprobe: c.reference.nprobe, ours: c.ours && { system: c.ours.system, nprobe: c.ours.nprobe }, ratioOfMedians: c.ratioOfMedians, perRound: c.perRound })), sameNprobe: sameNprobe.map((c) => ({ nprobe: c.reference.nprobe, system: c.ours.system, ratioOfMedians: c.ratioOfMedians, perRound: c.perRound })) };
     writeReportFile(join(o.out, 'glove-rounds.md'), md);
     writeReportFile(join(o.out, 'glove-rounds.json'), JSON.stringify(json, null, 2));
     console.log(md);

@@ -219,7 +219,7 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
     load: () => import('./train-glove.js'),
   },
   'glove-rounds': {
-    description: "interleaved rounds on GloVe-100: faiss's 8-bit IVF-PQ against libvq-ts's fast-scan, each searching in a fresh process in turn, round after round; the speed ratio at equal or better 10-R@100 per round and of the medians",
+    description: "interleaved rounds on GloVe-100: faiss's 8-bit IVF-PQ against libvq-ts's fast-scan (or any two factories, or both systems on one index file), each searching in a fresh process in turn, round after round; the speed ratio at equal or better 10-R@100 per round and of the medians",
     options: [
       out,
       { flag: '--rounds', kind: 'int', description: 'rounds (default 3)' },
@@ -228,10 +228,11 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
       { flag: '--reference', kind: 'string', description: 'faiss index (default IVF1024,PQ20x8)' },
       { flag: '--nprobes', kind: 'ints', separator: ',', description: 'libvq-ts nprobe sweep (default 8,9,10,12,13,14,16,18,20,21,22,24,28,32)' },
       { flag: '--reference-nprobes', kind: 'ints', separator: ',', description: 'faiss nprobe values (default 8,16,32)' },
+      { flag: '--same-index', kind: 'flag', description: "faiss searches libvq-ts's index file (no faiss build; --reference is ignored) and the report compares both at each nprobe both ran" },
       { flag: '--backends', kind: 'strings', separator: ',', description: 'libvq-ts backends (default js,native)' },
       { flag: '--seed', kind: 'int', description: 'seed of the data and of both trainings (default 1234)' },
     ],
-    examples: [['--rounds', '5'], ['--threads', '2', '--reference-nprobes', '8,32,128', '--nprobes', '8,16,24,32,48']],
+    examples: [['--rounds', '5'], ['--threads', '2', '--reference-nprobes', '8,32,128', '--nprobes', '8,16,24,32,48'], ['--factory', 'IVF1024,PQ20x8', '--same-index', '--nprobes', '8,32,128', '--reference-nprobes', '8,32,128']],
     load: () => import('./glove-rounds.js'),
   },
 };
