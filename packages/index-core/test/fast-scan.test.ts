@@ -3,7 +3,7 @@ import {
   IndexIVFPQ, IndexPQ, describeIndex, deserializeIndex, indexFactory, serializeIndex,
   type Index, type Metric, type SearchResult,
 } from '../src/index.js';
-import { packBlocks, unpackBlocks } from '../src/fastscan/pack-blocks.js';
+import { copyBlocks, packBlocks, unpackBlocks } from '../src/fastscan/pack-blocks.js';
 // Built by the factory ("PQ<M>x4fs", "IVF<n>,PQ<M>x4fs[r]") and by readIndex; the classes are not main-entry exports.
 import { IndexIVFPQFastScan } from '../src/indexes/index-ivf-pq-fast-scan.js';
 import { IndexPQFastScan } from '../src/indexes/index-pq-fast-scan.js';
@@ -110,6 +110,19 @@ describe('fast-scan (4-bit PQ, uint8 tables, WebAssembly SIMD)', () => {
     const codes = new Uint8Array(32).map((_, i) => i % 16);
     const b = packBlocks(codes, 32, 1);
     expect([b[0], b[1], b[2]]).toEqual([0 | (0 << 4), 8 | (8 << 4), 1 | (1 << 4)]);
+  });
+
+  it("copyBlocks: a file's blocks with garbage in every padding nibble become the first n entries repacked, padding zero", () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 255;
+    for (const [n, M] of [[1, 1], [5, 2], [31, 3], [32, 4], [33, 5], [64, 7], [100, 8], [95, 50]]) {
+      const garbage = new Uint8Array(Math.ceil(n / 32) * 16 * (M + (M % 2)) + 3).map(rnd); // longer than needed, too
+      const expected = packBlocks(unpackBlocks(garbage, n, M), n, M);
+      const copy = copyBlocks(garbage, n, M);
+      expect(copy.buffer).not.toBe(garbage.buffer);
+      expect(Array.from(copy)).toEqual(Array.from(expected));
+    }
+    expect(() => copyBlocks(new Uint8Array(10), 1, 2)).toThrow(/need 32 bytes, got 10/);
   });
 
   it('factory strings and their inverse; bad fast-scan strings are refused with the reason', () => {

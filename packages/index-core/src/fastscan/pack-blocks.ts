@@ -51,16 +51,31 @@ export function packBlocks(codes: Uint8Array, n: number, M: number, out = new Ui
 /**
  * A list of its own holding the first n entries of `blocks` (e.g. a view of a file's bytes), everything else — the
  * last block's padding entries, an odd M's padding sub-quantizer — cleared: later adds OR their codes into those
- * nibbles, and a file may have left anything there.
+ * nibbles, and a file may have left anything there. The blocks are copied whole and only the padding is cleared
+ * (entry by entry, the copy of GloVe's 340k × 50 codes took half a second of every index load).
  */
 export function copyBlocks(blocks: Uint8Array, n: number, M: number): Uint8Array {
-  const out = new Uint8Array(packedBlockBytes(n, M));
-  const entry = new Uint8Array(M);
-  for (let i = 0; i < n; i++) {
-    unpackEntry(blocks, i, M, entry, 0);
-    packEntry(out, i, entry, 0, M);
+  const bytes = packedBlockBytes(n, M);
+  if (blocks.length < bytes) throw new RangeError(`copyBlocks: ${n} entries of ${M} sub-quantizers need ${bytes} bytes, got ${blocks.length}`);
+  const out = blocks.slice(0, bytes);
+  const blockBytes = 16 * evenM(M);
+  if (M & 1) {
+    // The padding sub-quantizer M is the second of its pair: the pair's last 16 bytes, both nibbles, in every block.
+    const at = (M >> 1) * 32 + 16;
+    for (let b = 0; b < bytes; b += blockBytes) out.fill(0, b + at, b + at + 16);
   }
+  for (let i = n; i < Math.ceil(n / BLOCK) * BLOCK; i++) clearEntry(out, i, M);
   return out;
+}
+
+/** Zeroes entry i's nibbles (every sub-quantizer, the padding one included). */
+function clearEntry(out: Uint8Array, i: number, M: number): void {
+  const M2 = evenM(M);
+  const base = (i >> 5) * 16 * M2;
+  const j = i & 31;
+  const pos = base + POS[j & 15];
+  const keep = j < 16 ? 0xf0 : 0x0f;
+  for (let m = 0; m < M2; m++) out[pos + (m >> 1) * 32 + (m & 1) * 16] &= keep;
 }
 
 /** The inverse of packBlocks: the n × M one-byte codes of the first n vectors. */
