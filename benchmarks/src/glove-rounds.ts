@@ -82,6 +82,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 export async function main(argv: string[]): Promise<void> {
   const o = parseArgs(argv);
+  const command = `pnpm bench glove-rounds ${argv.join(' ')}`.trim();
   const { commit, uncommitted } = sourceCommit();
   const machine = machineNote();
   const work = await mkdtemp(join(tmpdir(), 'libvq-bench-rounds-'));
@@ -131,7 +132,7 @@ export async function main(argv: string[]): Promise<void> {
     const md = [
       `# ${title}`,
       '',
-      `${data.description}; k = ${K}; ${o.threads === 1 ? 'one thread' : `${o.threads} threads`} each; ${o.rounds} rounds. Commit ${commit}${uncommitted.length ? ` (uncommitted: ${uncommitted.join(', ')})` : ''}; faiss ${faiss_version}; ${machine.cpus} CPUs, load average ${machine.load1} at the start.`,
+      `${data.description}; k = ${K}; run: \`${command}\`; ${o.threads === 1 ? 'one thread' : `${o.threads} threads`} each; ${o.rounds} rounds. Commit ${commit}${uncommitted.length ? ` (uncommitted: ${uncommitted.join(', ')})` : ''}; faiss ${faiss_version}; ${machine.cpus} CPUs, load average ${machine.load1} at the start.`,
       '',
       (o.sameIndex
         ? `libvq-ts builds the index once (seed ${o.seed}) and writes it in faiss's format; faiss reads that file and searches the same lists and codes. `
@@ -173,7 +174,7 @@ export async function main(argv: string[]): Promise<void> {
       ),
       '',
     ].join('\n');
-    const json = { date: new Date().toISOString(), commit, uncommitted, machine, options: o, dataset: data.description, faiss: faiss_version, points: all, comparisons: comparisons.map((c) => ({ faissNprobe: c.reference.nprobe, ours: c.ours && { system: c.ours.system, nprobe: c.ours.nprobe }, ratioOfMedians: c.ratioOfMedians, perRound: c.perRound })), sameNprobe: sameNprobe.map((c) => ({ nprobe: c.reference.nprobe, system: c.ours.system, ratioOfMedians: c.ratioOfMedians, perRound: c.perRound })) };
+    const json = { date: new Date().toISOString(), command, commit, uncommitted, machine, options: o, dataset: data.description, faiss: faiss_version, points: all, comparisons: comparisons.map((c) => ({ faissNprobe: c.reference.nprobe, ours: c.ours && { system: c.ours.system, nprobe: c.ours.nprobe }, ratioOfMedians: c.ratioOfMedians, perRound: c.perRound })), sameNprobe: sameNprobe.map((c) => ({ nprobe: c.reference.nprobe, system: c.ours.system, ratioOfMedians: c.ratioOfMedians, perRound: c.perRound })) };
     writeReportFile(join(o.out, 'glove-rounds.md'), md);
     writeReportFile(join(o.out, 'glove-rounds.json'), JSON.stringify(json, null, 2));
     console.log(md);
