@@ -121,6 +121,10 @@ describe('fast-scan (4-bit PQ, uint8 tables, WebAssembly SIMD)', () => {
       const copy = copyBlocks(garbage, n, M);
       expect(copy.buffer).not.toBe(garbage.buffer);
       expect(Array.from(copy)).toEqual(Array.from(expected));
+      const fromFile = Buffer.from(garbage); // a file's bytes: the copy must not be a view of them
+      const own = copyBlocks(fromFile, n, M);
+      fromFile.fill(0);
+      expect(Array.from(own)).toEqual(Array.from(expected));
     }
     expect(() => copyBlocks(new Uint8Array(10), 1, 2)).toThrow(/need 32 bytes, got 10/);
   });

@@ -57,7 +57,9 @@ export function packBlocks(codes: Uint8Array, n: number, M: number, out = new Ui
 export function copyBlocks(blocks: Uint8Array, n: number, M: number): Uint8Array {
   const bytes = packedBlockBytes(n, M);
   if (blocks.length < bytes) throw new RangeError(`copyBlocks: ${n} entries of ${M} sub-quantizers need ${bytes} bytes, got ${blocks.length}`);
-  const out = blocks.slice(0, bytes);
+  // A copy of its own (a Buffer's slice() would be a view of the file's bytes).
+  const out = new Uint8Array(bytes);
+  out.set(blocks.subarray(0, bytes));
   const blockBytes = 16 * evenM(M);
   if (M & 1) {
     // The padding sub-quantizer M is the second of its pair: the pair's last 16 bytes, both nibbles, in every block.
