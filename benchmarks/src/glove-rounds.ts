@@ -17,6 +17,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LibvqError } from '@libvq/index-core';
 import { getBackend } from '@libvq/index-core/backend';
 import { prepareGlove } from './ann-datasets.js';
 import { machineNote, sourceCommit } from './ann-report.js';
@@ -43,10 +44,13 @@ interface Options {
   out: string;
 }
 
-function parseArgs(argv: string[]): Options {
+export function parseArgs(argv: string[]): Options {
   const get = (flag: string) => flagValue(argv, flag);
   const backends = (get('--backends') ?? 'js,native').split(',').map((b) => b.trim());
   for (const b of backends) getBackend(b); // an unknown name fails now, with the registry's list, before any work
+  if (argv.includes('--same-index') && get('--reference') !== undefined) {
+    throw new LibvqError('INVALID_ARGUMENT', 'glove-rounds: --same-index has faiss search the index libvq-ts builds (--factory); --reference names an index for faiss to build instead: pass one or the other');
+  }
   return {
     rounds: intArg('--rounds', get('--rounds'), 1, 100) ?? 3,
     threads: intArg('--threads', get('--threads'), 1, 256) ?? 1,

@@ -228,7 +228,7 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
       { flag: '--reference', kind: 'string', description: 'faiss index (default IVF1024,PQ20x8)' },
       { flag: '--nprobes', kind: 'ints', separator: ',', description: 'libvq-ts nprobe sweep (default 8,9,10,12,13,14,16,18,20,21,22,24,28,32)' },
       { flag: '--reference-nprobes', kind: 'ints', separator: ',', description: 'faiss nprobe values (default 8,16,32)' },
-      { flag: '--same-index', kind: 'flag', description: "faiss searches libvq-ts's index file (no faiss build; --reference is ignored) and the report compares both at each nprobe both ran" },
+      { flag: '--same-index', kind: 'flag', description: "faiss searches libvq-ts's index file (no faiss build; not with --reference) and the report compares both at each nprobe both ran" },
       { flag: '--backends', kind: 'strings', separator: ',', description: 'libvq-ts backends (default js,native)' },
       { flag: '--seed', kind: 'int', description: 'seed of the data and of both trainings (default 1234)' },
     ],

@@ -52,7 +52,7 @@ export function packBlocks(codes: Uint8Array, n: number, M: number, out = new Ui
  * A list of its own holding the first n entries of `blocks` (e.g. a view of a file's bytes), everything else — the
  * last block's padding entries, an odd M's padding sub-quantizer — cleared: later adds OR their codes into those
  * nibbles, and a file may have left anything there. The blocks are copied whole and only the padding is cleared
- * (entry by entry, the copy of GloVe's 340k × 50 codes took half a second of every index load).
+ * (entry by entry, GloVe's 340k × 50 codes took 130 ms of every load of the index; whole, 9 ms).
  */
 export function copyBlocks(blocks: Uint8Array, n: number, M: number): Uint8Array {
   const bytes = packedBlockBytes(n, M);
