@@ -21,24 +21,30 @@ export function packedBlockBytes(n: number, M: number): number {
   return Math.ceil(n / BLOCK) * 16 * evenM(M);
 }
 
+/** The byte holding entry i's nibble of sub-quantizer 0; sub-quantizer m's is (m >> 1)·32 + (m & 1)·16 further. */
+function entryByte(i: number, M: number): number {
+  return (i >> 5) * 16 * evenM(M) + POS[i & 15];
+}
+
+/** Entry i's nibble in its bytes: the low one (shift 0) for the first 16 entries of its block, else the high one. */
+function entryShift(i: number): number {
+  return (i & 31) < 16 ? 0 : 4;
+}
+
 /**
  * ORs entry i's M one-byte codes (codes[src ..], values < 16) into its place in the block layout `out`, whose nibbles
  * for entry i must be zero (a fresh or grown list: entries past a list's end are code 0, as faiss pads them).
  */
 export function packEntry(out: Uint8Array, i: number, codes: Uint8Array, src: number, M: number): void {
-  const base = (i >> 5) * 16 * evenM(M);
-  const j = i & 31;
-  const pos = base + POS[j & 15];
-  const shift = j < 16 ? 0 : 4;
+  const pos = entryByte(i, M);
+  const shift = entryShift(i);
   for (let m = 0; m < M; m++) out[pos + (m >> 1) * 32 + (m & 1) * 16] |= (codes[src + m] & 15) << shift;
 }
 
 /** Entry i's M one-byte codes read from the block layout into out[at ..]. */
 export function unpackEntry(blocks: Uint8Array, i: number, M: number, out: Uint8Array, at: number): void {
-  const base = (i >> 5) * 16 * evenM(M);
-  const j = i & 31;
-  const pos = base + POS[j & 15];
-  const shift = j < 16 ? 0 : 4;
+  const pos = entryByte(i, M);
+  const shift = entryShift(i);
   for (let m = 0; m < M; m++) out[at + m] = (blocks[pos + (m >> 1) * 32 + (m & 1) * 16] >> shift) & 15;
 }
 
@@ -72,12 +78,9 @@ export function copyBlocks(blocks: Uint8Array, n: number, M: number): Uint8Array
 
 /** Zeroes entry i's nibbles (every sub-quantizer, the padding one included). */
 function clearEntry(out: Uint8Array, i: number, M: number): void {
-  const M2 = evenM(M);
-  const base = (i >> 5) * 16 * M2;
-  const j = i & 31;
-  const pos = base + POS[j & 15];
-  const keep = j < 16 ? 0xf0 : 0x0f;
-  for (let m = 0; m < M2; m++) out[pos + (m >> 1) * 32 + (m & 1) * 16] &= keep;
+  const pos = entryByte(i, M);
+  const keep = entryShift(i) === 0 ? 0xf0 : 0x0f;
+  for (let m = 0; m < evenM(M); m++) out[pos + (m >> 1) * 32 + (m & 1) * 16] &= keep;
 }
 
 /** The inverse of packBlocks: the n × M one-byte codes of the first n vectors. */
