@@ -87,6 +87,8 @@ const out32 = (data: Float32Array, dims: number[]) => ({ type: 'float32' as cons
  */
 const runRows = (n: number) => (n === 1 ? 2 : n);
 let twoRows = new Float32Array(0);
+/** The scores of a one-row tile run as two (a one-query search's every tile: reused, not allocated per tile). */
+let twoRowScores = new Float32Array(0);
 
 /** Rows [i0, i1) of x as the X input of runRows(i1 − i0) rows. */
 function rowsInput(x: Float32Array, i0: number, i1: number, dim: number) {
@@ -122,7 +124,8 @@ export function forEachNativeScoreTile(
         const w = yb.dims[0];
         if (i1 - i0 > 1) scores.run({ X: rowsInput(x, i0, i1, dim), Y: yb }, { S: out32(tile, [i1 - i0, w]) });
         else {
-          const two = new Float32Array(2 * w);
+          if (twoRowScores.length < 2 * w) twoRowScores = new Float32Array(2 * w);
+          const two = twoRowScores.subarray(0, 2 * w);
           scores.run({ X: rowsInput(x, i0, i1, dim), Y: yb }, { S: out32(two, [2, w]) });
           tile.set(two.subarray(0, w));
         }
